@@ -1,0 +1,269 @@
+"""The case API: thin handlers that parse, call the service and return schemas."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile
+from fastapi.responses import FileResponse
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from bancheng.audit.service import log_operation
+from bancheng.cases import repository as repo
+from bancheng.cases import service
+from bancheng.cases.files import FileStore
+from bancheng.cases.models import Attachment, Case, CaseEvent
+from bancheng.cases.schemas import (
+    ActionIn,
+    AttachmentOut,
+    AvailableAction,
+    CaseCreate,
+    CaseFilter,
+    CaseOut,
+    CasePage,
+    CaseSummary,
+    DepartmentRef,
+    EventOut,
+    ReporterOut,
+)
+from bancheng.core.config import Settings, get_settings
+from bancheng.core.deps import db_session, require
+from bancheng.core.errors import Invalid, NotFound, TooLarge
+from bancheng.org.models import Matter
+from bancheng.org.scope import Principal
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+
+DB = Annotated[Session, Depends(db_session)]
+Conf = Annotated[Settings, Depends(get_settings)]
+LIST_PARAMS = frozenset(CaseFilter.model_fields)
+
+
+def _ref(names: dict[int, str], ident: int | None) -> DepartmentRef | None:
+    return DepartmentRef(id=ident, name=names.get(ident, "")) if ident is not None else None
+
+
+def summary(case: Case, names: dict[int, str]) -> CaseSummary:
+    return CaseSummary(
+        id=case.id, number=case.number, state=case.state, channel=case.channel,  # type: ignore[arg-type]
+        kind=case.kind, difficulty=case.difficulty, blocker_type=case.blocker_type,  # type: ignore[arg-type]
+        nature=case.nature, title=case.title, reporter_name=case.reporter_name,  # type: ignore[arg-type]
+        reporter_phone=case.reporter_phone_masked,
+        current_department=_ref(names, case.current_department_id),  # type: ignore[arg-type]
+        registered_at=case.registered_at, updated_at=case.updated_at,
+        transfer_count=case.transfer_count, needs_supervision=case.needs_supervision,
+        version=case.version,
+    )
+
+
+def detail(session: Session, case: Case, revealed: dict[str, str | None] | None = None) -> CaseOut:
+    ids = {case.current_department_id, case.first_receipt_department_id,
+           case.stuck_department_id, case.suggested_department_id}
+    names = service.department_names(session, {i for i in ids if i is not None})
+    matter = session.get(Matter, case.matter_id) if case.matter_id else None
+    reporter = ReporterOut(
+        type=case.reporter_type,  # type: ignore[arg-type]
+        name=case.reporter_name,
+        phone=revealed["phone"] if revealed else case.reporter_phone_masked,  # type: ignore[arg-type]
+        id_number=revealed["id_number"] if revealed else case.reporter_id_masked,
+        org_name=case.reporter_org_name,
+        credit_code=case.reporter_credit_code,
+        masked=revealed is None,
+    )
+    base = summary(case, names).model_dump()
+    return CaseOut(
+        **base,
+        description=case.description,
+        reporter=reporter,
+        matter_id=case.matter_id,
+        matter_name=matter.name if matter else None,
+        stuck_department=_ref(names, case.stuck_department_id),
+        first_receipt_department=_ref(names, case.first_receipt_department_id),  # type: ignore[arg-type]
+        first_receipt_user_id=case.first_receipt_user_id,
+        assignee_id=case.assignee_id,
+        suggested_department=_ref(names, case.suggested_department_id),
+        hall_id=case.hall_id,
+        window_id=case.window_id,
+        return_count=case.return_count,
+        reopen_count=case.reopen_count,
+        supervision_reason=case.supervision_reason,
+        suspended_from=case.suspended_from,  # type: ignore[arg-type]
+        outcome=case.outcome,  # type: ignore[arg-type]
+        resolution=case.resolution,
+        policy_explanation=case.policy_explanation,
+        alternative=case.alternative,
+        alternative_owner=case.alternative_owner,
+        notification_text=case.notification_text,
+        notification_materials=case.notification_materials,
+        rating=case.rating,  # type: ignore[arg-type]
+        resolved_on_spot=case.resolved_on_spot,
+        accepted_at=case.accepted_at,
+        resolved_at=case.resolved_at,
+        closed_at=case.closed_at,
+    )
+
+
+def parse_filter(request: Request) -> CaseFilter:
+    """Ledger filters from the query string. Unknown parameters are refused rather than
+    ignored, so nothing (a smuggled ``scope=all``, say) passes silently."""
+    params = request.query_params
+    unknown = sorted(set(params) - LIST_PARAMS)
+    if unknown:
+        raise Invalid("request.unknown_parameter", f"不支持的查询参数：{', '.join(unknown)}",
+                      parameters=unknown)
+    raw: dict[str, Any] = {}
+    for key in params:
+        values = params.getlist(key)
+        many = key in ("state", "channel", "kind", "difficulty", "blocker_type")
+        raw[key] = [v for val in values for v in val.split(",") if v] if many else values[-1]
+    try:
+        return CaseFilter.model_validate(raw)
+    except ValidationError as exc:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        raise Invalid("request.invalid_filter", "查询条件不正确", errors=errors) from exc
+
+
+@router.post("", status_code=201, response_model=CaseOut)
+def create_case(
+    data: CaseCreate,
+    response: Response,
+    session: DB,
+    settings: Conf,
+    principal: Principal = require("case.create"),
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> CaseOut:
+    case, created = service.create_case(session, settings, principal, data, idempotency_key)
+    if not created:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = f"/api/v1/cases/{case.id}"
+    return detail(session, case)
+
+
+@router.get("", response_model=CasePage)
+def list_cases(
+    session: DB,
+    f: CaseFilter = Depends(parse_filter),
+    principal: Principal = require("case.read"),
+) -> CasePage:
+    rows, total = repo.list_cases(session, principal, f)
+    names = service.department_names(session, {c.current_department_id for c in rows})
+    return CasePage(items=[summary(c, names) for c in rows], total=total, page=f.page,
+                    page_size=f.page_size)
+
+
+@router.get("/by-phone", response_model=list[CaseSummary])
+def cases_by_phone(
+    session: DB,
+    phone: Annotated[str, Query(min_length=5, max_length=30)],
+    principal: Principal = require("reporter.lookup"),
+) -> list[CaseSummary]:
+    """A reporter's earlier cases, found through the keyed hash of their phone."""
+    rows = repo.cases_by_phone_hash(session, principal, service.phone_lookup_hash(phone))
+    names = service.department_names(session, {c.current_department_id for c in rows})
+    return [summary(c, names) for c in rows]
+
+
+@router.get("/{case_id}", response_model=CaseOut)
+def read_case(case_id: int, session: DB, principal: Principal = require("case.read")) -> CaseOut:
+    return detail(session, repo.get_case(session, principal, case_id))
+
+
+@router.post("/{case_id}/reveal", response_model=CaseOut)
+def reveal_case_reporter(
+    case_id: int, session: DB, principal: Principal = require("case.reveal_pii")
+) -> CaseOut:
+    """The reporter's full phone and ID number. Every reveal is logged."""
+    case = repo.get_case(session, principal, case_id)
+    log_operation(session, actor_id=principal.user_id, actor_name=principal.username,
+                  action="case.reveal_pii", object_type="case", object_id=case.id,
+                  ip=principal.ip)
+    return detail(session, case, service.reveal_reporter(case))
+
+
+@router.get("/{case_id}/actions", response_model=list[AvailableAction])
+def case_actions(
+    case_id: int, session: DB, settings: Conf, principal: Principal = require("case.read")
+) -> list[AvailableAction]:
+    case = repo.get_case(session, principal, case_id)
+    return service.available_actions(case, principal, settings)
+
+
+@router.post("/{case_id}/actions/{action}", response_model=CaseOut)
+def perform_action(
+    case_id: int,
+    action: str,
+    body: ActionIn,
+    session: DB,
+    settings: Conf,
+    principal: Principal = require("case.act"),
+) -> CaseOut:
+    case = repo.get_case(session, principal, case_id, lock=True)
+    service.perform(session, settings, principal, case, action, body)
+    log_operation(session, actor_id=principal.user_id, actor_name=principal.username,
+                  action=f"case.{action}", object_type="case", object_id=case.id, ip=principal.ip)
+    return detail(session, case)
+
+
+def _event_out(e: CaseEvent, names: dict[int, str]) -> EventOut:
+    return EventOut(
+        id=e.id, at=e.at, action=e.action, from_state=e.from_state,  # type: ignore[arg-type]
+        to_state=e.to_state, actor_name=e.actor_name,  # type: ignore[arg-type]
+        actor_department=_ref(names, e.actor_department_id), reason=e.reason,
+        details=e.details, public=e.public,
+    )
+
+
+@router.get("/{case_id}/timeline", response_model=list[EventOut])
+def timeline(case_id: int, session: DB, principal: Principal = require("case.read")) -> list[EventOut]:
+    case = repo.get_case(session, principal, case_id)
+    rows = repo.events(session, case.id)
+    names = service.department_names(session, {e.actor_department_id for e in rows
+                                               if e.actor_department_id})
+    return [_event_out(e, names) for e in rows]
+
+
+def _attachment_out(a: Attachment) -> AttachmentOut:
+    return AttachmentOut.model_validate(a, from_attributes=True)
+
+
+@router.get("/{case_id}/attachments", response_model=list[AttachmentOut])
+def list_attachments(
+    case_id: int, session: DB, principal: Principal = require("case.read")
+) -> list[AttachmentOut]:
+    case = repo.get_case(session, principal, case_id)
+    return [_attachment_out(a) for a in repo.attachments(session, case.id)]
+
+
+@router.post("/{case_id}/attachments", status_code=201, response_model=AttachmentOut)
+def upload_attachment(
+    case_id: int,
+    file: Annotated[UploadFile, File()],
+    session: DB,
+    settings: Conf,
+    principal: Principal = require("case.attach"),
+) -> AttachmentOut:
+    data = file.file.read(settings.attachment_max_bytes + 1)
+    if len(data) > settings.attachment_max_bytes:
+        raise TooLarge("attachment.too_large",
+                       f"文件超过{settings.attachment_max_bytes // (1024 * 1024)}MB上限")
+    case = repo.get_case(session, principal, case_id, lock=True)
+    att = service.add_attachment(session, settings, principal, case, file.filename or "upload",
+                                 data)
+    return _attachment_out(att)
+
+
+@router.get("/{case_id}/attachments/{attachment_id}")
+def download_attachment(
+    case_id: int, attachment_id: int, session: DB, settings: Conf,
+    principal: Principal = require("case.read"),
+) -> FileResponse:
+    case = repo.get_case(session, principal, case_id)
+    att = session.get(Attachment, attachment_id)
+    if att is None or att.case_id != case.id:
+        raise NotFound("attachment.not_found", "附件不存在")
+    store = FileStore(settings.attachments_dir)
+    return FileResponse(store.path_for(att.sha256), media_type=att.media_type,
+                        headers={"X-Content-Type-Options": "nosniff",
+                                 "Content-Disposition": "inline"})

@@ -1,0 +1,141 @@
+"""The case's vocabularies. Codes are English; Chinese labels are for the UI and exports."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    window = "window"
+    mobile = "mobile"
+    hotline = "hotline"
+    director_hotline = "director_hotline"
+    transfer_12345 = "transfer_12345"
+    callback = "callback"
+    online = "online"
+
+
+class Kind(StrEnum):
+    consultation = "consultation"
+    cannot_do = "cannot_do"
+    complaint = "complaint"
+    report = "report"
+    help = "help"
+    suggestion = "suggestion"
+
+
+class Difficulty(StrEnum):
+    immediate = "immediate"
+    general = "general"
+    hard = "hard"
+
+
+class BlockerType(StrEnum):
+    missing_materials = "missing_materials"
+    cross_department = "cross_department"
+    rigid_policy = "rigid_policy"
+    system_failure = "system_failure"
+    legacy = "legacy"
+    other = "other"
+
+
+class Nature(StrEnum):
+    cannot_by_policy = "cannot_by_policy"
+    hard_to_do = "hard_to_do"
+
+
+class ReporterType(StrEnum):
+    person = "person"
+    enterprise = "enterprise"
+
+
+class State(StrEnum):
+    registered = "registered"
+    dispatched = "dispatched"
+    accepted = "accepted"
+    in_progress = "in_progress"
+    suspended = "suspended"
+    resolved = "resolved"
+    feedback_given = "feedback_given"
+    evaluated = "evaluated"
+    closed = "closed"
+    reopened = "reopened"
+
+
+class Outcome(StrEnum):
+    """How a resolution ended."""
+
+    done = "done"  # the matter got done
+    cannot_by_policy = "cannot_by_policy"  # law/policy forbids it: explained, with an alternative
+    explained = "explained"  # a consultation answered, a suggestion recorded
+
+
+class Rating(StrEnum):
+    very_satisfied = "very_satisfied"
+    satisfied = "satisfied"
+    basically_satisfied = "basically_satisfied"
+    dissatisfied = "dissatisfied"
+    very_dissatisfied = "very_dissatisfied"
+
+
+BAD_RATINGS = frozenset({Rating.dissatisfied, Rating.very_dissatisfied})
+
+OPEN_STATES = frozenset(
+    {
+        State.registered,
+        State.dispatched,
+        State.accepted,
+        State.in_progress,
+        State.suspended,
+        State.reopened,
+    }
+)
+
+LABELS_ZH: dict[str, dict[str, str]] = {
+    "channel": {
+        "window": "窗口来访",
+        "mobile": "掌上反映",
+        "hotline": "窗口热线",
+        "director_hotline": "局长热线",
+        "transfer_12345": "12345转办",
+        "callback": "回访发现",
+        "online": "政务网站",
+    },
+    "kind": {
+        "consultation": "咨询",
+        "cannot_do": "办不成事",
+        "complaint": "投诉",
+        "report": "举报",
+        "help": "求助",
+        "suggestion": "建议",
+    },
+    "difficulty": {"immediate": "即办", "general": "一般", "hard": "疑难"},
+    "blocker_type": {
+        "missing_materials": "材料缺失",
+        "cross_department": "跨部门协调难",
+        "rigid_policy": "政策执行僵化",
+        "system_failure": "系统故障",
+        "legacy": "历史遗留问题",
+        "other": "其他",
+    },
+    "nature": {"cannot_by_policy": "办不了", "hard_to_do": "很难办"},
+    "state": {
+        "registered": "已登记",
+        "dispatched": "已派单",
+        "accepted": "已签收",
+        "in_progress": "办理中",
+        "suspended": "已挂起(补正)",
+        "resolved": "已办结",
+        "feedback_given": "已反馈",
+        "evaluated": "已评价",
+        "closed": "已归档",
+        "reopened": "重办",
+    },
+    "rating": {
+        "very_satisfied": "非常满意",
+        "satisfied": "满意",
+        "basically_satisfied": "基本满意",
+        "dissatisfied": "不满意",
+        "very_dissatisfied": "非常不满意",
+    },
+}

@@ -1,0 +1,166 @@
+"""The case ledger: cases, their append-only timeline, attachments and number counters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bancheng.core.db import Base
+from bancheng.core.types import JSONType, UTCDateTime
+
+
+class CaseNumberCounter(Base):
+    """One row per jurisdiction and year; incremented in the creating transaction, so a
+    rolled-back creation gives its number back and numbers stay consecutive."""
+
+    __tablename__ = "case_number_counters"
+
+    jurisdiction: Mapped[str] = mapped_column(String(8), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    jurisdiction: Mapped[str] = mapped_column(String(8))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))
+    difficulty: Mapped[str] = mapped_column(String(12))
+    blocker_type: Mapped[str] = mapped_column(String(24))
+    nature: Mapped[str | None] = mapped_column(String(20))
+
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+
+    # Reporter. Phone and ID number are personal data: stored encrypted, with a keyed hash
+    # for look-ups and a masked copy for lists.
+    reporter_type: Mapped[str] = mapped_column(String(12))
+    reporter_name: Mapped[str] = mapped_column(String(100))
+    reporter_phone_enc: Mapped[str] = mapped_column(String(255))
+    reporter_phone_hash: Mapped[str] = mapped_column(String(64), index=True)
+    reporter_phone_masked: Mapped[str] = mapped_column(String(20))
+    reporter_id_enc: Mapped[str | None] = mapped_column(String(255))
+    reporter_id_masked: Mapped[str | None] = mapped_column(String(24))
+    reporter_org_name: Mapped[str | None] = mapped_column(String(200))
+    reporter_credit_code: Mapped[str | None] = mapped_column(String(18))
+
+    matter_id: Mapped[int | None] = mapped_column(ForeignKey("matters.id"), index=True)
+    stuck_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    hall_id: Mapped[int | None] = mapped_column(ForeignKey("halls.id"))
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("service_windows.id"))
+
+    # First-receipt responsibility: set at registration, never changed afterwards.
+    first_receipt_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    first_receipt_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The unit (and person) that has the case now.
+    current_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    suggested_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+
+    transfer_count: Mapped[int] = mapped_column(Integer, default=0)
+    return_count: Mapped[int] = mapped_column(Integer, default=0)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    needs_supervision: Mapped[bool] = mapped_column(Boolean, default=False)
+    supervision_reason: Mapped[str | None] = mapped_column(String(64))
+
+    suspended_from: Mapped[str | None] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    resolution: Mapped[str | None] = mapped_column(Text)
+    policy_explanation: Mapped[str | None] = mapped_column(Text)
+    alternative: Mapped[str | None] = mapped_column(Text)
+    alternative_owner: Mapped[str | None] = mapped_column(String(200))
+    notification_text: Mapped[str | None] = mapped_column(Text)
+    notification_materials: Mapped[list[Any] | None] = mapped_column(JSONType)
+    rating: Mapped[str | None] = mapped_column(String(24))
+    resolved_on_spot: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (
+        UniqueConstraint("jurisdiction", "year", "seq"),
+        Index("ix_cases_current_department_registered", "current_department_id", "registered_at"),
+    )
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CaseDepartment(Base):
+    """Every unit that has been involved with a case (first receipt, each assignee). Data
+    scope is decided on this table: a unit keeps seeing the cases it has handled."""
+
+    __tablename__ = "case_departments"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True)
+
+    __table_args__ = (Index("ix_case_departments_department_case", "department_id", "case_id"),)
+
+
+class CaseEvent(Base):
+    """The append-only timeline. Written in the same transaction as the change it records."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str | None] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_name: Mapped[str] = mapped_column(String(64))
+    actor_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    media_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    original_name: Mapped[str] = mapped_column(String(255))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IdempotencyKey(Base):
+    """Remembers a creation request so that a retry with the same key returns the same case."""
+
+    __tablename__ = "idempotency_keys"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    principal: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    # Claimed before the case is written (so a concurrent retry waits on the key), then set.
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

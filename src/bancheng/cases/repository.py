@@ -1,0 +1,139 @@
+"""Every query of the case domain. Data scope is applied here, in ``scoped()``, and nowhere
+else: endpoints and services never build their own visibility conditions."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from bancheng.cases.models import Attachment, Case, CaseDepartment, CaseEvent
+from bancheng.cases.schemas import CaseFilter
+from bancheng.core.clock import SHANGHAI
+from bancheng.core.errors import NotFound
+from bancheng.org.scope import Principal, subtree_ids
+
+
+def scope_clause(principal: Principal) -> ColumnElement[bool]:
+    if principal.data_scope == "all":
+        return true()
+    own = or_(Case.first_receipt_user_id == principal.user_id,
+              Case.assignee_id == principal.user_id)
+    if principal.data_scope == "self" or not principal.scope_department_ids:
+        return own
+    involved = select(CaseDepartment.case_id).where(
+        CaseDepartment.department_id.in_(sorted(principal.scope_department_ids))
+    )
+    return or_(Case.id.in_(involved), own)
+
+
+def scoped(principal: Principal) -> Select[tuple[Case]]:
+    return select(Case).where(scope_clause(principal))
+
+
+def get_case(session: Session, principal: Principal, case_id: int, *, lock: bool = False) -> Case:
+    """The case if it is in the caller's scope; otherwise 404, whether or not it exists."""
+    stmt = scoped(principal).where(Case.id == case_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    case = session.scalar(stmt)
+    if case is None:
+        raise NotFound("case.not_found", "案件不存在或无权查看")
+    return case
+
+
+def _day_start(d: Any) -> datetime:
+    return datetime.combine(d, time.min, tzinfo=SHANGHAI)
+
+
+def filter_conditions(session: Session, f: CaseFilter) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if f.state:
+        conds.append(Case.state.in_([s.value for s in f.state]))
+    if f.channel:
+        conds.append(Case.channel.in_([c.value for c in f.channel]))
+    if f.kind:
+        conds.append(Case.kind.in_([k.value for k in f.kind]))
+    if f.difficulty:
+        conds.append(Case.difficulty.in_([d.value for d in f.difficulty]))
+    if f.blocker_type:
+        conds.append(Case.blocker_type.in_([b.value for b in f.blocker_type]))
+    if f.department_id is not None:
+        ids = subtree_ids(session, [f.department_id])
+        conds.append(Case.current_department_id.in_(sorted(ids) or [-1]))
+    if f.date_from:
+        conds.append(Case.registered_at >= _day_start(f.date_from))
+    if f.date_to:
+        conds.append(Case.registered_at < _day_start(f.date_to) + timedelta(days=1))
+    if f.needs_supervision is not None:
+        conds.append(Case.needs_supervision.is_(f.needs_supervision))
+    if f.q:
+        like = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conds.append(
+            or_(
+                Case.title.ilike(like, escape="\\"),
+                Case.description.ilike(like, escape="\\"),
+                Case.number.ilike(like, escape="\\"),
+            )
+        )
+    return conds
+
+
+def list_cases(session: Session, principal: Principal, f: CaseFilter) -> tuple[list[Case], int]:
+    conds = [scope_clause(principal), *filter_conditions(session, f)]
+    where = and_(*conds)
+    total = session.scalar(select(func.count()).select_from(Case).where(where)) or 0
+    column = getattr(Case, f.sort)
+    order = column.desc() if f.order == "desc" else column.asc()
+    tiebreak = Case.id.desc() if f.order == "desc" else Case.id.asc()
+    rows = session.scalars(
+        select(Case).where(where).order_by(order, tiebreak)
+        .offset((f.page - 1) * f.page_size).limit(f.page_size)
+    ).all()
+    return list(rows), total
+
+
+def count_cases(session: Session, principal: Principal, f: CaseFilter) -> int:
+    where = and_(scope_clause(principal), *filter_conditions(session, f))
+    return session.scalar(select(func.count()).select_from(Case).where(where)) or 0
+
+
+def events(session: Session, case_id: int, public_only: bool = False) -> list[CaseEvent]:
+    stmt = select(CaseEvent).where(CaseEvent.case_id == case_id)
+    if public_only:
+        stmt = stmt.where(CaseEvent.public.is_(True))
+    return list(session.scalars(stmt.order_by(CaseEvent.at, CaseEvent.id)).all())
+
+
+def attachments(session: Session, case_id: int) -> list[Attachment]:
+    return list(
+        session.scalars(
+            select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id)
+        ).all()
+    )
+
+
+def attachment_count(session: Session, case_id: int) -> int:
+    return session.scalar(
+        select(func.count()).select_from(Attachment).where(Attachment.case_id == case_id)
+    ) or 0
+
+
+def cases_by_phone_hash(
+    session: Session, principal: Principal, phone_hash: str, limit: int = 20
+) -> list[Case]:
+    return list(
+        session.scalars(
+            scoped(principal).where(Case.reporter_phone_hash == phone_hash)
+            .order_by(Case.registered_at.desc()).limit(limit)
+        ).all()
+    )
+
+
+def involve(session: Session, case_id: int, department_id: int) -> None:
+    """Record that a unit has been involved with a case (idempotent)."""
+    exists = session.get(CaseDepartment, (case_id, department_id))
+    if exists is None:
+        session.add(CaseDepartment(case_id=case_id, department_id=department_id))

@@ -1,0 +1,193 @@
+"""Request and response models of the case API. Unknown fields are refused (422)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bancheng.cases.enums import (
+    BlockerType,
+    Channel,
+    Difficulty,
+    Kind,
+    Nature,
+    Outcome,
+    Rating,
+    ReporterType,
+    State,
+)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ReporterIn(Strict):
+    type: ReporterType = ReporterType.person
+    name: str = Field(min_length=1, max_length=100)
+    phone: str = Field(min_length=5, max_length=30)
+    id_number: str | None = Field(default=None, max_length=18)
+    org_name: str | None = Field(default=None, max_length=200)
+    credit_code: str | None = Field(default=None, max_length=18)
+
+
+class CaseCreate(Strict):
+    channel: Channel
+    kind: Kind
+    difficulty: Difficulty = Difficulty.general
+    blocker_type: BlockerType = BlockerType.other
+    title: str = Field(max_length=200)
+    description: str = Field(max_length=10000)
+    reporter: ReporterIn
+    matter_id: int | None = None
+    stuck_department_id: int | None = None
+    hall_id: int | None = None
+    window_id: int | None = None
+
+
+class ActionIn(Strict):
+    """One move of the lifecycle. Which fields are needed depends on the action: see
+    ``GET /cases/{id}/actions``."""
+
+    version: int = Field(ge=1)
+    reason: str | None = Field(default=None, max_length=2000)
+    department_id: int | None = None
+    suggested_department_id: int | None = None
+    outcome: Outcome | None = None
+    resolution: str | None = Field(default=None, max_length=10000)
+    policy_explanation: str | None = Field(default=None, max_length=5000)
+    alternative: str | None = Field(default=None, max_length=5000)
+    alternative_owner: str | None = Field(default=None, max_length=200)
+    notification_text: str | None = Field(default=None, max_length=10000)
+    notification_materials: list[str] | None = Field(default=None, max_length=100)
+    rating: Rating | None = None
+    kind: Kind | None = None
+    difficulty: Difficulty | None = None
+    blocker_type: BlockerType | None = None
+    nature: Nature | None = None
+    matter_id: int | None = None
+
+
+class DepartmentRef(BaseModel):
+    id: int
+    name: str
+
+
+class ReporterOut(BaseModel):
+    type: ReporterType
+    name: str
+    phone: str
+    id_number: str | None
+    org_name: str | None
+    credit_code: str | None
+    masked: bool
+
+
+class CaseSummary(BaseModel):
+    id: int
+    number: str
+    state: State
+    channel: Channel
+    kind: Kind
+    difficulty: Difficulty
+    blocker_type: BlockerType
+    nature: Nature | None
+    title: str
+    reporter_name: str
+    reporter_phone: str
+    current_department: DepartmentRef
+    registered_at: datetime
+    updated_at: datetime
+    transfer_count: int
+    needs_supervision: bool
+    version: int
+
+
+class CaseOut(CaseSummary):
+    description: str
+    reporter: ReporterOut
+    matter_id: int | None
+    matter_name: str | None
+    stuck_department: DepartmentRef | None
+    first_receipt_department: DepartmentRef
+    first_receipt_user_id: int | None
+    assignee_id: int | None
+    suggested_department: DepartmentRef | None
+    hall_id: int | None
+    window_id: int | None
+    return_count: int
+    reopen_count: int
+    supervision_reason: str | None
+    suspended_from: State | None
+    outcome: Outcome | None
+    resolution: str | None
+    policy_explanation: str | None
+    alternative: str | None
+    alternative_owner: str | None
+    notification_text: str | None
+    notification_materials: list[str] | None
+    rating: Rating | None
+    resolved_on_spot: bool
+    accepted_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummary]
+    total: int
+    page: int
+    page_size: int
+
+
+class EventOut(BaseModel):
+    id: int
+    at: datetime
+    action: str
+    from_state: State | None
+    to_state: State | None
+    actor_name: str
+    actor_department: DepartmentRef | None
+    reason: str | None
+    details: dict[str, Any]
+    public: bool
+
+
+class AvailableAction(BaseModel):
+    action: str
+    label: str
+    required: list[str]
+    warning: str | None = None
+
+
+class AttachmentOut(BaseModel):
+    id: int
+    sha256: str
+    media_type: str
+    size: int
+    original_name: str
+    width: int | None
+    height: int | None
+    created_at: datetime
+
+
+SortField = Literal["registered_at", "updated_at", "number", "state", "kind", "transfer_count"]
+
+
+class CaseFilter(Strict):
+    state: list[State] | None = None
+    channel: list[Channel] | None = None
+    kind: list[Kind] | None = None
+    difficulty: list[Difficulty] | None = None
+    blocker_type: list[BlockerType] | None = None
+    department_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    q: str | None = Field(default=None, max_length=100)
+    needs_supervision: bool | None = None
+    sort: SortField = "registered_at"
+    order: Literal["asc", "desc"] = "desc"
+    page: int = Field(default=1, ge=1)
+    page_size: int = Field(default=20, ge=1, le=200)

@@ -1,0 +1,509 @@
+"""The rules of the case ledger. Services flush, never commit: the request owns the
+transaction, and every change is written together with its timeline event."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bancheng.cases import repository as repo
+from bancheng.cases.enums import BAD_RATINGS, Channel, Difficulty, Nature, Outcome, Rating, State
+from bancheng.cases.lifecycle import MOVES, MOVES_BY_ACTION, RESUME, SCOPE_WIDE_ROLES, Move
+from bancheng.cases.files import FileStore
+from bancheng.cases.models import Attachment, Case, CaseEvent, CaseNumberCounter, IdempotencyKey
+from bancheng.cases.schemas import ActionIn, AvailableAction, CaseCreate
+from bancheng.core import clock
+from bancheng.core.config import Settings
+from bancheng.core.crypto import get_crypto
+from bancheng.core.errors import Conflict, Forbidden, Invalid, TooLarge
+from bancheng.core.validators import (
+    mask_id_number,
+    mask_phone,
+    normalize_credit_code,
+    normalize_id_number,
+    normalize_phone,
+)
+from bancheng.org.models import Department, Hall, Matter, ServiceWindow
+from bancheng.org.scope import Principal
+
+STAFF_CHANNELS = frozenset(Channel) - {Channel.mobile}
+
+
+# --- numbering -----------------------------------------------------------------------
+
+
+def allocate_number(session: Session, jurisdiction: str, year: int) -> tuple[int, str]:
+    """Take the next number of the jurisdiction's year. The counter row is updated inside
+    the creating transaction: concurrent creators queue on its row lock (PostgreSQL) or on
+    the write lock (SQLite), and a rolled-back creation returns its number."""
+    bump = (
+        update(CaseNumberCounter)
+        .where(CaseNumberCounter.jurisdiction == jurisdiction, CaseNumberCounter.year == year)
+        .values(last_seq=CaseNumberCounter.last_seq + 1)
+        .returning(CaseNumberCounter.last_seq)
+    )
+    opts = {"synchronize_session": False}
+    seq = session.execute(bump, execution_options=opts).scalar()
+    if seq is None:
+        dialect = session.get_bind().dialect.name
+        ins_mod: Any = postgresql if dialect == "postgresql" else sqlite
+        session.execute(
+            ins_mod.insert(CaseNumberCounter)
+            .values(jurisdiction=jurisdiction, year=year, last_seq=0)
+            .on_conflict_do_nothing()
+        )
+        seq = session.execute(bump, execution_options=opts).scalar()
+    assert seq is not None
+    return seq, f"{jurisdiction}-{year}-{seq:06d}"
+
+
+# --- creation ------------------------------------------------------------------------
+
+
+def fingerprint(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(
+        json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()
+
+
+def find_idempotent(
+    session: Session, key: str, principal: Principal, fp: str
+) -> Case | None:
+    row = session.get(IdempotencyKey, (key, str(principal.user_id)))
+    if row is None:
+        return None
+    if row.fingerprint != fp:
+        raise Conflict("idempotency.key_reused", "同一幂等键已用于不同的请求内容")
+    return session.get(Case, row.case_id)
+
+
+def _require_row(session: Session, model: Any, ident: int | None, code: str, label: str) -> Any:
+    if ident is None:
+        return None
+    row = session.get(model, ident)
+    if row is None or (hasattr(row, "active") and not row.active):
+        raise Invalid(code, f"{label}不存在或已停用", field=code.split(".")[-1])
+    return row
+
+
+def create_case(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    data: CaseCreate,
+    idempotency_key: str | None = None,
+) -> tuple[Case, bool]:
+    """Register a case. Returns the case and whether it was newly created (``False`` when
+    an ``Idempotency-Key`` replays an earlier creation)."""
+    fp = fingerprint(data.model_dump(mode="json"))
+    claim: IdempotencyKey | None = None
+    if idempotency_key:
+        existing = find_idempotent(session, idempotency_key, principal, fp)
+        if existing is not None:
+            return existing, False
+        claim = IdempotencyKey(key=idempotency_key, principal=str(principal.user_id),
+                               fingerprint=fp, case_id=None, created_at=clock.now())
+        try:
+            with session.begin_nested():
+                session.add(claim)
+        except IntegrityError:
+            # A concurrent request with the same key committed first: replay it.
+            existing = find_idempotent(session, idempotency_key, principal, fp)
+            if existing is None:
+                raise
+            return existing, False
+
+    if data.channel not in STAFF_CHANNELS:
+        raise Invalid("case.channel_not_allowed", "掌上反映渠道由群众在手机上提交", field="channel")
+    if not data.title:
+        raise Invalid("case.title_empty", "请填写标题", field="title")
+    if not data.description:
+        raise Invalid("case.description_empty", "请填写诉求内容", field="description")
+
+    r = data.reporter
+    crypto = get_crypto()
+    phone = normalize_phone(r.phone)
+    id_number = normalize_id_number(r.id_number) if r.id_number else None
+    credit_code = normalize_credit_code(r.credit_code) if r.credit_code else None
+    if r.type == "enterprise" and (not r.org_name or not credit_code):
+        raise Invalid("reporter.enterprise_incomplete", "企业反映人须填写企业名称和统一社会信用代码",
+                      field="reporter.credit_code")
+
+    matter = _require_row(session, Matter, data.matter_id, "case.matter_not_found", "事项")
+    stuck_dept_id = data.stuck_department_id or (matter.department_id if matter else None)
+    _require_row(session, Department, stuck_dept_id, "case.stuck_department_not_found", "部门")
+    hall = _require_row(session, Hall, data.hall_id, "case.hall_not_found", "大厅")
+    window = _require_row(session, ServiceWindow, data.window_id, "case.window_not_found", "窗口")
+    if window is not None and hall is not None and window.hall_id != hall.id:
+        raise Invalid("case.window_not_in_hall", "窗口不属于所选大厅", field="window_id")
+
+    now = clock.now()
+    year = clock.to_local(now).year
+    seq, number = allocate_number(session, settings.jurisdiction_code, year)
+    case = Case(
+        number=number,
+        jurisdiction=settings.jurisdiction_code,
+        year=year,
+        seq=seq,
+        state=State.registered.value,
+        channel=data.channel.value,
+        kind=data.kind.value,
+        difficulty=data.difficulty.value,
+        blocker_type=data.blocker_type.value,
+        title=data.title,
+        description=data.description,
+        reporter_type=r.type.value,
+        reporter_name=r.name,
+        reporter_phone_enc=crypto.encrypt(phone),
+        reporter_phone_hash=crypto.lookup_hash(phone),
+        reporter_phone_masked=mask_phone(phone) or "",
+        reporter_id_enc=crypto.encrypt(id_number) if id_number else None,
+        reporter_id_masked=mask_id_number(id_number),
+        reporter_org_name=r.org_name if r.type == "enterprise" else None,
+        reporter_credit_code=credit_code,
+        matter_id=matter.id if matter else None,
+        stuck_department_id=stuck_dept_id,
+        hall_id=hall.id if hall else None,
+        window_id=window.id if window else None,
+        first_receipt_department_id=principal.department_id,
+        first_receipt_user_id=principal.user_id,
+        current_department_id=principal.department_id,
+        registered_at=now,
+        updated_at=now,
+    )
+    session.add(case)
+    session.flush()
+    repo.involve(session, case.id, principal.department_id)
+    add_event(session, case, "register", None, State.registered, principal,
+              details={"channel": case.channel})
+    if claim is not None:
+        claim.case_id = case.id
+    session.flush()
+    return case, True
+
+
+def add_event(
+    session: Session,
+    case: Case,
+    action: str,
+    from_state: State | str | None,
+    to_state: State | str | None,
+    principal: Principal | None,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+    public: bool = True,
+    actor_name: str | None = None,
+) -> CaseEvent:
+    event = CaseEvent(
+        case_id=case.id,
+        at=clock.now(),
+        action=action,
+        from_state=str(from_state) if from_state else None,
+        to_state=str(to_state) if to_state else None,
+        actor_id=principal.user_id if principal else None,
+        actor_name=actor_name or (principal.display_name if principal else "系统"),
+        actor_department_id=principal.department_id if principal else None,
+        reason=reason,
+        details=details or {},
+        public=public,
+    )
+    session.add(event)
+    return event
+
+
+# --- what the caller may do ----------------------------------------------------------
+
+
+def _related(move: Move, case: Case, principal: Principal) -> bool:
+    if move.relation == "scope" or principal.role in SCOPE_WIDE_ROLES:
+        return True
+    unit = principal.unit_department_ids
+    if move.relation == "current":
+        return case.current_department_id in unit
+    # origin: the unit that received the case first, or the unit that has it now
+    return case.first_receipt_department_id in unit or case.current_department_id in unit
+
+
+def _may(move: Move, case: Case, principal: Principal) -> bool:
+    return (
+        State(case.state) in move.sources
+        and principal.role in move.roles
+        and principal.can("case.act")
+        and _related(move, case, principal)
+    )
+
+
+def available_actions(case: Case, principal: Principal, settings: Settings) -> list[AvailableAction]:
+    out = []
+    for move in MOVES:
+        if not _may(move, case, principal):
+            continue
+        warning = None
+        if move.action == "transfer" and case.transfer_count >= settings.max_transfers:
+            warning = "case.transfer_limit_reached"
+        if move.action == "reopen" and case.rating not in {r.value for r in BAD_RATINGS}:
+            continue
+        required = list(move.required)
+        if move.action == "close" and case.rating in {r.value for r in BAD_RATINGS}:
+            if principal.role != "supervisor":
+                continue
+            required.append("reason")
+        out.append(AvailableAction(action=move.action, label=move.label_zh, required=required,
+                                   warning=warning))
+    return out
+
+
+# --- moving the case -----------------------------------------------------------------
+
+
+def _need(value: Any, field: str, detail: str) -> Any:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise Invalid(f"case.{field}_required", detail, field=field)
+    return value
+
+
+def _department(session: Session, dept_id: int, field: str) -> Department:
+    dept = session.get(Department, dept_id)
+    if dept is None or not dept.active:
+        raise Invalid("case.department_not_found", "目标单位不存在或已停用", field=field)
+    return dept
+
+
+def _check_outcome(body: ActionIn) -> Outcome:
+    outcome = _need(body.outcome, "outcome", "请选择办理结果")
+    _need(body.resolution, "resolution", "请填写办理情况")
+    if outcome == Outcome.cannot_by_policy:
+        missing = [
+            f for f in ("policy_explanation", "alternative", "alternative_owner")
+            if not (getattr(body, f) or "").strip()
+        ]
+        if missing:
+            raise Invalid(
+                "case.no_veto_fields_required",
+                "窗口无否决权：办不了的须说明政策依据、可行的替代办法及由谁负责",
+                fields=missing,
+            )
+    return Outcome(outcome)
+
+
+def perform(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    case: Case,
+    action: str,
+    body: ActionIn,
+) -> Case:
+    move = MOVES_BY_ACTION.get(action)
+    if move is None:
+        raise Invalid("case.unknown_action", f"未知操作：{action}")
+    if body.version != case.version:
+        raise Conflict("case.version_conflict", "案件已被他人修改，请刷新后重试",
+                       current_version=case.version)
+    if principal.role not in move.roles or not principal.can("case.act"):
+        raise Forbidden("case.action_forbidden", "您的角色不能执行此操作")
+    if State(case.state) not in move.sources:
+        raise Conflict("case.illegal_transition", f"当前状态不能执行“{move.label_zh}”",
+                       state=case.state, action=action)
+    if not _related(move, case, principal):
+        raise Forbidden("case.not_your_unit", "该案件不在您所在单位办理")
+
+    now = clock.now()
+    before = State(case.state)
+    target: State | None
+    target = State(case.suspended_from) if move.target == RESUME else (
+        State(move.target) if move.target else None
+    )
+    details: dict[str, Any] = {}
+    reason = (body.reason or "").strip() or None
+
+    if action == "dispatch":
+        dept = _department(session, _need(body.department_id, "department_id", "请选择承办单位"),
+                           "department_id")
+        case.current_department_id = dept.id
+        case.assignee_id = None
+        case.suggested_department_id = None
+        repo.involve(session, case.id, dept.id)
+        details["department_id"] = dept.id
+        details["department_name"] = dept.name
+    elif action in ("resolve_on_spot", "resolve"):
+        outcome = _check_outcome(body)
+        case.outcome = outcome.value
+        case.resolution = body.resolution
+        if outcome == Outcome.cannot_by_policy:
+            case.nature = Nature.cannot_by_policy.value
+            case.policy_explanation = body.policy_explanation
+            case.alternative = body.alternative
+            case.alternative_owner = body.alternative_owner
+        case.resolved_at = now
+        if action == "resolve_on_spot":
+            case.resolved_on_spot = True
+            case.difficulty = Difficulty.immediate.value
+        details["outcome"] = outcome.value
+    elif action == "accept":
+        case.assignee_id = principal.user_id
+        if case.accepted_at is None:
+            case.accepted_at = now
+    elif action == "return":
+        _need(reason, "reason", "请填写退回理由")
+        dept = _department(
+            session,
+            _need(body.suggested_department_id, "suggested_department_id", "请指明应由哪个单位承办"),
+            "suggested_department_id",
+        )
+        if dept.id == case.current_department_id:
+            raise Invalid("case.return_to_self", "建议承办单位不能是本单位",
+                          field="suggested_department_id")
+        details["from_department_id"] = case.current_department_id
+        details["suggested_department_id"] = dept.id
+        details["suggested_department_name"] = dept.name
+        case.suggested_department_id = dept.id
+        case.current_department_id = case.first_receipt_department_id
+        case.assignee_id = None
+        case.return_count += 1
+    elif action == "transfer":
+        _need(reason, "reason", "请填写转办理由")
+        dept = _department(session, _need(body.department_id, "department_id", "请选择转办单位"),
+                           "department_id")
+        if dept.id == case.current_department_id:
+            raise Invalid("case.transfer_to_self", "不能转办给本单位", field="department_id")
+        if case.transfer_count >= settings.max_transfers:
+            if not case.needs_supervision:
+                case.needs_supervision = True
+                case.supervision_reason = "transfer_limit"
+                case.updated_at = now
+                add_event(session, case, "flag_supervision", before, before, principal,
+                          reason=reason,
+                          details={"cause": "transfer_limit",
+                                   "transfer_count": case.transfer_count,
+                                   "requested_department_id": dept.id})
+                session.flush()
+            err = Conflict(
+                "case.transfer_limit_reached",
+                f"转办次数已达上限（{settings.max_transfers}次），已提交督查协调",
+                max_transfers=settings.max_transfers,
+            )
+            err.commit_changes = True
+            raise err
+        details["from_department_id"] = case.current_department_id
+        details["department_id"] = dept.id
+        details["department_name"] = dept.name
+        case.transfer_count += 1
+        case.current_department_id = dept.id
+        case.assignee_id = None
+        repo.involve(session, case.id, dept.id)
+    elif action == "suspend":
+        _need(reason, "reason", "请填写挂起原因（需补正的材料）")
+        case.suspended_from = case.state
+    elif action == "resume":
+        case.suspended_from = None
+    elif action == "give_feedback":
+        text = _need(body.notification_text, "notification_text", "请填写一次性告知内容")
+        case.notification_text = text
+        case.notification_materials = body.notification_materials or []
+        details["materials"] = case.notification_materials
+    elif action == "evaluate":
+        rating = _need(body.rating, "rating", "请选择评价等级")
+        case.rating = Rating(rating).value
+        details["rating"] = case.rating
+    elif action == "close":
+        if case.rating in {r.value for r in BAD_RATINGS}:
+            if principal.role != "supervisor":
+                raise Conflict("case.bad_rating_requires_reopen", "评价不满意的案件须重办，不能直接归档")
+            _need(reason, "reason", "请填写不满意件直接归档的理由")
+        case.closed_at = now
+    elif action == "reopen":
+        if case.rating not in {r.value for r in BAD_RATINGS}:
+            raise Conflict("case.reopen_requires_dissatisfaction", "只有评价不满意的案件才能重办")
+        _need(reason, "reason", "请填写重办原因")
+        details["previous_rating"] = case.rating
+        case.rating = None
+        case.reopen_count += 1
+        case.resolved_at = None
+        case.outcome = None
+    elif action == "classify":
+        changes: dict[str, Any] = {}
+        for field in ("kind", "difficulty", "blocker_type", "nature"):
+            value = getattr(body, field)
+            if value is not None and value.value != getattr(case, field):
+                changes[field] = [getattr(case, field), value.value]
+                setattr(case, field, value.value)
+        if body.matter_id is not None and body.matter_id != case.matter_id:
+            _require_row(session, Matter, body.matter_id, "case.matter_not_found", "事项")
+            changes["matter_id"] = [case.matter_id, body.matter_id]
+            case.matter_id = body.matter_id
+        if not changes:
+            raise Invalid("case.nothing_to_change", "没有需要修改的分类")
+        details["changes"] = changes
+
+    if target is not None:
+        case.state = target.value
+    case.updated_at = now
+    add_event(session, case, action, before, target or before, principal, reason=reason,
+              details=details, public=move.public)
+    session.flush()
+    return case
+
+
+def reveal_reporter(case: Case) -> dict[str, str | None]:
+    crypto = get_crypto()
+    return {
+        "phone": crypto.decrypt(case.reporter_phone_enc),
+        "id_number": crypto.decrypt(case.reporter_id_enc) if case.reporter_id_enc else None,
+    }
+
+
+def phone_lookup_hash(raw_phone: str) -> str:
+    return get_crypto().lookup_hash(normalize_phone(raw_phone))
+
+
+def department_names(session: Session, ids: set[int]) -> dict[int, str]:
+    ids.discard(None)  # type: ignore[arg-type]
+    if not ids:
+        return {}
+    rows = session.execute(select(Department.id, Department.name).where(Department.id.in_(ids)))
+    return {i: n for i, n in rows}
+
+
+def add_attachment(
+    session: Session,
+    settings: Settings,
+    principal: Principal | None,
+    case: Case,
+    filename: str,
+    data: bytes,
+) -> Attachment:
+    """Check and store one file for a case. The count limit is checked under the case's
+    row lock, so concurrent uploads cannot exceed it."""
+    if case.state == State.closed.value:
+        raise Conflict("attachment.case_closed", "已归档的案件不能再添加附件")
+    if repo.attachment_count(session, case.id) >= settings.attachment_max_count:
+        raise Invalid("attachment.too_many", f"每个案件最多{settings.attachment_max_count}个附件")
+    if len(data) > settings.attachment_max_bytes:
+        raise TooLarge("attachment.too_large",
+                       f"文件超过{settings.attachment_max_bytes // (1024 * 1024)}MB上限")
+    stored = FileStore(settings.attachments_dir).put(data, settings.attachment_max_bytes)
+    att = Attachment(
+        case_id=case.id,
+        sha256=stored.sha256,
+        media_type=stored.media_type,
+        size=stored.size,
+        original_name=(filename or "upload")[-255:],
+        width=stored.width,
+        height=stored.height,
+        uploaded_by_id=principal.user_id if principal else None,
+        created_at=clock.now(),
+    )
+    session.add(att)
+    case.updated_at = clock.now()
+    session.flush()
+    add_event(session, case, "attach", case.state, case.state, principal,
+              details={"attachment_id": att.id, "media_type": att.media_type,
+                       "name": att.original_name})
+    return att

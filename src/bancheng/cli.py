@@ -1,0 +1,152 @@
+"""``bancheng ...``: serve, database, demo data, administration, and each domain's commands."""
+
+from __future__ import annotations
+
+import getpass
+import importlib
+import secrets
+import sys
+
+import click
+
+from bancheng.core.config import get_settings
+from bancheng.core.db import get_database
+
+# Domains that add their own command groups: (module, attribute).
+DOMAIN_GROUPS = (
+    ("bancheng.sla.cli", "calendar_group"),
+    ("bancheng.sla.cli", "sla_group"),
+    ("bancheng.routing.cli", "routing_group"),
+    ("bancheng.insights.cli", "insights_group"),
+)
+
+
+@click.group()
+def main() -> None:
+    """办成 bancheng — the 办不成事 feedback window, end to end."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Defaults to BANCHENG_HOST (127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Defaults to BANCHENG_PORT (8000).")
+@click.option("--workers", type=int, default=None, help="Defaults to BANCHENG_WORKERS (1).")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the API and the web UI."""
+    import uvicorn
+
+    s = get_settings()
+    uvicorn.run(
+        "bancheng.main:create_app",
+        factory=True,
+        host=host or s.host,
+        port=port or s.port,
+        workers=workers or s.workers,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration (SQLite file or BANCHENG_DATABASE_URL)."""
+    from bancheng.core.migrate import upgrade
+
+    s = get_settings()
+    if s.is_sqlite:
+        s.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(s.resolved_database_url)
+    click.echo(f"database at head: {_safe_url(s.resolved_database_url)}")
+
+
+def _safe_url(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+@main.group()
+def demo() -> None:
+    """Demo data."""
+
+
+@demo.command("load")
+@click.option("--cases", "n_cases", type=int, default=300, show_default=True)
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has departments.")
+@click.option("--seed", type=int, default=20261121, show_default=True)
+def demo_load(n_cases: int, if_empty: bool, seed: int) -> None:
+    """Build a realistic city, staff accounts for every role, and cases in every state."""
+    from bancheng.demo import demo_is_loaded, load_demo
+
+    s = get_settings()
+    database = get_database()
+    with database.transaction() as session:
+        if if_empty and demo_is_loaded(session):
+            click.echo("demo data already present; nothing loaded")
+            return
+    password = s.demo_password
+    generated = password is None
+    if generated:
+        password = "Bc-" + secrets.token_urlsafe(9)
+    assert password is not None
+    with database.transaction() as session:
+        summary = load_demo(session, s, password=password, n_cases=n_cases, seed=seed)
+    click.echo(summary)
+    if generated:
+        click.echo(f"demo staff password (all demo accounts): {password}")
+
+
+@main.group()
+def admin() -> None:
+    """Administration."""
+
+
+@admin.command("create")
+@click.option("--username", required=True)
+@click.option("--name", "display_name", default="系统管理员")
+@click.option("--password", default=None, help="Prompted when omitted.")
+def admin_create(username: str, display_name: str, password: str | None) -> None:
+    """Create an administrator (also the first-run path to the first admin)."""
+    from bancheng.org.service import create_first_admin
+
+    s = get_settings()
+    if password is None:
+        password = getpass.getpass("password: ")
+    with get_database().transaction() as session:
+        user = create_first_admin(session, s, username, display_name, password)
+    click.echo(f"created admin {user.username} (id {user.id})")
+
+
+@admin.command("rotate-keys")
+def admin_rotate_keys() -> None:
+    """Re-encrypt personal data under the first key of BANCHENG_ENCRYPTION_KEYS."""
+    from bancheng.org.service import rotate_encryption
+
+    with get_database().transaction() as session:
+        n = rotate_encryption(session)
+    click.echo(f"re-encrypted {n} values")
+
+
+def _register_domain_groups() -> None:
+    for module_name, attr in DOMAIN_GROUPS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        group = getattr(module, attr, None)
+        if group is not None:
+            main.add_command(group)
+
+
+_register_domain_groups()
+
+if __name__ == "__main__":
+    sys.exit(main())

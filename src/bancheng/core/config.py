@@ -1,0 +1,73 @@
+"""The one settings object. Every knob has the ``BANCHENG_`` prefix."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-insecure-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BANCHENG_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+
+    # Case rules
+    jurisdiction_code: str = Field(default="BC", pattern=r"^[A-Z]{2,8}$")
+    max_transfers: int = Field(default=2, ge=0, le=20)
+
+    # Attachments
+    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    attachment_max_count: int = Field(default=9, gt=0)
+
+    # Secrets: refuse the development defaults outside development/test.
+    secret_key: str = DEV_SECRET
+    encryption_keys: str | None = None
+    lookup_key: str | None = None
+    demo_password: str | None = None
+
+    # Sign-in
+    session_hours: int = Field(default=12, gt=0)
+    max_failed_logins: int = Field(default=5, gt=0)
+    lockout_minutes: int = Field(default=15, gt=0)
+    password_min_length: int = Field(default=10, ge=8)
+    cookie_secure: bool = False
+    public_rate_limit_per_minute: int = Field(default=30, gt=0)
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.env == "production":
+            if self.secret_key == DEV_SECRET:
+                raise ValueError("BANCHENG_SECRET_KEY must be set in production")
+            if not self.encryption_keys:
+                raise ValueError("BANCHENG_ENCRYPTION_KEYS must be set in production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'bancheng.db').as_posix()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

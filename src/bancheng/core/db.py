@@ -1,0 +1,115 @@
+"""Engine and sessions. SQLite (WAL, foreign keys) by default, PostgreSQL through psycopg 3.
+
+On SQLite a transaction that reads first and writes later can fail to upgrade its lock
+while another writer commits, so write sessions start with ``BEGIN IMMEDIATE`` and
+read sessions with a plain deferred ``BEGIN``. PostgreSQL needs no such distinction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from bancheng.core.config import Settings, get_settings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _sqlite_engine(url: str, immediate: bool, **kw: Any) -> Engine:
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        **kw,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _rec: Any) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN instead of pysqlite.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """Holds the engines and session factories for one database URL."""
+
+    def __init__(self, url: str, **engine_kw: Any) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            self.write_engine = _sqlite_engine(url, immediate=True, **engine_kw)
+            self.read_engine = _sqlite_engine(url, immediate=False, **engine_kw)
+        else:
+            kw = {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
+            kw.update(engine_kw)
+            self.write_engine = create_engine(url, **kw)
+            self.read_engine = self.write_engine
+        self._write = sessionmaker(self.write_engine, expire_on_commit=False)
+        self._read = sessionmaker(self.read_engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.write_engine.dialect.name
+
+    def session(self, write: bool = True) -> Session:
+        return (self._write if write else self._read)()
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[Session]:
+        """A unit of work: commits on success, rolls back on any exception."""
+        session = self.session(write)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            self.read_engine.dispose()
+
+
+_db: Database | None = None
+
+
+def get_database(settings: Settings | None = None) -> Database:
+    global _db
+    if _db is None:
+        settings = settings or get_settings()
+        if settings.is_sqlite:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        _db = Database(settings.resolved_database_url)
+    return _db
+
+
+def set_database(db: Database | None) -> None:
+    global _db
+    _db = db

@@ -1,0 +1,129 @@
+"""Request dependencies: the unit of work and the caller.
+
+The request owns the transaction: ``db_session`` commits after the endpoint returns and
+rolls back when it raises. A refusal (403/404) is logged in the same session after the
+rollback, so the log line lands and nothing else does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from bancheng.audit.service import log_operation
+from bancheng.core.config import Settings, get_settings
+from bancheng.core.db import get_database
+from bancheng.core.errors import DomainError, Forbidden, Unauthorized
+from bancheng.org.scope import Principal
+
+SESSION_COOKIE = "bc_session"
+CSRF_COOKIE = "bc_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# Tests replace this to run each request inside the test's transaction.
+session_factory: Callable[[bool], Session] | None = None
+
+
+def _open_session(write: bool) -> Session:
+    if session_factory is not None:
+        return session_factory(write)
+    return get_database().session(write)
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    session = _open_session(request.method not in SAFE_METHODS)
+    request.state.db = session
+    try:
+        yield session
+        session.commit()
+    except DomainError as exc:
+        if exc.commit_changes:
+            session.commit()
+        else:
+            session.rollback()
+            principal: Principal | None = getattr(request.state, "principal", None)
+            if principal is not None and exc.status_code in (403, 404):
+                log_operation(
+                    session,
+                    actor_id=principal.user_id,
+                    actor_name=principal.username,
+                    action=f"{request.method} {request.url.path}",
+                    outcome="denied",
+                    ip=principal.ip,
+                    details={"code": exc.code},
+                )
+                session.commit()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _resolve_principal(request: Request, session: Session) -> Principal:
+    from bancheng.org.auth import TOKEN_PREFIX, api_token_lookup, session_for_token
+    from bancheng.org.scope import principal_for
+
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    ip = client_ip(request)
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        raw = auth[7:].strip()
+        found = api_token_lookup(session, raw) if raw.startswith(TOKEN_PREFIX) else None
+        if found is None:
+            raise Unauthorized("auth.token_invalid", "令牌无效、已过期或已吊销")
+        token, user = found
+        principal = principal_for(session, user, frozenset(token.permissions), ip)
+    else:
+        raw = request.cookies.get(SESSION_COOKIE)
+        found_s = session_for_token(session, raw) if raw else None
+        if found_s is None:
+            raise Unauthorized("auth.required", "请先登录")
+        auth_session, user = found_s
+        if request.method not in SAFE_METHODS:
+            sent = request.headers.get(CSRF_HEADER)
+            if not sent or sent != auth_session.csrf_token:
+                raise Forbidden("auth.csrf_failed", "页面已过期，请刷新后重试")
+        principal = principal_for(session, user, None, ip)
+    request.state.principal = principal
+    return principal
+
+
+def current_principal(request: Request, session: Session = Depends(db_session)) -> Principal:
+    """The caller, even one who still has to change an initial password."""
+    return _resolve_principal(request, session)
+
+
+class Require:
+    """``Depends(require("case.read"))``: the caller must hold the permission. The route
+    table test reads ``permission`` off these dependencies to build its matrix."""
+
+    def __init__(self, permission: str) -> None:
+        self.permission = permission
+
+    def __call__(self, request: Request, session: Session = Depends(db_session)) -> Principal:
+        principal = _resolve_principal(request, session)
+        if principal.must_change_password:
+            raise Forbidden("auth.password_change_required", "请先修改初始密码")
+        if not principal.can(self.permission):
+            raise Forbidden("auth.forbidden", "无权执行此操作")
+        return principal
+
+
+def require(permission: str) -> Any:
+    return Depends(Require(permission))
+
+
+def settings_dep() -> Settings:
+    return get_settings()

@@ -1,0 +1,96 @@
+"""Domain errors with stable codes, rendered as ``application/problem+json`` (RFC 9457)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class DomainError(Exception):
+    """A refusal by the rules. ``code`` is stable and the UI maps it to Chinese text."""
+
+    status_code = 409
+    code = "domain.error"
+    # Some refusals must still keep what they recorded (a failed sign-in's log line, the
+    # supervision flag set when a transfer is refused): the request commits instead.
+    commit_changes = False
+
+    def __init__(self, code: str | None = None, detail: str = "", **extra: Any) -> None:
+        self.code = code or self.code
+        self.detail = detail or self.code
+        self.extra = extra
+        super().__init__(f"{self.code}: {self.detail}")
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+
+
+class Invalid(DomainError):
+    """Well-formed but semantically invalid input (bad checksum, empty text, ...)."""
+
+    status_code = 400
+    code = "invalid"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    code = "auth.forbidden"
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+    code = "auth.required"
+
+
+class TooLarge(DomainError):
+    status_code = 413
+    code = "payload.too_large"
+
+
+class RateLimited(DomainError):
+    status_code = 429
+    code = "rate_limited"
+
+
+def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://bancheng.dev/problems/{code}",
+        "title": code,
+        "status": status,
+        "code": code,
+        "detail": detail,
+    }
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return problem(exc.status_code, exc.code, exc.detail, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _malformed(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        return problem(422, "request.malformed", "请求格式不正确", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http.error")
+        return problem(exc.status_code, code, str(exc.detail))

@@ -1,0 +1,93 @@
+"""The application: routers, error handlers, and the built web UI at ``/``."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from bancheng import __version__
+from bancheng.core.db import get_database
+from bancheng.core.errors import install_error_handlers, problem
+
+# Each domain with an HTTP surface exposes ``router`` from its ``api`` module.
+ROUTER_MODULES = (
+    "bancheng.org.api",
+    "bancheng.org.admin_api",
+    "bancheng.cases.api",
+    "bancheng.sla.api",
+    "bancheng.routing.api",
+    "bancheng.audit.api",
+)
+
+WEB_DIST = Path(__file__).resolve().parent.parent.parent / "web" / "dist"
+
+
+def _routers() -> list[object]:
+    found = []
+    for name in ROUTER_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue  # this domain has no HTTP surface (yet)
+            raise
+        found.append(module.router)
+    return found
+
+
+def create_app(web_dist: Path | None = None) -> FastAPI:
+    app = FastAPI(
+        title="办成 bancheng",
+        version=__version__,
+        description="办不成事反映窗口：登记、派单、限时办结、督办、评价与分析",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    install_error_handlers(app)
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(_: Request, __: StaleDataError) -> JSONResponse:
+        return problem(409, "case.version_conflict", "数据已被他人修改，请刷新后重试")
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, __: IntegrityError) -> JSONResponse:
+        return problem(409, "conflict.integrity", "数据冲突，请刷新后重试")
+
+    for router in _routers():
+        app.include_router(router)  # type: ignore[arg-type]
+
+    @app.get("/api/health", tags=["ops"])
+    def health() -> Response:
+        db = get_database()
+        try:
+            with db.read_engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 — any failure means "not healthy"
+            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": db.dialect, "version": __version__})
+
+    dist = web_dist or WEB_DIST
+    if (dist / "index.html").exists():
+        if (dist / "assets").is_dir():
+            app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
+
+        @app.get("/{path:path}", include_in_schema=False)
+        def spa(path: str) -> Response:
+            if path.startswith("api/"):
+                return problem(404, "not_found", "Not Found")
+            candidate = (dist / path).resolve()
+            if path and candidate.is_file() and dist.resolve() in candidate.parents:
+                return FileResponse(candidate)
+            index = "m/index.html" if path.startswith("m") and (dist / "m/index.html").exists() \
+                else "index.html"
+            return FileResponse(dist / index, headers={"Cache-Control": "no-cache"})
+
+    return app

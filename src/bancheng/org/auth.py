@@ -1,0 +1,141 @@
+"""Sign-in: argon2id passwords, console sessions with CSRF tokens, API tokens, lockout."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bancheng.audit.service import log_login
+from bancheng.core import clock
+from bancheng.core.config import Settings
+from bancheng.core.errors import Invalid, Unauthorized
+from bancheng.org.models import ApiToken, AuthSession, User
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+TOKEN_PREFIX = "bct_"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def check_password_policy(password: str, username: str, settings: Settings) -> None:
+    """At least ``password_min_length`` characters from three of four classes, and not
+    containing the user name."""
+    classes = sum(
+        bool(re.search(p, password)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]")
+    )
+    if len(password) < settings.password_min_length or classes < 3:
+        raise Invalid(
+            "auth.password_too_weak",
+            f"密码至少{settings.password_min_length}位，并包含大写字母、小写字母、数字、符号中的三类",
+        )
+    if username and username.lower() in password.lower():
+        raise Invalid("auth.password_contains_username", "密码不能包含用户名")
+
+
+def sha256_hex(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+@dataclass
+class SignIn:
+    user: User
+    token: str
+    csrf_token: str
+    expires_at: datetime
+
+
+def authenticate(
+    session: Session,
+    settings: Settings,
+    username: str,
+    password: str,
+    ip: str | None,
+    user_agent: str | None,
+) -> SignIn:
+    """Check the password and open a session. Every attempt is logged; after
+    ``max_failed_logins`` failures the account is locked for ``lockout_minutes``."""
+    now = clock.now()
+    user = session.scalar(select(User).where(User.username == username))
+
+    def fail(reason: str, code: str, detail: str) -> Unauthorized:
+        log_login(session, username=username, user_id=user.id if user else None, success=False,
+                  reason=reason, ip=ip, user_agent=user_agent)
+        err = Unauthorized(code, detail)
+        err.commit_changes = True  # keep the log line and the failure count
+        return err
+
+    if user is None or not user.active:
+        verify_password(_DUMMY_HASH, password)  # same work whether or not the user exists
+        raise fail("unknown_or_inactive", "auth.invalid_credentials", "用户名或密码错误")
+    if user.locked_until and user.locked_until > now:
+        raise fail("locked", "auth.locked", "失败次数过多，账号已临时锁定，请稍后再试")
+    if not verify_password(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= settings.max_failed_logins:
+            user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
+            user.failed_logins = 0
+        raise fail("bad_password", "auth.invalid_credentials", "用户名或密码错误")
+    user.failed_logins = 0
+    user.locked_until = None
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24)
+    expires = now + timedelta(hours=settings.session_hours)
+    session.add(AuthSession(token_hash=sha256_hex(token), csrf_token=csrf, user_id=user.id,
+                            created_at=now, expires_at=expires, ip=ip))
+    log_login(session, username=username, user_id=user.id, success=True, reason=None, ip=ip,
+              user_agent=user_agent)
+    return SignIn(user, token, csrf, expires)
+
+
+_DUMMY_HASH = _hasher.hash("not-a-real-password-but-costs-the-same")
+
+
+def session_for_token(session: Session, token: str) -> tuple[AuthSession, User] | None:
+    row = session.scalar(select(AuthSession).where(AuthSession.token_hash == sha256_hex(token)))
+    if row is None or row.revoked or row.expires_at <= clock.now():
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    return row, user
+
+
+def create_api_token(
+    session: Session, user: User, name: str, permissions: list[str], days: int
+) -> tuple[ApiToken, str]:
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = clock.now()
+    token = ApiToken(name=name, prefix=raw[:10], token_hash=sha256_hex(raw), user_id=user.id,
+                     permissions=sorted(set(permissions)), created_at=now,
+                     expires_at=now + timedelta(days=days))
+    session.add(token)
+    session.flush()
+    return token, raw
+
+
+def api_token_lookup(session: Session, raw: str) -> tuple[ApiToken, User] | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == sha256_hex(raw)))
+    now = clock.now()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    return row, user

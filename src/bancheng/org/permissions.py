@@ -1,0 +1,44 @@
+"""Roles and what each may do. Case moves are further limited by ``cases.lifecycle``."""
+
+from __future__ import annotations
+
+ROLES = ("clerk", "handler", "supervisor", "leader", "admin")
+ROLE_LABELS_ZH = {
+    "clerk": "受理员",
+    "handler": "承办人",
+    "supervisor": "督查员",
+    "leader": "领导",
+    "admin": "系统管理员",
+}
+
+DATA_SCOPES = ("all", "dept_and_below", "dept", "self", "custom")
+DATA_SCOPE_LABELS_ZH = {
+    "all": "全部数据",
+    "dept_and_below": "本部门及以下",
+    "dept": "仅本部门",
+    "self": "仅本人",
+    "custom": "自定义部门",
+}
+
+STAFF = frozenset(ROLES)
+CASE_WORKERS = frozenset({"clerk", "handler", "supervisor", "leader"})
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "case.read": CASE_WORKERS,
+    "case.create": frozenset({"clerk", "supervisor", "leader"}),
+    "case.act": frozenset({"clerk", "handler", "supervisor"}),
+    "case.reveal_pii": frozenset({"clerk", "handler", "supervisor"}),
+    "case.attach": frozenset({"clerk", "handler", "supervisor"}),
+    "reporter.lookup": frozenset({"clerk", "supervisor"}),
+    "org.read": STAFF,
+    "org.manage": frozenset({"admin"}),
+    "user.manage": frozenset({"admin"}),
+    "audit.read": frozenset({"admin"}),
+    "calendar.read": STAFF,
+    "calendar.manage": frozenset({"admin"}),
+    "token.manage": frozenset({"admin"}),
+}
+
+
+def allowed(role: str, permission: str) -> bool:
+    return role in PERMISSIONS[permission]

@@ -1,0 +1,112 @@
+"""Organisation rules: the department tree, staff accounts, key rotation."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bancheng.core import clock
+from bancheng.core.config import Settings
+from bancheng.core.crypto import get_crypto
+from bancheng.core.errors import Conflict, Invalid
+from bancheng.org.auth import check_password_policy, hash_password
+from bancheng.org.models import Department, User, UserScopeDepartment
+from bancheng.org.permissions import DATA_SCOPES, ROLES
+
+LEVEL_ORDER = {"city": 0, "district": 1, "street": 2, "community": 3}
+
+
+def create_department(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    level: str,
+    kind: str = "agency",
+    parent: Department | None = None,
+    short_name: str | None = None,
+    sort: int = 0,
+) -> Department:
+    if level not in LEVEL_ORDER:
+        raise Invalid("org.level_invalid", "层级不正确", field="level")
+    if parent is not None and LEVEL_ORDER[level] < LEVEL_ORDER[parent.level]:
+        raise Invalid("org.level_above_parent", "下级单位的层级不能高于上级", field="level")
+    if session.scalar(select(Department.id).where(Department.code == code)) is not None:
+        raise Conflict("org.department_code_taken", "部门编码已存在", field="code")
+    dept = Department(code=code, name=name, short_name=short_name, level=level, kind=kind,
+                      parent_id=parent.id if parent else None, sort=sort, path="")
+    session.add(dept)
+    session.flush()
+    dept.path = f"{parent.path if parent else '/'}{dept.id}/"
+    session.flush()
+    return dept
+
+
+def create_user(
+    session: Session,
+    settings: Settings,
+    *,
+    username: str,
+    display_name: str,
+    role: str,
+    department_id: int,
+    data_scope: str,
+    password: str,
+    must_change_password: bool = True,
+    custom_department_ids: list[int] | None = None,
+    check_policy: bool = True,
+) -> User:
+    if role not in ROLES:
+        raise Invalid("user.role_invalid", "角色不正确", field="role")
+    if data_scope not in DATA_SCOPES:
+        raise Invalid("user.data_scope_invalid", "数据范围不正确", field="data_scope")
+    if session.get(Department, department_id) is None:
+        raise Invalid("user.department_not_found", "所属部门不存在", field="department_id")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict("user.username_taken", "用户名已存在", field="username")
+    if check_policy:
+        check_password_policy(password, username, settings)
+    user = User(username=username, display_name=display_name, role=role,
+                department_id=department_id, data_scope=data_scope,
+                password_hash=hash_password(password), must_change_password=must_change_password,
+                active=True, failed_logins=0, created_at=clock.now())
+    session.add(user)
+    session.flush()
+    for dept_id in custom_department_ids or []:
+        session.add(UserScopeDepartment(user_id=user.id, department_id=dept_id))
+    session.flush()
+    return user
+
+
+def create_first_admin(
+    session: Session, settings: Settings, username: str, display_name: str, password: str
+) -> User:
+    """An administrator at the root of the tree (creating a root unit on an empty database)."""
+    root = session.scalar(select(Department).where(Department.parent_id.is_(None))
+                          .order_by(Department.id))
+    if root is None:
+        root = create_department(session, code="ROOT", name="政务服务中心", level="city",
+                                 kind="centre")
+    return create_user(session, settings, username=username, display_name=display_name,
+                       role="admin", department_id=root.id, data_scope="all", password=password,
+                       must_change_password=False)
+
+
+def admin_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(User).where(User.role == "admin")) or 0
+
+
+def rotate_encryption(session: Session) -> int:
+    """Re-encrypt every encrypted value whose key is not the active one."""
+    from bancheng.cases.models import Case
+
+    crypto = get_crypto()
+    n = 0
+    for case in session.scalars(select(Case)).yield_per(1000):
+        for attr in ("reporter_phone_enc", "reporter_id_enc"):
+            token = getattr(case, attr)
+            if token and crypto.key_id(token) != crypto.active_id:
+                setattr(case, attr, crypto.encrypt(crypto.decrypt(token)))
+                n += 1
+    session.flush()
+    return n
