@@ -1,0 +1,62 @@
+"""200 concurrent creations give 200 distinct, consecutive numbers (committed for real)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import delete, select
+
+from bancheng.audit.models import OperationLog
+from bancheng.cases import service
+from bancheng.cases.models import Case, CaseDepartment, CaseEvent, CaseNumberCounter
+from bancheng.cases.schemas import CaseCreate
+from bancheng.core import clock
+from bancheng.org.models import Department, User
+from bancheng.org.scope import principal_for
+from bancheng.org.service import create_department
+from tests.conftest import case_payload
+
+N = 200
+JURISDICTION = "CONC"
+
+
+def test_concurrent_creation_numbers(database, settings):
+    local = settings.model_copy(update={"jurisdiction_code": JURISDICTION})
+    with database.transaction() as s:
+        dept = create_department(s, code="CONC-1", name="并发测试中心", level="city",
+                                 kind="centre")
+        user = User(username="conc_clerk", display_name="并发", role="clerk",
+                    department_id=dept.id, data_scope="all", password_hash="x",
+                    must_change_password=False, active=True, failed_logins=0,
+                    created_at=clock.now())
+        s.add(user)
+        s.flush()
+        principal = principal_for(s, user)
+        dept_id, user_id = dept.id, user.id
+    data = CaseCreate.model_validate(case_payload())
+
+    def create(_: int) -> str:
+        with database.transaction() as s:
+            case, _created = service.create_case(s, local, principal, data)
+            return case.number
+
+    try:
+        with ThreadPoolExecutor(max_workers=32) as pool:
+            numbers = list(pool.map(create, range(N)))
+        assert len(set(numbers)) == N
+        seqs = sorted(int(n.rsplit("-", 1)[1]) for n in numbers)
+        assert seqs == list(range(1, N + 1))
+        with database.transaction(write=False) as s:
+            stored = s.scalars(select(Case.number).where(Case.jurisdiction == JURISDICTION)).all()
+            assert sorted(stored) == sorted(numbers)
+    finally:
+        with database.transaction() as s:
+            ids = select(Case.id).where(Case.jurisdiction == JURISDICTION)
+            s.execute(delete(CaseEvent).where(CaseEvent.case_id.in_(ids)))
+            s.execute(delete(CaseDepartment).where(CaseDepartment.case_id.in_(ids)))
+            s.execute(delete(Case).where(Case.jurisdiction == JURISDICTION))
+            s.execute(delete(CaseNumberCounter)
+                      .where(CaseNumberCounter.jurisdiction == JURISDICTION))
+            s.execute(delete(OperationLog).where(OperationLog.actor_id == user_id))
+            s.execute(delete(User).where(User.id == user_id))
+            s.execute(delete(Department).where(Department.id == dept_id))
