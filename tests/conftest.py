@@ -210,6 +210,7 @@ def make_org(session: Session, settings: Settings) -> Org:
     user("handler_a", "handler", "distA", "dept_and_below")
     user("handler_b", "handler", "distB", "dept_and_below")
     user("supervisor", "supervisor", "centre", "all")
+    user("supervisor_a", "supervisor", "distA", "dept_and_below")
     user("leader", "leader", "city", "all")
     user("leader_a", "leader", "distA", "dept_and_below")
     user("admin", "admin", "centre", "all")

@@ -1,0 +1,122 @@
+"""Searching the operation and login logs (administrators)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session
+
+from bancheng.audit.models import LoginLog, OperationLog
+from bancheng.core.clock import SHANGHAI
+from bancheng.core.deps import db_session, require
+from bancheng.org.scope import Principal
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+DB = Annotated[Session, Depends(db_session)]
+
+
+class OperationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    at: datetime
+    actor_id: int | None
+    actor_name: str
+    action: str
+    object_type: str | None
+    object_id: str | None
+    outcome: str
+    ip: str | None
+    details: dict[str, Any]
+
+
+class LoginOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    at: datetime
+    username: str
+    user_id: int | None
+    success: bool
+    reason: str | None
+    ip: str | None
+    user_agent: str | None
+
+
+class OperationPage(BaseModel):
+    items: list[OperationOut]
+    total: int
+
+
+class LoginPage(BaseModel):
+    items: list[LoginOut]
+    total: int
+
+
+def _dates(column: Any, date_from: date | None, date_to: date | None) -> list[ColumnElement[bool]]:
+    conds = []
+    if date_from:
+        conds.append(column >= datetime.combine(date_from, time.min, tzinfo=SHANGHAI))
+    if date_to:
+        conds.append(column < datetime.combine(date_to, time.min, tzinfo=SHANGHAI)
+                     + timedelta(days=1))
+    return conds
+
+
+def _page(session: Session, stmt: Select[Any], order: Any, page: int, size: int) -> tuple[Any, int]:
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(order).offset((page - 1) * size).limit(size)).all()
+    return rows, total
+
+
+@router.get("/operations", response_model=OperationPage)
+def operations(
+    session: DB,
+    actor: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    object_type: Annotated[str | None, Query(max_length=32)] = None,
+    object_id: Annotated[str | None, Query(max_length=64)] = None,
+    outcome: Annotated[str | None, Query(pattern="^(ok|denied)$")] = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    _: Principal = require("audit.read"),
+) -> OperationPage:
+    stmt = select(OperationLog)
+    if actor:
+        stmt = stmt.where(OperationLog.actor_name == actor)
+    if action:
+        stmt = stmt.where(OperationLog.action.like(action.replace("%", "") + "%"))
+    if object_type:
+        stmt = stmt.where(OperationLog.object_type == object_type)
+    if object_id:
+        stmt = stmt.where(OperationLog.object_id == object_id)
+    if outcome:
+        stmt = stmt.where(OperationLog.outcome == outcome)
+    stmt = stmt.where(*_dates(OperationLog.at, date_from, date_to))
+    rows, total = _page(session, stmt, OperationLog.id.desc(), page, page_size)
+    return OperationPage(items=[OperationOut.model_validate(r) for r in rows], total=total)
+
+
+@router.get("/logins", response_model=LoginPage)
+def logins(
+    session: DB,
+    username: Annotated[str | None, Query(max_length=64)] = None,
+    success: bool | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    _: Principal = require("audit.read"),
+) -> LoginPage:
+    stmt = select(LoginLog)
+    if username:
+        stmt = stmt.where(LoginLog.username == username)
+    if success is not None:
+        stmt = stmt.where(LoginLog.success.is_(success))
+    stmt = stmt.where(*_dates(LoginLog.at, date_from, date_to))
+    rows, total = _page(session, stmt, LoginLog.id.desc(), page, page_size)
+    return LoginPage(items=[LoginOut.model_validate(r) for r in rows], total=total)
