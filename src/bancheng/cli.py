@@ -138,7 +138,7 @@ def _register_domain_groups() -> None:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            if exc.name == module_name:
+            if exc.name and module_name.startswith(exc.name):
                 continue
             raise
         group = getattr(module, attr, None)

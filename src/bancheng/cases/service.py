@@ -7,7 +7,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -16,7 +16,14 @@ from bancheng.cases import repository as repo
 from bancheng.cases.enums import BAD_RATINGS, Channel, Difficulty, Nature, Outcome, Rating, State
 from bancheng.cases.lifecycle import MOVES, MOVES_BY_ACTION, RESUME, SCOPE_WIDE_ROLES, Move
 from bancheng.cases.files import FileStore
-from bancheng.cases.models import Attachment, Case, CaseEvent, CaseNumberCounter, IdempotencyKey
+from bancheng.cases.models import (
+    Attachment,
+    Case,
+    CaseDepartment,
+    CaseEvent,
+    CaseNumberCounter,
+    IdempotencyKey,
+)
 from bancheng.cases.schemas import ActionIn, AvailableAction, CaseCreate
 from bancheng.core import clock
 from bancheng.core.config import Settings
@@ -30,7 +37,7 @@ from bancheng.core.validators import (
     normalize_phone,
 )
 from bancheng.org.models import Department, Hall, Matter, ServiceWindow
-from bancheng.org.scope import Principal
+from bancheng.org.scope import Principal, clear_subtree_cache, department_name_map
 
 STAFF_CHANNELS = frozenset(Channel) - {Channel.mobile}
 
@@ -179,7 +186,7 @@ def create_case(
     )
     session.add(case)
     session.flush()
-    repo.involve(session, case.id, principal.department_id)
+    session.add(CaseDepartment(case_id=case.id, department_id=principal.department_id))
     add_event(session, case, "register", None, State.registered, principal,
               details={"channel": case.channel})
     if claim is not None:
@@ -464,11 +471,11 @@ def phone_lookup_hash(raw_phone: str) -> str:
 
 
 def department_names(session: Session, ids: set[int]) -> dict[int, str]:
-    ids.discard(None)  # type: ignore[arg-type]
-    if not ids:
-        return {}
-    rows = session.execute(select(Department.id, Department.name).where(Department.id.in_(ids)))
-    return {i: n for i, n in rows}
+    names = department_name_map(session)
+    if any(i not in names for i in ids if i is not None):
+        clear_subtree_cache()  # a unit created by another worker: reload
+        names = department_name_map(session)
+    return {i: names[i] for i in ids if i in names}
 
 
 def add_attachment(

@@ -84,9 +84,6 @@ def _resolve_principal(request: Request, session: Session) -> Principal:
         if found is None:
             raise Unauthorized("auth.token_invalid", "令牌无效、已过期或已吊销")
         token, user = found
-        from bancheng.core import clock
-
-        token.last_used_at = clock.now()
         principal = principal_for(session, user, frozenset(token.permissions), ip)
     else:
         raw = request.cookies.get(SESSION_COOKIE)

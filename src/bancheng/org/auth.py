@@ -108,11 +108,14 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password-but-costs-the-same")
 
 
 def session_for_token(session: Session, token: str) -> tuple[AuthSession, User] | None:
-    row = session.scalar(select(AuthSession).where(AuthSession.token_hash == sha256_hex(token)))
-    if row is None or row.revoked or row.expires_at <= clock.now():
+    found = session.execute(
+        select(AuthSession, User).join(User, User.id == AuthSession.user_id)
+        .where(AuthSession.token_hash == sha256_hex(token))
+    ).first()
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    row, user = found
+    if row.revoked or row.expires_at <= clock.now() or not user.active:
         return None
     return row, user
 
@@ -131,11 +134,17 @@ def create_api_token(
 
 
 def api_token_lookup(session: Session, raw: str) -> tuple[ApiToken, User] | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == sha256_hex(raw)))
+    found = session.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == sha256_hex(raw))
+    ).first()
     now = clock.now()
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    row, user = found
+    if row.revoked_at is not None or row.expires_at <= now or not user.active:
         return None
+    # Recorded at most once a minute: a write per request would cost more than it tells.
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+        row.last_used_at = now
     return row, user

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import or_, select
@@ -37,10 +38,50 @@ class Principal:
         return self.scope_department_ids is None and self.data_scope == "all"
 
 
+# The tree changes rarely and every request needs it: subtrees are cached per process for a
+# short time. A change made through this process clears the cache at once; other worker
+# processes see it within ``SUBTREE_TTL`` seconds.
+SUBTREE_TTL = 30.0
+_subtree_cache: dict[tuple[int, ...], tuple[float, frozenset[int]]] = {}
+
+
+_names: tuple[float, dict[int, str]] = (0.0, {})
+
+
+def clear_subtree_cache() -> None:
+    global _names
+    _subtree_cache.clear()
+    _names = (0.0, {})
+
+
+def department_name_map(session: Session) -> dict[int, str]:
+    """Every unit's name by id (cached like subtrees; the tree has thousands of units at most)."""
+    global _names
+    now = time.monotonic()
+    if _names[0] > now:
+        return _names[1]
+    rows = session.execute(select(Department.id, Department.name)).all()
+    _names = (now + SUBTREE_TTL, {i: n for i, n in rows})
+    return _names[1]
+
+
 def subtree_ids(session: Session, department_ids: list[int]) -> frozenset[int]:
     """The given units and everything below them: one indexed query on ``path``."""
     if not department_ids:
         return frozenset()
+    key = tuple(sorted(set(department_ids)))
+    hit = _subtree_cache.get(key)
+    now = time.monotonic()
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    result = _subtree_query(session, list(key))
+    if len(_subtree_cache) > 10_000:
+        _subtree_cache.clear()
+    _subtree_cache[key] = (now + SUBTREE_TTL, result)
+    return result
+
+
+def _subtree_query(session: Session, department_ids: list[int]) -> frozenset[int]:
     paths = session.scalars(select(Department.path).where(Department.id.in_(department_ids))).all()
     if not paths:
         return frozenset()

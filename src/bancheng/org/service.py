@@ -12,6 +12,7 @@ from bancheng.core.errors import Conflict, Invalid
 from bancheng.org.auth import check_password_policy, hash_password
 from bancheng.org.models import Department, User, UserScopeDepartment
 from bancheng.org.permissions import DATA_SCOPES, ROLES
+from bancheng.org.scope import clear_subtree_cache
 
 LEVEL_ORDER = {"city": 0, "district": 1, "street": 2, "community": 3}
 
@@ -39,6 +40,7 @@ def create_department(
     session.flush()
     dept.path = f"{parent.path if parent else '/'}{dept.id}/"
     session.flush()
+    clear_subtree_cache()
     return dept
 
 
