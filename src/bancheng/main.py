@@ -24,6 +24,7 @@ ROUTER_MODULES = (
     "bancheng.sla.api",
     "bancheng.routing.api",
     "bancheng.audit.api",
+    "bancheng.intake.api",
 )
 
 WEB_DIST = Path(__file__).resolve().parent.parent.parent / "web" / "dist"

@@ -1,0 +1,79 @@
+"""Rate limits for the public (citizen) endpoints, kept in the database so that every
+worker and instance counts together. Each hit is committed in its own short transaction:
+a request that fails afterwards still counts (a wrong case-number guess, say)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import Depends, Request
+from sqlalchemy import Integer, String, delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bancheng.core import clock
+from bancheng.core.db import Base
+from bancheng.core.errors import RateLimited
+from bancheng.core.types import UTCDateTime
+
+
+class RateLimitCounter(Base):
+    __tablename__ = "rate_limit_counters"
+
+    bucket: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+
+
+
+def hit(bucket: str, key: str, limit: int, window_seconds: int = 60) -> int:
+    """Count one hit; raise ``RateLimited`` once ``limit`` hits fall in the current window."""
+    from bancheng.core.deps import _open_session
+
+    now = clock.now()
+    start_ts = int(now.timestamp()) // window_seconds * window_seconds
+    start = datetime.fromtimestamp(start_ts, tz=now.tzinfo)
+    session = _open_session(True)
+    try:
+        dialect = session.get_bind().dialect.name
+        mod: Any = postgresql if dialect == "postgresql" else sqlite
+        stmt = mod.insert(RateLimitCounter).values(bucket=bucket, key=key[:128],
+                                                   window_start=start, hits=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["bucket", "key", "window_start"],
+            set_={"hits": RateLimitCounter.hits + 1},
+        ).returning(RateLimitCounter.hits)
+        count = int(session.execute(stmt).scalar_one())
+        if count == 1 and start_ts % (window_seconds * 60) == 0:
+            # Now and then, forget windows older than an hour.
+            session.execute(delete(RateLimitCounter).where(
+                RateLimitCounter.window_start < datetime.fromtimestamp(
+                    start_ts - 3600, tz=now.tzinfo)))
+        session.commit()
+    finally:
+        session.close()
+    if count > limit:
+        raise RateLimited("rate_limited", "操作过于频繁，请稍后再试",
+                          retry_after=window_seconds - (int(now.timestamp()) - start_ts))
+    return count
+
+
+class RateLimit:
+    """``Depends(RateLimit("public"))``: per client address."""
+
+    def __init__(self, bucket: str, per_minute: int | None = None) -> None:
+        self.bucket = bucket
+        self.per_minute = per_minute
+
+    def __call__(self, request: Request) -> None:
+        from bancheng.core.config import get_settings
+
+        limit = self.per_minute or get_settings().public_rate_limit_per_minute
+        client = request.client.host if request.client else "unknown"
+        hit(self.bucket, client, limit)
+
+
+def rate_limit(bucket: str, per_minute: int | None = None) -> Any:
+    return Depends(RateLimit(bucket, per_minute))
