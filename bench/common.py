@@ -9,14 +9,16 @@ import sys
 import tempfile
 import time
 import urllib.request
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-PG_URL = os.environ.get("BANCHENG_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_URL = os.environ.get(
+    "BANCHENG_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def fresh_postgres(name: str) -> str:
@@ -42,14 +44,19 @@ def free_port() -> int:
 
 def env_for(url: str, data_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({"BANCHENG_DATABASE_URL": url, "BANCHENG_DATA_DIR": str(data_dir),
-                "BANCHENG_ENV": "development"})
+    env.update(
+        {
+            "BANCHENG_DATABASE_URL": url,
+            "BANCHENG_DATA_DIR": str(data_dir),
+            "BANCHENG_ENV": "development",
+        }
+    )
     return env
 
 
 def prepare(url: str, data_dir: Path) -> str:
     """Migrate, create a small organisation and a clerk, return an API token."""
-    code = f"""
+    code = """
 import json
 from bancheng.core.config import get_settings
 from bancheng.core.db import get_database
@@ -68,8 +75,13 @@ with get_database().transaction() as session:
     _, raw = create_api_token(session, clerk, "bench", ["case.create", "case.read"], 1)
 print(raw)
 """
-    out = subprocess.run([sys.executable, "-c", code], env=env_for(url, data_dir), check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env_for(url, data_dir),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return out.stdout.strip().splitlines()[-1]
 
 
@@ -77,9 +89,20 @@ print(raw)
 def server(url: str, data_dir: Path, workers: int) -> Iterator[str]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bancheng.cli", "serve", "--port", str(port), "--workers",
-         str(workers)],
-        env=env_for(url, data_dir), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "bancheng.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env_for(url, data_dir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60
@@ -91,8 +114,11 @@ def server(url: str, data_dir: Path, workers: int) -> Iterator[str]:
             except OSError:
                 time.sleep(0.2)
         else:
-            raise RuntimeError("server did not start: " + (proc.stderr.read() or b"").decode()
-                               if proc.stderr else "")
+            raise RuntimeError(
+                "server did not start: " + (proc.stderr.read() or b"").decode()
+                if proc.stderr
+                else ""
+            )
         yield base
     finally:
         proc.terminate()

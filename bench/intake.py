@@ -20,17 +20,22 @@ import aiohttp
 from sqlalchemy import create_engine, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import fresh_postgres, fresh_sqlite, prepare, server  # noqa: E402
+from common import fresh_postgres, fresh_sqlite, prepare, server
 
 PAYLOAD = {
-    "channel": "window", "kind": "cannot_do", "difficulty": "general",
-    "blocker_type": "missing_materials", "title": "公积金提取被要求重复提交材料",
+    "channel": "window",
+    "kind": "cannot_do",
+    "difficulty": "general",
+    "blocker_type": "missing_materials",
+    "title": "公积金提取被要求重复提交材料",
     "description": "第三次来办理公积金提取，每次都被要求补交不同的材料，希望一次性告知。",
     "reporter": {"type": "person", "name": "张三", "phone": "13812345678"},
 }
 
 
-async def drive(base: str, token: str, seconds: float, clients: int) -> tuple[list[float], list[str], int]:
+async def drive(
+    base: str, token: str, seconds: float, clients: int
+) -> tuple[list[float], list[str], int]:
     latencies: list[float] = []
     numbers: list[str] = []
     errors = 0
@@ -72,11 +77,18 @@ def run(label: str, url: str, data_dir: Path, args: argparse.Namespace) -> dict[
     lat.sort()
     q = statistics.quantiles(lat, n=100) if len(lat) > 2 else [0.0] * 99
     return {
-        "database": label, "workers": args.workers, "clients": args.clients,
-        "seconds": round(elapsed, 2), "cases_per_s": round(len(lat) / elapsed, 1),
-        "p50_ms": round(q[49] * 1000, 1), "p99_ms": round(q[98] * 1000, 1),
-        "acknowledged": len(numbers), "found": found, "lost": len(numbers) - found,
-        "errors": errors, "distinct_numbers": len(set(numbers)),
+        "database": label,
+        "workers": args.workers,
+        "clients": args.clients,
+        "seconds": round(elapsed, 2),
+        "cases_per_s": round(len(lat) / elapsed, 1),
+        "p50_ms": round(q[49] * 1000, 1),
+        "p99_ms": round(q[98] * 1000, 1),
+        "acknowledged": len(numbers),
+        "found": found,
+        "lost": len(numbers) - found,
+        "errors": errors,
+        "distinct_numbers": len(set(numbers)),
     }
 
 
@@ -97,8 +109,19 @@ def main() -> None:
         url, d = fresh_sqlite()
         results.append(run("sqlite", url, d, args))
         print(json.dumps(results[-1]), flush=True)
-    print(json.dumps({"intake": {r["database"]: {k: r[k] for k in ("cases_per_s", "p50_ms",
-                      "p99_ms", "acknowledged", "found")} for r in results}}))
+    print(
+        json.dumps(
+            {
+                "intake": {
+                    r["database"]: {
+                        k: r[k]
+                        for k in ("cases_per_s", "p50_ms", "p99_ms", "acknowledged", "found")
+                    }
+                    for r in results
+                }
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ def _prepare_postgres(url: str, worker: str) -> str:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if os.environ.get("CI", "").lower() == "true":
             pytest.exit(f"PostgreSQL required in CI but unreachable: {exc}", returncode=3)
         raise
@@ -101,8 +101,7 @@ def connection(database: Database) -> Iterator[Any]:
 
 @pytest.fixture()
 def session(connection: Any) -> Iterator[Session]:
-    s = Session(bind=connection, join_transaction_mode="create_savepoint",
-                expire_on_commit=False)
+    s = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
     yield s
     s.close()
 
@@ -119,8 +118,9 @@ def client(connection: Any, settings: Settings) -> Iterator[TestClient]:
     from bancheng.main import create_app
 
     def factory(_write: bool) -> Session:
-        return Session(bind=connection, join_transaction_mode="create_savepoint",
-                       expire_on_commit=False)
+        return Session(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
 
     deps.session_factory = factory
     try:
@@ -160,45 +160,101 @@ def make_org(session: Session, settings: Settings) -> Org:
     org = Org()
     d = org.depts
     d["city"] = create_department(session, code="C", name="市政府", level="city", kind="government")
-    d["centre"] = create_department(session, code="C-SC", name="市政务服务中心", level="city",
-                                    kind="centre", parent=d["city"])
-    d["fund"] = create_department(session, code="C-HF", name="市住房公积金管理中心", level="city",
-                                  parent=d["city"])
-    d["estate"] = create_department(session, code="C-RE", name="市不动产登记中心", level="city",
-                                    parent=d["city"])
-    d["hrss"] = create_department(session, code="C-HR", name="市人社局", level="city",
-                                  parent=d["city"])
-    d["distA"] = create_department(session, code="A", name="甲区人民政府", level="district",
-                                   kind="government", parent=d["city"])
-    d["distA_centre"] = create_department(session, code="A-SC", name="甲区政务服务中心",
-                                          level="district", kind="centre", parent=d["distA"])
-    d["distA_street"] = create_department(session, code="A-S1", name="甲区东街道", level="street",
-                                          kind="government", parent=d["distA"])
-    d["distA_comm"] = create_department(session, code="A-S1-C1", name="东街道幸福社区",
-                                        level="community", kind="government",
-                                        parent=d["distA_street"])
-    d["distB"] = create_department(session, code="B", name="乙区人民政府", level="district",
-                                   kind="government", parent=d["city"])
-    d["distB_centre"] = create_department(session, code="B-SC", name="乙区政务服务中心",
-                                          level="district", kind="centre", parent=d["distB"])
+    d["centre"] = create_department(
+        session, code="C-SC", name="市政务服务中心", level="city", kind="centre", parent=d["city"]
+    )
+    d["fund"] = create_department(
+        session, code="C-HF", name="市住房公积金管理中心", level="city", parent=d["city"]
+    )
+    d["estate"] = create_department(
+        session, code="C-RE", name="市不动产登记中心", level="city", parent=d["city"]
+    )
+    d["hrss"] = create_department(
+        session, code="C-HR", name="市人社局", level="city", parent=d["city"]
+    )
+    d["distA"] = create_department(
+        session,
+        code="A",
+        name="甲区人民政府",
+        level="district",
+        kind="government",
+        parent=d["city"],
+    )
+    d["distA_centre"] = create_department(
+        session,
+        code="A-SC",
+        name="甲区政务服务中心",
+        level="district",
+        kind="centre",
+        parent=d["distA"],
+    )
+    d["distA_street"] = create_department(
+        session,
+        code="A-S1",
+        name="甲区东街道",
+        level="street",
+        kind="government",
+        parent=d["distA"],
+    )
+    d["distA_comm"] = create_department(
+        session,
+        code="A-S1-C1",
+        name="东街道幸福社区",
+        level="community",
+        kind="government",
+        parent=d["distA_street"],
+    )
+    d["distB"] = create_department(
+        session,
+        code="B",
+        name="乙区人民政府",
+        level="district",
+        kind="government",
+        parent=d["city"],
+    )
+    d["distB_centre"] = create_department(
+        session,
+        code="B-SC",
+        name="乙区政务服务中心",
+        level="district",
+        kind="centre",
+        parent=d["distB"],
+    )
     hall = Hall(department_id=d["centre"].id, name="市民中心一楼大厅", address="人民路1号")
     session.add(hall)
     session.flush()
-    win = ServiceWindow(hall_id=hall.id, number="01", name="办不成事反映窗口",
-                        is_feedback_window=True)
+    win = ServiceWindow(
+        hall_id=hall.id, number="01", name="办不成事反映窗口", is_feedback_window=True
+    )
     session.add(win)
     org.hall, org.window = hall, win
-    org.matters["fund"] = Matter(code="HF-001", name="住房公积金提取", department_id=d["fund"].id,
-                                 materials=["身份证", "购房合同"])
-    org.matters["estate"] = Matter(code="RE-001", name="不动产登记", department_id=d["estate"].id,
-                                   materials=["身份证", "不动产权证书"])
+    org.matters["fund"] = Matter(
+        code="HF-001",
+        name="住房公积金提取",
+        department_id=d["fund"].id,
+        materials=["身份证", "购房合同"],
+    )
+    org.matters["estate"] = Matter(
+        code="RE-001",
+        name="不动产登记",
+        department_id=d["estate"].id,
+        materials=["身份证", "不动产权证书"],
+    )
     session.add_all(org.matters.values())
 
     def user(key: str, role: str, dept: str, scope: str) -> None:
-        u = User(username=key, display_name=key, role=role, department_id=d[dept].id,
-                 data_scope=scope, password_hash=_HASH_CACHE[TEST_PASSWORD],
-                 must_change_password=False, active=True, failed_logins=0,
-                 created_at=clock.now())
+        u = User(
+            username=key,
+            display_name=key,
+            role=role,
+            department_id=d[dept].id,
+            data_scope=scope,
+            password_hash=_HASH_CACHE[TEST_PASSWORD],
+            must_change_password=False,
+            active=True,
+            failed_logins=0,
+            created_at=clock.now(),
+        )
         session.add(u)
         org.users[key] = u
 
@@ -247,8 +303,12 @@ def case_payload(**over: Any) -> dict[str, Any]:
         "blocker_type": "missing_materials",
         "title": "公积金提取被要求重复提交材料",
         "description": "第三次来办理公积金提取，每次都被要求补交不同的材料，希望一次性告知。",
-        "reporter": {"type": "person", "name": "张三", "phone": "13812345678",
-                     "id_number": "11010519491231002X"},
+        "reporter": {
+            "type": "person",
+            "name": "张三",
+            "phone": "13812345678",
+            "id_number": "11010519491231002X",
+        },
     }
     body.update(over)
     return body

@@ -21,7 +21,25 @@ DOMAIN_GROUPS = (
 )
 
 
-@click.group()
+class DomainErrorsGroup(click.Group):
+    """Shows the project's refusals (stable code and Chinese text) instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
+        from bancheng.core.errors import DomainError
+
+        try:
+            return super().invoke(ctx)
+        except DomainError as exc:
+            raise click.ClickException(f"{exc.code}: {exc.detail}") from exc
+        except (OperationalError, ProgrammingError) as exc:
+            raise click.ClickException(
+                f"数据库尚未初始化或无法访问（请先运行 bancheng db upgrade）：{exc.orig}"
+            ) from exc
+
+
+@click.group(cls=DomainErrorsGroup)
 def main() -> None:
     """办成 bancheng — the 办不成事 feedback window, end to end."""
 

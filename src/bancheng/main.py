@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -22,9 +24,11 @@ ROUTER_MODULES = (
     "bancheng.org.admin_api",
     "bancheng.cases.api",
     "bancheng.sla.api",
+    "bancheng.sla.ops_api",
     "bancheng.routing.api",
     "bancheng.audit.api",
     "bancheng.intake.api",
+    "bancheng.notify.api",
 )
 
 WEB_DIST = Path(__file__).resolve().parent.parent.parent / "web" / "dist"
@@ -43,8 +47,27 @@ def _routers() -> list[object]:
     return found
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the deadline sweeper with the server (not in tests; interval 0 disables it)."""
+    from bancheng.core.config import get_settings
+    from bancheng.sla.sweeper import Sweeper
+
+    settings = get_settings()
+    sweeper = None
+    if settings.env != "test" and settings.sla_sweep_interval_seconds > 0:
+        sweeper = Sweeper(get_database(), settings.sla_sweep_interval_seconds)
+        sweeper.start()
+    try:
+        yield
+    finally:
+        if sweeper is not None:
+            sweeper.stop()
+
+
 def create_app(web_dist: Path | None = None) -> FastAPI:
     app = FastAPI(
+        lifespan=lifespan,
         title="办成 bancheng",
         version=__version__,
         description="办不成事反映窗口：登记、派单、限时办结、督办、评价与分析",
@@ -71,7 +94,7 @@ def create_app(web_dist: Path | None = None) -> FastAPI:
         try:
             with db.read_engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 — any failure means "not healthy"
+        except Exception:
             return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
         return JSONResponse({"status": "ok", "database": db.dialect, "version": __version__})
 
@@ -87,8 +110,11 @@ def create_app(web_dist: Path | None = None) -> FastAPI:
             candidate = (dist / path).resolve()
             if path and candidate.is_file() and dist.resolve() in candidate.parents:
                 return FileResponse(candidate)
-            index = "m/index.html" if path.startswith("m") and (dist / "m/index.html").exists() \
+            index = (
+                "m/index.html"
+                if path.startswith("m") and (dist / "m/index.html").exists()
                 else "index.html"
+            )
             return FileResponse(dist / index, headers={"Cache-Control": "no-cache"})
 
     return app

@@ -35,8 +35,11 @@ class Actor:
         version = fields.pop("version", None)
         if version is None:
             version = self.get(case_id)["version"]
-        return self.client.post(f"/api/v1/cases/{case_id}/actions/{action}",
-                                json={"version": version, **fields}, headers=self.headers)
+        return self.client.post(
+            f"/api/v1/cases/{case_id}/actions/{action}",
+            json={"version": version, **fields},
+            headers=self.headers,
+        )
 
     def act(self, case_id: int, action: str, **fields: Any) -> dict[str, Any]:
         r = self.act_raw(case_id, action, **fields)

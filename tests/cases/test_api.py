@@ -35,20 +35,39 @@ def test_openapi_docs(client):
 def test_created_case_has_every_field_and_encrypted_pii(client, org, session):
     clerk = as_user(client, "clerk")
     body = clerk.create(
-        channel="director_hotline", kind="complaint", difficulty="hard",
-        blocker_type="cross_department", matter_id=org.matters["estate"].id,
-        hall_id=org.hall.id, window_id=org.window.id,
-        reporter={"type": "enterprise", "name": "李四", "phone": "+86 139-0000-1111",
-                  "org_name": "云川市某某科技有限公司", "credit_code": "91350100M000100Y43"},
+        channel="director_hotline",
+        kind="complaint",
+        difficulty="hard",
+        blocker_type="cross_department",
+        matter_id=org.matters["estate"].id,
+        hall_id=org.hall.id,
+        window_id=org.window.id,
+        reporter={
+            "type": "enterprise",
+            "name": "李四",
+            "phone": "+86 139-0000-1111",
+            "org_name": "云川市某某科技有限公司",
+            "credit_code": "91350100M000100Y43",
+        },
     )
     assert body["number"].startswith("BC-")
     assert (body["channel"], body["kind"], body["difficulty"], body["blocker_type"]) == (
-        "director_hotline", "complaint", "hard", "cross_department")
+        "director_hotline",
+        "complaint",
+        "hard",
+        "cross_department",
+    )
     assert body["matter_name"] == "不动产登记"
     assert body["stuck_department"]["id"] == org.id("estate")
-    assert body["reporter"] == {"type": "enterprise", "name": "李四", "phone": "139****1111",
-                                "id_number": None, "org_name": "云川市某某科技有限公司",
-                                "credit_code": "91350100M000100Y43", "masked": True}
+    assert body["reporter"] == {
+        "type": "enterprise",
+        "name": "李四",
+        "phone": "139****1111",
+        "id_number": None,
+        "org_name": "云川市某某科技有限公司",
+        "credit_code": "91350100M000100Y43",
+        "masked": True,
+    }
     row = session.get(Case, body["id"])
     assert "13900001111" not in row.reporter_phone_enc
     assert get_crypto().decrypt(row.reporter_phone_enc) == "13900001111"
@@ -59,13 +78,32 @@ def test_created_case_has_every_field_and_encrypted_pii(client, org, session):
     [
         ({"reporter": {"name": "张三", "phone": "12345"}}, "reporter.phone_invalid"),
         ({"reporter": {"name": "张三", "phone": "1381234567"}}, "reporter.phone_invalid"),
-        ({"reporter": {"name": "张三", "phone": "13812345678", "id_number": "110105194912310021"}},
-         "reporter.id_number_invalid"),
-        ({"reporter": {"type": "enterprise", "name": "张三", "phone": "13812345678",
-                       "org_name": "某公司", "credit_code": "91350100M000100Y42"}},
-         "reporter.credit_code_invalid"),
-        ({"reporter": {"type": "enterprise", "name": "张三", "phone": "13812345678"}},
-         "reporter.enterprise_incomplete"),
+        (
+            {
+                "reporter": {
+                    "name": "张三",
+                    "phone": "13812345678",
+                    "id_number": "110105194912310021",
+                }
+            },
+            "reporter.id_number_invalid",
+        ),
+        (
+            {
+                "reporter": {
+                    "type": "enterprise",
+                    "name": "张三",
+                    "phone": "13812345678",
+                    "org_name": "某公司",
+                    "credit_code": "91350100M000100Y42",
+                }
+            },
+            "reporter.credit_code_invalid",
+        ),
+        (
+            {"reporter": {"type": "enterprise", "name": "张三", "phone": "13812345678"}},
+            "reporter.enterprise_incomplete",
+        ),
         ({"description": "   "}, "case.description_empty"),
         ({"title": ""}, "case.title_empty"),
         ({"matter_id": 999999}, "case.matter_not_found"),
@@ -84,8 +122,12 @@ def test_bad_input_is_refused_and_nothing_written(client, org, session, override
 
 @pytest.mark.parametrize(
     "override",
-    [{"kind": "gossip"}, {"channel": "fax"}, {"colour": "red"},
-     {"reporter": {"name": "张三", "phone": "13812345678", "age": 3}}],
+    [
+        {"kind": "gossip"},
+        {"channel": "fax"},
+        {"colour": "red"},
+        {"reporter": {"name": "张三", "phone": "13812345678", "age": 3}},
+    ],
 )
 def test_malformed_payload_is_422(client, org, session, override):
     clerk = as_user(client, "clerk")
@@ -119,10 +161,19 @@ def test_numbers_are_consecutive(client, org):
 def _seed_ledger(client, org):
     clerk = as_user(client, "clerk")
     a = clerk.create(title="公积金提取难", kind="cannot_do", channel="window")
-    b = clerk.create(title="不动产证办理慢", kind="complaint", channel="hotline",
-                     blocker_type="system_failure", difficulty="hard")
-    c = clerk.create(title="社保转移咨询", kind="consultation", channel="transfer_12345",
-                     description="咨询跨省社保转移流程")
+    b = clerk.create(
+        title="不动产证办理慢",
+        kind="complaint",
+        channel="hotline",
+        blocker_type="system_failure",
+        difficulty="hard",
+    )
+    c = clerk.create(
+        title="社保转移咨询",
+        kind="consultation",
+        channel="transfer_12345",
+        description="咨询跨省社保转移流程",
+    )
     clerk.act(b["id"], "dispatch", department_id=org.id("estate"))
     return clerk, a, b, c
 
@@ -137,15 +188,17 @@ def test_ledger_filters_sort_and_pages(client, org):
 
     assert ids("?sort=number&order=asc") == [a["id"], b["id"], c["id"]]
     assert ids("?state=dispatched") == [b["id"]]
-    assert ids("?state=registered,dispatched&sort=number&order=asc") == [a["id"], b["id"],
-                                                                          c["id"]]
+    assert ids("?state=registered,dispatched&sort=number&order=asc") == [a["id"], b["id"], c["id"]]
     assert ids("?channel=hotline") == [b["id"]]
     assert ids("?kind=consultation") == [c["id"]]
     assert ids("?difficulty=hard") == [b["id"]]
     assert ids("?blocker_type=system_failure") == [b["id"]]
     assert ids(f"?department_id={org.id('estate')}") == [b["id"]]
-    assert ids(f"?department_id={org.id('city')}&sort=number&order=asc") == [a["id"], b["id"],
-                                                                              c["id"]]
+    assert ids(f"?department_id={org.id('city')}&sort=number&order=asc") == [
+        a["id"],
+        b["id"],
+        c["id"],
+    ]
     assert ids("?q=社保转移") == [c["id"]]
     assert ids(f"?q={b['number']}") == [b["id"]]
     assert ids("?q=%25") == []
@@ -206,8 +259,11 @@ def _jpeg_with_gps() -> bytes:
 def test_attachments_upload_list_download(client, org, session, settings):
     clerk = as_user(client, "clerk")
     case = clerk.create()
-    r = client.post(f"/api/v1/cases/{case['id']}/attachments", headers=clerk.headers,
-                    files={"file": ("现场照片.jpg", _jpeg_with_gps(), "image/jpeg")})
+    r = client.post(
+        f"/api/v1/cases/{case['id']}/attachments",
+        headers=clerk.headers,
+        files={"file": ("现场照片.jpg", _jpeg_with_gps(), "image/jpeg")},
+    )
     assert r.status_code == 201, r.text
     att = r.json()
     assert (att["media_type"], att["width"], att["height"]) == ("image/jpeg", 40, 30)
@@ -224,8 +280,11 @@ def test_disguised_upload_refused_and_nothing_written(client, org, session):
     clerk = as_user(client, "clerk")
     case = clerk.create()
     before = _count(session, Attachment)
-    r = client.post(f"/api/v1/cases/{case['id']}/attachments", headers=clerk.headers,
-                    files={"file": ("photo.jpg", b"MZ\x90\x00" + b"\x00" * 200, "image/jpeg")})
+    r = client.post(
+        f"/api/v1/cases/{case['id']}/attachments",
+        headers=clerk.headers,
+        files={"file": ("photo.jpg", b"MZ\x90\x00" + b"\x00" * 200, "image/jpeg")},
+    )
     assert r.status_code == 400 and r.json()["code"] == "attachment.type_not_allowed"
     assert _count(session, Attachment) == before
 
@@ -241,15 +300,24 @@ def test_attachment_limits(client, org, session, settings, monkeypatch):
     big.frombytes(os.urandom(400 * 400 * 3))
     buf = io.BytesIO()
     big.save(buf, "PNG")
-    r = client.post(f"/api/v1/cases/{case['id']}/attachments", headers=clerk.headers,
-                    files={"file": ("big.png", buf.getvalue(), "image/png")})
+    r = client.post(
+        f"/api/v1/cases/{case['id']}/attachments",
+        headers=clerk.headers,
+        files={"file": ("big.png", buf.getvalue(), "image/png")},
+    )
     assert r.status_code == 413 and r.json()["code"] == "attachment.too_large"
     small = io.BytesIO()
     Image.new("RGB", (4, 4)).save(small, "PNG")
-    ok = client.post(f"/api/v1/cases/{case['id']}/attachments", headers=clerk.headers,
-                     files={"file": ("a.png", small.getvalue(), "image/png")})
+    ok = client.post(
+        f"/api/v1/cases/{case['id']}/attachments",
+        headers=clerk.headers,
+        files={"file": ("a.png", small.getvalue(), "image/png")},
+    )
     assert ok.status_code == 201
-    r = client.post(f"/api/v1/cases/{case['id']}/attachments", headers=clerk.headers,
-                    files={"file": ("b.png", small.getvalue(), "image/png")})
+    r = client.post(
+        f"/api/v1/cases/{case['id']}/attachments",
+        headers=clerk.headers,
+        files={"file": ("b.png", small.getvalue(), "image/png")},
+    )
     assert r.status_code == 400 and r.json()["code"] == "attachment.too_many"
     assert _count(session, Attachment) == 1

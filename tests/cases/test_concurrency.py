@@ -23,12 +23,19 @@ JURISDICTION = "CONC"
 def test_concurrent_creation_numbers(database, settings):
     local = settings.model_copy(update={"jurisdiction_code": JURISDICTION})
     with database.transaction() as s:
-        dept = create_department(s, code="CONC-1", name="并发测试中心", level="city",
-                                 kind="centre")
-        user = User(username="conc_clerk", display_name="并发", role="clerk",
-                    department_id=dept.id, data_scope="all", password_hash="x",
-                    must_change_password=False, active=True, failed_logins=0,
-                    created_at=clock.now())
+        dept = create_department(s, code="CONC-1", name="并发测试中心", level="city", kind="centre")
+        user = User(
+            username="conc_clerk",
+            display_name="并发",
+            role="clerk",
+            department_id=dept.id,
+            data_scope="all",
+            password_hash="x",
+            must_change_password=False,
+            active=True,
+            failed_logins=0,
+            created_at=clock.now(),
+        )
         s.add(user)
         s.flush()
         principal = principal_for(s, user)
@@ -55,8 +62,9 @@ def test_concurrent_creation_numbers(database, settings):
             s.execute(delete(CaseEvent).where(CaseEvent.case_id.in_(ids)))
             s.execute(delete(CaseDepartment).where(CaseDepartment.case_id.in_(ids)))
             s.execute(delete(Case).where(Case.jurisdiction == JURISDICTION))
-            s.execute(delete(CaseNumberCounter)
-                      .where(CaseNumberCounter.jurisdiction == JURISDICTION))
+            s.execute(
+                delete(CaseNumberCounter).where(CaseNumberCounter.jurisdiction == JURISDICTION)
+            )
             s.execute(delete(OperationLog).where(OperationLog.actor_id == user_id))
             s.execute(delete(User).where(User.id == user_id))
             s.execute(delete(Department).where(Department.id == dept_id))

@@ -10,15 +10,16 @@ from tests.cases.helpers import as_user
 NO_VETO = {
     "outcome": "cannot_by_policy",
     "resolution": "经核实，该事项不符合提取条件。",
-    "policy_explanation": "依据《住房公积金管理条例》第二十四条，未满足离职满半年的条件不能销户提取。",
+    "policy_explanation": "依据《住房公积金管理条例》第二十四条，离职未满半年不能销户提取。",
     "alternative": "可于2027年3月后申请销户提取，或先办理租房提取。",
     "alternative_owner": "市住房公积金管理中心归集科",
 }
 
 
 def _event_count(session, case_id):
-    return session.scalar(select(func.count()).select_from(CaseEvent)
-                          .where(CaseEvent.case_id == case_id))
+    return session.scalar(
+        select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case_id)
+    )
 
 
 def _state(session, case_id):
@@ -37,14 +38,18 @@ def test_full_path_register_to_close(client, org, session):
     clerk, case = dispatched_to_fund(client, org)
     cid = case["id"]
     handler = as_user(client, "handler_fund")
-    assert handler.actions(cid) == ["accept", "return", "classify"]
+    assert handler.actions(cid) == ["accept", "return", "classify", "request_extension"]
     c = handler.act(cid, "accept")
     assert c["state"] == "accepted" and c["assignee_id"] == org.users["handler_fund"].id
     assert handler.act(cid, "start")["state"] == "in_progress"
     c = handler.act(cid, "resolve", outcome="done", resolution="已一次性告知材料并当场受理")
     assert c["state"] == "resolved" and c["outcome"] == "done"
-    c = handler.act(cid, "give_feedback", notification_text="所需材料：身份证、购房合同。",
-                    notification_materials=["身份证", "购房合同"])
+    c = handler.act(
+        cid,
+        "give_feedback",
+        notification_text="所需材料：身份证、购房合同。",
+        notification_materials=["身份证", "购房合同"],
+    )
     assert c["state"] == "feedback_given"
     assert c["notification_materials"] == ["身份证", "购房合同"]
     clerk.use()
@@ -69,11 +74,12 @@ def test_full_path_register_to_close(client, org, session):
 
 
 def test_first_receipt_owner_stays_while_handlers_change(client, org):
-    clerk, case = dispatched_to_fund(client, org)
+    _, case = dispatched_to_fund(client, org)
     handler = as_user(client, "handler_fund")
     handler.act(case["id"], "accept")
-    c = handler.act(case["id"], "transfer", reason="属不动产登记事项",
-                    department_id=org.id("estate"))
+    c = handler.act(
+        case["id"], "transfer", reason="属不动产登记事项", department_id=org.id("estate")
+    )
     assert c["first_receipt_department"]["id"] == org.id("centre")
     assert c["first_receipt_user_id"] == org.users["clerk"].id
     assert c["current_department"]["id"] == org.id("estate")
@@ -106,12 +112,14 @@ def test_return_needs_reason_and_the_unit_that_should_take_it(client, org, sessi
     assert r.status_code == 400 and r.json()["code"] == "case.reason_required"
     r = handler.act_raw(case["id"], "return", reason="不属于本单位职责")
     assert r.status_code == 400 and r.json()["code"] == "case.suggested_department_id_required"
-    r = handler.act_raw(case["id"], "return", reason="不属于本单位职责",
-                        suggested_department_id=org.id("fund"))
+    r = handler.act_raw(
+        case["id"], "return", reason="不属于本单位职责", suggested_department_id=org.id("fund")
+    )
     assert r.status_code == 400 and r.json()["code"] == "case.return_to_self"
     assert _state(session, case["id"]).state == "dispatched"
-    c = handler.act(case["id"], "return", reason="属不动产登记事项",
-                    suggested_department_id=org.id("estate"))
+    c = handler.act(
+        case["id"], "return", reason="属不动产登记事项", suggested_department_id=org.id("estate")
+    )
     assert c["state"] == "registered"
     assert c["current_department"]["id"] == org.id("centre")
     assert c["suggested_department"]["id"] == org.id("estate")
@@ -144,8 +152,9 @@ def test_transfer_limit_refused_and_flagged_for_supervision(client, org, session
     assert c.state == "accepted"
     assert c.needs_supervision is True and c.supervision_reason == "transfer_limit"
     assert _event_count(session, cid) == events_before + 1
-    flagged = session.scalars(select(CaseEvent).where(CaseEvent.case_id == cid)
-                              .order_by(CaseEvent.id.desc())).first()
+    flagged = session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == cid).order_by(CaseEvent.id.desc())
+    ).first()
     assert flagged.action == "flag_supervision"
     # A second refusal does not flag twice.
     r = h.act_raw(cid, "transfer", reason="再次尝试", department_id=org.id("fund"))
@@ -200,7 +209,7 @@ def test_suspend_and_resume_return_to_the_previous_state(client, org, session):
     assert r.json()["code"] == "case.reason_required"
     c = h.act(case["id"], "suspend", reason="待申请人补交离职证明")
     assert c["state"] == "suspended" and c["suspended_from"] == "in_progress"
-    assert h.actions(case["id"]) == ["resume", "classify"]
+    assert h.actions(case["id"]) == ["resume", "classify", "request_extension"]
     c = h.act(case["id"], "resume")
     assert c["state"] == "in_progress" and c["suspended_from"] is None
 
@@ -247,8 +256,9 @@ def test_supervisor_may_close_a_badly_rated_case_with_a_reason(client, org):
 def test_stale_version_is_refused(client, org, session):
     clerk = as_user(client, "clerk")
     case = clerk.create()
-    r = clerk.act_raw(case["id"], "dispatch", version=case["version"] + 5,
-                      department_id=org.id("fund"))
+    r = clerk.act_raw(
+        case["id"], "dispatch", version=case["version"] + 5, department_id=org.id("fund")
+    )
     assert r.status_code == 409 and r.json()["code"] == "case.version_conflict"
     assert r.json()["current_version"] == case["version"]
     assert _state(session, case["id"]).state == "registered"
@@ -270,14 +280,18 @@ def test_classify_changes_fields_without_moving(client, org):
     clerk = as_user(client, "clerk")
     case = clerk.create()
     c = clerk.act(case["id"], "classify", kind="complaint", blocker_type="system_failure")
-    assert (c["state"], c["kind"], c["blocker_type"]) == ("registered", "complaint",
-                                                          "system_failure")
+    assert (c["state"], c["kind"], c["blocker_type"]) == (
+        "registered",
+        "complaint",
+        "system_failure",
+    )
     r = clerk.act_raw(case["id"], "classify", kind="complaint")
     assert r.json()["code"] == "case.nothing_to_change"
     tl = client.get(f"/api/v1/cases/{case['id']}/timeline").json()
-    assert tl[-1]["details"]["changes"] == {"kind": ["cannot_do", "complaint"],
-                                            "blocker_type": ["missing_materials",
-                                                             "system_failure"]}
+    assert tl[-1]["details"]["changes"] == {
+        "kind": ["cannot_do", "complaint"],
+        "blocker_type": ["missing_materials", "system_failure"],
+    }
     assert tl[-1]["public"] is False
 
 
@@ -286,3 +300,29 @@ def test_unknown_action(client, org):
     case = clerk.create()
     r = clerk.act_raw(case["id"], "teleport")
     assert r.status_code == 400 and r.json()["code"] == "case.unknown_action"
+
+
+def test_reopen_clears_the_previous_resolution(client, org):
+    clerk = as_user(client, "clerk")
+    case = clerk.create()
+    clerk.act(case["id"], "resolve_on_spot", **NO_VETO)
+    clerk.act(case["id"], "give_feedback", notification_text="已告知替代办法")
+    clerk.act(case["id"], "evaluate", rating="dissatisfied")
+    c = clerk.act(case["id"], "reopen", reason="替代办法行不通")
+    assert (
+        c["nature"],
+        c["outcome"],
+        c["resolution"],
+        c["policy_explanation"],
+        c["alternative"],
+        c["alternative_owner"],
+        c["resolved_on_spot"],
+    ) == (None, None, None, None, None, None, False)
+    tl = client.get(f"/api/v1/cases/{case['id']}/timeline").json()
+    assert tl[-1]["details"]["previous_outcome"] == "cannot_by_policy"
+
+
+def test_window_implies_its_hall(client, org):
+    clerk = as_user(client, "clerk")
+    c = clerk.create(window_id=org.window.id)
+    assert c["hall_id"] == org.hall.id

@@ -16,17 +16,24 @@ from bancheng.core.validators import (
 )
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("13812345678", "13812345678"), ("+86 138-1234-5678", "13812345678"),
-    ("008613812345678", "13812345678"), ("8613812345678", "13812345678"),
-    ("010-12345678", "01012345678"), ("0755 1234567", "07551234567"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("13812345678", "13812345678"),
+        ("+86 138-1234-5678", "13812345678"),
+        ("008613812345678", "13812345678"),
+        ("8613812345678", "13812345678"),
+        ("010-12345678", "01012345678"),
+        ("0755 1234567", "07551234567"),
+    ],
+)
 def test_phone_normalised(raw, expected):
     assert normalize_phone(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["12812345678", "1381234567", "138123456789", "abc", "",
-                                 "110", "12345678"])
+@pytest.mark.parametrize(
+    "raw", ["12812345678", "1381234567", "138123456789", "abc", "", "110", "12345678"]
+)
 def test_phone_refused(raw):
     with pytest.raises(Invalid) as e:
         normalize_phone(raw)

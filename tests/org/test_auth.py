@@ -27,8 +27,11 @@ def test_login_sets_httponly_session_and_csrf_cookie(client, org):
     csrf_cookie = next(c for c in cookies if c.startswith("bc_csrf="))
     assert "HttpOnly" not in csrf_cookie
     me = client.get("/api/v1/auth/me").json()
-    assert (me["username"], me["role"], me["department_name"]) == ("clerk", "clerk",
-                                                                   "市政务服务中心")
+    assert (me["username"], me["role"], me["department_name"]) == (
+        "clerk",
+        "clerk",
+        "市政务服务中心",
+    )
     assert "case.create" in me["permissions"] and "user.manage" not in me["permissions"]
 
 
@@ -38,8 +41,9 @@ def test_wrong_password_and_lockout(client, org, session, settings):
         assert r.status_code == 401 and r.json()["code"] == "auth.invalid_credentials"
     r = client.post("/api/v1/auth/login", json={"username": "clerk", "password": TEST_PASSWORD})
     assert r.status_code == 401 and r.json()["code"] == "auth.locked"
-    logs = session.scalars(select(LoginLog).where(LoginLog.username == "clerk")
-                           .order_by(LoginLog.id)).all()
+    logs = session.scalars(
+        select(LoginLog).where(LoginLog.username == "clerk").order_by(LoginLog.id)
+    ).all()
     assert [x.reason for x in logs] == ["bad_password"] * settings.max_failed_logins + ["locked"]
     later = clock.now() + timedelta(minutes=settings.lockout_minutes + 1)
     clock.set_clock(lambda: later)
@@ -82,17 +86,29 @@ def test_forced_password_change_and_policy(client, org, session):
     h = login(client, "clerk")
     r = client.get("/api/v1/cases")
     assert r.status_code == 403 and r.json()["code"] == "auth.password_change_required"
-    r = client.post("/api/v1/auth/password", headers=h,
-                    json={"current_password": TEST_PASSWORD, "new_password": "short"})
+    r = client.post(
+        "/api/v1/auth/password",
+        headers=h,
+        json={"current_password": TEST_PASSWORD, "new_password": "short"},
+    )
     assert r.status_code == 400 and r.json()["code"] == "auth.password_too_weak"
-    r = client.post("/api/v1/auth/password", headers=h,
-                    json={"current_password": TEST_PASSWORD, "new_password": "Myclerk-2026!"})
+    r = client.post(
+        "/api/v1/auth/password",
+        headers=h,
+        json={"current_password": TEST_PASSWORD, "new_password": "Myclerk-2026!"},
+    )
     assert r.json()["code"] == "auth.password_contains_username"
-    r = client.post("/api/v1/auth/password", headers=h,
-                    json={"current_password": "wrong", "new_password": "Gov-Window-2026!"})
+    r = client.post(
+        "/api/v1/auth/password",
+        headers=h,
+        json={"current_password": "wrong", "new_password": "Gov-Window-2026!"},
+    )
     assert r.json()["code"] == "auth.current_password_wrong"
-    r = client.post("/api/v1/auth/password", headers=h,
-                    json={"current_password": TEST_PASSWORD, "new_password": "Gov-Window-2026!"})
+    r = client.post(
+        "/api/v1/auth/password",
+        headers=h,
+        json={"current_password": TEST_PASSWORD, "new_password": "Gov-Window-2026!"},
+    )
     assert r.status_code == 204
     assert client.get("/api/v1/cases").status_code == 200
     login(client, "clerk", "Gov-Window-2026!")
@@ -100,25 +116,37 @@ def test_forced_password_change_and_policy(client, org, session):
 
 def test_api_tokens_scoped_revocable_expiring(client, org, session):
     h = login(client, "admin")
-    r = client.post("/api/v1/admin/tokens", headers=h,
-                    json={"name": "12345对接", "user_id": org.users["clerk"].id,
-                          "permissions": ["case.create", "case.read"], "days": 30})
+    r = client.post(
+        "/api/v1/admin/tokens",
+        headers=h,
+        json={
+            "name": "12345对接",
+            "user_id": org.users["clerk"].id,
+            "permissions": ["case.create", "case.read"],
+            "days": 30,
+        },
+    )
     assert r.status_code == 201, r.text
     raw, token_id = r.json()["token"], r.json()["id"]
     assert raw.startswith("bct_")
     listed = client.get("/api/v1/admin/tokens").json()
     assert "token" not in listed[0] and listed[0]["prefix"] == raw[:10]
-    r = client.post("/api/v1/admin/tokens", headers=h,
-                    json={"name": "x", "user_id": org.users["clerk"].id,
-                          "permissions": ["user.manage"]})
+    r = client.post(
+        "/api/v1/admin/tokens",
+        headers=h,
+        json={"name": "x", "user_id": org.users["clerk"].id, "permissions": ["user.manage"]},
+    )
     assert r.json()["code"] == "token.permission_beyond_role"
     client.cookies.clear()
     bearer = {"Authorization": f"Bearer {raw}"}
     r = client.post("/api/v1/cases", json=case_payload(channel="transfer_12345"), headers=bearer)
     assert r.status_code == 201  # no CSRF for bearer tokens
     case_id = r.json()["id"]
-    r = client.post(f"/api/v1/cases/{case_id}/actions/dispatch", headers=bearer,
-                    json={"version": 1, "department_id": org.id("fund")})
+    r = client.post(
+        f"/api/v1/cases/{case_id}/actions/dispatch",
+        headers=bearer,
+        json={"version": 1, "department_id": org.id("fund")},
+    )
     assert r.status_code == 403 and r.json()["code"] == "auth.forbidden"  # not in its scope
     later = clock.now() + timedelta(days=31)
     clock.set_clock(lambda: later)
@@ -134,17 +162,34 @@ def test_api_tokens_scoped_revocable_expiring(client, org, session):
 
 def test_admin_creates_user_with_initial_password(client, org, session):
     h = login(client, "admin")
-    r = client.post("/api/v1/admin/users", headers=h, json={
-        "username": "zhang.wei", "display_name": "张伟", "role": "handler",
-        "department_id": org.id("fund"), "data_scope": "custom",
-        "custom_department_ids": [org.id("fund"), org.id("estate")],
-        "initial_password": "Init-Passw0rd!"})
+    r = client.post(
+        "/api/v1/admin/users",
+        headers=h,
+        json={
+            "username": "zhang.wei",
+            "display_name": "张伟",
+            "role": "handler",
+            "department_id": org.id("fund"),
+            "data_scope": "custom",
+            "custom_department_ids": [org.id("fund"), org.id("estate")],
+            "initial_password": "Init-Passw0rd!",
+        },
+    )
     assert r.status_code == 201, r.text
     assert r.json()["must_change_password"] is True
     assert r.json()["custom_department_ids"] == sorted([org.id("fund"), org.id("estate")])
-    r = client.post("/api/v1/admin/users", headers=h, json={
-        "username": "li.na", "display_name": "李娜", "role": "king",
-        "department_id": org.id("fund"), "data_scope": "dept", "initial_password": "Init-Passw0rd!"})
+    r = client.post(
+        "/api/v1/admin/users",
+        headers=h,
+        json={
+            "username": "li.na",
+            "display_name": "李娜",
+            "role": "king",
+            "department_id": org.id("fund"),
+            "data_scope": "dept",
+            "initial_password": "Init-Passw0rd!",
+        },
+    )
     assert r.status_code == 400 and r.json()["code"] == "user.role_invalid"
     assert session.scalar(select(User).where(User.username == "li.na")) is None
 
@@ -155,13 +200,19 @@ def test_matter_import_all_or_nothing(client, org, session):
     h = login(client, "admin")
     good = "事项编码,事项名称,责任部门编码,申请材料\nHF-002,公积金贷款,C-HF,身份证；收入证明\n"
     bad = good + "HF-003,,C-HF,\nHF-004,某事项,NOPE,\n"
-    r = client.post("/api/v1/admin/matters/import", headers=h,
-                    files={"file": ("m.csv", bad.encode(), "text/csv")})
+    r = client.post(
+        "/api/v1/admin/matters/import",
+        headers=h,
+        files={"file": ("m.csv", bad.encode(), "text/csv")},
+    )
     assert r.status_code == 400 and r.json()["code"] == "import.rows_rejected"
     assert [x["row"] for x in r.json()["rejected"]] == [3, 4]
     assert session.scalar(select(Matter).where(Matter.code == "HF-002")) is None
-    r = client.post("/api/v1/admin/matters/import", headers=h,
-                    files={"file": ("m.csv", good.encode("gb18030"), "text/csv")})
+    r = client.post(
+        "/api/v1/admin/matters/import",
+        headers=h,
+        files={"file": ("m.csv", good.encode("gb18030"), "text/csv")},
+    )
     assert r.status_code == 200 and r.json()["created"] == 1
     session.expire_all()
     m = session.scalar(select(Matter).where(Matter.code == "HF-002"))

@@ -20,18 +20,25 @@ from bancheng.org.permissions import PERMISSIONS
 from tests.cases.helpers import as_user
 
 # Routes any signed-in caller may use, and routes for signing in.
-SIGNED_IN_ONLY = {("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/auth/me"),
-                  ("POST", "/api/v1/auth/password")}
+SIGNED_IN_ONLY = {
+    ("POST", "/api/v1/auth/logout"),
+    ("GET", "/api/v1/auth/me"),
+    ("POST", "/api/v1/auth/password"),
+}
 ANONYMOUS = {("POST", "/api/v1/auth/login")}
 
 # One user per role, each with a data scope limited to district A where the role allows.
-ROLE_USERS = {"clerk": "clerk_a", "handler": "handler_a", "supervisor": "supervisor_a",
-              "leader": "leader_a", "admin": "admin"}
+ROLE_USERS = {
+    "clerk": "clerk_a",
+    "handler": "handler_a",
+    "supervisor": "supervisor_a",
+    "leader": "leader_a",
+    "admin": "admin",
+}
 
 
 def _permission(route: APIRoute) -> str | None:
-    found = [d.call.permission for d in route.dependant.dependencies
-             if isinstance(d.call, Require)]
+    found = [d.call.permission for d in route.dependant.dependencies if isinstance(d.call, Require)]
     return found[0] if found else None
 
 
@@ -47,11 +54,17 @@ def staff_routes() -> list[tuple[str, str, str | None]]:
 
 
 def test_every_staff_route_has_a_rule():
-    missing = [(m, p) for m, p, perm in staff_routes()
-               if perm is None and (m, p) not in SIGNED_IN_ONLY | ANONYMOUS]
+    missing = [
+        (m, p)
+        for m, p, perm in staff_routes()
+        if perm is None and (m, p) not in SIGNED_IN_ONLY | ANONYMOUS
+    ]
     assert missing == []
-    unknown = [(m, p, perm) for m, p, perm in staff_routes()
-               if perm is not None and perm not in PERMISSIONS]
+    unknown = [
+        (m, p, perm)
+        for m, p, perm in staff_routes()
+        if perm is not None and perm not in PERMISSIONS
+    ]
     assert unknown == []
 
 
@@ -83,17 +96,26 @@ def _png() -> bytes:
 # Valid bodies where an empty one would stop at validation before scope is checked.
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/cases/{case_id}/actions/{action}"): {
-        "json": {"version": 1, "kind": "complaint"}},
+        "json": {"version": 1, "kind": "complaint"}
+    },
     ("POST", "/api/v1/cases/{case_id}/attachments"): {
-        "files": {"file": ("a.png", _png(), "image/png")}},
+        "files": {"file": ("a.png", _png(), "image/png")}
+    },
 }
 
 
 def _fill(path: str, case_id: int, org) -> str:
-    values = {"case_id": case_id, "action": "classify", "attachment_id": 1,
-              "dept_id": org.id("distA"), "matter_id": org.matters["fund"].id,
-              "user_id": org.users["clerk_a"].id, "token_id": 1, "hall_id": org.hall.id,
-              "year": 2026}
+    values = {
+        "case_id": case_id,
+        "action": "classify",
+        "attachment_id": 1,
+        "dept_id": org.id("distA"),
+        "matter_id": org.matters["fund"].id,
+        "user_id": org.users["clerk_a"].id,
+        "token_id": 1,
+        "hall_id": org.hall.id,
+        "year": 2026,
+    }
     return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(values.get(m.group(1), 1)), path)
 
 
@@ -113,10 +135,14 @@ def test_matrix(client, org, session, world, role):
             url = _fill(path, world[where], org)
             before = _fingerprint(session)
             kwargs = BODIES.get((method, path)) or (
-                {"json": {}} if method in ("POST", "PATCH", "PUT") else {})
+                {"json": {}} if method in ("POST", "PATCH", "PUT") else {}
+            )
             r = client.request(method, url, headers=user.headers, **kwargs)
-            body = r.json() if r.headers.get("content-type", "").endswith("json") \
-                and r.content else None
+            body = (
+                r.json()
+                if r.headers.get("content-type", "").endswith("json") and r.content
+                else None
+            )
             code = body.get("code") if isinstance(body, dict) else None
             if not permitted:
                 if (r.status_code, code) != (403, "auth.forbidden"):
@@ -143,8 +169,9 @@ def test_denials_are_logged(client, org, session, world):
     assert r.status_code == 404
     r = client.get("/api/v1/admin/users")
     assert r.status_code == 403
-    rows = session.scalars(select(OperationLog).where(OperationLog.outcome == "denied")
-                           .order_by(OperationLog.id)).all()
+    rows = session.scalars(
+        select(OperationLog).where(OperationLog.outcome == "denied").order_by(OperationLog.id)
+    ).all()
     assert [(x.actor_name, x.action, x.details["code"]) for x in rows] == [
         ("handler_b", f"GET /api/v1/cases/{world['in']}", "case.not_found"),
         ("handler_b", "GET /api/v1/admin/users", "auth.forbidden"),

@@ -60,8 +60,9 @@ def _dates(column: Any, date_from: date | None, date_to: date | None) -> list[Co
     if date_from:
         conds.append(column >= datetime.combine(date_from, time.min, tzinfo=SHANGHAI))
     if date_to:
-        conds.append(column < datetime.combine(date_to, time.min, tzinfo=SHANGHAI)
-                     + timedelta(days=1))
+        conds.append(
+            column < datetime.combine(date_to, time.min, tzinfo=SHANGHAI) + timedelta(days=1)
+        )
     return conds
 
 

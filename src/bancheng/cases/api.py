@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from bancheng.audit.service import log_operation
@@ -25,19 +25,23 @@ from bancheng.cases.schemas import (
     CaseSummary,
     DepartmentRef,
     EventOut,
+    ExtensionOut,
     ReporterOut,
 )
+from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import db_session, require
 from bancheng.core.errors import Invalid, NotFound, TooLarge
 from bancheng.org.models import Matter
 from bancheng.org.scope import Principal
+from bancheng.sla.case_clock import light_at
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
 DB = Annotated[Session, Depends(db_session)]
 Conf = Annotated[Settings, Depends(get_settings)]
 LIST_PARAMS = frozenset(CaseFilter.model_fields)
+MULTI_PARAMS = frozenset({"state", "channel", "kind", "difficulty", "blocker_type", "light"})
 
 
 def _ref(names: dict[int, str], ident: int | None) -> DepartmentRef | None:
@@ -46,20 +50,37 @@ def _ref(names: dict[int, str], ident: int | None) -> DepartmentRef | None:
 
 def summary(case: Case, names: dict[int, str]) -> CaseSummary:
     return CaseSummary(
-        id=case.id, number=case.number, state=case.state, channel=case.channel,  # type: ignore[arg-type]
-        kind=case.kind, difficulty=case.difficulty, blocker_type=case.blocker_type,  # type: ignore[arg-type]
-        nature=case.nature, title=case.title, reporter_name=case.reporter_name,  # type: ignore[arg-type]
+        id=case.id,
+        number=case.number,
+        state=case.state,
+        channel=case.channel,  # type: ignore[arg-type]
+        kind=case.kind,
+        difficulty=case.difficulty,
+        blocker_type=case.blocker_type,  # type: ignore[arg-type]
+        nature=case.nature,
+        title=case.title,
+        reporter_name=case.reporter_name,  # type: ignore[arg-type]
         reporter_phone=case.reporter_phone_masked,
         current_department=_ref(names, case.current_department_id),  # type: ignore[arg-type]
-        registered_at=case.registered_at, updated_at=case.updated_at,
-        transfer_count=case.transfer_count, needs_supervision=case.needs_supervision,
+        registered_at=case.registered_at,
+        updated_at=case.updated_at,
+        transfer_count=case.transfer_count,
+        needs_supervision=case.needs_supervision,
         version=case.version,
+        due_at=case.due_at,
+        due_date=case.due_date,
+        deadline_provisional=case.deadline_provisional,
+        light=light_at(case, clock.now()),
     )
 
 
 def detail(session: Session, case: Case, revealed: dict[str, str | None] | None = None) -> CaseOut:
-    ids = {case.current_department_id, case.first_receipt_department_id,
-           case.stuck_department_id, case.suggested_department_id}
+    ids = {
+        case.current_department_id,
+        case.first_receipt_department_id,
+        case.stuck_department_id,
+        case.suggested_department_id,
+    }
     names = service.department_names(session, {i for i in ids if i is not None})
     matter = session.get(Matter, case.matter_id) if case.matter_id else None
     reporter = ReporterOut(
@@ -101,6 +122,14 @@ def detail(session: Session, case: Case, revealed: dict[str, str | None] | None 
         accepted_at=case.accepted_at,
         resolved_at=case.resolved_at,
         closed_at=case.closed_at,
+        response_due_at=case.response_due_at,
+        clock_started_at=case.clock_started_at,
+        paused_seconds=case.paused_seconds,
+        extension_workdays=case.extension_workdays,
+        extensions=[
+            ExtensionOut.model_validate(e, from_attributes=True)
+            for e in service.extensions(session, case.id)
+        ],
     )
 
 
@@ -110,12 +139,15 @@ def parse_filter(request: Request) -> CaseFilter:
     params = request.query_params
     unknown = sorted(set(params) - LIST_PARAMS)
     if unknown:
-        raise Invalid("request.unknown_parameter", f"不支持的查询参数：{', '.join(unknown)}",
-                      parameters=unknown)
+        raise Invalid(
+            "request.unknown_parameter",
+            f"不支持的查询参数：{', '.join(unknown)}",
+            parameters=unknown,
+        )
     raw: dict[str, Any] = {}
     for key in params:
         values = params.getlist(key)
-        many = key in ("state", "channel", "kind", "difficulty", "blocker_type")
+        many = key in MULTI_PARAMS
         raw[key] = [v for val in values for v in val.split(",") if v] if many else values[-1]
     try:
         return CaseFilter.model_validate(raw)
@@ -149,8 +181,9 @@ def list_cases(
 ) -> CasePage:
     rows, total = repo.list_cases(session, principal, f)
     names = service.department_names(session, {c.current_department_id for c in rows})
-    return CasePage(items=[summary(c, names) for c in rows], total=total, page=f.page,
-                    page_size=f.page_size)
+    return CasePage(
+        items=[summary(c, names) for c in rows], total=total, page=f.page, page_size=f.page_size
+    )
 
 
 @router.get("/by-phone", response_model=list[CaseSummary])
@@ -165,6 +198,29 @@ def cases_by_phone(
     return [summary(c, names) for c in rows]
 
 
+class LightCount(BaseModel):
+    department: DepartmentRef
+    green: int = 0
+    yellow: int = 0
+    red: int = 0
+
+
+@router.get("/lights", response_model=list[LightCount])
+def lights_by_department(
+    session: DB, principal: Principal = require("case.read")
+) -> list[LightCount]:
+    """Green, yellow and red open cases per current department, in the caller's scope."""
+    rows = repo.light_counts(session, principal)
+    names = service.department_names(session, {d for d, _, _ in rows})
+    by_dept: dict[int, LightCount] = {}
+    for dept, light, n in rows:
+        item = by_dept.setdefault(
+            dept, LightCount(department=DepartmentRef(id=dept, name=names.get(dept, "")))
+        )
+        setattr(item, light, n)
+    return sorted(by_dept.values(), key=lambda x: (-x.red, -x.yellow, x.department.id))
+
+
 @router.get("/{case_id}", response_model=CaseOut)
 def read_case(case_id: int, session: DB, principal: Principal = require("case.read")) -> CaseOut:
     return detail(session, repo.get_case(session, principal, case_id))
@@ -176,9 +232,15 @@ def reveal_case_reporter(
 ) -> CaseOut:
     """The reporter's full phone and ID number. Every reveal is logged."""
     case = repo.get_case(session, principal, case_id)
-    log_operation(session, actor_id=principal.user_id, actor_name=principal.username,
-                  action="case.reveal_pii", object_type="case", object_id=case.id,
-                  ip=principal.ip)
+    log_operation(
+        session,
+        actor_id=principal.user_id,
+        actor_name=principal.username,
+        action="case.reveal_pii",
+        object_type="case",
+        object_id=case.id,
+        ip=principal.ip,
+    )
     return detail(session, case, service.reveal_reporter(case))
 
 
@@ -187,7 +249,7 @@ def case_actions(
     case_id: int, session: DB, settings: Conf, principal: Principal = require("case.read")
 ) -> list[AvailableAction]:
     case = repo.get_case(session, principal, case_id)
-    return service.available_actions(case, principal, settings)
+    return service.available_actions(session, case, principal, settings)
 
 
 @router.post("/{case_id}/actions/{action}", response_model=CaseOut)
@@ -201,26 +263,42 @@ def perform_action(
 ) -> CaseOut:
     case = repo.get_case(session, principal, case_id, lock=True)
     service.perform(session, settings, principal, case, action, body)
-    log_operation(session, actor_id=principal.user_id, actor_name=principal.username,
-                  action=f"case.{action}", object_type="case", object_id=case.id, ip=principal.ip)
+    log_operation(
+        session,
+        actor_id=principal.user_id,
+        actor_name=principal.username,
+        action=f"case.{action}",
+        object_type="case",
+        object_id=case.id,
+        ip=principal.ip,
+    )
     return detail(session, case)
 
 
 def _event_out(e: CaseEvent, names: dict[int, str]) -> EventOut:
     return EventOut(
-        id=e.id, at=e.at, action=e.action, from_state=e.from_state,  # type: ignore[arg-type]
-        to_state=e.to_state, actor_name=e.actor_name,  # type: ignore[arg-type]
-        actor_department=_ref(names, e.actor_department_id), reason=e.reason,
-        details=e.details, public=e.public,
+        id=e.id,
+        at=e.at,
+        action=e.action,
+        from_state=e.from_state,  # type: ignore[arg-type]
+        to_state=e.to_state,
+        actor_name=e.actor_name,  # type: ignore[arg-type]
+        actor_department=_ref(names, e.actor_department_id),
+        reason=e.reason,
+        details=e.details,
+        public=e.public,
     )
 
 
 @router.get("/{case_id}/timeline", response_model=list[EventOut])
-def timeline(case_id: int, session: DB, principal: Principal = require("case.read")) -> list[EventOut]:
+def timeline(
+    case_id: int, session: DB, principal: Principal = require("case.read")
+) -> list[EventOut]:
     case = repo.get_case(session, principal, case_id)
     rows = repo.events(session, case.id)
-    names = service.department_names(session, {e.actor_department_id for e in rows
-                                               if e.actor_department_id})
+    names = service.department_names(
+        session, {e.actor_department_id for e in rows if e.actor_department_id}
+    )
     return [_event_out(e, names) for e in rows]
 
 
@@ -246,17 +324,23 @@ def upload_attachment(
 ) -> AttachmentOut:
     data = file.file.read(settings.attachment_max_bytes + 1)
     if len(data) > settings.attachment_max_bytes:
-        raise TooLarge("attachment.too_large",
-                       f"文件超过{settings.attachment_max_bytes // (1024 * 1024)}MB上限")
+        raise TooLarge(
+            "attachment.too_large",
+            f"文件超过{settings.attachment_max_bytes // (1024 * 1024)}MB上限",
+        )
     case = repo.get_case(session, principal, case_id, lock=True)
-    att = service.add_attachment(session, settings, principal, case, file.filename or "upload",
-                                 data)
+    att = service.add_attachment(
+        session, settings, principal, case, file.filename or "upload", data
+    )
     return _attachment_out(att)
 
 
 @router.get("/{case_id}/attachments/{attachment_id}")
 def download_attachment(
-    case_id: int, attachment_id: int, session: DB, settings: Conf,
+    case_id: int,
+    attachment_id: int,
+    session: DB,
+    settings: Conf,
     principal: Principal = require("case.read"),
 ) -> FileResponse:
     case = repo.get_case(session, principal, case_id)
@@ -264,6 +348,8 @@ def download_attachment(
     if att is None or att.case_id != case.id:
         raise NotFound("attachment.not_found", "附件不存在")
     store = FileStore(settings.attachments_dir)
-    return FileResponse(store.path_for(att.sha256), media_type=att.media_type,
-                        headers={"X-Content-Type-Options": "nosniff",
-                                 "Content-Disposition": "inline"})
+    return FileResponse(
+        store.path_for(att.sha256),
+        media_type=att.media_type,
+        headers={"X-Content-Type-Options": "nosniff", "Content-Disposition": "inline"},
+    )

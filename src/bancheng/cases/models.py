@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -93,6 +95,23 @@ class Case(Base):
     rating: Mapped[str | None] = mapped_column(String(24))
     resolved_on_spot: Mapped[bool] = mapped_column(Boolean, default=False)
 
+    # The clock (see sla/case_clock.py): started at registration and restarted on reopening,
+    # paused while suspended (office seconds), extended by approved working days.
+    sla_policy_id: Mapped[int | None] = mapped_column(ForeignKey("sla_policies.id"))
+    clock_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    extension_workdays: Mapped[int] = mapped_column(Integer, default=0)
+    response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    yellow_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    frozen_light: Mapped[str | None] = mapped_column(String(8))
+    yellow_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    red_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -103,6 +122,7 @@ class Case(Base):
     __table_args__ = (
         UniqueConstraint("jurisdiction", "year", "seq"),
         Index("ix_cases_current_department_registered", "current_department_id", "registered_at"),
+        Index("ix_cases_state_due_at", "state", "due_at"),
     )
     __mapper_args__ = {"version_id_col": version}
 
@@ -113,7 +133,9 @@ class CaseDepartment(Base):
 
     __tablename__ = "case_departments"
 
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True)
 
     __table_args__ = (Index("ix_case_departments_department_case", "department_id", "case_id"),)

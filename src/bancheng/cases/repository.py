@@ -19,8 +19,9 @@ from bancheng.org.scope import Principal, subtree_ids
 def scope_clause(principal: Principal) -> ColumnElement[bool]:
     if principal.data_scope == "all":
         return true()
-    own = or_(Case.first_receipt_user_id == principal.user_id,
-              Case.assignee_id == principal.user_id)
+    own = or_(
+        Case.first_receipt_user_id == principal.user_id, Case.assignee_id == principal.user_id
+    )
     if principal.data_scope == "self" or not principal.scope_department_ids:
         return own
     involved = select(CaseDepartment.case_id).where(
@@ -29,7 +30,7 @@ def scope_clause(principal: Principal) -> ColumnElement[bool]:
     return or_(Case.id.in_(involved), own)
 
 
-def scoped(principal: Principal) -> Select[tuple[Case]]:
+def scoped(principal: Principal) -> Select[Case]:
     return select(Case).where(scope_clause(principal))
 
 
@@ -67,6 +68,12 @@ def filter_conditions(session: Session, f: CaseFilter) -> list[ColumnElement[boo
         conds.append(Case.registered_at >= _day_start(f.date_from))
     if f.date_to:
         conds.append(Case.registered_at < _day_start(f.date_to) + timedelta(days=1))
+    if f.light:
+        from bancheng.core import clock
+        from bancheng.sla.case_clock import light_condition
+
+        now = clock.now()
+        conds.append(or_(*[light_condition(x, now) for x in f.light]))
     if f.needs_supervision is not None:
         conds.append(Case.needs_supervision.is_(f.needs_supervision))
     if f.q:
@@ -86,11 +93,14 @@ def list_cases(session: Session, principal: Principal, f: CaseFilter) -> tuple[l
     where = and_(*conds)
     total = session.scalar(select(func.count()).select_from(Case).where(where)) or 0
     column = getattr(Case, f.sort)
-    order = column.desc() if f.order == "desc" else column.asc()
+    order = column.desc().nulls_last() if f.order == "desc" else column.asc().nulls_last()
     tiebreak = Case.id.desc() if f.order == "desc" else Case.id.asc()
     rows = session.scalars(
-        select(Case).where(where).order_by(order, tiebreak)
-        .offset((f.page - 1) * f.page_size).limit(f.page_size)
+        select(Case)
+        .where(where)
+        .order_by(order, tiebreak)
+        .offset((f.page - 1) * f.page_size)
+        .limit(f.page_size)
     ).all()
     return list(rows), total
 
@@ -116,9 +126,12 @@ def attachments(session: Session, case_id: int) -> list[Attachment]:
 
 
 def attachment_count(session: Session, case_id: int) -> int:
-    return session.scalar(
-        select(func.count()).select_from(Attachment).where(Attachment.case_id == case_id)
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count()).select_from(Attachment).where(Attachment.case_id == case_id)
+        )
+        or 0
+    )
 
 
 def cases_by_phone_hash(
@@ -126,8 +139,10 @@ def cases_by_phone_hash(
 ) -> list[Case]:
     return list(
         session.scalars(
-            scoped(principal).where(Case.reporter_phone_hash == phone_hash)
-            .order_by(Case.registered_at.desc()).limit(limit)
+            scoped(principal)
+            .where(Case.reporter_phone_hash == phone_hash)
+            .order_by(Case.registered_at.desc())
+            .limit(limit)
         ).all()
     )
 
@@ -137,3 +152,20 @@ def involve(session: Session, case_id: int, department_id: int) -> None:
     exists = session.get(CaseDepartment, (case_id, department_id))
     if exists is None:
         session.add(CaseDepartment(case_id=case_id, department_id=department_id))
+
+
+def light_counts(session: Session, principal: Principal) -> list[tuple[int, str, int]]:
+    """(current department, light, count) over the open cases in the caller's scope."""
+    from bancheng.core import clock
+    from bancheng.sla.case_clock import light_condition
+
+    now = clock.now()
+    out: list[tuple[int, str, int]] = []
+    for light in ("green", "yellow", "red"):
+        rows = session.execute(
+            select(Case.current_department_id, func.count())
+            .where(scope_clause(principal), light_condition(light, now))
+            .group_by(Case.current_department_id)
+        ).all()
+        out.extend((dept, light, n) for dept, n in rows)
+    return out

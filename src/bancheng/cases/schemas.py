@@ -68,6 +68,8 @@ class ActionIn(Strict):
     blocker_type: BlockerType | None = None
     nature: Nature | None = None
     matter_id: int | None = None
+    new_due_date: date | None = None
+    approve: bool | None = None
 
 
 class DepartmentRef(BaseModel):
@@ -103,6 +105,22 @@ class CaseSummary(BaseModel):
     transfer_count: int
     needs_supervision: bool
     version: int
+    due_at: datetime | None = None
+    due_date: date | None = None
+    deadline_provisional: bool = False
+    light: Literal["green", "yellow", "red"] | None = None
+
+
+class ExtensionOut(BaseModel):
+    id: int
+    requested_at: datetime
+    reason: str
+    old_due_date: date
+    new_due_date: date
+    extra_workdays: int
+    status: str
+    decided_at: datetime | None
+    decision_note: str | None
 
 
 class CaseOut(CaseSummary):
@@ -133,6 +151,11 @@ class CaseOut(CaseSummary):
     accepted_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    response_due_at: datetime | None = None
+    clock_started_at: datetime | None = None
+    paused_seconds: float = 0.0
+    extension_workdays: int = 0
+    extensions: list[ExtensionOut] = []
 
 
 class CasePage(BaseModel):
@@ -173,7 +196,10 @@ class AttachmentOut(BaseModel):
     created_at: datetime
 
 
-SortField = Literal["registered_at", "updated_at", "number", "state", "kind", "transfer_count"]
+SortField = Literal[
+    "registered_at", "updated_at", "number", "state", "kind", "transfer_count", "due_at"
+]
+LightName = Literal["green", "yellow", "red"]
 
 
 class CaseFilter(Strict):
@@ -187,6 +213,7 @@ class CaseFilter(Strict):
     date_to: date | None = None
     q: str | None = Field(default=None, max_length=100)
     needs_supervision: bool | None = None
+    light: list[LightName] | None = None
     sort: SortField = "registered_at"
     order: Literal["asc", "desc"] = "desc"
     page: int = Field(default=1, ge=1)

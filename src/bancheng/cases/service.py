@@ -7,15 +7,15 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bancheng.cases import repository as repo
 from bancheng.cases.enums import BAD_RATINGS, Channel, Difficulty, Nature, Outcome, Rating, State
-from bancheng.cases.lifecycle import MOVES, MOVES_BY_ACTION, RESUME, SCOPE_WIDE_ROLES, Move
 from bancheng.cases.files import FileStore
+from bancheng.cases.lifecycle import MOVES, MOVES_BY_ACTION, RESUME, SCOPE_WIDE_ROLES, Move
 from bancheng.cases.models import (
     Attachment,
     Case,
@@ -38,6 +38,10 @@ from bancheng.core.validators import (
 )
 from bancheng.org.models import Department, Hall, Matter, ServiceWindow
 from bancheng.org.scope import Principal, clear_subtree_cache, department_name_map
+from bancheng.sla import case_clock
+from bancheng.sla import service as _sla_service  # noqa: F401  (registers the calendar listener)
+from bancheng.sla.calendar import load_calendar
+from bancheng.sla.models import DeadlineExtension
 
 STAFF_CHANNELS = frozenset(Channel) - {Channel.mobile}
 
@@ -79,9 +83,7 @@ def fingerprint(payload: dict[str, Any]) -> str:
     ).hexdigest()
 
 
-def find_idempotent(
-    session: Session, key: str, principal: Principal, fp: str
-) -> Case | None:
+def find_idempotent(session: Session, key: str, principal: Principal, fp: str) -> Case | None:
     row = session.get(IdempotencyKey, (key, str(principal.user_id)))
     if row is None:
         return None
@@ -114,8 +116,13 @@ def create_case(
         existing = find_idempotent(session, idempotency_key, principal, fp)
         if existing is not None:
             return existing, False
-        claim = IdempotencyKey(key=idempotency_key, principal=str(principal.user_id),
-                               fingerprint=fp, case_id=None, created_at=clock.now())
+        claim = IdempotencyKey(
+            key=idempotency_key,
+            principal=str(principal.user_id),
+            fingerprint=fp,
+            case_id=None,
+            created_at=clock.now(),
+        )
         try:
             with session.begin_nested():
                 session.add(claim)
@@ -139,8 +146,11 @@ def create_case(
     id_number = normalize_id_number(r.id_number) if r.id_number else None
     credit_code = normalize_credit_code(r.credit_code) if r.credit_code else None
     if r.type == "enterprise" and (not r.org_name or not credit_code):
-        raise Invalid("reporter.enterprise_incomplete", "企业反映人须填写企业名称和统一社会信用代码",
-                      field="reporter.credit_code")
+        raise Invalid(
+            "reporter.enterprise_incomplete",
+            "企业反映人须填写企业名称和统一社会信用代码",
+            field="reporter.credit_code",
+        )
 
     matter = _require_row(session, Matter, data.matter_id, "case.matter_not_found", "事项")
     stuck_dept_id = data.stuck_department_id or (matter.department_id if matter else None)
@@ -149,6 +159,8 @@ def create_case(
     window = _require_row(session, ServiceWindow, data.window_id, "case.window_not_found", "窗口")
     if window is not None and hall is not None and window.hall_id != hall.id:
         raise Invalid("case.window_not_in_hall", "窗口不属于所选大厅", field="window_id")
+    if window is not None and hall is None:
+        hall = session.get(Hall, window.hall_id)
 
     now = clock.now()
     year = clock.to_local(now).year
@@ -187,8 +199,19 @@ def create_case(
     session.add(case)
     session.flush()
     session.add(CaseDepartment(case_id=case.id, department_id=principal.department_id))
-    add_event(session, case, "register", None, State.registered, principal,
-              details={"channel": case.channel})
+    case_clock.start_clock(session, case, now)
+    add_event(
+        session,
+        case,
+        "register",
+        None,
+        State.registered,
+        principal,
+        details={
+            "channel": case.channel,
+            "due_date": case.due_date.isoformat() if case.due_date else None,
+        },
+    )
     if claim is not None:
         claim.case_id = case.id
     session.flush()
@@ -246,11 +269,41 @@ def _may(move: Move, case: Case, principal: Principal) -> bool:
     )
 
 
-def available_actions(case: Case, principal: Principal, settings: Settings) -> list[AvailableAction]:
+def pending_extension(session: Session, case_id: int) -> DeadlineExtension | None:
+    return session.scalar(
+        select(DeadlineExtension).where(
+            DeadlineExtension.case_id == case_id, DeadlineExtension.status == "pending"
+        )
+    )
+
+
+def extensions(session: Session, case_id: int) -> list[DeadlineExtension]:
+    return list(
+        session.scalars(
+            select(DeadlineExtension)
+            .where(DeadlineExtension.case_id == case_id)
+            .order_by(DeadlineExtension.id)
+        )
+    )
+
+
+def available_actions(
+    session: Session, case: Case, principal: Principal, settings: Settings
+) -> list[AvailableAction]:
     out = []
+    now = clock.now()
+    pending = None
     for move in MOVES:
         if not _may(move, case, principal):
             continue
+        if move.action in ("request_extension", "decide_extension"):
+            pending = pending or pending_extension(session, case.id)
+            if move.action == "request_extension" and (
+                pending is not None or case.due_at is None or now >= case.due_at
+            ):
+                continue
+            if move.action == "decide_extension" and pending is None:
+                continue
         warning = None
         if move.action == "transfer" and case.transfer_count >= settings.max_transfers:
             warning = "case.transfer_limit_reached"
@@ -261,8 +314,11 @@ def available_actions(case: Case, principal: Principal, settings: Settings) -> l
             if principal.role != "supervisor":
                 continue
             required.append("reason")
-        out.append(AvailableAction(action=move.action, label=move.label_zh, required=required,
-                                   warning=warning))
+        out.append(
+            AvailableAction(
+                action=move.action, label=move.label_zh, required=required, warning=warning
+            )
+        )
     return out
 
 
@@ -287,7 +343,8 @@ def _check_outcome(body: ActionIn) -> Outcome:
     _need(body.resolution, "resolution", "请填写办理情况")
     if outcome == Outcome.cannot_by_policy:
         missing = [
-            f for f in ("policy_explanation", "alternative", "alternative_owner")
+            f
+            for f in ("policy_explanation", "alternative", "alternative_owner")
             if not (getattr(body, f) or "").strip()
         ]
         if missing:
@@ -311,28 +368,36 @@ def perform(
     if move is None:
         raise Invalid("case.unknown_action", f"未知操作：{action}")
     if body.version != case.version:
-        raise Conflict("case.version_conflict", "案件已被他人修改，请刷新后重试",
-                       current_version=case.version)
+        raise Conflict(
+            "case.version_conflict", "案件已被他人修改，请刷新后重试", current_version=case.version
+        )
     if principal.role not in move.roles or not principal.can("case.act"):
         raise Forbidden("case.action_forbidden", "您的角色不能执行此操作")
     if State(case.state) not in move.sources:
-        raise Conflict("case.illegal_transition", f"当前状态不能执行“{move.label_zh}”",
-                       state=case.state, action=action)
+        raise Conflict(
+            "case.illegal_transition",
+            f"当前状态不能执行“{move.label_zh}”",
+            state=case.state,
+            action=action,
+        )
     if not _related(move, case, principal):
         raise Forbidden("case.not_your_unit", "该案件不在您所在单位办理")
 
     now = clock.now()
     before = State(case.state)
     target: State | None
-    target = State(case.suspended_from) if move.target == RESUME else (
-        State(move.target) if move.target else None
+    target = (
+        State(case.suspended_from or State.in_progress)
+        if move.target == RESUME
+        else (State(move.target) if move.target else None)
     )
     details: dict[str, Any] = {}
     reason = (body.reason or "").strip() or None
 
     if action == "dispatch":
-        dept = _department(session, _need(body.department_id, "department_id", "请选择承办单位"),
-                           "department_id")
+        dept = _department(
+            session, _need(body.department_id, "department_id", "请选择承办单位"), "department_id"
+        )
         case.current_department_id = dept.id
         case.assignee_id = None
         case.suggested_department_id = None
@@ -361,12 +426,15 @@ def perform(
         _need(reason, "reason", "请填写退回理由")
         dept = _department(
             session,
-            _need(body.suggested_department_id, "suggested_department_id", "请指明应由哪个单位承办"),
+            _need(
+                body.suggested_department_id, "suggested_department_id", "请指明应由哪个单位承办"
+            ),
             "suggested_department_id",
         )
         if dept.id == case.current_department_id:
-            raise Invalid("case.return_to_self", "建议承办单位不能是本单位",
-                          field="suggested_department_id")
+            raise Invalid(
+                "case.return_to_self", "建议承办单位不能是本单位", field="suggested_department_id"
+            )
         details["from_department_id"] = case.current_department_id
         details["suggested_department_id"] = dept.id
         details["suggested_department_name"] = dept.name
@@ -376,8 +444,9 @@ def perform(
         case.return_count += 1
     elif action == "transfer":
         _need(reason, "reason", "请填写转办理由")
-        dept = _department(session, _need(body.department_id, "department_id", "请选择转办单位"),
-                           "department_id")
+        dept = _department(
+            session, _need(body.department_id, "department_id", "请选择转办单位"), "department_id"
+        )
         if dept.id == case.current_department_id:
             raise Invalid("case.transfer_to_self", "不能转办给本单位", field="department_id")
         if case.transfer_count >= settings.max_transfers:
@@ -385,11 +454,20 @@ def perform(
                 case.needs_supervision = True
                 case.supervision_reason = "transfer_limit"
                 case.updated_at = now
-                add_event(session, case, "flag_supervision", before, before, principal,
-                          reason=reason,
-                          details={"cause": "transfer_limit",
-                                   "transfer_count": case.transfer_count,
-                                   "requested_department_id": dept.id})
+                add_event(
+                    session,
+                    case,
+                    "flag_supervision",
+                    before,
+                    before,
+                    principal,
+                    reason=reason,
+                    details={
+                        "cause": "transfer_limit",
+                        "transfer_count": case.transfer_count,
+                        "requested_department_id": dept.id,
+                    },
+                )
                 session.flush()
             err = Conflict(
                 "case.transfer_limit_reached",
@@ -408,8 +486,12 @@ def perform(
     elif action == "suspend":
         _need(reason, "reason", "请填写挂起原因（需补正的材料）")
         case.suspended_from = case.state
+        case_clock.suspend(case, now)
     elif action == "resume":
         case.suspended_from = None
+        paused = case_clock.resume(session, case, now)
+        details["paused_seconds"] = round(paused)
+        details["due_date"] = case.due_date.isoformat() if case.due_date else None
     elif action == "give_feedback":
         text = _need(body.notification_text, "notification_text", "请填写一次性告知内容")
         case.notification_text = text
@@ -422,7 +504,9 @@ def perform(
     elif action == "close":
         if case.rating in {r.value for r in BAD_RATINGS}:
             if principal.role != "supervisor":
-                raise Conflict("case.bad_rating_requires_reopen", "评价不满意的案件须重办，不能直接归档")
+                raise Conflict(
+                    "case.bad_rating_requires_reopen", "评价不满意的案件须重办，不能直接归档"
+                )
             _need(reason, "reason", "请填写不满意件直接归档的理由")
         case.closed_at = now
     elif action == "reopen":
@@ -430,10 +514,20 @@ def perform(
             raise Conflict("case.reopen_requires_dissatisfaction", "只有评价不满意的案件才能重办")
         _need(reason, "reason", "请填写重办原因")
         details["previous_rating"] = case.rating
+        details["previous_outcome"] = case.outcome
         case.rating = None
         case.reopen_count += 1
+        # The earlier resolution stays in the timeline; the case is open again.
         case.resolved_at = None
         case.outcome = None
+        case.resolution = None
+        case.resolved_on_spot = False
+        if case.nature == Nature.cannot_by_policy.value:
+            case.nature = None
+        case.policy_explanation = case.alternative = case.alternative_owner = None
+        case.state = State.reopened.value
+        case_clock.start_clock(session, case, now)
+        details["due_date"] = case.due_date.isoformat() if case.due_date else None
     elif action == "classify":
         changes: dict[str, Any] = {}
         for field in ("kind", "difficulty", "blocker_type", "nature"):
@@ -448,14 +542,104 @@ def perform(
         if not changes:
             raise Invalid("case.nothing_to_change", "没有需要修改的分类")
         details["changes"] = changes
+        if "kind" in changes or "difficulty" in changes:
+            old_due = case.due_date
+            case_clock.recompute(session, case)
+            if case.due_date != old_due:
+                details["due_date"] = [
+                    old_due.isoformat() if old_due else None,
+                    case.due_date.isoformat() if case.due_date else None,
+                ]
+    elif action == "request_extension":
+        _request_extension(session, principal, case, body, reason, now, details)
+    elif action == "decide_extension":
+        _decide_extension(session, principal, case, body, reason, now, details)
 
     if target is not None:
         case.state = target.value
     case.updated_at = now
-    add_event(session, case, action, before, target or before, principal, reason=reason,
-              details=details, public=move.public)
+    add_event(
+        session,
+        case,
+        action,
+        before,
+        target or before,
+        principal,
+        reason=reason,
+        details=details,
+        public=move.public,
+    )
     session.flush()
     return case
+
+
+def _request_extension(
+    session: Session,
+    principal: Principal,
+    case: Case,
+    body: ActionIn,
+    reason: str | None,
+    now: Any,
+    details: dict[str, Any],
+) -> None:
+    _need(reason, "reason", "请填写延期理由")
+    new_date = _need(body.new_due_date, "new_due_date", "请选择延期后的办结日期")
+    if case.due_date is None or case.due_at is None:
+        raise Conflict("sla.no_deadline", "该案件没有办理时限")
+    if now >= case.due_at:
+        raise Conflict("sla.extension_after_deadline", "已超过办理时限，不能再申请延期")
+    if pending_extension(session, case.id) is not None:
+        raise Conflict("sla.extension_pending", "已有待审批的延期申请")
+    if new_date <= case.due_date:
+        raise Invalid(
+            "sla.extension_not_later", "延期后的日期须晚于当前办结期限", field="new_due_date"
+        )
+    cal = load_calendar(session)
+    extra = cal.workdays_between(case.due_date, new_date).workdays
+    if extra < 1:
+        raise Invalid("sla.extension_not_later", "延期须至少增加一个工作日", field="new_due_date")
+    ext = DeadlineExtension(
+        case_id=case.id,
+        requested_by_id=principal.user_id,
+        requested_at=now,
+        reason=reason or "",
+        old_due_date=case.due_date,
+        new_due_date=new_date,
+        extra_workdays=extra,
+        status="pending",
+    )
+    session.add(ext)
+    session.flush()
+    details.update(extension_id=ext.id, new_due_date=new_date.isoformat(), extra_workdays=extra)
+
+
+def _decide_extension(
+    session: Session,
+    principal: Principal,
+    case: Case,
+    body: ActionIn,
+    reason: str | None,
+    now: Any,
+    details: dict[str, Any],
+) -> None:
+    approve = _need(body.approve, "approve", "请选择批准或不批准")
+    ext = pending_extension(session, case.id)
+    if ext is None:
+        raise Conflict("sla.no_pending_extension", "没有待审批的延期申请")
+    if approve and case.due_at is not None and now >= case.due_at:
+        raise Conflict("sla.extension_expired", "已超过原办理时限，延期申请不能再批准")
+    ext.status = "approved" if approve else "refused"
+    ext.decided_by_id = principal.user_id
+    ext.decided_at = now
+    ext.decision_note = reason
+    if approve:
+        case.extension_workdays += ext.extra_workdays
+        case_clock.recompute(session, case)
+    details.update(
+        extension_id=ext.id,
+        approved=bool(approve),
+        due_date=case.due_date.isoformat() if case.due_date else None,
+    )
 
 
 def reveal_reporter(case: Case) -> dict[str, str | None]:
@@ -493,8 +677,10 @@ def add_attachment(
     if repo.attachment_count(session, case.id) >= settings.attachment_max_count:
         raise Invalid("attachment.too_many", f"每个案件最多{settings.attachment_max_count}个附件")
     if len(data) > settings.attachment_max_bytes:
-        raise TooLarge("attachment.too_large",
-                       f"文件超过{settings.attachment_max_bytes // (1024 * 1024)}MB上限")
+        raise TooLarge(
+            "attachment.too_large",
+            f"文件超过{settings.attachment_max_bytes // (1024 * 1024)}MB上限",
+        )
     stored = FileStore(settings.attachments_dir).put(data, settings.attachment_max_bytes)
     att = Attachment(
         case_id=case.id,
@@ -510,7 +696,13 @@ def add_attachment(
     session.add(att)
     case.updated_at = clock.now()
     session.flush()
-    add_event(session, case, "attach", case.state, case.state, principal,
-              details={"attachment_id": att.id, "media_type": att.media_type,
-                       "name": att.original_name})
+    add_event(
+        session,
+        case,
+        "attach",
+        case.state,
+        case.state,
+        principal,
+        details={"attachment_id": att.id, "media_type": att.media_type, "name": att.original_name},
+    )
     return att

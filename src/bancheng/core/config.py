@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     jurisdiction_code: str = Field(default="BC", pattern=r"^[A-Z]{2,8}$")
     max_transfers: int = Field(default=2, ge=0, le=20)
 
+    # Deadlines (sla)
+    calendar_count_from_next_day: bool = True
+    office_hours: str = "09:00-12:00,13:30-17:30"
+    sla_sweep_interval_seconds: int = Field(default=300, ge=0)  # 0: no sweeper in serve
+    sla_escalate_after_workdays: int = Field(default=3, ge=0, le=60)
+
     # Attachments
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     attachment_max_count: int = Field(default=9, gt=0)

@@ -86,8 +86,8 @@ def _resolve_principal(request: Request, session: Session) -> Principal:
         token, user = found
         principal = principal_for(session, user, frozenset(token.permissions), ip)
     else:
-        raw = request.cookies.get(SESSION_COOKIE)
-        found_s = session_for_token(session, raw) if raw else None
+        cookie = request.cookies.get(SESSION_COOKIE)
+        found_s = session_for_token(session, cookie) if cookie else None
         if found_s is None:
             raise Unauthorized("auth.required", "请先登录")
         auth_session, user = found_s

@@ -27,7 +27,6 @@ class RateLimitCounter(Base):
     hits: Mapped[int] = mapped_column(Integer, default=0)
 
 
-
 def hit(bucket: str, key: str, limit: int, window_seconds: int = 60) -> int:
     """Count one hit; raise ``RateLimited`` once ``limit`` hits fall in the current window."""
     from bancheng.core.deps import _open_session
@@ -39,8 +38,9 @@ def hit(bucket: str, key: str, limit: int, window_seconds: int = 60) -> int:
     try:
         dialect = session.get_bind().dialect.name
         mod: Any = postgresql if dialect == "postgresql" else sqlite
-        stmt = mod.insert(RateLimitCounter).values(bucket=bucket, key=key[:128],
-                                                   window_start=start, hits=1)
+        stmt = mod.insert(RateLimitCounter).values(
+            bucket=bucket, key=key[:128], window_start=start, hits=1
+        )
         stmt = stmt.on_conflict_do_update(
             index_elements=["bucket", "key", "window_start"],
             set_={"hits": RateLimitCounter.hits + 1},
@@ -48,15 +48,21 @@ def hit(bucket: str, key: str, limit: int, window_seconds: int = 60) -> int:
         count = int(session.execute(stmt).scalar_one())
         if count == 1 and start_ts % (window_seconds * 60) == 0:
             # Now and then, forget windows older than an hour.
-            session.execute(delete(RateLimitCounter).where(
-                RateLimitCounter.window_start < datetime.fromtimestamp(
-                    start_ts - 3600, tz=now.tzinfo)))
+            session.execute(
+                delete(RateLimitCounter).where(
+                    RateLimitCounter.window_start
+                    < datetime.fromtimestamp(start_ts - 3600, tz=now.tzinfo)
+                )
+            )
         session.commit()
     finally:
         session.close()
     if count > limit:
-        raise RateLimited("rate_limited", "操作过于频繁，请稍后再试",
-                          retry_after=window_seconds - (int(now.timestamp()) - start_ts))
+        raise RateLimited(
+            "rate_limited",
+            "操作过于频繁，请稍后再试",
+            retry_after=window_seconds - (int(now.timestamp()) - start_ts),
+        )
     return count
 
 

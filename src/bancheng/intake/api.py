@@ -36,6 +36,7 @@ def options(session: DB) -> PublicOptions:
     matters = session.scalars(select(Matter).where(Matter.active.is_(True)).order_by(Matter.code))
     return PublicOptions(
         kinds=LABELS_ZH["kind"],
-        matters=[PublicMatter(id=m.id, name=m.name, materials=list(m.materials or []))
-                 for m in matters],
+        matters=[
+            PublicMatter(id=m.id, name=m.name, materials=list(m.materials or [])) for m in matters
+        ],
     )

@@ -41,10 +41,24 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-def _audit(session: Session, p: Principal, action: str, obj: str, obj_id: Any,
-           details: dict[str, Any] | None = None) -> None:
-    log_operation(session, actor_id=p.user_id, actor_name=p.username, action=action,
-                  object_type=obj, object_id=obj_id, ip=p.ip, details=details)
+def _audit(
+    session: Session,
+    p: Principal,
+    action: str,
+    obj: str,
+    obj_id: Any,
+    details: dict[str, Any] | None = None,
+) -> None:
+    log_operation(
+        session,
+        actor_id=p.user_id,
+        actor_name=p.username,
+        action=action,
+        object_type=obj,
+        object_id=obj_id,
+        ip=p.ip,
+        details=details,
+    )
 
 
 # --- departments ---------------------------------------------------------------------
@@ -68,8 +82,9 @@ class DepartmentPatch(Strict):
 
 
 @router.post("/departments", status_code=201, response_model=DepartmentOut)
-def add_department(body: DepartmentIn, session: DB,
-                   p: Principal = require("org.manage")) -> Department:
+def add_department(
+    body: DepartmentIn, session: DB, p: Principal = require("org.manage")
+) -> Department:
     if body.kind not in ("government", "agency", "centre"):
         raise Invalid("org.kind_invalid", "单位类型不正确", field="kind")
     parent = None
@@ -77,23 +92,37 @@ def add_department(body: DepartmentIn, session: DB,
         parent = session.get(Department, body.parent_id)
         if parent is None:
             raise Invalid("org.parent_not_found", "上级单位不存在", field="parent_id")
-    dept = create_department(session, code=body.code, name=body.name, level=body.level,
-                             kind=body.kind, parent=parent, short_name=body.short_name,
-                             sort=body.sort)
+    dept = create_department(
+        session,
+        code=body.code,
+        name=body.name,
+        level=body.level,
+        kind=body.kind,
+        parent=parent,
+        short_name=body.short_name,
+        sort=body.sort,
+    )
     _audit(session, p, "org.department_create", "department", dept.id)
     return dept
 
 
 @router.patch("/departments/{dept_id}", response_model=DepartmentOut)
-def edit_department(dept_id: int, body: DepartmentPatch, session: DB,
-                    p: Principal = require("org.manage")) -> Department:
+def edit_department(
+    dept_id: int, body: DepartmentPatch, session: DB, p: Principal = require("org.manage")
+) -> Department:
     dept = session.get(Department, dept_id)
     if dept is None:
         raise NotFound("org.department_not_found", "部门不存在")
     for key, value in body.model_dump(exclude_unset=True).items():
         setattr(dept, key, value)
-    _audit(session, p, "org.department_update", "department", dept.id,
-           body.model_dump(exclude_unset=True))
+    _audit(
+        session,
+        p,
+        "org.department_update",
+        "department",
+        dept.id,
+        body.model_dump(exclude_unset=True),
+    )
     return dept
 
 
@@ -124,8 +153,9 @@ def add_hall(body: HallIn, session: DB, p: Principal = require("org.manage")) ->
 
 
 @router.post("/halls/{hall_id}/windows", status_code=201, response_model=HallOut)
-def add_window(hall_id: int, body: WindowIn, session: DB,
-               p: Principal = require("org.manage")) -> Hall:
+def add_window(
+    hall_id: int, body: WindowIn, session: DB, p: Principal = require("org.manage")
+) -> Hall:
     hall = session.get(Hall, hall_id)
     if hall is None:
         raise NotFound("org.hall_not_found", "大厅不存在")
@@ -168,8 +198,9 @@ def add_matter(body: MatterIn, session: DB, p: Principal = require("org.manage")
 
 
 @router.patch("/matters/{matter_id}", response_model=MatterOut)
-def edit_matter(matter_id: int, body: MatterPatch, session: DB,
-                p: Principal = require("org.manage")) -> Matter:
+def edit_matter(
+    matter_id: int, body: MatterPatch, session: DB, p: Principal = require("org.manage")
+) -> Matter:
     m = session.get(Matter, matter_id)
     if m is None:
         raise NotFound("matter.not_found", "事项不存在")
@@ -200,8 +231,14 @@ def _rows_from_upload(name: str, data: bytes) -> list[dict[str, str]]:
         if not rows:
             return []
         header = [str(h or "").strip() for h in rows[0]]
-        return [{header[i]: "" if v is None else str(v).strip() for i, v in enumerate(r)
-                 if i < len(header)} for r in rows[1:]]
+        return [
+            {
+                header[i]: "" if v is None else str(v).strip()
+                for i, v in enumerate(r)
+                if i < len(header)
+            }
+            for r in rows[1:]
+        ]
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -209,18 +246,24 @@ def _rows_from_upload(name: str, data: bytes) -> list[dict[str, str]]:
             text = data.decode("gb18030")
         except UnicodeDecodeError as exc:
             raise Invalid("import.encoding", "无法识别文件编码（请使用UTF-8或GBK）") from exc
-    return [{k.strip(): (v or "").strip() for k, v in row.items() if k}
-            for row in csv.DictReader(io.StringIO(text))]
+    return [
+        {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        for row in csv.DictReader(io.StringIO(text))
+    ]
 
 
-MATTER_COLUMNS = {"code": ("code", "事项编码"), "name": ("name", "事项名称"),
-                  "department": ("department_code", "责任部门编码"),
-                  "materials": ("materials", "申请材料")}
+MATTER_COLUMNS = {
+    "code": ("code", "事项编码"),
+    "name": ("name", "事项名称"),
+    "department": ("department_code", "责任部门编码"),
+    "materials": ("materials", "申请材料"),
+}
 
 
 @router.post("/matters/import", response_model=ImportReport)
-def import_matters(file: Annotated[UploadFile, File()], session: DB,
-                   p: Principal = require("org.manage")) -> ImportReport:
+def import_matters(
+    file: Annotated[UploadFile, File()], session: DB, p: Principal = require("org.manage")
+) -> ImportReport:
     """CSV or Excel with columns code/事项编码, name/事项名称, department_code/责任部门编码,
     materials/申请材料 (separated by ；;、 or |). All rows valid or nothing imported."""
     rows = _rows_from_upload(file.filename or "", file.file.read(5 * 1024 * 1024))
@@ -259,8 +302,9 @@ def import_matters(file: Annotated[UploadFile, File()], session: DB,
     for code, name, dept_id, mats in parsed:
         m = existing.get(code)
         if m is None:
-            session.add(Matter(code=code, name=name, department_id=dept_id, materials=mats,
-                               active=True))
+            session.add(
+                Matter(code=code, name=name, department_id=dept_id, materials=mats, active=True)
+            )
             created += 1
         else:
             m.name, m.department_id, m.materials = name, dept_id, mats
@@ -306,8 +350,9 @@ class UserPatch(Strict):
 
 
 def _user_out(session: Session, u: User) -> UserOut:
-    custom = session.scalars(select(UserScopeDepartment.department_id)
-                             .where(UserScopeDepartment.user_id == u.id)).all()
+    custom = session.scalars(
+        select(UserScopeDepartment.department_id).where(UserScopeDepartment.user_id == u.id)
+    ).all()
     out = UserOut.model_validate(u, from_attributes=True)
     out.custom_department_ids = sorted(custom)
     return out
@@ -319,23 +364,40 @@ def list_users(session: DB, _: Principal = require("user.manage")) -> list[UserO
 
 
 @router.post("/users", status_code=201, response_model=UserOut)
-def add_user(body: UserIn, session: DB, settings: Conf,
-             p: Principal = require("user.manage")) -> UserOut:
+def add_user(
+    body: UserIn, session: DB, settings: Conf, p: Principal = require("user.manage")
+) -> UserOut:
     for dept_id in body.custom_department_ids:
         if session.get(Department, dept_id) is None:
-            raise Invalid("user.department_not_found", "自定义范围中的部门不存在",
-                          field="custom_department_ids")
-    u = create_user(session, settings, username=body.username, display_name=body.display_name,
-                    role=body.role, department_id=body.department_id,
-                    data_scope=body.data_scope, password=body.initial_password,
-                    must_change_password=True, custom_department_ids=body.custom_department_ids)
+            raise Invalid(
+                "user.department_not_found",
+                "自定义范围中的部门不存在",
+                field="custom_department_ids",
+            )
+    u = create_user(
+        session,
+        settings,
+        username=body.username,
+        display_name=body.display_name,
+        role=body.role,
+        department_id=body.department_id,
+        data_scope=body.data_scope,
+        password=body.initial_password,
+        must_change_password=True,
+        custom_department_ids=body.custom_department_ids,
+    )
     _audit(session, p, "user.create", "user", u.id, {"role": u.role, "scope": u.data_scope})
     return _user_out(session, u)
 
 
 @router.patch("/users/{user_id}", response_model=UserOut)
-def edit_user(user_id: int, body: UserPatch, session: DB, settings: Conf,
-              p: Principal = require("user.manage")) -> UserOut:
+def edit_user(
+    user_id: int,
+    body: UserPatch,
+    session: DB,
+    settings: Conf,
+    p: Principal = require("user.manage"),
+) -> UserOut:
     u = session.get(User, user_id)
     if u is None:
         raise NotFound("user.not_found", "用户不存在")
@@ -346,8 +408,9 @@ def edit_user(user_id: int, body: UserPatch, session: DB, settings: Conf,
         raise Invalid("user.data_scope_invalid", "数据范围不正确", field="data_scope")
     if "department_id" in changes and session.get(Department, changes["department_id"]) is None:
         raise Invalid("user.department_not_found", "所属部门不存在", field="department_id")
-    if u.id == p.user_id and (changes.get("active") is False or
-                              changes.get("role", "admin") != "admin"):
+    if u.id == p.user_id and (
+        changes.get("active") is False or changes.get("role", "admin") != "admin"
+    ):
         raise Conflict("user.cannot_demote_self", "不能停用或降级自己的管理员账号")
     pwd = changes.pop("reset_password", None)
     custom = changes.pop("custom_department_ids", None)
@@ -360,14 +423,18 @@ def edit_user(user_id: int, body: UserPatch, session: DB, settings: Conf,
         u.failed_logins = 0
         u.locked_until = None
     if custom is not None:
-        for row in session.scalars(select(UserScopeDepartment)
-                                   .where(UserScopeDepartment.user_id == u.id)):
+        for row in session.scalars(
+            select(UserScopeDepartment).where(UserScopeDepartment.user_id == u.id)
+        ):
             session.delete(row)
         session.flush()
         for dept_id in custom:
             if session.get(Department, dept_id) is None:
-                raise Invalid("user.department_not_found", "自定义范围中的部门不存在",
-                              field="custom_department_ids")
+                raise Invalid(
+                    "user.department_not_found",
+                    "自定义范围中的部门不存在",
+                    field="custom_department_ids",
+                )
             session.add(UserScopeDepartment(user_id=u.id, department_id=dept_id))
     session.flush()
     logged = {k: v for k, v in changes.items()}
@@ -420,8 +487,9 @@ def add_token(body: TokenIn, session: DB, p: Principal = require("token.manage")
         raise Invalid("token.permission_unknown", "未知权限", permissions=unknown)
     beyond = [x for x in body.permissions if user.role not in PERMISSIONS[x]]
     if beyond:
-        raise Invalid("token.permission_beyond_role", "令牌权限不能超出所属用户角色",
-                      permissions=beyond)
+        raise Invalid(
+            "token.permission_beyond_role", "令牌权限不能超出所属用户角色", permissions=beyond
+        )
     token, raw = auth.create_api_token(session, user, body.name, body.permissions, body.days)
     _audit(session, p, "token.create", "api_token", token.id, {"user_id": user.id})
     return TokenCreated(**TokenOut.model_validate(token).model_dump(), token=raw)

@@ -58,33 +58,68 @@ class MeOut(BaseModel):
 def _me(session: Session, p: Principal, csrf: str | None = None) -> MeOut:
     dept = session.get(Department, p.department_id)
     perms = sorted(k for k in PERMISSIONS if p.can(k))
-    return MeOut(id=p.user_id, username=p.username, display_name=p.display_name, role=p.role,
-                 department_id=p.department_id, department_name=dept.name if dept else "",
-                 data_scope=p.data_scope, must_change_password=p.must_change_password,
-                 permissions=perms, csrf_token=csrf)
+    return MeOut(
+        id=p.user_id,
+        username=p.username,
+        display_name=p.display_name,
+        role=p.role,
+        department_id=p.department_id,
+        department_name=dept.name if dept else "",
+        data_scope=p.data_scope,
+        must_change_password=p.must_change_password,
+        permissions=perms,
+        csrf_token=csrf,
+    )
 
 
 @router.post("/auth/login", response_model=MeOut)
-def login(body: LoginIn, request: Request, response: Response, session: DB, settings: Conf) -> MeOut:
+def login(
+    body: LoginIn, request: Request, response: Response, session: DB, settings: Conf
+) -> MeOut:
     from bancheng.org.scope import principal_for
 
-    result = auth.authenticate(session, settings, body.username, body.password,
-                               client_ip(request), request.headers.get("user-agent"))
+    result = auth.authenticate(
+        session,
+        settings,
+        body.username,
+        body.password,
+        client_ip(request),
+        request.headers.get("user-agent"),
+    )
     max_age = settings.session_hours * 3600
-    response.set_cookie(SESSION_COOKIE, result.token, max_age=max_age, httponly=True,
-                        samesite="strict", secure=settings.cookie_secure, path="/")
-    response.set_cookie(CSRF_COOKIE, result.csrf_token, max_age=max_age, httponly=False,
-                        samesite="strict", secure=settings.cookie_secure, path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        result.token,
+        max_age=max_age,
+        httponly=True,
+        samesite="strict",
+        secure=settings.cookie_secure,
+        path="/",
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        result.csrf_token,
+        max_age=max_age,
+        httponly=False,
+        samesite="strict",
+        secure=settings.cookie_secure,
+        path="/",
+    )
     return _me(session, principal_for(session, result.user), result.csrf_token)
 
 
 @router.post("/auth/logout", status_code=204)
-def logout(request: Request, response: Response, session: DB,
-           principal: Principal = Depends(current_principal)) -> Response:
+def logout(
+    request: Request,
+    response: Response,
+    session: DB,
+    principal: Principal = Depends(current_principal),
+) -> Response:
     raw = request.cookies.get(SESSION_COOKIE)
     if raw:
-        row = session.scalar(select(AuthSession).where(
-            AuthSession.token_hash == auth.sha256_hex(raw)))
+        row = session.scalar(
+            select(AuthSession).where(AuthSession.token_hash == auth.sha256_hex(raw))
+        )
         if row is not None:
             row.revoked = True
     response.status_code = 204
@@ -99,8 +134,12 @@ def me(request: Request, session: DB, principal: Principal = Depends(current_pri
 
 
 @router.post("/auth/password", status_code=204)
-def change_password(body: PasswordChangeIn, session: DB, settings: Conf,
-                    principal: Principal = Depends(current_principal)) -> Response:
+def change_password(
+    body: PasswordChangeIn,
+    session: DB,
+    settings: Conf,
+    principal: Principal = Depends(current_principal),
+) -> Response:
     user = session.get(User, principal.user_id)
     assert user is not None
     if not auth.verify_password(user.password_hash, body.current_password):
@@ -161,7 +200,9 @@ def list_departments(session: DB, _: Principal = require("org.read")) -> list[De
 
 @router.get("/matters", response_model=list[MatterOut])
 def list_matters(session: DB, _: Principal = require("org.read")) -> list[Matter]:
-    return list(session.scalars(select(Matter).where(Matter.active.is_(True)).order_by(Matter.code)))
+    return list(
+        session.scalars(select(Matter).where(Matter.active.is_(True)).order_by(Matter.code))
+    )
 
 
 @router.get("/halls", response_model=list[HallOut])

@@ -75,8 +75,15 @@ def authenticate(
     user = session.scalar(select(User).where(User.username == username))
 
     def fail(reason: str, code: str, detail: str) -> Unauthorized:
-        log_login(session, username=username, user_id=user.id if user else None, success=False,
-                  reason=reason, ip=ip, user_agent=user_agent)
+        log_login(
+            session,
+            username=username,
+            user_id=user.id if user else None,
+            success=False,
+            reason=reason,
+            ip=ip,
+            user_agent=user_agent,
+        )
         err = Unauthorized(code, detail)
         err.commit_changes = True  # keep the log line and the failure count
         return err
@@ -97,10 +104,25 @@ def authenticate(
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(24)
     expires = now + timedelta(hours=settings.session_hours)
-    session.add(AuthSession(token_hash=sha256_hex(token), csrf_token=csrf, user_id=user.id,
-                            created_at=now, expires_at=expires, ip=ip))
-    log_login(session, username=username, user_id=user.id, success=True, reason=None, ip=ip,
-              user_agent=user_agent)
+    session.add(
+        AuthSession(
+            token_hash=sha256_hex(token),
+            csrf_token=csrf,
+            user_id=user.id,
+            created_at=now,
+            expires_at=expires,
+            ip=ip,
+        )
+    )
+    log_login(
+        session,
+        username=username,
+        user_id=user.id,
+        success=True,
+        reason=None,
+        ip=ip,
+        user_agent=user_agent,
+    )
     return SignIn(user, token, csrf, expires)
 
 
@@ -109,7 +131,8 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password-but-costs-the-same")
 
 def session_for_token(session: Session, token: str) -> tuple[AuthSession, User] | None:
     found = session.execute(
-        select(AuthSession, User).join(User, User.id == AuthSession.user_id)
+        select(AuthSession, User)
+        .join(User, User.id == AuthSession.user_id)
         .where(AuthSession.token_hash == sha256_hex(token))
     ).first()
     if found is None:
@@ -125,9 +148,15 @@ def create_api_token(
 ) -> tuple[ApiToken, str]:
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = clock.now()
-    token = ApiToken(name=name, prefix=raw[:10], token_hash=sha256_hex(raw), user_id=user.id,
-                     permissions=sorted(set(permissions)), created_at=now,
-                     expires_at=now + timedelta(days=days))
+    token = ApiToken(
+        name=name,
+        prefix=raw[:10],
+        token_hash=sha256_hex(raw),
+        user_id=user.id,
+        permissions=sorted(set(permissions)),
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
     session.add(token)
     session.flush()
     return token, raw
@@ -135,7 +164,8 @@ def create_api_token(
 
 def api_token_lookup(session: Session, raw: str) -> tuple[ApiToken, User] | None:
     found = session.execute(
-        select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
         .where(ApiToken.token_hash == sha256_hex(raw))
     ).first()
     now = clock.now()

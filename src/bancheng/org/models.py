@@ -97,7 +97,9 @@ class UserScopeDepartment(Base):
 
     __tablename__ = "user_scope_departments"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True)
 
 

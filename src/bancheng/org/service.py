@@ -34,8 +34,16 @@ def create_department(
         raise Invalid("org.level_above_parent", "下级单位的层级不能高于上级", field="level")
     if session.scalar(select(Department.id).where(Department.code == code)) is not None:
         raise Conflict("org.department_code_taken", "部门编码已存在", field="code")
-    dept = Department(code=code, name=name, short_name=short_name, level=level, kind=kind,
-                      parent_id=parent.id if parent else None, sort=sort, path="")
+    dept = Department(
+        code=code,
+        name=name,
+        short_name=short_name,
+        level=level,
+        kind=kind,
+        parent_id=parent.id if parent else None,
+        sort=sort,
+        path="",
+    )
     session.add(dept)
     session.flush()
     dept.path = f"{parent.path if parent else '/'}{dept.id}/"
@@ -68,10 +76,18 @@ def create_user(
         raise Conflict("user.username_taken", "用户名已存在", field="username")
     if check_policy:
         check_password_policy(password, username, settings)
-    user = User(username=username, display_name=display_name, role=role,
-                department_id=department_id, data_scope=data_scope,
-                password_hash=hash_password(password), must_change_password=must_change_password,
-                active=True, failed_logins=0, created_at=clock.now())
+    user = User(
+        username=username,
+        display_name=display_name,
+        role=role,
+        department_id=department_id,
+        data_scope=data_scope,
+        password_hash=hash_password(password),
+        must_change_password=must_change_password,
+        active=True,
+        failed_logins=0,
+        created_at=clock.now(),
+    )
     session.add(user)
     session.flush()
     for dept_id in custom_department_ids or []:
@@ -84,14 +100,24 @@ def create_first_admin(
     session: Session, settings: Settings, username: str, display_name: str, password: str
 ) -> User:
     """An administrator at the root of the tree (creating a root unit on an empty database)."""
-    root = session.scalar(select(Department).where(Department.parent_id.is_(None))
-                          .order_by(Department.id))
+    root = session.scalar(
+        select(Department).where(Department.parent_id.is_(None)).order_by(Department.id)
+    )
     if root is None:
-        root = create_department(session, code="ROOT", name="政务服务中心", level="city",
-                                 kind="centre")
-    return create_user(session, settings, username=username, display_name=display_name,
-                       role="admin", department_id=root.id, data_scope="all", password=password,
-                       must_change_password=False)
+        root = create_department(
+            session, code="ROOT", name="政务服务中心", level="city", kind="centre"
+        )
+    return create_user(
+        session,
+        settings,
+        username=username,
+        display_name=display_name,
+        role="admin",
+        department_id=root.id,
+        data_scope="all",
+        password=password,
+        must_change_password=False,
+    )
 
 
 def admin_count(session: Session) -> int:

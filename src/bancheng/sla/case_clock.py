@@ -1,0 +1,187 @@
+"""The clock of a case: its deadlines, pauses, extensions and light.
+
+- The clock starts at registration (受理) and restarts when a case is reopened.
+- While the case is suspended for the reporter's materials (补正) it is paused: on resume
+  the office time of the pause is added (``paused_seconds``), and it survives
+  reclassification.
+- An approved extension adds working days (``extension_workdays``) after the policy's
+  deadline.
+- Reclassification recomputes everything from the original start with the new policy.
+- The light is a pure function of two stored instants, ``yellow_at`` and ``due_at``, so the
+  ledger can filter by light in SQL without waiting for the sweeper. A suspended case
+  keeps the light it had when it was suspended.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+
+from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy.orm import Session
+
+from bancheng.cases.enums import OPEN_STATES, State
+from bancheng.cases.models import Case
+from bancheng.core.clock import SHANGHAI
+from bancheng.core.errors import DomainError
+from bancheng.sla.calendar import load_calendar
+from bancheng.sla.models import SlaPolicy
+from bancheng.sla.policies import find_policy
+from bancheng.sla.workdays import WorkdayCalendar
+
+Light = Literal["green", "yellow", "red"]
+# Open cases whose clock runs (a suspended case's clock is paused).
+RUNNING = frozenset(s.value for s in OPEN_STATES - {State.suspended})
+SUSPENDED = State.suspended.value
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), SHANGHAI).astimezone(UTC)
+
+
+def compute_deadlines(case: Case, policy: SlaPolicy, cal: WorkdayCalendar) -> None:
+    """Set the response deadline, the resolution deadline and the yellow instant."""
+    assert case.clock_started_at is not None
+    start = case.clock_started_at
+    if case.paused_seconds > 0:
+        start = cal.add_working_seconds(start, case.paused_seconds).due_at
+    response = cal.add(start, policy.response_limit, policy.response_unit)
+    base = cal.add(start, policy.resolution_limit, policy.resolution_unit)
+    provisional = response.provisional or base.provisional
+    due = base
+    if case.extension_workdays > 0:
+        due = cal.add_workdays(base.date, case.extension_workdays)
+        provisional = provisional or due.provisional
+    case.response_due_at = response.due_at
+    case.due_date = due.date
+    case.due_at = due.due_at
+    case.deadline_provisional = provisional
+    case.yellow_at = _yellow_at(policy, cal, start, due.date, due.due_at, case.extension_workdays)
+
+
+def _yellow_at(
+    policy: SlaPolicy,
+    cal: WorkdayCalendar,
+    start: datetime,
+    due_date: date,
+    due_at: datetime,
+    extension: int,
+) -> datetime:
+    if policy.yellow_remaining is None and policy.yellow_fraction is None:
+        return due_at
+    if policy.resolution_unit == "working_days":
+        total = int(policy.resolution_limit) + extension
+        back = []
+        if policy.yellow_remaining is not None:
+            back.append(int(policy.yellow_remaining))
+        if policy.yellow_fraction is not None:
+            back.append(math.floor(total * (1 - policy.yellow_fraction)))
+        r = max(back)
+        if r >= total:
+            return start
+        return max(start, _midnight(cal.workday_back(due_date, r)))
+    span = due_at - start
+    candidates = []
+    if policy.yellow_remaining is not None:
+        candidates.append(due_at - timedelta(hours=policy.yellow_remaining))
+    if policy.yellow_fraction is not None:
+        candidates.append(start + span * policy.yellow_fraction)
+    return max(start, min(candidates))
+
+
+def _policy_for(session: Session, case: Case) -> SlaPolicy | None:
+    try:
+        return find_policy(
+            session,
+            kind=case.kind,
+            difficulty=case.difficulty,
+            channel=case.channel,
+            department_id=case.first_receipt_department_id,
+        )
+    except DomainError:
+        return None  # no active policy: the case has no deadline rather than no registration
+
+
+def start_clock(session: Session, case: Case, now: datetime) -> None:
+    case.clock_started_at = now
+    case.paused_seconds = 0.0
+    case.extension_workdays = 0
+    case.suspended_at = None
+    case.frozen_light = None
+    recompute(session, case)
+
+
+def recompute(session: Session, case: Case) -> None:
+    """Deadlines from the original start under the policy the case's class selects now
+    (after reclassification, a policy change, or a calendar import)."""
+    if case.clock_started_at is None:
+        return
+    policy = _policy_for(session, case)
+    case.sla_policy_id = policy.id if policy else None
+    if policy is None:
+        case.response_due_at = case.due_at = case.yellow_at = None
+        case.due_date = None
+        case.deadline_provisional = False
+        return
+    old_due = case.due_at
+    compute_deadlines(case, policy, load_calendar(session))
+    if old_due is not None and case.due_at != old_due:
+        # A moved deadline may light the case again later; let the sweeper record it then.
+        case.red_notified_at = None
+        if case.yellow_at and old_due and case.yellow_at > old_due:
+            case.yellow_notified_at = None
+
+
+def suspend(case: Case, now: datetime) -> None:
+    case.frozen_light = light_at(case, now)
+    case.suspended_at = now
+
+
+def resume(session: Session, case: Case, now: datetime) -> float:
+    """Add the office time of the pause; returns it in seconds."""
+    paused = 0.0
+    if case.suspended_at is not None:
+        cal = load_calendar(session)
+        paused = max(0.0, cal.working_seconds_between(case.suspended_at, now).seconds)
+        case.paused_seconds += paused
+    case.suspended_at = None
+    case.frozen_light = None
+    if paused > 0:
+        recompute(session, case)
+    return paused
+
+
+def light_at(case: Case, now: datetime) -> Light | None:
+    """The light of an open case at ``now``; ``None`` for cases that are not open or have
+    no deadline."""
+    if case.state == SUSPENDED:
+        return case.frozen_light  # type: ignore[return-value]
+    if case.state not in RUNNING or case.due_at is None:
+        return None
+    if now >= case.due_at:
+        return "red"
+    if case.yellow_at is not None and now >= case.yellow_at:
+        return "yellow"
+    return "green"
+
+
+def light_condition(light: str, now: datetime) -> ColumnElement[bool]:
+    """The SQL condition equivalent to ``light_at(case, now) == light``."""
+    running = Case.state.in_(sorted(RUNNING))
+    frozen = and_(Case.state == SUSPENDED, Case.frozen_light == light)
+    if light == "red":
+        live = and_(running, Case.due_at <= now)
+    elif light == "yellow":
+        live = and_(running, Case.due_at > now, Case.yellow_at <= now)
+    elif light == "green":
+        live = and_(running, Case.due_at > now, or_(Case.yellow_at.is_(None), Case.yellow_at > now))
+    else:
+        return false()
+    return or_(live, frozen)
+
+
+def overdue_workdays(case: Case, cal: WorkdayCalendar, now: datetime) -> int:
+    if case.due_date is None or case.due_at is None or now < case.due_at:
+        return 0
+    return cal.workdays_between(case.due_date, now).workdays

@@ -1,0 +1,59 @@
+"""Deadline operations: sweep now, recompute open cases, and the calendar coverage warning."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from bancheng.core.deps import db_session, require
+from bancheng.org.scope import Principal
+from bancheng.sla.calendar import missing_years
+from bancheng.sla.service import recompute_open
+from bancheng.sla.sweeper import sweep
+
+router = APIRouter(prefix="/api/v1/sla", tags=["sla"])
+DB = Annotated[Session, Depends(db_session)]
+
+
+class SweepOut(BaseModel):
+    ran: bool
+    turned_yellow: int
+    turned_red: int
+    escalated: int
+
+
+class RecomputeOut(BaseModel):
+    changed: int
+
+
+class StatusOut(BaseModel):
+    missing_years: list[int]
+    warning: str | None
+
+
+@router.post("/sweep", response_model=SweepOut)
+def run_sweep(session: DB, _: Principal = require("sla.sweep")) -> SweepOut:
+    return SweepOut(**sweep(session).as_dict())  # type: ignore[arg-type]
+
+
+@router.post("/recompute", response_model=RecomputeOut)
+def run_recompute(
+    session: DB, provisional_only: bool = False, _: Principal = require("sla.recompute")
+) -> RecomputeOut:
+    """Apply the current policies and calendar to every open case."""
+    return RecomputeOut(changed=recompute_open(session, provisional_only=provisional_only))
+
+
+@router.get("/status", response_model=StatusOut)
+def status(session: DB, _: Principal = require("calendar.read")) -> StatusOut:
+    years = missing_years(session)
+    warning = None
+    if years:
+        warning = (
+            f"{'、'.join(str(y) for y in years)}年的节假日安排尚未导入，"
+            "跨入该年的期限按周一至周五暂定计算，请尽快导入国务院办公厅通知。"
+        )
+    return StatusOut(missing_years=years, warning=warning)

@@ -1,0 +1,460 @@
+"""Time-limit policies: the default table, validation, look-up, deadlines and lights.
+
+The default table (preset ``default``) follows the seeds:
+
+* any case: contact within 1 working day, resolve within 12 working days, yellow when
+  at most 2 working days are left;
+* kind ``consultation``: contact within 1 working day, resolve within 3 working days,
+  yellow when at most 1 is left;
+* difficulty ``immediate``: contact within 2 working hours, resolve the same day
+  (0 working days), priority 10.
+
+Shizhu's 3 working days for consultations and 12 for every other kind set the
+resolution limits; Jiaxiang's 即办 ("on the spot") sets the same-day rule, which wins
+over the kind (priority 10) because an immediate consultation is still done today.
+The preset ``jiaxiang`` replaces the kind split by Jiaxiang's difficulty split
+(immediate the same day, general 3, hard 7 working days).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal, NamedTuple, Protocol, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bancheng.cases.enums import Channel, Difficulty, Kind
+from bancheng.core.clock import now as clock_now
+from bancheng.core.errors import Conflict, Invalid, NotFound
+from bancheng.org.models import Department
+from bancheng.sla.models import SlaPolicy
+from bancheng.sla.workdays import (
+    MAX_CALENDAR_HOURS,
+    MAX_WORKDAYS,
+    MAX_WORKING_HOURS,
+    Deadline,
+    WorkdayCalendar,
+)
+
+Light = Literal["green", "yellow", "red"]
+RESPONSE_UNITS = ("working_hours", "working_days", "calendar_hours")
+RESOLUTION_UNITS = ("working_days", "calendar_hours")
+_MAXIMA = {
+    "working_days": MAX_WORKDAYS,
+    "working_hours": MAX_WORKING_HOURS,
+    "calendar_hours": MAX_CALENDAR_HOURS,
+}
+EDITABLE_FIELDS = (
+    "name",
+    "kind",
+    "difficulty",
+    "channel",
+    "department_id",
+    "response_limit",
+    "response_unit",
+    "resolution_limit",
+    "resolution_unit",
+    "yellow_remaining",
+    "yellow_fraction",
+    "priority",
+    "active",
+    "note",
+)
+
+PRESETS: dict[str, list[dict[str, Any]]] = {
+    "default": [
+        {
+            "name": "其他诉求 12 个工作日",
+            "note": "石柱:其他诉求 12 个工作日办结",
+            "response_limit": 1,
+            "response_unit": "working_days",
+            "resolution_limit": 12,
+            "resolution_unit": "working_days",
+            "yellow_remaining": 2,
+        },
+        {
+            "name": "咨询 3 个工作日",
+            "note": "石柱:咨询类 3 个工作日办结",
+            "kind": "consultation",
+            "response_limit": 1,
+            "response_unit": "working_days",
+            "resolution_limit": 3,
+            "resolution_unit": "working_days",
+            "yellow_remaining": 1,
+        },
+        {
+            "name": "即办 当日办结",
+            "difficulty": "immediate",
+            "response_limit": 2,
+            "response_unit": "working_hours",
+            "resolution_limit": 0,
+            "resolution_unit": "working_days",
+            "priority": 10,
+            "note": "嘉祥:即办件当场办结",
+        },
+    ],
+    "jiaxiang": [
+        {
+            "name": "一般 3 个工作日",
+            "response_limit": 1,
+            "response_unit": "working_days",
+            "resolution_limit": 3,
+            "resolution_unit": "working_days",
+            "yellow_remaining": 1,
+        },
+        {
+            "name": "疑难 7 个工作日",
+            "difficulty": "hard",
+            "response_limit": 1,
+            "response_unit": "working_days",
+            "resolution_limit": 7,
+            "resolution_unit": "working_days",
+            "yellow_remaining": 2,
+        },
+        {
+            "name": "即办 当日办结",
+            "difficulty": "immediate",
+            "response_limit": 2,
+            "response_unit": "working_hours",
+            "resolution_limit": 0,
+            "resolution_unit": "working_days",
+        },
+    ],
+}
+
+
+class PolicyLike(Protocol):
+    """What the look-up and the deadline maths read off a policy (an ``SlaPolicy`` row
+    or any object with these attributes)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def kind(self) -> str | None: ...
+    @property
+    def difficulty(self) -> str | None: ...
+    @property
+    def channel(self) -> str | None: ...
+    @property
+    def department_id(self) -> int | None: ...
+    @property
+    def response_limit(self) -> float: ...
+    @property
+    def response_unit(self) -> str: ...
+    @property
+    def resolution_limit(self) -> float: ...
+    @property
+    def resolution_unit(self) -> str: ...
+    @property
+    def yellow_remaining(self) -> float | None: ...
+    @property
+    def yellow_fraction(self) -> float | None: ...
+    @property
+    def priority(self) -> int: ...
+    @property
+    def active(self) -> bool: ...
+
+
+P = TypeVar("P", bound=PolicyLike)
+
+
+class PolicyDeadlines(NamedTuple):
+    response: Deadline
+    resolution: Deadline
+
+    @property
+    def provisional(self) -> bool:
+        return self.response.provisional or self.resolution.provisional
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _check_limit(value: Any, unit: str, what: str, *, allow_zero: bool) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Invalid("sla.invalid_limit", f"{what}必须是数字", field=what)
+    maximum = _MAXIMA[unit]
+    low_ok = value >= 0 if allow_zero else value > 0
+    if not low_ok or value > maximum:
+        raise Invalid(
+            "sla.invalid_limit",
+            f"{what}须在 {0 if allow_zero else '大于 0'} 到 {maximum} 之间({unit}): {value}",
+            field=what,
+        )
+    if unit == "working_days" and float(value) != int(value):
+        raise Invalid("sla.invalid_limit", f"{what}的工作日数必须是整数: {value}", field=what)
+
+
+def validate_policy(values: Mapping[str, Any]) -> None:
+    """Refuse a policy that makes no sense (raises :class:`Invalid` with a stable code)."""
+    name = values.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 100:
+        raise Invalid("sla.invalid_name", "名称不能为空,且不超过 100 字")
+    for key, allowed in (
+        ("kind", {k.value for k in Kind}),
+        ("difficulty", {d.value for d in Difficulty}),
+        ("channel", {c.value for c in Channel}),
+    ):
+        value = values.get(key)
+        if value is not None and value not in allowed:
+            raise Invalid("sla.invalid_key", f"未知的{key}: {value!r}", field=key)
+    if values.get("response_unit") not in RESPONSE_UNITS:
+        raise Invalid("sla.invalid_unit", f"未知的响应时限单位: {values.get('response_unit')!r}")
+    if values.get("resolution_unit") not in RESOLUTION_UNITS:
+        raise Invalid("sla.invalid_unit", f"未知的办结时限单位: {values.get('resolution_unit')!r}")
+    response_unit = str(values["response_unit"])
+    resolution_unit = str(values["resolution_unit"])
+    _check_limit(
+        values.get("response_limit"),
+        response_unit,
+        "响应时限",
+        allow_zero=response_unit == "working_days",
+    )
+    _check_limit(
+        values.get("resolution_limit"),
+        resolution_unit,
+        "办结时限",
+        allow_zero=resolution_unit == "working_days",
+    )
+    remaining = values.get("yellow_remaining")
+    if remaining is not None:
+        _check_limit(remaining, resolution_unit, "黄灯阈值", allow_zero=True)
+        if remaining > values["resolution_limit"]:
+            raise Invalid("sla.invalid_threshold", "黄灯阈值不能大于办结时限")
+    fraction = values.get("yellow_fraction")
+    if fraction is not None and (
+        isinstance(fraction, bool) or not isinstance(fraction, int | float) or not 0 < fraction < 1
+    ):
+        raise Invalid("sla.invalid_threshold", f"黄灯比例须在 0 与 1 之间: {fraction!r}")
+    priority = values.get("priority", 0)
+    if isinstance(priority, bool) or not isinstance(priority, int) or abs(priority) > 1000:
+        raise Invalid("sla.invalid_priority", f"优先级须为 -1000 到 1000 的整数: {priority!r}")
+
+
+def _check_department(session: Session, department_id: int | None) -> None:
+    if department_id is not None and session.get(Department, department_id) is None:
+        raise NotFound("org.department_not_found", f"部门不存在: {department_id}")
+
+
+def _check_unique(session: Session, values: Mapping[str, Any], exclude_id: int | None) -> None:
+    """Two active policies with the same key and priority would make the look-up a
+    coin toss."""
+    if not values.get("active", True):
+        return
+    for other in session.scalars(select(SlaPolicy).where(SlaPolicy.active.is_(True))):
+        if other.id == exclude_id:
+            continue
+        if (
+            other.kind == values.get("kind")
+            and other.difficulty == values.get("difficulty")
+            and other.channel == values.get("channel")
+            and other.department_id == values.get("department_id")
+            and other.priority == values.get("priority", 0)
+        ):
+            raise Conflict(
+                "sla.policy_duplicate",
+                f"已有相同条件和优先级的启用策略: {other.name}",
+                policy_id=other.id,
+            )
+
+
+# --------------------------------------------------------------------------- editing
+
+
+def create_policy(session: Session, **values: Any) -> SlaPolicy:
+    unknown = set(values) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise Invalid("sla.invalid_key", f"未知字段: {', '.join(sorted(unknown))}")
+    values = {"priority": 0, "active": True, **values}
+    validate_policy(values)
+    _check_department(session, values.get("department_id"))
+    _check_unique(session, values, None)
+    stamp = clock_now()
+    policy = SlaPolicy(**values, created_at=stamp, updated_at=stamp)
+    session.add(policy)
+    session.flush()
+    return policy
+
+
+def update_policy(session: Session, policy_id: int, **changes: Any) -> SlaPolicy:
+    """Change a policy. New cases use it at once; open cases keep their deadlines until
+    an explicit recompute."""
+    policy = session.get(SlaPolicy, policy_id)
+    if policy is None:
+        raise NotFound("sla.policy_not_found", f"时限策略不存在: {policy_id}")
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise Invalid("sla.invalid_key", f"未知字段: {', '.join(sorted(unknown))}")
+    values = {f: getattr(policy, f) for f in EDITABLE_FIELDS} | changes
+    validate_policy(values)
+    if "department_id" in changes:
+        _check_department(session, values.get("department_id"))
+    _check_unique(session, values, policy.id)
+    for key, value in changes.items():
+        setattr(policy, key, value)
+    policy.updated_at = clock_now()
+    session.flush()
+    return policy
+
+
+def list_policies(session: Session, *, active_only: bool = False) -> list[SlaPolicy]:
+    query = select(SlaPolicy).order_by(SlaPolicy.id)
+    if active_only:
+        query = query.where(SlaPolicy.active.is_(True))
+    return list(session.scalars(query))
+
+
+def seed_default_policies(session: Session, preset: str = "default") -> int:
+    """Insert a preset's policies when the table is empty; returns how many."""
+    if preset not in PRESETS:
+        raise Invalid("sla.unknown_preset", f"未知的预设: {preset!r}")
+    if session.scalars(select(SlaPolicy.id).limit(1)).first() is not None:
+        return 0
+    for values in PRESETS[preset]:
+        create_policy(session, **values)
+    return len(PRESETS[preset])
+
+
+# --------------------------------------------------------------------------- look-up
+
+
+def department_chain(session: Session, department_id: int | None) -> list[int]:
+    """The department and its ancestors, nearest first (from the materialised path)."""
+    if department_id is None:
+        return []
+    path = session.scalar(select(Department.path).where(Department.id == department_id))
+    if path is None:
+        raise NotFound("org.department_not_found", f"部门不存在: {department_id}")
+    ids = [int(p) for p in path.strip("/").split("/") if p]
+    if department_id not in ids:
+        ids.append(department_id)
+    return list(reversed(ids))
+
+
+def select_policy(
+    policies: Iterable[P],
+    *,
+    kind: str,
+    difficulty: str,
+    channel: str,
+    department_chain: Sequence[int] = (),
+) -> P | None:
+    """The policy for a case, or ``None``. Pure.
+
+    A policy matches when each of its non-NULL keys equals the case's (a department
+    matches the case's department or any ancestor). Among matches: the nearest
+    department wins, then the most keys set, then the higher priority, then the older.
+    """
+    depth = {dep: len(department_chain) - i for i, dep in enumerate(department_chain)}
+    best: P | None = None
+    best_rank: tuple[int, int, int, int] | None = None
+    for p in policies:
+        if not p.active:
+            continue
+        if p.kind is not None and p.kind != kind:
+            continue
+        if p.difficulty is not None and p.difficulty != difficulty:
+            continue
+        if p.channel is not None and p.channel != channel:
+            continue
+        if p.department_id is not None and p.department_id not in depth:
+            continue
+        rank = (
+            depth.get(p.department_id, 0) if p.department_id is not None else 0,
+            (p.kind is not None) + (p.difficulty is not None) + (p.channel is not None),
+            p.priority,
+            -p.id,
+        )
+        if best_rank is None or rank > best_rank:
+            best, best_rank = p, rank
+    return best
+
+
+def find_policy(
+    session: Session,
+    *,
+    kind: str,
+    difficulty: str,
+    channel: str,
+    department_id: int | None = None,
+) -> SlaPolicy:
+    """The active policy for a case; ``sla.no_policy`` (404) when none matches."""
+    chain = department_chain(session, department_id)
+    found = select_policy(
+        list_policies(session, active_only=True),
+        kind=kind,
+        difficulty=difficulty,
+        channel=channel,
+        department_chain=chain,
+    )
+    if found is None:
+        raise NotFound(
+            "sla.no_policy",
+            f"没有适用的时限策略(kind={kind}, difficulty={difficulty}, channel={channel})",
+        )
+    return found
+
+
+# --------------------------------------------------------------------------- maths
+
+
+def policy_deadlines(
+    policy: PolicyLike, calendar: WorkdayCalendar, accepted_at: Any
+) -> PolicyDeadlines:
+    """Response and resolution deadlines of a case accepted at ``accepted_at``."""
+    return PolicyDeadlines(
+        response=calendar.add(accepted_at, policy.response_limit, policy.response_unit),
+        resolution=calendar.add(accepted_at, policy.resolution_limit, policy.resolution_unit),
+    )
+
+
+def light(
+    calendar: WorkdayCalendar,
+    *,
+    now: Any,
+    accepted_at: Any,
+    deadline: Deadline,
+    unit: str,
+    yellow_remaining: float | None,
+    yellow_fraction: float | None,
+) -> Light:
+    """Green, yellow or red for an open case at ``now``.
+
+    Red from ``deadline.due_at`` on. Yellow when at most ``yellow_remaining`` units are
+    left (working days after today for ``working_days``, hours otherwise) or when
+    ``yellow_fraction`` of the limit has elapsed.
+    """
+    if now >= deadline.due_at:
+        return "red"
+    if unit == "working_days":
+        remaining = float(calendar.workdays_between(now, deadline.date).workdays)
+        total = float(calendar.workdays_between(accepted_at, deadline.date).workdays)
+    else:
+        remaining = (deadline.due_at - now).total_seconds() / 3600
+        total = (deadline.due_at - accepted_at).total_seconds() / 3600
+    if yellow_remaining is not None and remaining <= yellow_remaining:
+        return "yellow"
+    if yellow_fraction is not None and total > 0 and (total - remaining) / total >= yellow_fraction:
+        return "yellow"
+    return "green"
+
+
+def policy_light(
+    calendar: WorkdayCalendar,
+    policy: PolicyLike,
+    *,
+    now: Any,
+    accepted_at: Any,
+    deadline: Deadline,
+) -> Light:
+    """:func:`light` with the policy's resolution unit and thresholds."""
+    return light(
+        calendar,
+        now=now,
+        accepted_at=accepted_at,
+        deadline=deadline,
+        unit=policy.resolution_unit,
+        yellow_remaining=policy.yellow_remaining,
+        yellow_fraction=policy.yellow_fraction,
+    )

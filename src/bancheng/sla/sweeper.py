@@ -1,0 +1,220 @@
+"""The deadline sweeper: records each case's turn to yellow and to red once, urges the
+responsible department (催办), and escalates cases overdue by more than K working days to
+supervision. Set-based SQL: a few statements whatever the number of cases. Running it twice
+writes nothing new. On PostgreSQL a transaction-level advisory lock makes concurrent
+instances skip instead of queueing."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from bancheng.cases.models import Case, CaseEvent
+from bancheng.core import clock
+from bancheng.core.config import Settings, get_settings
+from bancheng.core.db import Database
+from bancheng.notify.models import Notice
+from bancheng.sla.calendar import load_calendar
+from bancheng.sla.case_clock import RUNNING
+
+ADVISORY_LOCK_KEY = 0x42430001  # "BC" + 1
+log = logging.getLogger("bancheng.sla")
+
+
+@dataclass
+class SweepResult:
+    ran: bool
+    turned_yellow: int = 0
+    turned_red: int = 0
+    escalated: int = 0
+
+    def as_dict(self) -> dict[str, int | bool]:
+        return asdict(self)
+
+
+def _empty_json(session: Session) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return literal_column("CAST('{}' AS JSONB)")
+    return literal_column("'{}'")
+
+
+def _record(
+    session: Session,
+    cond: ColumnElement[bool],
+    action: str,
+    notice_kind: str | None,
+    title_prefix: str,
+    title_suffix: str,
+    department: Any,
+    now: datetime,
+) -> int:
+    """One event per matching case, and optionally one notice to ``department``."""
+    count = int(session.scalar(select(func.count()).select_from(Case).where(cond)) or 0)
+    if count == 0:
+        return 0
+    events = select(
+        Case.id,
+        literal(now),
+        literal(action),
+        Case.state,
+        Case.state,
+        literal("系统"),
+        _empty_json(session),
+        literal(False),
+    ).where(cond)  # type: ignore[arg-type]
+    session.execute(
+        insert(CaseEvent).from_select(
+            [
+                "case_id",
+                "at",
+                "action",
+                "from_state",
+                "to_state",
+                "actor_name",
+                "details",
+                "public",
+            ],
+            events,
+        )
+    )
+    if notice_kind is not None:
+        notices: Select[Any] = select(
+            department,
+            Case.id,
+            literal(notice_kind),
+            literal(title_prefix)
+            + Case.number
+            + literal(title_suffix)
+            + literal("：")
+            + Case.title,
+            literal(now),
+        ).where(cond)
+        session.execute(
+            insert(Notice).from_select(
+                ["department_id", "case_id", "kind", "title", "created_at"], notices
+            )
+        )
+    return count
+
+
+def sweep(
+    session: Session, settings: Settings | None = None, now: datetime | None = None
+) -> SweepResult:
+    settings = settings or get_settings()
+    now = now or clock.now()
+    if session.get_bind().dialect.name == "postgresql":
+        got = session.execute(select(func.pg_try_advisory_xact_lock(ADVISORY_LOCK_KEY))).scalar()
+        if not got:
+            return SweepResult(ran=False)
+    running = Case.state.in_(sorted(RUNNING))
+    result = SweepResult(ran=True)
+
+    red = and_(running, Case.due_at <= now, Case.red_notified_at.is_(None))
+    result.turned_red = _record(
+        session,
+        red,
+        "light_red",
+        "overdue",
+        "超期催办：",
+        " 已超过办理时限",
+        Case.current_department_id,
+        now,
+    )
+    session.execute(
+        update(Case)
+        .where(red)
+        .values(
+            red_notified_at=now, yellow_notified_at=func.coalesce(Case.yellow_notified_at, now)
+        ),
+        execution_options={"synchronize_session": False},
+    )
+
+    yellow = and_(
+        running, Case.yellow_at <= now, Case.due_at > now, Case.yellow_notified_at.is_(None)
+    )
+    result.turned_yellow = _record(
+        session,
+        yellow,
+        "light_yellow",
+        "due_soon",
+        "预警催办：",
+        " 即将到期",
+        Case.current_department_id,
+        now,
+    )
+    session.execute(
+        update(Case).where(yellow).values(yellow_notified_at=now),
+        execution_options={"synchronize_session": False},
+    )
+
+    k = settings.sla_escalate_after_workdays
+    cal = load_calendar(session)
+    today = clock.to_local(now).date()
+    cutoff = cal.workday_back(today, k)  # overdue by more than k working days: due before it
+    escalate = and_(
+        running, Case.due_at <= now, Case.due_date < cutoff, Case.escalated_at.is_(None)
+    )
+    result.escalated = _record(
+        session,
+        escalate,
+        "escalate",
+        "escalation",
+        "超期升级督办：",
+        f" 超期{k}个工作日以上",
+        Case.first_receipt_department_id,
+        now,
+    )
+    session.execute(
+        update(Case)
+        .where(escalate)
+        .values(
+            escalated_at=now,
+            needs_supervision=True,
+            supervision_reason=func.coalesce(Case.supervision_reason, "overdue"),
+            version=Case.version + 1,
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    return result
+
+
+class Sweeper:
+    """Runs ``sweep`` every ``interval`` seconds in a daemon thread (inside ``serve``)."""
+
+    def __init__(self, db: Database, interval: float) -> None:
+        self.db = db
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sla-sweeper", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                with self.db.transaction() as session:
+                    r = sweep(session)
+                if r.ran and (r.turned_red or r.turned_yellow or r.escalated):
+                    log.info("sla sweep: %s", r.as_dict())
+            except Exception:
+                log.exception("sla sweep failed")
