@@ -45,11 +45,12 @@ lint: venv
 	$(UV) run --frozen ruff format --check src tests bench
 	$(UV) run --frozen mypy
 
-# Debian's Chromium for the browser tests (no browser download); installed when missing.
+# Debian's Chromium (no browser download) and a CJK font for the browser tests'
+# screenshots; installed with apt when missing.
 e2e-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
-		echo "installing Debian chromium for browser tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	@if [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then \
+		echo "installing Debian chromium and fonts-noto-cjk for browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
 pytest-sqlite: venv web e2e-deps

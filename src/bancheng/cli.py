@@ -65,6 +65,16 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     )
 
 
+@main.command()
+def openapi() -> None:
+    """Print the OpenAPI document (the web console generates its API types from it)."""
+    import json
+
+    from bancheng.main import create_app
+
+    click.echo(json.dumps(create_app().openapi(), ensure_ascii=False, indent=1))
+
+
 @main.group()
 def db() -> None:
     """Database schema."""

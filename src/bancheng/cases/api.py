@@ -179,10 +179,14 @@ def list_cases(
     f: CaseFilter = Depends(parse_filter),
     principal: Principal = require("case.read"),
 ) -> CasePage:
-    rows, total = repo.list_cases(session, principal, f)
+    rows, total, capped = repo.list_cases(session, principal, f)
     names = service.department_names(session, {c.current_department_id for c in rows})
     return CasePage(
-        items=[summary(c, names) for c in rows], total=total, page=f.page, page_size=f.page_size
+        items=[summary(c, names) for c in rows],
+        total=total,
+        total_capped=capped,
+        page=f.page,
+        page_size=f.page_size,
     )
 
 

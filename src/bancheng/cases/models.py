@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,6 +33,14 @@ class CaseNumberCounter(Base):
     jurisdiction: Mapped[str] = mapped_column(String(8), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# States whose clock runs (open, not suspended); kept in step with sla.case_clock.RUNNING.
+RUNNING_STATES = ("accepted", "dispatched", "in_progress", "registered", "reopened")
+_RUNNING_SQL = "state IN ('accepted', 'dispatched', 'in_progress', 'registered', 'reopened')"
+_YELLOW_PENDING = text(f"yellow_notified_at IS NULL AND {_RUNNING_SQL}")
+_RED_PENDING = text(f"red_notified_at IS NULL AND {_RUNNING_SQL}")
+_ESC_PENDING = text(f"escalated_at IS NULL AND {_RUNNING_SQL}")
 
 
 class Case(Base):
@@ -123,6 +132,27 @@ class Case(Base):
         UniqueConstraint("jurisdiction", "year", "seq"),
         Index("ix_cases_current_department_registered", "current_department_id", "registered_at"),
         Index("ix_cases_state_due_at", "state", "due_at"),
+        Index("ix_cases_state_registered", "state", "registered_at"),
+        # The sweeper's work lists: open cases whose turn has not been recorded yet. Partial,
+        # so cases already lit (or closed) cost the sweep nothing.
+        Index(
+            "ix_cases_yellow_pending",
+            "yellow_at",
+            postgresql_where=_YELLOW_PENDING,
+            sqlite_where=_YELLOW_PENDING,
+        ),
+        Index(
+            "ix_cases_red_pending",
+            "due_at",
+            postgresql_where=_RED_PENDING,
+            sqlite_where=_RED_PENDING,
+        ),
+        Index(
+            "ix_cases_escalation_pending",
+            "due_date",
+            postgresql_where=_ESC_PENDING,
+            sqlite_where=_ESC_PENDING,
+        ),
     )
     __mapper_args__ = {"version_id_col": version}
 

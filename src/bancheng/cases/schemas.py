@@ -161,6 +161,8 @@ class CaseOut(CaseSummary):
 class CasePage(BaseModel):
     items: list[CaseSummary]
     total: int
+    # True when there are more than ``total`` matches (the count stops at 1,000).
+    total_capped: bool = False
     page: int
     page_size: int
 

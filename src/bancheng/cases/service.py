@@ -92,12 +92,14 @@ def find_idempotent(session: Session, key: str, principal: Principal, fp: str) -
     return session.get(Case, row.case_id)
 
 
-def _require_row(session: Session, model: Any, ident: int | None, code: str, label: str) -> Any:
+def _require_row(
+    session: Session, model: Any, ident: int | None, code: str, label: str, field: str
+) -> Any:
     if ident is None:
         return None
     row = session.get(model, ident)
     if row is None or (hasattr(row, "active") and not row.active):
-        raise Invalid(code, f"{label}不存在或已停用", field=code.split(".")[-1])
+        raise Invalid(code, f"{label}不存在或已停用", field=field)
     return row
 
 
@@ -152,11 +154,22 @@ def create_case(
             field="reporter.credit_code",
         )
 
-    matter = _require_row(session, Matter, data.matter_id, "case.matter_not_found", "事项")
+    matter = _require_row(
+        session, Matter, data.matter_id, "case.matter_not_found", "事项", "matter_id"
+    )
     stuck_dept_id = data.stuck_department_id or (matter.department_id if matter else None)
-    _require_row(session, Department, stuck_dept_id, "case.stuck_department_not_found", "部门")
-    hall = _require_row(session, Hall, data.hall_id, "case.hall_not_found", "大厅")
-    window = _require_row(session, ServiceWindow, data.window_id, "case.window_not_found", "窗口")
+    _require_row(
+        session,
+        Department,
+        stuck_dept_id,
+        "case.stuck_department_not_found",
+        "部门",
+        "stuck_department_id",
+    )
+    hall = _require_row(session, Hall, data.hall_id, "case.hall_not_found", "大厅", "hall_id")
+    window = _require_row(
+        session, ServiceWindow, data.window_id, "case.window_not_found", "窗口", "window_id"
+    )
     if window is not None and hall is not None and window.hall_id != hall.id:
         raise Invalid("case.window_not_in_hall", "窗口不属于所选大厅", field="window_id")
     if window is not None and hall is None:
@@ -536,7 +549,9 @@ def perform(
                 changes[field] = [getattr(case, field), value.value]
                 setattr(case, field, value.value)
         if body.matter_id is not None and body.matter_id != case.matter_id:
-            _require_row(session, Matter, body.matter_id, "case.matter_not_found", "事项")
+            _require_row(
+                session, Matter, body.matter_id, "case.matter_not_found", "事项", "matter_id"
+            )
             changes["matter_id"] = [case.matter_id, body.matter_id]
             case.matter_id = body.matter_id
         if not changes:

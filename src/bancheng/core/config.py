@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     workers: int = 1
     data_dir: Path = Path("var")
     database_url: str | None = None
+    # PostgreSQL: no statement may run longer than this (a runaway query must not pin a core).
+    statement_timeout_ms: int = Field(default=30_000, ge=0)
 
     # Case rules
     jurisdiction_code: str = Field(default="BC", pattern=r"^[A-Z]{2,8}$")

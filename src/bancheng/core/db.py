@@ -57,14 +57,16 @@ def _sqlite_engine(url: str, immediate: bool, **kw: Any) -> Engine:
 class Database:
     """Holds the engines and session factories for one database URL."""
 
-    def __init__(self, url: str, **engine_kw: Any) -> None:
+    def __init__(self, url: str, statement_timeout_ms: int = 0, **engine_kw: Any) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             self.write_engine = _sqlite_engine(url, immediate=True, **engine_kw)
             self.read_engine = _sqlite_engine(url, immediate=False, **engine_kw)
         else:
-            kw = {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
+            kw: dict[str, Any] = {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
+            if statement_timeout_ms:
+                kw["connect_args"] = {"options": f"-c statement_timeout={statement_timeout_ms}"}
             kw.update(engine_kw)
             self.write_engine = create_engine(url, **kw)
             self.read_engine = self.write_engine
@@ -106,7 +108,7 @@ def get_database(settings: Settings | None = None) -> Database:
         settings = settings or get_settings()
         if settings.is_sqlite:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-        _db = Database(settings.resolved_database_url)
+        _db = Database(settings.resolved_database_url, settings.statement_timeout_ms)
     return _db
 
 

@@ -109,7 +109,8 @@ def principal_for(
         ids = session.scalars(
             select(UserScopeDepartment.department_id).where(UserScopeDepartment.user_id == user.id)
         ).all()
-        scope = subtree_ids(session, list(ids))
+        # The user's own unit stays visible: the cases they registered or hold are there.
+        scope = subtree_ids(session, list(ids)) | {user.department_id}
     else:  # "self": only the user's own cases
         scope = frozenset()
     return Principal(

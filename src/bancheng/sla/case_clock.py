@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, and_, false, or_
 from sqlalchemy.orm import Session
 
 from bancheng.cases.enums import OPEN_STATES, State
-from bancheng.cases.models import Case
+from bancheng.cases.models import RUNNING_STATES, Case
 from bancheng.core.clock import SHANGHAI
 from bancheng.core.errors import DomainError
 from bancheng.sla.calendar import load_calendar
@@ -33,6 +33,7 @@ from bancheng.sla.workdays import WorkdayCalendar
 Light = Literal["green", "yellow", "red"]
 # Open cases whose clock runs (a suspended case's clock is paused).
 RUNNING = frozenset(s.value for s in OPEN_STATES - {State.suspended})
+assert tuple(sorted(RUNNING)) == RUNNING_STATES  # the sweeper's partial indexes match
 SUSPENDED = State.suspended.value
 
 
