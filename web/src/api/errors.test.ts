@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest'
+import { ERROR_MESSAGES, messageFor } from './errors'
+import { ApiError } from './client'
+import { fieldErrors } from './fields'
+
+describe('messageFor', () => {
+  it('maps a known code to its Chinese message', () => {
+    expect(messageFor('case.not_found', 'Case 7 not found', 404)).toBe('案件不存在或无权查看')
+    expect(messageFor('auth.invalid_credentials', '', 401)).toBe('用户名或密码不正确')
+  })
+
+  it('prefers the server detail for codes that carry configured figures', () => {
+    expect(messageFor('case.transfer_limit_reached', '转办次数已达上限（3次），已提交督查协调', 409)).toBe(
+      '转办次数已达上限（3次），已提交督查协调',
+    )
+    expect(messageFor('case.transfer_limit_reached')).toBe(ERROR_MESSAGES['case.transfer_limit_reached'])
+  })
+
+  it('falls back to the detail, then to the status', () => {
+    expect(messageFor('brand.new_code', '新的拒绝理由', 409)).toBe('新的拒绝理由')
+    expect(messageFor('brand.new_code', 'brand.new_code', 409)).toBe('操作与当前数据冲突，请刷新后重试')
+    expect(messageFor(undefined, undefined, 502)).toBe('服务暂时不可用，请稍后重试')
+    expect(messageFor(undefined, undefined, 507)).toBe('服务器内部错误，请稍后重试')
+    expect(messageFor(undefined)).toBe('操作失败')
+  })
+
+  it('covers the dynamic guard codes of the lifecycle', () => {
+    for (const f of ['department_id', 'suggested_department_id', 'reason', 'outcome', 'resolution', 'notification_text', 'rating']) {
+      expect(ERROR_MESSAGES[`case.${f}_required`]).toBeTruthy()
+    }
+  })
+
+  it('has a message for every stable code of the back end', () => {
+    // Kept in step with `grep -rhoE '"[a-z_]+\.[a-z_]+"' src/bancheng` (error codes only).
+    const codes = [
+      'attachment.case_closed', 'attachment.corrupt', 'attachment.empty', 'attachment.invalid_id',
+      'attachment.not_found', 'attachment.pdf_active_content', 'attachment.pdf_encrypted',
+      'attachment.too_large', 'attachment.too_many', 'attachment.type_not_allowed',
+      'auth.csrf_failed', 'auth.current_password_wrong', 'auth.forbidden', 'auth.invalid_credentials',
+      'auth.locked', 'auth.password_change_required', 'auth.password_contains_username',
+      'auth.password_too_weak', 'auth.password_unchanged', 'auth.required', 'auth.token_invalid',
+      'case.action_forbidden', 'case.bad_rating_requires_reopen', 'case.channel_not_allowed',
+      'case.department_not_found', 'case.description_empty', 'case.hall_not_found',
+      'case.illegal_transition', 'case.matter_not_found', 'case.no_veto_fields_required',
+      'case.not_found', 'case.not_your_unit', 'case.nothing_to_change',
+      'case.reopen_requires_dissatisfaction', 'case.return_to_self', 'case.stuck_department_not_found',
+      'case.title_empty', 'case.transfer_limit_reached', 'case.transfer_to_self', 'case.unknown_action',
+      'case.version_conflict', 'case.window_not_found', 'case.window_not_in_hall', 'conflict.integrity',
+      'idempotency.key_reused', 'payload.too_large', 'reporter.credit_code_invalid',
+      'reporter.enterprise_incomplete', 'reporter.id_number_invalid', 'reporter.phone_invalid',
+      'request.invalid_filter', 'request.malformed', 'request.unknown_parameter',
+    ]
+    expect(codes.filter((c) => !ERROR_MESSAGES[c])).toEqual([])
+  })
+})
+
+describe('fieldErrors', () => {
+  it('places an identifier refusal next to its field', () => {
+    const e = new ApiError(400, 'reporter.phone_invalid', '不是有效的大陆手机号或固定电话号码', { field: undefined })
+    expect(fieldErrors(e)).toEqual({ 'reporter.phone': '不是有效的大陆手机号或固定电话号码' })
+  })
+
+  it('uses the field named by the server', () => {
+    const e = new ApiError(400, 'case.transfer_to_self', '不能转办给本单位', { field: 'department_id' })
+    expect(fieldErrors(e)).toEqual({ department_id: '不能转办给本单位' })
+  })
+
+  it('names each missing no-veto field', () => {
+    const e = new ApiError(400, 'case.no_veto_fields_required', '…', { fields: ['alternative', 'alternative_owner'] })
+    expect(Object.keys(fieldErrors(e))).toEqual(['alternative', 'alternative_owner'])
+    expect(fieldErrors(e).alternative).toContain('替代办法')
+  })
+
+  it('reads the locations of a malformed request', () => {
+    const e = new ApiError(422, 'request.malformed', '请求格式不正确', {
+      errors: [
+        { loc: ['body', 'reporter', 'name'], type: 'string_too_short', msg: 'x' },
+        { loc: ['body', 'title'], type: 'missing', msg: 'x' },
+      ],
+    })
+    expect(fieldErrors(e)).toEqual({ 'reporter.name': '不能为空', title: '必填' })
+  })
+})

@@ -1,0 +1,22 @@
+// Short names for the API's schemas.
+import type { Schemas } from './client'
+
+export type Me = Schemas['MeOut']
+export type Department = Schemas['DepartmentOut']
+export type Matter = Schemas['MatterOut']
+export type Hall = Schemas['HallOut']
+export type CaseSummary = Schemas['CaseSummary']
+export type CaseDetail = Schemas['CaseOut']
+export type CasePage = Schemas['CasePage']
+export type CaseCreate = Schemas['CaseCreate']
+export type ActionIn = Schemas['ActionIn']
+export type AvailableAction = Schemas['AvailableAction']
+export type CaseEvent = Schemas['EventOut']
+export type Attachment = Schemas['AttachmentOut']
+export type State = Schemas['State']
+export type Channel = Schemas['Channel']
+export type Kind = Schemas['Kind']
+export type Difficulty = Schemas['Difficulty']
+export type BlockerType = Schemas['BlockerType']
+export type Outcome = Schemas['Outcome']
+export type Rating = Schemas['Rating']

@@ -1,0 +1,86 @@
+import { createRouter, createWebHistory, type RouteLocationNormalized, type RouteRecordRaw } from 'vue-router'
+import { useAuth } from './stores/auth'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    title?: string
+    /** Reachable without signing in. */
+    public?: boolean
+    /** Permission (from /auth/me) needed to open the page. */
+    permission?: string
+  }
+}
+
+// Route paths avoid a leading `m`: the back end sends `/m...` to the mobile app.
+const routes: RouteRecordRaw[] = [
+  { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true, title: '登录' } },
+  {
+    path: '/',
+    component: () => import('./layouts/ConsoleLayout.vue'),
+    children: [
+      { path: '', name: 'home', redirect: () => homeFor() },
+      { path: 'password', name: 'password', component: () => import('./views/PasswordView.vue'), meta: { title: '修改密码' } },
+      { path: 'workbench', name: 'workbench', component: () => import('./views/WorkbenchView.vue'), meta: { title: '工作台', permission: 'case.read' } },
+      { path: 'cases', name: 'ledger', component: () => import('./views/LedgerView.vue'), meta: { title: '案件台账', permission: 'case.read' } },
+      { path: 'cases/new', name: 'case-new', component: () => import('./views/CaseNewView.vue'), meta: { title: '登记诉求', permission: 'case.create' } },
+      { path: 'cases/:id(\\d+)', name: 'case', component: () => import('./views/CaseDetailView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { title: '案件详情', permission: 'case.read' } },
+      { path: 'inbox', name: 'inbox', component: () => import('./views/InboxView.vue'), meta: { title: '部门收件箱', permission: 'case.act' } },
+      { path: 'org/departments', name: 'departments', component: () => import('./views/org/DepartmentsView.vue'), meta: { title: '部门机构', permission: 'org.read' } },
+      { path: 'org/matters', name: 'matters', component: () => import('./views/org/MattersView.vue'), meta: { title: '事项目录', permission: 'org.read' } },
+      { path: 'org/halls', name: 'halls', component: () => import('./views/org/HallsView.vue'), meta: { title: '大厅窗口', permission: 'org.read' } },
+      { path: 'admin/users', name: 'users', component: () => import('./views/admin/UsersView.vue'), meta: { title: '用户与角色', permission: 'user.manage' } },
+      { path: 'admin/sla', name: 'sla', component: () => import('./views/admin/PoliciesView.vue'), meta: { title: '时限策略', permission: 'calendar.read' } },
+      { path: 'admin/calendar', name: 'calendar', component: () => import('./views/admin/CalendarView.vue'), meta: { title: '工作日历', permission: 'calendar.read' } },
+      { path: 'admin/tokens', name: 'tokens', component: () => import('./views/admin/TokensView.vue'), meta: { title: '接口令牌', permission: 'token.manage' } },
+      { path: 'admin/logs', name: 'logs', component: () => import('./views/admin/LogsView.vue'), meta: { title: '日志审计', permission: 'audit.read' } },
+      { path: 'forbidden', name: 'forbidden', component: () => import('./views/ForbiddenView.vue'), meta: { title: '无权访问' } },
+      { path: ':rest(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue'), meta: { title: '页面不存在' } },
+    ],
+  },
+]
+
+export function homeFor(): string {
+  const auth = useAuth()
+  if (auth.can('case.read')) return '/workbench'
+  if (auth.can('user.manage')) return '/admin/users'
+  if (auth.can('org.read')) return '/org/departments'
+  return '/password'
+}
+
+export const router = createRouter({
+  history: createWebHistory('/'),
+  routes,
+})
+
+// Start fetching the target page's code while the guard asks who is signed in, instead
+// of after it (the router loads lazy components only once the guards have passed).
+function preload(to: RouteLocationNormalized): void {
+  for (const record of to.matched) {
+    const c = record.components?.default
+    if (typeof c === 'function') (c as () => Promise<unknown>)().catch(() => undefined)
+  }
+}
+
+router.beforeEach(async (to) => {
+  const auth = useAuth()
+  if (!auth.loaded) {
+    preload(to)
+    try {
+      await auth.fetchMe()
+    } catch {
+      // the server is unreachable: the sign-in page will say so when used
+    }
+  }
+  if (to.meta.public) {
+    if (to.name === 'login' && auth.me) return homeFor()
+    return true
+  }
+  if (!auth.me) return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
+  if (auth.me.must_change_password && to.name !== 'password') return { name: 'password' }
+  if (to.meta.permission && !auth.can(to.meta.permission)) return { name: 'forbidden' }
+  return true
+})
+
+router.afterEach((to) => {
+  document.title = to.meta.title ? `${to.meta.title} · 办成` : '办成'
+})
