@@ -74,7 +74,13 @@ def summary(case: Case, names: dict[int, str]) -> CaseSummary:
     )
 
 
-def detail(session: Session, case: Case, revealed: dict[str, str | None] | None = None) -> CaseOut:
+def detail(
+    session: Session,
+    case: Case,
+    revealed: dict[str, str | None] | None = None,
+    *,
+    new: bool = False,
+) -> CaseOut:
     ids = {
         case.current_department_id,
         case.first_receipt_department_id,
@@ -126,7 +132,9 @@ def detail(session: Session, case: Case, revealed: dict[str, str | None] | None 
         clock_started_at=case.clock_started_at,
         paused_seconds=case.paused_seconds,
         extension_workdays=case.extension_workdays,
-        extensions=[
+        extensions=[]
+        if new
+        else [
             ExtensionOut.model_validate(e, from_attributes=True)
             for e in service.extensions(session, case.id)
         ],
@@ -170,7 +178,7 @@ def create_case(
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/api/v1/cases/{case.id}"
-    return detail(session, case)
+    return detail(session, case, new=created)
 
 
 @router.get("", response_model=CasePage)

@@ -209,10 +209,10 @@ def create_case(
         registered_at=now,
         updated_at=now,
     )
+    case_clock.start_clock(session, case, now)  # before the INSERT: one statement, not two
     session.add(case)
     session.flush()
     session.add(CaseDepartment(case_id=case.id, department_id=principal.department_id))
-    case_clock.start_clock(session, case, now)
     add_event(
         session,
         case,
