@@ -65,7 +65,7 @@ pytest-postgres: venv
 		echo "WARNING: PostgreSQL at $(TEST_PG_URL) unreachable; PostgreSQL suite skipped (CI fails here)" >&2; \
 	fi
 
-test: lint
+test: lint web
 	@if [ -f web/package.json ]; then cd web && npm test --silent; fi
 	$(MAKE) --no-print-directory pytest-sqlite
 	$(MAKE) --no-print-directory pytest-postgres
