@@ -9,7 +9,7 @@ BANCHENG := $(UV) run --frozen bancheng
 TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 WEB_SOURCES := $(shell find web/src web/index.html web/package.json web/vite.config.ts web/openapi.json -type f 2>/dev/null)
 
-.PHONY: help run test venv web lint pytest-sqlite pytest-postgres e2e-deps bench clean
+.PHONY: help run test venv web fonts lint pytest-sqlite pytest-postgres e2e-deps bench clean
 
 help:
 	@echo "make run   — set up everything and serve on http://127.0.0.1:8000"
@@ -35,7 +35,15 @@ web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
 web:
 	@if [ -f web/package.json ]; then $(MAKE) --no-print-directory web/dist/index.html; fi
 
-run: venv web
+# A CJK font for the PDFs (receipts, posters, reports); installed with apt when missing.
+fonts:
+	@if [ ! -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; then \
+		echo "installing fonts-noto-cjk (Chinese text in PDFs)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-noto-cjk >/dev/null) \
+		|| echo "WARNING: could not install fonts-noto-cjk; PDF endpoints answer print.font_missing" >&2; \
+	fi
+
+run: venv web fonts
 	$(BANCHENG) db upgrade
 	$(BANCHENG) demo load --if-empty
 	$(BANCHENG) serve

@@ -9,6 +9,7 @@ import { ElementPlusResolver } from 'unplugin-vue-components/resolvers'
 // the mobile app (Vant) will add `m: 'm/index.html'` here and be served at `/m/`.
 const pages = {
   main: fileURLToPath(new URL('./index.html', import.meta.url)),
+  m: fileURLToPath(new URL('./m/index.html', import.meta.url)),
 }
 
 const backend = process.env.BANCHENG_API ?? 'http://127.0.0.1:8000'

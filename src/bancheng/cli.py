@@ -17,7 +17,9 @@ DOMAIN_GROUPS = (
     ("bancheng.sla.cli", "calendar_group"),
     ("bancheng.sla.cli", "sla_group"),
     ("bancheng.routing.cli", "routing_group"),
+    ("bancheng.supervision.cli", "supervision_group"),
     ("bancheng.insights.cli", "insights_group"),
+    ("bancheng.insights.cli", "import_command"),
 )
 
 
@@ -175,6 +177,20 @@ def _register_domain_groups() -> None:
 
 
 _register_domain_groups()
+
+
+def _register_hot_issues() -> None:
+    """`bancheng insights hot-issues`: routing's clustering, under the insights group."""
+    from bancheng.routing.cli import hot_issues_command
+
+    group = main.commands.get("insights")
+    if not isinstance(group, click.Group):
+        group = click.Group("insights", help="Figures and findings from the ledger.")
+        main.add_command(group)
+    group.add_command(hot_issues_command)
+
+
+_register_hot_issues()
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -2406,6 +2406,28 @@ def _dept_name(session: Session, dept_id: int) -> str:
     return dept.name if dept else str(dept_id)
 
 
+# Which city department takes each subject category of the routing model.
+ROUTING_TARGETS = {
+    "劳动和社会保障": "市人力资源和社会保障局",
+    "城乡建设": "市住房和城乡建设局",
+    "教育文体": "市教育局",
+    "商贸旅游": "市商务局",
+    "环境保护": "市生态环境局",
+    "卫生计生": "市卫生健康委员会",
+    "交通运输": "市交通运输局",
+}
+
+
+def _seed_routing_targets(session: Session) -> None:
+    from bancheng.routing.models import RoutingTarget
+
+    for category, name in ROUTING_TARGETS.items():
+        dept_id = session.scalar(select(Department.id).where(Department.name == name))
+        if dept_id is not None and session.get(RoutingTarget, category) is None:
+            session.add(RoutingTarget(category=category, department_id=dept_id))
+    session.flush()
+
+
 def load_demo(
     session: Session,
     settings: Settings,
@@ -2431,6 +2453,7 @@ def load_demo(
     try:
         with _one_hash_per_password():
             org = _build_org(session, settings, password, seed)
+        _seed_routing_targets(session)
         cases = _replay(session, settings, org, plans, schedules, current)
     finally:
         clock.set_clock(None)

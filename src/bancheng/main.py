@@ -28,7 +28,12 @@ ROUTER_MODULES = (
     "bancheng.routing.api",
     "bancheng.audit.api",
     "bancheng.intake.api",
+    "bancheng.intake.print_api",
+    "bancheng.feedback.api",
     "bancheng.notify.api",
+    "bancheng.supervision.api",
+    "bancheng.knowledge.api",
+    "bancheng.insights.api",
 )
 
 WEB_DIST = Path(__file__).resolve().parent.parent.parent / "web" / "dist"
@@ -54,15 +59,28 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     from bancheng.sla.sweeper import Sweeper
 
     settings = get_settings()
+    # Sync endpoints run in a thread pool. A few threads per worker keep the interpreter lock
+    # from being passed around among dozens of threads while one of them holds a row lock.
+    import anyio.to_thread
+
+    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
     sweeper = None
     if settings.env != "test" and settings.sla_sweep_interval_seconds > 0:
         sweeper = Sweeper(get_database(), settings.sla_sweep_interval_seconds)
         sweeper.start()
+    insights = None
+    if settings.env != "test" and settings.sla_sweep_interval_seconds > 0:
+        from bancheng.insights.scheduler import InsightsScheduler
+
+        insights = InsightsScheduler(get_database(), settings)
+        insights.start()
     try:
         yield
     finally:
         if sweeper is not None:
             sweeper.stop()
+        if insights is not None:
+            insights.stop()
 
 
 def create_app(web_dist: Path | None = None) -> FastAPI:

@@ -296,8 +296,8 @@ def test_case_lifecycle_through_the_console(
     page.reload()
     expect_state(page, "已办结")
     dialog = act(page, "give_feedback")
-    materials = dialog.locator(".material input")
-    assert materials.count() >= 1, "materials are prefilled from the matter catalogue"
+    # Materials are prefilled from the matter catalogue (loaded when the dialog opens).
+    expect(dialog.locator(".material input").first).to_be_visible(timeout=10_000)
     expect(field(dialog, "field-notification")).to_have_value(re.compile("政策依据"))
     submit(dialog)
     expect_state(page, "已反馈")

@@ -98,6 +98,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/cases/{case_id}/actions/{action}"): {
         "json": {"version": 1, "kind": "complaint"}
     },
+    ("POST", "/api/v1/cases/{case_id}/links"): {"json": {"other_case_id": 1}},
     ("POST", "/api/v1/cases/{case_id}/attachments"): {
         "files": {"file": ("a.png", _png(), "image/png")}
     },

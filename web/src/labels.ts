@@ -180,8 +180,18 @@ export const EVENT: Record<string, string> = {
   request_extension: '申请延期',
   decide_extension: '审批延期',
   urge: '催办',
+  supervise: '督办',
+  order_reply: '回复督办',
+  order_escalated: '督办升级',
+  joint_meeting: '联席会议',
+  task_force: '工作专班',
   yellow: '临期预警',
   red: '超期',
+  rectification_opened: '差评整改任务生成',
+  rectification_done: '完成整改',
+  callback: '回访',
+  rating_reminder: '评价提醒',
+  qr_source: '扫码来源',
 }
 
 /** Element Plus tag type for a state. */

@@ -13,6 +13,7 @@ declare module 'vue-router' {
 
 // Route paths avoid a leading `m`: the back end sends `/m...` to the mobile app.
 const routes: RouteRecordRaw[] = [
+  { path: '/bigscreen', name: 'bigscreen', component: () => import('./views/insights/BigScreenView.vue'), meta: { title: '数据大屏', permission: 'insights.read' } },
   { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true, title: '登录' } },
   {
     path: '/',
@@ -24,7 +25,15 @@ const routes: RouteRecordRaw[] = [
       { path: 'cases', name: 'ledger', component: () => import('./views/LedgerView.vue'), meta: { title: '案件台账', permission: 'case.read' } },
       { path: 'cases/new', name: 'case-new', component: () => import('./views/CaseNewView.vue'), meta: { title: '登记诉求', permission: 'case.create' } },
       { path: 'cases/:id(\\d+)', name: 'case', component: () => import('./views/CaseDetailView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { title: '案件详情', permission: 'case.read' } },
+      { path: 'insights', name: 'insights', component: () => import('./views/insights/InsightsView.vue'), meta: { title: '统计分析', permission: 'insights.read' } },
+      { path: 'callbacks', name: 'callbacks', component: () => import('./views/feedback/CallbacksView.vue'), meta: { title: '回访工作台', permission: 'callback.work' } },
+      { path: 'rectifications', name: 'rectifications', component: () => import('./views/feedback/RectificationsView.vue'), meta: { title: '整改与申诉', permission: 'feedback.read' } },
       { path: 'inbox', name: 'inbox', component: () => import('./views/InboxView.vue'), meta: { title: '部门收件箱', permission: 'case.act' } },
+      { path: 'supervision/board', name: 'supervision-board', component: () => import('./views/supervision/BoardView.vue'), meta: { title: '督办看板', permission: 'supervision.read' } },
+      { path: 'supervision/orders', name: 'supervision-orders', component: () => import('./views/supervision/OrdersView.vue'), meta: { title: '催办督办', permission: 'supervision.read' } },
+      { path: 'supervision/meetings', name: 'supervision-meetings', component: () => import('./views/supervision/MeetingsView.vue'), meta: { title: '联席会议', permission: 'supervision.read' } },
+      { path: 'supervision/library', name: 'supervision-library', component: () => import('./views/supervision/LibraryView.vue'), meta: { title: '案例库', permission: 'knowledge.read' } },
+      { path: 'supervision/systemic', name: 'supervision-systemic', component: () => import('./views/supervision/SystemicView.vue'), meta: { title: '类问题', permission: 'systemic.read' } },
       { path: 'org/departments', name: 'departments', component: () => import('./views/org/DepartmentsView.vue'), meta: { title: '部门机构', permission: 'org.read' } },
       { path: 'org/matters', name: 'matters', component: () => import('./views/org/MattersView.vue'), meta: { title: '事项目录', permission: 'org.read' } },
       { path: 'org/halls', name: 'halls', component: () => import('./views/org/HallsView.vue'), meta: { title: '大厅窗口', permission: 'org.read' } },

@@ -174,6 +174,10 @@ def create_case(
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> CaseOut:
     case, created = service.create_case(session, settings, principal, data, idempotency_key)
+    if created:
+        from bancheng.routing.service import auto_dispatch
+
+        auto_dispatch(session, settings, principal, case)
     if not created:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"

@@ -109,9 +109,11 @@ def create_case(
     principal: Principal,
     data: CaseCreate,
     idempotency_key: str | None = None,
+    allow_channels: frozenset[Channel] = STAFF_CHANNELS,
 ) -> tuple[Case, bool]:
     """Register a case. Returns the case and whether it was newly created (``False`` when
-    an ``Idempotency-Key`` replays an earlier creation)."""
+    an ``Idempotency-Key`` replays an earlier creation). The citizen side passes a system
+    principal (``user_id`` 0, role ``public``) and ``allow_channels={mobile}``."""
     fp = fingerprint(data.model_dump(mode="json"))
     claim: IdempotencyKey | None = None
     if idempotency_key:
@@ -135,7 +137,7 @@ def create_case(
                 raise
             return existing, False
 
-    if data.channel not in STAFF_CHANNELS:
+    if data.channel not in allow_channels:
         raise Invalid("case.channel_not_allowed", "掌上反映渠道由群众在手机上提交", field="channel")
     if not data.title:
         raise Invalid("case.title_empty", "请填写标题", field="title")
@@ -204,7 +206,7 @@ def create_case(
         hall_id=hall.id if hall else None,
         window_id=window.id if window else None,
         first_receipt_department_id=principal.department_id,
-        first_receipt_user_id=principal.user_id,
+        first_receipt_user_id=principal.user_id or None,
         current_department_id=principal.department_id,
         registered_at=now,
         updated_at=now,
@@ -249,7 +251,7 @@ def add_event(
         action=action,
         from_state=str(from_state) if from_state else None,
         to_state=str(to_state) if to_state else None,
-        actor_id=principal.user_id if principal else None,
+        actor_id=(principal.user_id or None) if principal else None,
         actor_name=actor_name or (principal.display_name if principal else "系统"),
         actor_department_id=principal.department_id if principal else None,
         reason=reason,
@@ -705,7 +707,7 @@ def add_attachment(
         original_name=(filename or "upload")[-255:],
         width=stored.width,
         height=stored.height,
-        uploaded_by_id=principal.user_id if principal else None,
+        uploaded_by_id=(principal.user_id or None) if principal else None,
         created_at=clock.now(),
     )
     session.add(att)

@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
+    threads: int = Field(default=8, ge=1, le=200)  # request threads per worker
     data_dir: Path = Path("var")
     database_url: str | None = None
     # PostgreSQL: no statement may run longer than this (a runaway query must not pin a core).
@@ -33,6 +34,21 @@ class Settings(BaseSettings):
     office_hours: str = "09:00-12:00,13:30-17:30"
     sla_sweep_interval_seconds: int = Field(default=300, ge=0)  # 0: no sweeper in serve
     sla_escalate_after_workdays: int = Field(default=3, ge=0, le=60)
+
+    # Insights (bancheng.insights): assessment weights as JSON ({"on_time": 0.4, ...}), the
+    # daily summary's e-mail (sent only when smtp_host and summary_recipients are set).
+    insights_weights: str | None = None
+    insights_rollup_days: int = Field(default=35, ge=1, le=3660)  # rebuilt by the scheduler
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_from: str = "bancheng@localhost"
+    summary_recipients: str | None = None  # comma-separated
+
+    # Routing: dispatch automatically above the model's precision threshold
+    routing_auto_dispatch: bool = True
 
     # Attachments
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
@@ -51,6 +67,17 @@ class Settings(BaseSettings):
     password_min_length: int = Field(default=10, ge=8)
     cookie_secure: bool = False
     public_rate_limit_per_minute: int = Field(default=30, gt=0)
+
+    # Citizen side (intake, feedback, callbacks)
+    public_phone_limit_per_hour: int = Field(default=20, gt=0)
+    public_base_url: str = ""  # e.g. https://bancheng.example.gov.cn (QR codes, receipts)
+    rectification_workdays: int = Field(default=5, ge=1, le=60)
+    rating_reminder_days: int = Field(default=3, ge=1, le=30)
+    callback_sample_rate: float = Field(default=0.10, ge=0.0, le=1.0)
+    # Per-department overrides: "C-HF:0.2,A-SC:0.05" (department code: rate)
+    callback_sample_rates: str = ""
+    callback_max_attempts: int = Field(default=3, ge=1, le=10)
+    cjk_font_path: str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

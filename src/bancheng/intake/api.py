@@ -3,16 +3,33 @@ kept apart from the staff API under ``/api/v1/public``."""
 
 from __future__ import annotations
 
+import secrets
+from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, File, Header, Query, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bancheng.cases.enums import LABELS_ZH
+from bancheng.cases.enums import LABELS_ZH, Channel, Kind, Rating, ReporterType
+from bancheng.cases.lifecycle import MOVES
+from bancheng.cases.models import Case, CaseEvent
+from bancheng.cases.schemas import CaseCreate, ReporterIn
+from bancheng.cases.service import (
+    add_attachment,
+    add_event,
+    create_case,
+    department_names,
+    phone_lookup_hash,
+)
+from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import db_session
-from bancheng.core.ratelimit import rate_limit
+from bancheng.core.errors import Conflict, Invalid, TooLarge
+from bancheng.core.ratelimit import hit, rate_limit
+from bancheng.core.validators import normalize_phone
+from bancheng.feedback import service as feedback
+from bancheng.intake import service as intake
 from bancheng.org.models import Matter
 
 router = APIRouter(prefix="/api/v1/public", tags=["public"])
@@ -40,3 +57,290 @@ def options(session: DB) -> PublicOptions:
             PublicMatter(id=m.id, name=m.name, materials=list(m.materials or [])) for m in matters
         ],
     )
+
+
+# --- reporting and following a case ----------------------------------------------------
+
+Conf = Annotated[Settings, Depends(get_settings)]
+PHONE_HEADER = "X-Reporter-Phone"
+
+
+class PublicReportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    kind: Kind
+    matter_id: int | None = None
+    title: str = Field(default="", max_length=200)
+    description: str = Field(max_length=5000)
+    name: str = Field(min_length=1, max_length=100)
+    phone: str = Field(min_length=5, max_length=30)
+    org_name: str | None = Field(default=None, max_length=200)
+    credit_code: str | None = Field(default=None, max_length=18)
+    hall_id: int | None = None
+    window_id: int | None = None
+    staff: int | None = None
+    website: str | None = Field(default=None, max_length=200)  # honeypot: must stay empty
+
+
+class PublicReportOut(BaseModel):
+    number: str
+    token: str
+    due_date: date | None
+    link: str
+
+
+class PublicEvent(BaseModel):
+    at: datetime
+    action: str
+    label: str
+    department: str
+
+
+class PublicCase(BaseModel):
+    number: str
+    state: str
+    state_label: str
+    kind_label: str
+    title: str
+    registered_at: datetime
+    due_date: date | None
+    timeline: list[PublicEvent]
+    notification_text: str | None
+    notification_materials: list[str]
+    rating: str | None
+    can_rate: bool
+    round: int
+
+
+class PublicEvaluationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    rating: Rating
+    timeliness: int | None = Field(default=None, ge=1, le=5)
+    attitude: int | None = Field(default=None, ge=1, le=5)
+    result: int | None = Field(default=None, ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class PublicPhotoOut(BaseModel):
+    id: int
+    media_type: str
+    size: int
+
+
+EVENT_LABELS = {
+    "register": "已受理",
+    "attach": "上传照片",
+    "evaluate": "群众评价",
+    **{m.action: m.label_zh for m in MOVES},
+}
+
+
+def _limit_phone(settings: Settings, phone_hash: str) -> None:
+    hit("public_phone", phone_hash, settings.public_phone_limit_per_hour, window_seconds=3600)
+
+
+def _find(
+    session: Session, settings: Settings, number: str, token: str | None, phone: str | None
+) -> Case:
+    number = number.strip().upper()[:32]
+    if token:
+        return intake.case_by_token(session, number, token[:100])
+    if phone:
+        try:
+            phone_hash = phone_lookup_hash(phone)
+        except Invalid:
+            raise intake.not_found() from None
+        _limit_phone(settings, phone_hash)
+        return intake.case_by_phone(session, number, phone_hash)
+    raise intake.not_found()
+
+
+def _public_view(session: Session, case: Case) -> PublicCase:
+    events = session.scalars(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id, CaseEvent.public.is_(True))
+        .order_by(CaseEvent.at, CaseEvent.id)
+    ).all()
+    names = department_names(
+        session, {e.actor_department_id for e in events if e.actor_department_id}
+    )
+    timeline = [
+        PublicEvent(
+            at=e.at,
+            action=e.action,
+            label=EVENT_LABELS.get(e.action, e.action),
+            department=(
+                names.get(e.actor_department_id, "")
+                if e.actor_department_id and e.actor_id is not None
+                else (intake.PUBLIC_ACTOR if e.action in ("evaluate", "attach") else "系统")
+            ),
+        )
+        for e in events
+    ]
+    # The register event of a public report has the hall's unit but no user.
+    for item, e in zip(timeline, events, strict=True):
+        if e.action == "register" and e.actor_department_id:
+            item.department = names.get(e.actor_department_id, "")
+    return PublicCase(
+        number=case.number,
+        state=case.state,
+        state_label=LABELS_ZH["state"].get(case.state, case.state),
+        kind_label=LABELS_ZH["kind"].get(case.kind, case.kind),
+        title=case.title,
+        registered_at=case.registered_at,
+        due_date=case.due_date,
+        timeline=timeline,
+        notification_text=case.notification_text,
+        notification_materials=list(case.notification_materials or []),
+        rating=case.rating,
+        can_rate=feedback.can_rate(case),
+        round=feedback.current_round(session, case.id),
+    )
+
+
+@router.post(
+    "/reports",
+    status_code=201,
+    response_model=PublicReportOut,
+    dependencies=[rate_limit("public")],
+)
+def report(
+    body: PublicReportIn,
+    session: DB,
+    settings: Conf,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=120)] = None,
+) -> PublicReportOut:
+    """Report from the phone (channel ``mobile``). The answer carries the private link's
+    token, shown this once. A filled honeypot is answered like a success; nothing is stored."""
+    if body.website:
+        return PublicReportOut(
+            number=intake.fake_number(settings.jurisdiction_code),
+            token=secrets.token_urlsafe(24),
+            due_date=None,
+            link="/m/status",
+        )
+    phone = normalize_phone(body.phone)
+    _limit_phone(settings, phone_lookup_hash(phone))
+    principal = intake.public_principal(session, body.hall_id)
+    enterprise = bool(body.org_name or body.credit_code)
+    title = body.title or body.description[:30]
+    data = CaseCreate(
+        channel=Channel.mobile,
+        kind=body.kind,
+        title=title,
+        description=body.description,
+        reporter=ReporterIn(
+            type=ReporterType.enterprise if enterprise else ReporterType.person,
+            name=body.name,
+            phone=phone,
+            org_name=body.org_name,
+            credit_code=body.credit_code,
+        ),
+        matter_id=body.matter_id,
+        hall_id=body.hall_id,
+        window_id=body.window_id,
+    )
+    key = f"public:{idempotency_key}" if idempotency_key else None
+    case, created = create_case(
+        session, settings, principal, data, key, allow_channels=intake.PUBLIC_CHANNELS
+    )
+    if not created:
+        # A retry: the first answer's token cannot be shown again; issue a fresh one.
+        token = intake.issue_token(session, case)
+    else:
+        token = intake.issue_token(session, case)
+        if body.staff is not None:
+            add_event(
+                session,
+                case,
+                "qr_source",
+                case.state,
+                case.state,
+                None,
+                details={"staff_id": body.staff, "hall_id": body.hall_id},
+                public=False,
+            )
+    return PublicReportOut(
+        number=case.number,
+        token=token,
+        due_date=case.due_date,
+        link=f"/m/status?no={case.number}&t={token}",
+    )
+
+
+@router.post(
+    "/cases/{number}/photos",
+    status_code=201,
+    response_model=PublicPhotoOut,
+    dependencies=[rate_limit("public")],
+)
+def upload_photo(
+    number: str,
+    file: Annotated[UploadFile, File()],
+    session: DB,
+    settings: Conf,
+    token: Annotated[str, Query(max_length=100)],
+) -> PublicPhotoOut:
+    """One photo per request (up to 9 per case), with the private link's token. HEIC is
+    converted to JPEG; anything that is not a real image is refused."""
+    case = _find(session, settings, number, token, None)
+    if case.state not in ("registered", "dispatched", "accepted", "in_progress", "suspended"):
+        raise Conflict("public.photos_closed", "诉求已办结，不能再上传照片")
+    data = file.file.read(settings.attachment_max_bytes + 1)
+    if len(data) > settings.attachment_max_bytes:
+        raise TooLarge(
+            "attachment.too_large",
+            f"文件超过{settings.attachment_max_bytes // (1024 * 1024)}MB上限",
+        )
+    principal = intake.public_principal(session, case.hall_id)
+    att = add_attachment(session, settings, principal, case, file.filename or "photo", data)
+    if not att.media_type.startswith("image/"):
+        raise Invalid("attachment.type_not_allowed", "只能上传照片")
+    return PublicPhotoOut(id=att.id, media_type=att.media_type, size=att.size)
+
+
+@router.get("/cases/{number}", response_model=PublicCase, dependencies=[rate_limit("public")])
+def follow(
+    number: str,
+    session: DB,
+    settings: Conf,
+    token: Annotated[str | None, Query(max_length=100)] = None,
+    phone: Annotated[str | None, Header(alias=PHONE_HEADER, max_length=30)] = None,
+) -> PublicCase:
+    """Status, deadline and the public timeline (units, not staff; no internal notes).
+    Access with the private link's token, or the phone in the ``X-Reporter-Phone`` header.
+    Wrong pairs answer exactly like unknown numbers."""
+    case = _find(session, settings, number, token, phone)
+    return _public_view(session, case)
+
+
+@router.post(
+    "/cases/{number}/evaluation",
+    response_model=PublicCase,
+    dependencies=[rate_limit("public")],
+)
+def rate(
+    number: str,
+    body: PublicEvaluationIn,
+    session: DB,
+    settings: Conf,
+    token: Annotated[str | None, Query(max_length=100)] = None,
+    phone: Annotated[str | None, Header(alias=PHONE_HEADER, max_length=30)] = None,
+) -> PublicCase:
+    """好差评: the overall level plus timeliness, attitude and result (1–5) and a comment."""
+    case = _find(session, settings, number, token, phone)
+    session.refresh(case, with_for_update=True)
+    principal = intake.public_principal(session, case.hall_id)
+    feedback.evaluate(
+        session,
+        settings,
+        principal,
+        case,
+        body.rating,
+        body.timeliness,
+        body.attitude,
+        body.result,
+        body.comment,
+    )
+    return _public_view(session, case)

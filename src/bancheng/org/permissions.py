@@ -41,6 +41,21 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "calendar.read": STAFF,
     "calendar.manage": frozenset({"admin"}),
     "token.manage": frozenset({"admin"}),
+    "callback.work": frozenset({"clerk", "supervisor"}),
+    "feedback.read": CASE_WORKERS,
+    "feedback.rectify": frozenset({"clerk", "handler", "supervisor"}),
+    "feedback.appeal_decide": frozenset({"supervisor"}),
+    "qr.print": frozenset({"clerk", "supervisor", "admin"}),
+    "insights.read": frozenset({"clerk", "supervisor", "leader"}),
+    "insights.manage": frozenset({"supervisor", "admin"}),
+    "case.export": frozenset({"clerk", "supervisor", "leader"}),
+    "supervision.read": CASE_WORKERS,
+    "supervision.issue": frozenset({"supervisor", "leader"}),
+    "supervision.reply": frozenset({"clerk", "handler"}),
+    "knowledge.read": CASE_WORKERS,
+    "knowledge.curate": frozenset({"supervisor"}),
+    "systemic.read": CASE_WORKERS,
+    "systemic.manage": frozenset({"supervisor"}),
 }
 
 

@@ -212,3 +212,48 @@ def activate_command(version: str) -> None:
     except RoutingDataError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(version)
+
+
+@click.command("hot-issues")
+@click.option(
+    "--since",
+    "since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    required=True,
+    help="Cases registered on or after this date (YYYY-MM-DD).",
+)
+@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def hot_issues_command(since: Any, limit: int, as_json: bool) -> None:
+    """Recent cases grouped into clusters of one underlying problem, ranked by heat."""
+    import json as _json
+
+    from sqlalchemy import select as _select
+
+    from bancheng.core.db import get_database
+    from bancheng.org.models import Department
+    from bancheng.org.scope import Principal
+    from bancheng.routing.api import hot_issue_list
+
+    everyone = Principal(
+        user_id=0,
+        username="cli",
+        display_name="cli",
+        role="supervisor",
+        department_id=0,
+        data_scope="all",
+        scope_department_ids=None,
+    )
+    with get_database().transaction(write=False) as session:
+        session.scalar(_select(Department.id).limit(1))
+        issues = hot_issue_list(session, everyone, since.date(), limit)
+    if as_json:
+        click.echo(_json.dumps([i.model_dump(mode="json") for i in issues], ensure_ascii=False))
+        return
+    for n, issue in enumerate(issues, 1):
+        click.echo(
+            f"{n:>2}. 热度 {issue.heat:.2f}  {issue.reports} 件 / {issue.reporters} 人  "
+            f"{issue.first_at:%Y-%m-%d} ~ {issue.last_at:%Y-%m-%d}"
+        )
+        for title in issue.titles:
+            click.echo(f"    · {title}")

@@ -194,6 +194,18 @@ def sweep(
     return result
 
 
+def _other_jobs() -> list[tuple[str, Any]]:
+    """Other domains' periodic jobs, run on the same tick (each idempotent)."""
+    from bancheng.feedback import tasks as feedback_tasks
+    from bancheng.supervision.service import sweep as supervision_sweep
+
+    settings = get_settings()
+    return [
+        ("feedback tasks", lambda s: feedback_tasks.run(s, settings)),
+        ("supervision sweep", supervision_sweep),
+    ]
+
+
 class Sweeper:
     """Runs ``sweep`` every ``interval`` seconds in a daemon thread (inside ``serve``)."""
 
@@ -218,3 +230,9 @@ class Sweeper:
                     log.info("sla sweep: %s", r.as_dict())
             except Exception:
                 log.exception("sla sweep failed")
+            for name, job in _other_jobs():
+                try:
+                    with self.db.transaction() as session:
+                        job(session)
+                except Exception:
+                    log.exception("%s failed", name)

@@ -678,6 +678,109 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/routing/suggest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Suggest
+         * @description Ranked departments for a case being registered, and similar earlier cases.
+         */
+        post: operations["suggest_api_v1_routing_suggest_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}/similar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Similar Cases
+         * @description The most similar earlier cases in the caller's scope: open ones are possible
+         *     duplicates; resolved ones carry their resolution as precedent.
+         */
+        get: operations["similar_cases_api_v1_cases__case_id__similar_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Case Links */
+        get: operations["case_links_api_v1_cases__case_id__links_get"];
+        put?: never;
+        /**
+         * Link Case
+         * @description Mark the case as the same problem as another (one click from the similar list).
+         */
+        post: operations["link_case_api_v1_cases__case_id__links_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/routing/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Targets */
+        get: operations["list_targets_api_v1_routing_targets_get"];
+        /**
+         * Put Targets
+         * @description Replace the category → department table.
+         */
+        put: operations["put_targets_api_v1_routing_targets_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/routing/hot-issues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Hot Issues
+         * @description Recent cases grouped into clusters of one underlying problem, by heat.
+         */
+        get: operations["get_hot_issues_api_v1_routing_hot_issues_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit/operations": {
         parameters: {
             query?: never;
@@ -732,6 +835,347 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/public/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report
+         * @description Report from the phone (channel ``mobile``). The answer carries the private link's
+         *     token, shown this once. A filled honeypot is answered like a success; nothing is stored.
+         */
+        post: operations["report_api_v1_public_reports_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/cases/{number}/photos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Photo
+         * @description One photo per request (up to 9 per case), with the private link's token. HEIC is
+         *     converted to JPEG; anything that is not a real image is refused.
+         */
+        post: operations["upload_photo_api_v1_public_cases__number__photos_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/cases/{number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow
+         * @description Status, deadline and the public timeline (units, not staff; no internal notes).
+         *     Access with the private link's token, or the phone in the ``X-Reporter-Phone`` header.
+         *     Wrong pairs answer exactly like unknown numbers.
+         */
+        get: operations["follow_api_v1_public_cases__number__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/cases/{number}/evaluation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rate
+         * @description 好差评: the overall level plus timeliness, attitude and result (1–5) and a comment.
+         */
+        post: operations["rate_api_v1_public_cases__number__evaluation_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/halls/{hall_id}/qr.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Hall Qr
+         * @description A QR code opening the phone form with the hall (and window, staff member) filled in.
+         */
+        get: operations["hall_qr_api_v1_halls__hall_id__qr_png_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/halls/{hall_id}/poster.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Hall Poster */
+        get: operations["hall_poster_api_v1_halls__hall_id__poster_pdf_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}/receipt.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Receipt
+         * @description 受理回执 for a walk-in reporter: number, deadline and a QR code with a fresh private
+         *     link (each print issues a new link; earlier ones keep working).
+         */
+        get: operations["receipt_api_v1_cases__case_id__receipt_pdf_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}/evaluations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Evaluations
+         * @description The 好差评 rounds of a case (data scope of the case).
+         */
+        get: operations["list_evaluations_api_v1_cases__case_id__evaluations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feedback/rectifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Rectifications */
+        get: operations["list_rectifications_api_v1_feedback_rectifications_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feedback/rectifications/{rect_id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Complete */
+        post: operations["complete_api_v1_feedback_rectifications__rect_id__complete_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feedback/rectifications/{rect_id}/appeal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Appeal */
+        post: operations["appeal_api_v1_feedback_rectifications__rect_id__appeal_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feedback/rectifications/{rect_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decide */
+        post: operations["decide_api_v1_feedback_rectifications__rect_id__decision_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/callbacks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Callbacks */
+        get: operations["list_callbacks_api_v1_callbacks_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/callbacks/sample": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run Sample
+         * @description Run the reminder and sampling sweep now (it also runs periodically).
+         */
+        post: operations["run_sample_api_v1_callbacks_sample_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/callbacks/{task_id}/attempts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Attempt */
+        post: operations["attempt_api_v1_callbacks__task_id__attempts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/callbacks/{task_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm */
+        post: operations["confirm_api_v1_callbacks__task_id__confirm_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/callbacks/{task_id}/reveal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reveal Phone
+         * @description The full phone number to call (logged).
+         */
+        post: operations["reveal_phone_api_v1_callbacks__task_id__reveal_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/callbacks/{task_id}/case": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Raise Case
+         * @description 未诉先办: register a new case from the call (channel ``callback``).
+         */
+        post: operations["raise_case_api_v1_callbacks__task_id__case_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notices": {
         parameters: {
             query?: never;
@@ -763,6 +1207,647 @@ export interface paths {
         put?: never;
         /** Mark Read */
         post: operations["mark_read_api_v1_notices__notice_id__read_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supervision/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Orders */
+        get: operations["list_orders_api_v1_supervision_orders_get"];
+        put?: never;
+        /** Issue Order */
+        post: operations["issue_order_api_v1_supervision_orders_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supervision/orders/{order_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Order */
+        get: operations["get_order_api_v1_supervision_orders__order_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supervision/orders/{order_id}/reply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reply Order */
+        post: operations["reply_order_api_v1_supervision_orders__order_id__reply_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supervision/orders/{order_id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Close Order */
+        post: operations["close_order_api_v1_supervision_orders__order_id__close_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Case Orders */
+        get: operations["case_orders_api_v1_cases__case_id__orders_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}/meetings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Case Meetings */
+        get: operations["case_meetings_api_v1_cases__case_id__meetings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supervision/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Board */
+        get: operations["board_api_v1_supervision_board_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supervision/sweep": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sweep */
+        post: operations["sweep_api_v1_supervision_sweep_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supervision/meetings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Meetings */
+        get: operations["list_meetings_api_v1_supervision_meetings_get"];
+        put?: never;
+        /** Create Meeting */
+        post: operations["create_meeting_api_v1_supervision_meetings_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supervision/meetings/{meeting_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Meeting */
+        get: operations["get_meeting_api_v1_supervision_meetings__meeting_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supervision/meetings/{meeting_id}/minutes.docx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Meeting Minutes */
+        get: operations["meeting_minutes_api_v1_supervision_meetings__meeting_id__minutes_docx_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supervision/meetings/{meeting_id}/decisions/{decision_id}/done": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decision Done */
+        post: operations["decision_done_api_v1_supervision_meetings__meeting_id__decisions__decision_id__done_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supervision/systemic-issues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Issues */
+        get: operations["list_issues_api_v1_supervision_systemic_issues_get"];
+        put?: never;
+        /** Create Issue */
+        post: operations["create_issue_api_v1_supervision_systemic_issues_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supervision/systemic-issues/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Issue Suggestions */
+        get: operations["issue_suggestions_api_v1_supervision_systemic_issues_suggestions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supervision/systemic-issues/report.docx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Monthly Report */
+        get: operations["monthly_report_api_v1_supervision_systemic_issues_report_docx_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supervision/systemic-issues/{issue_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Issue */
+        get: operations["get_issue_api_v1_supervision_systemic_issues__issue_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Patch Issue */
+        patch: operations["patch_issue_api_v1_supervision_systemic_issues__issue_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/supervision/systemic-issues/{issue_id}/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Link Cases */
+        post: operations["link_cases_api_v1_supervision_systemic_issues__issue_id__cases_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supervision/systemic-issues/{issue_id}/cases/{case_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Unlink Case */
+        delete: operations["unlink_case_api_v1_supervision_systemic_issues__issue_id__cases__case_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supervision/systemic-issues/{issue_id}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add Change */
+        post: operations["add_change_api_v1_supervision_systemic_issues__issue_id__changes_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supervision/systemic-issues/{issue_id}/volumes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Issue Volumes */
+        get: operations["issue_volumes_api_v1_supervision_systemic_issues__issue_id__volumes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supervision/matters/{matter_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Matter Links */
+        get: operations["matter_links_api_v1_supervision_matters__matter_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/knowledge/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Library */
+        get: operations["list_library_api_v1_knowledge_cases_get"];
+        put?: never;
+        /** Create Library */
+        post: operations["create_library_api_v1_knowledge_cases_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/knowledge/cases/{library_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Library */
+        get: operations["get_library_api_v1_knowledge_cases__library_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Patch Library */
+        patch: operations["patch_library_api_v1_knowledge_cases__library_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/knowledge/cases/{library_id}/remask": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Remask Library */
+        post: operations["remask_library_api_v1_knowledge_cases__library_id__remask_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/knowledge/cases/{library_id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Publish Library */
+        post: operations["publish_library_api_v1_knowledge_cases__library_id__publish_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/knowledge/cases/{library_id}/unpublish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Unpublish Library */
+        post: operations["unpublish_library_api_v1_knowledge_cases__library_id__unpublish_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/knowledge/mask": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mask Preview */
+        post: operations["mask_preview_api_v1_knowledge_mask_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}/precedents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Case Precedents */
+        get: operations["case_precedents_api_v1_cases__case_id__precedents_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Overview
+         * @description Counters, rates (with their definitions) and lights over a date range (default 30 days).
+         */
+        get: operations["overview_api_v1_insights_overview_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/trend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Trend
+         * @description Counters and rates per day, week, month, quarter or year (Asia/Shanghai).
+         */
+        get: operations["trend_api_v1_insights_trend_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/breakdown": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Breakdown
+         * @description Counters and rates by department (rolled up through the tree), hall, channel, kind,
+         *     blocker type or matter.
+         */
+        get: operations["breakdown_api_v1_insights_breakdown_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/assessment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Assessment
+         * @description Weighted scores, ranking, and the units in the bottom places two periods running.
+         */
+        get: operations["assessment_api_v1_insights_assessment_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/daily-summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Daily Summary
+         * @description 每日汇总 of one day (default today), within the caller's scope.
+         */
+        get: operations["daily_summary_api_v1_insights_daily_summary_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/daily-summary.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Daily Summary Xlsx */
+        get: operations["daily_summary_xlsx_api_v1_insights_daily_summary_xlsx_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/rollup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rebuild Rollup
+         * @description Rebuild the rollup for the recent days (``BANCHENG_INSIGHTS_ROLLUP_DAYS``).
+         */
+        post: operations["rebuild_rollup_api_v1_insights_rollup_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/cases.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Cases
+         * @description The ledger under the given filters (same parameters as ``GET /api/v1/cases``; paging
+         *     is ignored), personal data masked. Written to a temporary file, then streamed.
+         */
+        get: operations["export_cases_api_v1_exports_cases_xlsx_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -829,6 +1914,18 @@ export interface components {
             /** Approve */
             approve?: boolean | null;
         };
+        /** AppealDecisionIn */
+        AppealDecisionIn: {
+            /** Uphold */
+            uphold: boolean;
+            /** Note */
+            note?: string | null;
+        };
+        /** AppealIn */
+        AppealIn: {
+            /** Reason */
+            reason: string;
+        };
         /** AttachmentOut */
         AttachmentOut: {
             /** Id */
@@ -851,6 +1948,28 @@ export interface components {
              */
             created_at: string;
         };
+        /** AttemptIn */
+        AttemptIn: {
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "reached" | "unreachable" | "refused";
+            /** Note */
+            note?: string | null;
+        };
+        /** AttemptOut */
+        AttemptOut: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Outcome */
+            outcome: string;
+            /** Note */
+            note: string | null;
+        };
         /** AvailableAction */
         AvailableAction: {
             /** Action */
@@ -867,6 +1986,17 @@ export interface components {
          * @enum {string}
          */
         BlockerType: "missing_materials" | "cross_department" | "rigid_policy" | "system_failure" | "legacy" | "other";
+        /** BoardOut */
+        BoardOut: {
+            /** Orders */
+            orders: components["schemas"]["OrderOut"][];
+            /** Open Orders */
+            open_orders: number;
+            /** Overdue Orders */
+            overdue_orders: number;
+            /** Open Decisions */
+            open_decisions: components["schemas"]["DecisionOut"][];
+        };
         /** Body_import_matters_api_v1_admin_matters_import_post */
         Body_import_matters_api_v1_admin_matters_import_post: {
             /** File */
@@ -884,6 +2014,49 @@ export interface components {
         Body_upload_attachment_api_v1_cases__case_id__attachments_post: {
             /** File */
             file: string;
+        };
+        /** Body_upload_photo_api_v1_public_cases__number__photos_post */
+        Body_upload_photo_api_v1_public_cases__number__photos_post: {
+            /** File */
+            file: string;
+        };
+        /** CallbackOut */
+        CallbackOut: {
+            /** Id */
+            id: number;
+            /** Case Id */
+            case_id: number;
+            /** Case Number */
+            case_number: string;
+            /** Case Title */
+            case_title: string;
+            /** Reporter Name */
+            reporter_name: string;
+            /** Reporter Phone */
+            reporter_phone: string;
+            /** Department Id */
+            department_id: number;
+            /** Reason */
+            reason: string;
+            /** Round */
+            round: number;
+            /** Status */
+            status: string;
+            /** Failed Attempts */
+            failed_attempts: number;
+            /** Confirmed Resolved */
+            confirmed_resolved: boolean | null;
+            /** New Case Id */
+            new_case_id: number | null;
+            /** Script */
+            script: string;
+            /** Attempts */
+            attempts: components["schemas"]["AttemptOut"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /** CaseCreate */
         CaseCreate: {
@@ -1036,6 +2209,17 @@ export interface components {
             /** Page Size */
             page_size: number;
         };
+        /** CaseRef */
+        CaseRef: {
+            /** Id */
+            id: number;
+            /** Number */
+            number: string;
+            /** Title */
+            title: string;
+            /** State */
+            state: string;
+        };
         /** CaseSummary */
         CaseSummary: {
             /** Id */
@@ -1083,11 +2267,98 @@ export interface components {
             /** Light */
             light?: ("green" | "yellow" | "red") | null;
         };
+        /** ChangeIn */
+        ChangeIn: {
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "service_guide_revised" | "system_fixed" | "rule_proposed";
+            /**
+             * Changed On
+             * Format: date
+             */
+            changed_on: string;
+            /** Owner */
+            owner: string;
+            /** Owner Department Id */
+            owner_department_id?: number | null;
+            /** Description */
+            description: string;
+            /** Matter Id */
+            matter_id?: number | null;
+            /** Materials */
+            materials?: string[] | null;
+        };
+        /** ChangeOut */
+        ChangeOut: {
+            /** Id */
+            id: number;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "service_guide_revised" | "system_fixed" | "rule_proposed";
+            /**
+             * Changed On
+             * Format: date
+             */
+            changed_on: string;
+            /** Owner */
+            owner: string;
+            /** Owner Department Id */
+            owner_department_id: number | null;
+            /** Description */
+            description: string;
+            /** Matter Id */
+            matter_id: number | null;
+            /** Materials */
+            materials: string[] | null;
+            /** Previous Materials */
+            previous_materials: string[] | null;
+        };
+        /** ChangeVolume */
+        ChangeVolume: {
+            /** Change Id */
+            change_id: number;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "service_guide_revised" | "system_fixed" | "rule_proposed";
+            /**
+             * Changed On
+             * Format: date
+             */
+            changed_on: string;
+            /** Before */
+            before: components["schemas"]["MonthCount"][];
+            /** After */
+            after: components["schemas"]["MonthCount"][];
+            /** Avg Before */
+            avg_before: number | null;
+            /** Avg After */
+            avg_after: number | null;
+            /** Change Pct */
+            change_pct: number | null;
+        };
         /**
          * Channel
          * @enum {string}
          */
         Channel: "window" | "mobile" | "hotline" | "director_hotline" | "transfer_12345" | "callback" | "online";
+        /** CloseIn */
+        CloseIn: {
+            /** Note */
+            note?: string | null;
+        };
+        /** ConfirmIn */
+        ConfirmIn: {
+            /** Resolved */
+            resolved: boolean;
+            /** Note */
+            note?: string | null;
+        };
         /** DayOut */
         DayOut: {
             /**
@@ -1124,6 +2395,53 @@ export interface components {
             due_at: string;
             /** Provisional */
             provisional: boolean;
+        };
+        /** DecisionDoneIn */
+        DecisionDoneIn: {
+            /** Note */
+            note?: string | null;
+        };
+        /** DecisionIn */
+        DecisionIn: {
+            /** Content */
+            content: string;
+            /** Responsible Department Id */
+            responsible_department_id?: number | null;
+            /** Deadline Workdays */
+            deadline_workdays?: number | null;
+        };
+        /** DecisionOut */
+        DecisionOut: {
+            /** Id */
+            id: number;
+            /** Seq */
+            seq: number;
+            /** Content */
+            content: string;
+            /** Responsible Department Id */
+            responsible_department_id: number;
+            /** Responsible Department Name */
+            responsible_department_name: string;
+            /** Deadline Workdays */
+            deadline_workdays: number;
+            /**
+             * Due Date
+             * Format: date
+             */
+            due_date: string;
+            /**
+             * Due At
+             * Format: date-time
+             */
+            due_at: string;
+            /** Status */
+            status: string;
+            /** Light */
+            light: ("green" | "yellow" | "red") | null;
+            /** Done At */
+            done_at: string | null;
+            /** Done Note */
+            done_note: string | null;
         };
         /** DepartmentIn */
         DepartmentIn: {
@@ -1192,6 +2510,32 @@ export interface components {
          * @enum {string}
          */
         Difficulty: "immediate" | "general" | "hard";
+        /** EvaluationOut */
+        EvaluationOut: {
+            /** Id */
+            id: number;
+            /** Round */
+            round: number;
+            /** Rating */
+            rating: string;
+            /** Timeliness */
+            timeliness: number | null;
+            /** Attitude */
+            attitude: number | null;
+            /** Result */
+            result: number | null;
+            /** Comment */
+            comment: string | null;
+            /** Source */
+            source: string;
+            /** Excluded */
+            excluded: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
         /** EventOut */
         EventOut: {
             /** Id */
@@ -1247,6 +2591,15 @@ export interface components {
             /** Decision Note */
             decision_note: string | null;
         };
+        /** Finding */
+        Finding: {
+            /** Field */
+            field: string;
+            /** Kind */
+            kind: string;
+            /** Text */
+            text: string;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -1274,6 +2627,29 @@ export interface components {
             /** Windows */
             windows: components["schemas"]["WindowOut"][];
         };
+        /** HotIssueOut */
+        HotIssueOut: {
+            /** Case Ids */
+            case_ids: number[];
+            /** Reports */
+            reports: number;
+            /** Reporters */
+            reporters: number;
+            /**
+             * First At
+             * Format: date-time
+             */
+            first_at: string;
+            /**
+             * Last At
+             * Format: date-time
+             */
+            last_at: string;
+            /** Heat */
+            heat: number;
+            /** Titles */
+            titles: string[];
+        };
         /** ImportOut */
         ImportOut: {
             /** Years */
@@ -1298,11 +2674,145 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
+        /** IssueIn */
+        IssueIn: {
+            /** Title */
+            title: string;
+            /** Root Cause */
+            root_cause: string;
+            /** Matter Id */
+            matter_id?: number | null;
+            /** Owner Department Id */
+            owner_department_id?: number | null;
+        };
+        /** IssueOut */
+        IssueOut: {
+            /** Id */
+            id: number;
+            /** Title */
+            title: string;
+            /** Root Cause */
+            root_cause: string;
+            /** Matter Id */
+            matter_id: number | null;
+            /** Matter Name */
+            matter_name: string | null;
+            /** Owner Department Id */
+            owner_department_id: number | null;
+            /** Status */
+            status: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Case Count */
+            case_count: number;
+            /**
+             * Cases
+             * @default []
+             */
+            cases: components["schemas"]["CaseRef"][];
+            /**
+             * Changes
+             * @default []
+             */
+            changes: components["schemas"]["ChangeOut"][];
+        };
+        /** IssuePatch */
+        IssuePatch: {
+            /** Title */
+            title?: string | null;
+            /** Root Cause */
+            root_cause?: string | null;
+            /** Matter Id */
+            matter_id?: number | null;
+            /** Owner Department Id */
+            owner_department_id?: number | null;
+            /** Status */
+            status?: ("open" | "addressed" | "closed") | null;
+        };
         /**
          * Kind
          * @enum {string}
          */
         Kind: "consultation" | "cannot_do" | "complaint" | "report" | "help" | "suggestion";
+        /** LibraryIn */
+        LibraryIn: {
+            /** Case Id */
+            case_id: number;
+            /** Title */
+            title?: string | null;
+            /** Summary */
+            summary?: string | null;
+            /** Stuck Point */
+            stuck_point?: string | null;
+            /** Solution */
+            solution?: string | null;
+            /** Policy Basis */
+            policy_basis?: string | null;
+            /** Tags */
+            tags?: string[] | null;
+        };
+        /** LibraryOut */
+        LibraryOut: {
+            /** Id */
+            id: number;
+            /** Source Case Id */
+            source_case_id: number | null;
+            /** Title */
+            title: string;
+            /** Summary */
+            summary: string;
+            /** Stuck Point */
+            stuck_point: string;
+            /** Solution */
+            solution: string;
+            /** Policy Basis */
+            policy_basis: string;
+            /** Tags */
+            tags: string[];
+            /** Matter Id */
+            matter_id: number | null;
+            /** Blocker Type */
+            blocker_type: string | null;
+            /** Status */
+            status: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Published At */
+            published_at: string | null;
+            /**
+             * Findings
+             * @default []
+             */
+            findings: components["schemas"]["Finding"][];
+            /** Score */
+            score?: number | null;
+        };
+        /** LibraryPatch */
+        LibraryPatch: {
+            /** Title */
+            title?: string | null;
+            /** Summary */
+            summary?: string | null;
+            /** Stuck Point */
+            stuck_point?: string | null;
+            /** Solution */
+            solution?: string | null;
+            /** Policy Basis */
+            policy_basis?: string | null;
+            /** Tags */
+            tags?: string[] | null;
+        };
         /** LightCount */
         LightCount: {
             department: components["schemas"]["DepartmentRef"];
@@ -1321,6 +2831,13 @@ export interface components {
              * @default 0
              */
             red: number;
+        };
+        /** LinkOut */
+        LinkOut: {
+            /** Case Id */
+            case_id: number;
+            /** Number */
+            number: string;
         };
         /** LoginIn */
         LoginIn: {
@@ -1358,6 +2875,20 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** MaskIn */
+        MaskIn: {
+            /** Text */
+            text: string;
+            /** Names */
+            names?: string[];
+        };
+        /** MaskOut */
+        MaskOut: {
+            /** Masked */
+            masked: string;
+            /** Findings */
+            findings: components["schemas"]["Finding"][];
+        };
         /** MatterIn */
         MatterIn: {
             /** Code */
@@ -1370,6 +2901,21 @@ export interface components {
             materials?: string[];
             /** Description */
             description?: string | null;
+        };
+        /** MatterLinksOut */
+        MatterLinksOut: {
+            /** Id */
+            id: number;
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** Materials */
+            materials: string[];
+            /** Systemic Issues */
+            systemic_issues: components["schemas"]["IssueOut"][];
+            /** Guide Changes */
+            guide_changes: components["schemas"]["ChangeOut"][];
         };
         /** MatterOut */
         MatterOut: {
@@ -1420,11 +2966,83 @@ export interface components {
             /** Csrf Token */
             csrf_token?: string | null;
         };
+        /** MeetingIn */
+        MeetingIn: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "joint_meeting" | "task_force";
+            /** Title */
+            title: string;
+            /**
+             * Held On
+             * Format: date
+             */
+            held_on: string;
+            /** Location */
+            location?: string | null;
+            /** Participant Department Ids */
+            participant_department_ids?: number[];
+            /** Case Ids */
+            case_ids?: number[];
+            /** Summary */
+            summary?: string | null;
+            /** Decisions */
+            decisions?: components["schemas"]["DecisionIn"][];
+        };
+        /** MeetingOut */
+        MeetingOut: {
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "joint_meeting" | "task_force";
+            /** Title */
+            title: string;
+            convener_department: components["schemas"]["DepartmentRef"];
+            /** Convened By Name */
+            convened_by_name: string;
+            /**
+             * Held On
+             * Format: date
+             */
+            held_on: string;
+            /** Location */
+            location: string | null;
+            /** Participants */
+            participants: components["schemas"]["DepartmentRef"][];
+            /** Summary */
+            summary: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Cases */
+            cases: components["schemas"]["CaseRef"][];
+            /** Decisions */
+            decisions: components["schemas"]["DecisionOut"][];
+        };
+        /** MonthCount */
+        MonthCount: {
+            /** Month */
+            month: string;
+            /** Count */
+            count: number;
+        };
         /**
          * Nature
          * @enum {string}
          */
         Nature: "cannot_by_policy" | "hard_to_do";
+        /** NoteIn */
+        NoteIn: {
+            /** Note */
+            note: string;
+        };
         /** NoticeOut */
         NoticeOut: {
             /** Id */
@@ -1490,6 +3108,106 @@ export interface components {
             items: components["schemas"]["OperationOut"][];
             /** Total */
             total: number;
+        };
+        /** OrderEventOut */
+        OrderEventOut: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Action */
+            action: string;
+            /** Actor Name */
+            actor_name: string;
+            /** Department Id */
+            department_id: number | null;
+            /** Department Name */
+            department_name: string | null;
+            /** Text */
+            text: string | null;
+        };
+        /** OrderIn */
+        OrderIn: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "urge" | "supervise";
+            /** Department Id */
+            department_id: number;
+            /** Case Ids */
+            case_ids: number[];
+            /** Title */
+            title: string;
+            /** Instructions */
+            instructions: string;
+            /** Deadline Workdays */
+            deadline_workdays: number;
+        };
+        /** OrderOut */
+        OrderOut: {
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "urge" | "supervise";
+            /** Title */
+            title: string;
+            /** Instructions */
+            instructions: string;
+            /** Issuer Name */
+            issuer_name: string;
+            /** Issuer Department Id */
+            issuer_department_id: number;
+            /** Original Department Id */
+            original_department_id: number;
+            /** Original Department Name */
+            original_department_name: string;
+            /** Department Id */
+            department_id: number;
+            /** Department Name */
+            department_name: string;
+            /** Deadline Workdays */
+            deadline_workdays: number;
+            /** Level */
+            level: number;
+            /** Status */
+            status: string;
+            /**
+             * Issued At
+             * Format: date-time
+             */
+            issued_at: string;
+            /**
+             * Due Date
+             * Format: date
+             */
+            due_date: string;
+            /**
+             * Due At
+             * Format: date-time
+             */
+            due_at: string;
+            /** Overdue */
+            overdue: boolean;
+            /** Escalated At */
+            escalated_at: string | null;
+            /** Top Reached At */
+            top_reached_at: string | null;
+            /** Replied At */
+            replied_at: string | null;
+            /** Closed At */
+            closed_at: string | null;
+            /** Cases */
+            cases: components["schemas"]["CaseRef"][];
+            /**
+             * Events
+             * @default []
+             */
+            events: components["schemas"]["OrderEventOut"][];
         };
         /**
          * Outcome
@@ -1635,6 +3353,64 @@ export interface components {
             /** Note */
             note?: string | null;
         };
+        /** PublicCase */
+        PublicCase: {
+            /** Number */
+            number: string;
+            /** State */
+            state: string;
+            /** State Label */
+            state_label: string;
+            /** Kind Label */
+            kind_label: string;
+            /** Title */
+            title: string;
+            /**
+             * Registered At
+             * Format: date-time
+             */
+            registered_at: string;
+            /** Due Date */
+            due_date: string | null;
+            /** Timeline */
+            timeline: components["schemas"]["PublicEvent"][];
+            /** Notification Text */
+            notification_text: string | null;
+            /** Notification Materials */
+            notification_materials: string[];
+            /** Rating */
+            rating: string | null;
+            /** Can Rate */
+            can_rate: boolean;
+            /** Round */
+            round: number;
+        };
+        /** PublicEvaluationIn */
+        PublicEvaluationIn: {
+            rating: components["schemas"]["Rating"];
+            /** Timeliness */
+            timeliness?: number | null;
+            /** Attitude */
+            attitude?: number | null;
+            /** Result */
+            result?: number | null;
+            /** Comment */
+            comment?: string | null;
+        };
+        /** PublicEvent */
+        PublicEvent: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Action */
+            action: string;
+            /** Label */
+            label: string;
+            /** Department */
+            department: string;
+        };
         /** PublicMatter */
         PublicMatter: {
             /** Id */
@@ -1653,6 +3429,82 @@ export interface components {
             /** Matters */
             matters: components["schemas"]["PublicMatter"][];
         };
+        /** PublicPhotoOut */
+        PublicPhotoOut: {
+            /** Id */
+            id: number;
+            /** Media Type */
+            media_type: string;
+            /** Size */
+            size: number;
+        };
+        /** PublicReportIn */
+        PublicReportIn: {
+            kind: components["schemas"]["Kind"];
+            /** Matter Id */
+            matter_id?: number | null;
+            /**
+             * Title
+             * @default
+             */
+            title: string;
+            /** Description */
+            description: string;
+            /** Name */
+            name: string;
+            /** Phone */
+            phone: string;
+            /** Org Name */
+            org_name?: string | null;
+            /** Credit Code */
+            credit_code?: string | null;
+            /** Hall Id */
+            hall_id?: number | null;
+            /** Window Id */
+            window_id?: number | null;
+            /** Staff */
+            staff?: number | null;
+            /** Website */
+            website?: string | null;
+        };
+        /** PublicReportOut */
+        PublicReportOut: {
+            /** Number */
+            number: string;
+            /** Token */
+            token: string;
+            /** Due Date */
+            due_date: string | null;
+            /** Link */
+            link: string;
+        };
+        /** RaiseCaseIn */
+        RaiseCaseIn: {
+            /** @default cannot_do */
+            kind: components["schemas"]["Kind"];
+            /** Title */
+            title: string;
+            /** Description */
+            description: string;
+        };
+        /** RaisedCase */
+        RaisedCase: {
+            /** Id */
+            id: number;
+            /** Number */
+            number: string;
+        };
+        /** RankedOut */
+        RankedOut: {
+            /** Category */
+            category: string;
+            /** Confidence */
+            confidence: number;
+            /** Department Id */
+            department_id: number | null;
+            /** Department Name */
+            department_name: string | null;
+        };
         /**
          * Rating
          * @enum {string}
@@ -1662,6 +3514,42 @@ export interface components {
         RecomputeOut: {
             /** Changed */
             changed: number;
+        };
+        /** RectificationOut */
+        RectificationOut: {
+            /** Id */
+            id: number;
+            /** Case Id */
+            case_id: number;
+            /** Case Number */
+            case_number: string;
+            /** Department Id */
+            department_id: number;
+            /**
+             * Due Date
+             * Format: date
+             */
+            due_date: string;
+            /** Status */
+            status: string;
+            /** Note */
+            note: string | null;
+            /** Appeal Reason */
+            appeal_reason: string | null;
+            /** Decision */
+            decision: string | null;
+            /** Decision Note */
+            decision_note: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** ReplyIn */
+        ReplyIn: {
+            /** Text */
+            text: string;
         };
         /** ReporterIn */
         ReporterIn: {
@@ -1699,6 +3587,35 @@ export interface components {
          * @enum {string}
          */
         ReporterType: "person" | "enterprise";
+        /** SampleOut */
+        SampleOut: {
+            /** Reminded */
+            reminded: number;
+            /** Sampled */
+            sampled: number;
+        };
+        /** SimilarOut */
+        SimilarOut: {
+            /** Id */
+            id: number;
+            /** Number */
+            number: string;
+            /** Title */
+            title: string;
+            /** State */
+            state: string;
+            /** Score */
+            score: number;
+            /** Possible Duplicate */
+            possible_duplicate: boolean;
+            /** Resolution */
+            resolution: string | null;
+            /**
+             * Registered At
+             * Format: date-time
+             */
+            registered_at: string;
+        };
         /**
          * State
          * @enum {string}
@@ -1711,16 +3628,59 @@ export interface components {
             /** Warning */
             warning: string | null;
         };
-        /** SweepOut */
-        SweepOut: {
-            /** Ran */
-            ran: boolean;
-            /** Turned Yellow */
-            turned_yellow: number;
-            /** Turned Red */
-            turned_red: number;
-            /** Escalated */
-            escalated: number;
+        /** SuggestIn */
+        SuggestIn: {
+            /** Title */
+            title: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Matter Id */
+            matter_id?: number | null;
+        };
+        /** SuggestOut */
+        SuggestOut: {
+            /** Ranked */
+            ranked: components["schemas"]["RankedOut"][];
+            /** Auto Dispatch */
+            auto_dispatch: boolean;
+            /** Threshold */
+            threshold: number | null;
+            /** Department Id */
+            department_id: number | null;
+            /** Matter Department Id */
+            matter_department_id: number | null;
+            /** Similar */
+            similar: components["schemas"]["SimilarOut"][];
+        };
+        /** SuggestionOut */
+        SuggestionOut: {
+            /** Label */
+            label: string;
+            /** Case Ids */
+            case_ids: number[];
+            /** Titles */
+            titles: string[];
+            /** Size */
+            size: number;
+        };
+        /** TargetIn */
+        TargetIn: {
+            /** Category */
+            category: string;
+            /** Department Id */
+            department_id: number;
+        };
+        /** TargetOut */
+        TargetOut: {
+            /** Category */
+            category: string;
+            /** Department Id */
+            department_id: number;
+            /** Department Name */
+            department_name: string;
         };
         /** TokenCreated */
         TokenCreated: {
@@ -1851,6 +3811,13 @@ export interface components {
             /** Context */
             ctx?: Record<string, never>;
         };
+        /** VolumeOut */
+        VolumeOut: {
+            /** Months */
+            months: components["schemas"]["MonthCount"][];
+            /** Changes */
+            changes: components["schemas"]["ChangeVolume"][];
+        };
         /** WindowIn */
         WindowIn: {
             /** Number */
@@ -1917,6 +3884,42 @@ export interface components {
              * @description 本年和下一年中没有节假日安排的年份(管理员警告)
              */
             missing: number[];
+        };
+        /** LinkIn */
+        bancheng__routing__api__LinkIn: {
+            /** Other Case Id */
+            other_case_id: number;
+        };
+        /** SweepOut */
+        bancheng__sla__ops_api__SweepOut: {
+            /** Ran */
+            ran: boolean;
+            /** Turned Yellow */
+            turned_yellow: number;
+            /** Turned Red */
+            turned_red: number;
+            /** Escalated */
+            escalated: number;
+        };
+        /** LinkIn */
+        bancheng__supervision__schemas__LinkIn: {
+            /** Case Ids */
+            case_ids: number[];
+            /**
+             * Source
+             * @default manual
+             * @enum {string}
+             */
+            source: "manual" | "suggested";
+        };
+        /** SweepOut */
+        bancheng__supervision__schemas__SweepOut: {
+            /** Escalated */
+            escalated: number;
+            /** Top Reached */
+            top_reached: number;
+            /** Decisions Overdue */
+            decisions_overdue: number;
         };
     };
     responses: never;
@@ -3127,7 +5130,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SweepOut"];
+                    "application/json": components["schemas"]["bancheng__sla__ops_api__SweepOut"];
                 };
             };
         };
@@ -3179,6 +5182,221 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StatusOut"];
+                };
+            };
+        };
+    };
+    suggest_api_v1_routing_suggest_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuggestIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuggestOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    similar_cases_api_v1_cases__case_id__similar_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SimilarOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    case_links_api_v1_cases__case_id__links_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    link_case_api_v1_cases__case_id__links_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["bancheng__routing__api__LinkIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_targets_api_v1_routing_targets_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetOut"][];
+                };
+            };
+        };
+    };
+    put_targets_api_v1_routing_targets_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TargetIn"][];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_hot_issues_api_v1_routing_hot_issues_get: {
+        parameters: {
+            query?: {
+                since?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HotIssueOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -3278,6 +5496,601 @@ export interface operations {
             };
         };
     };
+    report_api_v1_public_reports_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PublicReportIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicReportOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_photo_api_v1_public_cases__number__photos_post: {
+        parameters: {
+            query: {
+                token: string;
+            };
+            header?: never;
+            path: {
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_photo_api_v1_public_cases__number__photos_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicPhotoOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    follow_api_v1_public_cases__number__get: {
+        parameters: {
+            query?: {
+                token?: string | null;
+            };
+            header?: {
+                "X-Reporter-Phone"?: string | null;
+            };
+            path: {
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicCase"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rate_api_v1_public_cases__number__evaluation_post: {
+        parameters: {
+            query?: {
+                token?: string | null;
+            };
+            header?: {
+                "X-Reporter-Phone"?: string | null;
+            };
+            path: {
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PublicEvaluationIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicCase"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    hall_qr_api_v1_halls__hall_id__qr_png_get: {
+        parameters: {
+            query?: {
+                window?: number | null;
+                staff?: number | null;
+            };
+            header?: never;
+            path: {
+                hall_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    hall_poster_api_v1_halls__hall_id__poster_pdf_get: {
+        parameters: {
+            query?: {
+                window?: number | null;
+                staff?: number | null;
+            };
+            header?: never;
+            path: {
+                hall_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    receipt_api_v1_cases__case_id__receipt_pdf_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_evaluations_api_v1_cases__case_id__evaluations_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_rectifications_api_v1_feedback_rectifications_get: {
+        parameters: {
+            query?: {
+                status?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RectificationOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    complete_api_v1_feedback_rectifications__rect_id__complete_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rect_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NoteIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RectificationOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    appeal_api_v1_feedback_rectifications__rect_id__appeal_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rect_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppealIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RectificationOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    decide_api_v1_feedback_rectifications__rect_id__decision_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rect_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppealDecisionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RectificationOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_callbacks_api_v1_callbacks_get: {
+        parameters: {
+            query?: {
+                status?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallbackOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    run_sample_api_v1_callbacks_sample_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SampleOut"];
+                };
+            };
+        };
+    };
+    attempt_api_v1_callbacks__task_id__attempts_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttemptIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallbackOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    confirm_api_v1_callbacks__task_id__confirm_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallbackOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reveal_phone_api_v1_callbacks__task_id__reveal_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string | null;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    raise_case_api_v1_callbacks__task_id__case_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RaiseCaseIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RaisedCase"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_notices_api_v1_notices_get: {
         parameters: {
             query?: {
@@ -3338,6 +6151,1308 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_orders_api_v1_supervision_orders_get: {
+        parameters: {
+            query?: {
+                status?: string | null;
+                /** @description 只看下达给本单位(及下级)的 */
+                mine?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    issue_order_api_v1_supervision_orders_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_order_api_v1_supervision_orders__order_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reply_order_api_v1_supervision_orders__order_id__reply_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    close_order_api_v1_supervision_orders__order_id__close_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CloseIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    case_orders_api_v1_cases__case_id__orders_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    case_meetings_api_v1_cases__case_id__meetings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    board_api_v1_supervision_board_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardOut"];
+                };
+            };
+        };
+    };
+    sweep_api_v1_supervision_sweep_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["bancheng__supervision__schemas__SweepOut"];
+                };
+            };
+        };
+    };
+    list_meetings_api_v1_supervision_meetings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingOut"][];
+                };
+            };
+        };
+    };
+    create_meeting_api_v1_supervision_meetings_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MeetingIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_meeting_api_v1_supervision_meetings__meeting_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meeting_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    meeting_minutes_api_v1_supervision_meetings__meeting_id__minutes_docx_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meeting_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    decision_done_api_v1_supervision_meetings__meeting_id__decisions__decision_id__done_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meeting_id: number;
+                decision_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionDoneIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecisionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_issues_api_v1_supervision_systemic_issues_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssueOut"][];
+                };
+            };
+        };
+    };
+    create_issue_api_v1_supervision_systemic_issues_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IssueIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssueOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    issue_suggestions_api_v1_supervision_systemic_issues_suggestions_get: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuggestionOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    monthly_report_api_v1_supervision_systemic_issues_report_docx_get: {
+        parameters: {
+            query: {
+                month: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_issue_api_v1_supervision_systemic_issues__issue_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                issue_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssueOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    patch_issue_api_v1_supervision_systemic_issues__issue_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                issue_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IssuePatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssueOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    link_cases_api_v1_supervision_systemic_issues__issue_id__cases_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                issue_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["bancheng__supervision__schemas__LinkIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssueOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    unlink_case_api_v1_supervision_systemic_issues__issue_id__cases__case_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                issue_id: number;
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_change_api_v1_supervision_systemic_issues__issue_id__changes_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                issue_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangeOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    issue_volumes_api_v1_supervision_systemic_issues__issue_id__volumes_get: {
+        parameters: {
+            query?: {
+                window?: number;
+                matter_id?: number | null;
+            };
+            header?: never;
+            path: {
+                issue_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VolumeOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    matter_links_api_v1_supervision_matters__matter_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                matter_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MatterLinksOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_library_api_v1_knowledge_cases_get: {
+        parameters: {
+            query?: {
+                q?: string | null;
+                status?: string | null;
+                tag?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_library_api_v1_knowledge_cases_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LibraryIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_library_api_v1_knowledge_cases__library_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                library_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    patch_library_api_v1_knowledge_cases__library_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                library_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LibraryPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    remask_library_api_v1_knowledge_cases__library_id__remask_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                library_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    publish_library_api_v1_knowledge_cases__library_id__publish_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                library_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    unpublish_library_api_v1_knowledge_cases__library_id__unpublish_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                library_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    mask_preview_api_v1_knowledge_mask_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MaskIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaskOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    case_precedents_api_v1_cases__case_id__precedents_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    overview_api_v1_insights_overview_get: {
+        parameters: {
+            query?: {
+                date_from?: string | null;
+                date_to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    trend_api_v1_insights_trend_get: {
+        parameters: {
+            query?: {
+                period?: "day" | "week" | "month" | "quarter" | "year";
+                date_from?: string | null;
+                date_to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    breakdown_api_v1_insights_breakdown_get: {
+        parameters: {
+            query?: {
+                dimension?: "department" | "hall" | "channel" | "kind" | "blocker_type" | "matter";
+                date_from?: string | null;
+                date_to?: string | null;
+                rollup?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    assessment_api_v1_insights_assessment_get: {
+        parameters: {
+            query?: {
+                unit?: "department" | "hall";
+                period?: "month" | "quarter";
+                key?: string | null;
+                bottom?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    daily_summary_api_v1_insights_daily_summary_get: {
+        parameters: {
+            query?: {
+                day?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    daily_summary_xlsx_api_v1_insights_daily_summary_xlsx_get: {
+        parameters: {
+            query?: {
+                day?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rebuild_rollup_api_v1_insights_rollup_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    export_cases_api_v1_exports_cases_xlsx_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
                 };
             };
         };

@@ -1,0 +1,96 @@
+"""好差评 evaluations, rectification of bad reviews (with appeals) and callbacks (回访)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bancheng.core.db import Base
+from bancheng.core.types import UTCDateTime
+
+
+class Evaluation(Base):
+    """One rating of one round (round 1 after the first feedback, 2 after rectification...)."""
+
+    __tablename__ = "evaluations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    rating: Mapped[str] = mapped_column(String(24))
+    timeliness: Mapped[int | None] = mapped_column(Integer)
+    attitude: Mapped[int | None] = mapped_column(Integer)
+    result: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(12))  # public | window | callback
+    # An appeal upheld by a supervisor (malicious or mistaken review): out of the figures.
+    excluded: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("case_id", "round", name="uq_evaluations_case_round"),)
+
+
+class Rectification(Base):
+    """整改: opened by a bad review, for the department that had the case."""
+
+    __tablename__ = "rectifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), unique=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    due_date: Mapped[date] = mapped_column(Date)
+    # open | done | appealed | overturned
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    note: Mapped[str | None] = mapped_column(Text)
+    appeal_reason: Mapped[str | None] = mapped_column(Text)
+    appeal_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    appeal_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision: Mapped[str | None] = mapped_column(String(12))  # upheld | rejected
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CallbackTask(Base):
+    """回访: one per bad review, and for the sampled closed cases."""
+
+    __tablename__ = "callback_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    reason: Mapped[str] = mapped_column(String(12))  # bad_review | sample
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    # open | reached | unreachable | refused
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    confirmed_resolved: Mapped[bool | None] = mapped_column(Boolean)
+    confirm_note: Mapped[str | None] = mapped_column(Text)
+    new_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("case_id", "reason", "round", name="uq_callback_tasks_case_reason"),
+    )
+
+
+class CallbackAttempt(Base):
+    __tablename__ = "callback_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("callback_tasks.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(12))  # reached | unreachable | refused
+    note: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    __table_args__ = (Index("ix_callback_attempts_task_at", "task_id", "at"),)

@@ -1,0 +1,1 @@
+"""Insights: rates, assessment, daily summary, Excel export/import, rollups (issue 8)."""

@@ -1,0 +1,100 @@
+"""``bancheng insights ...`` (rollup, daily summary) and ``bancheng insights import``."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import click
+
+from bancheng.core import clock
+from bancheng.core.config import get_settings
+from bancheng.core.db import get_database
+
+
+@click.group("insights")
+def insights_group() -> None:
+    """Rates, rollups, daily summary, Excel import."""
+
+
+@insights_group.command("rollup")
+@click.option("--days", type=int, default=None, help="Only the last N days (default: all).")
+def rollup(days: int | None) -> None:
+    """Rebuild the daily rollup (case_daily_stats) that the dashboards read."""
+    from bancheng.insights.service import refresh_rollup
+
+    with get_database().transaction() as session:
+        out = refresh_rollup(session, days)
+    click.echo(json.dumps(out, ensure_ascii=False))
+
+
+@insights_group.command("daily-summary")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False), default=None)
+@click.option("--email/--no-email", default=False, help="Send to BANCHENG_SUMMARY_RECIPIENTS.")
+def daily_summary(day: object, xlsx_path: str | None, email: bool) -> None:
+    """每日汇总 of a day (default today), all departments: JSON on stdout."""
+    from bancheng.insights.summary import daily_summary as build
+    from bancheng.insights.summary import send_summary, summary_xlsx
+
+    d = day.date() if day is not None else clock.local_today()  # type: ignore[attr-defined]
+    assert isinstance(d, date)
+    with get_database().transaction() as session:
+        data = build(session, None, d)
+    if xlsx_path:
+        Path(xlsx_path).write_bytes(summary_xlsx(data))
+    if email:
+        sent = send_summary(get_settings(), data)
+        click.echo("e-mail sent" if sent else "SMTP or recipients not configured", err=True)
+    click.echo(json.dumps(data, ensure_ascii=False, indent=1))
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--mapping", default=None, help='JSON, a JSON file, or "field=header,..."')
+@click.option("--source", default="12345", show_default=True, help="Namespace of the ids.")
+@click.option("--department", "department", required=True, help="Receiving unit (code).")
+@click.option("--channel", default="transfer_12345", show_default=True)
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None)
+def import_file(
+    file: Path,
+    mapping: str | None,
+    source: str,
+    department: str,
+    channel: str,
+    report_path: str | None,
+) -> None:
+    """Import historical cases or 12345 work orders from .xlsx or .csv."""
+    from sqlalchemy import select
+
+    from bancheng.insights.importer import import_rows, parse_mapping, read_table
+    from bancheng.org.models import Department
+
+    settings = get_settings()
+    mapped = parse_mapping(mapping)
+    header, rows = read_table(file)
+    data = list(rows)
+    with get_database().transaction() as session:
+        dept_id = session.scalar(select(Department.id).where(Department.code == department))
+        if dept_id is None:
+            raise click.ClickException(f"部门编码不存在：{department}")
+        with click.progressbar(length=len(data), label="导入中") as bar:
+            report = import_rows(
+                session, settings, header, iter(data), mapped, source, dept_id, channel, bar.update
+            )
+    out = report.as_dict()
+    if report_path:
+        Path(report_path).write_text(json.dumps(out, ensure_ascii=False, indent=1), "utf-8")
+    for r in report.rows:
+        if r.status != "imported":
+            click.echo(f"第 {r.row} 行 [{r.status}] {r.external_id or ''}: {'；'.join(r.errors)}")
+    click.echo(
+        f"共 {report.total} 行：导入 {report.imported}，重复 {report.duplicates}，"
+        f"拒绝 {report.rejected}"
+        + (f"；缺少列：{', '.join(report.missing_columns)}" if report.missing_columns else "")
+    )
+
+
+import_command = import_file
+insights_group.add_command(import_file)

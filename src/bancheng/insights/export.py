@@ -1,0 +1,152 @@
+"""The ledger as an Excel file, in constant memory: rows are fetched in batches
+(``yield_per``) and written by openpyxl's write-only workbook into a temporary file, which
+is then streamed. Personal data is masked for every role in exports (a file leaves the
+system): the phone and ID number as masked at registration, never decrypted."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from openpyxl import Workbook
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from bancheng.cases.enums import LABELS_ZH
+from bancheng.cases.models import Case
+from bancheng.cases.repository import filter_conditions, scope_clause
+from bancheng.cases.schemas import CaseFilter
+from bancheng.core import clock
+from bancheng.org.models import Hall, Matter
+from bancheng.org.scope import Principal, department_name_map
+
+# (header, field). The import's default mapping reads the same headers back.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("编号", "number"),
+    ("状态", "state"),
+    ("渠道", "channel"),
+    ("类型", "kind"),
+    ("难度", "difficulty"),
+    ("堵点类型", "blocker_type"),
+    ("性质", "nature"),
+    ("标题", "title"),
+    ("诉求内容", "description"),
+    ("反映人类型", "reporter_type"),
+    ("反映人", "reporter_name"),
+    ("联系电话", "reporter_phone"),
+    ("身份证号", "reporter_id"),
+    ("企业名称", "reporter_org_name"),
+    ("事项编码", "matter_code"),
+    ("事项", "matter"),
+    ("大厅", "hall"),
+    ("当前部门", "department"),
+    ("转办次数", "transfer_count"),
+    ("退回次数", "return_count"),
+    ("现场办结", "resolved_on_spot"),
+    ("办理结果", "resolution"),
+    ("评价", "rating"),
+    ("登记时间", "registered_at"),
+    ("办结期限", "due_at"),
+    ("办结时间", "resolved_at"),
+)
+HEADERS = [h for h, _ in COLUMNS]
+
+
+def _fmt(value: datetime | None) -> str | None:
+    return clock.to_local(value).strftime("%Y-%m-%d %H:%M:%S") if value else None
+
+
+def rows(session: Session, principal: Principal, f: CaseFilter) -> Iterator[list[Any]]:
+    where = and_(scope_clause(principal), *filter_conditions(session, f))
+    names = department_name_map(session)
+    matters = {
+        m.id: (m.code, m.name) for m in session.execute(select(Matter.id, Matter.code, Matter.name))
+    }
+    halls = dict(session.execute(select(Hall.id, Hall.name)).all())
+    zh = LABELS_ZH
+    cols = (
+        Case.number,
+        Case.state,
+        Case.channel,
+        Case.kind,
+        Case.difficulty,
+        Case.blocker_type,
+        Case.nature,
+        Case.title,
+        Case.description,
+        Case.reporter_type,
+        Case.reporter_name,
+        Case.reporter_phone_masked,
+        Case.reporter_id_masked,
+        Case.reporter_org_name,
+        Case.matter_id,
+        Case.hall_id,
+        Case.current_department_id,
+        Case.transfer_count,
+        Case.return_count,
+        Case.resolved_on_spot,
+        Case.resolution,
+        Case.rating,
+        Case.registered_at,
+        Case.due_at,
+        Case.resolved_at,
+    )
+    stmt = select(*cols).where(where).order_by(Case.registered_at.desc(), Case.id.desc())
+    result = session.execute(stmt.execution_options(yield_per=1000, stream_results=True))
+    for c in result:
+        code, mname = matters.get(c.matter_id, (None, None)) if c.matter_id else (None, None)
+        yield [
+            c.number,
+            zh["state"].get(c.state, c.state),
+            zh["channel"].get(c.channel, c.channel),
+            zh["kind"].get(c.kind, c.kind),
+            zh["difficulty"].get(c.difficulty, c.difficulty),
+            zh["blocker_type"].get(c.blocker_type, c.blocker_type),
+            zh["nature"].get(c.nature, c.nature) if c.nature else None,
+            c.title,
+            c.description,
+            "企业" if c.reporter_type == "enterprise" else "个人",
+            c.reporter_name,
+            c.reporter_phone_masked,
+            c.reporter_id_masked,
+            c.reporter_org_name,
+            code,
+            mname,
+            halls.get(c.hall_id) if c.hall_id else None,
+            names.get(c.current_department_id),
+            c.transfer_count,
+            c.return_count,
+            "是" if c.resolved_on_spot else "否",
+            c.resolution,
+            zh["rating"].get(c.rating, c.rating) if c.rating else None,
+            _fmt(c.registered_at),
+            _fmt(c.due_at),
+            _fmt(c.resolved_at),
+        ]
+
+
+def write_xlsx(session: Session, principal: Principal, f: CaseFilter) -> tuple[str, int]:
+    """Write the export to a temporary file; returns (path, data rows). Caller deletes it."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("台账")
+    ws.append(HEADERS)
+    n = 0
+    for row in rows(session, principal, f):
+        ws.append(row)
+        n += 1
+    fd, path = tempfile.mkstemp(prefix="bancheng-export-", suffix=".xlsx")
+    os.close(fd)
+    wb.save(path)
+    return path, n
+
+
+def stream_file(path: str, chunk: int = 1 << 16) -> Iterator[bytes]:
+    try:
+        with open(path, "rb") as fh:
+            while data := fh.read(chunk):
+                yield data
+    finally:
+        os.unlink(path)

@@ -1,0 +1,412 @@
+"""Import historical cases and 12345 work orders from Excel or CSV.
+
+Each row is validated in full before anything is written; a valid row is written in its
+own savepoint (case, number, first-receipt unit, timeline event ``import`` and the register
+row in ``imported_work_orders``), so there are no partial rows. A row whose (source,
+external id) is already registered is reported as a duplicate: re-running adds nothing.
+Numbers are allocated like any registration (``cases.service.allocate_number``) in the
+year the case was registered."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bancheng.cases.enums import LABELS_ZH, BlockerType, Channel, Difficulty, Kind, Rating, State
+from bancheng.cases.models import Case, CaseDepartment
+from bancheng.cases.service import add_event, allocate_number
+from bancheng.core import clock
+from bancheng.core.clock import SHANGHAI
+from bancheng.core.config import Settings
+from bancheng.core.crypto import get_crypto
+from bancheng.core.errors import Invalid
+from bancheng.core.validators import mask_phone, normalize_phone
+from bancheng.insights.export import COLUMNS
+from bancheng.insights.models import ImportedWorkOrder
+from bancheng.org.models import Department, Hall, Matter
+
+FIELDS = (
+    "external_id",
+    "title",
+    "description",
+    "reporter_name",
+    "reporter_phone",
+    "registered_at",
+    "channel",
+    "kind",
+    "difficulty",
+    "blocker_type",
+    "state",
+    "reporter_type",
+    "reporter_org_name",
+    "matter_code",
+    "matter",
+    "hall",
+    "department",
+    "transfer_count",
+    "return_count",
+    "resolved_on_spot",
+    "resolution",
+    "rating",
+    "due_at",
+    "resolved_at",
+)
+REQUIRED = ("external_id", "title", "description", "reporter_name", "registered_at")
+# The export's headers read back; the ledger number becomes the external id.
+DEFAULT_MAPPING: dict[str, str] = {f: h for h, f in COLUMNS if f in FIELDS}
+DEFAULT_MAPPING["external_id"] = "编号"
+DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%Y.%m.%d",
+    "%Y%m%d",
+    "%Y年%m月%d日 %H:%M",
+    "%Y年%m月%d日",
+)
+MASKED_PHONE = re.compile(r"^\d{3}\*{4}\d{4}$")
+
+
+def parse_mapping(text: str | None) -> dict[str, str]:
+    """A JSON object (or file holding one) or ``field=header,...``; merged over defaults."""
+    mapping = dict(DEFAULT_MAPPING)
+    if not text:
+        return mapping
+    path = Path(text)
+    if path.is_file():
+        text = path.read_text(encoding="utf-8")
+    if text.strip().startswith("{"):
+        given = json.loads(text)
+    else:
+        given = dict(p.split("=", 1) for p in text.split(",") if "=" in p)
+    unknown = sorted(set(given) - set(FIELDS))
+    if unknown:
+        raise Invalid("import.unknown_field", f"映射中有未知字段：{', '.join(unknown)}")
+    mapping.update({k.strip(): v.strip() for k, v in given.items()})
+    return mapping
+
+
+def read_table(path: Path) -> tuple[list[str], Iterator[list[Any]]]:
+    """Header and data rows of an .xlsx or .csv file (CSV: UTF-8 with or without BOM, GBK)."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        wb = load_workbook(path, read_only=True, data_only=True)
+        ws = wb.worksheets[0]
+        it = ws.iter_rows(values_only=True)
+        header = [str(h).strip() if h is not None else "" for h in next(it, ())]
+        return header, (list(r) for r in it)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("gbk")
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip() for h in next(reader, [])]
+    return header, (list(r) for r in reader)
+
+
+def _reverse(group: str, enum: Any) -> dict[str, str]:
+    out = {e.value: e.value for e in enum}
+    out.update({label: code for code, label in LABELS_ZH[group].items()})
+    return out
+
+
+CHOICES = {
+    "channel": _reverse("channel", Channel),
+    "kind": _reverse("kind", Kind),
+    "difficulty": _reverse("difficulty", Difficulty),
+    "blocker_type": _reverse("blocker_type", BlockerType),
+    "state": _reverse("state", State),
+    "rating": _reverse("rating", Rating),
+}
+
+
+def parse_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=SHANGHAI)).astimezone(SHANGHAI)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=SHANGHAI)
+    text = str(value).strip()
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=SHANGHAI)
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+@dataclass
+class RowResult:
+    row: int
+    status: str  # imported | duplicate | rejected
+    external_id: str | None = None
+    errors: list[str] = field(default_factory=list)
+    number: str | None = None
+
+
+@dataclass
+class Report:
+    source: str
+    total: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    missing_columns: list[str] = field(default_factory=list)
+    extra_columns: list[str] = field(default_factory=list)
+    rows: list[RowResult] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).strip()
+
+
+class Lookups:
+    def __init__(self, session: Session) -> None:
+        depts = session.execute(select(Department.id, Department.name, Department.code)).all()
+        self.depts = {d.name: d.id for d in depts} | {d.code: d.id for d in depts}
+        matters = session.execute(
+            select(Matter.id, Matter.name, Matter.code, Matter.department_id)
+        ).all()
+        self.matter_code = {m.code: (m.id, m.department_id) for m in matters}
+        self.matter_name = {m.name: (m.id, m.department_id) for m in matters}
+        self.halls = dict((n, i) for i, n in session.execute(select(Hall.id, Hall.name)).all())
+
+
+def validate(
+    raw: dict[str, Any], lk: Lookups, default_channel: str
+) -> tuple[dict[str, Any], list[str]]:
+    """Field values of a case, and the reasons the row cannot be imported (empty: valid)."""
+    errors: list[str] = []
+    v: dict[str, Any] = {}
+    for f in REQUIRED:
+        if not _text(raw.get(f)):
+            errors.append(f"{f}: 必填")
+    v["external_id"] = _text(raw.get("external_id"))[:64]
+    v["title"] = _text(raw.get("title"))[:200]
+    v["description"] = _text(raw.get("description"))
+    v["reporter_name"] = _text(raw.get("reporter_name"))[:100]
+    phone = _text(raw.get("reporter_phone"))
+    if not phone:
+        errors.append("reporter_phone: 必填")
+    elif MASKED_PHONE.match(phone):
+        v["phone"], v["phone_masked"] = phone, phone  # a masked historical record
+    else:
+        try:
+            v["phone"] = normalize_phone(phone)
+            v["phone_masked"] = mask_phone(v["phone"]) or ""
+        except Exception:
+            errors.append(f"reporter_phone: 号码格式不正确（{phone}）")
+    defaults = {
+        "channel": default_channel,
+        "kind": "cannot_do",
+        "difficulty": "general",
+        "blocker_type": "other",
+    }
+    for f, choices in CHOICES.items():
+        t = _text(raw.get(f))
+        if not t:
+            v[f] = defaults.get(f)
+        elif t in choices:
+            v[f] = choices[t]
+        else:
+            errors.append(f"{f}: 无法识别的取值（{t}）")
+    for f in ("registered_at", "due_at", "resolved_at"):
+        cell = raw.get(f)
+        if cell is None or _text(cell) == "":
+            v[f] = None
+            continue
+        try:
+            v[f] = parse_datetime(cell)
+        except ValueError:
+            errors.append(f"{f}: 日期格式无法识别（{_text(cell)}）")
+    for f in ("transfer_count", "return_count"):
+        t = _text(raw.get(f))
+        if not t:
+            v[f] = 0
+        elif t.isdigit():
+            v[f] = int(t)
+        else:
+            errors.append(f"{f}: 应为非负整数（{t}）")
+    v["resolved_on_spot"] = _text(raw.get("resolved_on_spot")) in ("是", "1", "true", "True", "Y")
+    v["resolution"] = _text(raw.get("resolution")) or None
+    rtype = _text(raw.get("reporter_type"))
+    v["reporter_type"] = "enterprise" if rtype in ("企业", "enterprise") else "person"
+    v["reporter_org_name"] = _text(raw.get("reporter_org_name")) or None
+    v["matter_id"] = None
+    v["matter_department_id"] = None
+    mcode, mname = _text(raw.get("matter_code")), _text(raw.get("matter"))
+    if mcode or mname:
+        hit = lk.matter_code.get(mcode) or lk.matter_name.get(mname)
+        if hit is None:
+            errors.append(f"matter: 事项不存在（{mcode or mname}）")
+        else:
+            v["matter_id"], v["matter_department_id"] = hit
+    dept = _text(raw.get("department"))
+    v["department_id"] = None
+    if dept:
+        if dept not in lk.depts:
+            errors.append(f"department: 部门不存在（{dept}）")
+        v["department_id"] = lk.depts.get(dept)  # type: ignore[assignment]
+    hall = _text(raw.get("hall"))
+    v["hall_id"] = None
+    if hall:
+        if hall not in lk.halls:
+            errors.append(f"hall: 大厅不存在（{hall}）")
+        v["hall_id"] = lk.halls.get(hall)
+    if v.get("resolved_at") and v.get("registered_at") and v["resolved_at"] < v["registered_at"]:
+        errors.append("resolved_at: 办结时间早于登记时间")
+    if not v.get("state"):
+        v["state"] = "closed" if v.get("resolved_at") else "registered"
+    return v, errors
+
+
+def _write(session: Session, settings: Settings, v: dict[str, Any], source: str, dept: int) -> Case:
+    crypto = get_crypto()
+    registered = v["registered_at"]
+    year = registered.year
+    seq, number = allocate_number(session, settings.jurisdiction_code, year)
+    current = v["department_id"] or dept
+    now = clock.now()
+    outcome = "done" if v["resolved_at"] else None
+    case = Case(
+        number=number,
+        jurisdiction=settings.jurisdiction_code,
+        year=year,
+        seq=seq,
+        state=v["state"],
+        channel=v["channel"],
+        kind=v["kind"],
+        difficulty=v["difficulty"],
+        blocker_type=v["blocker_type"],
+        title=v["title"],
+        description=v["description"],
+        reporter_type=v["reporter_type"],
+        reporter_name=v["reporter_name"],
+        reporter_phone_enc=crypto.encrypt(v["phone"]),
+        reporter_phone_hash=crypto.lookup_hash(v["phone"]),
+        reporter_phone_masked=v["phone_masked"],
+        reporter_org_name=v["reporter_org_name"],
+        matter_id=v["matter_id"],
+        stuck_department_id=v["matter_department_id"],
+        hall_id=v["hall_id"],
+        first_receipt_department_id=dept,
+        current_department_id=current,
+        transfer_count=v["transfer_count"],
+        return_count=v["return_count"],
+        resolved_on_spot=v["resolved_on_spot"],
+        resolution=v["resolution"],
+        outcome=outcome,
+        rating=v["rating"],
+        due_at=v["due_at"],
+        due_date=clock.to_local(v["due_at"]).date() if v["due_at"] else None,
+        registered_at=registered,
+        resolved_at=v["resolved_at"],
+        closed_at=v["resolved_at"] if v["state"] == "closed" else None,
+        updated_at=now,
+    )
+    session.add(case)
+    session.flush()
+    for d in {dept, current}:
+        session.add(CaseDepartment(case_id=case.id, department_id=d))
+    add_event(
+        session,
+        case,
+        "import",
+        None,
+        v["state"],
+        None,
+        details={"source": source, "external_id": v["external_id"]},
+        public=False,
+        actor_name="数据导入",
+    )
+    session.add(
+        ImportedWorkOrder(
+            source=source, external_id=v["external_id"], case_id=case.id, imported_at=now
+        )
+    )
+    session.flush()
+    return case
+
+
+def import_rows(
+    session: Session,
+    settings: Settings,
+    header: list[str],
+    data: Iterator[list[Any]],
+    mapping: dict[str, str],
+    source: str,
+    department_id: int,
+    default_channel: str = "transfer_12345",
+    progress: Callable[[int], None] | None = None,
+) -> Report:
+    report = Report(source=source)
+    index = {h: i for i, h in enumerate(header) if h}
+    used = {h for f, h in mapping.items() if h in index}
+    report.missing_columns = sorted({mapping[f] for f in REQUIRED if mapping.get(f) not in index})
+    report.extra_columns = sorted(set(index) - used)
+    if session.get(Department, department_id) is None:
+        raise Invalid("import.department_not_found", "默认受理部门不存在")
+    lk = Lookups(session)
+    seen: set[str] = set()
+    for n, values in enumerate(data, start=2):  # row 1 is the header
+        if progress:
+            progress(1)
+        if all(_text(x) == "" for x in values):
+            continue
+        report.total += 1
+        raw = {
+            f: (values[index[h]] if h in index and index[h] < len(values) else None)
+            for f, h in mapping.items()
+        }
+        v, errors = validate(raw, lk, default_channel)
+        ext = v["external_id"] or None
+        result = RowResult(row=n, status="rejected", external_id=ext, errors=errors)
+        report.rows.append(result)
+        if errors:
+            report.rejected += 1
+            continue
+        already = session.scalar(
+            select(ImportedWorkOrder.case_id).where(
+                ImportedWorkOrder.source == source, ImportedWorkOrder.external_id == ext
+            )
+        )
+        if already is not None or ext in seen:
+            result.status = "duplicate"
+            result.errors = ["工单已导入" if already is not None else "文件内重复的工单编号"]
+            report.duplicates += 1
+            continue
+        try:
+            with session.begin_nested():
+                case = _write(session, settings, v, source, department_id)
+        except (IntegrityError, ValueError) as exc:
+            result.errors = [f"写入失败：{type(exc).__name__}"]
+            report.rejected += 1
+            continue
+        seen.add(ext or "")
+        result.status = "imported"
+        result.number = case.number
+        report.imported += 1
+    return report

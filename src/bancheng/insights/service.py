@@ -1,0 +1,214 @@
+"""Insights figures for a viewer: trends, breakdowns, lights, assessment and rankings."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bancheng.cases.enums import LABELS_ZH
+from bancheng.core import clock
+from bancheng.core.config import Settings
+from bancheng.insights import metrics
+from bancheng.insights import repository as repo
+from bancheng.org.models import Department, Hall, Matter
+from bancheng.org.scope import Principal
+
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "on_time": 0.3,
+    "satisfaction": 0.3,
+    "resolution": 0.2,
+    "overdue": 0.2,  # scored as 1 - overdue rate
+}
+INVERTED = frozenset({"overdue", "bad_review", "return", "reopen", "transfer"})
+
+
+def weights(settings: Settings) -> dict[str, float]:
+    if not settings.insights_weights:
+        return dict(DEFAULT_WEIGHTS)
+    raw = json.loads(settings.insights_weights)
+    known = {r.code for r in metrics.RATES}
+    return {k: float(v) for k, v in raw.items() if k in known and float(v) > 0}
+
+
+def _range(day_from: date | None, day_to: date | None) -> tuple[date, date]:
+    to = day_to or clock.local_today()
+    return day_from or (to - timedelta(days=29)), to
+
+
+def trend(
+    session: Session,
+    principal: Principal,
+    period: str,
+    day_from: date | None = None,
+    day_to: date | None = None,
+) -> list[dict[str, Any]]:
+    """Counters and rates per period (oldest first)."""
+    f, t = _range(day_from, day_to)
+    folded = metrics.fold(repo.rows(session, principal, (), f, t), period)
+    return [
+        {"period": k[0], "counts": c, "rates": metrics.rates(c)} for k, c in sorted(folded.items())
+    ]
+
+
+def _names(session: Session, dim: str, ids: set[Any]) -> dict[Any, str]:
+    if dim in LABELS_ZH:
+        return dict(LABELS_ZH[dim])
+    model: Any = {"department": Department, "hall": Hall, "matter": Matter}[dim]
+    clean = [i for i in ids if i is not None]
+    if not clean:
+        return {}
+    return dict(session.execute(select(model.id, model.name).where(model.id.in_(clean))).all())
+
+
+def breakdown(
+    session: Session,
+    principal: Principal,
+    dim: str,
+    day_from: date | None = None,
+    day_to: date | None = None,
+    rollup_tree: bool = True,
+) -> list[dict[str, Any]]:
+    """Counters and rates by one dimension over a date range, most cases first. Departments
+    are rolled up through the tree (each includes the units below it) unless told not to."""
+    if dim not in repo.DIMENSIONS:
+        raise ValueError(dim)
+    f, t = _range(day_from, day_to)
+    folded = {
+        k[1]: c
+        for k, c in metrics.fold(repo.rows(session, principal, (dim,), f, t), None, (dim,)).items()
+    }
+    parents: dict[int, int | None] = {}
+    if dim == "department" and rollup_tree:
+        depts = session.execute(select(Department.id, Department.path, Department.parent_id)).all()
+        paths = {d.id: d.path for d in depts}
+        parents = {d.id: d.parent_id for d in depts}
+        folded = metrics.roll_up_tree(folded, paths)  # type: ignore[arg-type]
+    names = _names(session, dim, set(folded))
+    out = []
+    for key, counts in folded.items():
+        item: dict[str, Any] = {
+            "key": key,
+            "name": names.get(key, "未填写" if key is None else str(key)),
+            "counts": counts,
+            "rates": metrics.rates(counts),
+        }
+        if parents:
+            item["parent_id"] = parents.get(key)
+        out.append(item)
+    out.sort(key=lambda x: (-x["counts"]["registered"], str(x["key"])))
+    return out
+
+
+def lights(session: Session, principal: Principal) -> dict[str, int]:
+    return repo.light_totals(session, principal)
+
+
+def overview(
+    session: Session, principal: Principal, day_from: date | None, day_to: date | None
+) -> dict[str, Any]:
+    f, t = _range(day_from, day_to)
+    folded = metrics.fold(repo.rows(session, principal, (), f, t), None)
+    counts = folded.get((None,), metrics.zero())
+    return {
+        "date_from": f,
+        "date_to": t,
+        "counts": counts,
+        "rates": metrics.rates(counts),
+        "lights": lights(session, principal),
+        "definitions": [
+            {
+                "code": r.code,
+                "label": r.label,
+                "numerator": r.numerator,
+                "denominator": r.denominator,
+            }
+            for r in metrics.RATES
+        ],
+        "pending": metrics.PENDING_RATES,
+    }
+
+
+def score(rates: dict[str, float | None], w: dict[str, float]) -> float | None:
+    total = 0.0
+    weight = 0.0
+    for code, wt in w.items():
+        value = rates.get(code)
+        if value is None:
+            continue
+        total += wt * ((1 - value) if code in INVERTED else value)
+        weight += wt
+    return round(100 * total / weight, 2) if weight > 0 else None
+
+
+def assessment(
+    session: Session,
+    principal: Principal,
+    settings: Settings,
+    unit: str,
+    period: str,
+    key: str | None = None,
+    bottom: int = 3,
+) -> dict[str, Any]:
+    """Weighted score per department (own cases) or hall for a month or quarter, ranked,
+    plus the units in the bottom ``bottom`` places this period and the one before."""
+    if unit not in ("department", "hall") or period not in ("month", "quarter"):
+        raise ValueError(unit)
+    key = key or metrics.period_key(clock.local_today(), period)
+    prev = metrics.previous_period(key, period)
+    start, _ = metrics.period_bounds(prev, period)
+    _, end = metrics.period_bounds(key, period)
+    w = weights(settings)
+    folded = metrics.fold(repo.rows(session, principal, (unit,), start, end), period, (unit,))
+    ranked: dict[str, list[dict[str, Any]]] = {}
+    for p in (prev, key):
+        items = []
+        for (pk, ident), counts in folded.items():
+            if pk != p or ident is None:
+                continue
+            r = metrics.rates(counts)
+            items.append(
+                {"key": ident, "score": score(r, w), "registered": counts["registered"], "rates": r}
+            )
+        items.sort(key=lambda x: (-(x["score"] if x["score"] is not None else -1), x["key"]))
+        for i, item in enumerate(items, start=1):
+            item["rank"] = i
+        ranked[p] = items
+    names = _names(session, unit, {i["key"] for i in ranked[key] + ranked[prev]})
+    for items in ranked.values():
+        for item in items:
+            item["name"] = names.get(item["key"], str(item["key"]))
+
+    def tail(items: list[dict[str, Any]]) -> set[Any]:
+        scored = [i for i in items if i["score"] is not None]
+        return {i["key"] for i in scored[-bottom:]} if bottom > 0 else set()
+
+    both = tail(ranked[key]) & tail(ranked[prev])
+    return {
+        "unit": unit,
+        "period": period,
+        "key": key,
+        "previous": prev,
+        "weights": w,
+        "ranking": ranked[key],
+        "bottom_two_running": [i for i in ranked[key] if i["key"] in both],
+    }
+
+
+def refresh_rollup(session: Session, days: int | None) -> dict[str, Any]:
+    """Rebuild the last ``days`` days (all of them when ``None`` or never built), and mark
+    the rollup complete before today."""
+    today = clock.local_today()
+    first = repo.first_case_day(session)
+    if first is None:
+        repo.mark_complete(session, today)
+        return {"rows": 0, "from": None, "to": None}
+    start = first if days is None else max(first, today - timedelta(days=days))
+    if days is not None and repo.rollup_complete_before(session) is None:
+        start = first  # never built: build everything once
+    n = repo.rebuild_rollup(session, start, today - timedelta(days=1))
+    repo.mark_complete(session, today)
+    return {"rows": n, "from": start.isoformat(), "to": (today - timedelta(days=1)).isoformat()}

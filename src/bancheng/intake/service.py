@@ -1,0 +1,95 @@
+"""The citizen side of registration and access: a system principal for the reporter,
+private links (stored hashed), and look-up by case number plus phone that answers a wrong
+pair exactly like an unknown number."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bancheng.cases.enums import Channel
+from bancheng.cases.models import Case
+from bancheng.core import clock
+from bancheng.core.errors import NotFound
+from bancheng.intake.models import CaseAccessToken
+from bancheng.org.models import Department, Hall
+from bancheng.org.scope import Principal
+
+PUBLIC_CHANNELS = frozenset({Channel.mobile})
+PUBLIC_ACTOR = "反映人"
+
+
+def not_found() -> NotFound:
+    """The one answer for unknown numbers, wrong phones and wrong tokens."""
+    return NotFound("public.not_found", "未找到对应的诉求，请核对受理编号和手机号")
+
+
+def centre_department(session: Session) -> Department:
+    """The city centre: the highest active unit of kind ``centre`` (shortest path)."""
+    rows = session.scalars(
+        select(Department).where(Department.kind == "centre", Department.active.is_(True))
+    ).all()
+    if rows:
+        return min(rows, key=lambda d: (d.path.count("/"), d.id))
+    root = session.scalar(
+        select(Department).where(Department.parent_id.is_(None)).order_by(Department.id)
+    )
+    if root is None:
+        raise NotFound("public.not_configured", "系统尚未配置受理单位")
+    return root
+
+
+def public_principal(session: Session, hall_id: int | None) -> Principal:
+    """The reporter as a system actor: first receipt is the hall's department, or the
+    city centre without a hall. ``user_id`` 0 is stored as no user."""
+    dept: Department | None = None
+    if hall_id is not None:
+        hall = session.get(Hall, hall_id)
+        if hall is not None:
+            dept = session.get(Department, hall.department_id)
+    if dept is None:
+        dept = centre_department(session)
+    return Principal(
+        user_id=0,
+        username="public",
+        display_name=PUBLIC_ACTOR,
+        role="public",
+        department_id=dept.id,
+        data_scope="self",
+        scope_department_ids=frozenset(),
+    )
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, case: Case) -> str:
+    token = secrets.token_urlsafe(24)
+    session.add(CaseAccessToken(case_id=case.id, token_hash=_hash(token), created_at=clock.now()))
+    session.flush()
+    return token
+
+
+def case_by_token(session: Session, number: str, token: str) -> Case:
+    row = session.scalar(select(CaseAccessToken).where(CaseAccessToken.token_hash == _hash(token)))
+    case = session.get(Case, row.case_id) if row is not None else None
+    if case is None or not secrets.compare_digest(case.number, number):
+        raise not_found()
+    return case
+
+
+def case_by_phone(session: Session, number: str, phone_hash: str) -> Case:
+    case = session.scalar(select(Case).where(Case.number == number))
+    if case is None or not secrets.compare_digest(case.reporter_phone_hash, phone_hash):
+        raise not_found()
+    return case
+
+
+def fake_number(jurisdiction: str) -> str:
+    """What a filled honeypot is told: plausible, never stored."""
+    year = clock.to_local(clock.now()).year
+    return f"{jurisdiction}-{year}-{secrets.randbelow(900000) + 100000:06d}"

@@ -1,0 +1,1 @@
+"""The case library (案例库): typical resolved cases, masked, searchable, shown as precedent."""

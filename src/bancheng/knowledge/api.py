@@ -1,0 +1,165 @@
+"""HTTP: the case library (``/api/v1/knowledge``) and precedents on a case."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from bancheng.cases import repository as case_repo
+from bancheng.core.deps import db_session, require
+from bancheng.knowledge import service
+from bancheng.knowledge.masker import find_personal_data, mask
+from bancheng.knowledge.models import LibraryCase
+from bancheng.org.scope import Principal
+
+router = APIRouter(prefix="/api/v1", tags=["knowledge"])
+DB = Annotated[Session, Depends(db_session)]
+Reader = Annotated[Principal, require("knowledge.read")]
+Curator = Annotated[Principal, require("knowledge.curate")]
+
+
+class LibraryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: int
+    title: str | None = Field(default=None, max_length=200)
+    summary: str | None = Field(default=None, max_length=20000)
+    stuck_point: str | None = Field(default=None, max_length=20000)
+    solution: str | None = Field(default=None, max_length=20000)
+    policy_basis: str | None = Field(default=None, max_length=20000)
+    tags: list[str] | None = Field(default=None, max_length=30)
+
+
+class LibraryPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, max_length=200)
+    summary: str | None = Field(default=None, max_length=20000)
+    stuck_point: str | None = Field(default=None, max_length=20000)
+    solution: str | None = Field(default=None, max_length=20000)
+    policy_basis: str | None = Field(default=None, max_length=20000)
+    tags: list[str] | None = Field(default=None, max_length=30)
+
+
+class Finding(BaseModel):
+    field: str
+    kind: str
+    text: str
+
+
+class LibraryOut(BaseModel):
+    id: int
+    source_case_id: int | None
+    title: str
+    summary: str
+    stuck_point: str
+    solution: str
+    policy_basis: str
+    tags: list[str]
+    matter_id: int | None
+    blocker_type: str | None
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+    findings: list[Finding] = []
+    score: float | None = None
+
+
+class MaskIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(max_length=50000)
+    names: list[str] = Field(default_factory=list, max_length=20)
+
+
+class MaskOut(BaseModel):
+    masked: str
+    findings: list[Finding]
+
+
+def _out(lib: LibraryCase, curator: bool, score: float | None = None) -> LibraryOut:
+    return LibraryOut(
+        id=lib.id,
+        source_case_id=lib.source_case_id if curator else None,
+        title=lib.title,
+        summary=lib.summary,
+        stuck_point=lib.stuck_point,
+        solution=lib.solution,
+        policy_basis=lib.policy_basis,
+        tags=list(lib.tags or []),
+        matter_id=lib.matter_id,
+        blocker_type=lib.blocker_type,
+        status=lib.status,
+        created_at=lib.created_at,
+        updated_at=lib.updated_at,
+        published_at=lib.published_at,
+        findings=[Finding(**f) for f in service.personal_data(lib)] if curator else [],
+        score=score,
+    )
+
+
+@router.get("/knowledge/cases", response_model=list[LibraryOut])
+def list_library(
+    db: DB,
+    p: Reader,
+    q: str | None = Query(default=None, max_length=200),
+    status: str | None = Query(default=None, pattern="^(draft|published)$"),
+    tag: str | None = None,
+) -> list[LibraryOut]:
+    curator = p.can("knowledge.curate")
+    return [_out(x, curator) for x in service.search(db, p, q, status=status, tag=tag)]
+
+
+@router.post("/knowledge/cases", response_model=LibraryOut, status_code=201)
+def create_library(body: LibraryIn, db: DB, p: Curator) -> LibraryOut:
+    lib = service.draft_from_case(db, p, body.case_id, body.model_dump(exclude={"case_id"}))
+    return _out(lib, True)
+
+
+@router.get("/knowledge/cases/{library_id}", response_model=LibraryOut)
+def get_library(library_id: int, db: DB, p: Reader) -> LibraryOut:
+    return _out(service.get_library_case(db, p, library_id), p.can("knowledge.curate"))
+
+
+@router.patch("/knowledge/cases/{library_id}", response_model=LibraryOut)
+def patch_library(library_id: int, body: LibraryPatch, db: DB, p: Curator) -> LibraryOut:
+    lib = service.get_library_case(db, p, library_id)
+    return _out(service.update(db, lib, body.model_dump(exclude_unset=True)), True)
+
+
+@router.post("/knowledge/cases/{library_id}/remask", response_model=LibraryOut)
+def remask_library(library_id: int, db: DB, p: Curator) -> LibraryOut:
+    return _out(service.remask(db, service.get_library_case(db, p, library_id)), True)
+
+
+@router.post("/knowledge/cases/{library_id}/publish", response_model=LibraryOut)
+def publish_library(library_id: int, db: DB, p: Curator) -> LibraryOut:
+    return _out(service.publish(db, p, service.get_library_case(db, p, library_id)), True)
+
+
+@router.post("/knowledge/cases/{library_id}/unpublish", response_model=LibraryOut)
+def unpublish_library(library_id: int, db: DB, p: Curator) -> LibraryOut:
+    return _out(service.unpublish(db, service.get_library_case(db, p, library_id)), True)
+
+
+@router.post("/knowledge/mask", response_model=MaskOut)
+def mask_preview(body: MaskIn, p: Curator) -> MaskOut:
+    return MaskOut(
+        masked=mask(body.text, body.names),
+        findings=[
+            Finding(field="text", kind=f.kind, text=f.text)
+            for f in find_personal_data(body.text, body.names)
+        ],
+    )
+
+
+@router.get("/cases/{case_id}/precedents", response_model=list[LibraryOut])
+def case_precedents(case_id: int, db: DB, p: Reader) -> list[LibraryOut]:
+    case = case_repo.get_case(db, p, case_id)
+    curator = p.can("knowledge.curate")
+    return [_out(lib, curator, score) for lib, score in service.precedents(db, p, case)]

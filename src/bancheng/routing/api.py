@@ -1,0 +1,224 @@
+"""Routing endpoints: suggestions for a new case, similar cases, duplicate links, the
+category → department configuration, and hot issues."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from bancheng.cases import repository as repo
+from bancheng.cases.models import Case
+from bancheng.core import clock
+from bancheng.core.clock import SHANGHAI
+from bancheng.core.deps import db_session, require
+from bancheng.core.errors import Invalid
+from bancheng.org.models import Department
+from bancheng.org.scope import Principal
+from bancheng.routing import service
+from bancheng.routing.hot_issues import Report, hot_issues
+from bancheng.routing.models import RoutingTarget
+
+router = APIRouter(prefix="/api/v1", tags=["routing"])
+DB = Annotated[Session, Depends(db_session)]
+
+
+class SuggestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", max_length=10000)
+    matter_id: int | None = None
+
+
+class RankedOut(BaseModel):
+    category: str
+    confidence: float
+    department_id: int | None
+    department_name: str | None
+
+
+class SimilarOut(BaseModel):
+    id: int
+    number: str
+    title: str
+    state: str
+    score: float
+    possible_duplicate: bool
+    resolution: str | None
+    registered_at: datetime
+
+
+class SuggestOut(BaseModel):
+    ranked: list[RankedOut]
+    auto_dispatch: bool
+    threshold: float | None
+    department_id: int | None
+    matter_department_id: int | None
+    similar: list[SimilarOut]
+
+
+def _similar_out(items: list[service.SimilarCase]) -> list[SimilarOut]:
+    return [
+        SimilarOut(
+            id=s.case.id,
+            number=s.case.number,
+            title=s.case.title,
+            state=s.case.state,
+            score=s.score,
+            possible_duplicate=s.possible_duplicate,
+            resolution=s.case.resolution,
+            registered_at=s.case.registered_at,
+        )
+        for s in items
+    ]
+
+
+@router.post("/routing/suggest", response_model=SuggestOut)
+def suggest(body: SuggestIn, session: DB, p: Principal = require("case.create")) -> SuggestOut:
+    """Ranked departments for a case being registered, and similar earlier cases."""
+    if not body.title and not body.description:
+        raise Invalid("routing.text_required", "请先填写标题或内容")
+    s = service.suggest(session, body.title, body.description, body.matter_id)
+    similar = service.similar_to_text(session, p, service.case_text(body.title, body.description))
+    return SuggestOut(
+        ranked=[RankedOut(**r.__dict__) for r in s.ranked],
+        auto_dispatch=s.auto_dispatch,
+        threshold=s.threshold,
+        department_id=s.department_id,
+        matter_department_id=s.matter_department_id,
+        similar=_similar_out(similar),
+    )
+
+
+@router.get("/cases/{case_id}/similar", response_model=list[SimilarOut])
+def similar_cases(
+    case_id: int, session: DB, p: Principal = require("case.read")
+) -> list[SimilarOut]:
+    """The most similar earlier cases in the caller's scope: open ones are possible
+    duplicates; resolved ones carry their resolution as precedent."""
+    case = repo.get_case(session, p, case_id)
+    items = service.similar_to_text(
+        session, p, service.case_text(case.title, case.description), exclude=case.id
+    )
+    return _similar_out(items)
+
+
+class LinkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    other_case_id: int
+
+
+class LinkOut(BaseModel):
+    case_id: int
+    number: str
+
+
+@router.get("/cases/{case_id}/links", response_model=list[LinkOut])
+def case_links(case_id: int, session: DB, p: Principal = require("case.read")) -> list[LinkOut]:
+    case = repo.get_case(session, p, case_id)
+    return [LinkOut(**x) for x in service.links(session, case.id)]
+
+
+@router.post("/cases/{case_id}/links", response_model=list[LinkOut], status_code=201)
+def link_case(
+    case_id: int, body: LinkIn, session: DB, p: Principal = require("case.act")
+) -> list[LinkOut]:
+    """Mark the case as the same problem as another (one click from the similar list)."""
+    case = repo.get_case(session, p, case_id, lock=True)
+    other = repo.get_case(session, p, body.other_case_id)
+    service.link_duplicate(session, p, case, other)
+    return [LinkOut(**x) for x in service.links(session, case.id)]
+
+
+class TargetOut(BaseModel):
+    category: str
+    department_id: int
+    department_name: str
+
+
+class TargetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    category: str = Field(min_length=1, max_length=32)
+    department_id: int
+
+
+@router.get("/routing/targets", response_model=list[TargetOut])
+def list_targets(session: DB, _: Principal = require("org.read")) -> list[TargetOut]:
+    return [
+        TargetOut(category=c, department_id=d, department_name=n)
+        for c, (d, n) in sorted(service.targets(session).items())
+    ]
+
+
+@router.put("/routing/targets", response_model=list[TargetOut])
+def put_targets(
+    body: list[TargetIn], session: DB, _: Principal = require("org.manage")
+) -> list[TargetOut]:
+    """Replace the category → department table."""
+    from bancheng.routing.classifier import load_active_model
+
+    labels = set(load_active_model().labels)
+    for t in body:
+        if t.category not in labels:
+            raise Invalid(
+                "routing.unknown_category", f"未知分类：{t.category}", categories=sorted(labels)
+            )
+        if session.get(Department, t.department_id) is None:
+            raise Invalid("routing.department_not_found", "部门不存在")
+    session.execute(delete(RoutingTarget))
+    session.add_all(RoutingTarget(category=t.category, department_id=t.department_id) for t in body)
+    session.flush()
+    return list_targets(session, _)
+
+
+class HotIssueOut(BaseModel):
+    case_ids: list[int]
+    reports: int
+    reporters: int
+    first_at: datetime
+    last_at: datetime
+    heat: float
+    titles: list[str]
+
+
+def hot_issue_list(
+    session: Session, principal: Principal, since: date, limit: int = 20
+) -> list[HotIssueOut]:
+    start = datetime.combine(since, time.min, tzinfo=SHANGHAI)
+    rows = session.execute(
+        repo.scoped(principal)
+        .with_only_columns(
+            Case.id, Case.reporter_phone_hash, Case.title, Case.description, Case.registered_at
+        )
+        .where(Case.registered_at >= start)
+    ).all()
+    reports = [Report(key=i, reporter=h, title=t, text=d, at=at) for i, h, t, d, at in rows]
+    found = hot_issues(reports, now=clock.now(), limit=limit)
+    return [
+        HotIssueOut(
+            case_ids=[int(str(k)) for k in h.keys],
+            reports=h.reports,
+            reporters=h.reporters,
+            first_at=h.first_at,
+            last_at=h.last_at,
+            heat=round(h.heat, 3),
+            titles=list(h.titles),
+        )
+        for h in found
+    ]
+
+
+@router.get("/routing/hot-issues", response_model=list[HotIssueOut])
+def get_hot_issues(
+    session: DB,
+    since: date | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    p: Principal = require("case.read"),
+) -> list[HotIssueOut]:
+    """Recent cases grouped into clusters of one underlying problem, by heat."""
+    since = since or (clock.local_today() - timedelta(days=90))
+    return hot_issue_list(session, p, since, limit)

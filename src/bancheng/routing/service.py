@@ -1,0 +1,237 @@
+"""Routing in the running system: suggestions at registration (category → department,
+with the matter's own department first), automatic dispatch above the model's threshold,
+similar earlier cases, and links between duplicates."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bancheng.cases import repository as repo
+from bancheng.cases.enums import OPEN_STATES
+from bancheng.cases.models import Case
+from bancheng.core import clock
+from bancheng.core.errors import Conflict, Invalid
+from bancheng.org.models import Department, Matter
+from bancheng.org.scope import Principal
+from bancheng.routing.classifier import load_active_model
+from bancheng.routing.models import CaseLink, RoutingTarget
+from bancheng.routing.similar import SimilarIndex
+
+
+@dataclass
+class RankedDepartment:
+    category: str
+    confidence: float
+    department_id: int | None
+    department_name: str | None
+
+
+@dataclass
+class RoutingSuggestion:
+    ranked: list[RankedDepartment]
+    auto_dispatch: bool
+    threshold: float | None
+    matter_department_id: int | None = None
+    department_id: int | None = None  # the suggested unit (matter's, else the top category's)
+
+
+def targets(session: Session) -> dict[str, tuple[int, str]]:
+    rows = session.execute(
+        select(RoutingTarget.category, Department.id, Department.name)
+        .join(Department, Department.id == RoutingTarget.department_id)
+        .where(Department.active.is_(True))
+    ).all()
+    return {c: (d, n) for c, d, n in rows}
+
+
+def suggest(
+    session: Session, title: str, description: str, matter_id: int | None = None
+) -> RoutingSuggestion:
+    model = load_active_model()
+    s = model.suggest(title, description or None, top=3)
+    mapping = targets(session)
+    ranked = [
+        RankedDepartment(label, round(conf, 4), *mapping.get(label, (None, None)))
+        for label, conf in s.ranked
+    ]
+    matter_dept = None
+    if matter_id is not None:
+        matter = session.get(Matter, matter_id)
+        matter_dept = matter.department_id if matter else None
+    top = ranked[0] if ranked else None
+    department_id = matter_dept or (top.department_id if top else None)
+    # Automatic only when the model is sure enough AND configuration names a unit; a
+    # catalogue matter is the clerk's own choice and is never overridden.
+    auto = bool(s.auto_dispatch and top and top.department_id and matter_dept is None)
+    return RoutingSuggestion(ranked, auto, s.threshold, matter_dept, department_id)
+
+
+# --- similar cases -------------------------------------------------------------------
+
+
+def case_text(title: str, description: str) -> str:
+    return f"{title}。{description}"
+
+
+@dataclass
+class _IndexState:
+    index: SimilarIndex[int] = field(default_factory=SimilarIndex)
+    last_id: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    built: bool = False
+    checked: float = 0.0
+
+
+_state = _IndexState()
+MAX_INDEXED = 100_000
+
+
+def _refresh(session: Session) -> SimilarIndex[int]:
+    """Build the process's index from the newest cases once, then add newer ones."""
+    with _state.lock:
+        now = time.monotonic()
+        if _state.built and now - _state.checked < 2.0:
+            return _state.index
+        stmt = select(Case.id, Case.title, Case.description).where(Case.id > _state.last_id)
+        if not _state.built:
+            stmt = stmt.order_by(Case.id.desc()).limit(MAX_INDEXED)
+        rows = session.execute(stmt).all()
+        if not _state.built:
+            _state.index.build((i, case_text(t, d)) for i, t, d in reversed(rows))
+            _state.built = True
+        else:
+            for i, t, d in rows:
+                _state.index.add(i, case_text(t, d))
+        if rows:
+            _state.last_id = max(_state.last_id, max(r[0] for r in rows))
+        _state.checked = now
+        return _state.index
+
+
+def reset_index() -> None:
+    global _state
+    _state = _IndexState()
+
+
+@dataclass
+class SimilarCase:
+    case: Case
+    score: float
+    possible_duplicate: bool
+
+
+def similar_to_text(
+    session: Session,
+    principal: Principal,
+    text: str,
+    *,
+    exclude: int | None = None,
+    k: int = 5,
+    min_score: float = 0.25,
+) -> list[SimilarCase]:
+    index = _refresh(session)
+    matches = index.query(text, k=k * 4, exclude=[exclude] if exclude else [], min_score=min_score)
+    if not matches:
+        return []
+    ids = [m.key for m in matches]
+    visible = {c.id: c for c in session.scalars(repo.scoped(principal).where(Case.id.in_(ids)))}
+    open_states = {s.value for s in OPEN_STATES}
+    out = []
+    for m in matches:
+        case = visible.get(m.key)
+        if case is None:
+            continue
+        out.append(SimilarCase(case, round(m.score, 3), case.state in open_states))
+        if len(out) == k:
+            break
+    return out
+
+
+def link_duplicate(session: Session, principal: Principal, case: Case, other: Case) -> CaseLink:
+    from bancheng.cases.service import add_event
+
+    if case.id == other.id:
+        raise Invalid("routing.link_self", "不能把案件关联到自身")
+    if session.get(CaseLink, (case.id, other.id)) is not None:
+        raise Conflict("routing.already_linked", "两件案件已关联")
+    link = CaseLink(
+        case_id=case.id,
+        other_case_id=other.id,
+        kind="duplicate",
+        created_at=clock.now(),
+        created_by_id=principal.user_id,
+    )
+    session.add(link)
+    add_event(
+        session,
+        case,
+        "link_duplicate",
+        case.state,
+        case.state,
+        principal,
+        details={"other_case_id": other.id, "other_number": other.number},
+        public=False,
+    )
+    add_event(
+        session,
+        other,
+        "link_duplicate",
+        other.state,
+        other.state,
+        principal,
+        details={"other_case_id": case.id, "other_number": case.number},
+        public=False,
+    )
+    session.flush()
+    return link
+
+
+def links(session: Session, case_id: int) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(CaseLink.case_id, CaseLink.other_case_id, Case.number)
+        .join(Case, Case.id == CaseLink.other_case_id)
+        .where(CaseLink.case_id == case_id)
+    ).all()
+    back = session.execute(
+        select(CaseLink.case_id, CaseLink.other_case_id, Case.number)
+        .join(Case, Case.id == CaseLink.case_id)
+        .where(CaseLink.other_case_id == case_id)
+    ).all()
+    return [{"case_id": o, "number": n} for _, o, n in rows] + [
+        {"case_id": c, "number": n} for c, _, n in back
+    ]
+
+
+def auto_dispatch(session: Session, settings: Any, principal: Principal, case: Case) -> bool:
+    """Dispatch a just-registered case when the model is above its precision threshold and
+    configuration names the unit; otherwise the clerk chooses from the suggestions."""
+    from bancheng.cases.schemas import ActionIn
+    from bancheng.cases.service import perform
+
+    if not settings.routing_auto_dispatch or case.matter_id is not None:
+        return False
+    if principal.role not in ("clerk", "supervisor") or not targets(session):
+        return False
+    s = suggest(session, case.title, case.description)
+    if not s.auto_dispatch or s.department_id is None:
+        return False
+    top = s.ranked[0]
+    perform(
+        session,
+        settings,
+        principal,
+        case,
+        "dispatch",
+        ActionIn(
+            version=case.version,
+            department_id=s.department_id,
+            reason=f"自动派单：{top.category}（置信度{top.confidence:.2f}）",
+        ),
+    )
+    return True

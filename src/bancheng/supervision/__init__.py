@@ -1,0 +1,1 @@
+"""Supervision: urge and supervise orders, joint meetings and task forces, systemic issues."""

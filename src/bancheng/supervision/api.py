@@ -1,0 +1,414 @@
+"""HTTP: orders (``/api/v1/supervision/orders``), the board, joint meetings, systemic
+issues and matter links. Thin: parse, call the services, return schemas."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bancheng.cases import repository as case_repo
+from bancheng.cases.models import Case
+from bancheng.core import clock
+from bancheng.core.deps import db_session, require
+from bancheng.core.errors import NotFound
+from bancheng.org.models import Matter
+from bancheng.org.scope import Principal, department_name_map
+from bancheng.supervision import documents, service, systemic
+from bancheng.supervision import repository as repo
+from bancheng.supervision.models import (
+    Meeting,
+    MeetingDecision,
+    SupervisionOrder,
+    SystemicChange,
+    SystemicIssue,
+)
+from bancheng.supervision.schemas import (
+    BoardOut,
+    CaseRef,
+    ChangeIn,
+    ChangeOut,
+    CloseIn,
+    DecisionDoneIn,
+    DecisionOut,
+    DepartmentRef,
+    IssueIn,
+    IssueOut,
+    IssuePatch,
+    LinkIn,
+    MatterLinksOut,
+    MeetingIn,
+    MeetingOut,
+    OrderEventOut,
+    OrderIn,
+    OrderOut,
+    ReplyIn,
+    SuggestionOut,
+    SweepOut,
+    VolumeOut,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["supervision"])
+DB = Annotated[Session, Depends(db_session)]
+Reader = Annotated[Principal, require("supervision.read")]
+Issuer = Annotated[Principal, require("supervision.issue")]
+Replier = Annotated[Principal, require("supervision.reply")]
+SysRead = Annotated[Principal, require("systemic.read")]
+SysManage = Annotated[Principal, require("systemic.manage")]
+
+
+def _case_ref(c: Case) -> CaseRef:
+    return CaseRef(id=c.id, number=c.number, title=c.title, state=c.state)
+
+
+def _orders_out(
+    db: Session, orders: list[SupervisionOrder], with_events: bool = False
+) -> list[OrderOut]:
+    names = department_name_map(db)
+    cases = repo.order_cases(db, [o.id for o in orders])
+    now = clock.now()
+    out = []
+    for o in orders:
+        events = (
+            [
+                OrderEventOut(
+                    at=e.at,
+                    action=e.action,
+                    actor_name=e.actor_name,
+                    department_id=e.department_id,
+                    department_name=names.get(e.department_id) if e.department_id else None,
+                    text=e.text,
+                )
+                for e in repo.order_events(db, o.id)
+            ]
+            if with_events
+            else []
+        )
+        out.append(
+            OrderOut(
+                id=o.id,
+                kind=o.kind,  # type: ignore[arg-type]
+                title=o.title,
+                instructions=o.instructions,
+                issuer_name=o.issuer_name,
+                issuer_department_id=o.issuer_department_id,
+                original_department_id=o.original_department_id,
+                original_department_name=names.get(o.original_department_id, ""),
+                department_id=o.department_id,
+                department_name=names.get(o.department_id, ""),
+                deadline_workdays=o.deadline_workdays,
+                level=o.level,
+                status=o.status,
+                issued_at=o.issued_at,
+                due_date=o.due_date,
+                due_at=o.due_at,
+                overdue=o.status == "open" and now >= o.due_at,
+                escalated_at=o.escalated_at,
+                top_reached_at=o.top_reached_at,
+                replied_at=o.replied_at,
+                closed_at=o.closed_at,
+                cases=[_case_ref(c) for c in cases[o.id]],
+                events=events,
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- orders
+
+
+@router.post("/supervision/orders", response_model=OrderOut, status_code=201)
+def issue_order(body: OrderIn, db: DB, p: Issuer) -> OrderOut:
+    order = service.issue_order(db, p, body)
+    return _orders_out(db, [order], True)[0]
+
+
+@router.get("/supervision/orders", response_model=list[OrderOut])
+def list_orders(
+    db: DB,
+    p: Reader,
+    status: str | None = Query(default=None, pattern="^(open|replied|closed)$"),
+    mine: bool = Query(default=False, description="只看下达给本单位(及下级)的"),
+) -> list[OrderOut]:
+    orders = repo.list_orders(
+        db, p, status=status, department_ids=p.unit_department_ids if mine else None
+    )
+    return _orders_out(db, orders)
+
+
+@router.get("/supervision/orders/{order_id}", response_model=OrderOut)
+def get_order(order_id: int, db: DB, p: Reader) -> OrderOut:
+    return _orders_out(db, [repo.get_order(db, p, order_id)], True)[0]
+
+
+@router.post("/supervision/orders/{order_id}/reply", response_model=OrderOut)
+def reply_order(order_id: int, body: ReplyIn, db: DB, p: Replier) -> OrderOut:
+    order = service.reply_order(db, p, repo.get_order(db, p, order_id), body.text)
+    return _orders_out(db, [order], True)[0]
+
+
+@router.post("/supervision/orders/{order_id}/close", response_model=OrderOut)
+def close_order(order_id: int, body: CloseIn, db: DB, p: Issuer) -> OrderOut:
+    order = service.close_order(db, p, repo.get_order(db, p, order_id), body.note)
+    return _orders_out(db, [order], True)[0]
+
+
+@router.get("/cases/{case_id}/orders", response_model=list[OrderOut])
+def case_orders(case_id: int, db: DB, p: Reader) -> list[OrderOut]:
+    case_repo.get_case(db, p, case_id)
+    return _orders_out(db, repo.list_orders(db, p, case_id=case_id))
+
+
+@router.get("/cases/{case_id}/meetings", response_model=list[MeetingOut])
+def case_meetings(case_id: int, db: DB, p: Reader) -> list[MeetingOut]:
+    case_repo.get_case(db, p, case_id)
+    return [_meeting_out(db, m) for m in repo.list_meetings(db, p, case_id=case_id)]
+
+
+@router.get("/supervision/board", response_model=BoardOut)
+def board(db: DB, p: Reader) -> BoardOut:
+    orders = _orders_out(db, repo.list_orders(db, p, status="open"))
+    orders.sort(key=lambda o: (not o.overdue, o.due_at, o.id))
+    return BoardOut(
+        orders=orders,
+        open_orders=len(orders),
+        overdue_orders=sum(o.overdue for o in orders),
+        open_decisions=_decisions_out(db, repo.open_decisions(db, p)),
+    )
+
+
+@router.post("/supervision/sweep", response_model=SweepOut)
+def sweep(db: DB, p: Issuer) -> SweepOut:
+    return SweepOut(**service.sweep(db))
+
+
+# --------------------------------------------------------------------------- meetings
+
+
+def _decisions_out(db: Session, rows: list[MeetingDecision]) -> list[DecisionOut]:
+    names = department_name_map(db)
+    now = clock.now()
+    return [
+        DecisionOut(
+            id=d.id,
+            seq=d.seq,
+            content=d.content,
+            responsible_department_id=d.responsible_department_id,
+            responsible_department_name=names.get(d.responsible_department_id, ""),
+            deadline_workdays=d.deadline_workdays,
+            due_date=d.due_date,
+            due_at=d.due_at,
+            status=d.status,
+            light=service.decision_light(d, now),  # type: ignore[arg-type]
+            done_at=d.done_at,
+            done_note=d.done_note,
+        )
+        for d in rows
+    ]
+
+
+def _meeting_out(db: Session, m: Meeting) -> MeetingOut:
+    names = department_name_map(db)
+    return MeetingOut(
+        id=m.id,
+        kind=m.kind,  # type: ignore[arg-type]
+        title=m.title,
+        convener_department=DepartmentRef(
+            id=m.convener_department_id, name=names.get(m.convener_department_id, "")
+        ),
+        convened_by_name=m.convened_by_name,
+        held_on=m.held_on,
+        location=m.location,
+        participants=[
+            DepartmentRef(id=i, name=names.get(i, "")) for i in m.participant_department_ids
+        ],
+        summary=m.summary,
+        created_at=m.created_at,
+        cases=[_case_ref(c) for c in repo.meeting_cases(db, m.id)],
+        decisions=_decisions_out(db, repo.decisions(db, m.id)),
+    )
+
+
+@router.post("/supervision/meetings", response_model=MeetingOut, status_code=201)
+def create_meeting(body: MeetingIn, db: DB, p: Issuer) -> MeetingOut:
+    return _meeting_out(db, service.create_meeting(db, p, body))
+
+
+@router.get("/supervision/meetings", response_model=list[MeetingOut])
+def list_meetings(db: DB, p: Reader) -> list[MeetingOut]:
+    return [_meeting_out(db, m) for m in repo.list_meetings(db, p)]
+
+
+@router.get("/supervision/meetings/{meeting_id}", response_model=MeetingOut)
+def get_meeting(meeting_id: int, db: DB, p: Reader) -> MeetingOut:
+    return _meeting_out(db, repo.get_meeting(db, p, meeting_id))
+
+
+@router.get(
+    "/supervision/meetings/{meeting_id}/minutes.docx",
+    response_class=Response,
+    responses={200: {"content": {documents.DOCX: {}}}},
+)
+def meeting_minutes(meeting_id: int, db: DB, p: Reader) -> Response:
+    m = repo.get_meeting(db, p, meeting_id)
+    return Response(
+        documents.meeting_minutes(db, m),
+        media_type=documents.DOCX,
+        headers={"Content-Disposition": f'attachment; filename="meeting-{m.id}-minutes.docx"'},
+    )
+
+
+@router.post(
+    "/supervision/meetings/{meeting_id}/decisions/{decision_id}/done",
+    response_model=DecisionOut,
+)
+def decision_done(
+    meeting_id: int, decision_id: int, body: DecisionDoneIn, db: DB, p: Reader
+) -> DecisionOut:
+    repo.get_meeting(db, p, meeting_id)
+    d = db.get(MeetingDecision, decision_id)
+    if d is None or d.meeting_id != meeting_id:
+        raise NotFound("supervision.decision_not_found", "议定事项不存在")
+    return _decisions_out(db, [service.complete_decision(db, p, d, body.note)])[0]
+
+
+# --------------------------------------------------------------------------- systemic issues
+
+
+def _change_out(c: SystemicChange) -> ChangeOut:
+    return ChangeOut(
+        id=c.id,
+        type=c.type,  # type: ignore[arg-type]
+        changed_on=c.changed_on,
+        owner=c.owner,
+        owner_department_id=c.owner_department_id,
+        description=c.description,
+        matter_id=c.matter_id,
+        materials=c.materials,
+        previous_materials=c.previous_materials,
+    )
+
+
+def _issue_out(db: Session, i: SystemicIssue, count: int, full: bool = False) -> IssueOut:
+    matter = db.get(Matter, i.matter_id) if i.matter_id else None
+    return IssueOut(
+        id=i.id,
+        title=i.title,
+        root_cause=i.root_cause,
+        matter_id=i.matter_id,
+        matter_name=matter.name if matter else None,
+        owner_department_id=i.owner_department_id,
+        status=i.status,
+        created_at=i.created_at,
+        case_count=count,
+        cases=[_case_ref(c) for c in systemic.issue_cases(db, i.id)] if full else [],
+        changes=[_change_out(c) for c in systemic.changes(db, i.id)] if full else [],
+    )
+
+
+@router.get("/supervision/systemic-issues", response_model=list[IssueOut])
+def list_issues(db: DB, p: SysRead) -> list[IssueOut]:
+    issues = list(db.scalars(select(SystemicIssue).order_by(SystemicIssue.id.desc())))
+    counts = systemic.case_counts(db, [i.id for i in issues])
+    return [_issue_out(db, i, counts.get(i.id, 0)) for i in issues]
+
+
+@router.post("/supervision/systemic-issues", response_model=IssueOut, status_code=201)
+def create_issue(body: IssueIn, db: DB, p: SysManage) -> IssueOut:
+    return _issue_out(db, systemic.create_issue(db, p, body), 0, True)
+
+
+@router.get("/supervision/systemic-issues/suggestions", response_model=list[SuggestionOut])
+def issue_suggestions(
+    db: DB, p: SysManage, days: int = Query(default=90, ge=7, le=365)
+) -> list[SuggestionOut]:
+    return [SuggestionOut(**s) for s in systemic.suggestions(db, p, days)]
+
+
+@router.get(
+    "/supervision/systemic-issues/report.docx",
+    response_class=Response,
+    responses={200: {"content": {documents.DOCX: {}}}},
+)
+def monthly_report(
+    db: DB, p: SysRead, month: str = Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+) -> Response:
+    return Response(
+        documents.monthly_report(db, month),
+        media_type=documents.DOCX,
+        headers={"Content-Disposition": f'attachment; filename="systemic-issues-{month}.docx"'},
+    )
+
+
+@router.get("/supervision/systemic-issues/{issue_id}", response_model=IssueOut)
+def get_issue(issue_id: int, db: DB, p: SysRead) -> IssueOut:
+    i = systemic.get_issue(db, issue_id)
+    return _issue_out(db, i, systemic.case_counts(db, [i.id]).get(i.id, 0), True)
+
+
+@router.patch("/supervision/systemic-issues/{issue_id}", response_model=IssueOut)
+def patch_issue(issue_id: int, body: IssuePatch, db: DB, p: SysManage) -> IssueOut:
+    i = systemic.update_issue(db, systemic.get_issue(db, issue_id), body)
+    return _issue_out(db, i, systemic.case_counts(db, [i.id]).get(i.id, 0), True)
+
+
+@router.post("/supervision/systemic-issues/{issue_id}/cases", response_model=IssueOut)
+def link_cases(issue_id: int, body: LinkIn, db: DB, p: SysManage) -> IssueOut:
+    i = systemic.get_issue(db, issue_id)
+    systemic.link_cases(db, p, i, body.case_ids, body.source)
+    return _issue_out(db, i, systemic.case_counts(db, [i.id]).get(i.id, 0), True)
+
+
+@router.delete("/supervision/systemic-issues/{issue_id}/cases/{case_id}", status_code=204)
+def unlink_case(issue_id: int, case_id: int, db: DB, p: SysManage) -> Response:
+    systemic.unlink_case(db, p, systemic.get_issue(db, issue_id), case_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/supervision/systemic-issues/{issue_id}/changes", response_model=ChangeOut, status_code=201
+)
+def add_change(issue_id: int, body: ChangeIn, db: DB, p: SysManage) -> ChangeOut:
+    return _change_out(systemic.add_change(db, p, systemic.get_issue(db, issue_id), body))
+
+
+@router.get("/supervision/systemic-issues/{issue_id}/volumes", response_model=VolumeOut)
+def issue_volumes(
+    issue_id: int,
+    db: DB,
+    p: SysRead,
+    window: int = Query(default=3, ge=1, le=12),
+    matter_id: int | None = None,
+) -> VolumeOut:
+    data = systemic.volumes(
+        db, systemic.get_issue(db, issue_id), window=window, matter_id=matter_id
+    )
+    return VolumeOut.model_validate(data)
+
+
+@router.get("/supervision/matters/{matter_id}", response_model=MatterLinksOut)
+def matter_links(matter_id: int, db: DB, p: SysRead) -> MatterLinksOut:
+    m = db.get(Matter, matter_id)
+    if m is None:
+        raise NotFound("matter.not_found", "事项不存在")
+    issue_ids = set(db.scalars(select(SystemicIssue.id).where(SystemicIssue.matter_id == m.id)))
+    issue_ids |= set(
+        db.scalars(select(SystemicChange.issue_id).where(SystemicChange.matter_id == m.id))
+    )
+    issues = list(db.scalars(select(SystemicIssue).where(SystemicIssue.id.in_(issue_ids))))
+    counts = systemic.case_counts(db, [i.id for i in issues])
+    guide = db.scalars(
+        select(SystemicChange)
+        .where(SystemicChange.matter_id == m.id, SystemicChange.type == "service_guide_revised")
+        .order_by(SystemicChange.changed_on)
+    )
+    return MatterLinksOut(
+        id=m.id,
+        code=m.code,
+        name=m.name,
+        materials=[str(x) for x in m.materials or []],
+        systemic_issues=[_issue_out(db, i, counts.get(i.id, 0)) for i in issues],
+        guide_changes=[_change_out(c) for c in guide],
+    )

@@ -1,0 +1,30 @@
+"""``bancheng supervision sweep``: escalate overdue orders, flag overdue decisions."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from bancheng.core.db import get_database
+from bancheng.supervision.service import sweep
+
+
+@click.group("supervision")
+def supervision_group() -> None:
+    """督办: 催办督办单逾期升级、会议议定事项逾期提醒。"""
+
+
+@supervision_group.command("sweep")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果。")
+def sweep_command(as_json: bool) -> None:
+    """扫描逾期督办单并逐级升级(可重复运行)。"""
+    with get_database().transaction(write=True) as session:
+        result = sweep(session)
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        click.echo(
+            f"升级 {result['escalated']} 次，到顶 {result['top_reached']} 件，"
+            f"议定事项逾期 {result['decisions_overdue']} 项"
+        )

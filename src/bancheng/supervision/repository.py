@@ -1,0 +1,160 @@
+"""Queries of the supervision domain. Visibility of orders follows the caller's data
+scope: orders addressed to (or first addressed to) a unit in scope, or issued by them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy.orm import Session
+
+from bancheng.cases.models import Case
+from bancheng.core.errors import NotFound
+from bancheng.org.scope import Principal
+from bancheng.supervision.models import (
+    Meeting,
+    MeetingCase,
+    MeetingDecision,
+    SupervisionOrder,
+    SupervisionOrderCase,
+    SupervisionOrderEvent,
+)
+
+
+def order_scope(principal: Principal) -> ColumnElement[bool]:
+    if principal.sees_all:
+        return true()
+    ids = sorted(principal.scope_department_ids or ())
+    return or_(
+        SupervisionOrder.department_id.in_(ids),
+        SupervisionOrder.original_department_id.in_(ids),
+        SupervisionOrder.issuer_id == principal.user_id,
+    )
+
+
+def get_order(session: Session, principal: Principal, order_id: int) -> SupervisionOrder:
+    order = session.scalar(
+        select(SupervisionOrder).where(SupervisionOrder.id == order_id, order_scope(principal))
+    )
+    if order is None:
+        raise NotFound("supervision.order_not_found", "督办单不存在或无权查看")
+    return order
+
+
+def list_orders(
+    session: Session,
+    principal: Principal,
+    *,
+    status: str | None = None,
+    department_ids: Iterable[int] | None = None,
+    case_id: int | None = None,
+    limit: int = 500,
+) -> list[SupervisionOrder]:
+    stmt = select(SupervisionOrder).where(order_scope(principal))
+    if status == "open":
+        stmt = stmt.where(SupervisionOrder.status.in_(("open", "replied")))
+    elif status:
+        stmt = stmt.where(SupervisionOrder.status == status)
+    if department_ids is not None:
+        ids = sorted(department_ids)
+        stmt = stmt.where(
+            or_(
+                SupervisionOrder.department_id.in_(ids),
+                SupervisionOrder.original_department_id.in_(ids),
+            )
+        )
+    if case_id is not None:
+        stmt = stmt.where(
+            SupervisionOrder.id.in_(
+                select(SupervisionOrderCase.order_id).where(SupervisionOrderCase.case_id == case_id)
+            )
+        )
+    stmt = stmt.order_by(SupervisionOrder.due_at, SupervisionOrder.id).limit(limit)
+    return list(session.scalars(stmt))
+
+
+def order_cases(session: Session, order_ids: list[int]) -> dict[int, list[Case]]:
+    out: dict[int, list[Case]] = {i: [] for i in order_ids}
+    if not order_ids:
+        return out
+    rows = session.execute(
+        select(SupervisionOrderCase.order_id, Case)
+        .join(Case, Case.id == SupervisionOrderCase.case_id)
+        .where(SupervisionOrderCase.order_id.in_(order_ids))
+        .order_by(Case.id)
+    ).all()
+    for oid, case in rows:
+        out[oid].append(case)
+    return out
+
+
+def order_events(session: Session, order_id: int) -> list[SupervisionOrderEvent]:
+    return list(
+        session.scalars(
+            select(SupervisionOrderEvent)
+            .where(SupervisionOrderEvent.order_id == order_id)
+            .order_by(SupervisionOrderEvent.id)
+        )
+    )
+
+
+def meeting_scope(principal: Principal) -> ColumnElement[bool]:
+    if principal.sees_all:
+        return true()
+    ids = sorted(principal.scope_department_ids or ())
+    return or_(
+        Meeting.convener_department_id.in_(ids),
+        Meeting.convened_by_id == principal.user_id,
+        Meeting.id.in_(
+            select(MeetingDecision.meeting_id).where(
+                MeetingDecision.responsible_department_id.in_(ids)
+            )
+        ),
+    )
+
+
+def get_meeting(session: Session, principal: Principal, meeting_id: int) -> Meeting:
+    m = session.scalar(select(Meeting).where(Meeting.id == meeting_id, meeting_scope(principal)))
+    if m is None:
+        raise NotFound("supervision.meeting_not_found", "会议不存在或无权查看")
+    return m
+
+
+def list_meetings(
+    session: Session, principal: Principal, case_id: int | None = None
+) -> list[Meeting]:
+    stmt = select(Meeting).where(meeting_scope(principal))
+    if case_id is not None:
+        stmt = stmt.where(
+            Meeting.id.in_(select(MeetingCase.meeting_id).where(MeetingCase.case_id == case_id))
+        )
+    return list(session.scalars(stmt.order_by(Meeting.held_on.desc(), Meeting.id.desc())))
+
+
+def meeting_cases(session: Session, meeting_id: int) -> list[Case]:
+    return list(
+        session.scalars(
+            select(Case)
+            .join(MeetingCase, MeetingCase.case_id == Case.id)
+            .where(MeetingCase.meeting_id == meeting_id)
+            .order_by(Case.id)
+        )
+    )
+
+
+def decisions(session: Session, meeting_id: int) -> list[MeetingDecision]:
+    return list(
+        session.scalars(
+            select(MeetingDecision)
+            .where(MeetingDecision.meeting_id == meeting_id)
+            .order_by(MeetingDecision.seq)
+        )
+    )
+
+
+def open_decisions(session: Session, principal: Principal) -> list[MeetingDecision]:
+    stmt = select(MeetingDecision).where(MeetingDecision.status == "open")
+    if not principal.sees_all:
+        ids = sorted(principal.scope_department_ids or ())
+        stmt = stmt.where(MeetingDecision.responsible_department_id.in_(ids))
+    return list(session.scalars(stmt.order_by(MeetingDecision.due_at).limit(500)))

@@ -1,0 +1,454 @@
+"""Rules of supervision: issuing, answering, escalating and closing orders; joint meetings
+and their decisions; the sweep that escalates overdue orders.
+
+Deadlines are working days on the jurisdiction's calendar (``sla.calendar``). An order
+overdue at its deadline moves one level up the department tree (``Department.parent_id``)
+and gets a fresh deadline of the same length counted from the deadline it missed, so the
+escalations do not depend on how often the sweep runs; at the top of the tree it is
+marked ``top_reached_at`` once. The sweep is idempotent: running it twice at the same
+instant changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bancheng.cases import repository as case_repo
+from bancheng.cases.models import Case
+from bancheng.cases.service import add_event
+from bancheng.core import clock
+from bancheng.core.errors import Conflict, Forbidden, Invalid
+from bancheng.notify.models import Notice
+from bancheng.org.models import Department
+from bancheng.org.scope import Principal
+from bancheng.sla.calendar import load_calendar
+from bancheng.sla.workdays import Deadline
+from bancheng.supervision.models import (
+    Meeting,
+    MeetingCase,
+    MeetingDecision,
+    SupervisionOrder,
+    SupervisionOrderCase,
+    SupervisionOrderEvent,
+)
+from bancheng.supervision.schemas import MeetingIn, OrderIn
+
+KIND_ZH = {"urge": "催办", "supervise": "督办"}
+MEETING_KIND_ZH = {"joint_meeting": "联席会议", "task_force": "工作专班"}
+
+
+def _deadline(session: Session, start: date | datetime, workdays: int) -> Deadline:
+    return load_calendar(session).add_workdays(start, workdays)
+
+
+def in_scope(principal: Principal, department_id: int) -> bool:
+    return principal.sees_all or department_id in (principal.scope_department_ids or ())
+
+
+def _department(session: Session, dept_id: int, code: str, field: str) -> Department:
+    dept = session.get(Department, dept_id)
+    if dept is None or not dept.active:
+        raise Invalid(code, "部门不存在", field=field)
+    return dept
+
+
+def _notice(
+    session: Session, dept_id: int, kind: str, title: str, body: str, case_id: int | None
+) -> None:
+    session.add(
+        Notice(
+            department_id=dept_id,
+            case_id=case_id,
+            kind=kind,
+            title=title[:200],
+            body=body,
+            created_at=clock.now(),
+        )
+    )
+
+
+def _order_event(
+    session: Session,
+    order: SupervisionOrder,
+    action: str,
+    principal: Principal | None,
+    text: str | None = None,
+    department_id: int | None = None,
+    **details: Any,
+) -> None:
+    session.add(
+        SupervisionOrderEvent(
+            order_id=order.id,
+            at=clock.now(),
+            action=action,
+            actor_id=principal.user_id if principal else None,
+            actor_name=principal.display_name if principal else "系统",
+            department_id=department_id,
+            text=text,
+            details=details,
+        )
+    )
+
+
+def _cases_in_scope(session: Session, principal: Principal, case_ids: list[int]) -> list[Case]:
+    return [case_repo.get_case(session, principal, cid) for cid in dict.fromkeys(case_ids)]
+
+
+# --------------------------------------------------------------------------- orders
+
+
+def issue_order(session: Session, principal: Principal, body: OrderIn) -> SupervisionOrder:
+    cases = _cases_in_scope(session, principal, body.case_ids)
+    dept = _department(
+        session, body.department_id, "supervision.department_not_found", "department_id"
+    )
+    if not in_scope(principal, dept.id):
+        raise Forbidden(
+            "supervision.target_out_of_scope",
+            "只能向本人数据范围内的部门下达催办、督办",
+            department_id=dept.id,
+        )
+    now = clock.now()
+    due = _deadline(session, now, body.deadline_workdays)
+    order = SupervisionOrder(
+        kind=body.kind,
+        title=body.title.strip(),
+        instructions=body.instructions.strip(),
+        issuer_id=principal.user_id,
+        issuer_name=principal.display_name,
+        issuer_department_id=principal.department_id,
+        original_department_id=dept.id,
+        department_id=dept.id,
+        deadline_workdays=body.deadline_workdays,
+        level=0,
+        status="open",
+        issued_at=now,
+        due_date=due.date,
+        due_at=due.due_at,
+    )
+    session.add(order)
+    session.flush()
+    for case in cases:
+        session.add(SupervisionOrderCase(order_id=order.id, case_id=case.id))
+        add_event(
+            session,
+            case,
+            body.kind,
+            None,
+            None,
+            principal,
+            reason=order.title,
+            details={
+                "order_id": order.id,
+                "department_id": dept.id,
+                "due_date": due.date.isoformat(),
+            },
+            public=False,
+        )
+    _order_event(session, order, "issued", principal, order.instructions, dept.id)
+    numbers = "、".join(c.number for c in cases)
+    _notice(
+        session,
+        dept.id,
+        "supervision_order",
+        f"{KIND_ZH[body.kind]}：{order.title}",
+        f"{order.instructions}\n涉及案件：{numbers}\n请于 {due.date.isoformat()} 前书面回复。",
+        cases[0].id if len(cases) == 1 else None,
+    )
+    session.flush()
+    return order
+
+
+def _may_answer(principal: Principal, order: SupervisionOrder) -> bool:
+    units = principal.unit_department_ids
+    return order.department_id in units or order.original_department_id in units
+
+
+def reply_order(
+    session: Session, principal: Principal, order: SupervisionOrder, text: str
+) -> SupervisionOrder:
+    if order.status == "closed":
+        raise Conflict("supervision.order_closed", "督办单已办结")
+    if not _may_answer(principal, order):
+        raise Forbidden("supervision.not_addressee", "只有被督办部门可以回复")
+    now = clock.now()
+    order.status = "replied"
+    order.replied_at = now
+    _order_event(session, order, "replied", principal, text.strip(), principal.department_id)
+    for case in _order_case_rows(session, order):
+        add_event(
+            session,
+            case,
+            "order_reply",
+            None,
+            None,
+            principal,
+            reason=text.strip()[:500],
+            details={"order_id": order.id},
+            public=False,
+        )
+    _notice(
+        session,
+        order.issuer_department_id,
+        "supervision_reply",
+        f"{KIND_ZH[order.kind]}已回复：{order.title}",
+        text.strip(),
+        None,
+    )
+    session.flush()
+    return order
+
+
+def close_order(
+    session: Session, principal: Principal, order: SupervisionOrder, note: str | None
+) -> SupervisionOrder:
+    if order.status == "closed":
+        raise Conflict("supervision.order_closed", "督办单已办结")
+    if order.status != "replied":
+        raise Conflict("supervision.reply_required", "被督办部门回复后才能办结")
+    order.status = "closed"
+    order.closed_at = clock.now()
+    _order_event(session, order, "closed", principal, note)
+    session.flush()
+    return order
+
+
+def _order_case_rows(session: Session, order: SupervisionOrder) -> list[Case]:
+    return list(
+        session.scalars(
+            select(Case)
+            .join(SupervisionOrderCase, SupervisionOrderCase.case_id == Case.id)
+            .where(SupervisionOrderCase.order_id == order.id)
+        )
+    )
+
+
+def escalate_overdue(session: Session, now: datetime | None = None) -> tuple[int, int]:
+    """Escalate every open order whose deadline has passed. Returns (escalations, orders
+    that reached the top of the tree)."""
+    now = now or clock.now()
+    escalated = top = 0
+    rows = session.scalars(
+        select(SupervisionOrder)
+        .where(
+            SupervisionOrder.status == "open",
+            SupervisionOrder.due_at <= now,
+            SupervisionOrder.top_reached_at.is_(None),
+        )
+        .order_by(SupervisionOrder.id)
+    ).all()
+    for order in rows:
+        while order.due_at <= now:
+            current = session.get(Department, order.department_id)
+            parent_id = current.parent_id if current else None
+            if parent_id is None:
+                order.top_reached_at = now
+                _order_event(session, order, "top_reached", None, None, order.department_id)
+                top += 1
+                break
+            from_dept = order.department_id
+            due = _deadline(session, order.due_date, order.deadline_workdays)
+            order.department_id = parent_id
+            order.level += 1
+            order.escalated_at = now
+            order.due_date, order.due_at = due.date, due.due_at
+            _order_event(
+                session,
+                order,
+                "escalated",
+                None,
+                f"逾期未回复，升级至上级部门（第 {order.level} 级）",
+                parent_id,
+                from_department_id=from_dept,
+                level=order.level,
+            )
+            for case in _order_case_rows(session, order):
+                add_event(
+                    session,
+                    case,
+                    "order_escalated",
+                    None,
+                    None,
+                    None,
+                    reason=f"{KIND_ZH[order.kind]}逾期未回复，升级督办",
+                    details={
+                        "order_id": order.id,
+                        "from_department_id": from_dept,
+                        "department_id": parent_id,
+                        "level": order.level,
+                    },
+                    public=False,
+                )
+            _notice(
+                session,
+                parent_id,
+                "order_escalated",
+                f"升级督办：{order.title}",
+                f"下级部门逾期未回复{KIND_ZH[order.kind]}，请于 {due.date.isoformat()} 前回复。",
+                None,
+            )
+            escalated += 1
+    session.flush()
+    return escalated, top
+
+
+def sweep(session: Session, now: datetime | None = None) -> dict[str, int]:
+    """The periodic job: escalate overdue orders, notify overdue meeting decisions once.
+    Idempotent; the CLI (``bancheng supervision sweep``) and a scheduler call it."""
+    now = now or clock.now()
+    escalated, top = escalate_overdue(session, now)
+    overdue = session.scalars(
+        select(MeetingDecision).where(
+            MeetingDecision.status == "open",
+            MeetingDecision.due_at <= now,
+            MeetingDecision.overdue_notified_at.is_(None),
+        )
+    ).all()
+    for d in overdue:
+        d.overdue_notified_at = now
+        _notice(
+            session,
+            d.responsible_department_id,
+            "decision_overdue",
+            "会议议定事项逾期",
+            f"{d.content}\n期限：{d.due_date.isoformat()}",
+            None,
+        )
+    session.flush()
+    return {"escalated": escalated, "top_reached": top, "decisions_overdue": len(overdue)}
+
+
+# --------------------------------------------------------------------------- meetings
+
+
+def decision_light(d: MeetingDecision, now: datetime | None = None) -> str | None:
+    """Green until the last working day, yellow on it, red once overdue; None when done."""
+    if d.status != "open":
+        return None
+    now = now or clock.now()
+    if now >= d.due_at:
+        return "red"
+    if now >= d.yellow_at:
+        return "yellow"
+    return "green"
+
+
+def create_meeting(session: Session, principal: Principal, body: MeetingIn) -> Meeting:
+    # Everything is checked before anything is written.
+    for i, d in enumerate(body.decisions):
+        missing = [
+            f
+            for f, v in (
+                ("responsible_department_id", d.responsible_department_id),
+                ("deadline_workdays", d.deadline_workdays),
+            )
+            if v is None
+        ]
+        if missing:
+            raise Invalid(
+                "supervision.decision_incomplete",
+                "每项议定事项都必须明确责任单位和办理期限（工作日）",
+                index=i,
+                fields=missing,
+            )
+        assert d.deadline_workdays is not None and d.responsible_department_id is not None
+        if not 1 <= d.deadline_workdays <= 120:
+            raise Invalid(
+                "supervision.decision_incomplete",
+                "办理期限须为 1 至 120 个工作日",
+                index=i,
+                fields=["deadline_workdays"],
+            )
+        _department(
+            session,
+            d.responsible_department_id,
+            "supervision.department_not_found",
+            f"decisions[{i}].responsible_department_id",
+        )
+    for dept_id in body.participant_department_ids:
+        _department(
+            session, dept_id, "supervision.department_not_found", "participant_department_ids"
+        )
+    cases = _cases_in_scope(session, principal, body.case_ids)
+
+    now = clock.now()
+    meeting = Meeting(
+        kind=body.kind,
+        title=body.title.strip(),
+        convener_department_id=principal.department_id,
+        convened_by_id=principal.user_id,
+        convened_by_name=principal.display_name,
+        held_on=body.held_on,
+        location=body.location,
+        participant_department_ids=list(dict.fromkeys(body.participant_department_ids)),
+        summary=body.summary,
+        created_at=now,
+    )
+    session.add(meeting)
+    session.flush()
+    for case in cases:
+        session.add(MeetingCase(meeting_id=meeting.id, case_id=case.id))
+        add_event(
+            session,
+            case,
+            body.kind,
+            None,
+            None,
+            principal,
+            reason=meeting.title,
+            details={"meeting_id": meeting.id, "held_on": body.held_on.isoformat()},
+            public=False,
+        )
+    cal = load_calendar(session)
+    start = max(body.held_on, clock.local_today())
+    for i, d in enumerate(body.decisions, start=1):
+        assert d.deadline_workdays is not None and d.responsible_department_id is not None
+        due = cal.add_workdays(start, d.deadline_workdays)
+        yellow = (
+            cal.add_workdays(start, d.deadline_workdays - 1).due_at
+            if d.deadline_workdays > 1
+            else now
+        )
+        session.add(
+            MeetingDecision(
+                meeting_id=meeting.id,
+                seq=i,
+                content=d.content.strip(),
+                responsible_department_id=d.responsible_department_id,
+                deadline_workdays=d.deadline_workdays,
+                due_date=due.date,
+                due_at=due.due_at,
+                yellow_at=yellow,
+                status="open",
+            )
+        )
+        _notice(
+            session,
+            d.responsible_department_id,
+            "meeting_decision",
+            f"{MEETING_KIND_ZH[body.kind]}议定事项：{meeting.title}",
+            f"{d.content.strip()}\n请于 {due.date.isoformat()} 前办结。",
+            None,
+        )
+    session.flush()
+    return meeting
+
+
+def complete_decision(
+    session: Session, principal: Principal, decision: MeetingDecision, note: str | None
+) -> MeetingDecision:
+    if decision.status != "open":
+        raise Conflict("supervision.decision_done", "该事项已办结")
+    if principal.role not in ("supervisor", "leader") and (
+        decision.responsible_department_id not in principal.unit_department_ids
+    ):
+        raise Forbidden("supervision.not_responsible", "只有责任单位或督查人员可以办结该事项")
+    decision.status = "done"
+    decision.done_at = clock.now()
+    decision.done_note = note
+    session.flush()
+    return decision
