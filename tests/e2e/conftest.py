@@ -65,10 +65,12 @@ class Server:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    # `make test` builds the console and installs Chromium first; a run without them
+    # fails rather than passing silently.
     if not (WEB_DIST / "index.html").exists():
-        pytest.skip("web/dist is not built: run `cd web && npm ci && npm run build`")
+        pytest.fail("web/dist is not built: run `cd web && npm ci && npm run build`")
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
     data_dir = tmp_path_factory.mktemp("e2e-data")
     env = {
         **os.environ,
