@@ -19,6 +19,8 @@ down_revision: str | Sequence[str] | None = "0007_sweep_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+CASE_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # as cases.id
+
 
 def upgrade() -> None:
     op.create_table(
@@ -34,8 +36,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "case_links",
-        sa.Column("case_id", sa.Integer(), nullable=False),
-        sa.Column("other_case_id", sa.Integer(), nullable=False),
+        sa.Column("case_id", CASE_ID, nullable=False),
+        sa.Column("other_case_id", CASE_ID, nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("created_at", bancheng.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
