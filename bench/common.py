@@ -88,6 +88,8 @@ print(raw)
 @contextmanager
 def server(url: str, data_dir: Path, workers: int) -> Iterator[str]:
     port = free_port()
+    log_path = data_dir / "server.log"
+    log = log_path.open("wb")  # a file, not a pipe nobody reads (a full pipe blocks the server)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -100,8 +102,8 @@ def server(url: str, data_dir: Path, workers: int) -> Iterator[str]:
             str(workers),
         ],
         env=env_for(url, data_dir),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -114,13 +116,11 @@ def server(url: str, data_dir: Path, workers: int) -> Iterator[str]:
             except OSError:
                 time.sleep(0.2)
         else:
-            raise RuntimeError(
-                "server did not start: " + (proc.stderr.read() or b"").decode()
-                if proc.stderr
-                else ""
-            )
+            raise RuntimeError("server did not start: " + log_path.read_text(errors="replace"))
         yield base
     finally:
+        log.close()
+        print(f"server log: {log_path}", file=sys.stderr)
         proc.terminate()
         try:
             proc.wait(timeout=15)

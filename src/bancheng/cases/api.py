@@ -182,7 +182,11 @@ def create_case(
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/api/v1/cases/{case.id}"
-    return detail(session, case, new=created)
+    out = detail(session, case, new=created)
+    # Commit before FastAPI validates the response in another worker thread: the number
+    # counter's row lock (SQLite: the write lock) must not wait for a free thread.
+    session.commit()
+    return out
 
 
 @router.get("", response_model=CasePage)
@@ -288,7 +292,9 @@ def perform_action(
         object_id=case.id,
         ip=principal.ip,
     )
-    return detail(session, case)
+    out = detail(session, case)
+    session.commit()  # as in create_case: no lock held across the response's thread hop
+    return out
 
 
 def _event_out(e: CaseEvent, names: dict[int, str]) -> EventOut:

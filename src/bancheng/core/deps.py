@@ -70,12 +70,32 @@ def client_ip(request: Request) -> str | None:
 
 
 def _resolve_principal(request: Request, session: Session) -> Principal:
-    from bancheng.org.auth import TOKEN_PREFIX, api_token_lookup, session_for_token
-    from bancheng.org.scope import principal_for
-
+    """Who is calling. The look-ups run in a short read session of their own: on SQLite the
+    request's write session takes the database's write lock at its first statement, and
+    that must happen in the endpoint, not in a dependency that then waits for a free
+    worker thread while holding it (which starves the pool under load)."""
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
+    lookup = _open_session(False)
+    try:
+        principal = _lookup_principal(request, lookup)
+    finally:
+        lookup.rollback()
+        lookup.close()
+    request.state.principal = principal
+    return principal
+
+
+def _lookup_principal(request: Request, session: Session) -> Principal:
+    from bancheng.org.auth import (
+        TOKEN_PREFIX,
+        api_token_lookup,
+        session_for_token,
+        token_use_is_stale,
+    )
+    from bancheng.org.scope import principal_for
+
     ip = client_ip(request)
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
@@ -84,20 +104,34 @@ def _resolve_principal(request: Request, session: Session) -> Principal:
         if found is None:
             raise Unauthorized("auth.token_invalid", "令牌无效、已过期或已吊销")
         token, user = found
-        principal = principal_for(session, user, frozenset(token.permissions), ip)
-    else:
-        cookie = request.cookies.get(SESSION_COOKIE)
-        found_s = session_for_token(session, cookie) if cookie else None
-        if found_s is None:
-            raise Unauthorized("auth.required", "请先登录")
-        auth_session, user = found_s
-        if request.method not in SAFE_METHODS:
-            sent = request.headers.get(CSRF_HEADER)
-            if not sent or sent != auth_session.csrf_token:
-                raise Forbidden("auth.csrf_failed", "页面已过期，请刷新后重试")
-        principal = principal_for(session, user, None, ip)
-    request.state.principal = principal
-    return principal
+        if token_use_is_stale(token):
+            _touch_token(token.id)
+        return principal_for(session, user, frozenset(token.permissions), ip)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    found_s = session_for_token(session, cookie) if cookie else None
+    if found_s is None:
+        raise Unauthorized("auth.required", "请先登录")
+    auth_session, user = found_s
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER)
+        if not sent or sent != auth_session.csrf_token:
+            raise Forbidden("auth.csrf_failed", "页面已过期，请刷新后重试")
+    return principal_for(session, user, None, ip)
+
+
+def _touch_token(token_id: int) -> None:
+    """Record an API token's use in a transaction of its own (begun and committed here)."""
+    from sqlalchemy import update
+
+    from bancheng.core import clock
+    from bancheng.org.models import ApiToken
+
+    s = _open_session(True)
+    try:
+        s.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=clock.now()))
+        s.commit()
+    finally:
+        s.close()
 
 
 def current_principal(request: Request, session: Session = Depends(db_session)) -> Principal:

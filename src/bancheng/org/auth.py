@@ -174,7 +174,10 @@ def api_token_lookup(session: Session, raw: str) -> tuple[ApiToken, User] | None
     row, user = found
     if row.revoked_at is not None or row.expires_at <= now or not user.active:
         return None
-    # Recorded at most once a minute: a write per request would cost more than it tells.
-    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
-        row.last_used_at = now
     return row, user
+
+
+def token_use_is_stale(token: ApiToken) -> bool:
+    """Use is recorded at most once a minute: a write per request would cost more than it
+    tells."""
+    return token.last_used_at is None or clock.now() - token.last_used_at > timedelta(minutes=1)
