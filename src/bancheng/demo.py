@@ -2108,6 +2108,8 @@ def _is_workday(day: date) -> bool:
 
         return bool(chinese_calendar.is_workday(day))
     except (ImportError, NotImplementedError):
+        # chinese_calendar raises NotImplementedError outside the years it covers; the demo
+        # only needs plausible office days there.
         return day.weekday() < 5
 
 
