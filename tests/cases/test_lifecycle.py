@@ -326,3 +326,24 @@ def test_window_implies_its_hall(client, org):
     clerk = as_user(client, "clerk")
     c = clerk.create(window_id=org.window.id)
     assert c["hall_id"] == org.hall.id
+
+
+def test_a_window_rating_is_an_evaluation_like_one_from_the_phone(client, org, session):
+    from bancheng.feedback.models import CallbackTask, Evaluation, Rectification
+
+    clerk, good = _to_feedback(client, org)
+    clerk.act(good["id"], "evaluate", rating="satisfied")
+    clerk, bad = _to_feedback(client, org)  # signs in again: a new CSRF token
+    clerk.act(bad["id"], "evaluate", rating="dissatisfied")
+    session.expire_all()
+    evs = session.scalars(select(Evaluation).order_by(Evaluation.case_id)).all()
+    assert [(e.case_id, e.round, e.rating, e.source) for e in evs] == [
+        (good["id"], 1, "satisfied", "window"),
+        (bad["id"], 1, "dissatisfied", "window"),
+    ]
+    rects = session.scalars(select(Rectification)).all()
+    assert [(r.case_id, r.evaluation_id, r.status) for r in rects] == [
+        (bad["id"], evs[1].id, "open")
+    ]
+    tasks = session.scalars(select(CallbackTask)).all()
+    assert [(t.case_id, t.reason) for t in tasks] == [(bad["id"], "bad_review")]

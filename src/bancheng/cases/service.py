@@ -587,6 +587,10 @@ def perform(
         public=move.public,
     )
     session.flush()
+    if action == "evaluate":  # a rating taken at the window counts like one from the phone
+        from bancheng.feedback.service import record_window_rating
+
+        record_window_rating(session, settings, case)
     return case
 
 

@@ -38,7 +38,9 @@ class Settings(BaseSettings):
     # Insights (bancheng.insights): assessment weights as JSON ({"on_time": 0.4, ...}), the
     # daily summary's e-mail (sent only when smtp_host and summary_recipients are set).
     insights_weights: str | None = None
-    insights_rollup_days: int = Field(default=35, ge=1, le=3660)  # rebuilt by the scheduler
+    insights_rollup_days: int = Field(default=35, ge=1, le=3660)  # rebuilt nightly
+    # How often the scheduler brings the rollup and the light snapshots up to date.
+    insights_refresh_seconds: float = Field(default=60.0, ge=5, le=3600)
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_user: str | None = None

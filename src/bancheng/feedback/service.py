@@ -95,6 +95,29 @@ def evaluate(
     return ev
 
 
+def record_window_rating(session: Session, settings: Settings, case: Case) -> Evaluation:
+    """A rating given at the window (the lifecycle's ``evaluate`` move, entered by a clerk
+    for the reporter): the same evaluation row — and for a bad one the same rectification
+    and callback — as a rating from the phone page."""
+    rnd = current_round(session, case.id)
+    ev = Evaluation(
+        case_id=case.id,
+        department_id=case.current_department_id,
+        round=rnd,
+        rating=case.rating or "",
+        source="window",
+        excluded=False,
+        created_at=clock.now(),
+    )
+    session.add(ev)
+    session.flush()
+    if ev.rating in BAD:
+        open_rectification(session, settings, case, ev)
+        ensure_callback(session, case, "bad_review", rnd)
+    session.flush()
+    return ev
+
+
 def open_rectification(
     session: Session, settings: Settings, case: Case, ev: Evaluation
 ) -> Rectification:

@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    event,
+    select,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm.util import identity_key
 
 from bancheng.core.db import Base
 from bancheng.core.types import UTCDateTime
@@ -36,13 +50,16 @@ COUNTERS = (
 
 class CaseDailyStat(Base):
     """Counters of the cases registered on one local (Asia/Shanghai) day, for one value of
-    one dimension (``dimension='all'``, ``key=''``: every case of the day). Rebuilt for
-    recent days by the scheduler and on demand (``bancheng insights rollup``)."""
+    one dimension (``dimension='all'``, ``key=''``: every case of the day), as seen by one
+    data scope (``scope='*'``: everything; ``t:<id>``: the cases involving that unit or any
+    unit below it; ``d:<id>``: the cases involving that unit itself). Kept current by
+    ``refresh`` (days touched since the last refresh, see docs/metrics.md)."""
 
     __tablename__ = "case_daily_stats"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     day: Mapped[date] = mapped_column(Date)
+    scope: Mapped[str] = mapped_column(String(24))
     dimension: Mapped[str] = mapped_column(String(16))
     key: Mapped[str | None] = mapped_column(String(32))  # NULL: the case has no value
 
@@ -66,17 +83,56 @@ class CaseDailyStat(Base):
     callback_due: Mapped[int] = mapped_column(Integer, default=0)
     called_back: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index("ix_case_daily_stats_dimension_day", "dimension", "day"),)
+    __table_args__ = (
+        Index("ix_case_daily_stats_scope_dimension_day", "scope", "dimension", "day"),
+        Index("ix_case_daily_stats_day", "day"),
+    )
 
 
 class RollupState(Base):
-    """One row: the rollup holds every day before ``complete_before`` (local date)."""
+    """One row: the rollup holds every day before ``complete_before`` (local date), as the
+    cases were at ``refreshed_at``; ``built_at``: the last full rebuild."""
 
     __tablename__ = "insights_rollup_state"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     complete_before: Mapped[date] = mapped_column(Date)
     built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RollupScopeUnit(Base):
+    """Which units make up each data scope the rollup is kept for (``t:<id>`` and
+    ``d:<id>``), derived from the department tree at the last full rebuild."""
+
+    __tablename__ = "insights_scope_units"
+
+    scope: Mapped[str] = mapped_column(String(24), primary_key=True)
+    department_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class RollupDirtyDay(Base):
+    """A registration day whose cases changed since the last refresh (today's cases are
+    always refreshed and never marked). ``marks`` is bumped by every marking transaction:
+    the update takes the row lock, so a refresh cannot claim a day while a change to it is
+    still uncommitted."""
+
+    __tablename__ = "insights_dirty_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    marks: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class LightSnapshot(Base):
+    """Green/yellow/red counts of the open cases of one scope at ``computed_at``."""
+
+    __tablename__ = "insights_light_snapshots"
+
+    scope: Mapped[str] = mapped_column(String(24), primary_key=True)
+    green: Mapped[int] = mapped_column(Integer)
+    yellow: Mapped[int] = mapped_column(Integer)
+    red: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ImportedWorkOrder(Base):
@@ -91,3 +147,58 @@ class ImportedWorkOrder(Base):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("source", "external_id"),)
+
+
+# --- marking the days whose cases changed ---------------------------------------------------
+
+# Objects whose change moves a case's counters: the case itself, the units involved (data
+# scope), and the citizen side's rows counted by the rates.
+_TRACKED = ("Case", "CaseDepartment", "Evaluation", "Rectification", "CallbackTask")
+
+
+@event.listens_for(Session, "after_flush")
+def _mark_dirty_days(session: Session, _ctx: Any) -> None:
+    """After every flush, put the registration days (before today: today is always
+    recomputed) of the cases changed in it on ``insights_dirty_days``, in the same
+    transaction, so the next refresh recomputes them."""
+    changed = [
+        obj
+        for obj in (*session.new, *session.dirty, *session.deleted)
+        if type(obj).__name__ in _TRACKED
+    ]
+    if not changed:
+        return
+    from bancheng.cases.models import Case
+    from bancheng.core import clock
+
+    today = clock.local_today()
+    instants: list[datetime] = []
+    lookup: set[int] = set()
+    for obj in changed:
+        if isinstance(obj, Case):
+            if obj in session.dirty and not session.is_modified(obj):
+                continue
+            if obj.registered_at is not None:
+                instants.append(obj.registered_at)
+            continue
+        case_id = getattr(obj, "case_id", None)
+        if case_id is None:
+            continue
+        loaded = session.identity_map.get(identity_key(Case, case_id))
+        if isinstance(loaded, Case) and loaded.registered_at is not None:
+            instants.append(loaded.registered_at)
+        else:
+            lookup.add(case_id)
+    conn = session.connection()
+    if lookup:
+        instants += conn.scalars(
+            select(Case.registered_at).where(Case.id.in_(sorted(lookup)))
+        ).all()
+    days = sorted({d for d in (clock.to_local(i).date() for i in instants) if d < today})
+    if not days:
+        return
+    ins: Any = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = ins(RollupDirtyDay).values([{"day": d, "marks": 1} for d in days])
+    conn.execute(
+        stmt.on_conflict_do_update(index_elements=["day"], set_={"marks": RollupDirtyDay.marks + 1})
+    )

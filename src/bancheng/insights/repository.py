@@ -1,6 +1,10 @@
 """The insights queries. Live figures go through ``cases.repository.scope_clause``; the
-rollup (``case_daily_stats``) serves viewers whose scope is everything, for the days it is
-complete, and live SQL covers the rest (see docs/metrics.md)."""
+rollup (``case_daily_stats``) holds the same counters per day for every data scope a
+department-based viewer can have (everything, a unit and below, a unit alone), so the
+dashboards read a few hundred rows instead of scanning cases. It is kept current by
+``refresh``: the days whose cases changed since the last refresh (marked by a flush hook,
+``insights.models``), today, and the days of open cases that went overdue meanwhile are
+recomputed (see docs/metrics.md)."""
 
 from __future__ import annotations
 
@@ -12,19 +16,26 @@ from sqlalchemy import (
     and_,
     case,
     delete,
-    exists,
     func,
     insert,
     or_,
     select,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from bancheng.cases.models import Case
+from bancheng.cases.models import Case, CaseDepartment
 from bancheng.cases.repository import scope_clause
 from bancheng.core import clock
 from bancheng.core.clock import SHANGHAI
-from bancheng.insights.models import COUNTERS, CaseDailyStat, RollupState
+from bancheng.insights.models import (
+    COUNTERS,
+    CaseDailyStat,
+    LightSnapshot,
+    RollupDirtyDay,
+    RollupScopeUnit,
+    RollupState,
+)
+from bancheng.org.models import Department
 from bancheng.org.scope import Principal
 
 DIMENSIONS = ("department", "hall", "channel", "kind", "blocker_type", "matter")
@@ -64,14 +75,12 @@ def _n(cond: ColumnElement[bool]) -> Any:
 def _feedback_counters() -> dict[str, Any]:
     """Rectification and callback counters from the citizen side's tables (issue 6): a
     rectification overturned on appeal is not due; a callback counts when the reporter was
-    reached (or reached and refused to talk)."""
-    try:
-        from bancheng.feedback.models import CallbackTask, Rectification
-    except ImportError:  # the citizen side is not installed: nothing is due
-        return {c: func.sum(0) for c in ("rectify_due", "rectified", "callback_due", "called_back")}
+    reached (or reached and refused to talk). ``IN (subquery)`` rather than a correlated
+    EXISTS: both databases build the set once per statement."""
+    from bancheng.feedback.models import CallbackTask, Rectification
 
     def has(model: Any, *conds: Any) -> ColumnElement[bool]:
-        return exists().where(model.case_id == Case.id, *conds)
+        return Case.id.in_(select(model.case_id).where(*conds))
 
     return {
         "rectify_due": _n(has(Rectification, Rectification.status != "overturned")),
@@ -81,9 +90,23 @@ def _feedback_counters() -> dict[str, Any]:
     }
 
 
+def _rating_counts() -> ColumnElement[bool]:
+    """A rating counts unless the review of the case's latest round was excluded (an
+    appeal upheld by a supervisor: malicious or mistaken)."""
+    from bancheng.feedback.models import Evaluation
+
+    latest = aliased(Evaluation)
+    last_round = select(func.max(latest.round)).where(latest.case_id == Evaluation.case_id)
+    excluded = select(Evaluation.case_id).where(
+        Evaluation.excluded.is_(True), Evaluation.round == last_round.scalar_subquery()
+    )
+    return and_(Case.rating.is_not(None), Case.id.not_in(excluded))
+
+
 def counter_columns(now: datetime) -> list[Any]:
     """One aggregate per counter, in ``COUNTERS`` order (definitions: docs/metrics.md)."""
     responded_at = func.coalesce(Case.accepted_at, Case.resolved_at)
+    rating_counts = _rating_counts()
     cols = {
         "registered": func.count(),
         "resolved": _n(Case.resolved_at.is_not(None)),
@@ -109,9 +132,9 @@ def counter_columns(now: datetime) -> list[Any]:
                 and_(Case.resolved_at.is_(None), Case.state.in_(OPEN_STATES), Case.due_at <= now),
             )
         ),
-        "rated": _n(Case.rating.is_not(None)),
-        "satisfied": _n(Case.rating.in_(GOOD_RATINGS)),
-        "bad": _n(Case.rating.in_(BAD_RATINGS)),
+        "rated": _n(rating_counts),
+        "satisfied": _n(and_(rating_counts, Case.rating.in_(GOOD_RATINGS))),
+        "bad": _n(and_(rating_counts, Case.rating.in_(BAD_RATINGS))),
         "transferred": _n(Case.transfer_count > 0),
         "returned": _n(Case.return_count > 0),
         "reopened": _n(Case.reopen_count > 0),
@@ -151,16 +174,61 @@ def live_rows(
     return [_row(dims, r) for r in session.execute(stmt)]
 
 
-def rollup_rows(
+def _in_days(day_from: date, day_to: date) -> list[ColumnElement[bool]]:
+    return [
+        Case.registered_at >= day_start(day_from),
+        Case.registered_at < day_start(day_to + timedelta(days=1)),
+    ]
+
+
+def _scope_pairs(extra: list[ColumnElement[bool]]) -> Any:
+    """(case, scope) for every rollup scope that sees the case — once per pair, however
+    many of the scope's units were involved."""
+    return (
+        select(CaseDepartment.case_id.label("case_id"), RollupScopeUnit.scope.label("scope"))
+        .join(RollupScopeUnit, RollupScopeUnit.department_id == CaseDepartment.department_id)
+        .join(Case, Case.id == CaseDepartment.case_id)
+        .where(*extra)
+        .distinct()
+        .subquery("scope_pairs")
+    )
+
+
+def scoped_rows(
     session: Session, dims: tuple[str, ...], day_from: date, day_to: date
 ) -> list[dict[str, Any]]:
-    """Counters by day (and one dimension) from the rollup."""
+    """Counters by (day, rollup scope, *dims) for the cases registered in the range."""
+    pairs = _scope_pairs(_in_days(day_from, day_to))
+    day = local_day(session, Case.registered_at)
+    keys = [day, pairs.c.scope, *(_CASE_DIM[d] for d in dims)]
+    stmt = (
+        select(*keys, *counter_columns(clock.now()))
+        .select_from(Case)
+        .join(pairs, pairs.c.case_id == Case.id)
+        .where(*_in_days(day_from, day_to))
+        .group_by(*keys)
+    )
+    out = []
+    for r in session.execute(stmt):
+        row = _row(dims, (r[0], *r[2:]))
+        row["scope"] = r[1]
+        out.append(row)
+    return out
+
+
+def rollup_rows(
+    session: Session, scope: str, dims: tuple[str, ...], day_from: date, day_to: date
+) -> list[dict[str, Any]]:
+    """Counters by day (and one dimension) of one scope, from the rollup."""
     if len(dims) > 1:
         raise ValueError("the rollup holds one dimension at a time")
     dim = dims[0] if dims else "all"
     sums = [getattr(CaseDailyStat, c) for c in COUNTERS]
     stmt = select(CaseDailyStat.day, CaseDailyStat.key, *sums).where(
-        CaseDailyStat.dimension == dim, CaseDailyStat.day >= day_from, CaseDailyStat.day <= day_to
+        CaseDailyStat.scope == scope,
+        CaseDailyStat.dimension == dim,
+        CaseDailyStat.day >= day_from,
+        CaseDailyStat.day <= day_to,
     )
     out = []
     for r in session.execute(stmt):
@@ -174,9 +242,71 @@ def rollup_rows(
     return out
 
 
+def rollup_state(session: Session) -> RollupState | None:
+    return session.get(RollupState, 1)
+
+
 def rollup_complete_before(session: Session) -> date | None:
-    state = session.get(RollupState, 1)
+    state = rollup_state(session)
     return state.complete_before if state else None
+
+
+# --- which rollup scope a viewer reads ----------------------------------------------------
+
+
+def desired_scope_units(session: Session) -> dict[str, frozenset[int]]:
+    """``t:<id>`` (the unit and everything below it) for every unit, and ``d:<id>`` (the
+    unit alone) for units that have units below them (for a leaf both are the same)."""
+    depts = session.execute(select(Department.id, Department.path)).all()
+    below: dict[int, set[int]] = {d.id: {d.id} for d in depts}
+    for d in depts:
+        for part in (d.path or "").strip("/").split("/"):
+            if part and int(part) in below:
+                below[int(part)].add(d.id)
+    out: dict[str, frozenset[int]] = {}
+    for dept_id, units in below.items():
+        out[f"t:{dept_id}"] = frozenset(units)
+        if len(units) > 1:
+            out[f"d:{dept_id}"] = frozenset({dept_id})
+    return out
+
+
+def stored_scope_units(session: Session) -> dict[str, frozenset[int]]:
+    found: dict[str, set[int]] = {}
+    for scope, dept_id in session.execute(
+        select(RollupScopeUnit.scope, RollupScopeUnit.department_id)
+    ):
+        found.setdefault(scope, set()).add(dept_id)
+    return {k: frozenset(v) for k, v in found.items()}
+
+
+def store_scope_units(session: Session, units: dict[str, frozenset[int]]) -> None:
+    session.execute(delete(RollupScopeUnit))
+    values = [{"scope": k, "department_id": d} for k, ds in units.items() for d in sorted(ds)]
+    for i in range(0, len(values), 5000):
+        session.execute(insert(RollupScopeUnit), values[i : i + 5000])
+
+
+def rollup_scope(session: Session, principal: Principal) -> str | None:
+    """The rollup scope whose units are exactly the viewer's scope; ``None`` when there is
+    none (own cases only, or a custom set of units): those viewers get live SQL."""
+    if principal.sees_all:
+        return "*"
+    wanted = principal.scope_department_ids
+    if principal.data_scope == "self" or not wanted:
+        return None
+    first = [f"t:{principal.department_id}", f"d:{principal.department_id}"]
+    for candidates in (first, None):
+        stmt = select(RollupScopeUnit.scope, RollupScopeUnit.department_id)
+        if candidates is not None:
+            stmt = stmt.where(RollupScopeUnit.scope.in_(candidates))
+        found: dict[str, set[int]] = {}
+        for scope, dept_id in session.execute(stmt):
+            found.setdefault(scope, set()).add(dept_id)
+        for scope in sorted(found):
+            if found[scope] == wanted:
+                return scope
+    return None
 
 
 def rows(
@@ -187,22 +317,26 @@ def rows(
     day_to: date,
     use_rollup: bool = True,
 ) -> list[dict[str, Any]]:
-    """Counters by day and dims for the principal's scope: rollup where it may be used
-    (scope "all", days it is complete for), live SQL elsewhere."""
-    usable = use_rollup and principal.sees_all and len(dims) <= 1
-    complete = rollup_complete_before(session) if usable else None
-    if complete is None or complete <= day_from:
+    """Counters by day and dims for the principal's scope: the rollup where it holds the
+    scope and the days, live SQL elsewhere."""
+    state = rollup_state(session) if use_rollup and len(dims) <= 1 else None
+    scope = rollup_scope(session, principal) if state is not None else None
+    if state is None or scope is None or state.complete_before <= day_from:
         return live_rows(session, principal, dims, day_from, day_to)
-    split = min(complete, day_to + timedelta(days=1))
-    out = rollup_rows(session, dims, day_from, split - timedelta(days=1))
+    split = min(state.complete_before, day_to + timedelta(days=1))
+    out = rollup_rows(session, scope, dims, day_from, split - timedelta(days=1))
     if split <= day_to:
         out += live_rows(session, principal, dims, split, day_to)
     return out
 
 
-def rebuild_rollup(session: Session, day_from: date, day_to: date) -> int:
-    """Recompute the rollup for ``day_from..day_to`` (all cases, no scope): one grouped
-    scan per dimension. Returns the rows written."""
+# --- keeping it current -------------------------------------------------------------------
+
+
+def rebuild_days(session: Session, day_from: date, day_to: date) -> int:
+    """Recompute the rollup for ``day_from..day_to``, every scope: one grouped scan per
+    dimension for everything, one per dimension over (case, scope) pairs. Returns the rows
+    written."""
     session.execute(
         delete(CaseDailyStat).where(CaseDailyStat.day >= day_from, CaseDailyStat.day <= day_to)
     )
@@ -210,10 +344,15 @@ def rebuild_rollup(session: Session, day_from: date, day_to: date) -> int:
     for dim in ("all", *DIMENSIONS):
         dims: tuple[str, ...] = () if dim == "all" else (dim,)
         values = []
-        for r in live_rows(session, None, dims, day_from, day_to):
+        found = [
+            {**r, "scope": "*"} for r in live_rows(session, None, dims, day_from, day_to)
+        ] + scoped_rows(session, dims, day_from, day_to)
+        for r in found:
             v: dict[str, Any] = {c: r[c] for c in COUNTERS}
             key = r.get(dim) if dims else ""
-            v.update(day=r["day"], dimension=dim, key=None if key is None else str(key))
+            v.update(
+                day=r["day"], scope=r["scope"], dimension=dim, key=None if key is None else str(key)
+            )
             values.append(v)
         for i in range(0, len(values), 5000):
             session.execute(insert(CaseDailyStat), values[i : i + 5000])
@@ -221,29 +360,122 @@ def rebuild_rollup(session: Session, day_from: date, day_to: date) -> int:
     return written
 
 
+# Kept for callers of the first version: a full rebuild of a range.
+rebuild_rollup = rebuild_days
+
+
+def claim_dirty_days(session: Session) -> set[date]:
+    """Take the marked days off the list (each recomputed by the caller in this
+    transaction). On PostgreSQL the DELETE waits for a marking transaction still open."""
+    days = session.scalars(delete(RollupDirtyDay).returning(RollupDirtyDay.day)).all()
+    return {as_date(d) for d in days}
+
+
+def turned_overdue_days(session: Session, since: datetime, now: datetime) -> set[date]:
+    """Registration days of open cases whose deadline passed in ``(since, now]``: their
+    ``overdue`` counter changed without the case being written."""
+    day = local_day(session, Case.registered_at)
+    stmt = (
+        select(day)
+        .where(Case.state.in_(OPEN_STATES), Case.due_at > since, Case.due_at <= now)
+        .distinct()
+    )
+    return {as_date(d) for d in session.scalars(stmt)}
+
+
+def day_runs(days: set[date]) -> list[tuple[date, date]]:
+    """Consecutive days as (first, last) runs."""
+    out: list[tuple[date, date]] = []
+    for d in sorted(days):
+        if out and d == out[-1][1] + timedelta(days=1):
+            out[-1] = (out[-1][0], d)
+        else:
+            out.append((d, d))
+    return out
+
+
 def first_case_day(session: Session) -> date | None:
     first = session.scalar(select(func.min(Case.registered_at)))
     return clock.to_local(first).date() if first else None
 
 
-def mark_complete(session: Session, complete_before: date) -> None:
-    state = session.get(RollupState, 1)
+def mark_refreshed(session: Session, complete_before: date, now: datetime, full: bool) -> None:
+    state = rollup_state(session)
     if state is None:
-        session.add(RollupState(id=1, complete_before=complete_before, built_at=clock.now()))
+        session.add(
+            RollupState(id=1, complete_before=complete_before, built_at=now, refreshed_at=now)
+        )
     else:
         state.complete_before = max(state.complete_before, complete_before)
-        state.built_at = clock.now()
+        state.refreshed_at = now
+        if full:
+            state.built_at = now
     session.flush()
 
 
-def light_totals(session: Session, principal: Principal) -> dict[str, int]:
-    """Green/yellow/red over the open cases in scope: one pass over the open states (the
-    state index), instead of one scan per light."""
+# --- lights -------------------------------------------------------------------------------
+
+
+def _light_columns(now: datetime) -> list[Any]:
     from bancheng.sla.case_clock import light_condition
 
-    now = clock.now()
-    cols = [_n(light_condition(light, now)).label(light) for light in ("green", "yellow", "red")]
+    return [_n(light_condition(light, now)).label(light) for light in ("green", "yellow", "red")]
+
+
+def refresh_lights(session: Session, now: datetime) -> int:
+    """Snapshot green/yellow/red of the open cases for every rollup scope."""
+    is_open = Case.state.in_(OPEN_STATES)
+    found = [("*", *session.execute(select(*_light_columns(now)).where(is_open)).one())]
+    pairs = _scope_pairs([is_open])
+    found += [
+        tuple(r)
+        for r in session.execute(
+            select(pairs.c.scope, *_light_columns(now))
+            .select_from(Case)
+            .join(pairs, pairs.c.case_id == Case.id)
+            .where(is_open)
+            .group_by(pairs.c.scope)
+        )
+    ]
+    session.execute(delete(LightSnapshot))
+    session.execute(
+        insert(LightSnapshot),
+        [
+            {
+                "scope": r[0],
+                "green": int(r[1] or 0),
+                "yellow": int(r[2] or 0),
+                "red": int(r[3] or 0),
+                "computed_at": now,
+            }
+            for r in found
+        ],
+    )
+    return len(found)
+
+
+def live_light_totals(session: Session, principal: Principal) -> dict[str, int]:
+    """Green/yellow/red over the open cases in scope: one pass over the open states."""
     row = session.execute(
-        select(*cols).where(Case.state.in_(OPEN_STATES), scope_clause(principal))
+        select(*_light_columns(clock.now())).where(
+            Case.state.in_(OPEN_STATES), scope_clause(principal)
+        )
     ).one()
     return {"green": int(row[0] or 0), "yellow": int(row[1] or 0), "red": int(row[2] or 0)}
+
+
+def light_totals(
+    session: Session, principal: Principal, use_snapshot: bool = True
+) -> tuple[dict[str, int], datetime | None]:
+    """The lights of the viewer's scope and when they were counted: the last snapshot when
+    the rollup holds the scope (``None``: counted now)."""
+    state = rollup_state(session) if use_snapshot else None
+    scope = rollup_scope(session, principal) if state is not None else None
+    if state is None or scope is None:
+        return live_light_totals(session, principal), None
+    snap = session.get(LightSnapshot, scope)
+    if snap is None:
+        if session.scalar(select(func.count()).select_from(LightSnapshot)) == 0:
+            return live_light_totals(session, principal), None
+        return {"green": 0, "yellow": 0, "red": 0}, state.refreshed_at  # no open cases
+    return {"green": snap.green, "yellow": snap.yellow, "red": snap.red}, snap.computed_at

@@ -1,6 +1,8 @@
-"""The insights jobs inside ``serve``: refresh the rollup's recent days every interval,
-and once a day (after 07:00 local) build yesterday's daily summary and e-mail it when
-SMTP is configured. A daemon thread next to the SLA sweeper."""
+"""The insights jobs inside ``serve``: bring the rollup and the light snapshots up to date
+every ``insights_refresh_seconds``; once a night (after 02:00 local) recompute the last
+``insights_rollup_days`` days whatever was marked (a safety net); once a day (after 07:00
+local) build yesterday's daily summary and e-mail it when SMTP is configured. A daemon
+thread next to the SLA sweeper."""
 
 from __future__ import annotations
 
@@ -14,14 +16,16 @@ from bancheng.core.db import Database
 
 log = logging.getLogger("bancheng.insights")
 SUMMARY_HOUR = 7
+REBUILD_HOUR = 2
 
 
 class InsightsScheduler:
-    def __init__(self, db: Database, settings: Settings, interval: float = 900.0) -> None:
+    def __init__(self, db: Database, settings: Settings, interval: float | None = None) -> None:
         self.db = db
         self.settings = settings
-        self.interval = interval
+        self.interval = interval if interval is not None else settings.insights_refresh_seconds
         self.last_summary: date | None = None
+        self.last_rebuild: date | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="insights", daemon=True)
 
@@ -32,12 +36,16 @@ class InsightsScheduler:
         self._stop.set()
 
     def tick(self) -> None:
-        from bancheng.insights.service import refresh_rollup
+        from bancheng.insights.service import refresh, refresh_rollup
         from bancheng.insights.summary import daily_summary, send_summary
 
-        with self.db.transaction() as session:
-            refresh_rollup(session, self.settings.insights_rollup_days)
         local = clock.to_local(clock.now())
+        with self.db.transaction() as session:
+            if local.hour >= REBUILD_HOUR and self.last_rebuild != local.date():
+                refresh_rollup(session, self.settings.insights_rollup_days)
+                self.last_rebuild = local.date()
+            else:
+                refresh(session)
         yesterday = local.date() - timedelta(days=1)
         if local.hour >= SUMMARY_HOUR and self.last_summary != yesterday:
             with self.db.transaction() as session:
@@ -47,8 +55,11 @@ class InsightsScheduler:
             log.info("daily summary %s: %s new", yesterday, data["new"])
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        # The first tick at once: a server started after a pause shows current figures.
+        while True:
             try:
                 self.tick()
             except Exception:
                 log.exception("insights job failed")
+            if self._stop.wait(self.interval):
+                return

@@ -104,7 +104,7 @@ def breakdown(
 
 
 def lights(session: Session, principal: Principal) -> dict[str, int]:
-    return repo.light_totals(session, principal)
+    return repo.light_totals(session, principal)[0]
 
 
 def overview(
@@ -113,12 +113,16 @@ def overview(
     f, t = _range(day_from, day_to)
     folded = metrics.fold(repo.rows(session, principal, (), f, t), None)
     counts = folded.get((None,), metrics.zero())
+    light_counts, lights_at = repo.light_totals(session, principal)
+    state = repo.rollup_state(session)
     return {
         "date_from": f,
         "date_to": t,
         "counts": counts,
         "rates": metrics.rates(counts),
-        "lights": lights(session, principal),
+        "lights": light_counts,
+        "lights_as_of": lights_at,
+        "rollup_refreshed_at": state.refreshed_at if state else None,
         "definitions": [
             {
                 "code": r.code,
@@ -198,17 +202,65 @@ def assessment(
     }
 
 
+ADVISORY_LOCK_KEY = 0x62616E63  # one refresher at a time across processes (PostgreSQL)
+
+
+def refresh(session: Session, *, full: bool = False) -> dict[str, Any]:
+    """Bring the rollup up to date. The first time (or ``full``, or when the department
+    tree changed the scopes' units) every day is rebuilt; otherwise only the days marked
+    dirty since the last refresh, today, days the job missed, and the days of open cases
+    that went overdue meanwhile. Then the light snapshots. Idempotent; PostgreSQL runs one
+    refresher at a time (``ran: false`` when another holds the lock)."""
+    from sqlalchemy import func as sa_func
+
+    if session.get_bind().dialect.name == "postgresql":
+        got = session.execute(select(sa_func.pg_try_advisory_xact_lock(ADVISORY_LOCK_KEY)))
+        if not got.scalar():
+            return {"ran": False}
+    now = clock.now()
+    today = clock.to_local(now).date()
+    state = repo.rollup_state(session)
+    wanted = repo.desired_scope_units(session)
+    stored = repo.stored_scope_units(session)
+    first = repo.first_case_day(session)
+    days: set[date] = set()
+    if state is None or full or wanted != stored:
+        mode = "full"
+        repo.store_scope_units(session, wanted)
+        repo.claim_dirty_days(session)
+        runs = [(first, today)] if first else []
+    else:
+        mode = "incremental"
+        days = repo.claim_dirty_days(session) | {today}
+        d = state.complete_before
+        while d < today:  # the job did not run over midnight
+            days.add(d)
+            d += timedelta(days=1)
+        days |= repo.turned_overdue_days(session, state.refreshed_at, now)
+        runs = repo.day_runs({d for d in days if d <= today})
+    written = sum(repo.rebuild_days(session, a, b) for a, b in runs)
+    scopes = repo.refresh_lights(session, now)
+    repo.mark_refreshed(session, today + timedelta(days=1), now, full=mode == "full")
+    return {
+        "ran": True,
+        "mode": mode,
+        "days": sum((b - a).days + 1 for a, b in runs),
+        "rows": written,
+        "light_scopes": scopes,
+        "refreshed_at": now.isoformat(),
+    }
+
+
 def refresh_rollup(session: Session, days: int | None) -> dict[str, Any]:
-    """Rebuild the last ``days`` days (all of them when ``None`` or never built), and mark
-    the rollup complete before today."""
+    """``days=None``: a full rebuild; otherwise recompute the last ``days`` days whatever
+    was marked (the nightly safety net), then the usual refresh."""
+    if days is None or repo.rollup_state(session) is None:
+        return refresh(session, full=True)
     today = clock.local_today()
     first = repo.first_case_day(session)
-    if first is None:
-        repo.mark_complete(session, today)
-        return {"rows": 0, "from": None, "to": None}
-    start = first if days is None else max(first, today - timedelta(days=days))
-    if days is not None and repo.rollup_complete_before(session) is None:
-        start = first  # never built: build everything once
-    n = repo.rebuild_rollup(session, start, today - timedelta(days=1))
-    repo.mark_complete(session, today)
-    return {"rows": n, "from": start.isoformat(), "to": (today - timedelta(days=1)).isoformat()}
+    start = max(first, today - timedelta(days=days)) if first else today
+    rebuilt = repo.rebuild_days(session, start, today) if first else 0
+    out = refresh(session)
+    out["rows"] += rebuilt
+    out["from"] = start.isoformat()
+    return out

@@ -1,0 +1,212 @@
+"""The rollup by data scope: every viewer's figures from the rollup equal live SQL; it is
+kept current by marked days, today and deadlines passing; lights come from snapshots."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bancheng.cases.models import Case, CaseDepartment
+from bancheng.core import clock
+from bancheng.insights import metrics, service
+from bancheng.insights import repository as repo
+from bancheng.insights.models import CaseDailyStat, RollupDirtyDay
+from bancheng.org.models import User, UserScopeDepartment
+from bancheng.org.scope import principal_for
+from tests.conftest import principal_of
+from tests.insights.test_metrics import ALL, NOW, OCT5, RANGE, _case, world  # noqa: F401
+
+D = timedelta(days=1)
+H = timedelta(hours=1)
+
+
+def _user(session: Any, org: Any, name: str, dept: str, scope: str) -> Any:
+    model = org.users["leader_a"]
+    u = User(
+        username=name,
+        display_name=name,
+        role="leader",
+        department_id=org.id(dept),
+        data_scope=scope,
+        password_hash=model.password_hash,
+        must_change_password=False,
+        active=True,
+        failed_logins=0,
+        created_at=clock.now(),
+    )
+    session.add(u)
+    session.flush()
+    return u
+
+
+def _viewers(session: Any, org: Any) -> dict[str, Any]:
+    dept_only = _user(session, org, "leader_a_own", "distA", "dept")
+    custom = _user(session, org, "leader_custom", "fund", "custom")
+    session.add(UserScopeDepartment(user_id=custom.id, department_id=org.id("distA_street")))
+    session.flush()
+    out = {k: principal_of(session, org, k) for k in ("leader", "leader_a", "handler_fund")}
+    out["handler_b"] = principal_of(session, org, "handler_b")
+    out["dept_only"] = principal_for(session, dept_only)
+    out["custom"] = principal_for(session, custom)
+    return out
+
+
+def _live(session: Any, p: Any, dims: tuple[str, ...] = ()) -> dict[Any, dict[str, int]]:
+    return metrics.fold(repo.live_rows(session, p, dims, *RANGE), "day", dims)
+
+
+def _read(session: Any, p: Any, dims: tuple[str, ...] = ()) -> dict[Any, dict[str, int]]:
+    return metrics.fold(repo.rows(session, p, dims, *RANGE), "day", dims)
+
+
+def _same_as_live(session: Any, viewers: dict[str, Any]) -> None:
+    for name, p in viewers.items():
+        for dims in [(), *((d,) for d in repo.DIMENSIONS)]:
+            assert _read(session, p, dims) == _live(session, p, dims), (name, dims)
+        lights, _ = repo.light_totals(session, p)
+        assert lights == repo.live_light_totals(session, p), name
+
+
+def test_every_scope_reads_the_rollup_and_matches_live(session, world):
+    viewers = _viewers(session, world)
+    out = service.refresh(session)
+    assert out["mode"] == "full" and out["ran"] is True
+    scopes = {k: repo.rollup_scope(session, p) for k, p in viewers.items()}
+    assert scopes == {
+        "leader": "*",
+        "leader_a": f"t:{world.id('distA')}",
+        "handler_fund": f"t:{world.id('fund')}",  # a unit without units below: t: is d:
+        "handler_b": f"t:{world.id('distB')}",
+        "dept_only": f"d:{world.id('distA')}",
+        "custom": None,  # a custom set of units: live SQL
+    }
+    _same_as_live(session, viewers)
+    # The district's overview is served by its own rollup rows: 3 cases, as in the live test.
+    rows = session.scalar(
+        select(func.sum(CaseDailyStat.registered)).where(
+            CaseDailyStat.scope == scopes["leader_a"], CaseDailyStat.dimension == "all"
+        )
+    )
+    assert rows == 3
+    assert service.overview(session, viewers["leader"], *RANGE)["counts"] == ALL
+
+
+def test_changes_mark_their_day_and_the_refresh_recomputes_only_those(session, world):
+    viewers = _viewers(session, world)
+    service.refresh(session)
+    case = session.scalars(
+        select(Case).where(Case.state == "in_progress").order_by(Case.id)
+    ).first()
+    assert case is not None
+    reg_day = clock.to_local(case.registered_at).date()
+    case.state = "resolved"
+    case.resolved_at = NOW - H
+    case.rating = "satisfied"
+    session.flush()
+    assert session.scalars(select(RollupDirtyDay.day)).all() == [reg_day]
+    stale = _read(session, viewers["leader_a"])
+    assert stale != _live(session, viewers["leader_a"])  # until the refresh
+    out = service.refresh(session)
+    assert out["mode"] == "incremental"
+    assert out["days"] == 2  # the marked day and today
+    assert session.scalar(select(func.count()).select_from(RollupDirtyDay)) == 0
+    _same_as_live(session, viewers)
+    # A unit newly involved (a transfer) changes who sees the case: marked through the link.
+    session.add(CaseDepartment(case_id=case.id, department_id=world.id("distB")))
+    session.flush()
+    assert session.scalars(select(RollupDirtyDay.day)).all() == [reg_day]
+    service.refresh(session)
+    _same_as_live(session, viewers)
+    assert _read(session, viewers["handler_b"])  # distB now sees the case
+
+
+def test_todays_cases_are_not_marked_but_always_refreshed(session, world):
+    viewers = _viewers(session, world)
+    service.refresh(session)
+    _case(session, world, "distA_street", NOW - H, state="registered")
+    session.flush()
+    assert session.scalar(select(func.count()).select_from(RollupDirtyDay)) == 0
+    today = clock.local_today()
+    before = _read(session, viewers["leader_a"])
+    assert (today.isoformat(),) not in before
+    service.refresh(session)
+    after = metrics.fold(repo.rows(session, viewers["leader_a"], (), today, today), None)
+    assert after[(None,)]["registered"] == 1
+
+
+def test_a_deadline_passing_is_picked_up_without_a_write(session, world):
+    viewers = _viewers(session, world)
+    c = _case(session, world, "distA_comm", OCT5, state="in_progress", due_at=NOW + 2 * H)
+    session.flush()
+    service.refresh(session)
+    p = viewers["leader_a"]
+    overdue = sum(v["overdue"] for v in _read(session, p).values())
+    clock.set_clock(lambda: NOW + 3 * H)
+    try:
+        assert sum(v["overdue"] for v in _live(session, p).values()) == overdue + 1
+        out = service.refresh(session)
+        assert out["days"] == 2  # today and the case's registration day
+        assert sum(v["overdue"] for v in _read(session, p).values()) == overdue + 1
+        _same_as_live(session, viewers)
+        lights, at = repo.light_totals(session, p)
+        assert at == NOW + 3 * H and lights == repo.live_light_totals(session, p)
+    finally:
+        clock.set_clock(lambda: NOW)
+    assert c.id
+
+
+def test_an_upheld_appeal_takes_the_review_out_of_the_figures(session, world):
+    from bancheng.feedback.models import Evaluation
+
+    leader = principal_of(session, world, "leader")
+    service.refresh(session)
+    bad = session.scalars(
+        select(Case).where(Case.rating == "dissatisfied").order_by(Case.id)
+    ).first()
+    assert bad is not None
+    ev = Evaluation(case_id=bad.id, round=1, rating="dissatisfied", source="public",
+                    excluded=False, created_at=NOW)  # fmt: skip
+    session.add(ev)
+    session.flush()
+    service.refresh(session)
+    counts = service.overview(session, leader, *RANGE)["counts"]
+    assert (counts["rated"], counts["bad"]) == (ALL["rated"], ALL["bad"])
+    ev.excluded = True
+    session.flush()
+    service.refresh(session)
+    counts = service.overview(session, leader, *RANGE)["counts"]
+    assert (counts["rated"], counts["satisfied"], counts["bad"]) == (
+        ALL["rated"] - 1,
+        ALL["satisfied"],
+        ALL["bad"] - 1,
+    )
+    assert metrics.fold(repo.live_rows(session, leader, (), *RANGE), None)[(None,)] == counts
+
+
+def test_a_change_of_the_tree_rebuilds_everything(session, world):
+    viewers = _viewers(session, world)
+    service.refresh(session)
+    from bancheng.org.models import Department
+    from bancheng.org.scope import clear_subtree_cache
+
+    dept = session.get(Department, world.id("distA_comm"))
+    new_parent = session.get(Department, world.id("distB"))
+    dept.parent_id = new_parent.id
+    dept.path = f"{new_parent.path}{dept.id}/"
+    session.flush()
+    clear_subtree_cache()
+    out = service.refresh(session)
+    assert out["mode"] == "full"
+    moved = {k: principal_of(session, world, k) for k in ("leader_a", "handler_b")}
+    assert f"t:{world.id('distB')}" == repo.rollup_scope(session, moved["handler_b"])
+    _same_as_live(session, moved)
+
+
+@pytest.mark.parametrize("dims", [(), ("department",), ("matter",)])
+def test_rows_before_the_first_refresh_are_live(session, world, dims):
+    p = principal_of(session, world, "leader_a")
+    assert repo.rollup_state(session) is None
+    assert _read(session, p, dims) == _live(session, p, dims)
