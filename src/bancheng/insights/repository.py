@@ -13,11 +13,14 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    String,
     and_,
     case,
+    cast,
     delete,
     func,
     insert,
+    literal,
     or_,
     select,
 )
@@ -334,29 +337,36 @@ def rows(
 
 
 def rebuild_days(session: Session, day_from: date, day_to: date) -> int:
-    """Recompute the rollup for ``day_from..day_to``, every scope: one grouped scan per
-    dimension for everything, one per dimension over (case, scope) pairs. Returns the rows
-    written."""
+    """Recompute the rollup for ``day_from..day_to``, every scope, inside the database
+    (``INSERT ... SELECT``: nothing passes through Python): per dimension one grouped scan
+    for everything and one over the (case, scope) pairs. Returns the rows written."""
     session.execute(
         delete(CaseDailyStat).where(CaseDailyStat.day >= day_from, CaseDailyStat.day <= day_to)
     )
+    names = ["day", "scope", "dimension", "key", *COUNTERS]
+    in_days = _in_days(day_from, day_to)
+    day = local_day(session, Case.registered_at)
     written = 0
     for dim in ("all", *DIMENSIONS):
-        dims: tuple[str, ...] = () if dim == "all" else (dim,)
-        values = []
-        found = [
-            {**r, "scope": "*"} for r in live_rows(session, None, dims, day_from, day_to)
-        ] + scoped_rows(session, dims, day_from, day_to)
-        for r in found:
-            v: dict[str, Any] = {c: r[c] for c in COUNTERS}
-            key = r.get(dim) if dims else ""
-            v.update(
-                day=r["day"], scope=r["scope"], dimension=dim, key=None if key is None else str(key)
-            )
-            values.append(v)
-        for i in range(0, len(values), 5000):
-            session.execute(insert(CaseDailyStat), values[i : i + 5000])
-        written += len(values)
+        col = _CASE_DIM.get(dim)
+        key = literal("") if col is None else cast(col, String)
+        groups = [] if col is None else [col]
+        everything = (
+            select(day, literal("*"), literal(dim), key, *counter_columns(clock.now()))
+            .where(*in_days)
+            .group_by(day, *groups)
+        )
+        pairs = _scope_pairs(in_days)
+        scoped = (
+            select(day, pairs.c.scope, literal(dim), key, *counter_columns(clock.now()))
+            .select_from(Case)
+            .join(pairs, pairs.c.case_id == Case.id)
+            .where(*in_days)
+            .group_by(day, pairs.c.scope, *groups)
+        )
+        for stmt in (everything, scoped):
+            result = session.execute(insert(CaseDailyStat).from_select(names, stmt))
+            written += max(int(getattr(result, "rowcount", 0) or 0), 0)
     return written
 
 
