@@ -3,6 +3,8 @@ kept current by marked days, today and deadlines passing; lights come from snaps
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +19,7 @@ from bancheng.insights.models import CaseDailyStat, RollupDirtyDay
 from bancheng.org.models import User, UserScopeDepartment
 from bancheng.org.scope import principal_for
 from tests.conftest import principal_of
-from tests.insights.test_metrics import ALL, NOW, OCT5, RANGE, _case, world  # noqa: F401
+from tests.insights.test_metrics import ALL, NOW, OCT5, RANGE, _case
 
 D = timedelta(days=1)
 H = timedelta(hours=1)
@@ -187,7 +189,7 @@ def test_an_upheld_appeal_takes_the_review_out_of_the_figures(session, world):
 
 
 def test_a_change_of_the_tree_rebuilds_everything(session, world):
-    viewers = _viewers(session, world)
+    _viewers(session, world)
     service.refresh(session)
     from bancheng.org.models import Department
     from bancheng.org.scope import clear_subtree_cache
@@ -210,3 +212,44 @@ def test_rows_before_the_first_refresh_are_live(session, world, dims):
     p = principal_of(session, world, "leader_a")
     assert repo.rollup_state(session) is None
     assert _read(session, p, dims) == _live(session, p, dims)
+
+
+class _OneSession:
+    """The scheduler's database, on the test's session."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[Any]:
+        yield self.session
+        self.session.flush()
+
+
+def test_the_scheduler_refreshes_and_counts_lights_at_its_own_pace(session, world, settings):
+    from bancheng.insights.models import LightSnapshot
+    from bancheng.insights.scheduler import InsightsScheduler
+
+    job = InsightsScheduler(_OneSession(session), settings, interval=60)  # type: ignore[arg-type]
+    job.tick()  # after 02:00 local: the nightly pass, here the first (full) build
+    assert repo.rollup_state(session) is not None and job.last_rebuild == clock.local_today()
+    first = session.get(LightSnapshot, "*")
+    assert first is not None and (first.green, first.yellow, first.red) == (0, 0, 1)
+    _case(session, world, "fund", NOW - H, state="in_progress", due_at=NOW + 5 * D)
+    session.flush()
+    clock.set_clock(lambda: NOW + H)
+    try:
+        job.tick()  # counted lights a moment ago: the rollup is refreshed, lights are not
+        snap = session.get(LightSnapshot, "*")
+        assert (snap.green, snap.computed_at) == (0, NOW)
+        today = clock.local_today()
+        got = metrics.fold(repo.rows(session, principal_of(session, world, "leader"), (),
+                                     today, today), None)  # fmt: skip
+        assert got[(None,)]["registered"] == 1
+        job.lights_due = 0.0
+        job.tick()
+        session.expire_all()
+        snap = session.get(LightSnapshot, "*")
+        assert (snap.green, snap.red, snap.computed_at) == (1, 1, NOW + H)
+    finally:
+        clock.set_clock(lambda: NOW)

@@ -432,36 +432,37 @@ def _light_columns(now: datetime) -> list[Any]:
     return [_n(light_condition(light, now)).label(light) for light in ("green", "yellow", "red")]
 
 
-def refresh_lights(session: Session, now: datetime) -> int:
-    """Snapshot green/yellow/red of the open cases for every rollup scope."""
+LightCounts = list[tuple[str, int, int, int]]
+
+
+def count_lights(session: Session, now: datetime) -> LightCounts:
+    """Green/yellow/red of the open cases for every rollup scope (a read: callers may run
+    it outside the writing transaction)."""
     is_open = Case.state.in_(OPEN_STATES)
-    found = [("*", *session.execute(select(*_light_columns(now)).where(is_open)).one())]
+    rows = [("*", *session.execute(select(*_light_columns(now)).where(is_open)).one())]
     pairs = _scope_pairs([is_open])
-    found += [
-        tuple(r)
-        for r in session.execute(
+    rows += list(
+        session.execute(
             select(pairs.c.scope, *_light_columns(now))
             .select_from(Case)
             .join(pairs, pairs.c.case_id == Case.id)
             .where(is_open)
             .group_by(pairs.c.scope)
         )
-    ]
+    )
+    return [(str(r[0]), int(r[1] or 0), int(r[2] or 0), int(r[3] or 0)) for r in rows]
+
+
+def store_lights(session: Session, counts: LightCounts, now: datetime) -> int:
     session.execute(delete(LightSnapshot))
     session.execute(
         insert(LightSnapshot),
         [
-            {
-                "scope": r[0],
-                "green": int(r[1] or 0),
-                "yellow": int(r[2] or 0),
-                "red": int(r[3] or 0),
-                "computed_at": now,
-            }
-            for r in found
+            {"scope": scope, "green": g, "yellow": y, "red": r, "computed_at": now}
+            for scope, g, y, r in counts
         ],
     )
-    return len(found)
+    return len(counts)
 
 
 def live_light_totals(session: Session, principal: Principal) -> dict[str, int]:

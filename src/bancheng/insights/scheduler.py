@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import date, timedelta
 
 from bancheng.core import clock
@@ -26,6 +27,7 @@ class InsightsScheduler:
         self.interval = interval if interval is not None else settings.insights_refresh_seconds
         self.last_summary: date | None = None
         self.last_rebuild: date | None = None
+        self.lights_due = 0.0  # monotonic time of the next light count
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="insights", daemon=True)
 
@@ -36,16 +38,25 @@ class InsightsScheduler:
         self._stop.set()
 
     def tick(self) -> None:
+        from bancheng.insights.repository import count_lights
         from bancheng.insights.service import refresh, refresh_rollup
         from bancheng.insights.summary import daily_summary, send_summary
 
         local = clock.to_local(clock.now())
+        # Lights are counted in a read transaction, and less often when counting is slow
+        # (at most a tenth of the time is spent on it).
+        counted = None
+        if time.monotonic() >= self.lights_due:
+            started = time.monotonic()
+            with self.db.transaction(write=False) as session:
+                counted = (clock.now(), count_lights(session, clock.now()))
+            self.lights_due = started + max(self.interval, 10 * (time.monotonic() - started))
         with self.db.transaction() as session:
             if local.hour >= REBUILD_HOUR and self.last_rebuild != local.date():
                 refresh_rollup(session, self.settings.insights_rollup_days)
                 self.last_rebuild = local.date()
             else:
-                refresh(session)
+                refresh(session, lights=counted or False)
         yesterday = local.date() - timedelta(days=1)
         if local.hour >= SUMMARY_HOUR and self.last_summary != yesterday:
             with self.db.transaction() as session:

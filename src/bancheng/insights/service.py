@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -205,12 +205,19 @@ def assessment(
 ADVISORY_LOCK_KEY = 0x62616E63  # one refresher at a time across processes (PostgreSQL)
 
 
-def refresh(session: Session, *, full: bool = False) -> dict[str, Any]:
+def refresh(
+    session: Session,
+    *,
+    full: bool = False,
+    lights: tuple[datetime, repo.LightCounts] | bool = True,
+) -> dict[str, Any]:
     """Bring the rollup up to date. The first time (or ``full``, or when the department
     tree changed the scopes' units) every day is rebuilt; otherwise only the days marked
     dirty since the last refresh, today, days the job missed, and the days of open cases
-    that went overdue meanwhile. Then the light snapshots. Idempotent; PostgreSQL runs one
-    refresher at a time (``ran: false`` when another holds the lock)."""
+    that went overdue meanwhile. Then the light snapshots: counted here (``lights=True``),
+    counted beforehand by the caller in a read transaction (``(when, counts)``, so SQLite's
+    write lock is not held while counting), or left as they are (``False``). Idempotent;
+    PostgreSQL runs one refresher at a time (``ran: false`` when another holds the lock)."""
     from sqlalchemy import func as sa_func
 
     if session.get_bind().dialect.name == "postgresql":
@@ -239,7 +246,11 @@ def refresh(session: Session, *, full: bool = False) -> dict[str, Any]:
         days |= repo.turned_overdue_days(session, state.refreshed_at, now)
         runs = repo.day_runs({d for d in days if d <= today})
     written = sum(repo.rebuild_days(session, a, b) for a, b in runs)
-    scopes = repo.refresh_lights(session, now)
+    scopes = 0
+    if lights is True or (mode == "full" and lights is not False):  # scopes may have changed
+        scopes = repo.store_lights(session, repo.count_lights(session, now), now)
+    elif isinstance(lights, tuple):
+        scopes = repo.store_lights(session, lights[1], lights[0])
     repo.mark_refreshed(session, today + timedelta(days=1), now, full=mode == "full")
     return {
         "ran": True,
