@@ -54,19 +54,25 @@ def pct(lat: list[float]) -> dict[str, float]:
     return {"p50_ms": round(q[49] * 1000, 1), "p95_ms": round(q[94] * 1000, 1)}
 
 
-def touch_cases(db: Any, n: int) -> dict[str, Any]:
-    """Resolve ``n`` open cases registered on different days through the ORM (as the
-    service does), then time the refresh that brings the rollup up to date."""
+def touch_cases(db: Any, n: int, days: int) -> dict[str, Any]:
+    """Resolve ``n`` open cases registered over the last ``days`` days through the ORM (as
+    the service does: the flush hook marks their days), then time the refresh that brings
+    the rollup up to date. Open cases being worked on are the recent ones."""
     from sqlalchemy import select
 
     from bancheng.cases.models import Case
     from bancheng.core import clock
     from bancheng.insights.service import refresh
 
+    since = clock.now() - timedelta(days=days)
     with db.transaction() as s:
         ids = s.scalars(
-            select(Case.id).where(Case.state == "in_progress").order_by(Case.id).limit(n * 50)
-        ).all()[::50]
+            select(Case.id)
+            .where(Case.state == "in_progress", Case.registered_at >= since)
+            .order_by(Case.id)
+        ).all()
+        step = max(1, len(ids) // n)
+        ids = ids[::step][:n]
         t0 = time.perf_counter()
         for c in s.scalars(select(Case).where(Case.id.in_(ids))):
             c.state = "resolved"
@@ -75,13 +81,24 @@ def touch_cases(db: Any, n: int) -> dict[str, Any]:
         write_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     with db.transaction() as s:
-        out = refresh(s)
+        out = refresh(s, lights=False)
     return {
         "cases_changed": len(ids),
+        "over_days": days,
         "write_s": round(write_s, 2),
         "refresh_s": round(time.perf_counter() - t0, 1),
         "days_recomputed": out["days"],
     }
+
+
+def time_lights(db: Any) -> float:
+    from bancheng.core import clock
+    from bancheng.insights.repository import count_lights
+
+    t0 = time.perf_counter()
+    with db.transaction(write=False) as s:
+        count_lights(s, clock.now())
+    return round(time.perf_counter() - t0, 1)
 
 
 def measure(db: Any, username: str, runs: int) -> dict[str, Any]:
@@ -127,7 +144,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument("--reuse", metavar="NAME", help="an existing PostgreSQL database")
-    ap.add_argument("--touch", type=int, default=1000, help="cases changed before a refresh")
+    ap.add_argument("--touch", type=int, default=200, help="cases changed before a refresh")
+    ap.add_argument("--touch-days", type=int, default=30, help="...registered over N days")
     a = ap.parse_args()
     build_s = None
     if a.reuse:
@@ -173,7 +191,7 @@ def main() -> None:
         rollup_rows = s.scalar(select(func.count()).select_from(CaseDailyStat))
     t0 = time.perf_counter()
     with db.transaction() as s:
-        refresh(s)
+        refresh(s, lights=False)
     idle_s = time.perf_counter() - t0
     figures: dict[str, Any] = {
         "bench": "insights",
@@ -184,7 +202,8 @@ def main() -> None:
         "rollup_rows": rollup_rows,
         "rollup_full_days": first["days"],
         "refresh_today_only_s": round(idle_s, 1),
-        "refresh_after_changes": touch_cases(db, a.touch),
+        "refresh_after_changes": touch_cases(db, a.touch, a.touch_days),
+        "light_count_s": time_lights(db),
     }
     viewers = {
         "city_leader": "leader",

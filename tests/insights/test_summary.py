@@ -1,15 +1,26 @@
-"""The daily summary: figures of a constructed day, Excel, e-mail over SMTP (faked)."""
+"""The daily summary: figures of a constructed day, Excel, PDF, e-mail over SMTP (faked)."""
 
 from __future__ import annotations
 
 import io
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
+import pytest
+from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from bancheng.core.config import Settings
 from bancheng.insights import summary
+from bancheng.intake import printing
+from tests.cases.helpers import as_user
 from tests.conftest import principal_of
 from tests.insights.test_metrics import world  # noqa: F401  (fixture)
 
@@ -32,6 +43,7 @@ def test_daily_summary_of_a_day(session, world):  # noqa: F811
 
 def test_email_only_when_configured(session, world, monkeypatch):  # noqa: F811
     sent: list[Any] = []
+    messages: list[EmailMessage] = []
 
     class FakeSMTP:
         def __init__(self, host: str, port: int, timeout: int) -> None:
@@ -51,6 +63,7 @@ def test_email_only_when_configured(session, world, monkeypatch):  # noqa: F811
 
         def send_message(self, msg: Any) -> None:
             sent.append(("send", msg["To"], msg["Subject"]))
+            messages.append(msg)
 
     monkeypatch.setattr(summary.smtplib, "SMTP", FakeSMTP)
     data = summary.daily_summary(session, None, date(2026, 10, 5))
@@ -66,3 +79,134 @@ def test_email_only_when_configured(session, world, monkeypatch):  # noqa: F811
         ("login", "u"),
         ("send", "a@example.cn, b@example.cn", "办不成事反映窗口每日汇总 2026-10-05"),
     ]
+    files = {a.get_filename(): a.get_content() for a in messages[0].iter_attachments()}
+    assert sorted(files) == ["daily-summary-2026-10-05.pdf", "daily-summary-2026-10-05.xlsx"]
+    assert files["daily-summary-2026-10-05.pdf"].startswith(b"%PDF")
+
+
+# --- PDF ---------------------------------------------------------------------------------
+
+
+def pdf_text(content: bytes) -> str | None:
+    """The PDF's text, with pypdf or poppler's pdftotext when either is installed; None
+    otherwise (the caller then checks the structure only)."""
+    try:
+        from pypdf import PdfReader  # type: ignore[import-not-found]
+    except ImportError:
+        pass
+    else:
+        reader = PdfReader(io.BytesIO(content))
+        return "\n".join(page.extract_text() or "" for page in reader.pages)
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        return None
+    out = subprocess.run([tool, "-layout", "-", "-"], input=content, capture_output=True)
+    return out.stdout.decode("utf-8") if out.returncode == 0 else None
+
+
+def _pages(content: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page\b", content))
+
+
+def _needs_font() -> None:
+    try:
+        printing.find_cjk_font(Settings().cjk_font_path)
+    except printing.FontMissing:
+        pytest.skip("no CJK font installed (fonts-noto-cjk)")
+
+
+def _figures(text: str) -> list[int]:
+    """The five counters under their labels: the line after the labels' line."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    i = next(n for n, line in enumerate(lines) if "新登记" in line and "临期" in line)
+    return [int(x) for x in lines[i + 1].split()]
+
+
+def test_pdf_of_the_day(session, world):  # noqa: F811
+    _needs_font()
+    data = summary.daily_summary(session, None, date(2026, 11, 21))
+    pdf = summary.summary_pdf(data)
+    assert pdf.startswith(b"%PDF") and _pages(pdf) >= 1 and len(pdf) > 5000
+    assert b"FontFile" in pdf  # the CJK font is embedded
+    text = pdf_text(pdf)
+    if text is None:
+        return
+    assert "每日汇总" in text and "2026-11-21" in text and "范围：全部数据" in text
+    assert _figures(text) == [
+        data[k] for k in ("new", "resolved", "resolved_on_spot", "overdue", "yellow")
+    ]
+    assert data["overdue"] == 1
+    for label in ("新登记按类型", "新登记按部门", "新登记按堵点类型", "重点案件"):
+        assert label in text
+    case = data["notable"][0]
+    assert case["number"] in text and case["department"] in text
+
+
+def test_pdf_endpoint_keeps_the_callers_scope(client, session, world):  # noqa: F811
+    _needs_font()
+    as_user(client, "leader")
+    city = client.get("/api/v1/insights/daily-summary", params={"day": "2026-10-05"}).json()
+    r = client.get("/api/v1/insights/daily-summary.pdf", params={"day": "2026-10-05"})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    assert "daily-summary-2026-10-05.pdf" in r.headers["content-disposition"]
+    city_text = pdf_text(r.content)
+    as_user(client, "leader_a")
+    mine = client.get("/api/v1/insights/daily-summary", params={"day": "2026-10-05"}).json()
+    r = client.get("/api/v1/insights/daily-summary.pdf", params={"day": "2026-10-05"})
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    assert (city["new"], mine["new"]) == (3, 1)
+    assert mine["scope"].endswith("（本部门及以下）")
+    text = pdf_text(r.content)
+    if text is None or city_text is None:
+        return
+    assert _figures(city_text)[0] == 3 and _figures(text)[0] == 1
+    assert _figures(text) == [
+        mine[k] for k in ("new", "resolved", "resolved_on_spot", "overdue", "yellow")
+    ]
+    assert f"范围：{mine['scope']}" in text and "范围：全部数据" in city_text
+    fund = world.depts["fund"].name
+    assert fund in city_text and fund not in text  # the city agency is outside district A
+    as_user(client, "handler_a")
+    assert client.get("/api/v1/insights/daily-summary.pdf").status_code == 403
+
+
+def test_pdf_without_a_font_is_a_clear_error(client, org, settings, monkeypatch):
+    monkeypatch.setattr(printing, "FALLBACK_FONTS", ())
+    monkeypatch.setattr(settings, "cjk_font_path", "/nonexistent/font.ttc")
+    as_user(client, "leader")
+    r = client.get("/api/v1/insights/daily-summary.pdf")
+    assert r.status_code == 503
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["code"] == "print.font_missing" and "字体" in r.json()["detail"]
+    # The JSON and Excel forms do not need the font.
+    assert client.get("/api/v1/insights/daily-summary.xlsx").status_code == 200
+
+
+class _TestDatabase:
+    """Runs the CLI's unit of work inside the test's transaction."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[Any]:
+        yield self.session
+
+
+def test_cli_writes_the_pdf(session, world, tmp_path: Path, monkeypatch):  # noqa: F811
+    _needs_font()
+    from bancheng.insights import cli
+
+    monkeypatch.setattr(cli, "get_database", lambda: _TestDatabase(session))
+    pdf, xlsx = tmp_path / "s.pdf", tmp_path / "s.xlsx"
+    res = CliRunner().invoke(
+        cli.insights_group,
+        ["daily-summary", "--date", "2026-10-05", "--pdf", str(pdf), "--xlsx", str(xlsx)],
+    )
+    assert res.exit_code == 0, res.output
+    assert '"new": 3' in res.output
+    text = pdf_text(pdf.read_bytes())
+    if text is not None:
+        assert _figures(text)[:3] == [3, 1, 1]
+    assert pdf.read_bytes().startswith(b"%PDF") and _pages(pdf.read_bytes()) >= 1
+    assert xlsx.stat().st_size > 0

@@ -101,6 +101,17 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/cases/{case_id}/attachments"): {
         "files": {"file": ("a.png", _png(), "image/png")}
     },
+    ("POST", "/api/v1/imports/cases"): {
+        "files": {
+            "file": (
+                "orders.csv",
+                "编号,标题,诉求内容,反映人,联系电话,登记时间\n"
+                "M1,矩阵,内容,张三,13900001111,2026-10-01\n".encode(),
+                "text/csv",
+            )
+        },
+        "data": {"department": "A-SC", "dry_run": "true"},
+    },
 }
 
 

@@ -135,6 +135,7 @@ export const PERMISSION: Record<string, string> = {
   'sla.extension_decide': '审批延期',
   'sla.sweep': '运行时限巡检',
   'sla.recompute': '重算期限',
+  'case.import': '导入历史案件与工单',
 }
 
 export const DATA_SCOPE: Record<string, string> = {

@@ -26,6 +26,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'cases/new', name: 'case-new', component: () => import('./views/CaseNewView.vue'), meta: { title: '登记诉求', permission: 'case.create' } },
       { path: 'cases/:id(\\d+)', name: 'case', component: () => import('./views/CaseDetailView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { title: '案件详情', permission: 'case.read' } },
       { path: 'insights', name: 'insights', component: () => import('./views/insights/InsightsView.vue'), meta: { title: '统计分析', permission: 'insights.read' } },
+      { path: 'insights/import', name: 'insights-import', component: () => import('./views/insights/ImportView.vue'), meta: { title: '数据导入', permission: 'case.import' } },
       { path: 'callbacks', name: 'callbacks', component: () => import('./views/feedback/CallbacksView.vue'), meta: { title: '回访工作台', permission: 'callback.work' } },
       { path: 'rectifications', name: 'rectifications', component: () => import('./views/feedback/RectificationsView.vue'), meta: { title: '整改与申诉', permission: 'feedback.read' } },
       { path: 'inbox', name: 'inbox', component: () => import('./views/InboxView.vue'), meta: { title: '部门收件箱', permission: 'case.act' } },

@@ -32,11 +32,13 @@ def rollup(days: int | None) -> None:
 @insights_group.command("daily-summary")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False), default=None)
+@click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False), default=None)
 @click.option("--email/--no-email", default=False, help="Send to BANCHENG_SUMMARY_RECIPIENTS.")
-def daily_summary(day: object, xlsx_path: str | None, email: bool) -> None:
+def daily_summary(day: object, xlsx_path: str | None, pdf_path: str | None, email: bool) -> None:
     """每日汇总 of a day (default today), all departments: JSON on stdout."""
+    from bancheng.core.errors import DomainError
     from bancheng.insights.summary import daily_summary as build
-    from bancheng.insights.summary import send_summary, summary_xlsx
+    from bancheng.insights.summary import send_summary, summary_pdf, summary_xlsx
 
     d = day.date() if day is not None else clock.local_today()  # type: ignore[attr-defined]
     assert isinstance(d, date)
@@ -44,6 +46,11 @@ def daily_summary(day: object, xlsx_path: str | None, email: bool) -> None:
         data = build(session, None, d)
     if xlsx_path:
         Path(xlsx_path).write_bytes(summary_xlsx(data))
+    if pdf_path:
+        try:
+            Path(pdf_path).write_bytes(summary_pdf(data, get_settings().cjk_font_path))
+        except DomainError as exc:
+            raise click.ClickException(exc.detail) from exc
     if email:
         sent = send_summary(get_settings(), data)
         click.echo("e-mail sent" if sent else "SMTP or recipients not configured", err=True)
@@ -72,7 +79,7 @@ def import_file(
     from bancheng.org.models import Department
 
     settings = get_settings()
-    mapped = parse_mapping(mapping)
+    mapped = parse_mapping(mapping, from_file=True)
     header, rows = read_table(file)
     data = list(rows)
     with get_database().transaction() as session:

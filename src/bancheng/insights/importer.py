@@ -5,7 +5,11 @@ own savepoint (case, number, first-receipt unit, timeline event ``import`` and t
 row in ``imported_work_orders``), so there are no partial rows. A row whose (source,
 external id) is already registered is reported as a duplicate: re-running adds nothing.
 Numbers are allocated like any registration (``cases.service.allocate_number``) in the
-year the case was registered."""
+year the case was registered.
+
+``dry_run`` validates every row and looks for duplicates without writing anything. Uploads
+through the API (``read_upload``) are limited to ``MAX_IMPORT_BYTES`` and must be an .xlsx
+workbook (recognised by its content) or a CSV text file."""
 
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ from bancheng.core import clock
 from bancheng.core.clock import SHANGHAI
 from bancheng.core.config import Settings
 from bancheng.core.crypto import get_crypto
-from bancheng.core.errors import Invalid
+from bancheng.core.errors import Invalid, TooLarge
 from bancheng.core.validators import mask_phone, normalize_phone
 from bancheng.insights.export import COLUMNS
 from bancheng.insights.models import ImportedWorkOrder
@@ -64,6 +68,9 @@ FIELDS = (
     "resolved_at",
 )
 REQUIRED = ("external_id", "title", "description", "reporter_name", "registered_at")
+# Also required, checked on its own (a masked number is accepted): the report's missing
+# columns, the template and the console's mapping table use this list.
+REQUIRED_FIELDS = (*REQUIRED, "reporter_phone")
 # The export's headers read back; the ledger number becomes the external id.
 DEFAULT_MAPPING: dict[str, str] = {f: h for h, f in COLUMNS if f in FIELDS}
 DEFAULT_MAPPING["external_id"] = "编号"
@@ -80,18 +87,54 @@ DATE_FORMATS = (
     "%Y年%m月%d日",
 )
 MASKED_PHONE = re.compile(r"^\d{3}\*{4}\d{4}$")
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+FIELD_LABELS_ZH: dict[str, str] = {
+    "external_id": "工单编号",
+    "title": "标题",
+    "description": "诉求内容",
+    "reporter_name": "反映人",
+    "reporter_phone": "联系电话",
+    "registered_at": "登记时间",
+    "channel": "渠道",
+    "kind": "类型",
+    "difficulty": "难度",
+    "blocker_type": "堵点类型",
+    "state": "状态",
+    "reporter_type": "反映人类型",
+    "reporter_org_name": "企业名称",
+    "matter_code": "事项编码",
+    "matter": "事项",
+    "hall": "大厅",
+    "department": "当前部门",
+    "transfer_count": "转办次数",
+    "return_count": "退回次数",
+    "resolved_on_spot": "现场办结",
+    "resolution": "办理结果",
+    "rating": "评价",
+    "due_at": "办结期限",
+    "resolved_at": "办结时间",
+}
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls, .doc
 
 
-def parse_mapping(text: str | None) -> dict[str, str]:
-    """A JSON object (or file holding one) or ``field=header,...``; merged over defaults."""
+def parse_mapping(text: str | None, *, from_file: bool = False) -> dict[str, str]:
+    """A JSON object or ``field=header,...``; merged over defaults. ``from_file`` (the
+    command line only, never an HTTP request): ``text`` may name a file holding it."""
     mapping = dict(DEFAULT_MAPPING)
     if not text:
         return mapping
-    path = Path(text)
-    if path.is_file():
-        text = path.read_text(encoding="utf-8")
+    if from_file and len(text) < 4096 and Path(text).is_file():
+        text = Path(text).read_text(encoding="utf-8")
     if text.strip().startswith("{"):
-        given = json.loads(text)
+        try:
+            given = json.loads(text)
+        except ValueError as exc:
+            raise Invalid("import.mapping_invalid", "列映射不是有效的JSON") from exc
+        if not isinstance(given, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in given.items()
+        ):
+            raise Invalid("import.mapping_invalid", "列映射须为“字段: 列名”的JSON对象")
     else:
         given = dict(p.split("=", 1) for p in text.split(",") if "=" in p)
     unknown = sorted(set(given) - set(FIELDS))
@@ -117,6 +160,78 @@ def read_table(path: Path) -> tuple[list[str], Iterator[list[Any]]]:
     reader = csv.reader(io.StringIO(text))
     header = [h.strip() for h in next(reader, [])]
     return header, (list(r) for r in reader)
+
+
+def read_upload(filename: str, data: bytes) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of an uploaded file. An .xlsx workbook is recognised by its content
+    (a ZIP that openpyxl opens), anything else must be CSV text in UTF-8 or GBK."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise TooLarge(
+            "import.too_large", f"文件超过{MAX_IMPORT_BYTES // (1024 * 1024)}MB上限，请拆分后导入"
+        )
+    if not data.strip():
+        raise Invalid("import.empty", "文件是空的")
+    suffix = Path(filename).suffix.lower()
+    if data.startswith(ZIP_MAGIC):
+        try:
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            ws = wb.worksheets[0]
+            it = ws.iter_rows(values_only=True)
+            header = [str(h).strip() if h is not None else "" for h in next(it, ())]
+            rows = [list(r) for r in it]
+            wb.close()
+        except Exception as exc:
+            raise Invalid(
+                "import.type_not_allowed", "只能导入Excel工作簿（.xlsx）或CSV文件"
+            ) from exc
+        return header, rows
+    if data.startswith(OLE_MAGIC):
+        raise Invalid("import.xls_not_supported", "不支持旧版 .xls 文件，请另存为 .xlsx 或 CSV")
+    if suffix in (".xlsx", ".xlsm") or b"\x00" in data[:65536]:
+        raise Invalid("import.type_not_allowed", "只能导入Excel工作簿（.xlsx）或CSV文件")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            raise Invalid("import.encoding", "无法识别文件编码（请使用UTF-8或GBK）") from exc
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        rows = [list(r) for r in reader]
+    except csv.Error as exc:
+        raise Invalid("import.type_not_allowed", "CSV文件格式不正确") from exc
+    return header, rows
+
+
+def template_xlsx() -> bytes:
+    """An empty workbook with the default mapping's headers, and a sheet explaining them."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "导入数据"
+    fields = [f for f in FIELDS if f in DEFAULT_MAPPING]
+    ws.append([DEFAULT_MAPPING[f] for f in fields])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for i, f in enumerate(fields, start=1):
+        ws.column_dimensions[ws.cell(1, i).column_letter].width = max(12, len(f) + 4)
+    notes = wb.create_sheet("字段说明")
+    notes.append(["列名", "字段", "说明", "必填"])
+    for f in fields:
+        notes.append(
+            [DEFAULT_MAPPING[f], f, FIELD_LABELS_ZH.get(f, f), "是" if f in REQUIRED_FIELDS else ""]
+        )
+    notes.append([])
+    notes.append(["日期格式：2026-11-21 09:30、2026/11/21、2026.11.21、20261121、2026年11月21日"])
+    notes.append(["渠道、类型、难易程度、堵点类型、状态、评价可填中文名称或代码"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
 
 
 def _reverse(group: str, enum: Any) -> dict[str, str]:
@@ -152,15 +267,18 @@ def parse_datetime(value: Any) -> datetime:
 @dataclass
 class RowResult:
     row: int
-    status: str  # imported | duplicate | rejected
+    status: str  # imported | valid (dry run) | duplicate | rejected
     external_id: str | None = None
     errors: list[str] = field(default_factory=list)
     number: str | None = None
+    # The errors again, with the file's column and the reason in Chinese.
+    problems: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
 class Report:
     source: str
+    dry_run: bool = False
     total: int = 0
     imported: int = 0
     duplicates: int = 0
@@ -351,6 +469,17 @@ def _write(session: Session, settings: Settings, v: dict[str, Any], source: str,
     return case
 
 
+def _problem(error: str, mapping: dict[str, str]) -> dict[str, str]:
+    """``"field: reason"`` → the field, the file's column for it and the reason."""
+    name, sep, reason = error.partition(": ")
+    if not sep or name not in FIELD_LABELS_ZH:
+        return {"field": "", "column": "", "reason": error}
+    column = mapping.get(name) or FIELD_LABELS_ZH[name]
+    if name == "matter" and not mapping.get("matter"):
+        column = mapping.get("matter_code", column)
+    return {"field": name, "column": column, "reason": f"{FIELD_LABELS_ZH[name]}：{reason}"}
+
+
 def import_rows(
     session: Session,
     settings: Settings,
@@ -361,11 +490,19 @@ def import_rows(
     department_id: int,
     default_channel: str = "transfer_12345",
     progress: Callable[[int], None] | None = None,
+    *,
+    dry_run: bool = False,
+    allowed_departments: frozenset[int] | None = None,
 ) -> Report:
-    report = Report(source=source)
+    """Import the rows; ``dry_run``: validate and look for duplicates, write nothing.
+    ``allowed_departments`` (None: any): a row naming a department outside them is
+    rejected (the importer's data scope)."""
+    report = Report(source=source, dry_run=dry_run)
     index = {h: i for i, h in enumerate(header) if h}
     used = {h for f, h in mapping.items() if h in index}
-    report.missing_columns = sorted({mapping[f] for f in REQUIRED if mapping.get(f) not in index})
+    report.missing_columns = sorted(
+        {mapping.get(f) or f for f in REQUIRED_FIELDS if mapping.get(f) not in index}
+    )
     report.extra_columns = sorted(set(index) - used)
     if session.get(Department, department_id) is None:
         raise Invalid("import.department_not_found", "默认受理部门不存在")
@@ -382,10 +519,17 @@ def import_rows(
             for f, h in mapping.items()
         }
         v, errors = validate(raw, lk, default_channel)
+        if (
+            allowed_departments is not None
+            and v.get("department_id")
+            and v["department_id"] not in allowed_departments
+        ):
+            errors.append(f"department: 不在您的数据范围内（{_text(raw.get('department'))}）")
         ext = v["external_id"] or None
         result = RowResult(row=n, status="rejected", external_id=ext, errors=errors)
         report.rows.append(result)
         if errors:
+            result.problems = [_problem(e, mapping) for e in errors]
             report.rejected += 1
             continue
         already = session.scalar(
@@ -396,13 +540,26 @@ def import_rows(
         if already is not None or ext in seen:
             result.status = "duplicate"
             result.errors = ["工单已导入" if already is not None else "文件内重复的工单编号"]
+            result.problems = [
+                {
+                    "field": "external_id",
+                    "column": mapping.get("external_id", ""),
+                    "reason": result.errors[0],
+                }
+            ]
             report.duplicates += 1
+            continue
+        if dry_run:
+            seen.add(ext or "")
+            result.status = "valid"
+            report.imported += 1
             continue
         try:
             with session.begin_nested():
                 case = _write(session, settings, v, source, department_id)
         except (IntegrityError, ValueError) as exc:
             result.errors = [f"写入失败：{type(exc).__name__}"]
+            result.problems = [{"field": "", "column": "", "reason": result.errors[0]}]
             report.rejected += 1
             continue
         seen.add(ext or "")

@@ -1,14 +1,16 @@
-"""The daily summary (每日汇总): JSON, an Excel workbook, and e-mail over SMTP.
+"""The daily summary (每日汇总): JSON, an Excel workbook, a PDF, and e-mail over SMTP.
 
-The PDF form waits for ``fpdf2`` and a CJK font (not installed); the Excel file is the
-attachment in the meantime."""
+The PDF embeds the CJK font that the posters and receipts use
+(``intake.printing.cjk_pdf``); without it the PDF endpoint answers ``print.font_missing``
+and the e-mail carries the Excel file only."""
 
 from __future__ import annotations
 
 import io
+import logging
 import smtplib
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -20,12 +22,23 @@ from bancheng.cases.enums import LABELS_ZH
 from bancheng.cases.models import Case
 from bancheng.cases.repository import scope_clause
 from bancheng.core import clock
-from bancheng.core.config import Settings
+from bancheng.core.config import Settings, get_settings
 from bancheng.insights.repository import day_start
+from bancheng.intake.printing import FontMissing, cjk_pdf
+from bancheng.org.permissions import DATA_SCOPE_LABELS_ZH
 from bancheng.org.scope import Principal, department_name_map
 from bancheng.sla.case_clock import light_condition
 
+log = logging.getLogger(__name__)
 NOTABLE_LIMIT = 10
+
+
+def scope_label(principal: Principal | None, names: dict[int, str]) -> str:
+    """Whose cases the figures cover, in words: 全部数据, or the unit and its scope."""
+    if principal is None or principal.sees_all:
+        return "全部数据"
+    unit = names.get(principal.department_id, "")
+    return f"{unit}（{DATA_SCOPE_LABELS_ZH.get(principal.data_scope, principal.data_scope)}）"
 
 
 def _count_by(session: Session, where: Any, column: Any) -> dict[Any, int]:
@@ -59,6 +72,7 @@ def daily_summary(session: Session, principal: Principal | None, day: date) -> d
     ).all()
     return {
         "date": day.isoformat(),
+        "scope": scope_label(principal, names),
         "new": n(new),
         "resolved": n(resolved),
         "resolved_on_spot": n(and_(resolved, Case.resolved_on_spot.is_(True))),
@@ -131,6 +145,109 @@ def summary_xlsx(data: dict[str, Any]) -> bytes:
     return buf.getvalue()
 
 
+def _local_due(value: str | None) -> str:
+    if not value:
+        return ""
+    return clock.to_local(datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M")
+
+
+COUNTERS = (
+    ("新登记", "new"),
+    ("已办结", "resolved"),
+    ("其中现场办结", "resolved_on_spot"),
+    ("超期(红灯)", "overdue"),
+    ("临期(黄灯)", "yellow"),
+)
+RED = (200, 30, 30)
+AMBER = (190, 120, 0)
+HEAD_FILL = (235, 238, 245)
+
+
+def summary_pdf(data: dict[str, Any], font_path: str | None = None) -> bytes:
+    """The summary as an A4 PDF: the same figures, tables and notable cases as the page and
+    the workbook. ``font_path``: default ``BANCHENG_CJK_FONT_PATH``; raises ``FontMissing``
+    when no CJK font is installed."""
+    from fpdf.fonts import FontFace
+
+    pdf = cjk_pdf(font_path if font_path is not None else get_settings().cjk_font_path)
+    pdf.set_title(f"每日汇总 {data['date']}")
+    pdf.set_creator("bancheng")
+    pdf.set_auto_page_break(True, margin=15)
+    head = FontFace(fill_color=HEAD_FILL)
+    pdf.set_font_size(20)
+    pdf.cell(0, 12, "办不成事反映窗口 每日汇总", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font_size(11)
+    pdf.cell(
+        0,
+        7,
+        f"日期：{data['date']}    范围：{data.get('scope') or '全部数据'}",
+        align="C",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.ln(4)
+    # The counters, one box each; overdue in red, yellow in amber.
+    w = (pdf.w - pdf.l_margin - pdf.r_margin) / len(COUNTERS)
+    y = pdf.get_y()
+    for i, (label, key) in enumerate(COUNTERS):
+        x = pdf.l_margin + i * w
+        pdf.set_xy(x, y)
+        pdf.set_font_size(10)
+        pdf.set_text_color(100, 100, 100)
+        pdf.cell(w, 7, label, border="LTR", align="C")
+        pdf.set_xy(x, y + 7)
+        color = RED if key == "overdue" else AMBER if key == "yellow" else (0, 0, 0)
+        pdf.set_text_color(*color)
+        pdf.set_font_size(18)
+        pdf.cell(w, 12, str(data[key]), border="LBR", align="C")
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_xy(pdf.l_margin, y + 23)
+
+    def section(title: str) -> None:
+        pdf.ln(3)
+        pdf.set_font_size(13)
+        pdf.cell(0, 9, title, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font_size(10)
+
+    for title, key, name in (
+        ("新登记按类型", "by_kind", "类型"),
+        ("新登记按部门", "by_department", "部门"),
+        ("新登记按堵点类型", "by_blocker_type", "堵点类型"),
+    ):
+        section(title)
+        if not data[key]:
+            pdf.cell(0, 7, "当日无新登记", new_x="LMARGIN", new_y="NEXT")
+            continue
+        with pdf.table(col_widths=(4, 1), headings_style=head, line_height=6.5) as table:
+            table.row([name, "新登记"])
+            for item in data[key]:
+                table.row([str(item["name"]), str(item["count"])])
+    section(f"重点案件（超期，最多{NOTABLE_LIMIT}件）")
+    if not data["notable"]:
+        pdf.cell(0, 7, "无超期案件", new_x="LMARGIN", new_y="NEXT")
+    else:
+        with pdf.table(
+            col_widths=(32, 56, 30, 28, 12), headings_style=head, line_height=6.5
+        ) as table:
+            table.row(["编号", "标题", "当前部门", "期限", "需督办"])
+            for c in data["notable"]:
+                table.row(
+                    [
+                        c["number"],
+                        c["title"],
+                        c["department"],
+                        _local_due(c["due_at"]),
+                        "是" if c["needs_supervision"] else "",
+                    ]
+                )
+    pdf.ln(4)
+    pdf.set_font_size(8)
+    pdf.set_text_color(120, 120, 120)
+    made = clock.to_local(clock.now()).strftime("%Y-%m-%d %H:%M")
+    pdf.cell(0, 5, f"生成时间：{made}", align="R")
+    return bytes(pdf.output())
+
+
 def summary_text(data: dict[str, Any]) -> str:
     lines = [
         f"{data['date']} 每日汇总",
@@ -160,6 +277,17 @@ def send_summary(settings: Settings, data: dict[str, Any]) -> bool:
         subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         filename=f"daily-summary-{data['date']}.xlsx",
     )
+    try:
+        pdf = summary_pdf(data, settings.cjk_font_path)
+    except FontMissing:
+        log.warning("daily summary e-mailed without the PDF: no CJK font installed")
+    else:
+        msg.add_attachment(
+            pdf,
+            maintype="application",
+            subtype="pdf",
+            filename=f"daily-summary-{data['date']}.pdf",
+        )
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
         if settings.smtp_starttls:
             smtp.starttls()

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import qrcode
 from fpdf import FPDF
 
-from bancheng.core.errors import NotFound
+from bancheng.core.errors import DomainError
 
 # Noto Sans CJK collections hold JP, KR, SC, TC, HK in this order: 2 is Simplified Chinese.
 TTC_SC_INDEX = 2
@@ -38,17 +38,32 @@ def qr_png(data: str, box: int = 10) -> bytes:
     return buf.getvalue()
 
 
-def _pdf(font_path: str) -> FPDF:
+class FontMissing(DomainError):
+    """No CJK font on the server: PDFs cannot be drawn (install fonts-noto-cjk)."""
+
+    status_code = 503
+    code = "print.font_missing"
+
+
+def find_cjk_font(font_path: str | None) -> str:
+    """The configured CJK font, else the first installed fallback; ``FontMissing`` if none."""
     path = next(
         (p for p in (font_path, *FALLBACK_FONTS) if p and Path(p).is_file()),
         None,
     )
     if path is None:
-        raise NotFound("print.font_missing", "未安装中文字体（fonts-noto-cjk），无法生成PDF")
+        raise FontMissing(detail="未安装中文字体（fonts-noto-cjk），无法生成PDF")
+    return path
+
+
+def cjk_pdf(font_path: str | None, size: float = 14) -> FPDF:
+    """An A4 document with the CJK font registered as ``cjk`` and a first page added.
+    Shared by the posters, receipts and the daily summary."""
+    path = find_cjk_font(font_path)
     pdf = FPDF(format="A4")
     index = TTC_SC_INDEX if path.endswith("NotoSansCJK-Regular.ttc") else 0
     pdf.add_font("cjk", "", path, collection_font_number=index)
-    pdf.set_font("cjk", size=14)
+    pdf.set_font("cjk", size=size)
     pdf.add_page()
     return pdf
 
@@ -58,7 +73,7 @@ def _qr_image(pdf: FPDF, data: str, x: float, y: float, w: float) -> None:
 
 
 def poster_pdf(font_path: str, hall_name: str, subtitle: str, link: str) -> bytes:
-    pdf = _pdf(font_path)
+    pdf = cjk_pdf(font_path)
     pdf.set_font_size(30)
     pdf.cell(0, 20, "“办不成事”反映窗口", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font_size(18)
@@ -91,7 +106,7 @@ def receipt_pdf(
     department: str,
     link: str,
 ) -> bytes:
-    pdf = _pdf(font_path)
+    pdf = cjk_pdf(font_path)
     pdf.set_font_size(24)
     pdf.cell(0, 16, "受 理 回 执", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font_size(14)

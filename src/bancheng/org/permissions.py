@@ -49,6 +49,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "insights.read": frozenset({"clerk", "supervisor", "leader"}),
     "insights.manage": frozenset({"supervisor", "admin"}),
     "case.export": frozenset({"clerk", "supervisor", "leader"}),
+    # Historical cases and 12345 work orders from Excel/CSV: creates cases in bulk.
+    "case.import": frozenset({"supervisor", "admin"}),
     "supervision.read": CASE_WORKERS,
     "supervision.issue": frozenset({"supervisor", "leader"}),
     "supervision.reply": frozenset({"clerk", "handler"}),

@@ -49,6 +49,10 @@ describe('messageFor', () => {
       'idempotency.key_reused', 'payload.too_large', 'reporter.credit_code_invalid',
       'reporter.enterprise_incomplete', 'reporter.id_number_invalid', 'reporter.phone_invalid',
       'request.invalid_filter', 'request.malformed', 'request.unknown_parameter',
+      'import.rows_rejected', 'import.too_large', 'import.type_not_allowed', 'import.xls_not_supported',
+      'import.mapping_invalid', 'import.unknown_field', 'import.department_not_found',
+      'import.department_out_of_scope', 'import.channel_invalid', 'import.empty', 'import.encoding',
+      'print.font_missing', 'insights.invalid_range', 'insights.range_too_long', 'insights.invalid_period',
     ]
     expect(codes.filter((c) => !ERROR_MESSAGES[c])).toEqual([])
   })

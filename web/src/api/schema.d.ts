@@ -1813,6 +1813,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/insights/daily-summary.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Daily Summary Pdf
+         * @description 每日汇总 as an A4 PDF (same figures and scope as the JSON). Without a CJK font on the
+         *     server: 503 ``print.font_missing``.
+         */
+        get: operations["daily_summary_pdf_api_v1_insights_daily_summary_pdf_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/insights/rollup": {
         parameters: {
             query?: never;
@@ -1846,6 +1867,71 @@ export interface paths {
          *     is ignored), personal data masked. Written to a temporary file, then streamed.
          */
         get: operations["export_cases_api_v1_exports_cases_xlsx_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Cases
+         * @description Import historical cases or 12345 work orders. Every row is validated; a row whose
+         *     (source, external id) was imported before is a duplicate and skipped, so re-running a
+         *     file adds nothing. With any rejected row nothing is written and the answer is 400
+         *     ``import.rows_rejected`` with the report (``report``), unless ``skip_invalid``.
+         *     ``dry_run``: the report only, nothing written.
+         */
+        post: operations["import_cases_api_v1_imports_cases_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Import Fields
+         * @description The fields a row may carry, their Chinese names and default column headers (the
+         *     ledger export's headers) and which are required: the console's mapping table.
+         */
+        get: operations["import_fields_api_v1_imports_fields_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/template.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Import Template
+         * @description An empty workbook with the default column headers and a sheet explaining them.
+         */
+        get: operations["import_template_api_v1_imports_template_xlsx_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1997,6 +2083,44 @@ export interface components {
             /** Open Decisions */
             open_decisions: components["schemas"]["DecisionOut"][];
         };
+        /** Body_import_cases_api_v1_imports_cases_post */
+        Body_import_cases_api_v1_imports_cases_post: {
+            /**
+             * File
+             * @description .xlsx 或 .csv（UTF-8/GBK），不超过20MB
+             */
+            file: string;
+            /**
+             * Department
+             * @description 受理单位编码
+             */
+            department: string;
+            /**
+             * Source
+             * @default 12345
+             */
+            source: string;
+            /**
+             * Channel
+             * @default transfer_12345
+             */
+            channel: string;
+            /**
+             * Mapping
+             * @description JSON：字段→列名
+             */
+            mapping?: string | null;
+            /**
+             * Dry Run
+             * @default false
+             */
+            dry_run: boolean;
+            /**
+             * Skip Invalid
+             * @default false
+             */
+            skip_invalid: boolean;
+        };
         /** Body_import_matters_api_v1_admin_matters_import_post */
         Body_import_matters_api_v1_admin_matters_import_post: {
             /** File */
@@ -2079,6 +2203,38 @@ export interface components {
             hall_id?: number | null;
             /** Window Id */
             window_id?: number | null;
+        };
+        /**
+         * CaseImportReport
+         * @description ``imported``: rows written (in a dry run: rows that would be). ``rows``: the rows
+         *     not imported (duplicates, rejected), at most 1000.
+         */
+        CaseImportReport: {
+            /** Source */
+            source: string;
+            /** Dry Run */
+            dry_run: boolean;
+            /** Committed */
+            committed: boolean;
+            /** Total */
+            total: number;
+            /** Imported */
+            imported: number;
+            /** Duplicates */
+            duplicates: number;
+            /** Rejected */
+            rejected: number;
+            /** Missing Columns */
+            missing_columns: string[];
+            /** Extra Columns */
+            extra_columns: string[];
+            /** Rows */
+            rows: components["schemas"]["ImportRow"][];
+            /**
+             * Rows Truncated
+             * @default false
+             */
+            rows_truncated: boolean;
         };
         /** CaseOut */
         CaseOut: {
@@ -2650,6 +2806,17 @@ export interface components {
             /** Titles */
             titles: string[];
         };
+        /** ImportField */
+        ImportField: {
+            /** Field */
+            field: string;
+            /** Label */
+            label: string;
+            /** Header */
+            header: string;
+            /** Required */
+            required: boolean;
+        };
         /** ImportOut */
         ImportOut: {
             /** Years */
@@ -2663,6 +2830,15 @@ export interface components {
             /** Source */
             source: string;
         };
+        /** ImportProblem */
+        ImportProblem: {
+            /** Field */
+            field: string;
+            /** Column */
+            column: string;
+            /** Reason */
+            reason: string;
+        };
         /** ImportReport */
         ImportReport: {
             /** Created */
@@ -2673,6 +2849,27 @@ export interface components {
             rejected: {
                 [key: string]: unknown;
             }[];
+        };
+        /** ImportRow */
+        ImportRow: {
+            /** Row */
+            row: number;
+            /** Status */
+            status: string;
+            /** External Id */
+            external_id?: string | null;
+            /** Number */
+            number?: string | null;
+            /**
+             * Errors
+             * @default []
+             */
+            errors: string[];
+            /**
+             * Problems
+             * @default []
+             */
+            problems: components["schemas"]["ImportProblem"][];
         };
         /** IssueIn */
         IssueIn: {
@@ -7415,6 +7612,44 @@ export interface operations {
             };
         };
     };
+    daily_summary_pdf_api_v1_insights_daily_summary_pdf_get: {
+        parameters: {
+            query?: {
+                day?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A4 PDF */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description print.font_missing: no CJK font installed on the server */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     rebuild_rollup_api_v1_insights_rollup_post: {
         parameters: {
             query?: never;
@@ -7454,6 +7689,77 @@ export interface operations {
                 content: {
                     "application/json": unknown;
                 };
+            };
+        };
+    };
+    import_cases_api_v1_imports_cases_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_import_cases_api_v1_imports_cases_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseImportReport"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    import_fields_api_v1_imports_fields_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportField"][];
+                };
+            };
+        };
+    };
+    import_template_api_v1_imports_template_xlsx_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
