@@ -5,7 +5,24 @@ export type Counts = Record<string, number>
 export type Rates = Record<string, number | null>
 export interface TrendPoint { period: string; counts: Counts; rates: Rates }
 export interface BreakdownRow { key: string | number | null; name: string; counts: Counts; rates: Rates; parent_id?: number | null }
-export interface Overview { counts: Counts; rates: Rates; lights: Record<string, number>; date_from: string; date_to: string }
+export interface Overview {
+  counts: Counts
+  rates: Rates
+  lights: Record<string, number>
+  date_from: string
+  date_to: string
+  /** When the rollup was last brought up to date (null: figures counted live). */
+  rollup_refreshed_at?: string | null
+  /** When the lights were counted (null: counted now). */
+  lights_as_of?: string | null
+}
+
+/** 「数据更新于 11:02:03」 from the overview's freshness, or an empty string when live. */
+export function freshness(ov: Overview): string {
+  const at = ov.rollup_refreshed_at ?? ov.lights_as_of
+  if (!at) return ''
+  return `数据更新于 ${new Date(at).toLocaleTimeString('zh-CN', { hour12: false })}`
+}
 export interface AssessmentRow { key: number; name: string; score: number | null; rank: number; registered: number }
 export interface Assessment { key: string; previous: string; ranking: AssessmentRow[]; bottom_two_running: AssessmentRow[] }
 
