@@ -12,6 +12,7 @@ from bancheng.routing.classifier import (
     RoutingModel,
     Sample,
     TrainingParams,
+    _calibrated,
     _tfidf,
     activate_version,
     active_version,
@@ -56,6 +57,32 @@ def test_prediction_is_ranked_and_calibrated(small_model: RoutingModel) -> None:
     assert len(small_model.predict("公交车经常晚点", top=2)) == 2
     # No known feature at all: still a valid ranking over every label.
     assert len(small_model.predict("zzzz")) == 3
+
+
+def test_margin_confidence_keeps_probabilities_ordered_and_summing_to_one() -> None:
+    scores = np.array([[2.0, 1.9, -1.0], [3.0, -2.0, -2.5], [0.1, 0.1, 0.0], [-1.0, 0.0, -0.5]])
+    for fit in (None, (0.7, -0.05), (5.0, 2.0)):
+        probs = _calibrated(scores, 0.5, fit)
+        np.testing.assert_allclose(probs.sum(axis=1), 1.0)
+        for row, raw in zip(probs, scores, strict=True):
+            order = np.argsort(-raw, kind="stable")
+            assert np.all(np.diff(row[order]) <= 1e-12)
+    # The top label's probability follows the margin over the runner-up alone.
+    a, b = 0.7, -0.05
+    wide = _calibrated(np.array([4.0, 1.0, 0.9]), 0.5, (a, b))
+    assert wide[0] == pytest.approx(1.0 / (1.0 + np.exp(-(a * 3.0 + b))))
+
+
+def test_the_svm_nbsvm_ensemble_is_one_linear_model_and_can_be_switched_off() -> None:
+    plain = train(make_samples(), TrainingParams(folds=3, nb_alpha=None, margin_confidence=False))
+    assert plain.meta["model"] == "svm"
+    assert plain.meta["margin_calibration"] is None
+    assert len(plain.meta["component_temperatures"]) == 1
+    ensemble = train(make_samples(), TrainingParams(folds=3))
+    assert ensemble.meta["model"] == "svm+nbsvm"
+    assert len(ensemble.meta["component_temperatures"]) == 2
+    assert ensemble.coef_f16.shape == (3, len(ensemble.vocabulary))
+    assert plain.predict("地铁站拥堵严重")[0][0] == ensemble.predict("地铁站拥堵严重")[0][0]
 
 
 def test_training_records_cv_metrics_and_metadata(small_model: RoutingModel) -> None:
