@@ -12,8 +12,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
+    Date,
+    Integer,
+    MetaData,
     String,
+    Table,
     and_,
     case,
     cast,
@@ -25,6 +30,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.schema import CreateTable
 
 from bancheng.cases.models import Case, CaseDepartment
 from bancheng.cases.repository import scope_clause
@@ -336,37 +342,79 @@ def rows(
 # --- keeping it current -------------------------------------------------------------------
 
 
+# Per-statement scratch: the counters of each (day, scope, every dimension) combination,
+# from which each dimension's rows are summed. A temporary table: per connection, never
+# in the schema, nothing shared between transactions.
+_SCRATCH = Table(
+    "insights_rollup_scratch",
+    MetaData(),
+    Column("day", Date),
+    Column("scope", String(24)),
+    Column("department", Integer),
+    Column("hall", Integer),
+    Column("channel", String(32)),
+    Column("kind", String(32)),
+    Column("blocker_type", String(32)),
+    Column("matter", Integer),
+    *(Column(c, Integer) for c in COUNTERS),
+    prefixes=["TEMPORARY"],
+)
+# Full rebuilds go a month at a time: the scratch holds one month's (case, scope) groups.
+CHUNK_DAYS = 31
+
+
 def rebuild_days(session: Session, day_from: date, day_to: date) -> int:
     """Recompute the rollup for ``day_from..day_to``, every scope, inside the database
-    (``INSERT ... SELECT``: nothing passes through Python): per dimension one grouped scan
-    for everything and one over the (case, scope) pairs. Returns the rows written."""
+    (``INSERT ... SELECT``: nothing passes through Python). Two grouped scans of the cases
+    — everything, and the (case, scope) pairs — by every dimension at once into a scratch
+    table, then one small sum per dimension. Returns the rows written."""
     session.execute(
         delete(CaseDailyStat).where(CaseDailyStat.day >= day_from, CaseDailyStat.day <= day_to)
     )
-    names = ["day", "scope", "dimension", "key", *COUNTERS]
+    session.execute(CreateTable(_SCRATCH, if_not_exists=True))
+    written = 0
+    start = day_from
+    while start <= day_to:
+        end = min(day_to, start + timedelta(days=CHUNK_DAYS - 1))
+        written += _rebuild_chunk(session, start, end)
+        start = end + timedelta(days=1)
+    return written
+
+
+def _rebuild_chunk(session: Session, day_from: date, day_to: date) -> int:
+    session.execute(delete(_SCRATCH))
     in_days = _in_days(day_from, day_to)
     day = local_day(session, Case.registered_at)
+    dims = [_CASE_DIM[d] for d in DIMENSIONS]
+    scratch_cols = ["day", "scope", *DIMENSIONS, *COUNTERS]
+    everything = (
+        select(day, literal("*"), *dims, *counter_columns(clock.now()))
+        .where(*in_days)
+        .group_by(day, *dims)
+    )
+    pairs = _scope_pairs(in_days)
+    scoped = (
+        select(day, pairs.c.scope, *dims, *counter_columns(clock.now()))
+        .select_from(Case)
+        .join(pairs, pairs.c.case_id == Case.id)
+        .where(*in_days)
+        .group_by(day, pairs.c.scope, *dims)
+    )
+    for stmt in (everything, scoped):
+        session.execute(insert(_SCRATCH).from_select(scratch_cols, stmt))
+    names = ["day", "scope", "dimension", "key", *COUNTERS]
+    sums = [func.sum(_SCRATCH.c[c]) for c in COUNTERS]
     written = 0
     for dim in ("all", *DIMENSIONS):
-        col = _CASE_DIM.get(dim)
+        col = _SCRATCH.c[dim] if dim != "all" else None
         key = literal("") if col is None else cast(col, String)
         groups = [] if col is None else [col]
-        everything = (
-            select(day, literal("*"), literal(dim), key, *counter_columns(clock.now()))
-            .where(*in_days)
-            .group_by(day, *groups)
+        stmt = select(_SCRATCH.c.day, _SCRATCH.c.scope, literal(dim), key, *sums).group_by(
+            _SCRATCH.c.day, _SCRATCH.c.scope, *groups
         )
-        pairs = _scope_pairs(in_days)
-        scoped = (
-            select(day, pairs.c.scope, literal(dim), key, *counter_columns(clock.now()))
-            .select_from(Case)
-            .join(pairs, pairs.c.case_id == Case.id)
-            .where(*in_days)
-            .group_by(day, pairs.c.scope, *groups)
-        )
-        for stmt in (everything, scoped):
-            result = session.execute(insert(CaseDailyStat).from_select(names, stmt))
-            written += max(int(getattr(result, "rowcount", 0) or 0), 0)
+        result = session.execute(insert(CaseDailyStat).from_select(names, stmt))
+        written += max(int(getattr(result, "rowcount", 0) or 0), 0)
+    session.execute(delete(_SCRATCH))
     return written
 
 
