@@ -253,3 +253,24 @@ def test_the_scheduler_refreshes_and_counts_lights_at_its_own_pace(session, worl
         assert (snap.green, snap.red, snap.computed_at) == (1, 1, NOW + H)
     finally:
         clock.set_clock(lambda: NOW)
+
+
+def test_the_commands_rebuild_and_refresh(session, world, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from bancheng.insights import cli
+
+    monkeypatch.setattr(cli, "get_database", lambda: _OneSession(session))
+    res = CliRunner().invoke(cli.insights_group, ["rollup"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["mode"] == "full"
+    res = CliRunner().invoke(cli.insights_group, ["refresh"])
+    out = json.loads(res.output)
+    # Two open cases (A's community, A's centre): lights for *, and t: of the community,
+    # the street, district A, the city and A's centre.
+    assert (out["mode"], out["days"], out["light_scopes"]) == ("incremental", 1, 6)
+    assert (
+        service.overview(session, principal_of(session, world, "leader"), *RANGE)["counts"] == ALL
+    )

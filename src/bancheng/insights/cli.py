@@ -29,6 +29,18 @@ def rollup(days: int | None) -> None:
     click.echo(json.dumps(out, ensure_ascii=False))
 
 
+@insights_group.command("refresh")
+def refresh_command() -> None:
+    """Bring the rollup and the light snapshots up to date (what ``serve`` does every
+    minute): the days changed since the last refresh, today, deadlines passed. For
+    deployments that run the jobs from cron instead of ``serve``."""
+    from bancheng.insights.service import refresh
+
+    with get_database().transaction() as session:
+        out = refresh(session)
+    click.echo(json.dumps(out, ensure_ascii=False))
+
+
 @insights_group.command("daily-summary")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False), default=None)
