@@ -3,8 +3,6 @@ kept current by marked days, today and deadlines passing; lights come from snaps
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +17,7 @@ from bancheng.insights.models import CaseDailyStat, RollupDirtyDay
 from bancheng.org.models import User, UserScopeDepartment
 from bancheng.org.scope import principal_for
 from tests.conftest import principal_of
+from tests.insights.conftest import SessionDatabase
 from tests.insights.test_metrics import ALL, NOW, OCT5, RANGE, _case
 
 D = timedelta(days=1)
@@ -214,23 +213,11 @@ def test_rows_before_the_first_refresh_are_live(session, world, dims):
     assert _read(session, p, dims) == _live(session, p, dims)
 
 
-class _OneSession:
-    """The scheduler's database, on the test's session."""
-
-    def __init__(self, session: Any) -> None:
-        self.session = session
-
-    @contextmanager
-    def transaction(self, write: bool = True) -> Iterator[Any]:
-        yield self.session
-        self.session.flush()
-
-
 def test_the_scheduler_refreshes_and_counts_lights_at_its_own_pace(session, world, settings):
     from bancheng.insights.models import LightSnapshot
     from bancheng.insights.scheduler import InsightsScheduler
 
-    job = InsightsScheduler(_OneSession(session), settings, interval=60)  # type: ignore[arg-type]
+    job = InsightsScheduler(SessionDatabase(session), settings, interval=60)  # type: ignore[arg-type]
     job.tick()  # after 02:00 local: the nightly pass, here the first (full) build
     assert repo.rollup_state(session) is not None and job.last_rebuild == clock.local_today()
     first = session.get(LightSnapshot, "*")
@@ -262,7 +249,7 @@ def test_the_commands_rebuild_and_refresh(session, world, monkeypatch):
 
     from bancheng.insights import cli
 
-    monkeypatch.setattr(cli, "get_database", lambda: _OneSession(session))
+    monkeypatch.setattr(cli, "get_database", lambda: SessionDatabase(session))
     res = CliRunner().invoke(cli.insights_group, ["rollup"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["mode"] == "full"

@@ -6,8 +6,6 @@ import io
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
@@ -22,6 +20,7 @@ from bancheng.insights import summary
 from bancheng.intake import printing
 from tests.cases.helpers import as_user
 from tests.conftest import principal_of
+from tests.insights.conftest import SessionDatabase
 from tests.insights.test_metrics import world  # noqa: F401  (fixture)
 
 
@@ -182,22 +181,11 @@ def test_pdf_without_a_font_is_a_clear_error(client, org, settings, monkeypatch)
     assert client.get("/api/v1/insights/daily-summary.xlsx").status_code == 200
 
 
-class _TestDatabase:
-    """Runs the CLI's unit of work inside the test's transaction."""
-
-    def __init__(self, session: Any) -> None:
-        self.session = session
-
-    @contextmanager
-    def transaction(self, write: bool = True) -> Iterator[Any]:
-        yield self.session
-
-
 def test_cli_writes_the_pdf(session, world, tmp_path: Path, monkeypatch):  # noqa: F811
     _needs_font()
     from bancheng.insights import cli
 
-    monkeypatch.setattr(cli, "get_database", lambda: _TestDatabase(session))
+    monkeypatch.setattr(cli, "get_database", lambda: SessionDatabase(session))
     pdf, xlsx = tmp_path / "s.pdf", tmp_path / "s.xlsx"
     res = CliRunner().invoke(
         cli.insights_group,

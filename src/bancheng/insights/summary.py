@@ -10,6 +10,7 @@ import io
 import logging
 import smtplib
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -39,6 +40,23 @@ def scope_label(principal: Principal | None, names: dict[int, str]) -> str:
         return "全部数据"
     unit = names.get(principal.department_id, "")
     return f"{unit}（{DATA_SCOPE_LABELS_ZH.get(principal.data_scope, principal.data_scope)}）"
+
+
+NOTABLE_HEADINGS = ["编号", "标题", "当前部门", "期限", "需督办"]
+
+
+def notable_rows(data: dict[str, Any], due: Callable[[Any], Any]) -> list[list[Any]]:
+    """The notable cases as table rows (Excel and PDF), the deadline through ``due``."""
+    return [
+        [
+            c["number"],
+            c["title"],
+            c["department"],
+            due(c["due_at"]),
+            "是" if c["needs_supervision"] else "",
+        ]
+        for c in data["notable"]
+    ]
 
 
 def _count_by(session: Session, where: Any, column: Any) -> dict[Any, int]:
@@ -129,17 +147,9 @@ def summary_xlsx(data: dict[str, Any]) -> bytes:
         for item in data[key]:
             sheet.append([item["name"], item["count"]])
     sheet = wb.create_sheet("重点案件")
-    sheet.append(["编号", "标题", "当前部门", "期限", "需督办"])
-    for c in data["notable"]:
-        sheet.append(
-            [
-                c["number"],
-                c["title"],
-                c["department"],
-                c["due_at"],
-                "是" if c["needs_supervision"] else "",
-            ]
-        )
+    sheet.append(NOTABLE_HEADINGS)
+    for row in notable_rows(data, lambda due: due):
+        sheet.append(row)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -229,17 +239,9 @@ def summary_pdf(data: dict[str, Any], font_path: str | None = None) -> bytes:
         with pdf.table(
             col_widths=(32, 56, 30, 28, 12), headings_style=head, line_height=6.5
         ) as table:
-            table.row(["编号", "标题", "当前部门", "期限", "需督办"])
-            for c in data["notable"]:
-                table.row(
-                    [
-                        c["number"],
-                        c["title"],
-                        c["department"],
-                        _local_due(c["due_at"]),
-                        "是" if c["needs_supervision"] else "",
-                    ]
-                )
+            table.row(NOTABLE_HEADINGS)
+            for row in notable_rows(data, _local_due):
+                table.row(row)
     pdf.ln(4)
     pdf.set_font_size(8)
     pdf.set_text_color(120, 120, 120)
