@@ -46,3 +46,18 @@ def test_import_dry_run_shows_the_report(sign_in: Any, screenshots: Path, tmp_pa
     resp = sup.context.request.get(sup.server.url("/api/v1/insights/daily-summary.pdf"))
     assert resp.status == 200 and resp.body().startswith(b"%PDF")
     (screenshots / "daily-summary.pdf").write_bytes(resp.body())
+
+
+def test_dashboard_reads_the_rollup_and_says_when(sign_in: Any, screenshots: Path) -> None:
+    sup = sign_in("supervisor")
+    out = sup.api("POST", "/api/v1/insights/rollup")
+    assert out["ran"] is True
+    leader = sign_in("leader")
+    page = leader.goto("/insights")
+    expect(page.locator("[data-test=freshness]")).to_contain_text("数据更新于")
+    overview = leader.api("GET", "/api/v1/insights/overview")
+    assert overview["rollup_refreshed_at"] is not None and overview["counts"]["registered"] > 0
+    registered = str(overview["counts"]["registered"])
+    expect(page.locator(".cards .v").first).to_have_text(registered)
+    expect(page.locator(".el-loading-mask")).to_have_count(0)
+    leader.shot(screenshots, "insights-dashboard")
