@@ -6,7 +6,7 @@ import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from bancheng.cases.enums import LABELS_ZH
@@ -224,6 +224,8 @@ def refresh(
         got = session.execute(select(sa_func.pg_try_advisory_xact_lock(ADVISORY_LOCK_KEY)))
         if not got.scalar():
             return {"ran": False}
+        # The grouping sorts a day's (case, scope) pairs: keep them in memory.
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
     now = clock.now()
     today = clock.to_local(now).date()
     state = repo.rollup_state(session)
