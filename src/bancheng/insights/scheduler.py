@@ -39,7 +39,7 @@ class InsightsScheduler:
 
     def tick(self) -> None:
         from bancheng.insights.repository import count_lights
-        from bancheng.insights.service import refresh, refresh_rollup
+        from bancheng.insights.service import refresh
         from bancheng.insights.summary import daily_summary, send_summary
 
         local = clock.to_local(clock.now())
@@ -52,11 +52,11 @@ class InsightsScheduler:
                 counted = (clock.now(), count_lights(session, clock.now()))
             self.lights_due = started + max(self.interval, 10 * (time.monotonic() - started))
         with self.db.transaction() as session:
-            if local.hour >= REBUILD_HOUR and self.last_rebuild != local.date():
-                refresh_rollup(session, self.settings.insights_rollup_days)
+            nightly = local.hour >= REBUILD_HOUR and self.last_rebuild != local.date()
+            recent = self.settings.insights_rollup_days if nightly else None
+            refresh(session, recent=recent, lights=counted or False)
+            if nightly:
                 self.last_rebuild = local.date()
-            else:
-                refresh(session, lights=counted or False)
         yesterday = local.date() - timedelta(days=1)
         if local.hour >= SUMMARY_HOUR and self.last_summary != yesterday:
             with self.db.transaction() as session:

@@ -209,12 +209,14 @@ def refresh(
     session: Session,
     *,
     full: bool = False,
+    recent: int | None = None,
     lights: tuple[datetime, repo.LightCounts] | bool = True,
 ) -> dict[str, Any]:
     """Bring the rollup up to date. The first time (or ``full``, or when the department
     tree changed the scopes' units) every day is rebuilt; otherwise only the days marked
     dirty since the last refresh, today, days the job missed, and the days of open cases
-    that went overdue meanwhile. Then the light snapshots: counted here (``lights=True``),
+    that went overdue meanwhile — and, with ``recent``, the last ``recent`` days whatever was
+    marked (the nightly safety net). Then the light snapshots: counted here (``lights=True``),
     counted beforehand by the caller in a read transaction (``(when, counts)``, so SQLite's
     write lock is not held while counting), or left as they are (``False``). Idempotent;
     PostgreSQL runs one refresher at a time (``ran: false`` when another holds the lock)."""
@@ -246,6 +248,11 @@ def refresh(
             days.add(d)
             d += timedelta(days=1)
         days |= repo.turned_overdue_days(session, state.refreshed_at, now)
+        if recent is not None and first is not None:
+            d = max(first, today - timedelta(days=recent))
+            while d < today:
+                days.add(d)
+                d += timedelta(days=1)
         runs = repo.day_runs({d for d in days if d <= today})
     written = sum(repo.rebuild_days(session, a, b) for a, b in runs)
     scopes = 0
@@ -265,15 +272,8 @@ def refresh(
 
 
 def refresh_rollup(session: Session, days: int | None) -> dict[str, Any]:
-    """``days=None``: a full rebuild; otherwise recompute the last ``days`` days whatever
-    was marked (the nightly safety net), then the usual refresh."""
-    if days is None or repo.rollup_state(session) is None:
+    """``days=None``: a full rebuild; otherwise the usual refresh plus the last ``days``
+    days whatever was marked (the nightly safety net). Under the refresher's lock."""
+    if days is None:
         return refresh(session, full=True)
-    today = clock.local_today()
-    first = repo.first_case_day(session)
-    start = max(first, today - timedelta(days=days)) if first else today
-    rebuilt = repo.rebuild_days(session, start, today) if first else 0
-    out = refresh(session)
-    out["rows"] += rebuilt
-    out["from"] = start.isoformat()
-    return out
+    return refresh(session, recent=days)
