@@ -50,8 +50,12 @@ def test_import_dry_run_shows_the_report(sign_in: Any, screenshots: Path, tmp_pa
 
 def test_dashboard_reads_the_rollup_and_says_when(sign_in: Any, screenshots: Path) -> None:
     sup = sign_in("supervisor")
-    out = sup.api("POST", "/api/v1/insights/rollup")
-    assert out["ran"] is True
+    page = sup.goto("/insights")
+    before = sup.api("GET", "/api/v1/insights/overview")["rollup_refreshed_at"]
+    page.locator("[data-test=refresh-now]").click()
+    expect(page.locator(".el-message")).to_contain_text("统计数据已更新")
+    after = sup.api("GET", "/api/v1/insights/overview")["rollup_refreshed_at"]
+    assert after is not None and after != before
     leader = sign_in("leader")
     page = leader.goto("/insights")
     expect(page.locator("[data-test=freshness]")).to_contain_text("数据更新于")
