@@ -418,10 +418,6 @@ def _rebuild_chunk(session: Session, day_from: date, day_to: date) -> int:
     return written
 
 
-# Kept for callers of the first version: a full rebuild of a range.
-rebuild_rollup = rebuild_days
-
-
 def claim_dirty_days(session: Session) -> set[date]:
     """Take the marked days off the list (each recomputed by the caller in this
     transaction). On PostgreSQL the DELETE waits for a marking transaction still open."""

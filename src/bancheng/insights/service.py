@@ -6,7 +6,7 @@ import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from bancheng.cases.enums import LABELS_ZH
@@ -220,10 +220,8 @@ def refresh(
     counted beforehand by the caller in a read transaction (``(when, counts)``, so SQLite's
     write lock is not held while counting), or left as they are (``False``). Idempotent;
     PostgreSQL runs one refresher at a time (``ran: false`` when another holds the lock)."""
-    from sqlalchemy import func as sa_func
-
     if session.get_bind().dialect.name == "postgresql":
-        got = session.execute(select(sa_func.pg_try_advisory_xact_lock(ADVISORY_LOCK_KEY)))
+        got = session.execute(select(func.pg_try_advisory_xact_lock(ADVISORY_LOCK_KEY)))
         if not got.scalar():
             return {"ran": False}
         # The grouping sorts a day's (case, scope) pairs: keep them in memory.
