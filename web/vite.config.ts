@@ -6,7 +6,7 @@ import Components from 'unplugin-vue-components/vite'
 import { ElementPlusResolver } from 'unplugin-vue-components/resolvers'
 
 // Pages of the multi-page build. The staff console is `index.html` (served at `/`);
-// the mobile app (Vant) will add `m: 'm/index.html'` here and be served at `/m/`.
+// the citizens' mobile page (Vant) is `m/index.html`, served at `/m/`.
 const pages = {
   main: fileURLToPath(new URL('./index.html', import.meta.url)),
   m: fileURLToPath(new URL('./m/index.html', import.meta.url)),
