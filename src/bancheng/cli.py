@@ -155,12 +155,32 @@ def admin_create(username: str, display_name: str, password: str | None) -> None
 
 @admin.command("rotate-keys")
 def admin_rotate_keys() -> None:
-    """Re-encrypt personal data under the first key of BANCHENG_ENCRYPTION_KEYS."""
+    """Re-encrypt personal data under the first key of BANCHENG_ENCRYPTION_KEYS and the
+    configured cipher (BANCHENG_FIELD_CIPHER); recompute look-up hashes (BANCHENG_LOOKUP_HASH)."""
+    from bancheng.audit.service import log_operation
+    from bancheng.core.crypto import get_crypto
     from bancheng.org.service import rotate_encryption
 
+    crypto = get_crypto()
     with get_database().transaction() as session:
-        n = rotate_encryption(session)
-    click.echo(f"re-encrypted {n} values")
+        result = rotate_encryption(session)
+        log_operation(
+            session,
+            actor_id=None,
+            actor_name="cli",
+            action="admin.rotate_keys",
+            details={
+                "key_id": crypto.active_id,
+                "cipher": crypto.cipher,
+                "lookup_hash": crypto.hash_algorithm,
+                "reencrypted": result.reencrypted,
+                "rehashed": result.rehashed,
+            },
+        )
+    click.echo(
+        f"re-encrypted {result.reencrypted} values under {crypto.active_id} ({crypto.cipher}); "
+        f"recomputed {result.rehashed} look-up hashes ({crypto.hash_algorithm})"
+    )
 
 
 def _register_domain_groups() -> None:

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET
     encryption_keys: str | None = None
     lookup_key: str | None = None
+    # 国密: SM4 field encryption and SM3 look-up hashes instead of AES-GCM and SHA-256.
+    # Changing either takes effect for new values; `bancheng admin rotate-keys` converts the rest.
+    field_cipher: Literal["aes-256-gcm", "sm4-gcm", "sm4-cbc-hmac-sm3"] = "aes-256-gcm"
+    lookup_hash: Literal["hmac-sha256", "hmac-sm3"] = "hmac-sha256"
     demo_password: str | None = None
 
     # Sign-in
