@@ -6,6 +6,7 @@ import getpass
 import importlib
 import secrets
 import sys
+from pathlib import Path
 
 import click
 
@@ -180,6 +181,36 @@ def admin_rotate_keys() -> None:
     click.echo(
         f"re-encrypted {result.reencrypted} values under {crypto.active_id} ({crypto.cipher}); "
         f"recomputed {result.rehashed} look-up hashes ({crypto.hash_algorithm})"
+    )
+
+
+@main.command("backup")
+@click.argument("dest", type=click.Path(path_type=Path))
+def backup_command(dest: Path) -> None:
+    """Write one consistent archive of the database and the files to DEST (a file, or a
+    folder for a dated bancheng-backup-*.tar.gz)."""
+    from bancheng.ops.backup import backup
+
+    result = backup(get_settings(), dest)
+    m = result.manifest
+    click.echo(
+        f"backup written: {result.path} ({m.database.dialect}, revision "
+        f"{m.database.alembic_revision}, {len(m.files) - 1} files)"
+    )
+
+
+@main.command("restore")
+@click.argument("archive", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a target that already holds data.")
+def restore_command(archive: Path, force: bool) -> None:
+    """Verify ARCHIVE, restore it into the configured database and data folder, migrate."""
+    from bancheng.ops.backup import restore
+
+    result = restore(get_settings(), archive, force=force)
+    m = result.manifest
+    click.echo(
+        f"restored backup of {m.created_at.isoformat()} ({m.database.dialect}, "
+        f"{result.files} files); database at head"
     )
 
 

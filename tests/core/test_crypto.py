@@ -47,9 +47,7 @@ def test_sm4_gbt32907_example_2_million_rounds() -> None:
 
 def test_sm3_gbt32905_examples() -> None:
     # GB/T 32905-2016 附录 A: "abc" and the 512-bit message "abcd" x 16.
-    assert sm3(b"abc").hex() == (
-        "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
-    )
+    assert sm3(b"abc").hex() == ("66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0")
     assert sm3(b"abcd" * 16).hex() == (
         "debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732"
     )
@@ -59,7 +57,9 @@ def test_sm4_gcm_rfc8998_vector() -> None:
     # RFC 8998 appendix A.1 (SM4-GCM), the vector the TLS 1.3 国密 suites are checked with.
     iv = bytes.fromhex("00001234567800000000abcd")
     aad = bytes.fromhex("feedfacedeadbeeffeedfacedeadbeefabaddad2")
-    pt = bytes.fromhex("aa" * 8 + "bb" * 8 + "cc" * 8 + "dd" * 8 + "ee" * 8 + "ff" * 8 + "ee" * 8 + "aa" * 8)
+    pt = bytes.fromhex(
+        "aa" * 8 + "bb" * 8 + "cc" * 8 + "dd" * 8 + "ee" * 8 + "ff" * 8 + "ee" * 8 + "aa" * 8
+    )
     out = sm4_gcm_encrypt(SM4_KEY, iv, pt, aad)
     assert out[:-16].hex() == (
         "17f399f08c67d5ee19d0dc9969c4bb7d5fd46fd3756489069157b282bb200735"
