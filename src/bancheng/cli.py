@@ -55,14 +55,18 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the API and the web UI."""
     import uvicorn
 
+    from bancheng.core.observability import configure_logging
+
     s = get_settings()
+    configure_logging(s.log_level)
     uvicorn.run(
         "bancheng.main:create_app",
         factory=True,
         host=host or s.host,
         port=port or s.port,
         workers=workers or s.workers,
-        log_level="warning",
+        log_level=s.log_level.lower(),
+        log_config=None,  # keep the JSON handlers configure_logging installed
         access_log=False,
         proxy_headers=False,
     )

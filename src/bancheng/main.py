@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from bancheng import __version__
 from bancheng.core.db import get_database
 from bancheng.core.errors import install_error_handlers, problem
+from bancheng.core.observability import ObservabilityMiddleware
 
 # Each domain with an HTTP surface exposes ``router`` from its ``api`` module.
 ROUTER_MODULES = (
@@ -34,6 +35,7 @@ ROUTER_MODULES = (
     "bancheng.supervision.api",
     "bancheng.knowledge.api",
     "bancheng.insights.api",
+    "bancheng.ops.metrics_api",
 )
 
 WEB_DIST = Path(__file__).resolve().parent.parent.parent / "web" / "dist"
@@ -59,6 +61,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     from bancheng.sla.sweeper import Sweeper
 
     settings = get_settings()
+    if settings.env != "test":  # each worker process logs JSON lines (tests keep pytest's)
+        from bancheng.core.observability import configure_logging
+
+        configure_logging(settings.log_level)
     # Sync endpoints run in a thread pool. A few threads per worker keep the interpreter lock
     # from being passed around among dozens of threads while one of them holds a row lock.
     import anyio.to_thread
@@ -94,6 +100,7 @@ def create_app(web_dist: Path | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     install_error_handlers(app)
+    app.add_middleware(ObservabilityMiddleware)
 
     @app.exception_handler(StaleDataError)
     async def _stale(_: Request, __: StaleDataError) -> JSONResponse:

@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     # Per-department overrides: "C-HF:0.2,A-SC:0.05" (department code: rate)
     callback_sample_rates: str = ""
     callback_max_attempts: int = Field(default=3, ge=1, le=10)
+    # Operations: /metrics answers a bearer token, or a caller from these addresses/networks.
+    metrics_token: str | None = None
+    metrics_allow: str = "127.0.0.1,::1"
+    metrics_cache_seconds: float = Field(default=15.0, ge=0, le=600)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     cjk_font_path: str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 
     @model_validator(mode="after")

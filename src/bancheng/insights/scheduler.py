@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.db import Database
+from bancheng.core.observability import job_timer
 
 log = logging.getLogger("bancheng.insights")
 SUMMARY_HOUR = 7
@@ -69,7 +70,8 @@ class InsightsScheduler:
         # The first tick at once: a server started after a pause shows current figures.
         while True:
             try:
-                self.tick()
+                with job_timer("insights.refresh"):
+                    self.tick()
             except Exception:
                 log.exception("insights job failed")
             if self._stop.wait(self.interval):

@@ -29,6 +29,7 @@ from bancheng.cases.models import Case, CaseEvent
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.db import Database
+from bancheng.core.observability import job_timer
 from bancheng.notify.models import Notice
 from bancheng.sla.calendar import load_calendar
 from bancheng.sla.case_clock import RUNNING
@@ -224,7 +225,7 @@ class Sweeper:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                with self.db.transaction() as session:
+                with job_timer("sla.sweep"), self.db.transaction() as session:
                     r = sweep(session)
                 if r.ran and (r.turned_red or r.turned_yellow or r.escalated):
                     log.info("sla sweep: %s", r.as_dict())
@@ -232,7 +233,7 @@ class Sweeper:
                 log.exception("sla sweep failed")
             for name, job in _other_jobs():
                 try:
-                    with self.db.transaction() as session:
+                    with job_timer(name.replace(" ", ".")), self.db.transaction() as session:
                         job(session)
                 except Exception:
                     log.exception("%s failed", name)

@@ -14,6 +14,7 @@ export const ERROR_MESSAGES: Record<string, string> = {
   rate_limited: '操作过于频繁，请稍后再试',
   'payload.too_large': '提交的内容过大',
   'request.malformed': '请求格式不正确',
+  'metrics.forbidden': '无权读取运行指标',
   'request.unknown_parameter': '查询条件中有不支持的参数',
   'request.invalid_filter': '查询条件不正确',
   'idempotency.key_reused': '重复提交的内容与上次不一致，请刷新后重新填写',
