@@ -15,6 +15,7 @@ from bancheng.core.db import get_database
 
 # Domains that add their own command groups: (module, attribute).
 DOMAIN_GROUPS = (
+    ("bancheng.audit.cli", "audit_group"),
     ("bancheng.sla.cli", "calendar_group"),
     ("bancheng.sla.cli", "sla_group"),
     ("bancheng.routing.cli", "routing_group"),

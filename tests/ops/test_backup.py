@@ -142,7 +142,7 @@ def server(tmp_path: Path, worker_id: str) -> Iterator[tuple[dict[str, str], str
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 240  # a shared, busy machine
         while True:
             try:
                 if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:

@@ -72,6 +72,14 @@ class Settings(BaseSettings):
     lockout_minutes: int = Field(default=15, gt=0)
     password_min_length: int = Field(default=10, ge=8)
     cookie_secure: bool = False
+    # 等保: a console session unused this long ends (0: only the absolute session_hours).
+    session_idle_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    # Password age (0: never expires) and how many earlier passwords may not come back.
+    password_max_age_days: int = Field(default=90, ge=0, le=3650)
+    password_history: int = Field(default=5, ge=0, le=24)
+    # Operation and login logs are kept at least this long (等保: six months or more).
+    audit_retention_days: int = Field(default=180, ge=180, le=36500)
+    audit_key: str | None = None  # the hash chain's key (derived from secret_key when unset)
     public_rate_limit_per_minute: int = Field(default=30, gt=0)
 
     # Citizen side (intake, feedback, callbacks)
