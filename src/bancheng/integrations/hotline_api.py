@@ -42,7 +42,7 @@ class HotlineOrderOut(BaseModel):
     result: str
 
 
-class AttachmentOut(BaseModel):
+class HotlineAttachmentOut(BaseModel):
     id: int
     media_type: str
     size: int
@@ -127,7 +127,7 @@ def withdraw_order(
     return _out(row, case, "withdrawn")
 
 
-@router.post("/orders/{order_number}/attachments", status_code=201, response_model=AttachmentOut)
+@router.post("/orders/{order_number}/attachments", status_code=201, response_model=HotlineAttachmentOut)
 def upload_attachment(
     order_number: str,
     file: Annotated[UploadFile, File()],
@@ -135,7 +135,7 @@ def upload_attachment(
     session: DB,
     settings: Conf,
     p: Principal = require("hotline.push"),
-) -> AttachmentOut:
+) -> HotlineAttachmentOut:
     """One file of the order (the same checks as any attachment)."""
     _token_only(p)
     row = hotline.find_order(session, order_number)
@@ -150,4 +150,4 @@ def upload_attachment(
         )
     att = add_attachment(session, settings, p, case, file.filename or "attachment", data)
     _log(session, p, request, row, "attachment_added")
-    return AttachmentOut(id=att.id, media_type=att.media_type, size=att.size)
+    return HotlineAttachmentOut(id=att.id, media_type=att.media_type, size=att.size)

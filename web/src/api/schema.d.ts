@@ -2094,6 +2094,28 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /** AttachmentOut */
+        AttachmentOut: {
+            /** Id */
+            id: number;
+            /** Sha256 */
+            sha256: string;
+            /** Media Type */
+            media_type: string;
+            /** Size */
+            size: number;
+            /** Original Name */
+            original_name: string;
+            /** Width */
+            width: number | null;
+            /** Height */
+            height: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
         /** AttachmentRef */
         AttachmentRef: {
             /**
@@ -2893,6 +2915,15 @@ export interface components {
             heat: number;
             /** Titles */
             titles: string[];
+        };
+        /** HotlineAttachmentOut */
+        HotlineAttachmentOut: {
+            /** Id */
+            id: number;
+            /** Media Type */
+            media_type: string;
+            /** Size */
+            size: number;
         };
         /**
          * HotlineOrderIn
@@ -4287,37 +4318,6 @@ export interface components {
              */
             missing: number[];
         };
-        /** AttachmentOut */
-        bancheng__cases__schemas__AttachmentOut: {
-            /** Id */
-            id: number;
-            /** Sha256 */
-            sha256: string;
-            /** Media Type */
-            media_type: string;
-            /** Size */
-            size: number;
-            /** Original Name */
-            original_name: string;
-            /** Width */
-            width: number | null;
-            /** Height */
-            height: number | null;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-        };
-        /** AttachmentOut */
-        bancheng__integrations__hotline_api__AttachmentOut: {
-            /** Id */
-            id: number;
-            /** Media Type */
-            media_type: string;
-            /** Size */
-            size: number;
-        };
         /** LinkIn */
         bancheng__routing__api__LinkIn: {
             /** Other Case Id */
@@ -5215,7 +5215,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["bancheng__cases__schemas__AttachmentOut"][];
+                    "application/json": components["schemas"]["AttachmentOut"][];
                 };
             };
             /** @description Validation Error */
@@ -5250,7 +5250,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["bancheng__cases__schemas__AttachmentOut"];
+                    "application/json": components["schemas"]["AttachmentOut"];
                 };
             };
             /** @description Validation Error */
@@ -8119,7 +8119,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["bancheng__integrations__hotline_api__AttachmentOut"];
+                    "application/json": components["schemas"]["HotlineAttachmentOut"];
                 };
             };
             /** @description Validation Error */
