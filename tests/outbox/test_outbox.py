@@ -64,7 +64,9 @@ def test_committed_message_is_sent_once_with_its_key(committed, recorder):
 
 
 def test_backoff_doubles_and_is_capped(settings):
-    s = settings.model_copy(update={"outbox_backoff_seconds": 30, "outbox_backoff_max_seconds": 200})
+    s = settings.model_copy(
+        update={"outbox_backoff_seconds": 30, "outbox_backoff_max_seconds": 200}
+    )
     assert [backoff(s, n).total_seconds() for n in (1, 2, 3, 4, 5)] == [30, 60, 120, 200, 200]
 
 
@@ -92,7 +94,11 @@ def test_retries_then_dead_letter_then_manual_retry(committed, recorder, setting
         msg = s.scalar(select(OutboxMessage))
         assert (msg.state, msg.attempts, msg.last_error) == ("dead", 3, "421 try later")
         times = s.scalars(select(OutboxAttempt.at).order_by(OutboxAttempt.id)).all()
-        assert [t - T0 for t in times] == [timedelta(0), timedelta(seconds=10), timedelta(seconds=30)]
+        assert [t - T0 for t in times] == [
+            timedelta(0),
+            timedelta(seconds=10),
+            timedelta(seconds=30),
+        ]
     recorder.fail = None
     with committed.transaction() as s:
         service.retry(s, msg.id)

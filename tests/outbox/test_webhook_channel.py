@@ -77,7 +77,9 @@ def test_5xx_is_retried_and_4xx_is_permanent(committed, allow_local):
         r = Deliverer(committed, allow_local).run_once()
     assert (r.retried, r.dead) == (1, 1)
     with committed.transaction(write=False) as s:
-        rows = {m.idempotency_key: (m.state, m.last_error) for m in s.scalars(select(OutboxMessage))}
+        rows = {
+            m.idempotency_key: (m.state, m.last_error) for m in s.scalars(select(OutboxMessage))
+        }
     assert rows == {"evt/busy": ("pending", "HTTP 503: no"), "evt/gone": ("dead", "HTTP 410: no")}
 
 
