@@ -127,7 +127,9 @@ def withdraw_order(
     return _out(row, case, "withdrawn")
 
 
-@router.post("/orders/{order_number}/attachments", status_code=201, response_model=HotlineAttachmentOut)
+@router.post(
+    "/orders/{order_number}/attachments", status_code=201, response_model=HotlineAttachmentOut
+)
 def upload_attachment(
     order_number: str,
     file: Annotated[UploadFile, File()],

@@ -1,7 +1,7 @@
 """12345 work orders, Open311 tokens, case locations and fixed deadlines, 好差评 channel
 
 Revision ID: 0017_integrations
-Revises: 0013_rollup_scope
+Revises: 0016_outbox
 Create Date: 2026-12-01 22:40:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import bancheng.core.types
 
 revision: str = "0017_integrations"
-down_revision: str | Sequence[str] | None = "0013_rollup_scope"
+down_revision: str | Sequence[str] | None = "0016_outbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
