@@ -1,7 +1,7 @@
 """等保: hash-chained operation and login logs, idle sessions, password history
 
 Revision ID: 0020_audit_chain
-Revises: 0013_rollup_scope
+Revises: 0017_integrations
 Create Date: 2026-12-01 23:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import bancheng.core.types
 
 revision: str = "0020_audit_chain"
-down_revision: str | Sequence[str] | None = "0013_rollup_scope"
+down_revision: str | Sequence[str] | None = "0017_integrations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
