@@ -157,9 +157,10 @@ def test_rotation_moves_every_value_to_sm4_and_sm3(
         monkeypatch.setattr(crypto_mod, "get_crypto", lambda: c)
         import bancheng.cases.service as cs
         import bancheng.org.service as osvc
+        import bancheng.outbox.service as outbox
 
-        monkeypatch.setattr(cs, "get_crypto", lambda: c)
-        monkeypatch.setattr(osvc, "get_crypto", lambda: c)
+        for module in (cs, osvc, outbox):
+            monkeypatch.setattr(module, "get_crypto", lambda: c)
 
     from bancheng.cases import service as cases_service
     from bancheng.cases.schemas import CaseCreate
@@ -176,14 +177,46 @@ def test_rotation_moves_every_value_to_sm4_and_sm3(
             session, Settings(), clerk, CaseCreate.model_validate(body)
         )
         ids.append(case.id)
+    from bancheng.org.models import User
+    from bancheng.outbox.models import OutboxMessage
+    from bancheng.outbox.service import enqueue
+
+    enqueue(
+        session,
+        channel="sms",
+        kind="test.rotation",
+        idempotency_key="rotation-test",
+        recipient_secret="13700000000",
+        secrets={"link": "https://example.invalid/private"},
+    )
+    clerk_row = session.get(User, clerk.user_id)
+    assert clerk_row is not None
+    clerk_row.phone_enc = old.encrypt("13600000000")
     session.flush()
     before = {c.id: c.version for c in session.scalars(select(Case).where(Case.id.in_(ids)))}
+    outbox_values = sum(
+        (m.recipient_enc is not None) + (m.secret_enc is not None)
+        for m in session.scalars(select(OutboxMessage))
+    )
+    assert outbox_values >= 2
 
     new = _crypto("sm4-cbc-hmac-sm3", "hmac-sm3", keys=f"k2:{KEY_B},k1:{KEY_A}")
     use(new)
     result = rotate_encryption(session)
-    assert (result.reencrypted, result.rehashed) == (4, 2)
+    assert (result.reencrypted, result.rehashed) == (4 + 1 + outbox_values, 2)
     session.expire_all()
+    msg = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.idempotency_key == "rotation-test")
+    ).one()
+    assert msg.recipient_enc and msg.recipient_enc.startswith("sm4c:k2:")
+    assert new.decrypt(msg.recipient_enc) == "13700000000"
+    assert (
+        msg.secret_enc
+        and new.decrypt(msg.secret_enc) == '{"link": "https://example.invalid/private"}'
+    )
+    user_row = session.get(User, clerk.user_id)
+    assert user_row is not None and user_row.phone_enc
+    assert new.decrypt(user_row.phone_enc) == "13600000000"
     rows = session.scalars(select(Case).where(Case.id.in_(ids)).order_by(Case.id)).all()
     for row, phone in zip(rows, ("13812345678", "13900001111"), strict=True):
         assert row.reporter_phone_enc.startswith("sm4c:k2:")
@@ -198,4 +231,4 @@ def test_rotation_moves_every_value_to_sm4_and_sm3(
     assert rotate_encryption(session) == type(result)(0, 0)
     # ...and back to AES under a third key, across both suites again.
     use(_crypto("aes-256-gcm", "hmac-sha256", keys=f"k3:{KEY_A},k2:{KEY_B}"))
-    assert rotate_encryption(session) == type(result)(4, 2)
+    assert rotate_encryption(session) == type(result)(4 + 1 + outbox_values, 2)

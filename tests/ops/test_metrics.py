@@ -60,7 +60,7 @@ def test_metrics_refuse_without_token_or_allowed_address(
 
 
 def test_metrics_count_requests_errors_cases_jobs_and_refusals(
-    client: TestClient, org: Any, token: str
+    client: TestClient, org: Any, token: str, session: Any
 ) -> None:
     before = _scrape(client)
     headers = login(client, "clerk")
@@ -105,6 +105,38 @@ def test_metrics_count_requests_errors_cases_jobs_and_refusals(
             == 1
         )
     assert _value(after, "bancheng_job_duration_seconds_count", job="test.job") >= 2
+
+    # The outbox: what waits, by channel, as the database has it; the lag of the oldest.
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from bancheng.core import clock
+    from bancheng.outbox.models import OutboxMessage
+    from bancheng.outbox.service import enqueue
+
+    enqueue(session, channel="email", kind="test", idempotency_key="m1", recipient="a@b.cn")
+    enqueue(
+        session,
+        channel="email",
+        kind="test",
+        idempotency_key="m2",
+        recipient="a@b.cn",
+        not_before=clock.now() - timedelta(minutes=10),
+    )
+    session.commit()
+    expected = dict(
+        session.execute(
+            select(OutboxMessage.channel, func.count())
+            .where(OutboxMessage.state == "pending")
+            .group_by(OutboxMessage.channel)
+        ).all()
+    )
+    scraped = _scrape(client)
+    assert expected["email"] == 2
+    for channel, n in expected.items():
+        assert _value(scraped, "bancheng_outbox_messages", channel=channel, state="pending") == n
+    assert 590 < _value(scraped, "bancheng_outbox_oldest_due_seconds") < 1200
 
 
 def test_rate_limit_refusals_are_counted(

@@ -68,6 +68,12 @@ JOB_DURATION = Histogram(
     buckets=(0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0),
     registry=REGISTRY,
 )
+OUTBOX_DELIVERIES = Counter(
+    "bancheng_outbox_deliveries",
+    "Outbox delivery attempts by channel and resulting state (sent, pending: retry, dead, lost)",
+    ["channel", "state"],
+    registry=REGISTRY,
+)
 RATE_LIMIT_REFUSALS = Counter(
     "bancheng_rate_limit_refusals",
     "Requests refused by a rate limit, by bucket",

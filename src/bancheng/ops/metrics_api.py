@@ -89,7 +89,39 @@ class _DatabaseFigures:
             lights = tuple(count_lights(session, clock.now())[0][1:])
         for light, n in zip(("green", "yellow", "red"), lights, strict=True):
             by_light.add_metric([light], n)
-        return [by_state, by_light]
+        return [by_state, by_light, *self._outbox(session)]
+
+    @staticmethod
+    def _outbox(session: Session) -> list[Metric]:
+        from bancheng.outbox.models import OutboxMessage
+
+        depth = GaugeMetricFamily(
+            "bancheng_outbox_messages",
+            "Outbox messages not yet sent (pending, sending) and given up (dead), by channel",
+            labels=["channel", "state"],
+        )
+        counts = {
+            (channel, state): n
+            for channel, state, n in session.execute(
+                select(OutboxMessage.channel, OutboxMessage.state, func.count())
+                .where(OutboxMessage.state.in_(("pending", "sending", "dead")))
+                .group_by(OutboxMessage.channel, OutboxMessage.state)
+            )
+        }
+        for (channel, state), n in sorted(counts.items()):
+            depth.add_metric([channel, state], n)
+        now = clock.now()
+        due = session.scalar(
+            select(func.min(OutboxMessage.next_attempt_at)).where(
+                OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now
+            )
+        )
+        lag = GaugeMetricFamily(
+            "bancheng_outbox_oldest_due_seconds",
+            "How long the oldest message that is due has waited (0: none waiting)",
+        )
+        lag.add_metric([], max(0.0, (now - due).total_seconds()) if due else 0.0)
+        return [depth, lag]
 
 
 _figures = _DatabaseFigures()

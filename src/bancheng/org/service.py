@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -171,5 +172,48 @@ def rotate_encryption(session: Session, batch: int = 1000) -> RotationResult:
                     update(Case).where(Case.id == row.id).values(**values),
                     execution_options={"synchronize_session": False},
                 )
+    reencrypted += _rotate_columns(session, crypto, batch)
     session.flush()
     return RotationResult(reencrypted, rehashed)
+
+
+def _encrypted_columns() -> list[tuple[Any, list[Any]]]:
+    """Every other encrypted column: (model, [columns])."""
+    from bancheng.notify.models import WebhookSubscription
+    from bancheng.outbox.models import OutboxMessage
+
+    return [
+        (User, [User.phone_enc]),
+        (WebhookSubscription, [WebhookSubscription.secret_enc]),
+        (OutboxMessage, [OutboxMessage.recipient_enc, OutboxMessage.secret_enc]),
+    ]
+
+
+def _rotate_columns(session: Session, crypto: Any, batch: int) -> int:
+    from sqlalchemy import or_, update
+
+    n = 0
+    for model, columns in _encrypted_columns():
+        last_id = 0
+        while True:
+            rows = session.execute(
+                select(model.id, *columns)
+                .where(model.id > last_id, or_(*(c.is_not(None) for c in columns)))
+                .order_by(model.id)
+                .limit(batch)
+            ).all()
+            if not rows:
+                break
+            last_id = rows[-1][0]
+            for row in rows:
+                values = {}
+                for column, token in zip(columns, row[1:], strict=True):
+                    if token and crypto.needs_rotation(token):
+                        values[column.key] = crypto.encrypt(crypto.decrypt(token))
+                if values:
+                    n += len(values)
+                    session.execute(
+                        update(model).where(model.id == row[0]).values(**values),
+                        execution_options={"synchronize_session": False},
+                    )
+    return n
