@@ -38,32 +38,51 @@ def _problems(session: Session) -> dict[str, list[str]]:
     return {r.chain: r.problems for r in verify(session)}
 
 
+def _head(session: Session, chain: str) -> int:
+    from bancheng.audit.models import AuditChainHead
+
+    session.expire_all()
+    head = session.get(AuditChainHead, chain)
+    return head.last_seq if head else 0
+
+
 def test_requests_write_a_gapless_chain(client: TestClient, org: Any, session: Session) -> None:
+    start_ops, start_logins = _head(session, "operations"), _head(session, "logins")
     headers = login(client, "clerk")
     client.post("/api/v1/cases", json=case_payload(), headers=headers)
     for missing in (999998, 999999):  # refusals are logged
         assert client.get(f"/api/v1/cases/{missing}").status_code == 404
     session.expire_all()
-    ops = session.scalars(select(OperationLog).order_by(OperationLog.chain_seq)).all()
-    logins = session.scalars(select(LoginLog)).all()
-    assert [o.chain_seq for o in ops] == list(range(1, len(ops) + 1)) and len(ops) >= 2
-    assert ops[0].prev_hash == "" and all(
-        b.prev_hash == a.row_hash for a, b in itertools.pairwise(ops)
-    )
+    ops = session.scalars(
+        select(OperationLog)
+        .where(OperationLog.chain_seq > start_ops)
+        .order_by(OperationLog.chain_seq)
+    ).all()
+    logins = session.scalars(select(LoginLog).where(LoginLog.chain_seq > start_logins)).all()
+    assert [o.chain_seq - start_ops for o in ops] == list(range(1, len(ops) + 1))
+    assert len(ops) >= 2
+    assert all(b.prev_hash == a.row_hash for a, b in itertools.pairwise(ops))
     assert all(o.row_hash and o.row_hash.startswith("sha256:") for o in ops)
-    assert [entry.chain_seq for entry in logins] == [1]
+    assert [entry.chain_seq for entry in logins] == [start_logins + 1]
     assert _problems(session) == {"operations": [], "logins": []}
+
+
+def _latest(session: Session) -> OperationLog:
+    row = session.scalars(select(OperationLog).order_by(OperationLog.id.desc())).first()
+    assert row is not None
+    return row
 
 
 def test_logs_cannot_be_changed_or_deleted_through_the_application(session: Session) -> None:
     _op(session, "case.create", n=1)
     session.commit()
-    row = session.scalars(select(OperationLog)).one()
+    count = len(session.scalars(select(OperationLog.id)).all())
+    row = _latest(session)
     row.action = "case.nothing"
     with pytest.raises(AppendOnly):
         session.flush()
     session.rollback()
-    session.delete(session.scalars(select(OperationLog)).one())
+    session.delete(_latest(session))
     with pytest.raises(AppendOnly):
         session.flush()
     session.rollback()
@@ -77,35 +96,39 @@ def test_logs_cannot_be_changed_or_deleted_through_the_application(session: Sess
         with pytest.raises(AppendOnly):
             session.execute(stmt)
         session.rollback()
-    assert session.scalars(select(OperationLog.action)).all() == ["case.create"]
+    assert len(session.scalars(select(OperationLog.id)).all()) == count
+    assert _latest(session).action == "case.create"
 
 
 def test_verify_names_changed_removed_and_slipped_in_rows(session: Session) -> None:
+    s0, l0 = _head(session, "operations"), _head(session, "logins")
     for i in range(5):
         _op(session, "case.create", n=i)
     log_login(
         session, username="clerk", user_id=1, success=True, reason=None, ip=None, user_agent=None
     )
     session.commit()
-    ids = session.scalars(select(OperationLog.id).order_by(OperationLog.chain_seq)).all()
+    ids = session.scalars(
+        select(OperationLog.id).where(OperationLog.chain_seq > s0).order_by(OperationLog.chain_seq)
+    ).all()
     assert _problems(session)["operations"] == []
     # What someone with database access might do, bypassing the application.
     session.execute(
         text("UPDATE operation_logs SET actor_name = 'nobody' WHERE id = :i"), {"i": ids[1]}
     )
-    assert _problems(session)["operations"] == [f"row id {ids[1]} (#2) was changed"]
+    assert _problems(session)["operations"] == [f"row id {ids[1]} (#{s0 + 2}) was changed"]
     session.execute(
         text("UPDATE operation_logs SET actor_name = 'clerk' WHERE id = :i"), {"i": ids[1]}
     )
     session.execute(text("DELETE FROM operation_logs WHERE id = :i"), {"i": ids[2]})
     assert _problems(session)["operations"] == [
-        f"rows 3..3 are missing (before row id {ids[3]})",
-        f"row id {ids[3]} (#4) does not link to #3",
+        f"rows {s0 + 3}..{s0 + 3} are missing (before row id {ids[3]})",
+        f"row id {ids[3]} (#{s0 + 4}) does not link to #{s0 + 3}",
     ]
     session.rollback()
     session.execute(text("DELETE FROM operation_logs WHERE id = :i"), {"i": ids[4]})
     assert _problems(session)["operations"] == [
-        "the chain ends at #4 but its head says #5: rows were removed from the end"
+        f"the chain ends at #{s0 + 4} but its head says #{s0 + 5}: rows were removed from the end"
     ]
     session.rollback()
     session.execute(
@@ -118,10 +141,11 @@ def test_verify_names_changed_removed_and_slipped_in_rows(session: Session) -> N
     got = _problems(session)
     assert len(got["operations"]) == 1 and "added outside the application" in got["operations"][0]
     assert got["logins"] == []
-    session.execute(text("UPDATE login_logs SET success = :f"), {"f": False})
-    assert _problems(session)["logins"] == [
-        f"row id {session.scalars(select(LoginLog.id)).one()} (#1) was changed"
-    ]
+    login_id = session.scalars(select(LoginLog.id).where(LoginLog.chain_seq == l0 + 1)).one()
+    session.execute(
+        text("UPDATE login_logs SET success = :f WHERE id = :i"), {"f": False, "i": login_id}
+    )
+    assert _problems(session)["logins"] == [f"row id {login_id} (#{l0 + 1}) was changed"]
 
 
 def test_sm3_chain_and_retention_setting(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -130,7 +154,7 @@ def test_sm3_chain_and_retention_setting(session: Session, monkeypatch: pytest.M
     monkeypatch.setattr(get_settings(), "lookup_hash", "hmac-sm3")
     _op(session, "case.create")
     session.commit()
-    row = session.scalars(select(OperationLog)).one()
+    row = _latest(session)
     assert row.row_hash and row.row_hash.startswith("sm3:") and len(row.row_hash) == 68
     monkeypatch.setattr(get_settings(), "lookup_hash", "hmac-sha256")
     _op(session, "case.update")

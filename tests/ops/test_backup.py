@@ -134,11 +134,12 @@ def server(tmp_path: Path, worker_id: str) -> Iterator[tuple[dict[str, str], str
     upgrade(src_url)
     _cli(env, "demo", "load", "--cases", "12")
     port = _free_port()
+    log = (tmp_path / "serve.log").open("w")  # a file: a full pipe would stall the server
     proc = subprocess.Popen(
         [*BANCHENG, "serve", "--port", str(port)],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -149,13 +150,17 @@ def server(tmp_path: Path, worker_id: str) -> Iterator[tuple[dict[str, str], str
                     break
             except httpx.HTTPError:
                 pass
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            assert time.monotonic() < deadline, "server did not start"
+            assert proc.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()[-3000:]
             time.sleep(0.2)
         yield env, base, dst_url
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
 
 
 def _rows(engine: Engine) -> dict[str, dict[tuple[Any, ...], dict[str, Any]]]:

@@ -95,8 +95,16 @@ def test_metrics_count_requests_errors_cases_jobs_and_refusals(
         - _value(before, "bancheng_http_errors_total", **err)
         == 1
     )
-    assert _value(after, "bancheng_cases", state="registered") == 2
-    assert _value(after, "bancheng_open_cases_by_light", light="green") == 2
+    assert (
+        _value(after, "bancheng_cases", state="registered")
+        - _value(before, "bancheng_cases", state="registered")
+        == 2
+    )
+    assert (
+        _value(after, "bancheng_open_cases_by_light", light="green")
+        - _value(before, "bancheng_open_cases_by_light", light="green")
+        == 2
+    )
     for outcome in ("ok", "failed"):
         key = dict(job="test.job", outcome=outcome)
         assert (
