@@ -61,6 +61,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The learning job's record (promotions with figures, drift) and reverting a promotion.
     "routing.models.read": frozenset({"supervisor", "leader", "admin"}),
     "routing.models.manage": frozenset({"admin"}),
+    # The outbox's deliveries page (state, attempts, last error; recipients masked).
+    "outbox.read": frozenset({"admin", "supervisor"}),
+    "outbox.manage": frozenset({"admin"}),
+    # Message templates, webhook subscriptions.
+    "notify.manage": frozenset({"admin"}),
 }
 
 
