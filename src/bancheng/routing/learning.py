@@ -102,9 +102,13 @@ class UnitSuggestion:
 
 
 def _category_units(
-    category_model: RoutingModel, targets: dict[str, int], title: str, description: str
+    category_model: RoutingModel,
+    targets: dict[str, int],
+    title: str,
+    description: str,
+    ranked: list[tuple[str, float]] | None = None,
 ) -> tuple[dict[int, float], str, float, float | None]:
-    ranked = category_model.predict(title, description or None)
+    ranked = ranked or category_model.predict(title, description or None)
     units: dict[int, float] = {}
     for label, p in ranked:
         unit = targets.get(label)
@@ -122,11 +126,13 @@ def route_units(
     targets: dict[str, int],
     unit_model: RoutingModel | None,
     similar_units: Callable[[str], dict[int, float]] | None = None,
+    category_ranked: list[tuple[str, float]] | None = None,
 ) -> UnitSuggestion:
-    """Ranked units for one text, and whether to dispatch it without a clerk."""
+    """Ranked units for one text, and whether to dispatch it without a clerk.
+    ``category_ranked``: the category model's full ranking when the caller has it."""
     sources: list[tuple[float, dict[int, float]]] = []
     cat_units, top_label, top_p, cat_threshold = _category_units(
-        category_model, targets, title, description
+        category_model, targets, title, description, category_ranked
     )
     if cat_units:
         sources.append((W_CATEGORY, cat_units))

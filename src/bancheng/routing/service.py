@@ -99,11 +99,12 @@ def suggest(
     from bancheng.routing.learning import active_unit_model, route_units
 
     model = load_active_model()
-    s = model.suggest(title, description or None, top=3)
+    full = model.predict(title, description or None)
+    s_ranked = full[:3]
     mapping = targets(session)
     ranked = [
         RankedDepartment(label, round(conf, 4), *mapping.get(label, (None, None)))
-        for label, conf in s.ranked
+        for label, conf in s_ranked
     ]
     routed = route_units(
         title,
@@ -112,6 +113,7 @@ def suggest(
         targets={c: d for c, (d, _) in mapping.items()},
         unit_model=active_unit_model(session),
         similar_units=_ledger_votes(session),
+        category_ranked=full,
     )
     names = dict(
         session.execute(
