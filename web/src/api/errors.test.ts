@@ -55,6 +55,9 @@ describe('messageFor', () => {
       'print.font_missing', 'insights.invalid_range', 'insights.range_too_long', 'insights.invalid_period',
       'case.recall_not_automatic', 'case.recall_window_passed', 'routing.unit_model_not_found',
       'routing.unit_model_not_active',
+      'case.location_incomplete', 'case.bbox_invalid', 'hotline.token_required',
+      'hotline.order_not_found', 'hotline.order_withdrawn', 'hotline.appeal_type_unknown',
+      'hotline.time_limit_ambiguous', 'hotline.due_before_call',
     ]
     expect(codes.filter((c) => !ERROR_MESSAGES[c])).toEqual([])
   })

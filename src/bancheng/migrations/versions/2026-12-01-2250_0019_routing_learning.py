@@ -1,8 +1,8 @@
 """Routing that learns: automatic-dispatch columns on cases, unit models and promotions
 
 Revision ID: 0019_routing_learning
-Revises: 0016_outbox
-Create Date: 2026-12-01 22:40:00
+Revises: 0017_integrations
+Create Date: 2026-12-01 22:50:00
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 import bancheng.core.types
 
 revision: str = "0019_routing_learning"
-down_revision: str | Sequence[str] | None = "0016_outbox"
+down_revision: str | Sequence[str] | None = "0017_integrations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
