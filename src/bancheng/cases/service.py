@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-<<<<<<< HEAD
 from datetime import datetime, timedelta
-=======
-from datetime import datetime
->>>>>>> main
 from typing import Any
 
 from sqlalchemy import select, update
@@ -33,12 +29,8 @@ from bancheng.cases.schemas import ActionIn, AvailableAction, CaseCreate, Locati
 from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.crypto import get_crypto
-<<<<<<< HEAD
 from bancheng.core.errors import Conflict, DomainError, Forbidden, Invalid, TooLarge
-=======
-from bancheng.core.errors import Conflict, Forbidden, Invalid, TooLarge
 from bancheng.core.geo import to_wgs84
->>>>>>> main
 from bancheng.core.validators import (
     mask_id_number,
     mask_phone,
