@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bancheng.audit.service import note_object
 from bancheng.cases.enums import LABELS_ZH, Channel, Kind, Rating, ReporterType
 from bancheng.cases.lifecycle import MOVES
 from bancheng.cases.models import Case, CaseEvent
@@ -245,6 +246,7 @@ def report(
     case, created = create_case(
         session, settings, principal, data, key, allow_channels=intake.PUBLIC_CHANNELS
     )
+    note_object(session, "case", case.id)
     if not created:
         # A retry: the first answer's token cannot be shown again; issue a fresh one.
         token = intake.issue_token(session, case)
