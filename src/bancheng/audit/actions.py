@@ -116,6 +116,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/api/v1/knowledge/cases/{library_id}/unpublish"): Operation(
         "library.unpublish", "撤回典型案例"
     ),
+    # the outbox (messages that leave bancheng)
+    ("POST", "/api/v1/outbox/messages/{message_id}/retry"): Operation(
+        "outbox.retry", "重发外发消息"
+    ),
     # statistics, imports and exports
     ("POST", "/api/v1/insights/rollup"): Operation("insights.rollup", "重建统计"),
     ("POST", "/api/v1/imports/cases"): Operation("case.import", "导入历史案件"),
@@ -145,6 +149,7 @@ OBJECT_LABELS: dict[str, str] = {
     "library_case": "典型案例",
     "sla_policy": "时限规则",
     "calendar": "节假日安排",
+    "outbox_message": "外发消息",
 }
 
 # Which path parameter names the object of a route.
@@ -164,6 +169,7 @@ PATH_OBJECTS: dict[str, str] = {
     "issue_id": "systemic_issue",
     "library_id": "library_case",
     "policy_id": "sla_policy",
+    "message_id": "outbox_message",
 }
 
 OUTCOME_LABELS = {"ok": "成功", "denied": "被拒绝"}
