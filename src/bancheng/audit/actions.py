@@ -116,6 +116,15 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/api/v1/knowledge/cases/{library_id}/unpublish"): Operation(
         "library.unpublish", "撤回典型案例"
     ),
+    # the 12345 hotline platform (its endpoints log ``hotline.order_<result>`` themselves;
+    # a replayed push is logged under the route's code)
+    ("POST", "/api/v1/hotline/orders"): Operation("hotline.order_receive", "接收12345工单"),
+    ("POST", "/api/v1/hotline/orders/{order_number}/attachments"): Operation(
+        "hotline.attachment_added", "12345工单补充附件"
+    ),
+    ("POST", "/api/v1/hotline/orders/{order_number}/withdraw"): Operation(
+        "hotline.order_withdrawn", "12345工单撤单"
+    ),
     # the outbox (messages that leave bancheng)
     ("POST", "/api/v1/outbox/messages/{message_id}/retry"): Operation(
         "outbox.retry", "重发外发消息"
@@ -129,6 +138,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
 # Entries written by hand that are not one route's code.
 OTHER_LABELS: dict[str, str] = {
     "access": "访问",  # a refused request to a route without an entry of its own
+    "hotline.order_created": "12345工单转为诉求",
+    "hotline.order_updated": "12345工单内容更新",
+    "hotline.order_reopened": "12345工单重新派发",
 }
 
 # What the object columns name.
@@ -150,6 +162,7 @@ OBJECT_LABELS: dict[str, str] = {
     "sla_policy": "时限规则",
     "calendar": "节假日安排",
     "outbox_message": "外发消息",
+    "hotline_order": "12345工单",
 }
 
 # Which path parameter names the object of a route.
@@ -170,6 +183,7 @@ PATH_OBJECTS: dict[str, str] = {
     "library_id": "library_case",
     "policy_id": "sla_policy",
     "message_id": "outbox_message",
+    "order_number": "hotline_order",
 }
 
 OUTCOME_LABELS = {"ok": "成功", "denied": "被拒绝"}
