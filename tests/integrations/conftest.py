@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from bancheng.outbox.worker import Deliverer
 from tests.outbox.sinks import HttpSink
 
-
 SECRET = "whsec_dGVzdC1zZWNyZXQtMTIzNDU2Nzg="
 
 
