@@ -36,6 +36,7 @@ ROUTER_MODULES = (
     "bancheng.knowledge.api",
     "bancheng.insights.api",
     "bancheng.integrations.hotline_api",
+    "bancheng.integrations.open311",
 )
 
 WEB_DIST = Path(__file__).resolve().parent.parent.parent / "web" / "dist"
