@@ -37,6 +37,7 @@ ROUTER_MODULES = (
     "bancheng.insights.api",
     "bancheng.integrations.hotline_api",
     "bancheng.integrations.open311",
+    "bancheng.integrations.haochaping_api",
 )
 
 WEB_DIST = Path(__file__).resolve().parent.parent.parent / "web" / "dist"

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # The 12345 platform: where results go back (signed webhook through the outbox).
     hotline_results_url: str = ""
     hotline_signing_secret: str = ""
+    # The province's unified 好差评 system: where evaluation records are pushed.
+    haochaping_url: str = ""
+    haochaping_signing_secret: str = ""
 
     # Routing: dispatch automatically above the model's precision threshold
     routing_auto_dispatch: bool = True

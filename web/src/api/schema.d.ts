@@ -2198,6 +2198,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/haochaping/evaluations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Evaluations
+         * @description The period's evaluations (local dates, inclusive) on cases in the caller's scope,
+         *     each in the field set of docs/integrations.md.
+         */
+        get: operations["list_evaluations_api_v1_haochaping_evaluations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/haochaping/evaluations.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Evaluations
+         * @description The batch file (UTF-8 CSV with a Chinese header row).
+         */
+        get: operations["export_evaluations_api_v1_haochaping_evaluations_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -4090,6 +4131,12 @@ export interface components {
             result?: number | null;
             /** Comment */
             comment?: string | null;
+            /**
+             * Channel
+             * @default qr
+             * @enum {string}
+             */
+            channel: "qr" | "web" | "app" | "mini_program" | "sms";
         };
         /** PublicEvent */
         PublicEvent: {
@@ -8724,6 +8771,72 @@ export interface operations {
             path: {
                 tail: string;
             };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_evaluations_api_v1_haochaping_evaluations_get: {
+        parameters: {
+            query: {
+                date_from: string;
+                date_to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_evaluations_api_v1_haochaping_evaluations_csv_get: {
+        parameters: {
+            query: {
+                date_from: string;
+                date_to: string;
+            };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
