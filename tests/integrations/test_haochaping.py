@@ -16,8 +16,8 @@ from bancheng.core import clock
 from bancheng.feedback.models import CallbackTask, Rectification
 from bancheng.integrations import haochaping
 from tests.cases.helpers import as_user
-from tests.integrations.conftest import SECRET
 from tests.intake.test_public_reports import drive_to_feedback, report
+from tests.integrations.conftest import SECRET
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 DAY = {"date_from": "2026-12-01", "date_to": "2026-12-01"}
