@@ -708,7 +708,8 @@ export interface paths {
         /**
          * Similar Cases
          * @description The most similar earlier cases in the caller's scope: open ones are possible
-         *     duplicates; resolved ones carry their resolution as precedent.
+         *     duplicates; resolved ones carry their resolution as precedent. When the case has
+         *     coordinates, nearby cases weigh more (``distance_weight``, 0 turns it off).
          */
         get: operations["similar_cases_api_v1_cases__case_id__similar_get"];
         put?: never;
@@ -4357,6 +4358,10 @@ export interface components {
              * Format: date-time
              */
             registered_at: string;
+            /** Text Score */
+            text_score?: number | null;
+            /** Distance M */
+            distance_m?: number | null;
         };
         /**
          * State
@@ -6000,7 +6005,9 @@ export interface operations {
     };
     similar_cases_api_v1_cases__case_id__similar_get: {
         parameters: {
-            query?: never;
+            query?: {
+                distance_weight?: number;
+            };
             header?: never;
             path: {
                 case_id: number;
