@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     # The 12345 platform: where results go back (signed webhook through the outbox).
     hotline_results_url: str = ""
     hotline_signing_secret: str = ""
+    # The console's map: a tile URL template ({z}/{x}/{y}); none is bundled. Without it
+    # the console lists cases with their addresses instead of a map.
+    map_tile_url: str = ""
+    map_tile_datum: Literal["wgs84", "gcj02"] = "wgs84"
+    map_attribution: str = ""
     # The province's unified 好差评 system: where evaluation records are pushed.
     haochaping_url: str = ""
     haochaping_signing_secret: str = ""

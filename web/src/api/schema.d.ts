@@ -2240,6 +2240,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/map/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Map Config
+         * @description ``BANCHENG_MAP_TILE_URL`` (a ``{z}/{x}/{y}`` template), its datum and attribution.
+         */
+        get: operations["map_config_api_v1_map_config_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -2593,6 +2613,10 @@ export interface components {
             hotline_order_number?: string | null;
             /** Address */
             address?: string | null;
+            /** Wgs84 Lat */
+            wgs84_lat?: number | null;
+            /** Wgs84 Lng */
+            wgs84_lng?: number | null;
             /** Description */
             description: string;
             reporter: components["schemas"]["ReporterOut"];
@@ -2738,6 +2762,10 @@ export interface components {
             hotline_order_number?: string | null;
             /** Address */
             address?: string | null;
+            /** Wgs84 Lat */
+            wgs84_lat?: number | null;
+            /** Wgs84 Lng */
+            wgs84_lng?: number | null;
         };
         /** ChangeIn */
         ChangeIn: {
@@ -3507,6 +3535,18 @@ export interface components {
             items: components["schemas"]["LoginOut"][];
             /** Total */
             total: number;
+        };
+        /** MapConfig */
+        MapConfig: {
+            /** Tile Url */
+            tile_url: string | null;
+            /**
+             * Datum
+             * @enum {string}
+             */
+            datum: "wgs84" | "gcj02";
+            /** Attribution */
+            attribution: string;
         };
         /** MaskIn */
         MaskIn: {
@@ -8864,6 +8904,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    map_config_api_v1_map_config_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MapConfig"];
                 };
             };
         };
