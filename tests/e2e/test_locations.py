@@ -56,7 +56,10 @@ def test_phone_geolocation_with_consent_and_the_ledger_map(
     mp.get_by_role("button", name="提交", exact=True).click()
     mp.wait_for_url(re.compile(r"/m/done$"))
     number = (
-        mp.locator(".van-cell", has_text="受理编号").locator(".van-cell__value").inner_text().strip()
+        mp.locator(".van-cell", has_text="受理编号")
+        .locator(".van-cell__value")
+        .inner_text()
+        .strip()
     )
     assert not errors
     ctx.close()

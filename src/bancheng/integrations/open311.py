@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
+from bancheng.audit.service import log_operation
 from bancheng.cases.enums import LABELS_ZH, OPEN_STATES, Channel, Kind
 from bancheng.cases.models import Case
 from bancheng.cases.schemas import LocationIn
@@ -282,7 +283,8 @@ def _parse_dt(value: str, field: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=clock.SHANGHAI)
 
 
-def _check_api_key(session: Session, raw: str | None) -> None:
+def _check_api_key(session: Session, raw: str | None) -> tuple[int, str]:
+    """The key's user (id, name) when it is a live token narrowed to open311.submit."""
     found = api_token_lookup(session, raw) if raw else None
     if (
         found is None
@@ -290,6 +292,7 @@ def _check_api_key(session: Session, raw: str | None) -> None:
         or not allowed(found[1].role, "open311.submit")
     ):
         raise Open311Error(403, "api_key 无效、已过期或无权提交", "open311.api_key_invalid")
+    return found[1].id, found[1].username
 
 
 def _form_value(form: dict[str, str], key: str) -> str | None:
@@ -310,7 +313,7 @@ def _float(form: dict[str, str], key: str) -> float | None:
 def file_request(session: Session, settings: Settings, form: dict[str, str]) -> tuple[Case, str]:
     """POST requests: a case through the phone page's intake path; returns it and the
     token an Open311 client may follow it with."""
-    _check_api_key(session, form.get("api_key"))
+    user_id, username = _check_api_key(session, form.get("api_key"))
     code = _form_value(form, "service_code")
     if code is None:
         raise Open311Error(400, "缺少 service_code", "open311.service_code_required")
@@ -370,6 +373,15 @@ def file_request(session: Session, settings: Settings, form: dict[str, str]) -> 
         session, case, "open311_received", case.state, case.state, None,
         details={"service_code": code, **details}, public=False,
     )  # fmt: skip
+    log_operation(
+        session,
+        actor_id=user_id,
+        actor_name=username,
+        action="open311.request_create",
+        object_type="case_number",
+        object_id=case.number,
+        details={"service_code": code},
+    )
     session.flush()
     return case, token
 
