@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -200,14 +201,33 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture()
-def live(client):
-    """The application served over HTTP (the test's transaction, via ``client``)."""
+class _OneAtATime:
+    """Requests one after another, each to its very end: they all share the test's one
+    connection (and its transaction), which must not see two sessions at once."""
+
+    def __init__(self, app: Any) -> None:
+        import asyncio
+
+        self.app = app
+        self.lock = asyncio.Lock()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        async with self.lock:
+            await self.app(scope, receive, send)
+
+
+@contextmanager
+def serve():
+    """The application served over HTTP (the test's transaction, via ``client``); stopped
+    and joined before the test reads the database itself."""
     from bancheng.main import create_app
 
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(_OneAtATime(create_app()), host="127.0.0.1", port=port, log_level="warning")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -220,7 +240,14 @@ def live(client):
     thread.join(timeout=10)
 
 
-def test_open311_clients_from_pypi_file_and_read(live, org, session, api_key):
+def test_open311_clients_from_pypi_file_and_read(client, org, session, api_key):
+    with serve() as live:
+        number = _drive_clients(live, api_key)
+    case = session.scalar(select(Case).where(Case.number == number))
+    assert (case.channel, case.kind, case.reporter_name) == ("online", "cannot_do", "李四")
+
+
+def _drive_clients(live: str, api_key: str) -> str:
     from civicbot.http import HttpTransport, RateLimiter
     from civicbot.open311 import Open311Client
     from civicbot.registry import Endpoint
@@ -259,5 +286,4 @@ def test_open311_clients_from_pypi_file_and_read(live, org, session, api_key):
     assert (one["service_request_id"], one["status"]) == (number, "open")
     definition = geo.get_service_definition("HF-001")
     assert definition["service_code"] == "HF-001"
-    case = session.scalar(select(Case).where(Case.number == number))
-    assert (case.channel, case.kind, case.reporter_name) == ("online", "cannot_do", "李四")
+    return str(number)
