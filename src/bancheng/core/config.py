@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
+    smtp_tls: bool = False  # implicit TLS (SMTPS, usually port 465)
+    smtp_ca_file: str | None = None  # a private CA for the mail server's certificate
     smtp_from: str = "bancheng@localhost"
     summary_recipients: str | None = None  # comma-separated
 
@@ -60,6 +62,18 @@ class Settings(BaseSettings):
     outbox_http_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     # Webhooks and HTTP targets on loopback or private networks (SSRF): off by default.
     outbox_allow_private_targets: bool = False
+    # SMS: "log" (development: the log and the deliveries page), "aliyun" or "tencent".
+    sms_provider: Literal["log", "aliyun", "tencent"] = "log"
+    sms_sign_name: str = ""  # the approved signature (签名), e.g. 某市政务服务中心
+    aliyun_sms_access_key_id: str | None = None
+    aliyun_sms_access_key_secret: str | None = None
+    aliyun_sms_endpoint: str = "https://dysmsapi.aliyuncs.com/"
+    aliyun_sms_region: str = "cn-hangzhou"
+    tencent_sms_secret_id: str | None = None
+    tencent_sms_secret_key: str | None = None
+    tencent_sms_app_id: str | None = None  # SmsSdkAppId
+    tencent_sms_endpoint: str = "https://sms.tencentcloudapi.com/"
+    tencent_sms_region: str = "ap-guangzhou"
 
     # Routing: dispatch automatically above the model's precision threshold
     routing_auto_dispatch: bool = True
