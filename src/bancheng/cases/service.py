@@ -215,7 +215,7 @@ def create_case(
     session.add(case)
     session.flush()
     session.add(CaseDepartment(case_id=case.id, department_id=principal.department_id))
-    add_event(
+    registered = add_event(
         session,
         case,
         "register",
@@ -230,7 +230,14 @@ def create_case(
     if claim is not None:
         claim.case_id = case.id
     session.flush()
+    _notify(session, settings, case, registered)
     return case, True
+
+
+def _notify(session: Session, settings: Settings, case: Case, event: CaseEvent) -> None:
+    from bancheng.notify.events import on_case_event
+
+    on_case_event(session, settings, case, event)
 
 
 def add_event(
@@ -575,7 +582,7 @@ def perform(
     if target is not None:
         case.state = target.value
     case.updated_at = now
-    add_event(
+    moved = add_event(
         session,
         case,
         action,
@@ -591,6 +598,7 @@ def perform(
         from bancheng.feedback.service import record_window_rating
 
         record_window_rating(session, settings, case)
+    _notify(session, settings, case, moved)
     return case
 
 

@@ -100,7 +100,10 @@ class Settings(BaseSettings):
     public_phone_limit_per_hour: int = Field(default=20, gt=0)
     public_base_url: str = ""  # e.g. https://bancheng.example.gov.cn (QR codes, receipts)
     rectification_workdays: int = Field(default=5, ge=1, le=60)
-    rating_reminder_days: int = Field(default=3, ge=1, le=30)
+    rating_reminder_days: int = Field(default=3, ge=1, le=30)  # working days after feedback
+    # The late-rating window: unrated this many working days after feedback → closed
+    # as unrated, by rule.
+    rating_window_workdays: int = Field(default=10, ge=1, le=60)
     callback_sample_rate: float = Field(default=0.10, ge=0.0, le=1.0)
     # Per-department overrides: "C-HF:0.2,A-SC:0.05" (department code: rate)
     callback_sample_rates: str = ""

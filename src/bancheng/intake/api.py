@@ -297,6 +297,9 @@ def upload_photo(
     att = add_attachment(session, settings, principal, case, file.filename or "photo", data)
     if not att.media_type.startswith("image/"):
         raise Invalid("attachment.type_not_allowed", "只能上传照片")
+    from bancheng.notify.events import on_photo_from_reporter
+
+    on_photo_from_reporter(session, case, att.id)
     return PublicPhotoOut(id=att.id, media_type=att.media_type, size=att.size)
 
 
