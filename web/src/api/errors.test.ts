@@ -53,6 +53,11 @@ describe('messageFor', () => {
       'import.mapping_invalid', 'import.unknown_field', 'import.department_not_found',
       'import.department_out_of_scope', 'import.channel_invalid', 'import.empty', 'import.encoding',
       'print.font_missing', 'insights.invalid_range', 'insights.range_too_long', 'insights.invalid_period',
+      'outbox.not_found', 'outbox.not_retryable', 'notify.template_not_found',
+      'notify.template_variable_unknown', 'notify.kind_unknown', 'notify.email_invalid',
+      'notify.email_missing', 'notify.phone_missing', 'webhook.url_not_allowed',
+      'webhook.url_unresolvable', 'webhook.event_type_unknown', 'webhook.not_found',
+      'webhook.delivery_not_found', 'webhook.inactive',
     ]
     expect(codes.filter((c) => !ERROR_MESSAGES[c])).toEqual([])
   })
