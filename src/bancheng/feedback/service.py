@@ -143,7 +143,7 @@ def open_rectification(
         kind="rectification",
         title=f"差评整改：{case.number}",
         body=f"群众评价为“不满意”，请于{due.isoformat()}前完成整改并重新办理。",
-        key=f"rectification:{rect.id}",
+        key=f"rectification:{case.number}:{rect.id}",
     )
     from bancheng.notify import webhooks
 
@@ -211,7 +211,7 @@ def complete_rectification(
         get_settings(),
         case,
         "reporter.rectified",
-        f"reporter.rectified:rect{rect.id}",
+        f"reporter.rectified:{case.number}:rect{rect.id}",
         {"note": rect.note},
     )
     webhooks.publish(
@@ -498,7 +498,7 @@ def remind_unrated(session: Session, settings: Settings, now: datetime | None = 
             settings,
             case,
             "reporter.rating_reminder",
-            f"reporter.rating_reminder:case_event:{event.id}",
+            f"reporter.rating_reminder:{case.number}:{event.id}",
             {"deadline": rating_window_end(session, settings, fb).isoformat()},
             with_link=True,
         )
@@ -544,7 +544,7 @@ def close_unrated(session: Session, settings: Settings, now: datetime | None = N
             settings,
             case,
             "reporter.rating_closed",
-            f"reporter.rating_closed:case_event:{event.id}",
+            f"reporter.rating_closed:{case.number}:{event.id}",
             {},
         )
         on_case_event(session, settings, case, event)

@@ -43,7 +43,7 @@ def on_case_event(session: Session, settings: Settings, case: Case, event: CaseE
     """A case moved (``perform``), was registered or rated. ``event`` is flushed."""
     if m.suppressed(session):
         return
-    key = f"case_event:{event.id}"
+    key = f"case_event:{case.number}:{event.id}"
     action = event.action
     d = event.details or {}
     if action == "register":
@@ -148,7 +148,7 @@ def on_photo_from_reporter(session: Session, case: Case, attachment_id: int) -> 
             session,
             u,
             "staff.material_uploaded",
-            f"staff.material_uploaded:att{attachment_id}",
+            f"staff.material_uploaded:{case.number}:att{attachment_id}",
             {"number": case.number},
             case.id,
         )
