@@ -13,9 +13,9 @@ from bancheng.cases.schemas import CaseCreate
 from bancheng.core import clock
 from bancheng.intake.models import CaseAccessToken
 from bancheng.org.models import Department, User
-from bancheng.outbox.models import OutboxMessage
 from bancheng.org.scope import principal_for
 from bancheng.org.service import create_department
+from bancheng.outbox.models import OutboxMessage
 from tests.conftest import case_payload
 
 N = 200

@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_operation
+from bancheng.audit.service import log_operation, note_object
 from bancheng.cases import repository as repo
 from bancheng.cases import service
 from bancheng.cases.files import FileStore
@@ -26,6 +26,7 @@ from bancheng.cases.schemas import (
     DepartmentRef,
     EventOut,
     ExtensionOut,
+    LocationOut,
     ReporterOut,
 )
 from bancheng.core import clock
@@ -71,6 +72,22 @@ def summary(case: Case, names: dict[int, str]) -> CaseSummary:
         due_date=case.due_date,
         deadline_provisional=case.deadline_provisional,
         light=light_at(case, clock.now()),
+        hotline_order_number=case.hotline_order_number,
+        address=case.address,
+    )
+
+
+def location_out(case: Case) -> LocationOut | None:
+    if case.address is None and case.latitude is None:
+        return None
+    return LocationOut(
+        address=case.address,
+        latitude=case.latitude,
+        longitude=case.longitude,
+        datum=case.coord_datum,  # type: ignore[arg-type]
+        source=case.location_source,
+        wgs84_lat=case.wgs84_lat,
+        wgs84_lng=case.wgs84_lng,
     )
 
 
@@ -138,6 +155,7 @@ def detail(
             ExtensionOut.model_validate(e, from_attributes=True)
             for e in service.extensions(session, case.id)
         ],
+        location=location_out(case),
     )
 
 
@@ -182,6 +200,7 @@ def create_case(
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/api/v1/cases/{case.id}"
+    note_object(session, "case", case.id)
     out = detail(session, case, new=created)
     # Commit before FastAPI validates the response in another worker thread: the number
     # counter's row lock (SQLite: the write lock) must not wait for a free thread.

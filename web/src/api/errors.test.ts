@@ -58,6 +58,11 @@ describe('messageFor', () => {
       'notify.email_missing', 'notify.phone_missing', 'webhook.url_not_allowed',
       'webhook.url_unresolvable', 'webhook.event_type_unknown', 'webhook.not_found',
       'webhook.delivery_not_found', 'webhook.inactive',
+      'case.recall_not_automatic', 'case.recall_window_passed', 'routing.unit_model_not_found',
+      'routing.unit_model_not_active',
+      'case.location_incomplete', 'case.bbox_invalid', 'hotline.token_required',
+      'hotline.order_not_found', 'hotline.order_withdrawn', 'hotline.appeal_type_unknown',
+      'hotline.time_limit_ambiguous', 'hotline.due_before_call',
     ]
     expect(codes.filter((c) => !ERROR_MESSAGES[c])).toEqual([])
   })

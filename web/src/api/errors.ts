@@ -47,6 +47,16 @@ export const ERROR_MESSAGES: Record<string, string> = {
   'case.hall_not_found': '所选大厅不存在',
   'case.window_not_found': '所选窗口不存在',
   'case.window_not_in_hall': '窗口不属于所选大厅',
+  'case.location_incomplete': '经度和纬度须同时填写',
+  'case.bbox_invalid': '区域应为“最小经度,最小纬度,最大经度,最大纬度”',
+
+  // 12345 work orders
+  'hotline.token_required': '12345接口只接受平台的专用令牌',
+  'hotline.order_not_found': '未找到该12345工单',
+  'hotline.order_withdrawn': '该12345工单已被撤回',
+  'hotline.appeal_type_unknown': '无法识别的诉求类型',
+  'hotline.time_limit_ambiguous': '办理时限只能给出工作日数或截止时间之一',
+  'hotline.due_before_call': '办理截止时间早于来电时间',
   'case.department_not_found': '目标单位不存在或已停用',
   'case.unknown_action': '未知的操作',
   'case.version_conflict': '案件已被他人修改，请刷新后重试',
@@ -55,6 +65,10 @@ export const ERROR_MESSAGES: Record<string, string> = {
   'case.not_your_unit': '该案件不在您所在单位办理',
   'case.return_to_self': '建议承办单位不能是本单位',
   'case.transfer_to_self': '不能转办给本单位',
+  'case.recall_not_automatic': '只有仍在自动派往单位的自动派单可以撤回',
+  'case.recall_window_passed': '自动派单已超过可撤回时限，请由承办单位退回或转办',
+  'routing.unit_model_not_found': '模型记录不存在',
+  'routing.unit_model_not_active': '只能回退正在使用的模型',
   'case.transfer_limit_reached': '转办次数已达上限，已提交督查协调（联席会议或工作专班）',
   'case.no_veto_fields_required':
     '窗口无否决权：办不了的须说明政策依据、可行的替代办法及由谁负责',
