@@ -75,6 +75,18 @@ class Settings(BaseSettings):
     tencent_sms_endpoint: str = "https://sms.tencentcloudapi.com/"
     tencent_sms_region: str = "ap-guangzhou"
 
+    # The 12345 platform: where results go back (signed webhook through the outbox).
+    hotline_results_url: str = ""
+    hotline_signing_secret: str = ""
+    # The console's map: a tile URL template ({z}/{x}/{y}); none is bundled. Without it
+    # the console lists cases with their addresses instead of a map.
+    map_tile_url: str = ""
+    map_tile_datum: Literal["wgs84", "gcj02"] = "wgs84"
+    map_attribution: str = ""
+    # The province's unified 好差评 system: where evaluation records are pushed.
+    haochaping_url: str = ""
+    haochaping_signing_secret: str = ""
+
     # Routing: dispatch automatically above the model's precision threshold
     routing_auto_dispatch: bool = True
     # How long after an automatic dispatch the registering window may recall it
@@ -119,6 +131,8 @@ class Settings(BaseSettings):
                 raise ValueError("BANCHENG_SECRET_KEY must be set in production")
             if not self.encryption_keys:
                 raise ValueError("BANCHENG_ENCRYPTION_KEYS must be set in production")
+            if self.hotline_results_url and not self.hotline_signing_secret:
+                raise ValueError("BANCHENG_HOTLINE_SIGNING_SECRET must be set with the URL")
         return self
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Header, Query, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
@@ -121,6 +121,8 @@ class PublicEvaluationIn(BaseModel):
     attitude: int | None = Field(default=None, ge=1, le=5)
     result: int | None = Field(default=None, ge=1, le=5)
     comment: str | None = Field(default=None, max_length=2000)
+    # The 好差评 channel the page was reached by: the hall's QR code by default.
+    channel: Literal["qr", "web", "app", "mini_program", "sms"] = "qr"
 
 
 class PublicPhotoOut(BaseModel):
@@ -337,6 +339,7 @@ def rate(
         body.attitude,
         body.result,
         body.comment,
+        channel=body.channel,
     )
     return _public_view(session, case)
 
