@@ -2454,12 +2454,17 @@ def load_demo(
     schedules = {p.idx: _schedule(p, now) for p in plans}
     current = [now - timedelta(days=SPAN_DAYS + 40)]  # the organisation predates the cases
     clock.set_clock(lambda: current[0])
+    # Six months of made-up history tell no one anything (no SMS, webhooks or notices).
+    from bancheng.notify.messages import SUPPRESS
+
+    session.info[SUPPRESS] = True
     try:
         with _one_hash_per_password():
             org = _build_org(session, settings, password, seed)
         _seed_routing_targets(session)
         cases = _replay(session, settings, org, plans, schedules, current)
     finally:
+        session.info.pop(SUPPRESS, None)
         clock.set_clock(None)
     # The accounts predate the cases, but their password was handed out just now: password
     # age (BANCHENG_PASSWORD_MAX_AGE_DAYS) starts today.

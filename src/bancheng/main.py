@@ -35,6 +35,7 @@ ROUTER_MODULES = (
     "bancheng.feedback.api",
     "bancheng.notify.api",
     "bancheng.outbox.api",
+    "bancheng.notify.admin_api",
     "bancheng.supervision.api",
     "bancheng.knowledge.api",
     "bancheng.insights.api",

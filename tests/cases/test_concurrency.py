@@ -10,9 +10,11 @@ from bancheng.cases import service
 from bancheng.cases.models import Case, CaseDepartment, CaseEvent, CaseNumberCounter
 from bancheng.cases.schemas import CaseCreate
 from bancheng.core import clock
+from bancheng.intake.models import CaseAccessToken
 from bancheng.org.models import Department, User
 from bancheng.org.scope import principal_for
 from bancheng.org.service import create_department
+from bancheng.outbox.models import OutboxMessage
 from tests.conftest import case_payload
 
 N = 200
@@ -58,6 +60,8 @@ def test_concurrent_creation_numbers(database, settings):
     finally:
         with database.transaction() as s:
             ids = select(Case.id).where(Case.jurisdiction == JURISDICTION)
+            s.execute(delete(OutboxMessage).where(OutboxMessage.case_id.in_(ids)))
+            s.execute(delete(CaseAccessToken).where(CaseAccessToken.case_id.in_(ids)))
             s.execute(delete(CaseEvent).where(CaseEvent.case_id.in_(ids)))
             s.execute(delete(CaseDepartment).where(CaseDepartment.case_id.in_(ids)))
             s.execute(delete(Case).where(Case.jurisdiction == JURISDICTION))

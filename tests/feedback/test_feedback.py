@@ -217,11 +217,16 @@ def test_callback_sampling_per_department_override(session, org, settings, monke
     assert per_dept[org.id("estate")] == 0
 
 
-def test_rating_reminder_after_three_days_once(client, org, session, settings):
+def test_rating_reminder_after_three_working_days_once(client, org, session, settings):
+    from bancheng.sla.calendar import load_calendar
+
     out = report(client)
     case_id = drive_to_feedback(client, org, out["number"])
-    later = clock.now() + timedelta(days=3, minutes=1)
+    cal = load_calendar(session)
+    two = cal.add_workdays(clock.now(), 2).due_at
+    later = cal.add_workdays(clock.now(), 3).due_at
     assert service.remind_unrated(session, settings, clock.now()) == 0
+    assert service.remind_unrated(session, settings, two) == 0
     assert service.remind_unrated(session, settings, later) == 1
     assert service.remind_unrated(session, settings, later + timedelta(hours=1)) == 0
     n = session.scalar(

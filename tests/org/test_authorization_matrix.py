@@ -24,6 +24,8 @@ SIGNED_IN_ONLY = {
     ("POST", "/api/v1/auth/logout"),
     ("GET", "/api/v1/auth/me"),
     ("POST", "/api/v1/auth/password"),
+    ("GET", "/api/v1/auth/me/notifications"),
+    ("PUT", "/api/v1/auth/me/notifications"),
 }
 # /metrics answers a token or an allowed address, never a staff role (tests/ops/test_metrics.py).
 ANONYMOUS = {("POST", "/api/v1/auth/login"), ("GET", "/metrics")}

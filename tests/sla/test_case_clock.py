@@ -203,18 +203,28 @@ def test_sweeper_records_once_urges_and_escalates(client, org, session, settings
         _events(session, "light_red"),
         _events(session, "escalate"),
     ) == (1, 1, 1)
-    notices = session.scalars(select(Notice).order_by(Notice.id)).all()
+    notices = session.scalars(
+        select(Notice).where(Notice.user_id.is_(None)).order_by(Notice.id)
+    ).all()
     assert [(n.kind, n.department_id) for n in notices] == [
         ("due_soon", org.id("fund")),
         ("overdue", org.id("fund")),
         ("escalation", org.id("centre")),
     ]
+    # Named people too: yellow to the unit's handler (nobody accepted), red to its lead.
+    named = session.scalars(
+        select(Notice).where(Notice.user_id.is_not(None)).order_by(Notice.id)
+    ).all()
+    assert [(n.kind, n.user_id) for n in named] == [
+        ("light_yellow", org.users["handler_fund"].id),
+        ("light_red", org.users["handler_fund"].id),
+    ]
     assert notices[1].title.startswith(f"超期催办：{case['number']} 已超过办理时限：")
     h = as_user(client, "handler_fund")
     inbox = client.get("/api/v1/notices?unread=true").json()
-    assert (inbox["total"], inbox["unread"]) == (2, 2)
+    assert (inbox["total"], inbox["unread"]) == (4, 4)
     client.post(f"/api/v1/notices/{inbox['items'][0]['id']}/read", headers=h.headers)
-    assert client.get("/api/v1/notices").json()["unread"] == 1
+    assert client.get("/api/v1/notices").json()["unread"] == 3
 
 
 def test_sweep_runs_once_across_instances(database, settings):

@@ -79,7 +79,9 @@ def test_order_escalates_level_by_level_as_working_days_pass(client, org, sessio
     assert sweep(session) == {"escalated": 0, "top_reached": 0, "decisions_overdue": 0}
 
     notices = session.scalars(
-        select(Notice.department_id).where(Notice.kind == "order_escalated").order_by(Notice.id)
+        select(Notice.department_id)
+        .where(Notice.kind == "order_escalated", Notice.user_id.is_(None))
+        .order_by(Notice.id)
     ).all()
     assert notices == [org.id("distA_street"), org.id("distA"), org.id("city")]
     events = session.scalars(

@@ -225,7 +225,7 @@ def create_case(
     session.add(case)
     session.flush()
     session.add(CaseDepartment(case_id=case.id, department_id=principal.department_id))
-    add_event(
+    registered = add_event(
         session,
         case,
         "register",
@@ -240,7 +240,14 @@ def create_case(
     if claim is not None:
         claim.case_id = case.id
     session.flush()
+    _notify(session, settings, case, registered)
     return case, True
+
+
+def _notify(session: Session, settings: Settings, case: Case, event: CaseEvent) -> None:
+    from bancheng.notify.events import on_case_event
+
+    on_case_event(session, settings, case, event)
 
 
 # Timeline actions whose result a 12345 order's platform receives (integrations).
@@ -676,7 +683,7 @@ def perform(
     if target is not None:
         case.state = target.value
     case.updated_at = now
-    add_event(
+    moved = add_event(
         session,
         case,
         action,
@@ -692,6 +699,7 @@ def perform(
         from bancheng.feedback.service import record_window_rating
 
         record_window_rating(session, settings, case)
+    _notify(session, settings, case, moved)
     return case
 
 

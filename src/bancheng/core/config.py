@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
+    smtp_tls: bool = False  # implicit TLS (SMTPS, usually port 465)
+    smtp_ca_file: str | None = None  # a private CA for the mail server's certificate
     smtp_from: str = "bancheng@localhost"
     summary_recipients: str | None = None  # comma-separated
 
@@ -60,6 +62,18 @@ class Settings(BaseSettings):
     outbox_http_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     # Webhooks and HTTP targets on loopback or private networks (SSRF): off by default.
     outbox_allow_private_targets: bool = False
+    # SMS: "log" (development: the log and the deliveries page), "aliyun" or "tencent".
+    sms_provider: Literal["log", "aliyun", "tencent"] = "log"
+    sms_sign_name: str = ""  # the approved signature (签名), e.g. 某市政务服务中心
+    aliyun_sms_access_key_id: str | None = None
+    aliyun_sms_access_key_secret: str | None = None
+    aliyun_sms_endpoint: str = "https://dysmsapi.aliyuncs.com/"
+    aliyun_sms_region: str = "cn-hangzhou"
+    tencent_sms_secret_id: str | None = None
+    tencent_sms_secret_key: str | None = None
+    tencent_sms_app_id: str | None = None  # SmsSdkAppId
+    tencent_sms_endpoint: str = "https://sms.tencentcloudapi.com/"
+    tencent_sms_region: str = "ap-guangzhou"
 
     # The 12345 platform: where results go back (signed webhook through the outbox).
     hotline_results_url: str = ""
@@ -112,7 +126,10 @@ class Settings(BaseSettings):
     public_phone_limit_per_hour: int = Field(default=20, gt=0)
     public_base_url: str = ""  # e.g. https://bancheng.example.gov.cn (QR codes, receipts)
     rectification_workdays: int = Field(default=5, ge=1, le=60)
-    rating_reminder_days: int = Field(default=3, ge=1, le=30)
+    rating_reminder_days: int = Field(default=3, ge=1, le=30)  # working days after feedback
+    # The late-rating window: unrated this many working days after feedback → closed
+    # as unrated, by rule.
+    rating_window_workdays: int = Field(default=10, ge=1, le=60)
     callback_sample_rate: float = Field(default=0.10, ge=0.0, le=1.0)
     # Per-department overrides: "C-HF:0.2,A-SC:0.05" (department code: rate)
     callback_sample_rates: str = ""

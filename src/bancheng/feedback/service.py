@@ -5,7 +5,7 @@ a deterministic sample of closed cases), and the reminder when no rating comes."
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -81,7 +81,7 @@ def evaluate(
     case.state = State.evaluated.value
     case.updated_at = now
     session.flush()
-    case_service.add_event(
+    rated = case_service.add_event(
         session,
         case,
         "evaluate",
@@ -94,6 +94,9 @@ def evaluate(
         open_rectification(session, settings, case, ev)
         ensure_callback(session, case, "bad_review", rnd)
     session.flush()
+    from bancheng.notify.events import on_case_event
+
+    on_case_event(session, settings, case, rated)
     _push(session, ev, "evaluated")
     return ev
 
@@ -154,7 +157,16 @@ def open_rectification(
         kind="rectification",
         title=f"差评整改：{case.number}",
         body=f"群众评价为“不满意”，请于{due.isoformat()}前完成整改并重新办理。",
-        key=f"rectification:{rect.id}",
+        key=f"rectification:{case.number}:{rect.id}",
+    )
+    from bancheng.notify import webhooks
+
+    webhooks.publish(
+        session,
+        "rectification.opened",
+        f"rectification:{rect.id}:opened",
+        {"rectification_id": rect.id, "case_number": case.number, "due_date": due.isoformat()},
+        case.id,
     )
     case_service.add_event(
         session,
@@ -205,6 +217,24 @@ def complete_rectification(
         public=False,
     )
     session.flush()
+    from bancheng.core.config import get_settings
+    from bancheng.notify import messages, webhooks
+
+    messages.to_reporter(
+        session,
+        get_settings(),
+        case,
+        "reporter.rectified",
+        f"reporter.rectified:{case.number}:rect{rect.id}",
+        {"note": rect.note},
+    )
+    webhooks.publish(
+        session,
+        "rectification.completed",
+        f"rectification:{rect.id}:completed",
+        {"rectification_id": rect.id, "case_number": case.number},
+        case.id,
+    )
     _push(session, session.get(Evaluation, rect.evaluation_id), "rectified")
     return rect
 
@@ -434,20 +464,33 @@ def raise_case(
 # --- reminders ---------------------------------------------------------------------------
 
 
+def _feedback_at(session: Session, case_id: int) -> datetime | None:
+    return session.scalar(
+        select(func.max(CaseEvent.at)).where(
+            CaseEvent.case_id == case_id, CaseEvent.action == "give_feedback"
+        )
+    )
+
+
+def rating_window_end(session: Session, settings: Settings, feedback_at: datetime) -> date:
+    """The last day the reporter may rate: ``rating_window_workdays`` working days after
+    the feedback."""
+    cal = load_calendar(session)
+    return cal.add_workdays(feedback_at, settings.rating_window_workdays).date
+
+
 def remind_unrated(session: Session, settings: Settings, now: datetime | None = None) -> int:
-    """A notice to the first-receipt unit for every case whose feedback is older than
-    ``rating_reminder_days`` and still unrated. One reminder per feedback round."""
+    """Once per feedback round, ``rating_reminder_days`` working days after the feedback
+    and still unrated: an SMS to the reporter with the rating link, and a notice to the
+    first-receipt unit."""
     now = now or clock.now()
-    cutoff = now - timedelta(days=settings.rating_reminder_days)
+    cal = load_calendar(session)
+    today = clock.to_local(now).date()
     cases = session.scalars(select(Case).where(Case.state == State.feedback_given.value)).all()
     made = 0
     for case in cases:
-        fb = session.scalar(
-            select(func.max(CaseEvent.at)).where(
-                CaseEvent.case_id == case.id, CaseEvent.action == "give_feedback"
-            )
-        )
-        if fb is None or fb > cutoff:
+        fb = _feedback_at(session, case.id)
+        if fb is None or cal.workdays_between(fb, today).workdays < settings.rating_reminder_days:
             continue
         already = session.scalar(
             select(func.count())
@@ -466,11 +509,72 @@ def remind_unrated(session: Session, settings: Settings, now: datetime | None = 
             case_id=case.id,
             kind="rating_reminder",
             title=f"评价提醒：{case.number}",
-            body="反馈已超过3天，群众尚未评价，请短信或电话提醒评价。",
+            body=(
+                f"反馈已超过{settings.rating_reminder_days}个工作日，群众尚未评价，"
+                "已短信提醒；如未收到请电话提醒评价。"
+            ),
         )
-        case_service.add_event(
+        event = case_service.add_event(
             session, case, "rating_reminder", case.state, case.state, None, public=False
+        )
+        session.flush()
+        from bancheng.notify import messages
+
+        messages.to_reporter(
+            session,
+            settings,
+            case,
+            "reporter.rating_reminder",
+            f"reporter.rating_reminder:{case.number}:{event.id}",
+            {"deadline": rating_window_end(session, settings, fb).isoformat()},
+            with_link=True,
         )
         made += 1
     session.flush()
     return made
+
+
+def close_unrated(session: Session, settings: Settings, now: datetime | None = None) -> int:
+    """The late-rating window has ended (``rating_window_workdays`` working days after the
+    feedback) with no rating: the case closes as unrated, by rule (event ``close`` by the
+    system, ``details.rule = "rating_window"``), and the reporter is told."""
+    now = now or clock.now()
+    today = clock.to_local(now).date()
+    closed = 0
+    rows = session.scalars(
+        select(Case).where(Case.state == State.feedback_given.value).with_for_update()
+    ).all()
+    for case in rows:
+        fb = _feedback_at(session, case.id)
+        if fb is None or rating_window_end(session, settings, fb) >= today:
+            continue
+        before = case.state
+        case.state = State.closed.value
+        case.closed_at = now
+        case.updated_at = now
+        event = case_service.add_event(
+            session,
+            case,
+            "close",
+            before,
+            State.closed,
+            None,
+            reason="评价期届满未评价，按规则归档",
+            details={"rule": "rating_window", "unrated": True},
+        )
+        session.flush()
+        from bancheng.notify import messages
+        from bancheng.notify.events import on_case_event
+
+        messages.to_reporter(
+            session,
+            settings,
+            case,
+            "reporter.rating_closed",
+            f"reporter.rating_closed:{case.number}:{event.id}",
+            {},
+        )
+        on_case_event(session, settings, case, event)
+        closed += 1
+    session.flush()
+    return closed

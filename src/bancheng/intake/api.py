@@ -291,6 +291,9 @@ def upload_photo(
     att = add_attachment(
         session, settings, principal, case, file.filename or "photo", data, images_only=True
     )
+    from bancheng.notify.events import on_photo_from_reporter
+
+    on_photo_from_reporter(session, case, att.id)
     return PublicPhotoOut(id=att.id, media_type=att.media_type, size=att.size)
 
 
@@ -339,3 +342,41 @@ def rate(
         channel=body.channel,
     )
     return _public_view(session, case)
+
+
+class OptOutIn(BaseModel):
+    opt_out: bool
+
+
+class OptOutOut(BaseModel):
+    number: str
+    opt_out: bool
+
+
+@router.post(
+    "/cases/{number}/notifications",
+    response_model=OptOutOut,
+    dependencies=[rate_limit("public")],
+)
+def sms_opt_out(
+    number: str,
+    body: OptOutIn,
+    session: DB,
+    settings: Conf,
+    token: Annotated[str, Query(max_length=100)],
+) -> OptOutOut:
+    """The reporter turns SMS about this case off (or on again), with the private link."""
+    case = _find(session, settings, number, token, None)
+    if case.reporter_opt_out != body.opt_out:
+        case.reporter_opt_out = body.opt_out
+        add_event(
+            session,
+            case,
+            "sms_opt_out" if body.opt_out else "sms_opt_in",
+            case.state,
+            case.state,
+            None,
+            public=False,
+            actor_name=intake.PUBLIC_ACTOR,
+        )
+    return OptOutOut(number=case.number, opt_out=case.reporter_opt_out)

@@ -135,10 +135,11 @@ class HttpChannel:
         }
         secret = msg.secrets.get("signing_secret")
         ts = int(time.time())
-        headers["webhook-id"] = msg.idempotency_key
+        webhook_id = str(msg.payload.get("webhook_id") or msg.idempotency_key)
+        headers["webhook-id"] = webhook_id
         headers["webhook-timestamp"] = str(ts)
         if secret:
-            headers["webhook-signature"] = sign(secret, msg.idempotency_key, ts, body)
+            headers["webhook-signature"] = sign(secret, webhook_id, ts, body)
         try:
             r = self.client.post(msg.recipient, content=body, headers=headers)
         except httpx.HTTPError as exc:

@@ -33,7 +33,9 @@ from bancheng.core.crypto import get_crypto
 from bancheng.core.db import Database
 from bancheng.core.observability import OUTBOX_DELIVERIES
 from bancheng.outbox import channels as _channels
-from bancheng.outbox import http as _http  # noqa: F401  (registers the webhook channel)
+from bancheng.outbox import email as _email  # noqa: F401  (registers the channels)
+from bancheng.outbox import http as _http  # noqa: F401
+from bancheng.outbox import sms as _sms  # noqa: F401
 from bancheng.outbox.channels import Channel, Delivered, DeliveryError, Outgoing, build_channel
 from bancheng.outbox.models import OutboxAttempt, OutboxLease, OutboxMessage
 from bancheng.outbox.service import secrets_of, wakeup

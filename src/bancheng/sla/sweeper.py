@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -35,6 +35,7 @@ from bancheng.sla.case_clock import RUNNING
 
 ADVISORY_LOCK_KEY = 0x42430001  # "BC" + 1
 log = logging.getLogger("bancheng.sla")
+FRESH_LIGHT = timedelta(days=1)
 
 
 @dataclass
@@ -122,6 +123,8 @@ def sweep(
     result = SweepResult(ran=True)
 
     red = and_(running, Case.due_at <= now, Case.red_notified_at.is_(None))
+    fresh = now - FRESH_LIGHT
+    named_red = list(session.scalars(select(Case).where(red, Case.due_at >= fresh)))
     result.turned_red = _record(
         session,
         red,
@@ -144,6 +147,7 @@ def sweep(
     yellow = and_(
         running, Case.yellow_at <= now, Case.due_at > now, Case.yellow_notified_at.is_(None)
     )
+    named_yellow = list(session.scalars(select(Case).where(yellow, Case.yellow_at >= fresh)))
     result.turned_yellow = _record(
         session,
         yellow,
@@ -158,6 +162,8 @@ def sweep(
         update(Case).where(yellow).values(yellow_notified_at=now),
         execution_options={"synchronize_session": False},
     )
+
+    _tell_people(session, named_red, named_yellow, now)
 
     k = settings.sla_escalate_after_workdays
     cal = load_calendar(session)
@@ -188,6 +194,20 @@ def sweep(
         execution_options={"synchronize_session": False},
     )
     return result
+
+
+def _tell_people(session: Session, red: list[Case], yellow: list[Case], now: datetime) -> None:
+    """Named people hear of the lights that turned in this tick (the unit's inbox has the
+    notice already): yellow to the assignee or the unit's handlers, red to the unit's lead.
+    Lights that turned more than a day ago (a catch-up after downtime) are left to the
+    inbox."""
+    from bancheng.notify.events import on_light
+
+    key = now.isoformat()
+    for case in red:
+        on_light(session, case, "red", key)
+    for case in yellow:
+        on_light(session, case, "yellow", key)
 
 
 def _other_jobs() -> list[tuple[str, Any]]:

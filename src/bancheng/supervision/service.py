@@ -64,6 +64,37 @@ def _notice(
     )
 
 
+def _tell_leads(
+    session: Session, dept_id: int, kind: str, key: str, params: dict[str, Any]
+) -> None:
+    from bancheng.notify import messages
+
+    for u in messages.unit_leads(session, dept_id):
+        messages.to_user(session, u, kind, key, params)
+
+
+def _order_webhook(session: Session, order: SupervisionOrder, event_type: str, tag: str) -> None:
+    from bancheng.notify import webhooks
+
+    webhooks.publish(
+        session,
+        event_type,
+        f"order:{order.id}:{tag}",
+        {
+            "order": {
+                "id": order.id,
+                "kind": order.kind,
+                "title": order.title,
+                "status": order.status,
+                "department_id": order.department_id,
+                "level": order.level,
+                "due_date": order.due_date.isoformat() if order.due_date else None,
+            }
+        },
+        None,
+    )
+
+
 def _order_event(
     session: Session,
     order: SupervisionOrder,
@@ -153,6 +184,13 @@ def issue_order(session: Session, principal: Principal, body: OrderIn) -> Superv
         cases[0].id if len(cases) == 1 else None,
     )
     session.flush()
+    params = {
+        "order_kind": KIND_ZH[body.kind],
+        "title": order.title,
+        "deadline": due.date.isoformat(),
+    }
+    _tell_leads(session, dept.id, "staff.order_new", f"staff.order_new:order{order.id}", params)
+    _order_webhook(session, order, "order.issued", "issued")
     return order
 
 
@@ -193,6 +231,7 @@ def reply_order(
         None,
     )
     session.flush()
+    _order_webhook(session, order, "order.replied", f"reply{order.replied_at.isoformat()}")
     return order
 
 
@@ -207,6 +246,7 @@ def close_order(
     order.closed_at = clock.now()
     _order_event(session, order, "closed", principal, note)
     session.flush()
+    _order_webhook(session, order, "order.closed", "closed")
     return order
 
 
@@ -284,6 +324,18 @@ def escalate_overdue(session: Session, now: datetime | None = None) -> tuple[int
                 f"下级部门逾期未回复{KIND_ZH[order.kind]}，请于 {due.date.isoformat()} 前回复。",
                 None,
             )
+            _tell_leads(
+                session,
+                parent_id,
+                "staff.order_escalated",
+                f"staff.order_escalated:order{order.id}:level{order.level}",
+                {
+                    "order_kind": KIND_ZH[order.kind],
+                    "title": order.title,
+                    "deadline": due.date.isoformat(),
+                },
+            )
+            _order_webhook(session, order, "order.escalated", f"level{order.level}")
             escalated += 1
     session.flush()
     return escalated, top
@@ -426,6 +478,17 @@ def create_meeting(session: Session, principal: Principal, body: MeetingIn) -> M
             f"{MEETING_KIND_ZH[body.kind]}议定事项：{meeting.title}",
             f"{d.content.strip()}\n请于 {due.date.isoformat()} 前办结。",
             None,
+        )
+        _tell_leads(
+            session,
+            d.responsible_department_id,
+            "staff.meeting_decision",
+            f"staff.meeting_decision:meeting{meeting.id}:{i}",
+            {
+                "title": meeting.title,
+                "content": d.content.strip(),
+                "deadline": due.date.isoformat(),
+            },
         )
     session.flush()
     return meeting

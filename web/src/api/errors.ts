@@ -175,6 +175,22 @@ export const ERROR_MESSAGES: Record<string, string> = {
   'sla.extension_expired': '已超过原办理时限，延期申请不能再批准',
   'case.new_due_date_required': '请选择延期后的办结日期',
   'case.approve_required': '请选择批准或不批准',
+
+  // outbox, templates, webhooks, notification preferences
+  'outbox.not_found': '消息不存在',
+  'outbox.not_retryable': '只有失败或等待重试的消息可以重新发送',
+  'notify.template_not_found': '没有这种消息模板',
+  'notify.template_variable_unknown': '模板中有未知变量，请只使用列出的变量',
+  'notify.kind_unknown': '未知的消息类型',
+  'notify.email_invalid': '电子邮箱格式不正确',
+  'notify.email_missing': '请先填写电子邮箱',
+  'notify.phone_missing': '请先填写手机号码',
+  'webhook.url_not_allowed': '只能使用 http(s) 公网地址，不能使用本机或内网地址',
+  'webhook.url_unresolvable': '无法解析该地址',
+  'webhook.event_type_unknown': '请选择有效的事件类型',
+  'webhook.not_found': '订阅不存在',
+  'webhook.delivery_not_found': '投递记录不存在',
+  'webhook.inactive': '该订阅已停用',
 }
 
 const BY_STATUS: Record<number, string> = {

@@ -1022,6 +1022,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/public/cases/{number}/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sms Opt Out
+         * @description The reporter turns SMS about this case off (or on again), with the private link.
+         */
+        post: operations["sms_opt_out_api_v1_public_cases__number__notifications_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/halls/{hall_id}/qr.png": {
         parameters: {
             query?: never;
@@ -1367,6 +1387,144 @@ export interface paths {
          * @description Send a dead (or waiting) message again now, with a fresh budget of attempts.
          */
         post: operations["retry_message_api_v1_outbox_messages__message_id__retry_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notify/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Templates */
+        get: operations["list_templates_api_v1_notify_templates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notify/templates/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put Template
+         * @description Change a kind's wording; variables outside the kind's list are refused.
+         */
+        put: operations["put_template_api_v1_notify_templates__kind__put"];
+        post?: never;
+        /**
+         * Reset Template
+         * @description Back to the built-in wording.
+         */
+        delete: operations["reset_template_api_v1_notify_templates__kind__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notify/webhook-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Event Types */
+        get: operations["event_types_api_v1_notify_webhook_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notify/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Webhooks */
+        get: operations["list_webhooks_api_v1_notify_webhooks_get"];
+        put?: never;
+        /**
+         * Create Webhook
+         * @description Register a subscription; the answer carries its signing secret, shown this once.
+         */
+        post: operations["create_webhook_api_v1_notify_webhooks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notify/webhooks/{sub_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Update Webhook */
+        patch: operations["update_webhook_api_v1_notify_webhooks__sub_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/outbox/messages/{message_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay
+         * @description Deliver a webhook event again (a new delivery with the same event id).
+         */
+        post: operations["replay_api_v1_outbox_messages__message_id__replay_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My Preferences */
+        get: operations["my_preferences_api_v1_auth_me_notifications_get"];
+        /**
+         * Set My Preferences
+         * @description Where staff messages reach me: in-app, e-mail or SMS, per kind. An empty e-mail or
+         *     phone removes it; ``null`` leaves it as it is.
+         */
+        put: operations["set_my_preferences_api_v1_auth_me_notifications_put"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3170,6 +3328,13 @@ export interface components {
             /** Public */
             public: boolean;
         };
+        /** EventType */
+        EventType: {
+            /** Type */
+            type: string;
+            /** Label */
+            label: string;
+        };
         /** ExtensionOut */
         ExtensionOut: {
             /** Id */
@@ -3472,6 +3637,15 @@ export interface components {
          * @enum {string}
          */
         Kind: "consultation" | "cannot_do" | "complaint" | "report" | "help" | "suggestion";
+        /** KindPreference */
+        KindPreference: {
+            /** Kind */
+            kind: string;
+            /** Label */
+            label: string;
+            /** Channels */
+            channels: ("inapp" | "email" | "sms")[];
+        };
         /** LibraryIn */
         LibraryIn: {
             /** Case Id */
@@ -4006,6 +4180,18 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** OptOutIn */
+        OptOutIn: {
+            /** Opt Out */
+            opt_out: boolean;
+        };
+        /** OptOutOut */
+        OptOutOut: {
+            /** Number */
+            number: string;
+            /** Opt Out */
+            opt_out: boolean;
+        };
         /** OrderEventOut */
         OrderEventOut: {
             /**
@@ -4249,6 +4435,26 @@ export interface components {
             active?: boolean | null;
             /** Note */
             note?: string | null;
+        };
+        /** PreferencesIn */
+        PreferencesIn: {
+            /** Email */
+            email?: string | null;
+            /** Phone */
+            phone?: string | null;
+            /** Kinds */
+            kinds?: {
+                [key: string]: ("inapp" | "email" | "sms")[];
+            };
+        };
+        /** PreferencesOut */
+        PreferencesOut: {
+            /** Email */
+            email: string | null;
+            /** Phone Masked */
+            phone_masked: string | null;
+            /** Kinds */
+            kinds: components["schemas"]["KindPreference"][];
         };
         /** PublicCase */
         PublicCase: {
@@ -4536,6 +4742,67 @@ export interface components {
             /** Warning */
             warning: string | null;
         };
+        /** SubscriptionCreated */
+        SubscriptionCreated: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Url */
+            url: string;
+            /** Event Types */
+            event_types: string[];
+            /** Active */
+            active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Secret */
+            secret: string;
+        };
+        /** SubscriptionIn */
+        SubscriptionIn: {
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+            /** Url */
+            url: string;
+            /** Event Types */
+            event_types: string[];
+        };
+        /** SubscriptionOut */
+        SubscriptionOut: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Url */
+            url: string;
+            /** Event Types */
+            event_types: string[];
+            /** Active */
+            active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** SubscriptionPatch */
+        SubscriptionPatch: {
+            /** Name */
+            name?: string | null;
+            /** Url */
+            url?: string | null;
+            /** Event Types */
+            event_types?: string[] | null;
+            /** Active */
+            active?: boolean | null;
+        };
         /** SuggestIn */
         SuggestIn: {
             /** Title */
@@ -4595,6 +4862,49 @@ export interface components {
             department_id: number;
             /** Department Name */
             department_name: string;
+        };
+        /** TemplateIn */
+        TemplateIn: {
+            /** Subject */
+            subject: string;
+            /** Body */
+            body: string;
+            /** Sms Aliyun Code */
+            sms_aliyun_code?: string | null;
+            /** Sms Tencent Id */
+            sms_tencent_id?: string | null;
+            /** Sms Params */
+            sms_params?: string[] | null;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+        };
+        /** TemplateOut */
+        TemplateOut: {
+            /** Kind */
+            kind: string;
+            /** Label */
+            label: string;
+            /** Audience */
+            audience: string;
+            /** Subject */
+            subject: string;
+            /** Body */
+            body: string;
+            /** Variables */
+            variables: components["schemas"]["Variable"][];
+            /** Sms Params */
+            sms_params: string[];
+            /** Sms Aliyun Code */
+            sms_aliyun_code: string | null;
+            /** Sms Tencent Id */
+            sms_tencent_id: string | null;
+            /** Enabled */
+            enabled: boolean;
+            /** Customised */
+            customised: boolean;
         };
         /** TokenCreated */
         TokenCreated: {
@@ -4763,6 +5073,13 @@ export interface components {
             input?: unknown;
             /** Context */
             ctx?: Record<string, never>;
+        };
+        /** Variable */
+        Variable: {
+            /** Name */
+            name: string;
+            /** Label */
+            label: string;
         };
         /** VolumeOut */
         VolumeOut: {
@@ -6780,6 +7097,43 @@ export interface operations {
             };
         };
     };
+    sms_opt_out_api_v1_public_cases__number__notifications_post: {
+        parameters: {
+            query: {
+                token: string;
+            };
+            header?: never;
+            path: {
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OptOutIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OptOutOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     hall_qr_api_v1_halls__hall_id__qr_png_get: {
         parameters: {
             query?: {
@@ -7379,6 +7733,284 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MessageDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_templates_api_v1_notify_templates_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateOut"][];
+                };
+            };
+        };
+    };
+    put_template_api_v1_notify_templates__kind__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kind: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reset_template_api_v1_notify_templates__kind__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kind: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    event_types_api_v1_notify_webhook_events_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventType"][];
+                };
+            };
+        };
+    };
+    list_webhooks_api_v1_notify_webhooks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionOut"][];
+                };
+            };
+        };
+    };
+    create_webhook_api_v1_notify_webhooks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionCreated"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_webhook_api_v1_notify_webhooks__sub_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sub_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    replay_api_v1_outbox_messages__message_id__replay_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                message_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    my_preferences_api_v1_auth_me_notifications_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesOut"];
+                };
+            };
+        };
+    };
+    set_my_preferences_api_v1_auth_me_notifications_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreferencesIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesOut"];
                 };
             };
             /** @description Validation Error */
