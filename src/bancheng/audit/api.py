@@ -6,10 +6,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
+from bancheng.audit.labels import object_label, operation_label
 from bancheng.audit.models import LoginLog, OperationLog
 from bancheng.core.clock import SHANGHAI
 from bancheng.core.deps import db_session, require
@@ -31,6 +32,14 @@ class OperationOut(BaseModel):
     outcome: str
     ip: str | None
     details: dict[str, Any]
+    action_label: str = ""
+    object_label: str = ""
+
+    @model_validator(mode="after")
+    def _labels(self) -> OperationOut:
+        self.action_label = operation_label(self.action)
+        self.object_label = object_label(self.object_type)
+        return self
 
 
 class LoginOut(BaseModel):
