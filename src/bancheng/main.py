@@ -32,6 +32,7 @@ ROUTER_MODULES = (
     "bancheng.intake.print_api",
     "bancheng.feedback.api",
     "bancheng.notify.api",
+    "bancheng.outbox.api",
     "bancheng.supervision.api",
     "bancheng.knowledge.api",
     "bancheng.insights.api",
@@ -75,9 +76,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
         insights = InsightsScheduler(get_database(), settings)
         insights.start()
+    outbox_worker = None
+    if settings.env != "test" and settings.outbox_worker_in_serve:
+        from bancheng.notify import service as _inapp  # noqa: F401  (in-app channel)
+        from bancheng.outbox.worker import OutboxWorker
+
+        outbox_worker = OutboxWorker(get_database(), settings)
+        outbox_worker.start()
     try:
         yield
     finally:
+        if outbox_worker is not None:
+            outbox_worker.stop()
         if sweeper is not None:
             sweeper.stop()
         if insights is not None:

@@ -69,6 +69,8 @@ class Case(Base):
     reporter_phone_enc: Mapped[str] = mapped_column(String(255))
     reporter_phone_hash: Mapped[str] = mapped_column(String(64), index=True)
     reporter_phone_masked: Mapped[str] = mapped_column(String(20))
+    # The reporter asked for no SMS about this case (from the phone page's private link).
+    reporter_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     reporter_id_enc: Mapped[str | None] = mapped_column(String(255))
     reporter_id_masked: Mapped[str | None] = mapped_column(String(24))
     reporter_org_name: Mapped[str | None] = mapped_column(String(200))

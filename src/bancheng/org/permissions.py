@@ -58,6 +58,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "knowledge.curate": frozenset({"supervisor"}),
     "systemic.read": CASE_WORKERS,
     "systemic.manage": frozenset({"supervisor"}),
+    # The outbox's deliveries page (state, attempts, last error; recipients masked).
+    "outbox.read": frozenset({"admin", "supervisor"}),
+    "outbox.manage": frozenset({"admin"}),
+    # Message templates, webhook subscriptions.
+    "notify.manage": frozenset({"admin"}),
 }
 
 

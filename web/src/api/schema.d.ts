@@ -1262,7 +1262,7 @@ export interface paths {
         };
         /**
          * List Notices
-         * @description Notices addressed to the caller's unit and the units below it.
+         * @description Notices addressed to the caller's unit and the units below it, and to the caller.
          */
         get: operations["list_notices_api_v1_notices_get"];
         put?: never;
@@ -1284,6 +1284,63 @@ export interface paths {
         put?: never;
         /** Mark Read */
         post: operations["mark_read_api_v1_notices__notice_id__read_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outbox/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Messages
+         * @description Newest first. ``counts`` are per state over the same filters (without ``state``).
+         */
+        get: operations["list_messages_api_v1_outbox_messages_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outbox/messages/{message_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Message */
+        get: operations["get_message_api_v1_outbox_messages__message_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outbox/messages/{message_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry Message
+         * @description Send a dead (or waiting) message again now, with a fresh budget of attempts.
+         */
+        post: operations["retry_message_api_v1_outbox_messages__message_id__retry_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2121,18 +2178,6 @@ export interface components {
             /** Note */
             note?: string | null;
         };
-        /** AttemptOut */
-        AttemptOut: {
-            /**
-             * At
-             * Format: date-time
-             */
-            at: string;
-            /** Outcome */
-            outcome: string;
-            /** Note */
-            note: string | null;
-        };
         /** AvailableAction */
         AvailableAction: {
             /** Action */
@@ -2265,7 +2310,7 @@ export interface components {
             /** Script */
             script: string;
             /** Attempts */
-            attempts: components["schemas"]["AttemptOut"][];
+            attempts: components["schemas"]["bancheng__feedback__api__AttemptOut"][];
             /**
              * Created At
              * Format: date-time
@@ -3383,6 +3428,107 @@ export interface components {
             /** Decisions */
             decisions: components["schemas"]["DecisionOut"][];
         };
+        /** MessageDetail */
+        MessageDetail: {
+            /** Id */
+            id: number;
+            /** Channel */
+            channel: string;
+            /** Kind */
+            kind: string;
+            /** Idempotency Key */
+            idempotency_key: string;
+            /** Recipient Masked */
+            recipient_masked: string;
+            /** Subject */
+            subject: string | null;
+            /** Case Id */
+            case_id: number | null;
+            /** User Id */
+            user_id: number | null;
+            /** Subscription Id */
+            subscription_id: number | null;
+            /** State */
+            state: string;
+            /** Attempts */
+            attempts: number;
+            /** Max Attempts */
+            max_attempts: number;
+            /**
+             * Next Attempt At
+             * Format: date-time
+             */
+            next_attempt_at: string;
+            /** Last Error */
+            last_error: string | null;
+            /** Provider Ref */
+            provider_ref: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Sent At */
+            sent_at: string | null;
+            /** Preview */
+            preview: string;
+            /** Attempts Log */
+            attempts_log: components["schemas"]["bancheng__outbox__api__AttemptOut"][];
+        };
+        /** MessageOut */
+        MessageOut: {
+            /** Id */
+            id: number;
+            /** Channel */
+            channel: string;
+            /** Kind */
+            kind: string;
+            /** Idempotency Key */
+            idempotency_key: string;
+            /** Recipient Masked */
+            recipient_masked: string;
+            /** Subject */
+            subject: string | null;
+            /** Case Id */
+            case_id: number | null;
+            /** User Id */
+            user_id: number | null;
+            /** Subscription Id */
+            subscription_id: number | null;
+            /** State */
+            state: string;
+            /** Attempts */
+            attempts: number;
+            /** Max Attempts */
+            max_attempts: number;
+            /**
+             * Next Attempt At
+             * Format: date-time
+             */
+            next_attempt_at: string;
+            /** Last Error */
+            last_error: string | null;
+            /** Provider Ref */
+            provider_ref: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Sent At */
+            sent_at: string | null;
+        };
+        /** MessagePage */
+        MessagePage: {
+            /** Items */
+            items: components["schemas"]["MessageOut"][];
+            /** Total */
+            total: number;
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
+        };
         /** MonthCount */
         MonthCount: {
             /** Month */
@@ -3406,6 +3552,8 @@ export interface components {
             id: number;
             /** Department Id */
             department_id: number;
+            /** User Id */
+            user_id: number | null;
             /** Case Id */
             case_id: number | null;
             /** Kind */
@@ -4264,6 +4412,38 @@ export interface components {
             errors: components["schemas"]["ImportErrorOut"][];
             /** Dry Run */
             dry_run: boolean;
+        };
+        /** AttemptOut */
+        bancheng__feedback__api__AttemptOut: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Outcome */
+            outcome: string;
+            /** Note */
+            note: string | null;
+        };
+        /** AttemptOut */
+        bancheng__outbox__api__AttemptOut: {
+            /** Id */
+            id: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Worker */
+            worker: string;
+            /** Ok */
+            ok: boolean;
+            /** Status */
+            status: string | null;
+            /** Error */
+            error: string | null;
+            /** Duration Ms */
+            duration_ms: number;
         };
         /** LinkIn */
         bancheng__routing__api__LinkIn: {
@@ -6718,6 +6898,105 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NoticeOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_messages_api_v1_outbox_messages_get: {
+        parameters: {
+            query?: {
+                state?: ("pending" | "sending" | "sent" | "dead") | null;
+                channel?: string | null;
+                kind?: string | null;
+                case_id?: number | null;
+                subscription_id?: number | null;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessagePage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_message_api_v1_outbox_messages__message_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                message_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    retry_message_api_v1_outbox_messages__message_id__retry_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                message_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageDetail"];
                 };
             };
             /** @description Validation Error */

@@ -1,7 +1,7 @@
 """The dispatch catalogue: matter → responsible and co-handling units
 
 Revision ID: 0018_dispatch_catalogue
-Revises: 0013_rollup_scope
+Revises: 0016_outbox
 Create Date: 2026-12-01 22:30:00
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 import bancheng.core.types
 
 revision: str = "0018_dispatch_catalogue"
-down_revision: str | Sequence[str] | None = "0013_rollup_scope"
+down_revision: str | Sequence[str] | None = "0016_outbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
