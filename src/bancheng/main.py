@@ -36,6 +36,7 @@ ROUTER_MODULES = (
     "bancheng.supervision.api",
     "bancheng.knowledge.api",
     "bancheng.insights.api",
+    "bancheng.integrations.hotline_api",
 )
 
 WEB_DIST = Path(__file__).resolve().parent.parent.parent / "web" / "dist"

@@ -8,6 +8,7 @@ from bancheng.dispatch import models as _dispatch  # noqa: F401
 from bancheng.feedback import models as _feedback  # noqa: F401
 from bancheng.insights import models as _insights  # noqa: F401
 from bancheng.intake import models as _intake  # noqa: F401
+from bancheng.integrations import models as _integrations  # noqa: F401
 from bancheng.knowledge import models as _knowledge  # noqa: F401
 from bancheng.notify import models as _notify  # noqa: F401
 from bancheng.org import models as _org  # noqa: F401

@@ -2074,6 +2074,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hotline/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Push Order
+         * @description A work order, keyed by the platform's order number: 201 when it became a case,
+         *     200 when it was known (the same content again: nothing changes; other content: the
+         *     changes are applied and recorded).
+         */
+        post: operations["push_order_api_v1_hotline_orders_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hotline/orders/{order_number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Order
+         * @description Where an order stands in bancheng.
+         */
+        get: operations["get_order_api_v1_hotline_orders__order_number__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hotline/orders/{order_number}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw Order
+         * @description The platform withdraws the order (撤单): an open case is closed with the reason.
+         */
+        post: operations["withdraw_order_api_v1_hotline_orders__order_number__withdraw_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hotline/orders/{order_number}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Attachment
+         * @description One file of the order (the same checks as any attachment).
+         */
+        post: operations["upload_attachment_api_v1_hotline_orders__order_number__attachments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -2167,6 +2249,19 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /** AttachmentRef */
+        AttachmentRef: {
+            /**
+             * Url
+             * Format: uri
+             */
+            url: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
         };
         /** AttemptIn */
         AttemptIn: {
@@ -2274,6 +2369,11 @@ export interface components {
             /** File */
             file: string;
         };
+        /** Body_upload_attachment_api_v1_hotline_orders__order_number__attachments_post */
+        Body_upload_attachment_api_v1_hotline_orders__order_number__attachments_post: {
+            /** File */
+            file: string;
+        };
         /** Body_upload_photo_api_v1_public_cases__number__photos_post */
         Body_upload_photo_api_v1_public_cases__number__photos_post: {
             /** File */
@@ -2338,6 +2438,7 @@ export interface components {
             hall_id?: number | null;
             /** Window Id */
             window_id?: number | null;
+            location?: components["schemas"]["LocationIn"] | null;
         };
         /**
          * CaseImportReport
@@ -2417,6 +2518,10 @@ export interface components {
             deadline_provisional: boolean;
             /** Light */
             light?: ("green" | "yellow" | "red") | null;
+            /** Hotline Order Number */
+            hotline_order_number?: string | null;
+            /** Address */
+            address?: string | null;
             /** Description */
             description: string;
             reporter: components["schemas"]["ReporterOut"];
@@ -2483,6 +2588,7 @@ export interface components {
              * @default []
              */
             extensions: components["schemas"]["ExtensionOut"][];
+            location?: components["schemas"]["LocationOut"] | null;
         };
         /** CasePage */
         CasePage: {
@@ -2557,6 +2663,10 @@ export interface components {
             deadline_provisional: boolean;
             /** Light */
             light?: ("green" | "yellow" | "red") | null;
+            /** Hotline Order Number */
+            hotline_order_number?: string | null;
+            /** Address */
+            address?: string | null;
         };
         /** ChangeIn */
         ChangeIn: {
@@ -2989,6 +3099,91 @@ export interface components {
             /** Titles */
             titles: string[];
         };
+        /** HotlineAttachmentOut */
+        HotlineAttachmentOut: {
+            /** Id */
+            id: number;
+            /** Media Type */
+            media_type: string;
+            /** Size */
+            size: number;
+        };
+        /**
+         * HotlineOrderIn
+         * @description A 12345 work order as the platform sends it.
+         */
+        HotlineOrderIn: {
+            /** Order Number */
+            order_number: string;
+            /**
+             * Call Time
+             * Format: date-time
+             */
+            call_time: string;
+            /** Caller Name */
+            caller_name: string;
+            /** Caller Phone */
+            caller_phone: string;
+            /** Appeal Type */
+            appeal_type: string;
+            /**
+             * Title
+             * @default
+             */
+            title: string;
+            /** Content */
+            content: string;
+            /** Address */
+            address?: string | null;
+            /** Latitude */
+            latitude?: number | null;
+            /** Longitude */
+            longitude?: number | null;
+            /**
+             * Datum
+             * @default gcj02
+             * @enum {string}
+             */
+            datum: "wgs84" | "gcj02";
+            /**
+             * Urgency
+             * @default normal
+             * @enum {string}
+             */
+            urgency: "normal" | "urgent" | "very_urgent";
+            /** Time Limit Workdays */
+            time_limit_workdays?: number | null;
+            /** Due At */
+            due_at?: string | null;
+            /**
+             * Dispatching Unit
+             * @default
+             */
+            dispatching_unit: string;
+            /** Attachments */
+            attachments?: components["schemas"]["AttachmentRef"][];
+        };
+        /** HotlineOrderOut */
+        HotlineOrderOut: {
+            /** Order Number */
+            order_number: string;
+            /** Status */
+            status: string;
+            /** Case Number */
+            case_number: string;
+            /** State */
+            state: string;
+            /** State Label */
+            state_label: string;
+            /** Due At */
+            due_at: string | null;
+            /** Due Date */
+            due_date: string | null;
+            /** Times Received */
+            times_received: number;
+            /** Result */
+            result: string;
+        };
         /** ImportErrorOut */
         ImportErrorOut: {
             /** Row */
@@ -3214,6 +3409,41 @@ export interface components {
             case_id: number;
             /** Number */
             number: string;
+        };
+        /**
+         * LocationIn
+         * @description Where the matter is: an address, coordinates (with their datum), or both.
+         */
+        LocationIn: {
+            /** Address */
+            address?: string | null;
+            /** Latitude */
+            latitude?: number | null;
+            /** Longitude */
+            longitude?: number | null;
+            /**
+             * Datum
+             * @default wgs84
+             * @enum {string}
+             */
+            datum: "wgs84" | "gcj02";
+        };
+        /** LocationOut */
+        LocationOut: {
+            /** Address */
+            address: string | null;
+            /** Latitude */
+            latitude: number | null;
+            /** Longitude */
+            longitude: number | null;
+            /** Datum */
+            datum: ("wgs84" | "gcj02") | null;
+            /** Source */
+            source: string | null;
+            /** Wgs84 Lat */
+            wgs84_lat: number | null;
+            /** Wgs84 Lng */
+            wgs84_lng: number | null;
         };
         /** LoginIn */
         LoginIn: {
@@ -3983,6 +4213,7 @@ export interface components {
             staff?: number | null;
             /** Website */
             website?: string | null;
+            location?: components["schemas"]["LocationIn"] | null;
         };
         /** PublicReportOut */
         PublicReportOut: {
@@ -4357,6 +4588,11 @@ export interface components {
             name: string;
             /** Is Feedback Window */
             is_feedback_window: boolean;
+        };
+        /** WithdrawIn */
+        WithdrawIn: {
+            /** Reason */
+            reason: string;
         };
         /** YearDaysOut */
         YearDaysOut: {
@@ -8418,6 +8654,140 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    push_order_api_v1_hotline_orders_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HotlineOrderIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HotlineOrderOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_order_api_v1_hotline_orders__order_number__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HotlineOrderOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    withdraw_order_api_v1_hotline_orders__order_number__withdraw_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WithdrawIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HotlineOrderOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_attachment_api_v1_hotline_orders__order_number__attachments_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_attachment_api_v1_hotline_orders__order_number__attachments_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HotlineAttachmentOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
             };
         };
     };
