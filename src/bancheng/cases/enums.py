@@ -176,6 +176,9 @@ EVENT_LABELS_ZH: dict[str, str] = {
     "rectification_done": "完成整改",
     "callback": "回访",
     "rating_reminder": "评价提醒",
+    "hotline_received": "接收12345工单",
+    "hotline_resent": "12345工单重派",
+    "hotline_withdrawn": "12345工单撤回",
 }
 
 
