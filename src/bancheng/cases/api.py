@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_operation
+from bancheng.audit.service import log_operation, note_object
 from bancheng.cases import repository as repo
 from bancheng.cases import service
 from bancheng.cases.enums import event_label
@@ -201,6 +201,7 @@ def create_case(
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/api/v1/cases/{case.id}"
+    note_object(session, "case", case.id)
     out = detail(session, case, new=created)
     # Commit before FastAPI validates the response in another worker thread: the number
     # counter's row lock (SQLite: the write lock) must not wait for a free thread.

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_operation
+from bancheng.audit.service import log_operation, record_request, route_operation
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.db import get_database
 from bancheng.core.errors import DomainError, Forbidden, Unauthorized
@@ -39,6 +39,8 @@ def db_session(request: Request) -> Iterator[Session]:
     request.state.db = session
     try:
         yield session
+        if request.method not in SAFE_METHODS:
+            _record(request, session)
         session.commit()
     except DomainError as exc:
         if exc.commit_changes:
@@ -51,10 +53,13 @@ def db_session(request: Request) -> Iterator[Session]:
                     session,
                     actor_id=principal.user_id,
                     actor_name=principal.username,
-                    action=f"{request.method} {request.url.path}",
+                    action=route_operation(request.method, _template(request)) or "access",
                     outcome="denied",
                     ip=principal.ip,
-                    details={"code": exc.code},
+                    details={
+                        "code": exc.code,
+                        "request": f"{request.method} {request.url.path}",
+                    },
                 )
                 session.commit()
         raise
@@ -63,6 +68,25 @@ def db_session(request: Request) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def _template(request: Request) -> str | None:
+    route = request.scope.get("route")
+    return getattr(route, "path", None)
+
+
+def _record(request: Request, session: Session) -> None:
+    """The operation-log entry of a state-changing request (``audit.actions``)."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    record_request(
+        session,
+        method=request.method,
+        path_template=_template(request),
+        path_params=dict(request.path_params),
+        actor_id=principal.user_id if principal else None,
+        actor_name=principal.username if principal else "公众",
+        ip=principal.ip if principal else client_ip(request),
+    )
 
 
 def client_ip(request: Request) -> str | None:

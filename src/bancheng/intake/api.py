@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bancheng.audit.service import note_object
 from bancheng.cases.enums import LABELS_ZH, Channel, Kind, Rating, event_label
 from bancheng.cases.models import Case, CaseEvent
 from bancheng.cases.schemas import LocationIn
@@ -245,6 +246,7 @@ def report(
         location_source="device",
         idempotency_key=idempotency_key,
     )
+    note_object(session, "case", case.id)
     if created and body.staff is not None:
         add_event(
             session,
