@@ -113,6 +113,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             insights.stop()
 
 
+def _keep_uploads_in_memory() -> None:
+    """An upload within the attachment limit stays in memory until it has been checked:
+    the multipart parser would otherwise spool anything over 1 MB to a temporary file, so
+    a refused file would touch the disk. Larger bodies still spool, and are refused."""
+    from starlette.formparsers import MultiPartParser
+
+    from bancheng.core.config import get_settings
+
+    wanted = get_settings().attachment_max_bytes + 64 * 1024
+    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, wanted)
+
+
 def create_app(web_dist: Path | None = None) -> FastAPI:
     app = FastAPI(
         lifespan=lifespan,
@@ -124,6 +136,7 @@ def create_app(web_dist: Path | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     install_error_handlers(app)
+    _keep_uploads_in_memory()
 
     @app.exception_handler(StaleDataError)
     async def _stale(_: Request, __: StaleDataError) -> JSONResponse:

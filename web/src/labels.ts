@@ -136,6 +136,8 @@ export const PERMISSION: Record<string, string> = {
   'sla.sweep': '运行时限巡检',
   'sla.recompute': '重算期限',
   'case.import': '导入历史案件与工单',
+  'routing.models.read': '查看分派模型与学习记录',
+  'routing.models.manage': '回退分派模型',
 }
 
 export const DATA_SCOPE: Record<string, string> = {

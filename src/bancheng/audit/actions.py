@@ -62,6 +62,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "dispatch.delete", "删除派单目录"
     ),
     ("POST", "/api/v1/dispatch-catalogue/import"): Operation("dispatch.import", "导入派单目录"),
+    ("POST", "/api/v1/routing/unit-models/{model_id}/revert"): Operation(
+        "routing.unit_model_revert", "回退分派模型"
+    ),
     # the public's phone pages
     ("POST", "/api/v1/public/reports"): Operation("public.report", "群众提交反映"),
     ("POST", "/api/v1/public/cases/{number}/photos"): Operation("public.photo", "群众上传照片"),
@@ -171,6 +174,7 @@ OBJECT_LABELS: dict[str, str] = {
     "outbox_message": "外发消息",
     "hotline_order": "12345工单",
     "dispatch_catalogue": "派单目录",
+    "routing_unit_model": "分派模型",
 }
 
 # Which path parameter names the object of a route.
@@ -193,6 +197,7 @@ PATH_OBJECTS: dict[str, str] = {
     "message_id": "outbox_message",
     "order_number": "hotline_order",
     "entry_id": "dispatch_catalogue",
+    "model_id": "routing_unit_model",
 }
 
 OUTCOME_LABELS = {"ok": "成功", "denied": "被拒绝"}

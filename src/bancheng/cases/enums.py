@@ -147,6 +147,7 @@ EVENT_LABELS_ZH: dict[str, str] = {
     "register": "登记",
     "dispatch": "派单",
     "resolve_on_spot": "现场办结",
+    "recall": "撤回自动派单",
     "accept": "签收",
     "return": "退回",
     "start": "开始办理",

@@ -58,6 +58,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "knowledge.curate": frozenset({"supervisor"}),
     "systemic.read": CASE_WORKERS,
     "systemic.manage": frozenset({"supervisor"}),
+    # The learning job's record (promotions with figures, drift) and reverting a promotion.
+    "routing.models.read": frozenset({"supervisor", "leader", "admin"}),
+    "routing.models.manage": frozenset({"admin"}),
     # The 12345 platform's inbound API: only through an API token narrowed to it, held by
     # an account of the receiving centre.
     "hotline.push": frozenset({"clerk"}),
@@ -67,6 +70,35 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Message templates, webhook subscriptions.
     "notify.manage": frozenset({"admin"}),
 }
+
+
+# Permissions that read case data already in the ledger. "Admin holds no case data" holds
+# for the tokens admin issues too: an administrator cannot mint a token carrying one of
+# these for another user (who would then hand admin their reach). Write-only integration
+# permissions (registering a case, the 12345 push) are not in it.
+CASE_DATA = frozenset(
+    {
+        "case.read",
+        "case.act",
+        "case.reveal_pii",
+        "case.attach",
+        "case.export",
+        "reporter.lookup",
+        "callback.work",
+        "feedback.read",
+        "feedback.rectify",
+        "feedback.appeal_decide",
+        "supervision.read",
+        "supervision.issue",
+        "supervision.reply",
+        "knowledge.read",
+        "knowledge.curate",
+        "systemic.read",
+        "systemic.manage",
+        "insights.read",
+        "notice.read",
+    }
+)
 
 
 def allowed(role: str, permission: str) -> bool:

@@ -75,6 +75,10 @@ export const ERROR_MESSAGES: Record<string, string> = {
   'case.not_your_unit': '该案件不在您所在单位办理',
   'case.return_to_self': '建议承办单位不能是本单位',
   'case.transfer_to_self': '不能转办给本单位',
+  'case.recall_not_automatic': '只有仍在自动派往单位的自动派单可以撤回',
+  'case.recall_window_passed': '自动派单已超过可撤回时限，请由承办单位退回或转办',
+  'routing.unit_model_not_found': '模型记录不存在',
+  'routing.unit_model_not_active': '只能回退正在使用的模型',
   'case.transfer_limit_reached': '转办次数已达上限，已提交督查协调（联席会议或工作专班）',
   'case.no_veto_fields_required':
     '窗口无否决权：办不了的须说明政策依据、可行的替代办法及由谁负责',
@@ -138,6 +142,7 @@ export const ERROR_MESSAGES: Record<string, string> = {
   'token.user_not_found': '令牌所属用户不存在',
   'token.permission_unknown': '未知的权限',
   'token.permission_beyond_role': '令牌的权限不能超出所属用户的角色',
+  'token.case_permissions_refused': '管理员不能为他人签发可查看案件数据的令牌',
   'notice.not_found': '提醒不存在',
 
   // working-day calendar and time limits

@@ -1,7 +1,7 @@
 """The dispatch catalogue: matter → responsible and co-handling units
 
 Revision ID: 0018_dispatch_catalogue
-Revises: 0017_integrations
+Revises: 0019_routing_learning
 Create Date: 2026-12-01 22:30:00
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 import bancheng.core.types
 
 revision: str = "0018_dispatch_catalogue"
-down_revision: str | Sequence[str] | None = "0017_integrations"
+down_revision: str | Sequence[str] | None = "0019_routing_learning"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
