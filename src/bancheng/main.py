@@ -29,6 +29,7 @@ ROUTER_MODULES = (
     "bancheng.sla.api",
     "bancheng.sla.ops_api",
     "bancheng.routing.api",
+    "bancheng.dispatch.api",
     "bancheng.audit.api",
     "bancheng.intake.api",
     "bancheng.intake.print_api",

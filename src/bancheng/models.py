@@ -4,6 +4,7 @@ from bancheng.audit import models as _audit  # noqa: F401
 from bancheng.cases import models as _cases  # noqa: F401
 from bancheng.core import ratelimit as _ratelimit  # noqa: F401
 from bancheng.core.db import Base
+from bancheng.dispatch import models as _dispatch  # noqa: F401
 from bancheng.feedback import models as _feedback  # noqa: F401
 from bancheng.insights import models as _insights  # noqa: F401
 from bancheng.intake import models as _intake  # noqa: F401

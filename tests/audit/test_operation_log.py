@@ -21,6 +21,10 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/auth/login"): "every attempt is in the login log (login_logs)",
     ("POST", "/api/v1/routing/suggest"): "computes a suggestion; changes nothing",
     ("POST", "/api/v1/knowledge/mask"): "previews the masking of a text; changes nothing",
+    (
+        "POST",
+        "/api/v1/dispatch-catalogue/match",
+    ): "matches a text to the catalogue; changes nothing",
     ("POST", "/api/v1/notices/{notice_id}/read"): "the caller's own read marker on a notice",
 }
 

@@ -160,6 +160,13 @@ def test_transfer_limit_refused_and_flagged_for_supervision(client, org, session
     r = h.act_raw(cid, "transfer", reason="再次尝试", department_id=org.id("fund"))
     assert r.json()["code"] == "case.transfer_limit_reached"
     assert _event_count(session, cid) == events_before + 1
+    timeline = client.get(f"/api/v1/cases/{cid}/timeline").json()
+    assert timeline[-1]["label"] == "提交督查协调"
+    # Resolved after coordination: the case no longer carries the flag; the reason stays.
+    h.act(cid, "start")
+    h.act(cid, "resolve", outcome="done", resolution="联席会议协调后办结")
+    c = _state(session, cid)
+    assert (c.needs_supervision, c.supervision_reason) == (False, "transfer_limit")
 
 
 def test_transfer_needs_reason_and_target(client, org, session):

@@ -193,6 +193,25 @@ def test_public_timeline_hides_staff_and_internal_events(client, org):
     assert set(body["timeline"][0]) == {"at", "action", "label", "department"}
 
 
+def test_status_page_shows_title_and_what_to_supply_while_suspended(client, org):
+    out = report(client, title="公积金提取办不成")
+    case_id = _case_id(client, out["number"])
+    as_user(client, "clerk").act(case_id, "dispatch", department_id=org.id("fund"))
+    h = as_user(client, "handler_fund")
+    h.act(case_id, "accept")
+    h.act(case_id, "suspend", reason="请补交购房合同原件和复印件")
+    client.cookies.clear()
+    url = f"/api/v1/public/cases/{out['number']}"
+    body = client.get(url, params={"token": out["token"]}).json()
+    assert (body["title"], body["state_label"]) == ("公积金提取办不成", "已挂起(补正)")
+    assert body["supplement_request"] == "请补交购房合同原件和复印件"
+    assert [e["label"] for e in body["timeline"]] == ["已受理", "派单", "签收", "挂起待补正"]
+    h = as_user(client, "handler_fund")
+    h.act(case_id, "resume")
+    client.cookies.clear()
+    assert client.get(url, params={"token": out["token"]}).json()["supplement_request"] is None
+
+
 def test_no_endpoint_leaks_another_reporters_data(client, org):
     mine = report(client, name="王五", phone="13500005555", description="我的诉求：社保转移")
     theirs = report(client, name="赵六", phone="13300006666", description="别人的诉求：不动产登记")

@@ -161,43 +161,6 @@ export const DEPARTMENT_LEVEL: Record<string, string> = {
   community: '社区村',
 }
 
-// Timeline events that are not lifecycle moves (the moves carry their own labels).
-export const EVENT: Record<string, string> = {
-  register: '登记',
-  dispatch: '派单',
-  resolve_on_spot: '现场办结',
-  accept: '签收',
-  recall: '撤回自动派单',
-  return: '退回',
-  start: '开始办理',
-  transfer: '转办',
-  suspend: '挂起待补正',
-  resume: '恢复办理',
-  resolve: '办结',
-  give_feedback: '一次性告知反馈',
-  evaluate: '录入评价',
-  close: '归档',
-  reopen: '重办',
-  classify: '修改分类',
-  attach: '上传附件',
-  flag_supervision: '提交督查协调',
-  request_extension: '申请延期',
-  decide_extension: '审批延期',
-  urge: '催办',
-  supervise: '督办',
-  order_reply: '回复督办',
-  order_escalated: '督办升级',
-  joint_meeting: '联席会议',
-  task_force: '工作专班',
-  yellow: '临期预警',
-  red: '超期',
-  rectification_opened: '差评整改任务生成',
-  rectification_done: '完成整改',
-  callback: '回访',
-  rating_reminder: '评价提醒',
-  qr_source: '扫码来源',
-}
-
 /** Element Plus tag type for a state. */
 export const STATE_TAG: Record<S['State'], 'primary' | 'success' | 'warning' | 'danger' | 'info'> = {
   registered: 'info',

@@ -55,6 +55,13 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/api/v1/sla/recompute"): Operation("sla.recompute", "重算办理时限"),
     # routing
     ("PUT", "/api/v1/routing/targets"): Operation("routing.targets_update", "修改分派目标"),
+    # the dispatch catalogue (matter → responsible units)
+    ("POST", "/api/v1/dispatch-catalogue"): Operation("dispatch.create", "新增派单目录"),
+    ("PUT", "/api/v1/dispatch-catalogue/{entry_id}"): Operation("dispatch.update", "修改派单目录"),
+    ("DELETE", "/api/v1/dispatch-catalogue/{entry_id}"): Operation(
+        "dispatch.delete", "删除派单目录"
+    ),
+    ("POST", "/api/v1/dispatch-catalogue/import"): Operation("dispatch.import", "导入派单目录"),
     ("POST", "/api/v1/routing/unit-models/{model_id}/revert"): Operation(
         "routing.unit_model_revert", "回退分派模型"
     ),
@@ -168,6 +175,7 @@ OBJECT_LABELS: dict[str, str] = {
     "calendar": "节假日安排",
     "outbox_message": "外发消息",
     "hotline_order": "12345工单",
+    "dispatch_catalogue": "派单目录",
     "routing_unit_model": "分派模型",
 }
 
@@ -190,6 +198,7 @@ PATH_OBJECTS: dict[str, str] = {
     "policy_id": "sla_policy",
     "message_id": "outbox_message",
     "order_number": "hotline_order",
+    "entry_id": "dispatch_catalogue",
     "model_id": "routing_unit_model",
 }
 

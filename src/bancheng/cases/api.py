@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bancheng.audit.service import log_operation, note_object
 from bancheng.cases import repository as repo
 from bancheng.cases import service
+from bancheng.cases.enums import event_label
 from bancheng.cases.files import FileStore
 from bancheng.cases.models import Attachment, Case, CaseEvent
 from bancheng.cases.schemas import (
@@ -323,6 +324,7 @@ def _event_out(e: CaseEvent, names: dict[int, str]) -> EventOut:
         id=e.id,
         at=e.at,
         action=e.action,
+        label=event_label(e.action),
         from_state=e.from_state,  # type: ignore[arg-type]
         to_state=e.to_state,
         actor_name=e.actor_name,  # type: ignore[arg-type]

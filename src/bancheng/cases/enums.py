@@ -139,3 +139,49 @@ LABELS_ZH: dict[str, dict[str, str]] = {
         "very_dissatisfied": "非常不满意",
     },
 }
+
+# Every timeline event, by action: the lifecycle's moves and everything else that writes to
+# a case's timeline. Staff and public timelines show these labels, never the codes
+# (tests/cases/test_labels.py finds every event the code writes and checks it is here).
+EVENT_LABELS_ZH: dict[str, str] = {
+    "register": "登记",
+    "dispatch": "派单",
+    "resolve_on_spot": "现场办结",
+    "recall": "撤回自动派单",
+    "accept": "签收",
+    "return": "退回",
+    "start": "开始办理",
+    "transfer": "转办",
+    "suspend": "挂起待补正",
+    "resume": "恢复办理",
+    "resolve": "办结",
+    "give_feedback": "一次性告知反馈",
+    "evaluate": "录入评价",
+    "close": "归档",
+    "reopen": "重办",
+    "classify": "修改分类",
+    "request_extension": "申请延期",
+    "decide_extension": "审批延期",
+    "attach": "上传附件",
+    "flag_supervision": "提交督查协调",
+    "link_duplicate": "关联重复件",
+    "import": "导入",
+    "qr_source": "扫码来源",
+    "urge": "催办",
+    "supervise": "督办",
+    "order_reply": "回复督办",
+    "order_escalated": "督办升级",
+    "joint_meeting": "联席会议",
+    "task_force": "工作专班",
+    "rectification_opened": "差评整改任务生成",
+    "rectification_done": "完成整改",
+    "callback": "回访",
+    "rating_reminder": "评价提醒",
+    "hotline_received": "接收12345工单",
+    "hotline_resent": "12345工单重派",
+    "hotline_withdrawn": "12345工单撤回",
+}
+
+
+def event_label(action: str) -> str:
+    return EVENT_LABELS_ZH.get(action, "其他操作")

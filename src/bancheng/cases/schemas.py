@@ -200,6 +200,7 @@ class EventOut(BaseModel):
     id: int
     at: datetime
     action: str
+    label: str
     from_state: State | None
     to_state: State | None
     actor_name: str

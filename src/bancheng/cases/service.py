@@ -682,6 +682,10 @@ def perform(
 
     if target is not None:
         case.state = target.value
+        if target == State.resolved and case.needs_supervision:
+            # Resolved: the coordination it was flagged for is over (the reason stays).
+            case.needs_supervision = False
+            details["supervision_cleared"] = True
     case.updated_at = now
     moved = add_event(
         session,

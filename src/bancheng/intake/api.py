@@ -13,8 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.audit.service import note_object
-from bancheng.cases.enums import LABELS_ZH, Channel, Kind, Rating
-from bancheng.cases.lifecycle import MOVES
+from bancheng.cases.enums import LABELS_ZH, Channel, Kind, Rating, event_label
 from bancheng.cases.models import Case, CaseEvent
 from bancheng.cases.schemas import LocationIn
 from bancheng.cases.service import (
@@ -108,6 +107,8 @@ class PublicCase(BaseModel):
     timeline: list[PublicEvent]
     notification_text: str | None
     notification_materials: list[str]
+    # While suspended: what the reporter must supply (补正), as the handler wrote it.
+    supplement_request: str | None = None
     rating: str | None
     can_rate: bool
     round: int
@@ -131,12 +132,12 @@ class PublicPhotoOut(BaseModel):
     size: int
 
 
-EVENT_LABELS = {
-    "register": "已受理",
-    "attach": "上传照片",
-    "evaluate": "群众评价",
-    **{m.action: m.label_zh for m in MOVES},
-}
+# What the reporter sees differs from the staff wording for a few events.
+PUBLIC_EVENT_LABELS = {"register": "已受理", "attach": "上传照片", "evaluate": "群众评价"}
+
+
+def public_event_label(action: str) -> str:
+    return PUBLIC_EVENT_LABELS.get(action) or event_label(action)
 
 
 def _limit_phone(settings: Settings, phone_hash: str) -> None:
@@ -172,7 +173,7 @@ def _public_view(session: Session, case: Case) -> PublicCase:
         PublicEvent(
             at=e.at,
             action=e.action,
-            label=EVENT_LABELS.get(e.action, e.action),
+            label=public_event_label(e.action),
             department=(
                 names.get(e.actor_department_id, "")
                 if e.actor_department_id and e.actor_id is not None
@@ -185,6 +186,9 @@ def _public_view(session: Session, case: Case) -> PublicCase:
     for item, e in zip(timeline, events, strict=True):
         if e.action == "register" and e.actor_department_id:
             item.department = names.get(e.actor_department_id, "")
+    supplement = None
+    if case.state == "suspended":
+        supplement = next((e.reason for e in reversed(events) if e.action == "suspend"), None)
     return PublicCase(
         number=case.number,
         state=case.state,
@@ -196,6 +200,7 @@ def _public_view(session: Session, case: Case) -> PublicCase:
         timeline=timeline,
         notification_text=case.notification_text,
         notification_materials=list(case.notification_materials or []),
+        supplement_request=supplement,
         rating=case.rating,
         can_rate=feedback.can_rate(case),
         round=feedback.current_round(session, case.id),

@@ -41,6 +41,16 @@ export const ERROR_MESSAGES: Record<string, string> = {
   'reporter.credit_code_invalid': '统一社会信用代码校验失败',
   'reporter.enterprise_incomplete': '企业反映人须填写企业名称和统一社会信用代码',
 
+  // dispatch catalogue
+  'dispatch.not_found': '派单目录条目不存在',
+  'dispatch.matter_required': '请填写事项名称',
+  'dispatch.matter_exists': '该事项已在派单目录中',
+  'dispatch.department_not_found': '主办或协办单位不存在或已停用',
+  'dispatch.co_is_lead': '协办单位不能与主办单位相同',
+  'dispatch.too_many_keywords': '关键词最多20个',
+  'dispatch.import_columns': '导入文件须包含“事项”和“主办单位”两列',
+  'dispatch.import_duplicate': '导入文件中有重复的事项',
+
   // cases
   'case.not_found': '案件不存在或无权查看',
   'case.channel_not_allowed': '掌上反映渠道由群众在手机上提交，工作人员不能代为选择',

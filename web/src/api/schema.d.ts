@@ -824,6 +824,83 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dispatch-catalogue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Entries */
+        get: operations["list_entries_api_v1_dispatch_catalogue_get"];
+        put?: never;
+        /** Create Entry */
+        post: operations["create_entry_api_v1_dispatch_catalogue_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dispatch-catalogue/{entry_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Update Entry */
+        put: operations["update_entry_api_v1_dispatch_catalogue__entry_id__put"];
+        post?: never;
+        /** Delete Entry */
+        delete: operations["delete_entry_api_v1_dispatch_catalogue__entry_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dispatch-catalogue/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Entries
+         * @description Adds new matters and updates existing ones (by name). Units by code or name. With any
+         *     row in error nothing is written and the errors are listed.
+         */
+        post: operations["import_entries_api_v1_dispatch_catalogue_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dispatch-catalogue/match": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Match
+         * @description Catalogue matters that a report's title or text names, best first.
+         */
+        post: operations["match_api_v1_dispatch_catalogue_match_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit/operations": {
         parameters: {
             query?: never;
@@ -2709,6 +2786,19 @@ export interface components {
              */
             skip_invalid: boolean;
         };
+        /** Body_import_entries_api_v1_dispatch_catalogue_import_post */
+        Body_import_entries_api_v1_dispatch_catalogue_import_post: {
+            /**
+             * File
+             * @description .xlsx 或 .csv：事项、关键词、主办单位、协办单位、备注
+             */
+            file: string;
+            /**
+             * Dry Run
+             * @default false
+             */
+            dry_run: boolean;
+        };
         /** Body_import_matters_api_v1_admin_matters_import_post */
         Body_import_matters_api_v1_admin_matters_import_post: {
             /** File */
@@ -3277,6 +3367,52 @@ export interface components {
          * @enum {string}
          */
         Difficulty: "immediate" | "general" | "hard";
+        /** EntryIn */
+        EntryIn: {
+            /** Matter */
+            matter: string;
+            /**
+             * Keywords
+             * @default []
+             */
+            keywords: string[];
+            /** Department Id */
+            department_id: number;
+            /**
+             * Co Department Ids
+             * @default []
+             */
+            co_department_ids: number[];
+            /** Note */
+            note?: string | null;
+            /**
+             * Active
+             * @default true
+             */
+            active: boolean;
+        };
+        /** EntryOut */
+        EntryOut: {
+            /** Id */
+            id: number;
+            /** Matter */
+            matter: string;
+            /** Keywords */
+            keywords: string[];
+            /** Department Id */
+            department_id: number;
+            /** Co Department Ids */
+            co_department_ids: number[];
+            /** Note */
+            note: string | null;
+            /** Active */
+            active: boolean;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
         /** EvaluationOut */
         EvaluationOut: {
             /** Id */
@@ -3314,6 +3450,8 @@ export interface components {
             at: string;
             /** Action */
             action: string;
+            /** Label */
+            label: string;
             from_state: components["schemas"]["State"] | null;
             to_state: components["schemas"]["State"] | null;
             /** Actor Name */
@@ -3509,6 +3647,15 @@ export interface components {
             /** Result */
             result: string;
         };
+        /** ImportErrorOut */
+        ImportErrorOut: {
+            /** Row */
+            row: number;
+            /** Code */
+            code: string;
+            /** Message */
+            message: string;
+        };
         /** ImportField */
         ImportField: {
             /** Field */
@@ -3519,19 +3666,6 @@ export interface components {
             header: string;
             /** Required */
             required: boolean;
-        };
-        /** ImportOut */
-        ImportOut: {
-            /** Years */
-            years: number[];
-            /** Replaced Years */
-            replaced_years: number[];
-            /** Holidays */
-            holidays: number;
-            /** Makeup Workdays */
-            makeup_workdays: number;
-            /** Source */
-            source: string;
         };
         /** ImportProblem */
         ImportProblem: {
@@ -3844,6 +3978,32 @@ export interface components {
             masked: string;
             /** Findings */
             findings: components["schemas"]["Finding"][];
+        };
+        /** MatchIn */
+        MatchIn: {
+            /**
+             * Title
+             * @default
+             */
+            title: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+        };
+        /** MatchOut */
+        MatchOut: {
+            /** Entry Id */
+            entry_id: number;
+            /** Matter */
+            matter: string;
+            /** Department Id */
+            department_id: number;
+            /** Co Department Ids */
+            co_department_ids: number[];
+            /** Matched */
+            matched: string[];
         };
         /** MatterIn */
         MatterIn: {
@@ -4481,6 +4641,8 @@ export interface components {
             notification_text: string | null;
             /** Notification Materials */
             notification_materials: string[];
+            /** Supplement Request */
+            supplement_request?: string | null;
             /** Rating */
             rating: string | null;
             /** Can Rate */
@@ -5160,6 +5322,17 @@ export interface components {
              */
             missing: number[];
         };
+        /** ImportOut */
+        bancheng__dispatch__api__ImportOut: {
+            /** Created */
+            created: number;
+            /** Updated */
+            updated: number;
+            /** Errors */
+            errors: components["schemas"]["ImportErrorOut"][];
+            /** Dry Run */
+            dry_run: boolean;
+        };
         /** AttemptOut */
         bancheng__feedback__api__AttemptOut: {
             /**
@@ -5196,6 +5369,19 @@ export interface components {
         bancheng__routing__api__LinkIn: {
             /** Other Case Id */
             other_case_id: number;
+        };
+        /** ImportOut */
+        bancheng__sla__api__ImportOut: {
+            /** Years */
+            years: number[];
+            /** Replaced Years */
+            replaced_years: number[];
+            /** Holidays */
+            holidays: number;
+            /** Makeup Workdays */
+            makeup_workdays: number;
+            /** Source */
+            source: string;
         };
         /** SweepOut */
         bancheng__sla__ops_api__SweepOut: {
@@ -6274,7 +6460,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ImportOut"];
+                    "application/json": components["schemas"]["bancheng__sla__api__ImportOut"];
                 };
             };
             /** @description Validation Error */
@@ -6759,6 +6945,189 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UnitModelOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_entries_api_v1_dispatch_catalogue_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryOut"][];
+                };
+            };
+        };
+    };
+    create_entry_api_v1_dispatch_catalogue_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EntryIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_entry_api_v1_dispatch_catalogue__entry_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EntryIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_entry_api_v1_dispatch_catalogue__entry_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    import_entries_api_v1_dispatch_catalogue_import_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_import_entries_api_v1_dispatch_catalogue_import_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["bancheng__dispatch__api__ImportOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    match_api_v1_dispatch_catalogue_match_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MatchIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MatchOut"][];
                 };
             };
             /** @description Validation Error */

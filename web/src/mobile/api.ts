@@ -53,6 +53,7 @@ export interface PublicCase {
   timeline: PublicEvent[]
   notification_text: string | null
   notification_materials: string[]
+  supplement_request: string | null
   rating: string | null
   can_rate: boolean
   round: number

@@ -14,9 +14,9 @@ describe('freshness', () => {
     expect(freshness(base)).toBe('')
     expect(freshness({ ...base, rollup_refreshed_at: null, lights_as_of: null })).toBe('')
   })
-  it('names the time of the last refresh', () => {
+  it('names the time of the last refresh in Beijing time', () => {
     const at = '2026-11-21T03:04:05Z'
-    const local = new Date(at).toLocaleTimeString('zh-CN', { hour12: false })
+    const local = '11:04:05'
     expect(freshness({ ...base, rollup_refreshed_at: at })).toBe(`数据更新于 ${local}`)
     expect(freshness({ ...base, lights_as_of: at })).toBe(`数据更新于 ${local}`)
   })

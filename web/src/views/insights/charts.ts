@@ -1,5 +1,6 @@
 // ECharts, loaded on first use (a separate chunk), and the insights API shapes.
 import { request, type QueryInit } from '@/api/client'
+import { formatTime } from '@/utils/format'
 
 export type Counts = Record<string, number>
 export type Rates = Record<string, number | null>
@@ -21,7 +22,7 @@ export interface Overview {
 export function freshness(ov: Overview): string {
   const at = ov.rollup_refreshed_at ?? ov.lights_as_of
   if (!at) return ''
-  return `数据更新于 ${new Date(at).toLocaleTimeString('zh-CN', { hour12: false })}`
+  return `数据更新于 ${formatTime(at)}`
 }
 export interface AssessmentRow { key: number; name: string; score: number | null; rank: number; registered: number }
 export interface Assessment { key: string; previous: string; ranking: AssessmentRow[]; bottom_two_running: AssessmentRow[] }

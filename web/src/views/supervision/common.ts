@@ -1,4 +1,6 @@
 // Labels shared by the supervision pages.
+import { formatDateTime } from '@/utils/format'
+
 export const ORDER_KIND: Record<string, string> = { urge: '催办', supervise: '督办' }
 export const ORDER_STATUS: Record<string, string> = { open: '待回复', replied: '已回复', closed: '已办结' }
 export const MEETING_KIND: Record<string, string> = { joint_meeting: '联席会议', task_force: '工作专班' }
@@ -31,6 +33,5 @@ export function parseIds(text: string): number[] {
 }
 
 export function localDateTime(iso: string | null | undefined): string {
-  if (!iso) return ''
-  return new Date(iso).toLocaleString('zh-CN', { hour12: false })
+  return formatDateTime(iso)
 }

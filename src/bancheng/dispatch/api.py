@@ -1,0 +1,169 @@
+"""HTTP: ``/api/v1/dispatch-catalogue`` — the matter → responsible unit catalogue (read by
+all staff, edited and imported by administrators) and matching a report's text to it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from bancheng.audit.service import log_operation
+from bancheng.core.deps import db_session, require
+from bancheng.dispatch import service
+from bancheng.dispatch.models import DispatchCatalogueEntry
+from bancheng.insights.importer import read_upload
+from bancheng.org.scope import Principal
+
+router = APIRouter(prefix="/api/v1/dispatch-catalogue", tags=["dispatch"])
+DB = Annotated[Session, Depends(db_session)]
+
+
+class EntryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    matter: str = Field(min_length=1, max_length=100)
+    keywords: list[Annotated[str, Field(max_length=40)]] = Field(default=[], max_length=50)
+    department_id: int
+    co_department_ids: list[int] = Field(default=[], max_length=20)
+    note: str | None = Field(default=None, max_length=2000)
+    active: bool = True
+
+
+class EntryOut(BaseModel):
+    id: int
+    matter: str
+    keywords: list[str]
+    department_id: int
+    co_department_ids: list[int]
+    note: str | None
+    active: bool
+    updated_at: datetime
+
+
+class ImportErrorOut(BaseModel):
+    row: int
+    code: str
+    message: str
+
+
+class ImportOut(BaseModel):
+    created: int
+    updated: int
+    errors: list[ImportErrorOut]
+    dry_run: bool
+
+
+class MatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    title: str = Field(default="", max_length=200)
+    description: str = Field(default="", max_length=10000)
+
+
+class MatchOut(BaseModel):
+    entry_id: int
+    matter: str
+    department_id: int
+    co_department_ids: list[int]
+    matched: list[str]
+
+
+def _out(e: DispatchCatalogueEntry) -> EntryOut:
+    return EntryOut(
+        id=e.id,
+        matter=e.matter,
+        keywords=list(e.keywords),
+        department_id=e.department_id,
+        co_department_ids=list(e.co_department_ids),
+        note=e.note,
+        active=e.active,
+        updated_at=e.updated_at,
+    )
+
+
+def _data(body: EntryIn) -> service.EntryData:
+    return service.EntryData(
+        body.matter,
+        body.keywords,
+        body.department_id,
+        body.co_department_ids,
+        body.note,
+        body.active,
+    )
+
+
+def _log(session: Session, p: Principal, action: str, obj_id: Any, details: dict[str, Any]) -> None:
+    log_operation(
+        session,
+        actor_id=p.user_id,
+        actor_name=p.username,
+        action=action,
+        object_type="dispatch_catalogue",
+        object_id=obj_id,
+        ip=p.ip,
+        details=details,
+    )
+
+
+@router.get("", response_model=list[EntryOut])
+def list_entries(session: DB, _: Principal = require("org.read")) -> list[EntryOut]:
+    return [_out(e) for e in service.list_entries(session)]
+
+
+@router.post("", response_model=EntryOut, status_code=201)
+def create_entry(body: EntryIn, session: DB, p: Principal = require("org.manage")) -> EntryOut:
+    entry = service.create_entry(session, p, _data(body))
+    _log(session, p, "dispatch.create", entry.id, {"matter": entry.matter})
+    return _out(entry)
+
+
+@router.put("/{entry_id}", response_model=EntryOut)
+def update_entry(
+    entry_id: int, body: EntryIn, session: DB, p: Principal = require("org.manage")
+) -> EntryOut:
+    entry = service.update_entry(session, p, entry_id, _data(body))
+    _log(session, p, "dispatch.update", entry.id, {"matter": entry.matter})
+    return _out(entry)
+
+
+@router.delete("/{entry_id}", status_code=204)
+def delete_entry(entry_id: int, session: DB, p: Principal = require("org.manage")) -> None:
+    matter = service.get_entry(session, entry_id).matter
+    service.delete_entry(session, entry_id)
+    _log(session, p, "dispatch.delete", entry_id, {"matter": matter})
+
+
+@router.post("/import", response_model=ImportOut)
+def import_entries(
+    session: DB,
+    file: Annotated[
+        UploadFile, File(description=".xlsx 或 .csv：事项、关键词、主办单位、协办单位、备注")
+    ],
+    dry_run: Annotated[bool, Form()] = False,
+    p: Principal = require("org.manage"),
+) -> ImportOut:
+    """Adds new matters and updates existing ones (by name). Units by code or name. With any
+    row in error nothing is written and the errors are listed."""
+    header, rows = read_upload(file.filename or "catalogue.csv", file.file.read())
+    result = service.import_rows(session, p, header, rows, dry_run=dry_run)
+    if not dry_run and not result.errors:
+        _log(
+            session,
+            p,
+            "dispatch.import",
+            None,
+            {"created": result.created, "updated": result.updated},
+        )
+    return ImportOut(
+        created=result.created,
+        updated=result.updated,
+        errors=[ImportErrorOut(**e) for e in result.errors],
+        dry_run=dry_run,
+    )
+
+
+@router.post("/match", response_model=list[MatchOut])
+def match(body: MatchIn, session: DB, _: Principal = require("case.read")) -> list[MatchOut]:
+    """Catalogue matters that a report's title or text names, best first."""
+    return [MatchOut(**m.__dict__) for m in service.match(session, body.title, body.description)]
