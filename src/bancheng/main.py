@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bancheng import __version__
 from bancheng.core.db import get_database
+from bancheng.core.deps import TransactionalRoute
 from bancheng.core.errors import install_error_handlers, problem
 
 # Each domain with an HTTP surface exposes ``router`` from its ``api`` module.
@@ -93,6 +94,9 @@ def create_app(web_dist: Path | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
+    # Routes declared on the app itself (health, the web UI) end their transaction before
+    # answering too; routers made with api_router() bring the same class.
+    app.router.route_class = TransactionalRoute
     install_error_handlers(app)
 
     @app.exception_handler(StaleDataError)

@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from bancheng.audit.models import LoginLog, OperationLog
 from bancheng.core.clock import SHANGHAI
-from bancheng.core.deps import db_session, require
+from bancheng.core.deps import api_router, db_session, require
 from bancheng.org.scope import Principal
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+router = api_router(prefix="/api/v1/audit", tags=["audit"])
 DB = Annotated[Session, Depends(db_session)]
 
 

@@ -1,17 +1,31 @@
 """Request dependencies: the unit of work and the caller.
 
-The request owns the transaction: ``db_session`` commits after the endpoint returns and
-rolls back when it raises. A refusal (403/404) is logged in the same session after the
-rollback, so the log line lands and nothing else does.
+The request owns the transaction, and it commits *before its response is sent*. That is
+the job of ``TransactionalRoute``, the route class of every router (``api_router()``):
+it wraps the endpoint's whole call (dependencies, endpoint, response validation) and, when
+that returns, commits the request's session in a worker thread and only then hands the
+response to the server; when it raises, it rolls back (or keeps what a refusal must keep)
+and re-raises. A commit that fails raises too, so the client gets a problem+json error,
+never a 2xx. ``db_session`` only hands out that session: it is not a dependency with
+``yield``, because with the FastAPI in the lock file the exit code of a ``yield``
+dependency runs after the response has been sent (request scope), and even a
+function-scoped one cannot cover dependencies that run outside it.
+
+A refusal (403/404) is logged in the same session after the rollback, so the log line
+lands and nothing else does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute, APIRouter
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
 from bancheng.audit.service import log_operation
 from bancheng.core.config import Settings, get_settings
@@ -34,35 +48,117 @@ def _open_session(write: bool) -> Session:
     return get_database().session(write)
 
 
-def db_session(request: Request) -> Iterator[Session]:
-    session = _open_session(request.method not in SAFE_METHODS)
-    request.state.db = session
+@contextmanager
+def separate_transaction(write: bool = True) -> Iterator[Session]:
+    """A short transaction of its own, committed when the block ends, whatever the request
+    does afterwards (a rate-limit hit, a reserved sign-in attempt)."""
+    s = _open_session(write)
     try:
-        yield session
-        session.commit()
-    except DomainError as exc:
-        if exc.commit_changes:
-            session.commit()
-        else:
-            session.rollback()
-            principal: Principal | None = getattr(request.state, "principal", None)
-            if principal is not None and exc.status_code in (403, 404):
-                log_operation(
-                    session,
-                    actor_id=principal.user_id,
-                    actor_name=principal.username,
-                    action=f"{request.method} {request.url.path}",
-                    outcome="denied",
-                    ip=principal.ip,
-                    details={"code": exc.code},
-                )
-                session.commit()
-        raise
+        yield s
+        s.commit()
     except BaseException:
-        session.rollback()
+        s.rollback()
         raise
     finally:
-        session.close()
+        s.close()
+
+
+class UnitOfWork:
+    """The request's session, opened at its first use. On SQLite a write request's session
+    starts with ``BEGIN IMMEDIATE`` at its first statement (so it queues for the write
+    lock within the busy timeout instead of failing to upgrade a read lock later); a read
+    request's with a deferred ``BEGIN``."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.write = request.method not in SAFE_METHODS
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = _open_session(self.write)
+        return self._session
+
+    def commit(self) -> None:
+        if self._session is None:
+            return
+        try:
+            self._session.commit()
+        except BaseException:
+            self._session.rollback()
+            raise
+        finally:
+            self._session.close()
+            self._session = None
+
+    def fail(self, exc: BaseException) -> None:
+        """The endpoint raised: roll back, except what a refusal must keep."""
+        s = self._session
+        if s is None:
+            if isinstance(exc, DomainError) and exc.status_code in (403, 404):
+                self._log_denied(exc)
+            return
+        try:
+            if isinstance(exc, DomainError) and exc.commit_changes:
+                s.commit()
+                return
+            s.rollback()
+            if isinstance(exc, DomainError) and exc.status_code in (403, 404):
+                self._log_denied(exc)
+        finally:
+            s.close()
+            self._session = None
+
+    def _log_denied(self, exc: DomainError) -> None:
+        principal: Principal | None = getattr(self.request.state, "principal", None)
+        if principal is None:
+            return
+        with separate_transaction() as s:
+            log_operation(
+                s,
+                actor_id=principal.user_id,
+                actor_name=principal.username,
+                action=f"{self.request.method} {self.request.url.path}",
+                outcome="denied",
+                ip=principal.ip,
+                details={"code": exc.code},
+            )
+
+
+class TransactionalRoute(APIRoute):
+    """Every API route: the request's transaction ends (commit or rollback) inside the
+    endpoint's call path, before the response object is handed to the server."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run_in_unit_of_work(request: Request) -> Response:
+            uow = UnitOfWork(request)
+            request.state.uow = uow
+            try:
+                response = await handler(request)
+            except BaseException as exc:
+                await run_in_threadpool(uow.fail, exc)
+                raise
+            await run_in_threadpool(uow.commit)
+            return response
+
+        return run_in_unit_of_work
+
+
+def api_router(**kwargs: Any) -> APIRouter:
+    """The one way to make a router: its routes commit before they answer."""
+    return APIRouter(route_class=TransactionalRoute, **kwargs)
+
+
+def db_session(request: Request) -> Session:
+    uow: UnitOfWork | None = getattr(request.state, "uow", None)
+    if uow is None:
+        raise RuntimeError(
+            f"{request.url.path}: db_session outside a TransactionalRoute (use api_router())"
+        )
+    return uow.session
 
 
 def client_ip(request: Request) -> str | None:

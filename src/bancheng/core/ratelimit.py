@@ -29,13 +29,12 @@ class RateLimitCounter(Base):
 
 def hit(bucket: str, key: str, limit: int, window_seconds: int = 60) -> int:
     """Count one hit; raise ``RateLimited`` once ``limit`` hits fall in the current window."""
-    from bancheng.core.deps import _open_session
+    from bancheng.core.deps import separate_transaction
 
     now = clock.now()
     start_ts = int(now.timestamp()) // window_seconds * window_seconds
     start = datetime.fromtimestamp(start_ts, tz=now.tzinfo)
-    session = _open_session(True)
-    try:
+    with separate_transaction() as session:
         dialect = session.get_bind().dialect.name
         mod: Any = postgresql if dialect == "postgresql" else sqlite
         stmt = mod.insert(RateLimitCounter).values(
@@ -54,9 +53,6 @@ def hit(bucket: str, key: str, limit: int, window_seconds: int = 60) -> int:
                     < datetime.fromtimestamp(start_ts - 3600, tz=now.tzinfo)
                 )
             )
-        session.commit()
-    finally:
-        session.close()
     if count > limit:
         raise RateLimited(
             "rate_limited",

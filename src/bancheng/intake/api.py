@@ -7,7 +7,7 @@ import secrets
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Header, Query, UploadFile
+from fastapi import Depends, File, Header, Query, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,7 +24,7 @@ from bancheng.cases.service import (
     phone_lookup_hash,
 )
 from bancheng.core.config import Settings, get_settings
-from bancheng.core.deps import db_session
+from bancheng.core.deps import api_router, db_session
 from bancheng.core.errors import Conflict, Invalid, TooLarge
 from bancheng.core.ratelimit import hit, rate_limit
 from bancheng.core.validators import normalize_phone
@@ -32,7 +32,7 @@ from bancheng.feedback import service as feedback
 from bancheng.intake import service as intake
 from bancheng.org.models import Matter
 
-router = APIRouter(prefix="/api/v1/public", tags=["public"])
+router = api_router(prefix="/api/v1/public", tags=["public"])
 DB = Annotated[Session, Depends(db_session)]
 
 

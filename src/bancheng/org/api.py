@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import (
+    api_router,
     CSRF_COOKIE,
     SESSION_COOKIE,
     client_ip,
@@ -25,7 +26,7 @@ from bancheng.org.models import AuthSession, Department, Hall, Matter, ServiceWi
 from bancheng.org.permissions import PERMISSIONS
 from bancheng.org.scope import Principal
 
-router = APIRouter(prefix="/api/v1", tags=["auth", "org"])
+router = api_router(prefix="/api/v1", tags=["auth", "org"])
 DB = Annotated[Session, Depends(db_session)]
 Conf = Annotated[Settings, Depends(get_settings)]
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from bancheng.core.deps import db_session, require
+from bancheng.core.deps import api_router, db_session, require
 from bancheng.org.scope import Principal
 from bancheng.sla.calendar import missing_years
 from bancheng.sla.service import recompute_open
 from bancheng.sla.sweeper import sweep
 
-router = APIRouter(prefix="/api/v1/sla", tags=["sla"])
+router = api_router(prefix="/api/v1/sla", tags=["sla"])
 DB = Annotated[Session, Depends(db_session)]
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.cases import repository as case_repo
 from bancheng.cases.models import Case
 from bancheng.core import clock
-from bancheng.core.deps import db_session, require
+from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import NotFound
 from bancheng.org.models import Matter
 from bancheng.org.scope import Principal, department_name_map
@@ -50,7 +50,7 @@ from bancheng.supervision.schemas import (
     VolumeOut,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["supervision"])
+router = api_router(prefix="/api/v1", tags=["supervision"])
 DB = Annotated[Session, Depends(db_session)]
 Reader = Annotated[Principal, require("supervision.read")]
 Issuer = Annotated[Principal, require("supervision.issue")]
