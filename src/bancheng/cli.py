@@ -64,6 +64,10 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         log_level="warning",
         access_log=False,
         proxy_headers=False,
+        # uvicorn kills a worker that does not answer its supervisor's ping in time. Its
+        # default (5 s) kills workers that are still importing on a loaded machine, or busy
+        # hashing passwords, over and over; a worker must not die mid-request for that.
+        timeout_worker_healthcheck=s.worker_healthcheck_seconds,
     )
 
 

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -18,6 +20,8 @@ from bancheng import __version__
 from bancheng.core.db import get_database
 from bancheng.core.deps import TransactionalRoute
 from bancheng.core.errors import install_error_handlers, problem
+from bancheng.core.jobs import JobRegistry, JobScheduler
+from bancheng.core.jobs import registry as jobs
 
 # Each domain with an HTTP surface exposes ``router`` from its ``api`` module.
 ROUTER_MODULES = (
@@ -53,11 +57,27 @@ def _routers() -> list[object]:
     return found
 
 
+# Every periodic job is registered here, explicitly, by its domain (``bancheng.core.jobs``).
+JOB_MODULES = (
+    "bancheng.sla.tasks",
+    "bancheng.supervision.tasks",
+    "bancheng.feedback.tasks",
+    "bancheng.insights.scheduler",
+)
+
+
+def register_jobs() -> JobRegistry:
+    for name in JOB_MODULES:
+        importlib.import_module(name).register(jobs)
+    return jobs
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the deadline sweeper with the server (not in tests; interval 0 disables it)."""
+    """Register the periodic jobs and start this worker's scheduler thread (not in tests;
+    a job whose interval is 0 is not scheduled). The lock in ``run_job`` decides which
+    worker of which instance runs each tick."""
     from bancheng.core.config import get_settings
-    from bancheng.sla.sweeper import Sweeper
 
     settings = get_settings()
     # Sync endpoints run in a thread pool. A few threads per worker keep the interpreter lock
@@ -65,26 +85,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     import anyio.to_thread
 
     anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
-    sweeper = None
-    if settings.env != "test" and settings.sla_sweep_interval_seconds > 0:
-        sweeper = Sweeper(get_database(), settings.sla_sweep_interval_seconds)
-        sweeper.start()
-    insights = None
-    if settings.env != "test" and settings.sla_sweep_interval_seconds > 0:
-        from bancheng.insights.scheduler import InsightsScheduler
-
-        insights = InsightsScheduler(get_database(), settings)
-        insights.start()
+    scheduler = None
+    if settings.env != "test":
+        scheduler = JobScheduler(get_database(), settings, jobs)
+        scheduler.start()
     try:
         yield
     finally:
-        if sweeper is not None:
-            sweeper.stop()
-        if insights is not None:
-            insights.stop()
+        if scheduler is not None:
+            scheduler.stop()
 
 
 def create_app(web_dist: Path | None = None) -> FastAPI:
+    register_jobs()
     app = FastAPI(
         lifespan=lifespan,
         title="办成 bancheng",
@@ -110,8 +123,11 @@ def create_app(web_dist: Path | None = None) -> FastAPI:
     for router in _routers():
         app.include_router(router)  # type: ignore[arg-type]
 
-    @app.get("/api/health", tags=["ops"])
-    def health() -> Response:
+    # The health check has threads of its own: it must answer while every request thread
+    # is busy (or waiting for SQLite's write lock).
+    health_threads = anyio.CapacityLimiter(2)
+
+    def check_database() -> Response:
         db = get_database()
         try:
             with db.read_engine.connect() as conn:
@@ -119,6 +135,10 @@ def create_app(web_dist: Path | None = None) -> FastAPI:
         except Exception:
             return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
         return JSONResponse({"status": "ok", "database": db.dialect, "version": __version__})
+
+    @app.get("/api/health", tags=["ops"])
+    async def health() -> Response:
+        return await anyio.to_thread.run_sync(check_database, limiter=health_threads)
 
     dist = web_dist or WEB_DIST
     if (dist / "index.html").exists():

@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     port: int = 8000
     workers: int = 1
     threads: int = Field(default=8, ge=1, le=200)  # request threads per worker
+    worker_healthcheck_seconds: int = Field(default=120, ge=5)  # see `bancheng serve`
     data_dir: Path = Path("var")
     database_url: str | None = None
     # PostgreSQL: no statement may run longer than this (a runaway query must not pin a core).

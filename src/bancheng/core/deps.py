@@ -1,15 +1,15 @@
 """Request dependencies: the unit of work and the caller.
 
 The request owns the transaction, and it commits *before its response is sent*. That is
-the job of ``TransactionalRoute``, the route class of every router (``api_router()``):
-it wraps the endpoint's whole call (dependencies, endpoint, response validation) and, when
-that returns, commits the request's session in a worker thread and only then hands the
-response to the server; when it raises, it rolls back (or keeps what a refusal must keep)
-and re-raises. A commit that fails raises too, so the client gets a problem+json error,
-never a 2xx. ``db_session`` only hands out that session: it is not a dependency with
-``yield``, because with the FastAPI in the lock file the exit code of a ``yield``
-dependency runs after the response has been sent (request scope), and even a
-function-scoped one cannot cover dependencies that run outside it.
+the job of ``TransactionalRoute``, the route class of every router (``api_router()``, and
+the app's own routes): it wraps each endpoint so that, in the worker thread that ran it,
+the request's session commits as soon as the endpoint returns, or rolls back (keeping what
+a refusal must keep) when it raises. A commit that fails raises, so the client gets a
+problem+json error, never a 2xx. ``db_session`` only hands out that session; it is not a
+dependency with ``yield``, because with the FastAPI in the lock file the exit code of a
+``yield`` dependency of the default (request) scope runs after the response has been sent,
+and even a function-scoped one runs only after the response's validation, in a later hop
+through the thread pool, while the transaction still holds its locks.
 
 A refusal (403/404) is logged in the same session after the rollback, so the log line
 lands and nothing else does.
@@ -17,8 +17,11 @@ lands and nothing else does.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from fastapi import Depends, Request
@@ -80,6 +83,10 @@ class UnitOfWork:
             self._session = _open_session(self.write)
         return self._session
 
+    @property
+    def open(self) -> bool:
+        return self._session is not None
+
     def commit(self) -> None:
         if self._session is None:
             return
@@ -126,9 +133,60 @@ class UnitOfWork:
             )
 
 
+_current_uow: ContextVar[UnitOfWork | None] = ContextVar("bancheng_uow", default=None)
+
+
+def _in_unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """The endpoint, followed by the commit in the same worker thread. FastAPI runs a sync
+    endpoint, its dependencies and the response's validation in separate hops through the
+    thread pool; a transaction that took a lock (SQLite's write lock, the case counter's
+    row lock) must not wait for a free thread while holding it, so it ends before the
+    endpoint's thread is given back. The signature is the endpoint's (``__wrapped__``)."""
+    if getattr(endpoint, "__unit_of_work__", False):
+        return endpoint
+
+    if inspect.iscoroutinefunction(endpoint):
+
+        @functools.wraps(endpoint)
+        async def run_async(*args: Any, **kwargs: Any) -> Any:
+            uow = _current_uow.get()
+            try:
+                result = await endpoint(*args, **kwargs)
+            except BaseException as exc:
+                if uow is not None:
+                    await run_in_threadpool(uow.fail, exc)
+                raise
+            if uow is not None:
+                await run_in_threadpool(uow.commit)
+            return result
+
+        run_async.__unit_of_work__ = True  # type: ignore[attr-defined]
+        return run_async
+
+    @functools.wraps(endpoint)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        uow = _current_uow.get()
+        try:
+            result = endpoint(*args, **kwargs)
+        except BaseException as exc:
+            if uow is not None:
+                uow.fail(exc)
+            raise
+        if uow is not None:
+            uow.commit()
+        return result
+
+    run.__unit_of_work__ = True  # type: ignore[attr-defined]
+    return run
+
+
 class TransactionalRoute(APIRoute):
     """Every API route: the request's transaction ends (commit or rollback) inside the
-    endpoint's call path, before the response object is handed to the server."""
+    endpoint's call, before the response object is built, let alone sent. A dependency that
+    fails before the endpoint runs leaves a session that is rolled back here."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, _in_unit_of_work(endpoint), **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -136,13 +194,17 @@ class TransactionalRoute(APIRoute):
         async def run_in_unit_of_work(request: Request) -> Response:
             uow = UnitOfWork(request)
             request.state.uow = uow
+            token = _current_uow.set(uow)
             try:
-                response = await handler(request)
+                return await handler(request)
             except BaseException as exc:
-                await run_in_threadpool(uow.fail, exc)
+                if uow.open:
+                    await run_in_threadpool(uow.fail, exc)
                 raise
-            await run_in_threadpool(uow.commit)
-            return response
+            finally:
+                _current_uow.reset(token)
+                if uow.open:
+                    await run_in_threadpool(uow.fail, RuntimeError("not committed"))
 
         return run_in_unit_of_work
 

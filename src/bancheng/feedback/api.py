@@ -269,10 +269,12 @@ def list_callbacks(
 def run_sample(
     session: DB, settings: Conf, principal: Principal = require("callback.work")
 ) -> SampleOut:
-    """Run the reminder and sampling sweep now (it also runs periodically)."""
+    """Run the reminder and sampling sweep now (it also runs periodically), through the
+    job registry's lock."""
+    from bancheng.core.jobs import run_job
     from bancheng.feedback import tasks
 
-    return SampleOut(**tasks.run(session, settings))
+    return SampleOut(**run_job(session, tasks.JOB, settings, force=True, wait=True).result)
 
 
 @router.post("/callbacks/{task_id}/attempts", response_model=CallbackOut)

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import (
-    api_router,
     CSRF_COOKIE,
     SESSION_COOKIE,
+    api_router,
     client_ip,
     current_principal,
     db_session,

@@ -181,7 +181,12 @@ def board(db: DB, p: Reader) -> BoardOut:
 
 @router.post("/supervision/sweep", response_model=SweepOut)
 def sweep(db: DB, p: Issuer) -> SweepOut:
-    return SweepOut(**service.sweep(db))
+    """Sweep now, through the job registry's lock (concurrent triggers escalate once)."""
+    from bancheng.core.config import get_settings
+    from bancheng.core.jobs import run_job
+    from bancheng.supervision.tasks import SWEEP
+
+    return SweepOut(**run_job(db, SWEEP, get_settings(), force=True, wait=True).result)
 
 
 # --------------------------------------------------------------------------- meetings
