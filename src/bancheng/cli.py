@@ -20,6 +20,7 @@ DOMAIN_GROUPS = (
     ("bancheng.supervision.cli", "supervision_group"),
     ("bancheng.insights.cli", "insights_group"),
     ("bancheng.insights.cli", "import_command"),
+    ("bancheng.outbox.cli", "outbox_group"),
 )
 
 

@@ -36,9 +36,11 @@ ROUTER_MODULES = (
     "bancheng.intake.print_api",
     "bancheng.feedback.api",
     "bancheng.notify.api",
+    "bancheng.outbox.api",
     "bancheng.supervision.api",
     "bancheng.knowledge.api",
     "bancheng.insights.api",
+    "bancheng.integrations.hotline_api",
 )
 
 WEB_DIST = Path(__file__).resolve().parent.parent.parent / "web" / "dist"
@@ -89,9 +91,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.env != "test":
         scheduler = JobScheduler(get_database(), settings, jobs)
         scheduler.start()
+    outbox_worker = None
+    if settings.env != "test" and settings.outbox_worker_in_serve:
+        from bancheng.notify import service as _inapp  # noqa: F401  (in-app channel)
+        from bancheng.outbox.worker import OutboxWorker
+
+        outbox_worker = OutboxWorker(get_database(), settings)
+        outbox_worker.start()
     try:
         yield
     finally:
+        if outbox_worker is not None:
+            outbox_worker.stop()
         if scheduler is not None:
             scheduler.stop()
 

@@ -26,6 +26,7 @@ from bancheng.cases.schemas import (
     DepartmentRef,
     EventOut,
     ExtensionOut,
+    LocationOut,
     ReporterOut,
 )
 from bancheng.core import clock
@@ -71,6 +72,22 @@ def summary(case: Case, names: dict[int, str]) -> CaseSummary:
         due_date=case.due_date,
         deadline_provisional=case.deadline_provisional,
         light=light_at(case, clock.now()),
+        hotline_order_number=case.hotline_order_number,
+        address=case.address,
+    )
+
+
+def location_out(case: Case) -> LocationOut | None:
+    if case.address is None and case.latitude is None:
+        return None
+    return LocationOut(
+        address=case.address,
+        latitude=case.latitude,
+        longitude=case.longitude,
+        datum=case.coord_datum,  # type: ignore[arg-type]
+        source=case.location_source,
+        wgs84_lat=case.wgs84_lat,
+        wgs84_lng=case.wgs84_lng,
     )
 
 
@@ -138,6 +155,7 @@ def detail(
             ExtensionOut.model_validate(e, from_attributes=True)
             for e in service.extensions(session, case.id)
         ],
+        location=location_out(case),
     )
 
 

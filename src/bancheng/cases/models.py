@@ -69,6 +69,8 @@ class Case(Base):
     reporter_phone_enc: Mapped[str] = mapped_column(String(255))
     reporter_phone_hash: Mapped[str] = mapped_column(String(64), index=True)
     reporter_phone_masked: Mapped[str] = mapped_column(String(20))
+    # The reporter asked for no SMS about this case (from the phone page's private link).
+    reporter_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     reporter_id_enc: Mapped[str | None] = mapped_column(String(255))
     reporter_id_masked: Mapped[str | None] = mapped_column(String(24))
     reporter_org_name: Mapped[str | None] = mapped_column(String(200))
@@ -121,6 +123,24 @@ class Case(Base):
     red_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # A deadline set from outside (a 12345 work order's time limit): it replaces the
+    # policy's resolution deadline, and pauses and extensions still move it.
+    fixed_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # The 12345 hotline's own order number, for cases handed over from the platform.
+    hotline_order_number: Mapped[str | None] = mapped_column(String(64), index=True)
+
+    # Where the matter is. Coordinates are kept as given, with their datum (WGS-84 from a
+    # browser or Open311, GCJ-02 from most Chinese map services), and converted to WGS-84
+    # for area filters and distances.
+    address: Mapped[str | None] = mapped_column(String(300))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    coord_datum: Mapped[str | None] = mapped_column(String(8))
+    location_source: Mapped[str | None] = mapped_column(String(16))
+    wgs84_lat: Mapped[float | None] = mapped_column(Float)
+    wgs84_lng: Mapped[float | None] = mapped_column(Float)
+
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -133,6 +153,7 @@ class Case(Base):
         Index("ix_cases_current_department_registered", "current_department_id", "registered_at"),
         Index("ix_cases_state_due_at", "state", "due_at"),
         Index("ix_cases_state_registered", "state", "registered_at"),
+        Index("ix_cases_wgs84", "wgs84_lat", "wgs84_lng"),
         # The sweeper's work lists: open cases whose turn has not been recorded yet. Partial,
         # so cases already lit (or closed) cost the sweep nothing.
         Index(

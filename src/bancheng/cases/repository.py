@@ -78,16 +78,37 @@ def filter_conditions(session: Session, f: CaseFilter) -> list[ColumnElement[boo
         conds.append(or_(*[light_condition(x, now) for x in f.light]))
     if f.needs_supervision is not None:
         conds.append(Case.needs_supervision.is_(f.needs_supervision))
+    if f.hotline_order_number:
+        conds.append(Case.hotline_order_number == f.hotline_order_number.strip())
+    if f.bbox:
+        from bancheng.core.errors import Invalid
+        from bancheng.core.geo import BBox
+
+        try:
+            box = BBox.parse(f.bbox)
+        except ValueError:
+            raise Invalid(
+                "case.bbox_invalid", "区域应为“最小经度,最小纬度,最大经度,最大纬度”", field="bbox"
+            ) from None
+        conds.append(Case.wgs84_lat.between(box.min_lat, box.max_lat))
+        conds.append(Case.wgs84_lng.between(box.min_lng, box.max_lng))
+    if f.address:
+        conds.append(Case.address.ilike(_like(f.address), escape="\\"))
     if f.q:
-        like = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = _like(f.q)
         conds.append(
             or_(
                 Case.title.ilike(like, escape="\\"),
                 Case.description.ilike(like, escape="\\"),
                 Case.number.ilike(like, escape="\\"),
+                Case.hotline_order_number.ilike(like, escape="\\"),
             )
         )
     return conds
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 # The ledger counts matches up to this many and then says "more than": an exact count over

@@ -33,6 +33,28 @@ class ReporterIn(Strict):
     credit_code: str | None = Field(default=None, max_length=18)
 
 
+Datum = Literal["wgs84", "gcj02"]
+
+
+class LocationIn(Strict):
+    """Where the matter is: an address, coordinates (with their datum), or both."""
+
+    address: str | None = Field(default=None, max_length=300)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    datum: Datum = "wgs84"
+
+
+class LocationOut(BaseModel):
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    datum: Datum | None
+    source: str | None
+    wgs84_lat: float | None
+    wgs84_lng: float | None
+
+
 class CaseCreate(Strict):
     channel: Channel
     kind: Kind
@@ -45,6 +67,7 @@ class CaseCreate(Strict):
     stuck_department_id: int | None = None
     hall_id: int | None = None
     window_id: int | None = None
+    location: LocationIn | None = None
 
 
 class ActionIn(Strict):
@@ -109,6 +132,8 @@ class CaseSummary(BaseModel):
     due_date: date | None = None
     deadline_provisional: bool = False
     light: Literal["green", "yellow", "red"] | None = None
+    hotline_order_number: str | None = None
+    address: str | None = None
 
 
 class ExtensionOut(BaseModel):
@@ -156,6 +181,7 @@ class CaseOut(CaseSummary):
     paused_seconds: float = 0.0
     extension_workdays: int = 0
     extensions: list[ExtensionOut] = []
+    location: LocationOut | None = None
 
 
 class CasePage(BaseModel):
@@ -216,6 +242,11 @@ class CaseFilter(Strict):
     q: str | None = Field(default=None, max_length=100)
     needs_supervision: bool | None = None
     light: list[LightName] | None = None
+    # The 12345 order number (exact), an area ``min_lng,min_lat,max_lng,max_lat`` (WGS-84)
+    # and an address fragment.
+    hotline_order_number: str | None = Field(default=None, max_length=64)
+    bbox: str | None = Field(default=None, max_length=120)
+    address: str | None = Field(default=None, max_length=100)
     sort: SortField = "registered_at"
     order: Literal["asc", "desc"] = "desc"
     page: int = Field(default=1, ge=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -24,11 +25,12 @@ from bancheng.cases.models import (
     CaseNumberCounter,
     IdempotencyKey,
 )
-from bancheng.cases.schemas import ActionIn, AvailableAction, CaseCreate
+from bancheng.cases.schemas import ActionIn, AvailableAction, CaseCreate, LocationIn
 from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.crypto import get_crypto
 from bancheng.core.errors import Conflict, Forbidden, Invalid, TooLarge
+from bancheng.core.geo import to_wgs84
 from bancheng.core.validators import (
     mask_id_number,
     mask_phone,
@@ -110,6 +112,10 @@ def create_case(
     data: CaseCreate,
     idempotency_key: str | None = None,
     allow_channels: frozenset[Channel] = STAFF_CHANNELS,
+    *,
+    location_source: str = "clerk",
+    hotline_order_number: str | None = None,
+    fixed_due_at: datetime | None = None,
 ) -> tuple[Case, bool]:
     """Register a case. Returns the case and whether it was newly created (``False`` when
     an ``Idempotency-Key`` replays an earlier creation). The citizen side passes a system
@@ -211,6 +217,10 @@ def create_case(
         registered_at=now,
         updated_at=now,
     )
+    if data.location is not None:
+        set_location(case, data.location, location_source)
+    case.hotline_order_number = hotline_order_number
+    case.fixed_due_at = fixed_due_at
     case_clock.start_clock(session, case, now)  # before the INSERT: one statement, not two
     session.add(case)
     session.flush()
@@ -231,6 +241,30 @@ def create_case(
         claim.case_id = case.id
     session.flush()
     return case, True
+
+
+LOCATION_SOURCES = ("device", "clerk", "hotline_12345", "open311", "import")
+
+
+def set_location(case: Case, loc: LocationIn, source: str) -> None:
+    """Store where the matter is: the coordinates as given, their datum, and a WGS-84 copy
+    for area filters and distances. Latitude and longitude come together or not at all."""
+    assert source in LOCATION_SOURCES
+    has_lat, has_lng = loc.latitude is not None, loc.longitude is not None
+    if has_lat != has_lng:
+        raise Invalid("case.location_incomplete", "经度和纬度须同时填写", field="location.latitude")
+    address = (loc.address or "").strip() or None
+    if not address and not has_lat:
+        return
+    case.address = address
+    case.location_source = source
+    if loc.latitude is not None and loc.longitude is not None:
+        case.latitude, case.longitude = loc.latitude, loc.longitude
+        case.coord_datum = loc.datum
+        case.wgs84_lat, case.wgs84_lng = to_wgs84(loc.latitude, loc.longitude, loc.datum)
+    else:
+        case.latitude = case.longitude = case.wgs84_lat = case.wgs84_lng = None
+        case.coord_datum = None
 
 
 def add_event(

@@ -50,6 +50,18 @@ class Settings(BaseSettings):
     smtp_from: str = "bancheng@localhost"
     summary_recipients: str | None = None  # comma-separated
 
+    # Outbox (bancheng.outbox): delivery worker, retries with exponential backoff.
+    outbox_worker_in_serve: bool = True  # false: run `bancheng outbox run` separately
+    outbox_poll_seconds: float = Field(default=2.0, ge=0.05, le=600)
+    outbox_batch_size: int = Field(default=50, ge=1, le=1000)
+    outbox_max_attempts: int = Field(default=8, ge=1, le=50)
+    outbox_backoff_seconds: float = Field(default=30.0, ge=0, le=86400)
+    outbox_backoff_max_seconds: float = Field(default=6 * 3600.0, ge=0, le=7 * 86400)
+    outbox_lease_seconds: float = Field(default=120.0, ge=5, le=3600)
+    outbox_http_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Webhooks and HTTP targets on loopback or private networks (SSRF): off by default.
+    outbox_allow_private_targets: bool = False
+
     # Routing: dispatch automatically above the model's precision threshold
     routing_auto_dispatch: bool = True
 

@@ -26,6 +26,9 @@ class Evaluation(Base):
     result: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(12))  # public | window | callback
+    # The 好差评 channel (see integrations/haochaping.py): qr, web, app, mini_program,
+    # sms, hall, terminal, hotline_12345. NULL on rows from before it was recorded.
+    channel: Mapped[str | None] = mapped_column(String(16))
     # An appeal upheld by a supervisor (malicious or mistaken review): out of the figures.
     excluded: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

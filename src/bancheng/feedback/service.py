@@ -18,7 +18,7 @@ from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.errors import Conflict, Invalid, NotFound
 from bancheng.feedback.models import CallbackAttempt, CallbackTask, Evaluation, Rectification
-from bancheng.notify.models import Notice
+from bancheng.notify import service as notify
 from bancheng.org.models import Department
 from bancheng.org.scope import Principal
 from bancheng.sla.calendar import load_calendar
@@ -133,15 +133,14 @@ def open_rectification(
     )
     session.add(rect)
     session.flush()
-    session.add(
-        Notice(
-            department_id=case.current_department_id,
-            case_id=case.id,
-            kind="rectification",
-            title=f"差评整改：{case.number}",
-            body=f"群众评价为“不满意”，请于{due.isoformat()}前完成整改并重新办理。",
-            created_at=clock.now(),
-        )
+    notify.notice(
+        session,
+        department_id=case.current_department_id,
+        case_id=case.id,
+        kind="rectification",
+        title=f"差评整改：{case.number}",
+        body=f"群众评价为“不满意”，请于{due.isoformat()}前完成整改并重新办理。",
+        key=f"rectification:{rect.id}",
     )
     case_service.add_event(
         session,
@@ -434,15 +433,13 @@ def remind_unrated(session: Session, settings: Settings, now: datetime | None = 
         )
         if already:
             continue
-        session.add(
-            Notice(
-                department_id=case.first_receipt_department_id,
-                case_id=case.id,
-                kind="rating_reminder",
-                title=f"评价提醒：{case.number}",
-                body="反馈已超过3天，群众尚未评价，请短信或电话提醒评价。",
-                created_at=now,
-            )
+        notify.notice(
+            session,
+            department_id=case.first_receipt_department_id,
+            case_id=case.id,
+            kind="rating_reminder",
+            title=f"评价提醒：{case.number}",
+            body="反馈已超过3天，群众尚未评价，请短信或电话提醒评价。",
         )
         case_service.add_event(
             session, case, "rating_reminder", case.state, case.state, None, public=False

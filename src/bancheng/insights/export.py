@@ -26,6 +26,7 @@ from bancheng.org.scope import Principal, department_name_map
 # (header, field). The import's default mapping reads the same headers back.
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("编号", "number"),
+    ("12345工单号", "hotline_order_number"),
     ("状态", "state"),
     ("渠道", "channel"),
     ("类型", "kind"),
@@ -69,6 +70,7 @@ def rows(session: Session, principal: Principal, f: CaseFilter) -> Iterator[list
     zh = LABELS_ZH
     cols = (
         Case.number,
+        Case.hotline_order_number,
         Case.state,
         Case.channel,
         Case.kind,
@@ -100,6 +102,7 @@ def rows(session: Session, principal: Principal, f: CaseFilter) -> Iterator[list
         code, mname = matters.get(c.matter_id, (None, None)) if c.matter_id else (None, None)
         yield [
             c.number,
+            c.hotline_order_number,
             zh["state"].get(c.state, c.state),
             zh["channel"].get(c.channel, c.channel),
             zh["kind"].get(c.kind, c.kind),

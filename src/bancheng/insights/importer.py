@@ -28,7 +28,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bancheng.cases.enums import LABELS_ZH, BlockerType, Channel, Difficulty, Kind, Rating, State
+from bancheng.cases.enums import (
+    LABELS_ZH,
+    OPEN_STATES,
+    BlockerType,
+    Channel,
+    Difficulty,
+    Kind,
+    Rating,
+    State,
+)
 from bancheng.cases.models import Case, CaseDepartment
 from bancheng.cases.service import add_event, allocate_number
 from bancheng.core import clock
@@ -40,9 +49,11 @@ from bancheng.core.validators import mask_phone, normalize_phone
 from bancheng.insights.export import COLUMNS
 from bancheng.insights.models import ImportedWorkOrder
 from bancheng.org.models import Department, Hall, Matter
+from bancheng.sla import case_clock
 
 FIELDS = (
     "external_id",
+    "hotline_order_number",
     "title",
     "description",
     "reporter_name",
@@ -90,6 +101,7 @@ MASKED_PHONE = re.compile(r"^\d{3}\*{4}\d{4}$")
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 FIELD_LABELS_ZH: dict[str, str] = {
     "external_id": "工单编号",
+    "hotline_order_number": "12345工单号",
     "title": "标题",
     "description": "诉求内容",
     "reporter_name": "反映人",
@@ -323,6 +335,7 @@ def validate(
         if not _text(raw.get(f)):
             errors.append(f"{f}: 必填")
     v["external_id"] = _text(raw.get("external_id"))[:64]
+    v["hotline_order_number"] = _text(raw.get("hotline_order_number"))[:64] or None
     v["title"] = _text(raw.get("title"))[:200]
     v["description"] = _text(raw.get("description"))
     v["reporter_name"] = _text(raw.get("reporter_name"))[:100]
@@ -438,13 +451,26 @@ def _write(session: Session, settings: Settings, v: dict[str, Any], source: str,
         resolution=v["resolution"],
         outcome=outcome,
         rating=v["rating"],
-        due_at=v["due_at"],
-        due_date=clock.to_local(v["due_at"]).date() if v["due_at"] else None,
+        hotline_order_number=v["hotline_order_number"],
         registered_at=registered,
         resolved_at=v["resolved_at"],
         closed_at=v["resolved_at"] if v["state"] == "closed" else None,
         updated_at=now,
     )
+    if State(v["state"]) in OPEN_STATES:
+        # An open order runs on the clock like any case: from its registration, to the
+        # order's own deadline when the file gives one, else to the matching policy's.
+        case.fixed_due_at = v["due_at"]
+        case.clock_started_at = registered
+        case.paused_seconds = 0.0
+        case.extension_workdays = 0
+        if v["state"] == State.suspended.value:
+            case.suspended_from = State.in_progress.value
+            case.suspended_at = now
+        case_clock.recompute(session, case)
+    else:
+        case.due_at = v["due_at"]
+        case.due_date = clock.to_local(v["due_at"]).date() if v["due_at"] else None
     session.add(case)
     session.flush()
     for d in {dept, current}:

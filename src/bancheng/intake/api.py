@@ -12,14 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bancheng.cases.enums import LABELS_ZH, Channel, Kind, Rating, ReporterType
+from bancheng.cases.enums import LABELS_ZH, Channel, Kind, Rating
 from bancheng.cases.lifecycle import MOVES
 from bancheng.cases.models import Case, CaseEvent
-from bancheng.cases.schemas import CaseCreate, ReporterIn
+from bancheng.cases.schemas import LocationIn
 from bancheng.cases.service import (
     add_attachment,
     add_event,
-    create_case,
     department_names,
     phone_lookup_hash,
 )
@@ -27,7 +26,6 @@ from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import api_router, db_session
 from bancheng.core.errors import Conflict, Invalid, TooLarge
 from bancheng.core.ratelimit import hit, rate_limit
-from bancheng.core.validators import normalize_phone
 from bancheng.feedback import service as feedback
 from bancheng.intake import service as intake
 from bancheng.org.models import Matter
@@ -80,6 +78,8 @@ class PublicReportIn(BaseModel):
     window_id: int | None = None
     staff: int | None = None
     website: str | None = Field(default=None, max_length=200)  # honeypot: must stay empty
+    # Browser geolocation (WGS-84), sent only after the reporter agreed on the page.
+    location: LocationIn | None = None
 
 
 class PublicReportOut(BaseModel):
@@ -220,47 +220,37 @@ def report(
             due_date=None,
             link="/m/status",
         )
-    phone = normalize_phone(body.phone)
-    _limit_phone(settings, phone_lookup_hash(phone))
-    principal = intake.public_principal(session, body.hall_id)
-    enterprise = bool(body.org_name or body.credit_code)
-    title = body.title or body.description[:30]
-    data = CaseCreate(
-        channel=Channel.mobile,
-        kind=body.kind,
-        title=title,
-        description=body.description,
-        reporter=ReporterIn(
-            type=ReporterType.enterprise if enterprise else ReporterType.person,
+    case, token, created = intake.submit_report(
+        session,
+        settings,
+        intake.PublicReport(
+            kind=body.kind,
+            matter_id=body.matter_id,
+            title=body.title,
+            description=body.description,
             name=body.name,
-            phone=phone,
+            phone=body.phone,
             org_name=body.org_name,
             credit_code=body.credit_code,
+            hall_id=body.hall_id,
+            window_id=body.window_id,
+            location=body.location,
         ),
-        matter_id=body.matter_id,
-        hall_id=body.hall_id,
-        window_id=body.window_id,
+        channel=Channel.mobile,
+        location_source="device",
+        idempotency_key=idempotency_key,
     )
-    key = f"public:{idempotency_key}" if idempotency_key else None
-    case, created = create_case(
-        session, settings, principal, data, key, allow_channels=intake.PUBLIC_CHANNELS
-    )
-    if not created:
-        # A retry: the first answer's token cannot be shown again; issue a fresh one.
-        token = intake.issue_token(session, case)
-    else:
-        token = intake.issue_token(session, case)
-        if body.staff is not None:
-            add_event(
-                session,
-                case,
-                "qr_source",
-                case.state,
-                case.state,
-                None,
-                details={"staff_id": body.staff, "hall_id": body.hall_id},
-                public=False,
-            )
+    if created and body.staff is not None:
+        add_event(
+            session,
+            case,
+            "qr_source",
+            case.state,
+            case.state,
+            None,
+            details={"staff_id": body.staff, "hall_id": body.hall_id},
+            public=False,
+        )
     return PublicReportOut(
         number=case.number,
         token=token,

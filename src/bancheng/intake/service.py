@@ -6,19 +6,25 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bancheng.cases.enums import Channel
+from bancheng.cases.enums import Channel, Kind, ReporterType
 from bancheng.cases.models import Case
+from bancheng.cases.schemas import CaseCreate, LocationIn, ReporterIn
+from bancheng.cases.service import create_case, phone_lookup_hash
 from bancheng.core import clock
+from bancheng.core.config import Settings
 from bancheng.core.errors import NotFound
+from bancheng.core.validators import normalize_phone
 from bancheng.intake.models import CaseAccessToken
 from bancheng.org.models import Department, Hall
 from bancheng.org.scope import Principal
 
-PUBLIC_CHANNELS = frozenset({Channel.mobile})
+# The phone page files ``mobile`` cases; Open311 clients (apps, websites) file ``online``.
+PUBLIC_CHANNELS = frozenset({Channel.mobile, Channel.online})
 PUBLIC_ACTOR = "反映人"
 
 
@@ -61,6 +67,77 @@ def public_principal(session: Session, hall_id: int | None) -> Principal:
         data_scope="self",
         scope_department_ids=frozenset(),
     )
+
+
+@dataclass(frozen=True)
+class PublicReport:
+    """What a reporter without an account files, from the phone page or an Open311 client."""
+
+    kind: Kind
+    description: str
+    name: str
+    phone: str
+    title: str = ""
+    matter_id: int | None = None
+    org_name: str | None = None
+    credit_code: str | None = None
+    hall_id: int | None = None
+    window_id: int | None = None
+    location: LocationIn | None = None
+
+
+def submit_report(
+    session: Session,
+    settings: Settings,
+    report: PublicReport,
+    *,
+    channel: Channel,
+    location_source: str,
+    idempotency_key: str | None = None,
+) -> tuple[Case, str, bool]:
+    """The one intake path for reporters without an account: the per-phone rate limit,
+    the case's own validation and deadline, and a private link's token (returned once).
+    Returns the case, the token and whether the case is new (False: an idempotent retry,
+    which gets a fresh token because the first cannot be shown again)."""
+    from bancheng.core.ratelimit import hit
+
+    phone = normalize_phone(report.phone)
+    hit(
+        "public_phone",
+        phone_lookup_hash(phone),
+        settings.public_phone_limit_per_hour,
+        window_seconds=3600,
+    )
+    principal = public_principal(session, report.hall_id)
+    enterprise = bool(report.org_name or report.credit_code)
+    data = CaseCreate(
+        channel=channel,
+        kind=report.kind,
+        title=report.title or report.description[:30],
+        description=report.description,
+        reporter=ReporterIn(
+            type=ReporterType.enterprise if enterprise else ReporterType.person,
+            name=report.name,
+            phone=phone,
+            org_name=report.org_name,
+            credit_code=report.credit_code,
+        ),
+        matter_id=report.matter_id,
+        hall_id=report.hall_id,
+        window_id=report.window_id,
+        location=report.location,
+    )
+    key = f"public:{idempotency_key}" if idempotency_key else None
+    case, created = create_case(
+        session,
+        settings,
+        principal,
+        data,
+        key,
+        allow_channels=PUBLIC_CHANNELS,
+        location_source=location_source,
+    )
+    return case, issue_token(session, case), created
 
 
 def _hash(token: str) -> str:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bancheng.core import clock
@@ -24,6 +24,7 @@ class NoticeOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
     department_id: int
+    user_id: int | None
     case_id: int | None
     kind: str
     title: str
@@ -50,8 +51,11 @@ def list_notices(
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
     p: Principal = require("notice.read"),
 ) -> NoticePage:
-    """Notices addressed to the caller's unit and the units below it."""
-    base = select(Notice).where(Notice.department_id.in_(_mine(p)))
+    """Notices addressed to the caller's unit and the units below it, and to the caller."""
+    base = select(Notice).where(
+        Notice.department_id.in_(_mine(p)),
+        or_(Notice.user_id.is_(None), Notice.user_id == p.user_id),
+    )
     unread_q = base.where(Notice.read_at.is_(None))
     stmt = unread_q if unread else base
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
@@ -67,7 +71,11 @@ def list_notices(
 @router.post("/{notice_id}/read", response_model=NoticeOut)
 def mark_read(notice_id: int, session: DB, p: Principal = require("notice.read")) -> Notice:
     notice = session.get(Notice, notice_id)
-    if notice is None or notice.department_id not in p.unit_department_ids:
+    if (
+        notice is None
+        or notice.department_id not in p.unit_department_ids
+        or notice.user_id not in (None, p.user_id)
+    ):
         raise NotFound("notice.not_found", "通知不存在")
     if notice.read_at is None:
         notice.read_at = clock.now()

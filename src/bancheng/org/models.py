@@ -90,6 +90,11 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Where staff messages go when the user chooses e-mail or SMS (profile). The phone is
+    # personal data: encrypted, shown masked.
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone_enc: Mapped[str | None] = mapped_column(Text)
+    phone_masked: Mapped[str | None] = mapped_column(String(20))
 
 
 class UserScopeDepartment(Base):

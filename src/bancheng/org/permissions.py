@@ -58,6 +58,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "knowledge.curate": frozenset({"supervisor"}),
     "systemic.read": CASE_WORKERS,
     "systemic.manage": frozenset({"supervisor"}),
+    # The 12345 platform's inbound API: only through an API token narrowed to it, held by
+    # an account of the receiving centre.
+    "hotline.push": frozenset({"clerk"}),
+    # The outbox's deliveries page (state, attempts, last error; recipients masked).
+    "outbox.read": frozenset({"admin", "supervisor"}),
+    "outbox.manage": frozenset({"admin"}),
+    # Message templates, webhook subscriptions.
+    "notify.manage": frozenset({"admin"}),
 }
 
 

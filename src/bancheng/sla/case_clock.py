@@ -28,7 +28,7 @@ from bancheng.core.errors import DomainError
 from bancheng.sla.calendar import load_calendar
 from bancheng.sla.models import SlaPolicy
 from bancheng.sla.policies import find_policy
-from bancheng.sla.workdays import WorkdayCalendar
+from bancheng.sla.workdays import Deadline, WorkdayCalendar, local_date
 
 Light = Literal["green", "yellow", "red"]
 # Open cases whose clock runs (a suspended case's clock is paused).
@@ -37,28 +37,53 @@ assert tuple(sorted(RUNNING)) == RUNNING_STATES  # the sweeper's partial indexes
 SUSPENDED = State.suspended.value
 
 
+_TICK = timedelta(microseconds=1)
+
+
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), SHANGHAI).astimezone(UTC)
 
 
-def compute_deadlines(case: Case, policy: SlaPolicy, cal: WorkdayCalendar) -> None:
-    """Set the response deadline, the resolution deadline and the yellow instant."""
+def compute_deadlines(case: Case, policy: SlaPolicy | None, cal: WorkdayCalendar) -> None:
+    """Set the response deadline, the resolution deadline and the yellow instant.
+
+    A deadline fixed from outside (``fixed_due_at``, a 12345 order's time limit) replaces
+    the policy's resolution deadline; pauses and approved extensions move it the same way.
+    Without a policy such a case has no response deadline."""
     assert case.clock_started_at is not None
+    assert policy is not None or case.fixed_due_at is not None
     start = case.clock_started_at
     if case.paused_seconds > 0:
         start = cal.add_working_seconds(start, case.paused_seconds).due_at
-    response = cal.add(start, policy.response_limit, policy.response_unit)
-    base = cal.add(start, policy.resolution_limit, policy.resolution_unit)
-    provisional = response.provisional or base.provisional
+    response = cal.add(start, policy.response_limit, policy.response_unit) if policy else None
+    if case.fixed_due_at is not None:
+        fixed = case.fixed_due_at
+        base = (
+            cal.add_working_seconds(fixed, case.paused_seconds)
+            if case.paused_seconds > 0
+            # due_at is exclusive: a deadline at midnight belongs to the day before.
+            else Deadline(local_date(fixed - _TICK), bool(cal.unknown_years(fixed, fixed)), fixed)
+        )
+    else:
+        assert policy is not None
+        base = cal.add(start, policy.resolution_limit, policy.resolution_unit)
+    provisional = (response.provisional if response else False) or base.provisional
     due = base
     if case.extension_workdays > 0:
         due = cal.add_workdays(base.date, case.extension_workdays)
         provisional = provisional or due.provisional
-    case.response_due_at = response.due_at
+    case.response_due_at = response.due_at if response else None
     case.due_date = due.date
     case.due_at = due.due_at
     case.deadline_provisional = provisional
-    case.yellow_at = _yellow_at(policy, cal, start, due.date, due.due_at, case.extension_workdays)
+    if case.fixed_due_at is not None or policy is None:
+        # An outside deadline turns yellow on its last working day.
+        last = cal.workday_back(due.date, 0)
+        case.yellow_at = min(due.due_at, max(start, _midnight(last)))
+    else:
+        case.yellow_at = _yellow_at(
+            policy, cal, start, due.date, due.due_at, case.extension_workdays
+        )
 
 
 def _yellow_at(
@@ -120,7 +145,7 @@ def recompute(session: Session, case: Case) -> None:
         return
     policy = _policy_for(session, case)
     case.sla_policy_id = policy.id if policy else None
-    if policy is None:
+    if policy is None and case.fixed_due_at is None:
         case.response_due_at = case.due_at = case.yellow_at = None
         case.due_date = None
         case.deadline_provisional = False

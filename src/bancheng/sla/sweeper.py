@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 from bancheng.cases.models import Case, CaseEvent
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
-from bancheng.notify.models import Notice
 from bancheng.sla.calendar import load_calendar
 from bancheng.sla.case_clock import RUNNING
 
@@ -91,22 +90,18 @@ def _record(
         )
     )
     if notice_kind is not None:
+        from bancheng.notify.service import notices_from_select
+
         notices: Select[Any] = select(
             department,
             Case.id,
-            literal(notice_kind),
             literal(title_prefix)
             + Case.number
             + literal(title_suffix)
             + literal("：")
             + Case.title,
-            literal(now),
         ).where(cond)
-        session.execute(
-            insert(Notice).from_select(
-                ["department_id", "case_id", "kind", "title", "created_at"], notices
-            )
-        )
+        notices_from_select(session, notices, notice_kind, f"sla:{action}:{now.isoformat()}:")
     return count
 
 

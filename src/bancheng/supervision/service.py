@@ -22,7 +22,7 @@ from bancheng.cases.models import Case
 from bancheng.cases.service import add_event
 from bancheng.core import clock
 from bancheng.core.errors import Conflict, Forbidden, Invalid
-from bancheng.notify.models import Notice
+from bancheng.notify import service as notify
 from bancheng.org.models import Department
 from bancheng.org.scope import Principal
 from bancheng.sla.calendar import load_calendar
@@ -59,15 +59,8 @@ def _department(session: Session, dept_id: int, code: str, field: str) -> Depart
 def _notice(
     session: Session, dept_id: int, kind: str, title: str, body: str, case_id: int | None
 ) -> None:
-    session.add(
-        Notice(
-            department_id=dept_id,
-            case_id=case_id,
-            kind=kind,
-            title=title[:200],
-            body=body,
-            created_at=clock.now(),
-        )
+    notify.notice(
+        session, department_id=dept_id, kind=kind, title=title, body=body, case_id=case_id
     )
 
 

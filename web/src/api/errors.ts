@@ -49,6 +49,16 @@ export const ERROR_MESSAGES: Record<string, string> = {
   'case.hall_not_found': '所选大厅不存在',
   'case.window_not_found': '所选窗口不存在',
   'case.window_not_in_hall': '窗口不属于所选大厅',
+  'case.location_incomplete': '经度和纬度须同时填写',
+  'case.bbox_invalid': '区域应为“最小经度,最小纬度,最大经度,最大纬度”',
+
+  // 12345 work orders
+  'hotline.token_required': '12345接口只接受平台的专用令牌',
+  'hotline.order_not_found': '未找到该12345工单',
+  'hotline.order_withdrawn': '该12345工单已被撤回',
+  'hotline.appeal_type_unknown': '无法识别的诉求类型',
+  'hotline.time_limit_ambiguous': '办理时限只能给出工作日数或截止时间之一',
+  'hotline.due_before_call': '办理截止时间早于来电时间',
   'case.department_not_found': '目标单位不存在或已停用',
   'case.unknown_action': '未知的操作',
   'case.version_conflict': '案件已被他人修改，请刷新后重试',

@@ -1190,7 +1190,7 @@ export interface paths {
         };
         /**
          * List Notices
-         * @description Notices addressed to the caller's unit and the units below it.
+         * @description Notices addressed to the caller's unit and the units below it, and to the caller.
          */
         get: operations["list_notices_api_v1_notices_get"];
         put?: never;
@@ -1212,6 +1212,63 @@ export interface paths {
         put?: never;
         /** Mark Read */
         post: operations["mark_read_api_v1_notices__notice_id__read_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outbox/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Messages
+         * @description Newest first. ``counts`` are per state over the same filters (without ``state``).
+         */
+        get: operations["list_messages_api_v1_outbox_messages_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outbox/messages/{message_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Message */
+        get: operations["get_message_api_v1_outbox_messages__message_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/outbox/messages/{message_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry Message
+         * @description Send a dead (or waiting) message again now, with a fresh budget of attempts.
+         */
+        post: operations["retry_message_api_v1_outbox_messages__message_id__retry_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1948,6 +2005,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hotline/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Push Order
+         * @description A work order, keyed by the platform's order number: 201 when it became a case,
+         *     200 when it was known (the same content again: nothing changes; other content: the
+         *     changes are applied and recorded).
+         */
+        post: operations["push_order_api_v1_hotline_orders_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hotline/orders/{order_number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Order
+         * @description Where an order stands in bancheng.
+         */
+        get: operations["get_order_api_v1_hotline_orders__order_number__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hotline/orders/{order_number}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw Order
+         * @description The platform withdraws the order (撤单): an open case is closed with the reason.
+         */
+        post: operations["withdraw_order_api_v1_hotline_orders__order_number__withdraw_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hotline/orders/{order_number}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Attachment
+         * @description One file of the order (the same checks as any attachment).
+         */
+        post: operations["upload_attachment_api_v1_hotline_orders__order_number__attachments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -2042,6 +2181,19 @@ export interface components {
              */
             created_at: string;
         };
+        /** AttachmentRef */
+        AttachmentRef: {
+            /**
+             * Url
+             * Format: uri
+             */
+            url: string;
+            /**
+             * Name
+             * @default
+             */
+            name: string;
+        };
         /** AttemptIn */
         AttemptIn: {
             /**
@@ -2051,18 +2203,6 @@ export interface components {
             outcome: "reached" | "unreachable" | "refused";
             /** Note */
             note?: string | null;
-        };
-        /** AttemptOut */
-        AttemptOut: {
-            /**
-             * At
-             * Format: date-time
-             */
-            at: string;
-            /** Outcome */
-            outcome: string;
-            /** Note */
-            note: string | null;
         };
         /** AvailableAction */
         AvailableAction: {
@@ -2147,6 +2287,11 @@ export interface components {
             /** File */
             file: string;
         };
+        /** Body_upload_attachment_api_v1_hotline_orders__order_number__attachments_post */
+        Body_upload_attachment_api_v1_hotline_orders__order_number__attachments_post: {
+            /** File */
+            file: string;
+        };
         /** Body_upload_photo_api_v1_public_cases__number__photos_post */
         Body_upload_photo_api_v1_public_cases__number__photos_post: {
             /** File */
@@ -2183,7 +2328,7 @@ export interface components {
             /** Script */
             script: string;
             /** Attempts */
-            attempts: components["schemas"]["AttemptOut"][];
+            attempts: components["schemas"]["bancheng__feedback__api__AttemptOut"][];
             /**
              * Created At
              * Format: date-time
@@ -2211,6 +2356,7 @@ export interface components {
             hall_id?: number | null;
             /** Window Id */
             window_id?: number | null;
+            location?: components["schemas"]["LocationIn"] | null;
         };
         /**
          * CaseImportReport
@@ -2290,6 +2436,10 @@ export interface components {
             deadline_provisional: boolean;
             /** Light */
             light?: ("green" | "yellow" | "red") | null;
+            /** Hotline Order Number */
+            hotline_order_number?: string | null;
+            /** Address */
+            address?: string | null;
             /** Description */
             description: string;
             reporter: components["schemas"]["ReporterOut"];
@@ -2356,6 +2506,7 @@ export interface components {
              * @default []
              */
             extensions: components["schemas"]["ExtensionOut"][];
+            location?: components["schemas"]["LocationOut"] | null;
         };
         /** CasePage */
         CasePage: {
@@ -2430,6 +2581,10 @@ export interface components {
             deadline_provisional: boolean;
             /** Light */
             light?: ("green" | "yellow" | "red") | null;
+            /** Hotline Order Number */
+            hotline_order_number?: string | null;
+            /** Address */
+            address?: string | null;
         };
         /** ChangeIn */
         ChangeIn: {
@@ -2814,6 +2969,91 @@ export interface components {
             /** Titles */
             titles: string[];
         };
+        /** HotlineAttachmentOut */
+        HotlineAttachmentOut: {
+            /** Id */
+            id: number;
+            /** Media Type */
+            media_type: string;
+            /** Size */
+            size: number;
+        };
+        /**
+         * HotlineOrderIn
+         * @description A 12345 work order as the platform sends it.
+         */
+        HotlineOrderIn: {
+            /** Order Number */
+            order_number: string;
+            /**
+             * Call Time
+             * Format: date-time
+             */
+            call_time: string;
+            /** Caller Name */
+            caller_name: string;
+            /** Caller Phone */
+            caller_phone: string;
+            /** Appeal Type */
+            appeal_type: string;
+            /**
+             * Title
+             * @default
+             */
+            title: string;
+            /** Content */
+            content: string;
+            /** Address */
+            address?: string | null;
+            /** Latitude */
+            latitude?: number | null;
+            /** Longitude */
+            longitude?: number | null;
+            /**
+             * Datum
+             * @default gcj02
+             * @enum {string}
+             */
+            datum: "wgs84" | "gcj02";
+            /**
+             * Urgency
+             * @default normal
+             * @enum {string}
+             */
+            urgency: "normal" | "urgent" | "very_urgent";
+            /** Time Limit Workdays */
+            time_limit_workdays?: number | null;
+            /** Due At */
+            due_at?: string | null;
+            /**
+             * Dispatching Unit
+             * @default
+             */
+            dispatching_unit: string;
+            /** Attachments */
+            attachments?: components["schemas"]["AttachmentRef"][];
+        };
+        /** HotlineOrderOut */
+        HotlineOrderOut: {
+            /** Order Number */
+            order_number: string;
+            /** Status */
+            status: string;
+            /** Case Number */
+            case_number: string;
+            /** State */
+            state: string;
+            /** State Label */
+            state_label: string;
+            /** Due At */
+            due_at: string | null;
+            /** Due Date */
+            due_date: string | null;
+            /** Times Received */
+            times_received: number;
+            /** Result */
+            result: string;
+        };
         /** ImportField */
         ImportField: {
             /** Field */
@@ -3044,6 +3284,41 @@ export interface components {
             /** Number */
             number: string;
         };
+        /**
+         * LocationIn
+         * @description Where the matter is: an address, coordinates (with their datum), or both.
+         */
+        LocationIn: {
+            /** Address */
+            address?: string | null;
+            /** Latitude */
+            latitude?: number | null;
+            /** Longitude */
+            longitude?: number | null;
+            /**
+             * Datum
+             * @default wgs84
+             * @enum {string}
+             */
+            datum: "wgs84" | "gcj02";
+        };
+        /** LocationOut */
+        LocationOut: {
+            /** Address */
+            address: string | null;
+            /** Latitude */
+            latitude: number | null;
+            /** Longitude */
+            longitude: number | null;
+            /** Datum */
+            datum: ("wgs84" | "gcj02") | null;
+            /** Source */
+            source: string | null;
+            /** Wgs84 Lat */
+            wgs84_lat: number | null;
+            /** Wgs84 Lng */
+            wgs84_lng: number | null;
+        };
         /** LoginIn */
         LoginIn: {
             /** Username */
@@ -3231,6 +3506,107 @@ export interface components {
             /** Decisions */
             decisions: components["schemas"]["DecisionOut"][];
         };
+        /** MessageDetail */
+        MessageDetail: {
+            /** Id */
+            id: number;
+            /** Channel */
+            channel: string;
+            /** Kind */
+            kind: string;
+            /** Idempotency Key */
+            idempotency_key: string;
+            /** Recipient Masked */
+            recipient_masked: string;
+            /** Subject */
+            subject: string | null;
+            /** Case Id */
+            case_id: number | null;
+            /** User Id */
+            user_id: number | null;
+            /** Subscription Id */
+            subscription_id: number | null;
+            /** State */
+            state: string;
+            /** Attempts */
+            attempts: number;
+            /** Max Attempts */
+            max_attempts: number;
+            /**
+             * Next Attempt At
+             * Format: date-time
+             */
+            next_attempt_at: string;
+            /** Last Error */
+            last_error: string | null;
+            /** Provider Ref */
+            provider_ref: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Sent At */
+            sent_at: string | null;
+            /** Preview */
+            preview: string;
+            /** Attempts Log */
+            attempts_log: components["schemas"]["bancheng__outbox__api__AttemptOut"][];
+        };
+        /** MessageOut */
+        MessageOut: {
+            /** Id */
+            id: number;
+            /** Channel */
+            channel: string;
+            /** Kind */
+            kind: string;
+            /** Idempotency Key */
+            idempotency_key: string;
+            /** Recipient Masked */
+            recipient_masked: string;
+            /** Subject */
+            subject: string | null;
+            /** Case Id */
+            case_id: number | null;
+            /** User Id */
+            user_id: number | null;
+            /** Subscription Id */
+            subscription_id: number | null;
+            /** State */
+            state: string;
+            /** Attempts */
+            attempts: number;
+            /** Max Attempts */
+            max_attempts: number;
+            /**
+             * Next Attempt At
+             * Format: date-time
+             */
+            next_attempt_at: string;
+            /** Last Error */
+            last_error: string | null;
+            /** Provider Ref */
+            provider_ref: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Sent At */
+            sent_at: string | null;
+        };
+        /** MessagePage */
+        MessagePage: {
+            /** Items */
+            items: components["schemas"]["MessageOut"][];
+            /** Total */
+            total: number;
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
+        };
         /** MonthCount */
         MonthCount: {
             /** Month */
@@ -3254,6 +3630,8 @@ export interface components {
             id: number;
             /** Department Id */
             department_id: number;
+            /** User Id */
+            user_id: number | null;
             /** Case Id */
             case_id: number | null;
             /** Kind */
@@ -3671,6 +4049,7 @@ export interface components {
             staff?: number | null;
             /** Website */
             website?: string | null;
+            location?: components["schemas"]["LocationIn"] | null;
         };
         /** PublicReportOut */
         PublicReportOut: {
@@ -4046,6 +4425,11 @@ export interface components {
             /** Is Feedback Window */
             is_feedback_window: boolean;
         };
+        /** WithdrawIn */
+        WithdrawIn: {
+            /** Reason */
+            reason: string;
+        };
         /** YearDaysOut */
         YearDaysOut: {
             /** Year */
@@ -4089,6 +4473,38 @@ export interface components {
              * @description 本年和下一年中没有节假日安排的年份(管理员警告)
              */
             missing: number[];
+        };
+        /** AttemptOut */
+        bancheng__feedback__api__AttemptOut: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Outcome */
+            outcome: string;
+            /** Note */
+            note: string | null;
+        };
+        /** AttemptOut */
+        bancheng__outbox__api__AttemptOut: {
+            /** Id */
+            id: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Worker */
+            worker: string;
+            /** Ok */
+            ok: boolean;
+            /** Status */
+            status: string | null;
+            /** Error */
+            error: string | null;
+            /** Duration Ms */
+            duration_ms: number;
         };
         /** LinkIn */
         bancheng__routing__api__LinkIn: {
@@ -6360,6 +6776,105 @@ export interface operations {
             };
         };
     };
+    list_messages_api_v1_outbox_messages_get: {
+        parameters: {
+            query?: {
+                state?: ("pending" | "sending" | "sent" | "dead") | null;
+                channel?: string | null;
+                kind?: string | null;
+                case_id?: number | null;
+                subscription_id?: number | null;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessagePage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_message_api_v1_outbox_messages__message_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                message_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    retry_message_api_v1_outbox_messages__message_id__retry_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                message_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_orders_api_v1_supervision_orders_get: {
         parameters: {
             query?: {
@@ -7768,6 +8283,140 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    push_order_api_v1_hotline_orders_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HotlineOrderIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HotlineOrderOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_order_api_v1_hotline_orders__order_number__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HotlineOrderOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    withdraw_order_api_v1_hotline_orders__order_number__withdraw_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WithdrawIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HotlineOrderOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_attachment_api_v1_hotline_orders__order_number__attachments_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_attachment_api_v1_hotline_orders__order_number__attachments_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HotlineAttachmentOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
             };
         };
     };

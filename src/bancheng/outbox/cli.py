@@ -1,0 +1,61 @@
+"""``bancheng outbox run``: the delivery worker as its own process (any number of them)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+
+import click
+
+from bancheng.core.config import get_settings
+from bancheng.core.db import get_database
+
+
+@click.group("outbox")
+def outbox_group() -> None:
+    """Outward messages: SMS, e-mail, webhooks, in-app notices."""
+
+
+@outbox_group.command("run")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option("--poll", type=float, default=None, help="Seconds between polls.")
+def run(once: bool, poll: float | None) -> None:
+    """Deliver due messages until stopped (SIGTERM/SIGINT finish the message in hand)."""
+    from bancheng.notify import service as _inapp  # noqa: F401  (in-app channel)
+    from bancheng.outbox.worker import Deliverer
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    deliverer = Deliverer(get_database(), get_settings())
+    if once:
+        total: dict[str, int] = {}
+        while True:
+            r = deliverer.run_once()
+            for k, v in r.as_dict().items():
+                total[k] = total.get(k, 0) + v
+            if r.claimed < deliverer.settings.outbox_batch_size:
+                break
+        click.echo(json.dumps(total))
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo(f"outbox worker {deliverer.worker} running")
+    deliverer.run(stop, poll)
+
+
+@outbox_group.command("status")
+def status() -> None:
+    """Messages per state and channel."""
+    from sqlalchemy import func, select
+
+    from bancheng.outbox.models import OutboxMessage
+
+    with get_database().transaction(write=False) as s:
+        rows = s.execute(
+            select(OutboxMessage.channel, OutboxMessage.state, func.count()).group_by(
+                OutboxMessage.channel, OutboxMessage.state
+            )
+        ).all()
+    click.echo(json.dumps({f"{c}.{st}": int(n) for c, st, n in rows}, sort_keys=True))

@@ -1,0 +1,333 @@
+"""The delivery worker: claims due messages, sends each through its channel, records the
+outcome. Runs inside ``serve`` (a daemon thread) and as ``bancheng outbox run``.
+
+Claiming is one short transaction: ``UPDATE ... SET state='sending', locked_by=me,
+locked_until=now+lease, attempts=attempts+1 WHERE id IN (SELECT ... FOR UPDATE SKIP
+LOCKED LIMIT n) RETURNING ...``. On PostgreSQL concurrent workers skip each other's rows;
+on SQLite one process at a time holds the ``sender`` lease and claims under the write
+lock. Sending happens outside any transaction (no lock is held across the network), and
+each outcome is written at once, only while the claim is still ours. A worker that dies
+mid-send leaves rows in ``sending``; their lease runs out and another worker takes them:
+delivery is at least once, and the idempotency key (Message-ID, webhook-id, OutId) lets
+the receiver drop the rare redelivery.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from bancheng.core import clock
+from bancheng.core.config import Settings, get_settings
+from bancheng.core.crypto import get_crypto
+from bancheng.core.db import Database
+from bancheng.outbox import channels as _channels
+from bancheng.outbox import http as _http  # noqa: F401  (registers the webhook channel)
+from bancheng.outbox.channels import Channel, Delivered, DeliveryError, Outgoing, build_channel
+from bancheng.outbox.models import OutboxAttempt, OutboxLease, OutboxMessage
+from bancheng.outbox.service import secrets_of, wakeup
+
+log = logging.getLogger("bancheng.outbox")
+SENDER_LEASE = "sender"
+# The SQLite sender lease only keeps a second process from claiming; each claimed row has
+# its own lease (outbox_lease_seconds), which is what keeps two workers off one message.
+SENDER_LEASE_SECONDS = 30.0
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def backoff(settings: Settings, attempts: int) -> timedelta:
+    """Wait before attempt ``attempts + 1``: base × 2^(attempts−1), capped."""
+    seconds = settings.outbox_backoff_seconds * (2 ** max(attempts - 1, 0))
+    return timedelta(seconds=min(seconds, settings.outbox_backoff_max_seconds))
+
+
+@dataclass
+class RunResult:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    lost: int = 0  # our claim expired and another worker took the row meanwhile
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "claimed": self.claimed,
+            "sent": self.sent,
+            "retried": self.retried,
+            "dead": self.dead,
+            "lost": self.lost,
+        }
+
+
+def _take_sender_lease(session: Session, worker: str, now: datetime, lease: float) -> bool:
+    res = session.execute(
+        update(OutboxLease)
+        .where(
+            OutboxLease.name == SENDER_LEASE,
+            or_(
+                OutboxLease.holder == worker,
+                OutboxLease.holder.is_(None),
+                OutboxLease.expires_at < now,
+            ),
+        )
+        .values(holder=worker, expires_at=now + timedelta(seconds=lease)),
+        execution_options={"synchronize_session": False},
+    )
+    if res.rowcount == 1:  # type: ignore[attr-defined]
+        return True
+    if session.get(OutboxLease, SENDER_LEASE) is None:
+        session.add(OutboxLease(name=SENDER_LEASE, holder=worker, expires_at=now))
+        session.flush()
+        return True
+    return False
+
+
+def release_sender_lease(db: Database, worker: str) -> None:
+    if not db.is_sqlite:
+        return
+    with db.transaction() as s:
+        s.execute(
+            update(OutboxLease)
+            .where(OutboxLease.name == SENDER_LEASE, OutboxLease.holder == worker)
+            .values(holder=None, expires_at=None),
+            execution_options={"synchronize_session": False},
+        )
+
+
+def claim(
+    session: Session, settings: Settings, worker: str, limit: int, now: datetime | None = None
+) -> list[OutboxMessage]:
+    """Take up to ``limit`` due messages for ``worker`` (one transaction: the caller's)."""
+    now = now or clock.now()
+    is_pg = session.get_bind().dialect.name == "postgresql"
+    if not is_pg and not _take_sender_lease(session, worker, now, SENDER_LEASE_SECONDS):
+        return []
+    expired = and_(OutboxMessage.state == "sending", OutboxMessage.locked_until < now)
+    # A message whose last allowed attempt was lost with its worker is not sent again.
+    session.execute(
+        update(OutboxMessage)
+        .where(expired, OutboxMessage.attempts >= OutboxMessage.max_attempts)
+        .values(
+            state="dead",
+            locked_by=None,
+            locked_until=None,
+            last_error="worker lost during the last attempt",
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    due = or_(
+        and_(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now),
+        expired,
+    )
+    ids = select(OutboxMessage.id).where(due).order_by(OutboxMessage.next_attempt_at)
+    ids = ids.limit(limit)
+    if is_pg:
+        ids = ids.with_for_update(skip_locked=True)
+    rows = session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))
+        .values(
+            state="sending",
+            locked_by=worker,
+            locked_until=now + timedelta(seconds=settings.outbox_lease_seconds),
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .returning(OutboxMessage),
+        execution_options={"synchronize_session": False},
+    ).all()
+    return sorted(rows, key=lambda m: m.id)
+
+
+def _outgoing(msg: OutboxMessage) -> Outgoing:
+    recipient = msg.recipient
+    if msg.recipient_enc:
+        recipient = get_crypto().decrypt(msg.recipient_enc)
+    return Outgoing(
+        id=msg.id,
+        channel=msg.channel,
+        kind=msg.kind,
+        idempotency_key=msg.idempotency_key,
+        recipient=recipient,
+        recipient_masked=msg.recipient_masked,
+        subject=msg.subject,
+        payload=dict(msg.payload or {}),
+        secrets=secrets_of(msg),
+        attempt=msg.attempts,
+    )
+
+
+def record(
+    session: Session,
+    settings: Settings,
+    msg: OutboxMessage,
+    worker: str,
+    ok: Delivered | None,
+    err: DeliveryError | None,
+    duration_ms: int,
+    now: datetime | None = None,
+) -> str:
+    """Write one outcome, only if the claim is still ours. Returns the new state, or
+    ``lost``."""
+    now = now or clock.now()
+    mine = and_(
+        OutboxMessage.id == msg.id,
+        OutboxMessage.state == "sending",
+        OutboxMessage.locked_by == worker,
+    )
+    values: dict[str, Any] = {"locked_by": None, "locked_until": None}
+    if ok is not None:
+        values.update(state="sent", sent_at=now, provider_ref=ok.ref, last_error=None)
+    else:
+        assert err is not None
+        values["last_error"] = str(err)[:2000]
+        if err.permanent or msg.attempts >= msg.max_attempts:
+            values["state"] = "dead"
+        else:
+            values.update(state="pending", next_attempt_at=now + backoff(settings, msg.attempts))
+    res = session.execute(
+        update(OutboxMessage).where(mine).values(**values),
+        execution_options={"synchronize_session": False},
+    )
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        return "lost"
+    session.execute(
+        insert(OutboxAttempt).values(
+            message_id=msg.id,
+            at=now,
+            worker=worker,
+            ok=ok is not None,
+            status=(ok.status if ok else err.status if err else None),
+            error=None if ok else str(err)[:2000],
+            duration_ms=duration_ms,
+        )
+    )
+    return str(values["state"])
+
+
+class Deliverer:
+    """One worker's state: its id and its channel adapters (built once, reused)."""
+
+    def __init__(self, db: Database, settings: Settings | None = None, worker_id: str = ""):
+        self.db = db
+        self.settings = settings or get_settings()
+        self.worker = worker_id or new_worker_id()
+        self._adapters: dict[str, Channel] = {}
+
+    def adapter(self, name: str) -> Channel:
+        if name not in self._adapters:
+            self._adapters[name] = build_channel(name, self.settings)
+        return self._adapters[name]
+
+    def run_once(self, limit: int | None = None) -> RunResult:
+        """Claim one batch and deliver it. Safe to run from any number of workers."""
+        result = RunResult()
+        with self.db.transaction() as s:
+            batch = claim(s, self.settings, self.worker, limit or self.settings.outbox_batch_size)
+            s.expunge_all()
+        result.claimed = len(batch)
+        for i, msg in enumerate(batch):
+            if msg.locked_until is not None and clock.now() >= msg.locked_until - timedelta(
+                seconds=5
+            ):
+                # Too late to send under this claim: hand the rest back untouched.
+                self._release(batch[i:])
+                result.lost += len(batch) - i
+                break
+            started = time.monotonic()
+            ok: Delivered | None = None
+            err: DeliveryError | None = None
+            try:
+                ok = self.adapter(msg.channel).send(_outgoing(msg))
+            except DeliveryError as exc:
+                err = exc
+            except Exception as exc:  # an adapter's bug must not stop the others
+                log.exception("outbox channel %s failed on message %s", msg.channel, msg.id)
+                err = DeliveryError(f"{type(exc).__name__}: {exc}")
+            ms = int((time.monotonic() - started) * 1000)
+            with self.db.transaction() as s:
+                state = record(s, self.settings, msg, self.worker, ok, err, ms)
+            if state == "sent":
+                result.sent += 1
+            elif state == "pending":
+                result.retried += 1
+            elif state == "dead":
+                result.dead += 1
+                log.warning("outbox message %s (%s) is dead: %s", msg.id, msg.kind, err)
+            else:
+                result.lost += 1
+        return result
+
+    def _release(self, msgs: list[OutboxMessage]) -> None:
+        with self.db.transaction() as s:
+            s.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_([m.id for m in msgs]),
+                    OutboxMessage.state == "sending",
+                    OutboxMessage.locked_by == self.worker,
+                )
+                .values(
+                    state="pending",
+                    locked_by=None,
+                    locked_until=None,
+                    attempts=OutboxMessage.attempts - 1,
+                ),
+                execution_options={"synchronize_session": False},
+            )
+
+    def run(self, stop: threading.Event, poll: float | None = None) -> None:
+        """Deliver until ``stop`` is set: a full batch goes on at once, otherwise wait for
+        the poll interval or a commit that enqueued something (same process)."""
+        poll = poll if poll is not None else self.settings.outbox_poll_seconds
+        try:
+            while not stop.is_set():
+                try:
+                    r = self.run_once()
+                except Exception:
+                    log.exception("outbox delivery failed")
+                    r = RunResult()
+                if r.claimed >= self.settings.outbox_batch_size:
+                    continue
+                wakeup.wait(poll)
+                wakeup.clear()
+        finally:
+            try:
+                release_sender_lease(self.db, self.worker)
+            except Exception:
+                log.exception("could not release the outbox sender lease")
+
+
+class OutboxWorker:
+    """The worker inside ``serve``: a daemon thread."""
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.deliverer = Deliverer(db, settings)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self.deliverer.run, args=(self._stop,), name="outbox", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        wakeup.set()
+        self._thread.join(timeout=10)
+
+
+_ = _channels  # the log channel registers itself on import
