@@ -120,6 +120,8 @@ def demo_load(n_cases: int, if_empty: bool, seed: int) -> None:
     from bancheng.demo import demo_is_loaded, load_demo
 
     s = get_settings()
+    if s.env == "production":
+        raise click.ClickException("BANCHENG_ENV=production: demo data is never loaded")
     database = get_database()
     with database.transaction() as session:
         if if_empty and demo_is_loaded(session):

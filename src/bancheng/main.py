@@ -22,6 +22,7 @@ from bancheng.core.deps import TransactionalRoute
 from bancheng.core.errors import install_error_handlers, problem
 from bancheng.core.jobs import JobRegistry, JobScheduler
 from bancheng.core.jobs import registry as jobs
+from bancheng.core.security_headers import SecurityHeaders
 
 # Each domain with an HTTP surface exposes ``router`` from its ``api`` module.
 ROUTER_MODULES = (
@@ -108,16 +109,20 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(web_dist: Path | None = None) -> FastAPI:
+    from bancheng.core.config import get_settings
+
     register_jobs()
+    docs = get_settings().docs_open
     app = FastAPI(
         lifespan=lifespan,
         title="办成 bancheng",
         version=__version__,
         description="办不成事反映窗口：登记、派单、限时办结、督办、评价与分析",
-        docs_url="/api/docs",
+        docs_url="/api/docs" if docs else None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url="/api/openapi.json" if docs else None,
     )
+    app.add_middleware(SecurityHeaders)
     # Routes declared on the app itself (health, the web UI) end their transaction before
     # answering too; routers made with api_router() bring the same class.
     app.router.route_class = TransactionalRoute

@@ -224,7 +224,10 @@ def db_session(request: Request) -> Session:
 
 
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The client's address, seen through trusted proxies (``core/clientip.py``)."""
+    from bancheng.core.clientip import client_address
+
+    return client_address(request)
 
 
 def _resolve_principal(request: Request, session: Session) -> Principal:

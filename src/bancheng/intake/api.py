@@ -3,7 +3,6 @@ kept apart from the staff API under ``/api/v1/public``."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import date, datetime
 from typing import Annotated
 
@@ -214,11 +213,9 @@ def report(
     """Report from the phone (channel ``mobile``). The answer carries the private link's
     token, shown this once. A filled honeypot is answered like a success; nothing is stored."""
     if body.website:
+        number, token, due = intake.honeypot_answer(session, settings, body.kind, body.hall_id)
         return PublicReportOut(
-            number=intake.fake_number(settings.jurisdiction_code),
-            token=secrets.token_urlsafe(24),
-            due_date=None,
-            link="/m/status",
+            number=number, token=token, due_date=due, link=f"/m/status?no={number}&t={token}"
         )
     case, token, created = intake.submit_report(
         session,

@@ -21,6 +21,7 @@ from bancheng.core.deps import (
     require,
 )
 from bancheng.core.errors import Invalid
+from bancheng.core.ratelimit import rate_limit
 from bancheng.org import auth
 from bancheng.org.models import AuthSession, Department, Hall, Matter, ServiceWindow, User
 from bancheng.org.permissions import PERMISSIONS
@@ -73,7 +74,11 @@ def _me(session: Session, p: Principal, csrf: str | None = None) -> MeOut:
     )
 
 
-@router.post("/auth/login", response_model=MeOut)
+@router.post(
+    "/auth/login",
+    response_model=MeOut,
+    dependencies=[rate_limit("login", setting="login_rate_limit_per_minute")],
+)
 def login(
     body: LoginIn, request: Request, response: Response, session: DB, settings: Conf
 ) -> MeOut:
@@ -94,7 +99,7 @@ def login(
         max_age=max_age,
         httponly=True,
         samesite="strict",
-        secure=settings.cookie_secure,
+        secure=settings.secure_cookies,
         path="/",
     )
     response.set_cookie(
@@ -103,7 +108,7 @@ def login(
         max_age=max_age,
         httponly=False,
         samesite="strict",
-        secure=settings.cookie_secure,
+        secure=settings.secure_cookies,
         path="/",
     )
     return _me(session, principal_for(session, result.user), result.csrf_token)
@@ -124,8 +129,11 @@ def logout(
         if row is not None:
             row.revoked = True
     response.status_code = 204
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    response.delete_cookie(CSRF_COOKIE, path="/")
+    secure = get_settings().secure_cookies
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", secure=secure, httponly=True, samesite="strict"
+    )
+    response.delete_cookie(CSRF_COOKIE, path="/", secure=secure, samesite="strict")
     return response
 
 
