@@ -6,11 +6,13 @@ import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import anyio
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -73,6 +75,22 @@ def register_jobs() -> JobRegistry:
     for name in JOB_MODULES:
         importlib.import_module(name).register(jobs)
     return jobs
+
+
+def api_routes() -> list[APIRoute]:
+    """Every API route, including those of routers included into a domain's router
+    (FastAPI keeps those behind an included-router wrapper in ``router.routes``)."""
+
+    def walk(routes: list[Any]) -> list[APIRoute]:
+        out: list[APIRoute] = []
+        for route in routes:
+            if isinstance(route, APIRoute):
+                out.append(route)
+            elif hasattr(route, "original_router"):
+                out.extend(walk(route.original_router.routes))
+        return out
+
+    return walk([r for router in _routers() for r in router.routes])  # type: ignore[attr-defined]
 
 
 @asynccontextmanager

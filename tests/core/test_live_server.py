@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -88,6 +89,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, worker_id: str, settings: Any
         cwd=REPO,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its workers are stopped with it, whatever happens
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180  # a loaded machine imports slowly
@@ -98,7 +100,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, worker_id: str, settings: Any
         except httpx.HTTPError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
             log.close()
             pytest.fail("server did not start:\n" + log_path.read_text())
         time.sleep(0.2)
@@ -109,7 +111,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, worker_id: str, settings: Any
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
         log.close()
         db.dispose()
         errors = [ln for ln in Path(log_path).read_text().splitlines() if "Traceback" in ln]

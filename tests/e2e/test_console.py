@@ -376,10 +376,19 @@ def test_administration_pages(sign_in: SignIn, screenshots: Path) -> None:
     expect(page.locator("[data-test=policies-table]")).to_contain_text("工作日")
     admin.shot(screenshots, "14-admin-sla-policies")
 
+    # An administrator's change is in the operation log, named in Chinese.
+    users = admin.api("GET", "/api/v1/admin/users")
+    target = next(u for u in users if u["username"] == "handler_gjj")
+    admin.api("PATCH", f"/api/v1/admin/users/{target['id']}", {"display_name": "公积金承办人"})
     admin.goto("/admin/logs")
+    ops = page.locator("[data-test=operations-table]")
+    expect(ops).to_contain_text("修改用户")
+    expect(ops).to_contain_text("用户 " + str(target["id"]))
+    expect(ops).not_to_contain_text("user.update")
+    admin.shot(screenshots, "15-admin-operation-log")
     page.get_by_role("tab", name="登录日志").click()
     expect(page.locator("[data-test=logins-table]")).to_contain_text("admin")
-    admin.shot(screenshots, "15-admin-logs")
+    admin.shot(screenshots, "15-admin-login-log")
 
     # Staff pages are not for the administrator: the page says so.
     admin.goto("/cases")

@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
+from bancheng.audit.actions import OBJECT_LABELS, OUTCOME_LABELS, action_labels
 from bancheng.audit.models import LoginLog, OperationLog
+from bancheng.cases.lifecycle import MOVES
 from bancheng.core.clock import SHANGHAI
 from bancheng.core.deps import api_router, db_session, require
 from bancheng.org.scope import Principal
@@ -31,6 +33,14 @@ class OperationOut(BaseModel):
     outcome: str
     ip: str | None
     details: dict[str, Any]
+    action_label: str = ""
+    object_label: str | None = None
+    outcome_label: str = ""
+
+
+class ActionOut(BaseModel):
+    code: str
+    label: str
 
 
 class LoginOut(BaseModel):
@@ -53,6 +63,18 @@ class OperationPage(BaseModel):
 class LoginPage(BaseModel):
     items: list[LoginOut]
     total: int
+
+
+def _labels() -> dict[str, str]:
+    return action_labels({f"case.{m.action}": f"案件{m.label_zh or m.action}" for m in MOVES})
+
+
+def _operation_out(row: OperationLog, labels: dict[str, str]) -> OperationOut:
+    out = OperationOut.model_validate(row)
+    out.action_label = labels.get(row.action, "其他操作")
+    out.object_label = OBJECT_LABELS.get(row.object_type or "") if row.object_type else None
+    out.outcome_label = OUTCOME_LABELS.get(row.outcome, "其他")
+    return out
 
 
 def _dates(column: Any, date_from: date | None, date_to: date | None) -> list[ColumnElement[bool]]:
@@ -99,7 +121,14 @@ def operations(
         stmt = stmt.where(OperationLog.outcome == outcome)
     stmt = stmt.where(*_dates(OperationLog.at, date_from, date_to))
     rows, total = _page(session, stmt, OperationLog.id.desc(), page, page_size)
-    return OperationPage(items=[OperationOut.model_validate(r) for r in rows], total=total)
+    labels = _labels()
+    return OperationPage(items=[_operation_out(r, labels) for r in rows], total=total)
+
+
+@router.get("/actions", response_model=list[ActionOut])
+def actions(_: Principal = require("audit.read")) -> list[ActionOut]:
+    """Every operation code the log can hold, with its Chinese label (the log page's filter)."""
+    return [ActionOut(code=c, label=label) for c, label in sorted(_labels().items())]
 
 
 @router.get("/logins", response_model=LoginPage)

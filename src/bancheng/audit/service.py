@@ -7,8 +7,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bancheng.audit.actions import OPERATIONS, PATH_OBJECTS
 from bancheng.audit.models import LoginLog, OperationLog
 from bancheng.core import clock
+
+# ``session.info`` keys: set once an entry of this request is written; an object to name.
+_LOGGED = "bancheng.operation_logged"
+_OBJECT = "bancheng.operation_object"
 
 
 def log_operation(
@@ -23,6 +28,8 @@ def log_operation(
     ip: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
+    if outcome == "ok":
+        session.info[_LOGGED] = True
     session.add(
         OperationLog(
             at=clock.now(),
@@ -36,6 +43,66 @@ def log_operation(
             details=details or {},
         )
     )
+
+
+def note_object(session: Session, object_type: str, object_id: int | str) -> None:
+    """Name the object a request created, for the entry its route writes (a creation's
+    path has no id in it)."""
+    session.info[_OBJECT] = (object_type, object_id)
+
+
+def nothing_changed(session: Session) -> None:
+    """This write request changed nothing (a dry run): no entry for it."""
+    session.info[_LOGGED] = True
+
+
+def route_operation(method: str, path_template: str | None) -> str | None:
+    op = OPERATIONS.get((method, path_template or ""))
+    return op.code if op else None
+
+
+def record_request(
+    session: Session,
+    *,
+    method: str,
+    path_template: str | None,
+    path_params: dict[str, Any],
+    actor_id: int | None,
+    actor_name: str,
+    ip: str | None,
+) -> None:
+    """The entry of a state-changing request that succeeded, unless its endpoint wrote
+    one itself. Called by the unit of work just before the commit."""
+    try:
+        if session.info.get(_LOGGED):
+            return
+        code = route_operation(method, path_template)
+        if code is None:
+            return  # a route on the test's exemption list (it changes nothing worth a line)
+        object_type: str | None = None
+        object_id: Any = None
+        noted = session.info.get(_OBJECT)
+        if noted is not None:
+            object_type, object_id = noted
+        details: dict[str, Any] = {}
+        for name, value in path_params.items():
+            if object_type is None and name in PATH_OBJECTS:
+                object_type, object_id = PATH_OBJECTS[name], value
+            else:
+                details[name] = value
+        log_operation(
+            session,
+            actor_id=actor_id,
+            actor_name=actor_name,
+            action=code,
+            object_type=object_type,
+            object_id=object_id,
+            ip=ip,
+            details=details,
+        )
+    finally:
+        session.info.pop(_LOGGED, None)
+        session.info.pop(_OBJECT, None)
 
 
 def log_login(

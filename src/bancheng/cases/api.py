@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_operation
+from bancheng.audit.service import log_operation, note_object
 from bancheng.cases import repository as repo
 from bancheng.cases import service
 from bancheng.cases.files import FileStore
@@ -200,6 +200,7 @@ def create_case(
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/api/v1/cases/{case.id}"
+    note_object(session, "case", case.id)
     return detail(session, case, new=created)
 
 

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from bancheng.audit.service import log_operation
+from bancheng.audit.service import log_operation, record_request, route_operation
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.db import get_database
 from bancheng.core.errors import DomainError, Forbidden, Unauthorized
@@ -88,6 +88,8 @@ class UnitOfWork:
         return self._session is not None
 
     def commit(self) -> None:
+        if self.write:
+            _record(self.request, self.session)  # the operation-log entry (audit.actions)
         if self._session is None:
             return
         try:
@@ -126,10 +128,13 @@ class UnitOfWork:
                 s,
                 actor_id=principal.user_id,
                 actor_name=principal.username,
-                action=f"{self.request.method} {self.request.url.path}",
+                action=route_operation(self.request.method, _template(self.request)) or "access",
                 outcome="denied",
                 ip=principal.ip,
-                details={"code": exc.code},
+                details={
+                    "code": exc.code,
+                    "request": f"{self.request.method} {self.request.url.path}",
+                },
             )
 
 
@@ -221,6 +226,25 @@ def db_session(request: Request) -> Session:
             f"{request.url.path}: db_session outside a TransactionalRoute (use api_router())"
         )
     return uow.session
+
+
+def _template(request: Request) -> str | None:
+    route = request.scope.get("route")
+    return getattr(route, "path", None)
+
+
+def _record(request: Request, session: Session) -> None:
+    """The operation-log entry of a state-changing request (``audit.actions``)."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    record_request(
+        session,
+        method=request.method,
+        path_template=_template(request),
+        path_params=dict(request.path_params),
+        actor_id=principal.user_id if principal else None,
+        actor_name=principal.username if principal else "公众",
+        ip=principal.ip if principal else client_ip(request),
+    )
 
 
 def client_ip(request: Request) -> str | None:

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_operation
+from bancheng.audit.service import log_operation, nothing_changed
 from bancheng.cases.api import parse_filter
 from bancheng.cases.schemas import CaseFilter
 from bancheng.core import clock
@@ -169,7 +169,7 @@ def export_cases(
         session,
         actor_id=principal.user_id,
         actor_name=principal.username,
-        action="GET /api/v1/exports/cases.xlsx",
+        action="case.export",
         outcome="ok",
         ip=principal.ip,
         details={"rows": n, "filters": str(request.query_params)},
@@ -288,12 +288,14 @@ def import_cases(
             report=_report_out(report, committed=False).model_dump(),
         )
     committed = not dry_run and report.imported > 0
-    if not dry_run:
+    if dry_run:
+        nothing_changed(session)
+    else:
         log_operation(
             session,
             actor_id=principal.user_id,
             actor_name=principal.username,
-            action=f"POST {IMPORT_PREFIX}/cases",
+            action="case.import",
             outcome="ok",
             ip=principal.ip,
             details={

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bancheng.audit.service import note_object
 from bancheng.cases.enums import LABELS_ZH, Channel, Kind, Rating
 from bancheng.cases.lifecycle import MOVES
 from bancheng.cases.models import Case, CaseEvent
@@ -237,6 +238,7 @@ def report(
         location_source="device",
         idempotency_key=idempotency_key,
     )
+    note_object(session, "case", case.id)
     if created and body.staff is not None:
         add_event(
             session,

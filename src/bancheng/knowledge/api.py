@@ -9,6 +9,7 @@ from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from bancheng.audit.service import note_object
 from bancheng.cases import repository as case_repo
 from bancheng.core.deps import api_router, db_session, require
 from bancheng.knowledge import service
@@ -118,6 +119,7 @@ def list_library(
 @router.post("/knowledge/cases", response_model=LibraryOut, status_code=201)
 def create_library(body: LibraryIn, db: DB, p: Curator) -> LibraryOut:
     lib = service.draft_from_case(db, p, body.case_id, body.model_dump(exclude={"case_id"}))
+    note_object(db, "library_case", lib.id)
     return _out(lib, True)
 
 

@@ -15,6 +15,7 @@ from fastapi import Depends, File, Query, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from bancheng.audit.service import note_object
 from bancheng.cases.enums import Channel, Difficulty, Kind
 from bancheng.core.clock import SHANGHAI, now
 from bancheng.core.deps import api_router, db_session, require
@@ -229,7 +230,9 @@ def get_policies(session: SessionDep, active_only: bool = False) -> list[PolicyO
 
 @policy_router.post("", response_model=PolicyOut, status_code=201, dependencies=MANAGE)
 def post_policy(body: PolicyIn, session: SessionDep) -> PolicyOut:
-    return _policy_out(pol.create_policy(session, **_plain(body.model_dump())))
+    policy = pol.create_policy(session, **_plain(body.model_dump()))
+    note_object(session, "sla_policy", policy.id)
+    return _policy_out(policy)
 
 
 @policy_router.patch("/{policy_id}", response_model=PolicyOut, dependencies=MANAGE)

@@ -9,6 +9,7 @@ from fastapi import Depends, Query, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bancheng.audit.service import note_object
 from bancheng.cases import repository as case_repo
 from bancheng.cases.models import Case
 from bancheng.core import clock
@@ -122,6 +123,7 @@ def _orders_out(
 @router.post("/supervision/orders", response_model=OrderOut, status_code=201)
 def issue_order(body: OrderIn, db: DB, p: Issuer) -> OrderOut:
     order = service.issue_order(db, p, body)
+    note_object(db, "supervision_order", order.id)
     return _orders_out(db, [order], True)[0]
 
 
@@ -238,7 +240,9 @@ def _meeting_out(db: Session, m: Meeting) -> MeetingOut:
 
 @router.post("/supervision/meetings", response_model=MeetingOut, status_code=201)
 def create_meeting(body: MeetingIn, db: DB, p: Issuer) -> MeetingOut:
-    return _meeting_out(db, service.create_meeting(db, p, body))
+    meeting = service.create_meeting(db, p, body)
+    note_object(db, "meeting", meeting.id)
+    return _meeting_out(db, meeting)
 
 
 @router.get("/supervision/meetings", response_model=list[MeetingOut])
@@ -322,7 +326,9 @@ def list_issues(db: DB, p: SysRead) -> list[IssueOut]:
 
 @router.post("/supervision/systemic-issues", response_model=IssueOut, status_code=201)
 def create_issue(body: IssueIn, db: DB, p: SysManage) -> IssueOut:
-    return _issue_out(db, systemic.create_issue(db, p, body), 0, True)
+    issue = systemic.create_issue(db, p, body)
+    note_object(db, "systemic_issue", issue.id)
+    return _issue_out(db, issue, 0, True)
 
 
 @router.get("/supervision/systemic-issues/suggestions", response_model=list[SuggestionOut])

@@ -802,6 +802,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Actions
+         * @description Every operation code the log can hold, with its Chinese label (the log page's filter).
+         */
+        get: operations["actions_api_v1_audit_actions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit/logins": {
         parameters: {
             query?: never;
@@ -2146,6 +2166,13 @@ export interface components {
             new_due_date?: string | null;
             /** Approve */
             approve?: boolean | null;
+        };
+        /** ActionOut */
+        ActionOut: {
+            /** Code */
+            code: string;
+            /** Label */
+            label: string;
         };
         /** AppealDecisionIn */
         AppealDecisionIn: {
@@ -3684,6 +3711,18 @@ export interface components {
             details: {
                 [key: string]: unknown;
             };
+            /**
+             * Action Label
+             * @default
+             */
+            action_label: string;
+            /** Object Label */
+            object_label?: string | null;
+            /**
+             * Outcome Label
+             * @default
+             */
+            outcome_label: string;
         };
         /** OperationPage */
         OperationPage: {
@@ -6057,6 +6096,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    actions_api_v1_audit_actions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionOut"][];
                 };
             };
         };
