@@ -66,6 +66,18 @@ def main() -> None:
     model.save(model_dir)
     held_out = read_csv_samples(csv_path)
     figures = evaluate(model, held_out)
+    # The same held-out messages whole: each message once, with its title and its detail.
+    whole_path = OUT / f"routing_holdout_seed{args.seed}_whole.csv"
+    whole: dict[int, list[str]] = {}
+    for i in test_idx:
+        entry = whole.setdefault(int(groups[i]), ["", "", samples[i].label])
+        entry[0] = entry[0] or samples[i].title
+        entry[1] = entry[1] or samples[i].detail
+    with whole_path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["title", "detail", "category"])
+        writer.writerows(whole[g] for g in sorted(whole))
+    whole_figures = evaluate(model, read_csv_samples(whole_path))
     by_kind = {}
     for kind in ("title", "detail", "both"):
         rows: list[Sample] = [s for s in held_out if s.kind == kind]
@@ -88,6 +100,7 @@ def main() -> None:
                 **figures,
                 "cpu_ms_per_case": round(cpu_ms, 3),
                 "n": len(held_out),
+                "whole_messages": {"n": len(whole), **whole_figures},
                 "by_kind": by_kind,
                 "threshold": threshold,
                 "auto_dispatch_coverage": round(len(auto) / len(held_out), 4),
@@ -95,6 +108,7 @@ def main() -> None:
                 "train_cv_macro_f1": cv["macro_f1"],
                 "train_cv_fold_macro_f1": [fold["macro_f1"] for fold in cv["per_fold"]],
                 "eval_csv": str(csv_path.relative_to(ROOT)),
+                "eval_csv_whole": str(whole_path.relative_to(ROOT)),
                 "model": str(model_dir.relative_to(ROOT)),
             },
             ensure_ascii=False,

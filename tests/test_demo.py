@@ -121,6 +121,13 @@ def test_demo_load(session: Session, settings: Settings) -> None:
 
     # --- the organisation -----------------------------------------------------------
     depts = session.scalars(select(Department)).all()
+    from bancheng.routing.models import RoutingTarget
+
+    targets = {
+        t.category: session.get(Department, t.department_id).name
+        for t in session.scalars(select(RoutingTarget))
+    }
+    assert targets == {c: demo.CITY + n.removeprefix("市") for c, n in demo.ROUTING_TARGETS.items()}
     by_level = Counter((d.level, d.kind) for d in depts)
     assert by_level[("city", "government")] == 1
     assert by_level[("city", "centre")] == 1

@@ -2424,7 +2424,9 @@ def _seed_routing_targets(session: Session) -> None:
     from bancheng.routing.models import RoutingTarget
 
     for category, name in ROUTING_TARGETS.items():
-        dept_id = session.scalar(select(Department.id).where(Department.name == name))
+        # The city's departments carry its name: 市教育局 is 云川市教育局.
+        full = CITY + name.removeprefix("市")
+        dept_id = session.scalar(select(Department.id).where(Department.name == full))
         if dept_id is not None and session.get(RoutingTarget, category) is None:
             session.add(RoutingTarget(category=category, department_id=dept_id))
     session.flush()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -58,14 +59,21 @@ def test_train_eval_predict(data_dir: Path, tmp_path: Path) -> None:
         "macro_f1",
         "accuracy",
         "precision_at_80_coverage",
+        "coverage_at_95_precision",
         "coverage_at_99_precision",
         "ms_per_case",
+        "per_category",
     ]
     assert figures["accuracy"] == 1.0
     assert figures["macro_f1"] == 1.0
     assert figures["precision_at_80_coverage"] == 1.0
+    assert figures["coverage_at_95_precision"] == 1.0
     assert figures["coverage_at_99_precision"] == 1.0
     assert figures["ms_per_case"] > 0
+    assert figures["per_category"] == {
+        label: {"precision": 1.0, "recall": 1.0, "support": n}
+        for label, n in Counter(row.label for row in EVAL_ROWS).items()
+    }
 
     result = runner.invoke(
         routing_group, ["predict", "--title", "公交车经常晚点", "--model", str(out), "--top", "2"]

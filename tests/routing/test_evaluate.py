@@ -35,3 +35,15 @@ def test_selective_metrics() -> None:
     ok = [True, True, True, True, True, True, True, False, False, True]
     assert precision_at_80_coverage(conf, ok) == 7 / 8
     assert coverage_at_99_precision(conf, ok) == 0.7
+
+
+def test_per_label_hand_computed() -> None:
+    from bancheng.routing.evaluate import per_label
+
+    truth = ["a", "a", "b", "b", "c"]
+    pred = ["a", "b", "b", "b", "a"]
+    assert per_label(truth, pred) == {
+        "a": {"precision": 0.5, "recall": 0.5, "support": 2},
+        "b": {"precision": 0.6667, "recall": 1.0, "support": 2},
+        "c": {"precision": 0.0, "recall": 0.0, "support": 1},
+    }

@@ -70,6 +70,10 @@ def test_suggest_ranks_departments(client, org):
     assert body["ranked"][0]["category"] == "劳动和社会保障"
     assert body["ranked"][0]["department_id"] == org.id("hrss")
     assert body["auto_dispatch"] is True and body["department_id"] == org.id("hrss")
+    assert body["unit_source"] == "category"
+    assert body["units"][0]["department_id"] == org.id("hrss")
+    assert body["units"][0]["department_name"] == "市人社局"
+    assert body["unit_confidence"] == body["ranked"][0]["confidence"]
     r = client.post(
         "/api/v1/routing/suggest",
         headers=clerk.headers,

@@ -136,6 +136,8 @@ export const PERMISSION: Record<string, string> = {
   'sla.sweep': '运行时限巡检',
   'sla.recompute': '重算期限',
   'case.import': '导入历史案件与工单',
+  'routing.models.read': '查看分派模型与学习记录',
+  'routing.models.manage': '回退分派模型',
 }
 
 export const DATA_SCOPE: Record<string, string> = {
@@ -165,6 +167,7 @@ export const EVENT: Record<string, string> = {
   dispatch: '派单',
   resolve_on_spot: '现场办结',
   accept: '签收',
+  recall: '撤回自动派单',
   return: '退回',
   start: '开始办理',
   transfer: '转办',

@@ -42,6 +42,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'admin/sla', name: 'sla', component: () => import('./views/admin/PoliciesView.vue'), meta: { title: '时限策略', permission: 'calendar.read' } },
       { path: 'admin/calendar', name: 'calendar', component: () => import('./views/admin/CalendarView.vue'), meta: { title: '工作日历', permission: 'calendar.read' } },
       { path: 'admin/tokens', name: 'tokens', component: () => import('./views/admin/TokensView.vue'), meta: { title: '接口令牌', permission: 'token.manage' } },
+      { path: 'admin/routing', name: 'routing-models', component: () => import('./views/admin/RoutingModelsView.vue'), meta: { title: '分派模型', permission: 'routing.models.read' } },
       { path: 'admin/logs', name: 'logs', component: () => import('./views/admin/LogsView.vue'), meta: { title: '日志审计', permission: 'audit.read' } },
       { path: 'forbidden', name: 'forbidden', component: () => import('./views/ForbiddenView.vue'), meta: { title: '无权访问' } },
       { path: ':rest(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue'), meta: { title: '页面不存在' } },

@@ -55,6 +55,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/api/v1/sla/recompute"): Operation("sla.recompute", "重算办理时限"),
     # routing
     ("PUT", "/api/v1/routing/targets"): Operation("routing.targets_update", "修改分派目标"),
+    ("POST", "/api/v1/routing/unit-models/{model_id}/revert"): Operation(
+        "routing.unit_model_revert", "回退分派模型"
+    ),
     # the public's phone pages
     ("POST", "/api/v1/public/reports"): Operation("public.report", "群众提交反映"),
     ("POST", "/api/v1/public/cases/{number}/photos"): Operation("public.photo", "群众上传照片"),
@@ -163,6 +166,7 @@ OBJECT_LABELS: dict[str, str] = {
     "calendar": "节假日安排",
     "outbox_message": "外发消息",
     "hotline_order": "12345工单",
+    "routing_unit_model": "分派模型",
 }
 
 # Which path parameter names the object of a route.
@@ -184,6 +188,7 @@ PATH_OBJECTS: dict[str, str] = {
     "policy_id": "sla_policy",
     "message_id": "outbox_message",
     "order_number": "hotline_order",
+    "model_id": "routing_unit_model",
 }
 
 OUTCOME_LABELS = {"ok": "成功", "denied": "被拒绝"}

@@ -69,6 +69,17 @@ MOVES: tuple[Move, ...] = (
         "现场办结",
     ),
     _m("accept", {S.dispatched}, S.accepted, {"handler"}, "current", (), "签收"),
+    # Only an automatic dispatch, only while it is still with the unit the model chose, and
+    # only within ``routing_recall_minutes`` (guards in ``service``).
+    _m(
+        "recall",
+        {S.dispatched, S.accepted},
+        S.registered,
+        {"clerk", "supervisor"},
+        "origin",
+        ("reason",),
+        "撤回自动派单",
+    ),
     _m(
         "return",
         {S.dispatched, S.accepted},

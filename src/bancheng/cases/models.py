@@ -148,6 +148,15 @@ class Case(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
+    # Automatic dispatch (routing): when and to which unit the model sent the case, and,
+    # once that unit turned out wrong, how it was corrected ("recall" by the clerk,
+    # "return" or "transfer" by the unit). A misrouted case does not count against the
+    # unit that received it next (insights counters, docs/metrics.md).
+    auto_dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A unit id, without a foreign key so that SQLite adds the column in place.
+    auto_department_id: Mapped[int | None] = mapped_column(Integer)
+    auto_misroute: Mapped[str | None] = mapped_column(String(12))
+
     __table_args__ = (
         UniqueConstraint("jurisdiction", "year", "seq"),
         Index("ix_cases_current_department_registered", "current_department_id", "registered_at"),

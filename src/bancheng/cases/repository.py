@@ -192,6 +192,14 @@ def involve(session: Session, case_id: int, department_id: int) -> None:
         session.add(CaseDepartment(case_id=case_id, department_id=department_id))
 
 
+def uninvolve(session: Session, case_id: int, department_id: int, *, keep: int) -> None:
+    """Forget a unit's involvement (a recalled automatic dispatch), never ``keep``'s."""
+    if department_id != keep:
+        row = session.get(CaseDepartment, (case_id, department_id))
+        if row is not None:
+            session.delete(row)
+
+
 def light_counts(session: Session, principal: Principal) -> list[tuple[int, str, int]]:
     """(current department, light, count) over the open cases in the caller's scope."""
     from bancheng.core import clock

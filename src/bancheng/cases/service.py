@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -29,7 +29,7 @@ from bancheng.cases.schemas import ActionIn, AvailableAction, CaseCreate, Locati
 from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.crypto import get_crypto
-from bancheng.core.errors import Conflict, Forbidden, Invalid, TooLarge
+from bancheng.core.errors import Conflict, DomainError, Forbidden, Invalid, TooLarge
 from bancheng.core.geo import to_wgs84
 from bancheng.core.validators import (
     mask_id_number,
@@ -353,6 +353,8 @@ def available_actions(
                 continue
             if move.action == "decide_extension" and pending is None:
                 continue
+        if move.action == "recall" and recall_refusal(case, settings, now) is not None:
+            continue
         warning = None
         if move.action == "transfer" and case.transfer_count >= settings.max_transfers:
             warning = "case.transfer_limit_reached"
@@ -372,6 +374,38 @@ def available_actions(
 
 
 # --- moving the case -----------------------------------------------------------------
+
+
+def recall_refusal(case: Case, settings: Settings, now: datetime) -> DomainError | None:
+    """Why an automatic dispatch can no longer be recalled, or ``None`` when it can: the
+    case was dispatched by the model, is still with the unit the model chose, and the
+    recall window has not passed."""
+    if (
+        case.auto_dispatched_at is None
+        or case.auto_misroute is not None
+        or case.current_department_id != case.auto_department_id
+    ):
+        return Conflict("case.recall_not_automatic", "只有仍在自动派往单位的自动派单可以撤回")
+    minutes = settings.routing_recall_minutes
+    if now > case.auto_dispatched_at + timedelta(minutes=minutes):
+        return Conflict(
+            "case.recall_window_passed",
+            f"自动派单已超过{minutes}分钟，不能撤回；请由承办单位退回或转办",
+            minutes=minutes,
+        )
+    return None
+
+
+def _note_misroute(case: Case, action: str) -> None:
+    """The first correction of an automatic dispatch by the unit it went to (or by its
+    recall) marks the case misrouted: the correction does not count against the unit that
+    receives the case next."""
+    if (
+        case.auto_dispatched_at is not None
+        and case.auto_misroute is None
+        and case.current_department_id == case.auto_department_id
+    ):
+        case.auto_misroute = action
 
 
 def _need(value: Any, field: str, detail: str) -> Any:
@@ -453,6 +487,18 @@ def perform(
         repo.involve(session, case.id, dept.id)
         details["department_id"] = dept.id
         details["department_name"] = dept.name
+    elif action == "recall":
+        refusal = recall_refusal(case, settings, now)
+        if refusal is not None:
+            raise refusal
+        _need(reason, "reason", "请填写撤回理由")
+        details["from_department_id"] = case.current_department_id
+        _note_misroute(case, "recall")
+        repo.uninvolve(
+            session, case.id, case.current_department_id, keep=case.first_receipt_department_id
+        )
+        case.current_department_id = case.first_receipt_department_id
+        case.assignee_id = None
     elif action in ("resolve_on_spot", "resolve"):
         outcome = _check_outcome(body)
         case.outcome = outcome.value
@@ -485,6 +531,7 @@ def perform(
                 "case.return_to_self", "建议承办单位不能是本单位", field="suggested_department_id"
             )
         details["from_department_id"] = case.current_department_id
+        _note_misroute(case, "return")
         details["suggested_department_id"] = dept.id
         details["suggested_department_name"] = dept.name
         case.suggested_department_id = dept.id
@@ -528,6 +575,7 @@ def perform(
         details["from_department_id"] = case.current_department_id
         details["department_id"] = dept.id
         details["department_name"] = dept.name
+        _note_misroute(case, "transfer")
         case.transfer_count += 1
         case.current_department_id = dept.id
         case.assignee_id = None

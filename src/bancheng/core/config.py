@@ -64,6 +64,8 @@ class Settings(BaseSettings):
 
     # Routing: dispatch automatically above the model's precision threshold
     routing_auto_dispatch: bool = True
+    # How long after an automatic dispatch the registering window may recall it
+    routing_recall_minutes: int = Field(default=30, ge=0, le=7 * 24 * 60)
 
     # Attachments
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)

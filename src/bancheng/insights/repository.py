@@ -116,6 +116,10 @@ def counter_columns(now: datetime) -> list[Any]:
     """One aggregate per counter, in ``COUNTERS`` order (definitions: docs/metrics.md)."""
     responded_at = func.coalesce(Case.accepted_at, Case.resolved_at)
     rating_counts = _rating_counts()
+    # A case the model dispatched to the wrong unit lost time there: its timeliness is the
+    # router's, not a unit's, and the one correction does not count as a transfer or return
+    # of the unit that received it (docs/metrics.md).
+    timed = Case.auto_misroute.is_(None)
     cols = {
         "registered": func.count(),
         "resolved": _n(Case.resolved_at.is_not(None)),
@@ -127,8 +131,10 @@ def counter_columns(now: datetime) -> list[Any]:
                 or_(Case.outcome.is_(None), Case.outcome != "cannot_by_policy"),
             )
         ),
-        "resolved_with_deadline": _n(and_(Case.resolved_at.is_not(None), Case.due_at.is_not(None))),
-        "on_time": _n(and_(Case.resolved_at.is_not(None), Case.resolved_at <= Case.due_at)),
+        "resolved_with_deadline": _n(
+            and_(timed, Case.resolved_at.is_not(None), Case.due_at.is_not(None))
+        ),
+        "on_time": _n(and_(timed, Case.resolved_at.is_not(None), Case.resolved_at <= Case.due_at)),
         "responded": _n(
             and_(
                 responded_at.is_not(None),
@@ -136,16 +142,23 @@ def counter_columns(now: datetime) -> list[Any]:
             )
         ),
         "overdue": _n(
-            or_(
-                Case.resolved_at > Case.due_at,
-                and_(Case.resolved_at.is_(None), Case.state.in_(OPEN_STATES), Case.due_at <= now),
+            and_(
+                timed,
+                or_(
+                    Case.resolved_at > Case.due_at,
+                    and_(
+                        Case.resolved_at.is_(None), Case.state.in_(OPEN_STATES), Case.due_at <= now
+                    ),
+                ),
             )
         ),
         "rated": _n(rating_counts),
         "satisfied": _n(and_(rating_counts, Case.rating.in_(GOOD_RATINGS))),
         "bad": _n(and_(rating_counts, Case.rating.in_(BAD_RATINGS))),
-        "transferred": _n(Case.transfer_count > 0),
-        "returned": _n(Case.return_count > 0),
+        "transferred": _n(
+            Case.transfer_count > case((Case.auto_misroute == "transfer", 1), else_=0)
+        ),
+        "returned": _n(Case.return_count > case((Case.auto_misroute == "return", 1), else_=0)),
         "reopened": _n(Case.reopen_count > 0),
         **_feedback_counters(),
     }

@@ -58,6 +58,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "knowledge.curate": frozenset({"supervisor"}),
     "systemic.read": CASE_WORKERS,
     "systemic.manage": frozenset({"supervisor"}),
+    # The learning job's record (promotions with figures, drift) and reverting a promotion.
+    "routing.models.read": frozenset({"supervisor", "leader", "admin"}),
+    "routing.models.manage": frozenset({"admin"}),
     # The 12345 platform's inbound API: only through an API token narrowed to it, held by
     # an account of the receiving centre.
     "hotline.push": frozenset({"clerk"}),

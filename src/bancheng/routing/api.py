@@ -4,11 +4,11 @@ category → department configuration, and hot issues."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bancheng.cases import repository as repo
@@ -19,9 +19,9 @@ from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import Invalid
 from bancheng.org.models import Department
 from bancheng.org.scope import Principal
-from bancheng.routing import service
+from bancheng.routing import learning, service
 from bancheng.routing.hot_issues import Report, hot_issues
-from bancheng.routing.models import RoutingTarget
+from bancheng.routing.models import RoutingTarget, RoutingUnitModel
 
 router = api_router(prefix="/api/v1", tags=["routing"])
 DB = Annotated[Session, Depends(db_session)]
@@ -52,12 +52,21 @@ class SimilarOut(BaseModel):
     registered_at: datetime
 
 
+class UnitOut(BaseModel):
+    department_id: int
+    department_name: str
+    score: float
+
+
 class SuggestOut(BaseModel):
     ranked: list[RankedOut]
     auto_dispatch: bool
     threshold: float | None
     department_id: int | None
     matter_department_id: int | None
+    units: list[UnitOut]
+    unit_source: str
+    unit_confidence: float | None
     similar: list[SimilarOut]
 
 
@@ -90,6 +99,9 @@ def suggest(body: SuggestIn, session: DB, p: Principal = require("case.create"))
         threshold=s.threshold,
         department_id=s.department_id,
         matter_department_id=s.matter_department_id,
+        units=[UnitOut(**u.__dict__) for u in s.units],
+        unit_source=s.unit_source,
+        unit_confidence=s.unit_confidence,
         similar=_similar_out(similar),
     )
 
@@ -222,3 +234,73 @@ def get_hot_issues(
     """Recent cases grouped into clusters of one underlying problem, by heat."""
     since = since or (clock.local_today() - timedelta(days=90))
     return hot_issue_list(session, p, since, limit)
+
+
+# --- the deployment's unit models: promotions, figures, revert ------------------------
+
+
+class UnitModelOut(BaseModel):
+    id: int
+    version: str
+    created_at: datetime
+    n_train: int
+    n_eval: int
+    decision: str
+    active: bool
+    figures: dict[str, Any]
+    previous_id: int | None
+    reverted_at: datetime | None
+    reverted_by_id: int | None
+
+
+def _unit_model_out(row: RoutingUnitModel) -> UnitModelOut:
+    return UnitModelOut(
+        id=row.id,
+        version=row.version,
+        created_at=row.created_at,
+        n_train=row.n_train,
+        n_eval=row.n_eval,
+        decision=row.decision,
+        active=row.active,
+        figures=row.figures,
+        previous_id=row.previous_id,
+        reverted_at=row.reverted_at,
+        reverted_by_id=row.reverted_by_id,
+    )
+
+
+@router.get("/routing/unit-models", response_model=list[UnitModelOut])
+def list_unit_models(
+    session: DB,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    _: Principal = require("routing.models.read"),
+) -> list[UnitModelOut]:
+    """Runs of the learning job, newest first: promoted, rejected or reverted candidates
+    with their figures against the router in use, and the drift report."""
+    rows = session.scalars(
+        select(RoutingUnitModel).order_by(RoutingUnitModel.id.desc()).limit(limit)
+    ).all()
+    return [_unit_model_out(r) for r in rows]
+
+
+@router.post("/routing/unit-models/{model_id}/revert", response_model=UnitModelOut)
+def revert_unit_model(
+    model_id: int, session: DB, p: Principal = require("routing.models.manage")
+) -> UnitModelOut:
+    """Withdraw the promoted model in use; the one it replaced is used again (or routing
+    by category alone)."""
+    from bancheng.audit.service import log_operation
+
+    row = learning.revert(session, model_id, p.user_id)
+    log_operation(
+        session,
+        actor_id=p.user_id,
+        actor_name=p.username,
+        action="routing.unit_model_revert",
+        object_type="routing_unit_model",
+        object_id=row.id,
+        ip=p.ip,
+        details={"version": row.version, "restored_id": row.previous_id},
+    )
+    session.flush()
+    return _unit_model_out(row)

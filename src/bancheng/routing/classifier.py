@@ -400,12 +400,11 @@ class RoutingModel:
 
     # ---- persistence
 
-    def save(self, path: Path) -> Path:
-        """Write ``model.npz`` (everything) and ``meta.json`` (a readable copy of the
-        metadata) into directory ``path``; returns the ``model.npz`` path."""
-        path.mkdir(parents=True, exist_ok=True)
-        meta_json = json.dumps(self.meta, ensure_ascii=False, indent=2, sort_keys=True)
-        target = path / MODEL_FILE
+    def _meta_json(self) -> str:
+        return json.dumps(self.meta, ensure_ascii=False, indent=2, sort_keys=True)
+
+    def to_bytes(self) -> bytes:
+        """The ``model.npz`` artefact as bytes (e.g. to store it in the database)."""
         buffer = io.BytesIO()
         np.savez_compressed(
             buffer,
@@ -417,20 +416,36 @@ class RoutingModel:
             temperature=np.array([self.temperature], dtype=np.float64),
             oof_confidence=self.oof_confidence,
             oof_correct=self.oof_correct,
-            meta=np.frombuffer(meta_json.encode(), dtype=np.uint8),
+            meta=np.frombuffer(self._meta_json().encode(), dtype=np.uint8),
         )
+        return buffer.getvalue()
+
+    def save(self, path: Path) -> Path:
+        """Write ``model.npz`` (everything) and ``meta.json`` (a readable copy of the
+        metadata) into directory ``path``; returns the ``model.npz`` path."""
+        path.mkdir(parents=True, exist_ok=True)
+        target = path / MODEL_FILE
         tmp = target.with_suffix(".tmp")
-        tmp.write_bytes(buffer.getvalue())
+        tmp.write_bytes(self.to_bytes())
         tmp.replace(target)
-        (path / META_FILE).write_text(meta_json + "\n", encoding="utf-8")
+        (path / META_FILE).write_text(self._meta_json() + "\n", encoding="utf-8")
         return target
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> RoutingModel:
+        return cls._from_npz(io.BytesIO(data))
 
     @classmethod
     def load(cls, path: Path | Traversable) -> RoutingModel:
         """Load from a ``model.npz`` file or a directory holding one."""
         if path.is_dir():
             path = path / MODEL_FILE
-        with path.open("rb") as handle, np.load(handle, allow_pickle=False) as data:
+        with path.open("rb") as handle:
+            return cls._from_npz(handle)
+
+    @classmethod
+    def _from_npz(cls, handle: Any) -> RoutingModel:
+        with np.load(handle, allow_pickle=False) as data:
             meta = json.loads(data["meta"].tobytes().decode())
             if meta.get("format") != FORMAT:
                 raise RoutingDataError(f"unsupported routing model format {meta.get('format')}")

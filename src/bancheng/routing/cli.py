@@ -257,3 +257,25 @@ def hot_issues_command(since: Any, limit: int, as_json: bool) -> None:
         )
         for title in issue.titles:
             click.echo(f"    · {title}")
+
+
+@routing_group.command("learn")
+def learn_command() -> None:
+    """Run the learning job once: train a unit model from the deployment's cases, score it
+    against the router in use on the newest cases, promote it only if better at coverage
+    at 99 % precision. Prints the run's record as JSON."""
+    from bancheng.routing.tasks import run_learning
+
+    result = run_learning()
+    click.echo(
+        json.dumps(
+            {
+                "ran": result.ran,
+                "reason": result.reason,
+                "model_id": result.model_id,
+                "decision": result.decision,
+                "figures": result.figures,
+            },
+            ensure_ascii=False,
+        )
+    )

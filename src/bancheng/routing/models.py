@@ -4,12 +4,13 @@ cases recognised as the same problem."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bancheng.core.db import Base
-from bancheng.core.types import UTCDateTime
+from bancheng.core.types import JSONType, UTCDateTime
 
 
 class RoutingTarget(Base):
@@ -35,3 +36,28 @@ class CaseLink(Base):
     kind: Mapped[str] = mapped_column(String(16), default="duplicate")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class RoutingUnitModel(Base):
+    """A unit-routing model trained from the deployment's own cases by the learning job,
+    with how it did against the model in use on the most recent cases it had not seen.
+
+    ``decision`` is ``promoted`` (it became the model in use), ``rejected`` (not better at
+    the objective) or ``reverted`` (promoted, then withdrawn by an administrator). The one
+    with ``active`` set is the model in use; none active means routing by category alone."""
+
+    __tablename__ = "routing_unit_models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    n_train: Mapped[int] = mapped_column(Integer)
+    n_eval: Mapped[int] = mapped_column(Integer)
+    decision: Mapped[str] = mapped_column(String(12))
+    active: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # {"candidate": {...}, "current": {...}, "objective": ..., "reason": ..., "drift": {...}}
+    figures: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    artefact: Mapped[bytes | None] = mapped_column(LargeBinary)
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("routing_unit_models.id"))
+    reverted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reverted_by_id: Mapped[int | None] = mapped_column(Integer)

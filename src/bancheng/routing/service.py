@@ -33,12 +33,22 @@ class RankedDepartment:
 
 
 @dataclass
+class RankedUnit:
+    department_id: int
+    department_name: str
+    score: float
+
+
+@dataclass
 class RoutingSuggestion:
     ranked: list[RankedDepartment]
     auto_dispatch: bool
     threshold: float | None
     matter_department_id: int | None = None
-    department_id: int | None = None  # the suggested unit (matter's, else the top category's)
+    department_id: int | None = None  # the suggested unit (matter's, else the top unit)
+    units: list[RankedUnit] = field(default_factory=list)
+    unit_source: str = "category"  # which calibrated model decides automatic dispatch
+    unit_confidence: float | None = None
 
 
 def targets(session: Session) -> dict[str, tuple[int, str]]:
@@ -50,26 +60,88 @@ def targets(session: Session) -> dict[str, tuple[int, str]]:
     return {c: (d, n) for c, d, n in rows}
 
 
+def _ledger_votes(session: Session) -> Any:
+    """Units that resolved (or hold, accepted) the most similar earlier cases."""
+    from bancheng.routing.learning import HELD_STATES, SETTLED_STATES, SIMILAR_K, SIMILAR_MIN_SCORE
+
+    index = _refresh(session)
+
+    def votes(text: str) -> dict[int, float]:
+        matches = index.query(text, k=SIMILAR_K, min_score=SIMILAR_MIN_SCORE)
+        if not matches:
+            return {}
+        unit_of = dict(
+            session.execute(
+                select(Case.id, Case.current_department_id).where(
+                    Case.id.in_([m.key for m in matches]),
+                    Case.state.in_(SETTLED_STATES + HELD_STATES),
+                    Case.resolved_on_spot.is_(False),
+                    Case.current_department_id != Case.first_receipt_department_id,
+                )
+            ).all()
+        )
+        out: dict[int, float] = {}
+        for m in matches:
+            if m.key in unit_of:
+                out[unit_of[m.key]] = out.get(unit_of[m.key], 0.0) + m.score
+        total = sum(out.values())
+        return {u: v / total for u, v in out.items()} if total else {}
+
+    return votes
+
+
 def suggest(
     session: Session, title: str, description: str, matter_id: int | None = None
 ) -> RoutingSuggestion:
+    """Categories and units for a text: the category model, the category → unit table,
+    the deployment's own unit model when one has been promoted, and the units of similar
+    earlier cases, combined by ``learning.route_units``."""
+    from bancheng.routing.learning import active_unit_model, route_units
+
     model = load_active_model()
-    s = model.suggest(title, description or None, top=3)
+    full = model.predict(title, description or None)
+    s_ranked = full[:3]
     mapping = targets(session)
     ranked = [
         RankedDepartment(label, round(conf, 4), *mapping.get(label, (None, None)))
-        for label, conf in s.ranked
+        for label, conf in s_ranked
     ]
+    routed = route_units(
+        title,
+        description,
+        category_model=model,
+        targets={c: d for c, (d, _) in mapping.items()},
+        unit_model=active_unit_model(session),
+        similar_units=_ledger_votes(session),
+        category_ranked=full,
+    )
+    names = dict(
+        session.execute(
+            select(Department.id, Department.name).where(
+                Department.id.in_([u for u, _ in routed.ranked[:3]]), Department.active.is_(True)
+            )
+        ).all()
+    )
+    units = [RankedUnit(u, names[u], round(p, 4)) for u, p in routed.ranked[:3] if u in names]
     matter_dept = None
     if matter_id is not None:
         matter = session.get(Matter, matter_id)
         matter_dept = matter.department_id if matter else None
-    top = ranked[0] if ranked else None
-    department_id = matter_dept or (top.department_id if top else None)
-    # Automatic only when the model is sure enough AND configuration names a unit; a
-    # catalogue matter is the clerk's own choice and is never overridden.
-    auto = bool(s.auto_dispatch and top and top.department_id and matter_dept is None)
-    return RoutingSuggestion(ranked, auto, s.threshold, matter_dept, department_id)
+    top_unit = units[0].department_id if units else None
+    department_id = matter_dept or top_unit
+    # Automatic only when the calibrated model is sure enough AND an active unit is named;
+    # a catalogue matter is the clerk's own choice and is never overridden.
+    auto = bool(routed.auto_dispatch and top_unit and matter_dept is None)
+    return RoutingSuggestion(
+        ranked,
+        auto,
+        routed.threshold,
+        matter_dept,
+        department_id,
+        units,
+        routed.source,
+        None if routed.confidence is None else round(routed.confidence, 4),
+    )
 
 
 # --- similar cases -------------------------------------------------------------------
@@ -222,6 +294,7 @@ def auto_dispatch(session: Session, settings: Any, principal: Principal, case: C
     if not s.auto_dispatch or s.department_id is None:
         return False
     top = s.ranked[0]
+    label = top.category if s.unit_source == "category" else s.units[0].department_name
     perform(
         session,
         settings,
@@ -231,7 +304,10 @@ def auto_dispatch(session: Session, settings: Any, principal: Principal, case: C
         ActionIn(
             version=case.version,
             department_id=s.department_id,
-            reason=f"自动派单：{top.category}（置信度{top.confidence:.2f}）",
+            reason=f"自动派单：{label}（置信度{s.unit_confidence or top.confidence:.2f}）",
         ),
     )
+    case.auto_dispatched_at = clock.now()
+    case.auto_department_id = s.department_id
+    session.flush()
     return True

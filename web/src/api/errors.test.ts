@@ -53,6 +53,8 @@ describe('messageFor', () => {
       'import.mapping_invalid', 'import.unknown_field', 'import.department_not_found',
       'import.department_out_of_scope', 'import.channel_invalid', 'import.empty', 'import.encoding',
       'print.font_missing', 'insights.invalid_range', 'insights.range_too_long', 'insights.invalid_period',
+      'case.recall_not_automatic', 'case.recall_window_passed', 'routing.unit_model_not_found',
+      'routing.unit_model_not_active',
       'case.location_incomplete', 'case.bbox_invalid', 'hotline.token_required',
       'hotline.order_not_found', 'hotline.order_withdrawn', 'hotline.appeal_type_unknown',
       'hotline.time_limit_ambiguous', 'hotline.due_before_call',

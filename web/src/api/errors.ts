@@ -67,6 +67,10 @@ export const ERROR_MESSAGES: Record<string, string> = {
   'case.not_your_unit': '该案件不在您所在单位办理',
   'case.return_to_self': '建议承办单位不能是本单位',
   'case.transfer_to_self': '不能转办给本单位',
+  'case.recall_not_automatic': '只有仍在自动派往单位的自动派单可以撤回',
+  'case.recall_window_passed': '自动派单已超过可撤回时限，请由承办单位退回或转办',
+  'routing.unit_model_not_found': '模型记录不存在',
+  'routing.unit_model_not_active': '只能回退正在使用的模型',
   'case.transfer_limit_reached': '转办次数已达上限，已提交督查协调（联席会议或工作专班）',
   'case.no_veto_fields_required':
     '窗口无否决权：办不了的须说明政策依据、可行的替代办法及由谁负责',

@@ -785,6 +785,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/routing/unit-models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Unit Models
+         * @description Runs of the learning job, newest first: promoted, rejected or reverted candidates
+         *     with their figures against the router in use, and the drift report.
+         */
+        get: operations["list_unit_models_api_v1_routing_unit_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/routing/unit-models/{model_id}/revert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revert Unit Model
+         * @description Withdraw the promoted model in use; the one it replaced is used again (or routing
+         *     by category alone).
+         */
+        post: operations["revert_unit_model_api_v1_routing_unit_models__model_id__revert_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit/operations": {
         parameters: {
             query?: never;
@@ -4275,6 +4317,12 @@ export interface components {
             department_id: number | null;
             /** Matter Department Id */
             matter_department_id: number | null;
+            /** Units */
+            units: components["schemas"]["UnitOut"][];
+            /** Unit Source */
+            unit_source: string;
+            /** Unit Confidence */
+            unit_confidence: number | null;
             /** Similar */
             similar: components["schemas"]["SimilarOut"][];
         };
@@ -4362,6 +4410,45 @@ export interface components {
             revoked_at: unknown | null;
             /** Last Used At */
             last_used_at: unknown | null;
+        };
+        /** UnitModelOut */
+        UnitModelOut: {
+            /** Id */
+            id: number;
+            /** Version */
+            version: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** N Train */
+            n_train: number;
+            /** N Eval */
+            n_eval: number;
+            /** Decision */
+            decision: string;
+            /** Active */
+            active: boolean;
+            /** Figures */
+            figures: {
+                [key: string]: unknown;
+            };
+            /** Previous Id */
+            previous_id: number | null;
+            /** Reverted At */
+            reverted_at: string | null;
+            /** Reverted By Id */
+            reverted_by_id: number | null;
+        };
+        /** UnitOut */
+        UnitOut: {
+            /** Department Id */
+            department_id: number;
+            /** Department Name */
+            department_name: string;
+            /** Score */
+            score: number;
         };
         /** UserIn */
         UserIn: {
@@ -6048,6 +6135,68 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HotIssueOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_unit_models_api_v1_routing_unit_models_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnitModelOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revert_unit_model_api_v1_routing_unit_models__model_id__revert_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnitModelOut"];
                 };
             };
             /** @description Validation Error */
