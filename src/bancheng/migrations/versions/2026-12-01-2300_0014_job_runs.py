@@ -1,7 +1,7 @@
 """job runs: the lock row and record of every periodic job's last run
 
 Revision ID: 0014_job_runs
-Revises: 0017_integrations
+Revises: 0019_routing_learning
 Create Date: 2026-12-01 23:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import bancheng.core.types
 
 revision: str = "0014_job_runs"
-down_revision: str | Sequence[str] | None = "0017_integrations"
+down_revision: str | Sequence[str] | None = "0019_routing_learning"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
