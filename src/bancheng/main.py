@@ -126,6 +126,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             scheduler.stop()
 
 
+def _keep_uploads_in_memory() -> None:
+    """An upload within the attachment limit stays in memory until it has been checked:
+    the multipart parser would otherwise spool anything over 1 MB to a temporary file, so
+    a refused file would touch the disk. Larger bodies still spool, and are refused."""
+    from starlette.formparsers import MultiPartParser
+
+    from bancheng.core.config import get_settings
+
+    wanted = get_settings().attachment_max_bytes + 64 * 1024
+    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, wanted)
+
+
 def create_app(web_dist: Path | None = None) -> FastAPI:
     from bancheng.core.config import get_settings
 
@@ -145,6 +157,7 @@ def create_app(web_dist: Path | None = None) -> FastAPI:
     # answering too; routers made with api_router() bring the same class.
     app.router.route_class = TransactionalRoute
     install_error_handlers(app)
+    _keep_uploads_in_memory()
 
     @app.exception_handler(StaleDataError)
     async def _stale(_: Request, __: StaleDataError) -> JSONResponse:

@@ -385,28 +385,160 @@ def test_pdf_with_active_content_is_refused(catalog_extra: bytes) -> None:
     assert error_code(exc) == "attachment.pdf_active_content"
 
 
-def test_javascript_hidden_in_a_compressed_object_stream_is_refused() -> None:
-    hidden = zlib.compress(b"5 0 << /S /JavaScript /JS (app.alert(1)) >>")
-    objstm = (
-        b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n" % len(hidden)
-        + hidden
-        + b"\nendstream"
+def objstm_pdf(hidden: bytes, catalog_extra: bytes) -> bytes:
+    """A PDF 1.5 whose object 5 lives only inside a compressed object stream (object 6),
+    indexed by a cross-reference stream (object 7): nothing of object 5 is in the file's
+    bytes uncompressed."""
+    content = b"BT /F1 24 Tf 72 720 Td (Hello) Tj ET"
+    plain = [
+        b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b">>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(plain, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    header = b"5 0 "
+    packed = zlib.compress(header + hidden)
+    offsets.append(0)  # object 5: in the stream
+    objstm_at = len(out)
+    out += (
+        b"6 0 obj\n<< /Type /ObjStm /N 1 /First %d /Filter /FlateDecode /Length %d >>\nstream\n"
+        % (len(header), len(packed))
+        + packed
+        + b"\nendstream\nendobj\n"
     )
-    data = minimal_pdf()
-    data = data.replace(b"xref\n", b"6 0 obj\n" + objstm + b"\nendobj\nxref\n", 1)
-    assert b"JavaScript" not in data
+    xref_at = len(out)
+    rows = [b"\x00" + (0).to_bytes(4, "big") + (65535).to_bytes(2, "big")]
+    for n, off in enumerate(offsets, start=1):
+        if n == 5:
+            rows.append(b"\x02" + (6).to_bytes(4, "big") + (0).to_bytes(2, "big"))
+        else:
+            rows.append(b"\x01" + off.to_bytes(4, "big") + (0).to_bytes(2, "big"))
+    rows.append(b"\x01" + objstm_at.to_bytes(4, "big") + (0).to_bytes(2, "big"))
+    rows.append(b"\x01" + xref_at.to_bytes(4, "big") + (0).to_bytes(2, "big"))
+    table = zlib.compress(b"".join(rows))
+    out += (
+        b"7 0 obj\n<< /Type /XRef /Size 8 /W [1 4 2] /Root 1 0 R /Filter /FlateDecode"
+        b" /Length %d >>\nstream\n" % len(table) + table + b"\nendstream\nendobj\n"
+    )
+    out += b"startxref\n%d\n%%%%EOF\n" % xref_at
+    return bytes(out)
+
+
+@pytest.mark.parametrize(
+    ("hidden", "catalog_extra"),
+    [
+        pytest.param(
+            b"<< /S /JavaScript /JS (app.alert(1)) >>", b"/OpenAction 5 0 R ", id="openaction-js"
+        ),
+        pytest.param(
+            b"<< /JavaScript << /Names [(a) << /S /JavaScript /JS (x) >>] >> >>",
+            b"/Names 5 0 R ",
+            id="name-tree-js",
+        ),
+        pytest.param(
+            b"<< /EmbeddedFiles << /Names [(a.exe) << /Type /Filespec /F (a.exe) >>] >> >>",
+            b"/Names 5 0 R ",
+            id="name-tree-embedded",
+        ),
+        pytest.param(b"<< /S /Launch /F (cmd.exe) >>", b"/OpenAction 5 0 R ", id="launch"),
+        pytest.param(b"<< /XFA [(x) 4 0 R] /Fields [] >>", b"/AcroForm 5 0 R ", id="xfa"),
+        pytest.param(
+            b"<< /O << /S /J#61vaScript /J#53 (x) >> >>", b"/AA 5 0 R ", id="aa-escaped-names"
+        ),
+        pytest.param(
+            b"<< /Type /Annot /Subtype /RichMedia /Rect [0 0 1 1] >>",
+            b"/Extra 5 0 R ",
+            id="richmedia",
+        ),
+    ],
+)
+def test_active_content_inside_a_compressed_object_stream_is_refused(
+    hidden: bytes, catalog_extra: bytes
+) -> None:
+    data = objstm_pdf(hidden, catalog_extra)
+    for word in (b"JavaScript", b"Launch", b"XFA", b"EmbeddedFiles", b"RichMedia", b"J#61"):
+        assert word not in data  # a byte search finds nothing
+    with pytest.raises(Invalid) as exc:
+        inspect_and_normalize(data, LIMIT)
+    assert error_code(exc) == "attachment.pdf_active_content"
+
+
+def test_a_harmless_object_stream_pdf_is_accepted() -> None:
+    # Opening at the first page (a destination array) is not an action.
+    data = objstm_pdf(b"<< /Title (Scan) >>", b"/OpenAction [3 0 R /Fit] /Extra 5 0 R ")
+    stored, info = inspect_and_normalize(data, LIMIT)
+    assert stored == data and info.media_type == "application/pdf"
+
+
+def test_javascript_on_a_page_action_is_refused() -> None:
+    data = make_pdf(
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792]"
+        b" /AA << /O << /S /JavaScript /JS (x) >> >> >>",
+    )
     with pytest.raises(Invalid) as exc:
         inspect_and_normalize(data, LIMIT)
     assert error_code(exc) == "attachment.pdf_active_content"
 
 
 def binary_stream_pdf(payload: bytes) -> bytes:
+    """A one-page PDF with an image object (5) whose stream body is ``payload``."""
+    content = b"BT /F1 24 Tf 72 720 Td (Hello) Tj ET"
     image = b"<< /Type /XObject /Subtype /Image /Width 1 /Height 1 /Length %d >>\nstream\n" % len(
         payload
     )
-    return minimal_pdf().replace(
-        b"xref\n", b"6 0 obj\n" + image + payload + b"\nendstream\nendobj\nxref\n", 1
+    return make_pdf(
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /XObject << /Im1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        image + payload + b"\nendstream",
     )
+
+
+def test_text_inside_a_stream_body_is_data_not_an_object() -> None:
+    # The parser reads the body as image data: an "object" written inside it is not one.
+    data = binary_stream_pdf(b"7 0 obj << /S /JavaScript /JS (app.alert(1)) >> endobj")
+    stored, _ = inspect_and_normalize(data, LIMIT)
+    assert stored == data
+
+
+def test_encrypted_pdf_is_refused() -> None:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.encrypt(user_password="", owner_password="owner")
+    buf = io.BytesIO()
+    writer.write(buf)
+    with pytest.raises(Invalid) as exc:
+        inspect_and_normalize(buf.getvalue(), LIMIT)
+    assert error_code(exc) == "attachment.pdf_encrypted"
+
+
+@pytest.mark.parametrize("build", ["js", "attachment"])
+def test_active_content_added_by_a_pdf_library_is_refused(build: str) -> None:
+    from pypdf import PdfWriter
+    from pypdf.actions import JavaScript
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    if build == "js":
+        writer.add_open_action(JavaScript("app.alert(1);"))
+    else:
+        writer.add_attachment("run.exe", b"MZ\x90\x00")
+    buf = io.BytesIO()
+    writer.write(buf)
+    with pytest.raises(Invalid) as exc:
+        inspect_and_normalize(buf.getvalue(), LIMIT)
+    assert error_code(exc) == "attachment.pdf_active_content"
 
 
 def test_short_names_by_chance_inside_binary_streams_are_not_active_content() -> None:
@@ -416,21 +548,6 @@ def test_short_names_by_chance_inside_binary_streams_are_not_active_content() ->
     stored, info = inspect_and_normalize(data, LIMIT)
     assert stored == data
     assert info.media_type == "application/pdf"
-
-
-def test_javascript_objects_hidden_inside_a_stream_body_are_refused() -> None:
-    # Readers that rebuild a broken xref scan the whole file, stream bodies included.
-    data = binary_stream_pdf(b"7 0 obj << /S /JavaScript /JS (app.alert(1)) >> endobj")
-    with pytest.raises(Invalid) as exc:
-        inspect_and_normalize(data, LIMIT)
-    assert error_code(exc) == "attachment.pdf_active_content"
-
-
-def test_encrypted_pdf_is_refused() -> None:
-    data = minimal_pdf().replace(b"/Root 1 0 R", b"/Root 1 0 R /Encrypt 5 0 R")
-    with pytest.raises(Invalid) as exc:
-        inspect_and_normalize(data, LIMIT)
-    assert error_code(exc) == "attachment.pdf_encrypted"
 
 
 @pytest.mark.parametrize(

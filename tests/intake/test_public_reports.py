@@ -275,3 +275,48 @@ def test_evaluation_validation(client, org):
     assert r.status_code == 422
     r = client.post(url, params={"token": out["token"]}, json={"rating": "satisfied"})
     assert r.status_code == 409 and r.json()["code"] == "feedback.not_ratable"
+
+
+def _pdf() -> bytes:
+    from tests.cases.test_files import minimal_pdf
+
+    return minimal_pdf()
+
+
+def test_a_refused_public_upload_leaves_no_file(client, org, session, settings):
+    out = report(client)
+    url = f"/api/v1/public/cases/{out['number']}/photos"
+    root = settings.attachments_dir
+    before = sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    r = client.post(url, params={"token": out["token"]}, files={"file": ("a.pdf", _pdf())})
+    assert (r.status_code, r.json()["code"]) == (400, "attachment.type_not_allowed")
+    after = sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    assert after == before
+    session.expire_all()
+    case = session.scalar(select(Case).where(Case.number == out["number"]))
+    assert session.scalar(select(func.count()).select_from(Attachment)) == 0
+    assert case is not None
+
+
+def test_public_photos_count_toward_the_case_limit(client, org, session, settings, monkeypatch):
+    out = report(client)
+    case = session.scalar(select(Case).where(Case.number == out["number"]))
+    monkeypatch.setattr(settings, "attachment_max_count", 2)
+    url = f"/api/v1/public/cases/{out['number']}/photos"
+    r = client.post(url, params={"token": out["token"]}, files={"file": ("a.png", _png())})
+    assert r.status_code == 201, r.text
+    clerk = as_user(client, "supervisor")
+    r = client.post(
+        f"/api/v1/cases/{case.id}/attachments",
+        headers=clerk.headers,
+        files={"file": ("b.pdf", _pdf(), "application/pdf")},
+    )
+    assert r.status_code == 201, r.text
+    client.cookies.clear()
+    r = client.post(url, params={"token": out["token"]}, files={"file": ("c.png", _png())})
+    assert (r.status_code, r.json()["code"]) == (400, "attachment.too_many")
+    session.expire_all()
+    n = session.scalar(
+        select(func.count()).select_from(Attachment).where(Attachment.case_id == case.id)
+    )
+    assert n == 2

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from bancheng.audit.models import LoginLog
 from bancheng.cases.models import Case
 from bancheng.core import clock
-from bancheng.org.models import User
+from bancheng.org.models import ApiToken, User
 from tests.conftest import TEST_PASSWORD, case_payload, login
 
 
@@ -127,6 +127,20 @@ def test_api_tokens_scoped_revocable_expiring(client, org, session):
             "days": 30,
         },
     )
+    # Admin holds no case data, not through a token minted for someone else either.
+    assert (r.status_code, r.json()["code"]) == (403, "token.case_permissions_refused")
+    assert r.json()["permissions"] == ["case.read"]
+    assert session.scalar(select(func.count()).select_from(ApiToken)) == 0
+    r = client.post(
+        "/api/v1/admin/tokens",
+        headers=h,
+        json={
+            "name": "12345对接",
+            "user_id": org.users["clerk"].id,
+            "permissions": ["case.create"],
+            "days": 30,
+        },
+    )
     assert r.status_code == 201, r.text
     raw, token_id = r.json()["token"], r.json()["id"]
     assert raw.startswith("bct_")
@@ -149,6 +163,8 @@ def test_api_tokens_scoped_revocable_expiring(client, org, session):
         json={"version": 1, "department_id": org.id("fund")},
     )
     assert r.status_code == 403 and r.json()["code"] == "auth.forbidden"  # not in its scope
+    r = client.get("/api/v1/cases", headers=bearer)
+    assert r.status_code == 403 and r.json()["code"] == "auth.forbidden"  # not in the token
     later = clock.now() + timedelta(days=31)
     clock.set_clock(lambda: later)
     r = client.get("/api/v1/cases", headers=bearer)

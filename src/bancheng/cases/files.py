@@ -9,9 +9,9 @@ an actual decode), never from the file name or the client's content type.
   JPEG stays JPEG, PNG stays PNG, WebP stays WebP, the first frame of a GIF becomes PNG,
   and HEIC/HEIF (what iPhones send) becomes JPEG. An ICC colour profile is kept when the
   pixel mode is unchanged, so colours render as shot.
-* PDFs are stored byte for byte after structural checks; PDFs carrying JavaScript,
-  launch actions, embedded files, rich media or XFA forms, and encrypted PDFs (which cannot
-  be inspected), are refused.
+* PDFs are parsed with pypdf and stored byte for byte when every object passes; PDFs
+  carrying JavaScript, automatic actions (OpenAction/AA), launch actions, embedded files,
+  rich media or XFA forms, and encrypted PDFs (which cannot be inspected), are refused.
 
 Stored files live at ``<root>/<aa>/<bb>/<sha256>`` where the hash is of the *stored*
 bytes, so identical content is stored once.
@@ -25,7 +25,6 @@ import io
 import os
 import re
 import tempfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final
@@ -250,27 +249,46 @@ def _normalize_image(data: bytes, kind: str, max_pixels: int) -> tuple[bytes, in
 
 # --- PDF ----------------------------------------------------------------------------------
 
-# Names whose presence makes a PDF able to run code, launch programs or smuggle files.
-_PDF_ACTIVE_NAMES: Final = frozenset(
-    {b"JS", b"JavaScript", b"EmbeddedFile", b"EmbeddedFiles", b"Launch", b"RichMedia", b"XFA"}
+# A PDF is parsed with pypdf (object streams, compressed streams and name trees resolved by
+# the library) and every object reachable from the trailer, plus every object the cross-
+# reference table lists (a reader that rebuilds a broken table may use those too), is
+# looked at as parsed objects: names are compared after the parser decoded them, so
+# ``/J#61vaScript`` is ``/JavaScript`` and nothing depends on how the bytes were laid out.
+
+# Keys whose presence means code, a program launch, an embedded file or an interactive form
+# that runs by itself.
+_PDF_ACTIVE_KEYS: Final = frozenset(
+    {
+        "/JS",
+        "/JavaScript",
+        "/AA",
+        "/EmbeddedFiles",
+        "/EmbeddedFile",
+        "/EF",
+        "/XFA",
+        "/RichMediaContent",
+        "/RichMediaSettings",
+    }
 )
-_PDF_ACTIVE_LONG_NAMES: Final = _PDF_ACTIVE_NAMES - {b"JS"}
-_PDF_NAME_RE: Final = re.compile(rb"/([^\x00\t\n\x0c\r /%()<>\[\]{}]*)")
-_PDF_NAME_ESCAPE_RE: Final = re.compile(rb"#([0-9A-Fa-f]{2})")
-_PDF_STREAM_RE: Final = re.compile(rb"(?<!end)stream(?:\r\n|\n|\r)(.*?)endstream", re.S)
-_PDF_EOF_WINDOW: Final = 1024
-_PDF_OBJSTM_BUDGET: Final = 64 * 1024 * 1024  # total decompressed object-stream bytes
-
-
-def _pdf_names(chunk: bytes) -> set[bytes]:
-    """All names in ``chunk`` with ``#xx`` escapes decoded (``/J#61vaScript`` is JavaScript)."""
-    names = set()
-    for m in _PDF_NAME_RE.finditer(chunk):
-        raw = m.group(1)
-        if b"#" in raw:
-            raw = _PDF_NAME_ESCAPE_RE.sub(lambda e: bytes([int(e.group(1), 16)]), raw)
-        names.add(raw)
-    return names
+# Action types (``/S``) that run code, launch programs, open embedded files or post data.
+_PDF_ACTIVE_ACTIONS: Final = frozenset(
+    {
+        "/JavaScript",
+        "/Launch",
+        "/GoToE",
+        "/RichMediaExecute",
+        "/ImportData",
+        "/SubmitForm",
+        "/Rendition",
+        "/Movie",
+        "/Sound",
+    }
+)
+# Object types and annotation subtypes that carry files or rich media.
+_PDF_ACTIVE_TYPES: Final = frozenset(
+    {"/EmbeddedFile", "/RichMedia", "/FileAttachment", "/Screen", "/Movie", "/Sound", "/3D"}
+)
+_PDF_MAX_OBJECTS: Final = 200_000
 
 
 def _pdf_active_content() -> Invalid:
@@ -281,61 +299,75 @@ def _pdf_active_content() -> Invalid:
     )
 
 
+def _pdf_dict_is_active(d: Any) -> bool:
+    from pypdf.generic import DictionaryObject
+
+    if _PDF_ACTIVE_KEYS.intersection(d.keys()):
+        return True
+    for key in ("/S", "/Type", "/Subtype"):
+        value = d.get(key)
+        if isinstance(value, str) and value in (_PDF_ACTIVE_ACTIONS | _PDF_ACTIVE_TYPES):
+            return True
+    # OpenAction may name a page to open at (an array); an action dictionary there runs.
+    opened = d.get("/OpenAction")
+    if opened is not None:
+        target = opened.get_object() if hasattr(opened, "get_object") else opened
+        if isinstance(target, DictionaryObject):
+            return True
+    return False
+
+
 def _check_pdf(data: bytes) -> None:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
     if not re.match(rb"%PDF-\d\.\d", data):
         raise _corrupt("PDF 文件")
-    if b"%%EOF" not in data[-_PDF_EOF_WINDOW:] or b"endobj" not in data:
-        raise _corrupt("PDF 文件")
-
-    # Dictionaries (where actions, name trees and file specs live) are outside stream bodies,
-    # or inside compressed object streams. Stream bodies themselves are mostly binary (images,
-    # fonts), where a three-byte "/JS" turns up by chance in a few percent of large scans; in
-    # them only the longer names are looked for (a JavaScript action needs /S /JavaScript
-    # anyway).
-    skeleton: list[bytes] = []
-    bodies: list[tuple[bytes, bytes]] = []  # (dictionary text before the stream, raw body)
-    position = 0
-    for m in _PDF_STREAM_RE.finditer(data):
-        skeleton.append(data[position : m.start()])
-        position = m.end()
-        head_start = data.rfind(b"obj", max(0, m.start() - 4096), m.start())
-        bodies.append((data[max(head_start, m.start() - 4096, 0) : m.start()], m.group(1)))
-    skeleton.append(data[position:])
-
-    names = _pdf_names(b"\n".join(skeleton))
-    if b"Encrypt" in names:
-        raise Invalid(
-            "attachment.pdf_encrypted",
-            "PDF 文件已加密，无法检查其内容，请上传未加密的文件",
-        )
-    if names & _PDF_ACTIVE_NAMES:
-        raise _pdf_active_content()
-
-    budget = _PDF_OBJSTM_BUDGET
-    for head, raw in bodies:
-        head_names = _pdf_names(head)
-        if b"ObjStm" not in head_names:
-            if _pdf_names(raw) & _PDF_ACTIVE_LONG_NAMES:
-                raise _pdf_active_content()
-            continue
-        if not head_names & {b"FlateDecode", b"Fl"}:
-            raise _corrupt("PDF 文件")  # an object stream we cannot read could hide anything
-        try:
-            body = zlib.decompressobj().decompress(raw, budget + 1)
-        except zlib.error as exc:
-            raise _corrupt("PDF 文件") from exc
-        budget -= len(body)
-        if budget < 0:
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise Invalid(
+                "attachment.pdf_encrypted",
+                "PDF 文件已加密，无法检查其内容，请上传未加密的文件",
+            )
+        if len(reader.pages) < 1:
             raise _corrupt("PDF 文件")
-        if _pdf_names(body) & _PDF_ACTIVE_NAMES:
-            raise _pdf_active_content()
+        seen: set[tuple[int, int]] = set()
+        stack: list[Any] = [reader.trailer]
+        # Every object the cross-reference data lists, in object streams too.
+        for generation, numbers in reader.xref.items():
+            stack.extend(IndirectObject(n, generation, reader) for n in numbers)
+        stack.extend(IndirectObject(n, 0, reader) for n in reader.xref_objStm)
+        while stack:
+            item = stack.pop()
+            if isinstance(item, IndirectObject):
+                key = (item.idnum, item.generation)
+                if key in seen:
+                    continue
+                seen.add(key)
+                if len(seen) > _PDF_MAX_OBJECTS:
+                    raise _corrupt("PDF 文件")
+                item = item.get_object()
+            if isinstance(item, DictionaryObject):  # stream dictionaries included
+                if _pdf_dict_is_active(item):
+                    raise _pdf_active_content()
+                stack.extend(v for k, v in item.items() if k != "/Parent")
+            elif isinstance(item, ArrayObject):
+                stack.extend(item)
+    except (Invalid, TooLarge):
+        raise
+    except MemoryError:
+        raise
+    except (PdfReadError, Exception) as exc:  # malformed beyond what the parser recovers
+        raise _corrupt("PDF 文件") from exc
 
 
 # --- the pure entry point -----------------------------------------------------------------
 
 
 def inspect_and_normalize(
-    data: bytes, max_bytes: int, *, max_pixels: int = MAX_PIXELS
+    data: bytes, max_bytes: int, *, max_pixels: int = MAX_PIXELS, images_only: bool = False
 ) -> tuple[bytes, StoredFile]:
     """Check an upload and return the bytes to store with their description.
 
@@ -353,6 +385,8 @@ def inspect_and_normalize(
     kind = _sniff(data)
     if kind is None:
         raise _not_allowed()
+    if images_only and kind == _PDF:
+        raise Invalid("attachment.type_not_allowed", "只能上传照片")
 
     if kind == _PDF:
         _check_pdf(data)
@@ -404,9 +438,18 @@ class FileStore:
         except FileNotFoundError as exc:
             raise NotFound("attachment.not_found", "附件不存在") from exc
 
-    def put(self, data: bytes, max_bytes: int, *, max_pixels: int = MAX_PIXELS) -> StoredFile:
+    def put(
+        self,
+        data: bytes,
+        max_bytes: int,
+        *,
+        max_pixels: int = MAX_PIXELS,
+        images_only: bool = False,
+    ) -> StoredFile:
         """Check, clean and store ``data``; nothing is written if it is refused."""
-        stored, info = inspect_and_normalize(data, max_bytes, max_pixels=max_pixels)
+        stored, info = inspect_and_normalize(
+            data, max_bytes, max_pixels=max_pixels, images_only=images_only
+        )
         path = self.path_for(info.sha256)
         with contextlib.suppress(OSError):
             if path.stat().st_size == info.size:

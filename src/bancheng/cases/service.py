@@ -772,9 +772,13 @@ def add_attachment(
     case: Case,
     filename: str,
     data: bytes,
+    *,
+    images_only: bool = False,
 ) -> Attachment:
     """Check and store one file for a case. The count limit is checked under the case's
-    row lock, so concurrent uploads cannot exceed it."""
+    row lock (taken here, whoever uploads: staff or the public), so concurrent uploads
+    cannot exceed it; the content is checked before anything is written to disk."""
+    session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
     if case.state == State.closed.value:
         raise Conflict("attachment.case_closed", "已归档的案件不能再添加附件")
     if repo.attachment_count(session, case.id) >= settings.attachment_max_count:
@@ -784,7 +788,9 @@ def add_attachment(
             "attachment.too_large",
             f"文件超过{settings.attachment_max_bytes // (1024 * 1024)}MB上限",
         )
-    stored = FileStore(settings.attachments_dir).put(data, settings.attachment_max_bytes)
+    stored = FileStore(settings.attachments_dir).put(
+        data, settings.attachment_max_bytes, images_only=images_only
+    )
     att = Attachment(
         case_id=case.id,
         sha256=stored.sha256,

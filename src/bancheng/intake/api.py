@@ -283,9 +283,9 @@ def upload_photo(
             f"文件超过{settings.attachment_max_bytes // (1024 * 1024)}MB上限",
         )
     principal = intake.public_principal(session, case.hall_id)
-    att = add_attachment(session, settings, principal, case, file.filename or "photo", data)
-    if not att.media_type.startswith("image/"):
-        raise Invalid("attachment.type_not_allowed", "只能上传照片")
+    att = add_attachment(
+        session, settings, principal, case, file.filename or "photo", data, images_only=True
+    )
     return PublicPhotoOut(id=att.id, media_type=att.media_type, size=att.size)
 
 

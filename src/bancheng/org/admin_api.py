@@ -16,7 +16,7 @@ from bancheng.audit.service import log_operation
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import api_router, db_session, require
-from bancheng.core.errors import Conflict, Invalid, NotFound
+from bancheng.core.errors import Conflict, Forbidden, Invalid, NotFound
 from bancheng.org import auth
 from bancheng.org.api import DepartmentOut, HallOut, MatterOut
 from bancheng.org.models import (
@@ -28,7 +28,7 @@ from bancheng.org.models import (
     User,
     UserScopeDepartment,
 )
-from bancheng.org.permissions import DATA_SCOPES, PERMISSIONS, ROLES
+from bancheng.org.permissions import CASE_DATA, DATA_SCOPES, PERMISSIONS, ROLES, allowed
 from bancheng.org.scope import Principal
 from bancheng.org.service import create_department, create_user
 
@@ -489,6 +489,13 @@ def add_token(body: TokenIn, session: DB, p: Principal = require("token.manage")
     if beyond:
         raise Invalid(
             "token.permission_beyond_role", "令牌权限不能超出所属用户角色", permissions=beyond
+        )
+    case_data = [x for x in body.permissions if x in CASE_DATA and not allowed(p.role, x)]
+    if case_data and user.id != p.user_id:
+        raise Forbidden(
+            "token.case_permissions_refused",
+            "管理员不能为他人签发可查看案件数据的令牌",
+            permissions=case_data,
         )
     token, raw = auth.create_api_token(session, user, body.name, body.permissions, body.days)
     _audit(session, p, "token.create", "api_token", token.id, {"user_id": user.id})

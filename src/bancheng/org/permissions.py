@@ -72,5 +72,34 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
+# Permissions that read case data already in the ledger. "Admin holds no case data" holds
+# for the tokens admin issues too: an administrator cannot mint a token carrying one of
+# these for another user (who would then hand admin their reach). Write-only integration
+# permissions (registering a case, the 12345 push) are not in it.
+CASE_DATA = frozenset(
+    {
+        "case.read",
+        "case.act",
+        "case.reveal_pii",
+        "case.attach",
+        "case.export",
+        "reporter.lookup",
+        "callback.work",
+        "feedback.read",
+        "feedback.rectify",
+        "feedback.appeal_decide",
+        "supervision.read",
+        "supervision.issue",
+        "supervision.reply",
+        "knowledge.read",
+        "knowledge.curate",
+        "systemic.read",
+        "systemic.manage",
+        "insights.read",
+        "notice.read",
+    }
+)
+
+
 def allowed(role: str, permission: str) -> bool:
     return role in PERMISSIONS[permission]

@@ -134,6 +134,7 @@ export const ERROR_MESSAGES: Record<string, string> = {
   'token.user_not_found': '令牌所属用户不存在',
   'token.permission_unknown': '未知的权限',
   'token.permission_beyond_role': '令牌的权限不能超出所属用户的角色',
+  'token.case_permissions_refused': '管理员不能为他人签发可查看案件数据的令牌',
   'notice.not_found': '提醒不存在',
 
   // working-day calendar and time limits
