@@ -44,6 +44,9 @@ ROUTER_MODULES = (
     "bancheng.knowledge.api",
     "bancheng.insights.api",
     "bancheng.integrations.hotline_api",
+    "bancheng.integrations.open311",
+    "bancheng.integrations.haochaping_api",
+    "bancheng.integrations.map_api",
 )
 
 WEB_DIST = Path(__file__).resolve().parent.parent.parent / "web" / "dist"

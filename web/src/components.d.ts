@@ -13,6 +13,7 @@ declare module 'vue' {
   export interface GlobalComponents {
     ActionDialog: typeof import('./components/ActionDialog.vue')['default']
     CaseEvaluations: typeof import('./components/CaseEvaluations.vue')['default']
+    CaseMap: typeof import('./components/CaseMap.vue')['default']
     CaseTable: typeof import('./components/CaseTable.vue')['default']
     DepartmentSelect: typeof import('./components/DepartmentSelect.vue')['default']
     ElAlert: typeof import('element-plus/es')['ElAlert']

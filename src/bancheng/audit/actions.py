@@ -128,6 +128,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/api/v1/hotline/orders/{order_number}/withdraw"): Operation(
         "hotline.order_withdrawn", "12345工单撤单"
     ),
+    # Open311 GeoReport v2 clients (the route logs the entry itself: its own session)
+    ("POST", "/open311/v2/requests.{fmt}"): Operation("open311.request_create", "Open311提交诉求"),
     # the outbox (messages that leave bancheng)
     ("POST", "/api/v1/outbox/messages/{message_id}/retry"): Operation(
         "outbox.retry", "重发外发消息"

@@ -74,6 +74,8 @@ def summary(case: Case, names: dict[int, str]) -> CaseSummary:
         light=light_at(case, clock.now()),
         hotline_order_number=case.hotline_order_number,
         address=case.address,
+        wgs84_lat=case.wgs84_lat,
+        wgs84_lng=case.wgs84_lng,
     )
 
 

@@ -134,6 +134,9 @@ class CaseSummary(BaseModel):
     light: Literal["green", "yellow", "red"] | None = None
     hotline_order_number: str | None = None
     address: str | None = None
+    # WGS-84, for the console's map (converted from GCJ-02 where that was given).
+    wgs84_lat: float | None = None
+    wgs84_lng: float | None = None
 
 
 class ExtensionOut(BaseModel):

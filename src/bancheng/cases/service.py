@@ -243,6 +243,20 @@ def create_case(
     return case, True
 
 
+# Timeline actions whose result a 12345 order's platform receives (integrations).
+HOTLINE_PUSHED = frozenset(
+    {
+        "accept",
+        "return",
+        "request_extension",
+        "decide_extension",
+        "resolve",
+        "resolve_on_spot",
+        "give_feedback",
+        "evaluate",
+    }
+)
+
 LOCATION_SOURCES = ("device", "clerk", "hotline_12345", "open311", "import")
 
 
@@ -293,6 +307,11 @@ def add_event(
         public=public,
     )
     session.add(event)
+    if case.hotline_order_number and action in HOTLINE_PUSHED:
+        # A 12345 order's result goes back to the platform, in this same transaction.
+        from bancheng.integrations.hotline_results import queue_result
+
+        queue_result(session, case, event)
     return event
 
 

@@ -62,6 +62,18 @@ class Settings(BaseSettings):
     # Webhooks and HTTP targets on loopback or private networks (SSRF): off by default.
     outbox_allow_private_targets: bool = False
 
+    # The 12345 platform: where results go back (signed webhook through the outbox).
+    hotline_results_url: str = ""
+    hotline_signing_secret: str = ""
+    # The console's map: a tile URL template ({z}/{x}/{y}); none is bundled. Without it
+    # the console lists cases with their addresses instead of a map.
+    map_tile_url: str = ""
+    map_tile_datum: Literal["wgs84", "gcj02"] = "wgs84"
+    map_attribution: str = ""
+    # The province's unified 好差评 system: where evaluation records are pushed.
+    haochaping_url: str = ""
+    haochaping_signing_secret: str = ""
+
     # Routing: dispatch automatically above the model's precision threshold
     routing_auto_dispatch: bool = True
     # How long after an automatic dispatch the registering window may recall it
@@ -109,6 +121,8 @@ class Settings(BaseSettings):
     def _refuse_weak_secrets(self) -> Settings:
         if self.env == "production":
             problems = production_problems(self)
+            if self.hotline_results_url and not self.hotline_signing_secret:
+                problems.append("BANCHENG_HOTLINE_SIGNING_SECRET must be set with the URL")
             if problems:
                 raise ValueError("BANCHENG_ENV=production refuses to start: " + "; ".join(problems))
         if self.trusted_proxies:

@@ -52,6 +52,7 @@ def evaluate(
     result: int | None,
     comment: str | None,
     source: str = "public",
+    channel: str = "qr",
 ) -> Evaluation:
     """The lifecycle's ``evaluate`` move made by the reporter (feedback_given → evaluated),
     with the per-indicator ratings stored in ``evaluations``. A bad review opens a
@@ -70,6 +71,7 @@ def evaluate(
         result=result,
         comment=(comment or "").strip() or None,
         source=source,
+        channel=channel,
         excluded=False,
         created_at=now,
     )
@@ -92,6 +94,7 @@ def evaluate(
         open_rectification(session, settings, case, ev)
         ensure_callback(session, case, "bad_review", rnd)
     session.flush()
+    _push(session, ev, "evaluated")
     return ev
 
 
@@ -106,6 +109,7 @@ def record_window_rating(session: Session, settings: Settings, case: Case) -> Ev
         round=rnd,
         rating=case.rating or "",
         source="window",
+        channel="hall",
         excluded=False,
         created_at=clock.now(),
     )
@@ -115,7 +119,17 @@ def record_window_rating(session: Session, settings: Settings, case: Case) -> Ev
         open_rectification(session, settings, case, ev)
         ensure_callback(session, case, "bad_review", rnd)
     session.flush()
+    _push(session, ev, "evaluated")
     return ev
+
+
+def _push(session: Session, ev: Evaluation | None, stage: str) -> None:
+    """The record goes to the unified 好差评 system (through the outbox)."""
+    if ev is None:
+        return
+    from bancheng.integrations.haochaping import queue_push
+
+    queue_push(session, ev, stage)
 
 
 def open_rectification(
@@ -191,6 +205,7 @@ def complete_rectification(
         public=False,
     )
     session.flush()
+    _push(session, session.get(Evaluation, rect.evaluation_id), "rectified")
     return rect
 
 
@@ -226,6 +241,8 @@ def decide_appeal(
         assert ev is not None
         ev.excluded = True
     session.flush()
+    if uphold:
+        _push(session, ev, "overturned")
     return rect
 
 
@@ -363,6 +380,16 @@ def confirm(
         public=False,
     )
     session.flush()
+    if task.reason == "bad_review":
+        _push(
+            session,
+            session.scalar(
+                select(Evaluation).where(
+                    Evaluation.case_id == task.case_id, Evaluation.round == task.round
+                )
+            ),
+            "revisited",
+        )
     return task
 
 

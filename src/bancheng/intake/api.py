@@ -4,7 +4,7 @@ kept apart from the staff API under ``/api/v1/public``."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, File, Header, Query, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
@@ -120,6 +120,8 @@ class PublicEvaluationIn(BaseModel):
     attitude: int | None = Field(default=None, ge=1, le=5)
     result: int | None = Field(default=None, ge=1, le=5)
     comment: str | None = Field(default=None, max_length=2000)
+    # The 好差评 channel the page was reached by: the hall's QR code by default.
+    channel: Literal["qr", "web", "app", "mini_program", "sms"] = "qr"
 
 
 class PublicPhotoOut(BaseModel):
@@ -331,5 +333,6 @@ def rate(
         body.attitude,
         body.result,
         body.comment,
+        channel=body.channel,
     )
     return _public_view(session, case)

@@ -64,6 +64,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The 12345 platform's inbound API: only through an API token narrowed to it, held by
     # an account of the receiving centre.
     "hotline.push": frozenset({"clerk"}),
+    # Open311 GeoReport v2 clients: the api_key of POST requests is such a token.
+    "open311.submit": frozenset({"clerk"}),
+    # 好差评 records for the unified system (a file that leaves bancheng).
+    "haochaping.export": frozenset({"supervisor"}),
     # The outbox's deliveries page (state, attempts, last error; recipients masked).
     "outbox.read": frozenset({"admin", "supervisor"}),
     "outbox.manage": frozenset({"admin"}),

@@ -50,6 +50,9 @@ class SimilarOut(BaseModel):
     possible_duplicate: bool
     resolution: str | None
     registered_at: datetime
+    # With distance weighting: the text score alone and the distance (metres).
+    text_score: float | None = None
+    distance_m: float | None = None
 
 
 class UnitOut(BaseModel):
@@ -81,6 +84,8 @@ def _similar_out(items: list[service.SimilarCase]) -> list[SimilarOut]:
             possible_duplicate=s.possible_duplicate,
             resolution=s.case.resolution,
             registered_at=s.case.registered_at,
+            text_score=s.text_score,
+            distance_m=s.distance_m,
         )
         for s in items
     ]
@@ -108,13 +113,27 @@ def suggest(body: SuggestIn, session: DB, p: Principal = require("case.create"))
 
 @router.get("/cases/{case_id}/similar", response_model=list[SimilarOut])
 def similar_cases(
-    case_id: int, session: DB, p: Principal = require("case.read")
+    case_id: int,
+    session: DB,
+    p: Principal = require("case.read"),
+    distance_weight: Annotated[float, Query(ge=0.0, le=1.0)] = 0.3,
 ) -> list[SimilarOut]:
     """The most similar earlier cases in the caller's scope: open ones are possible
-    duplicates; resolved ones carry their resolution as precedent."""
+    duplicates; resolved ones carry their resolution as precedent. When the case has
+    coordinates, nearby cases weigh more (``distance_weight``, 0 turns it off)."""
     case = repo.get_case(session, p, case_id)
+    near = (
+        (case.wgs84_lat, case.wgs84_lng)
+        if case.wgs84_lat is not None and case.wgs84_lng is not None
+        else None
+    )
     items = service.similar_to_text(
-        session, p, service.case_text(case.title, case.description), exclude=case.id
+        session,
+        p,
+        service.case_text(case.title, case.description),
+        exclude=case.id,
+        near=near,
+        distance_weight=distance_weight if near else 0.0,
     )
     return _similar_out(items)
 

@@ -196,6 +196,14 @@ class SimilarCase:
     case: Case
     score: float
     possible_duplicate: bool
+    text_score: float | None = None
+    distance_m: float | None = None
+
+
+# Distance weighting: a candidate ``d`` metres away keeps ``1 - w + w * exp(-d / scale)`` of
+# its text score (both points known; otherwise the text score alone, times ``1 - w``, so a
+# nearby report of the same problem ranks above an equally worded one far away).
+DISTANCE_SCALE_M = 1000.0
 
 
 def similar_to_text(
@@ -206,7 +214,11 @@ def similar_to_text(
     exclude: int | None = None,
     k: int = 5,
     min_score: float = 0.25,
+    near: tuple[float, float] | None = None,
+    distance_weight: float = 0.0,
 ) -> list[SimilarCase]:
+    """``near`` (WGS-84) with ``distance_weight`` in [0, 1]: weigh the text score by
+    distance (see ``DISTANCE_SCALE_M``)."""
     index = _refresh(session)
     matches = index.query(text, k=k * 4, exclude=[exclude] if exclude else [], min_score=min_score)
     if not matches:
@@ -219,10 +231,24 @@ def similar_to_text(
         case = visible.get(m.key)
         if case is None:
             continue
-        out.append(SimilarCase(case, round(m.score, 3), case.state in open_states))
-        if len(out) == k:
-            break
-    return out
+        item = SimilarCase(case, round(m.score, 3), case.state in open_states)
+        if near is not None and distance_weight > 0:
+            import math
+
+            from bancheng.core.geo import distance_m
+
+            item.text_score = item.score
+            if case.wgs84_lat is not None and case.wgs84_lng is not None:
+                d = distance_m(near[0], near[1], case.wgs84_lat, case.wgs84_lng)
+                item.distance_m = round(d, 1)
+                factor = 1 - distance_weight + distance_weight * math.exp(-d / DISTANCE_SCALE_M)
+            else:
+                factor = 1 - distance_weight
+            item.score = round(m.score * factor, 3)
+        out.append(item)
+    if near is not None and distance_weight > 0:
+        out.sort(key=lambda x: -x.score)
+    return out[:k]
 
 
 def link_duplicate(session: Session, principal: Principal, case: Case, other: Case) -> CaseLink:

@@ -65,10 +65,10 @@ def _case_ref(c: Case) -> CaseRef:
 
 
 def _orders_out(
-    db: Session, orders: list[SupervisionOrder], with_events: bool = False
+    db: Session, p: Principal, orders: list[SupervisionOrder], with_events: bool = False
 ) -> list[OrderOut]:
     names = department_name_map(db)
-    cases = repo.order_cases(db, [o.id for o in orders])
+    cases = repo.order_cases(db, [o.id for o in orders], p)
     now = clock.now()
     out = []
     for o in orders:
@@ -124,7 +124,7 @@ def _orders_out(
 def issue_order(body: OrderIn, db: DB, p: Issuer) -> OrderOut:
     order = service.issue_order(db, p, body)
     note_object(db, "supervision_order", order.id)
-    return _orders_out(db, [order], True)[0]
+    return _orders_out(db, p, [order], True)[0]
 
 
 @router.get("/supervision/orders", response_model=list[OrderOut])
@@ -137,41 +137,41 @@ def list_orders(
     orders = repo.list_orders(
         db, p, status=status, department_ids=p.unit_department_ids if mine else None
     )
-    return _orders_out(db, orders)
+    return _orders_out(db, p, orders)
 
 
 @router.get("/supervision/orders/{order_id}", response_model=OrderOut)
 def get_order(order_id: int, db: DB, p: Reader) -> OrderOut:
-    return _orders_out(db, [repo.get_order(db, p, order_id)], True)[0]
+    return _orders_out(db, p, [repo.get_order(db, p, order_id)], True)[0]
 
 
 @router.post("/supervision/orders/{order_id}/reply", response_model=OrderOut)
 def reply_order(order_id: int, body: ReplyIn, db: DB, p: Replier) -> OrderOut:
     order = service.reply_order(db, p, repo.get_order(db, p, order_id), body.text)
-    return _orders_out(db, [order], True)[0]
+    return _orders_out(db, p, [order], True)[0]
 
 
 @router.post("/supervision/orders/{order_id}/close", response_model=OrderOut)
 def close_order(order_id: int, body: CloseIn, db: DB, p: Issuer) -> OrderOut:
     order = service.close_order(db, p, repo.get_order(db, p, order_id), body.note)
-    return _orders_out(db, [order], True)[0]
+    return _orders_out(db, p, [order], True)[0]
 
 
 @router.get("/cases/{case_id}/orders", response_model=list[OrderOut])
 def case_orders(case_id: int, db: DB, p: Reader) -> list[OrderOut]:
     case_repo.get_case(db, p, case_id)
-    return _orders_out(db, repo.list_orders(db, p, case_id=case_id))
+    return _orders_out(db, p, repo.list_orders(db, p, case_id=case_id))
 
 
 @router.get("/cases/{case_id}/meetings", response_model=list[MeetingOut])
 def case_meetings(case_id: int, db: DB, p: Reader) -> list[MeetingOut]:
     case_repo.get_case(db, p, case_id)
-    return [_meeting_out(db, m) for m in repo.list_meetings(db, p, case_id=case_id)]
+    return [_meeting_out(db, p, m) for m in repo.list_meetings(db, p, case_id=case_id)]
 
 
 @router.get("/supervision/board", response_model=BoardOut)
 def board(db: DB, p: Reader) -> BoardOut:
-    orders = _orders_out(db, repo.list_orders(db, p, status="open"))
+    orders = _orders_out(db, p, repo.list_orders(db, p, status="open"))
     orders.sort(key=lambda o: (not o.overdue, o.due_at, o.id))
     return BoardOut(
         orders=orders,
@@ -216,7 +216,7 @@ def _decisions_out(db: Session, rows: list[MeetingDecision]) -> list[DecisionOut
     ]
 
 
-def _meeting_out(db: Session, m: Meeting) -> MeetingOut:
+def _meeting_out(db: Session, p: Principal, m: Meeting) -> MeetingOut:
     names = department_name_map(db)
     return MeetingOut(
         id=m.id,
@@ -233,7 +233,7 @@ def _meeting_out(db: Session, m: Meeting) -> MeetingOut:
         ],
         summary=m.summary,
         created_at=m.created_at,
-        cases=[_case_ref(c) for c in repo.meeting_cases(db, m.id)],
+        cases=[_case_ref(c) for c in repo.meeting_cases(db, m.id, p)],
         decisions=_decisions_out(db, repo.decisions(db, m.id)),
     )
 
@@ -242,17 +242,17 @@ def _meeting_out(db: Session, m: Meeting) -> MeetingOut:
 def create_meeting(body: MeetingIn, db: DB, p: Issuer) -> MeetingOut:
     meeting = service.create_meeting(db, p, body)
     note_object(db, "meeting", meeting.id)
-    return _meeting_out(db, meeting)
+    return _meeting_out(db, p, meeting)
 
 
 @router.get("/supervision/meetings", response_model=list[MeetingOut])
 def list_meetings(db: DB, p: Reader) -> list[MeetingOut]:
-    return [_meeting_out(db, m) for m in repo.list_meetings(db, p)]
+    return [_meeting_out(db, p, m) for m in repo.list_meetings(db, p)]
 
 
 @router.get("/supervision/meetings/{meeting_id}", response_model=MeetingOut)
 def get_meeting(meeting_id: int, db: DB, p: Reader) -> MeetingOut:
-    return _meeting_out(db, repo.get_meeting(db, p, meeting_id))
+    return _meeting_out(db, p, repo.get_meeting(db, p, meeting_id))
 
 
 @router.get(
@@ -263,7 +263,7 @@ def get_meeting(meeting_id: int, db: DB, p: Reader) -> MeetingOut:
 def meeting_minutes(meeting_id: int, db: DB, p: Reader) -> Response:
     m = repo.get_meeting(db, p, meeting_id)
     return Response(
-        documents.meeting_minutes(db, m),
+        documents.meeting_minutes(db, m, p),
         media_type=documents.DOCX,
         headers={"Content-Disposition": f'attachment; filename="meeting-{m.id}-minutes.docx"'},
     )
@@ -300,7 +300,9 @@ def _change_out(c: SystemicChange) -> ChangeOut:
     )
 
 
-def _issue_out(db: Session, i: SystemicIssue, count: int, full: bool = False) -> IssueOut:
+def _issue_out(
+    db: Session, p: Principal, i: SystemicIssue, count: int, full: bool = False
+) -> IssueOut:
     matter = db.get(Matter, i.matter_id) if i.matter_id else None
     return IssueOut(
         id=i.id,
@@ -312,7 +314,7 @@ def _issue_out(db: Session, i: SystemicIssue, count: int, full: bool = False) ->
         status=i.status,
         created_at=i.created_at,
         case_count=count,
-        cases=[_case_ref(c) for c in systemic.issue_cases(db, i.id)] if full else [],
+        cases=[_case_ref(c) for c in systemic.issue_cases(db, i.id, p)] if full else [],
         changes=[_change_out(c) for c in systemic.changes(db, i.id)] if full else [],
     )
 
@@ -321,14 +323,14 @@ def _issue_out(db: Session, i: SystemicIssue, count: int, full: bool = False) ->
 def list_issues(db: DB, p: SysRead) -> list[IssueOut]:
     issues = list(db.scalars(select(SystemicIssue).order_by(SystemicIssue.id.desc())))
     counts = systemic.case_counts(db, [i.id for i in issues])
-    return [_issue_out(db, i, counts.get(i.id, 0)) for i in issues]
+    return [_issue_out(db, p, i, counts.get(i.id, 0)) for i in issues]
 
 
 @router.post("/supervision/systemic-issues", response_model=IssueOut, status_code=201)
 def create_issue(body: IssueIn, db: DB, p: SysManage) -> IssueOut:
     issue = systemic.create_issue(db, p, body)
     note_object(db, "systemic_issue", issue.id)
-    return _issue_out(db, issue, 0, True)
+    return _issue_out(db, p, issue, 0, True)
 
 
 @router.get("/supervision/systemic-issues/suggestions", response_model=list[SuggestionOut])
@@ -356,20 +358,20 @@ def monthly_report(
 @router.get("/supervision/systemic-issues/{issue_id}", response_model=IssueOut)
 def get_issue(issue_id: int, db: DB, p: SysRead) -> IssueOut:
     i = systemic.get_issue(db, issue_id)
-    return _issue_out(db, i, systemic.case_counts(db, [i.id]).get(i.id, 0), True)
+    return _issue_out(db, p, i, systemic.case_counts(db, [i.id]).get(i.id, 0), True)
 
 
 @router.patch("/supervision/systemic-issues/{issue_id}", response_model=IssueOut)
 def patch_issue(issue_id: int, body: IssuePatch, db: DB, p: SysManage) -> IssueOut:
     i = systemic.update_issue(db, systemic.get_issue(db, issue_id), body)
-    return _issue_out(db, i, systemic.case_counts(db, [i.id]).get(i.id, 0), True)
+    return _issue_out(db, p, i, systemic.case_counts(db, [i.id]).get(i.id, 0), True)
 
 
 @router.post("/supervision/systemic-issues/{issue_id}/cases", response_model=IssueOut)
 def link_cases(issue_id: int, body: LinkIn, db: DB, p: SysManage) -> IssueOut:
     i = systemic.get_issue(db, issue_id)
     systemic.link_cases(db, p, i, body.case_ids, body.source)
-    return _issue_out(db, i, systemic.case_counts(db, [i.id]).get(i.id, 0), True)
+    return _issue_out(db, p, i, systemic.case_counts(db, [i.id]).get(i.id, 0), True)
 
 
 @router.delete("/supervision/systemic-issues/{issue_id}/cases/{case_id}", status_code=204)
@@ -420,6 +422,6 @@ def matter_links(matter_id: int, db: DB, p: SysRead) -> MatterLinksOut:
         code=m.code,
         name=m.name,
         materials=[str(x) for x in m.materials or []],
-        systemic_issues=[_issue_out(db, i, counts.get(i.id, 0)) for i in issues],
+        systemic_issues=[_issue_out(db, p, i, counts.get(i.id, 0)) for i in issues],
         guide_changes=[_change_out(c) for c in guide],
     )

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.core import clock
-from bancheng.org.scope import department_name_map
+from bancheng.org.scope import Principal, department_name_map
 from bancheng.supervision import repository as repo
 from bancheng.supervision import systemic
 from bancheng.supervision.models import Meeting, SystemicChange, SystemicIssue
@@ -25,7 +25,9 @@ def _bytes(doc: object) -> bytes:
     return buf.getvalue()
 
 
-def meeting_minutes(session: Session, meeting: Meeting) -> bytes:
+def meeting_minutes(
+    session: Session, meeting: Meeting, principal: Principal | None = None
+) -> bytes:
     names = department_name_map(session)
     doc = Document()
     doc.add_heading(f"{MEETING_KIND_ZH[meeting.kind]}纪要", level=0)
@@ -38,7 +40,7 @@ def meeting_minutes(session: Session, meeting: Meeting) -> bytes:
     )
     parts = "、".join(names.get(i, str(i)) for i in meeting.participant_department_ids)
     doc.add_paragraph(f"参会单位：{parts or '无'}")
-    cases = repo.meeting_cases(session, meeting.id)
+    cases = repo.meeting_cases(session, meeting.id, principal)
     if cases:
         doc.add_heading("涉及案件", level=1)
         for c in cases:

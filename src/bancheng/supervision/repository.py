@@ -73,14 +73,24 @@ def list_orders(
     return list(session.scalars(stmt))
 
 
-def order_cases(session: Session, order_ids: list[int]) -> dict[int, list[Case]]:
+def visible_cases(principal: Principal | None) -> ColumnElement[bool]:
+    """Cases embedded in an order, a meeting or a systemic issue are shown only when the
+    caller may see them (``cases.repository.scope_clause``: the one case-scope rule)."""
+    from bancheng.cases.repository import scope_clause
+
+    return true() if principal is None else scope_clause(principal)
+
+
+def order_cases(
+    session: Session, order_ids: list[int], principal: Principal | None = None
+) -> dict[int, list[Case]]:
     out: dict[int, list[Case]] = {i: [] for i in order_ids}
     if not order_ids:
         return out
     rows = session.execute(
         select(SupervisionOrderCase.order_id, Case)
         .join(Case, Case.id == SupervisionOrderCase.case_id)
-        .where(SupervisionOrderCase.order_id.in_(order_ids))
+        .where(SupervisionOrderCase.order_id.in_(order_ids), visible_cases(principal))
         .order_by(Case.id)
     ).all()
     for oid, case in rows:
@@ -131,12 +141,14 @@ def list_meetings(
     return list(session.scalars(stmt.order_by(Meeting.held_on.desc(), Meeting.id.desc())))
 
 
-def meeting_cases(session: Session, meeting_id: int) -> list[Case]:
+def meeting_cases(
+    session: Session, meeting_id: int, principal: Principal | None = None
+) -> list[Case]:
     return list(
         session.scalars(
             select(Case)
             .join(MeetingCase, MeetingCase.case_id == Case.id)
-            .where(MeetingCase.meeting_id == meeting_id)
+            .where(MeetingCase.meeting_id == meeting_id, visible_cases(principal))
             .order_by(Case.id)
         )
     )

@@ -160,12 +160,16 @@ def changes(session: Session, issue_id: int) -> list[SystemicChange]:
     )
 
 
-def issue_cases(session: Session, issue_id: int) -> list[Case]:
+def issue_cases(session: Session, issue_id: int, principal: Principal | None = None) -> list[Case]:
+    """The issue's cases; with ``principal``, only those the caller may see (counts and
+    volumes stay whole: they name no case)."""
+    from bancheng.supervision.repository import visible_cases
+
     return list(
         session.scalars(
             select(Case)
             .join(SystemicIssueCase, SystemicIssueCase.case_id == Case.id)
-            .where(SystemicIssueCase.issue_id == issue_id)
+            .where(SystemicIssueCase.issue_id == issue_id, visible_cases(principal))
             .order_by(Case.registered_at, Case.id)
         )
     )

@@ -57,7 +57,8 @@ describe('messageFor', () => {
       'routing.unit_model_not_active',
       'case.location_incomplete', 'case.bbox_invalid', 'hotline.token_required',
       'hotline.order_not_found', 'hotline.order_withdrawn', 'hotline.appeal_type_unknown',
-      'hotline.time_limit_ambiguous', 'hotline.due_before_call',
+      'hotline.time_limit_ambiguous', 'hotline.due_before_call', 'haochaping.invalid_range',
+      'haochaping.range_too_long',
     ]
     expect(codes.filter((c) => !ERROR_MESSAGES[c])).toEqual([])
   })

@@ -59,6 +59,8 @@ export const ERROR_MESSAGES: Record<string, string> = {
   'hotline.appeal_type_unknown': '无法识别的诉求类型',
   'hotline.time_limit_ambiguous': '办理时限只能给出工作日数或截止时间之一',
   'hotline.due_before_call': '办理截止时间早于来电时间',
+  'haochaping.invalid_range': '结束日期早于开始日期',
+  'haochaping.range_too_long': '一次最多导出366天的评价',
   'case.department_not_found': '目标单位不存在或已停用',
   'case.unknown_action': '未知的操作',
   'case.version_conflict': '案件已被他人修改，请刷新后重试',

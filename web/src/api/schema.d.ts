@@ -712,7 +712,8 @@ export interface paths {
         /**
          * Similar Cases
          * @description The most similar earlier cases in the caller's scope: open ones are possible
-         *     duplicates; resolved ones carry their resolution as precedent.
+         *     duplicates; resolved ones carry their resolution as precedent. When the case has
+         *     coordinates, nearby cases weigh more (``distance_weight``, 0 turns it off).
          */
         get: operations["similar_cases_api_v1_cases__case_id__similar_get"];
         put?: never;
@@ -2149,6 +2150,186 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/open311/v2/discovery.{fmt}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Discovery
+         * @description Where the endpoint is and what it speaks.
+         */
+        get: operations["discovery_open311_v2_discovery__fmt__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/services.{fmt}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Services
+         * @description The service list: each matter of the catalogue, and each kind of report.
+         */
+        get: operations["services_open311_v2_services__fmt__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/services/{tail}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Service Definition
+         * @description A service's definition: its attributes (``kind`` for a matter, the enterprise's
+         *     name and credit code for any).
+         */
+        get: operations["service_definition_open311_v2_services__tail__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/requests.{fmt}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Requests
+         * @description Requests filed through Open311: by ids, or by service code, dates and status.
+         */
+        get: operations["get_requests_open311_v2_requests__fmt__get"];
+        put?: never;
+        /**
+         * Post Request
+         * @description File a request (form-encoded, as the spec says; ``api_key`` required).
+         */
+        post: operations["post_request_open311_v2_requests__fmt__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/requests/{tail}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Request */
+        get: operations["get_request_open311_v2_requests__tail__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/tokens/{tail}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Token */
+        get: operations["get_token_open311_v2_tokens__tail__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/haochaping/evaluations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Evaluations
+         * @description The period's evaluations (local dates, inclusive) on cases in the caller's scope,
+         *     each in the field set of docs/integrations.md.
+         */
+        get: operations["list_evaluations_api_v1_haochaping_evaluations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/haochaping/evaluations.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Evaluations
+         * @description The batch file (UTF-8 CSV with a Chinese header row).
+         */
+        get: operations["export_evaluations_api_v1_haochaping_evaluations_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/map/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Map Config
+         * @description ``BANCHENG_MAP_TILE_URL`` (a ``{z}/{x}/{y}`` template), its datum and attribution.
+         */
+        get: operations["map_config_api_v1_map_config_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -2509,6 +2690,10 @@ export interface components {
             hotline_order_number?: string | null;
             /** Address */
             address?: string | null;
+            /** Wgs84 Lat */
+            wgs84_lat?: number | null;
+            /** Wgs84 Lng */
+            wgs84_lng?: number | null;
             /** Description */
             description: string;
             reporter: components["schemas"]["ReporterOut"];
@@ -2654,6 +2839,10 @@ export interface components {
             hotline_order_number?: string | null;
             /** Address */
             address?: string | null;
+            /** Wgs84 Lat */
+            wgs84_lat?: number | null;
+            /** Wgs84 Lng */
+            wgs84_lng?: number | null;
         };
         /** ChangeIn */
         ChangeIn: {
@@ -3424,6 +3613,18 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** MapConfig */
+        MapConfig: {
+            /** Tile Url */
+            tile_url: string | null;
+            /**
+             * Datum
+             * @enum {string}
+             */
+            datum: "wgs84" | "gcj02";
+            /** Attribution */
+            attribution: string;
+        };
         /** MaskIn */
         MaskIn: {
             /** Text */
@@ -4060,6 +4261,12 @@ export interface components {
             result?: number | null;
             /** Comment */
             comment?: string | null;
+            /**
+             * Channel
+             * @default qr
+             * @enum {string}
+             */
+            channel: "qr" | "web" | "app" | "mini_program" | "sms";
         };
         /** PublicEvent */
         PublicEvent: {
@@ -4280,6 +4487,10 @@ export interface components {
              * Format: date-time
              */
             registered_at: string;
+            /** Text Score */
+            text_score?: number | null;
+            /** Distance M */
+            distance_m?: number | null;
         };
         /**
          * State
@@ -5968,7 +6179,9 @@ export interface operations {
     };
     similar_cases_api_v1_cases__case_id__similar_get: {
         parameters: {
-            query?: never;
+            query?: {
+                distance_weight?: number;
+            };
             header?: never;
             path: {
                 case_id: number;
@@ -8624,6 +8837,309 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    discovery_open311_v2_discovery__fmt__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                fmt: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    services_open311_v2_services__fmt__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                fmt: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    service_definition_open311_v2_services__tail__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tail: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_requests_open311_v2_requests__fmt__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                fmt: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_request_open311_v2_requests__fmt__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                fmt: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_request_open311_v2_requests__tail__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tail: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_token_open311_v2_tokens__tail__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tail: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_evaluations_api_v1_haochaping_evaluations_get: {
+        parameters: {
+            query: {
+                date_from: string;
+                date_to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_evaluations_api_v1_haochaping_evaluations_csv_get: {
+        parameters: {
+            query: {
+                date_from: string;
+                date_to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    map_config_api_v1_map_config_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MapConfig"];
                 };
             };
         };

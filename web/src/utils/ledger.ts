@@ -21,6 +21,9 @@ export interface LedgerFilter {
   q: string
   needs_supervision: boolean | null
   light: Light[]
+  hotline_order_number: string
+  address: string
+  bbox: string // min_lng,min_lat,max_lng,max_lat (WGS-84)
   sort: SortField
   order: SortOrder
   page: number
@@ -40,6 +43,9 @@ export function defaultFilter(): LedgerFilter {
     q: '',
     needs_supervision: null,
     light: [],
+    hotline_order_number: '',
+    address: '',
+    bbox: '',
     sort: 'registered_at',
     order: 'desc',
     page: 1,
@@ -62,6 +68,9 @@ export function toApiQuery(f: LedgerFilter): QueryInit {
     q: f.q.trim(),
     needs_supervision: f.needs_supervision,
     light: f.light,
+    hotline_order_number: f.hotline_order_number.trim(),
+    address: f.address.trim(),
+    bbox: f.bbox.trim(),
     sort: f.sort,
     order: f.order,
     page: f.page,
@@ -127,6 +136,10 @@ export function fromRouteQuery(q: RouteQuery): LedgerFilter {
   const ns = first(q.needs_supervision)
   f.needs_supervision = ns === 'true' ? true : ns === 'false' ? false : null
   f.light = list(q.light, LIGHT)
+  f.hotline_order_number = (first(q.hotline_order_number) ?? '').slice(0, 64)
+  f.address = (first(q.address) ?? '').slice(0, 100)
+  const bbox = first(q.bbox) ?? ''
+  f.bbox = /^-?[\d.]+(,-?[\d.]+){3}$/.test(bbox) ? bbox : ''
   const sort = first(q.sort)
   if (sort && (SORT_FIELDS as readonly string[]).includes(sort)) f.sort = sort as SortField
   const order = first(q.order)

@@ -1,0 +1,140 @@
+"""The 12345 work-order exchange, outbound side: what happens to an order's case goes back
+to the platform under the platform's order number.
+
+Every timeline event of a pushed kind on a case with a 12345 number becomes one outbox
+message (channel ``webhook``, signed with ``BANCHENG_HOTLINE_SIGNING_SECRET`` by the
+Standard Webhooks scheme), written in the transaction of the change itself: a change
+that rolls back sends nothing, a committed one is delivered with retries, and each attempt
+is in the outbox's delivery log. The event id makes the message's idempotency key, which
+travels as ``webhook-id`` and ``event_id`` so the platform can drop a redelivery.
+
+Nothing is sent for an order the platform has withdrawn, nor when no results URL is
+configured (``BANCHENG_HOTLINE_RESULTS_URL``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bancheng.cases.enums import BAD_RATINGS, LABELS_ZH
+from bancheng.cases.models import Case, CaseEvent
+from bancheng.cases.service import HOTLINE_PUSHED
+from bancheng.core import clock
+from bancheng.core.config import get_settings
+from bancheng.integrations.models import HotlineOrder
+from bancheng.org.models import Department
+
+# Timeline action → the result type the platform receives.
+PUSHED: dict[str, str] = {
+    "accept": "order.accepted",
+    "return": "order.returned",
+    "request_extension": "order.extension_requested",
+    "decide_extension": "order.extension_decided",
+    "resolve": "order.resolved",
+    "resolve_on_spot": "order.resolved",
+    "give_feedback": "order.replied",
+    "evaluate": "order.rated",
+}
+assert set(PUSHED) == HOTLINE_PUSHED
+OUTCOME_LABELS_ZH = {"done": "已解决", "explained": "已解释说明", "cannot_by_policy": "政策不允许"}
+
+
+def _unit(session: Session, dept_id: int | None) -> dict[str, str] | None:
+    if dept_id is None:
+        return None
+    dept = session.get(Department, dept_id)
+    return {"code": dept.code, "name": dept.name} if dept else None
+
+
+def _data(session: Session, case: Case, event: CaseEvent) -> dict[str, Any]:
+    d = event.details or {}
+    a = event.action
+    if a == "accept":
+        return {
+            "accepted_at": clock.to_local(event.at).isoformat(),
+            "due_date": case.due_date.isoformat() if case.due_date else None,
+        }
+    if a == "return":
+        return {
+            "reason": event.reason,
+            "suggested_unit": _unit(session, d.get("suggested_department_id")),
+        }
+    if a == "request_extension":
+        return {
+            "reason": event.reason,
+            "current_due_date": case.due_date.isoformat() if case.due_date else None,
+            "requested_due_date": d.get("new_due_date"),
+            "extra_workdays": d.get("extra_workdays"),
+        }
+    if a == "decide_extension":
+        return {"approved": d.get("approved"), "due_date": d.get("due_date"), "note": event.reason}
+    if a in ("resolve", "resolve_on_spot"):
+        return {
+            "outcome": case.outcome,
+            "outcome_label": OUTCOME_LABELS_ZH.get(case.outcome or "", ""),
+            "reply_text": case.resolution,
+            "policy_explanation": case.policy_explanation,
+            "alternative": case.alternative,
+            "alternative_owner": case.alternative_owner,
+            "resolved_at": clock.to_local(event.at).isoformat(),
+            "on_spot": a == "resolve_on_spot",
+        }
+    if a == "give_feedback":
+        return {
+            "reply_text": case.notification_text,
+            "materials": list(case.notification_materials or []),
+        }
+    rating = d.get("rating") or case.rating or ""
+    return {
+        "rating": rating,
+        "rating_label": LABELS_ZH["rating"].get(rating, rating),
+        "satisfied": rating not in {r.value for r in BAD_RATINGS},
+        "round": d.get("round"),
+        "source": d.get("source", "window"),
+    }
+
+
+def result_body(session: Session, case: Case, event: CaseEvent, key: str) -> dict[str, Any]:
+    return {
+        "type": PUSHED[event.action],
+        "event_id": key,
+        "order_number": case.hotline_order_number,
+        "case_number": case.number,
+        "occurred_at": clock.to_local(event.at).isoformat(),
+        "unit": _unit(session, event.actor_department_id or case.current_department_id),
+        "operator": event.actor_name,
+        "state": case.state,
+        "data": _data(session, case, event),
+    }
+
+
+def queue_result(session: Session, case: Case, event: CaseEvent) -> None:
+    """Called by ``cases.service.add_event`` for pushed actions on 12345 cases."""
+    from bancheng.outbox.service import enqueue
+
+    settings = get_settings()
+    if not settings.hotline_results_url or not case.hotline_order_number:
+        return
+    status = session.scalar(
+        select(HotlineOrder.status).where(HotlineOrder.order_number == case.hotline_order_number)
+    )
+    if status == "withdrawn":
+        return
+    session.flush()  # the event's id names the message
+    key = f"hotline:{case.hotline_order_number}:{event.id}"
+    enqueue(
+        session,
+        channel="webhook",
+        kind=PUSHED[event.action].replace("order.", "hotline."),
+        idempotency_key=key,
+        recipient=settings.hotline_results_url,
+        recipient_masked=settings.hotline_results_url,
+        payload={"body": result_body(session, case, event, key)},
+        secrets={"signing_secret": settings.hotline_signing_secret}
+        if settings.hotline_signing_secret
+        else None,
+        case_id=case.id,
+    )

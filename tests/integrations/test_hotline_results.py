@@ -1,0 +1,163 @@
+"""Results back to the 12345 platform: a test platform pushes an order, bancheng routes and
+resolves it, and the platform receives the acceptance, the extension request, the reply
+and the rating under its own order number — signed, through the outbox, with retries and
+a delivery log; a return names the reason and the unit; a withdrawn order sends nothing."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from bancheng.cases.models import Case
+from bancheng.core import clock
+from bancheng.org.auth import create_api_token
+from bancheng.outbox.http import verify
+from bancheng.outbox.models import OutboxAttempt, OutboxMessage
+from tests.cases.helpers import as_user
+from tests.integrations.conftest import SECRET
+from tests.integrations.test_hotline_inbound import order
+
+NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+ORDER = "RX20261201000123"
+
+
+@pytest.fixture()
+def platform(session, org):
+    _, raw = create_api_token(session, org.users["clerk"], "12345平台", ["hotline.push"], 30)
+    session.commit()
+    return {"Authorization": f"Bearer {raw}"}
+
+
+def _push(client, session, platform, **over) -> Case:
+    r = client.post("/api/v1/hotline/orders", json=order(**over), headers=platform)
+    assert r.status_code == 201, r.text
+    return session.scalar(select(Case).where(Case.number == r.json()["case_number"]))
+
+
+def _received(remote) -> list[dict]:
+    out = []
+    for req in remote.requests:
+        assert req["path"] == "/results"
+        assert verify(SECRET, req["headers"], req["body"]), "signature must verify"
+        body = json.loads(req["body"])
+        assert req["headers"]["webhook-id"] == body["event_id"]
+        out.append(body)
+    return out
+
+
+def test_the_platform_receives_every_result_under_its_order_number(
+    client, org, session, platform, remote, deliver
+):
+    clock.set_clock(lambda: NOW)
+    case = _push(client, session, platform)
+    clerk = as_user(client, "clerk")
+    clerk.act(case.id, "dispatch", department_id=org.id("fund"))
+    handler = as_user(client, "handler_fund")
+    handler.act(case.id, "accept")
+    handler.act(case.id, "start")
+    handler.act(
+        case.id,
+        "request_extension",
+        reason="需调取档案",
+        new_due_date=date(2026, 12, 9).isoformat(),
+    )
+    handler.act(case.id, "resolve", outcome="done", resolution="已一次性告知所需材料并当场受理。")
+    clerk = as_user(client, "clerk")
+    clerk.act(case.id, "give_feedback", notification_text="您的公积金提取已受理，3个工作日内到账。")
+    clerk.act(case.id, "evaluate", rating="satisfied")
+
+    # Nothing has left yet: the messages wait in the outbox, written with each change.
+    assert remote.requests == []
+    r = deliver()
+    assert (r.claimed, r.sent) == (5, 5)
+    got = _received(remote)
+    assert [b["type"] for b in got] == [
+        "order.accepted",
+        "order.extension_requested",
+        "order.resolved",
+        "order.replied",
+        "order.rated",
+    ]
+    assert {b["order_number"] for b in got} == {ORDER}
+    assert {b["case_number"] for b in got} == {case.number}
+    by_type = {b["type"]: b for b in got}
+    acc = by_type["order.accepted"]
+    assert acc["unit"] == {"code": "C-HF", "name": "市住房公积金管理中心"}
+    assert acc["data"]["due_date"] == "2026-12-04"
+    ext = by_type["order.extension_requested"]["data"]
+    assert (ext["reason"], ext["requested_due_date"], ext["current_due_date"]) == (
+        "需调取档案",
+        "2026-12-09",
+        "2026-12-04",
+    )
+    res = by_type["order.resolved"]["data"]
+    assert (res["outcome"], res["reply_text"]) == ("done", "已一次性告知所需材料并当场受理。")
+    assert by_type["order.replied"]["data"]["reply_text"].startswith("您的公积金提取已受理")
+    rated = by_type["order.rated"]["data"]
+    assert (rated["rating"], rated["rating_label"], rated["satisfied"]) == (
+        "satisfied",
+        "满意",
+        True,
+    )
+    # The delivery log: one successful attempt per message.
+    msgs = session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case.id)).all()
+    assert {m.state for m in msgs} == {"sent"} and len(msgs) == 5
+    attempts = session.scalars(
+        select(OutboxAttempt).where(OutboxAttempt.message_id.in_([m.id for m in msgs]))
+    ).all()
+    assert [(a.ok, a.status) for a in attempts] == [(True, "200")] * 5
+    # Delivered once: another run sends nothing more.
+    assert deliver().claimed == 0
+
+
+def test_a_return_names_the_reason_and_the_unit_and_failures_are_retried(
+    client, org, session, platform, remote, deliver
+):
+    clock.set_clock(lambda: NOW)
+    case = _push(client, session, platform)
+    as_user(client, "clerk").act(case.id, "dispatch", department_id=org.id("fund"))
+    as_user(client, "handler_fund").act(
+        case.id,
+        "return",
+        reason="不动产登记不属于公积金中心职责",
+        suggested_department_id=org.id("estate"),
+    )
+    calls = iter([(503, b"busy"), (200, b"{}")])
+    remote.respond = lambda _req: next(calls)
+    first = deliver()
+    assert (first.claimed, first.retried, first.sent) == (1, 1, 0)
+    second = deliver()
+    assert second.sent == 1
+    a, b = _received(remote)
+    assert a == b  # the same message again, with the same event id
+    assert a["type"] == "order.returned"
+    assert a["data"] == {
+        "reason": "不动产登记不属于公积金中心职责",
+        "suggested_unit": {"code": "C-RE", "name": "市不动产登记中心"},
+    }
+    msg = session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case.id)).one()
+    attempts = session.scalars(
+        select(OutboxAttempt).where(OutboxAttempt.message_id == msg.id).order_by(OutboxAttempt.id)
+    ).all()
+    assert [(x.ok, x.status) for x in attempts] == [(False, "503"), (True, "200")]
+
+
+def test_a_refused_change_sends_nothing_and_a_withdrawn_order_neither(
+    client, org, session, platform, remote, deliver
+):
+    clock.set_clock(lambda: NOW)
+    case = _push(client, session, platform)
+    as_user(client, "clerk").act(case.id, "dispatch", department_id=org.id("fund"))
+    handler = as_user(client, "handler_fund")
+    r = handler.act_raw(case.id, "accept", version=1)  # a stale version: refused
+    assert (r.status_code, r.json()["code"]) == (409, "case.version_conflict")
+    assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    r = client.post(
+        f"/api/v1/hotline/orders/{ORDER}/withdraw", json={"reason": "撤单"}, headers=platform
+    )
+    assert r.status_code == 200
+    assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    assert deliver().claimed == 0

@@ -1,0 +1,70 @@
+"""Cases embedded in a systemic issue, a meeting (and its minutes) or an order are shown
+only when the caller may see them: the case-scope rule, not the container's."""
+
+from __future__ import annotations
+
+import io
+
+from docx import Document
+
+from tests.cases.helpers import as_user
+from tests.supervision.helpers import at
+
+
+def test_a_district_handler_sees_only_their_cases_inside_shared_objects(client, org, session):
+    at(2026, 3, 2)
+    inside = as_user(client, "clerk_a").create(title="甲区公积金材料问题")
+    outside = as_user(client, "clerk").create(title="市级公积金材料问题")
+    sup = as_user(client, "supervisor")
+    r = client.post(
+        "/api/v1/supervision/systemic-issues",
+        json={"title": "公积金材料重复提交", "root_cause": "指南要求重复材料"},
+        headers=sup.headers,
+    )
+    assert r.status_code == 201, r.text
+    iid = r.json()["id"]
+    r = client.post(
+        f"/api/v1/supervision/systemic-issues/{iid}/cases",
+        json={"case_ids": [inside["id"], outside["id"]]},
+        headers=sup.headers,
+    )
+    assert r.status_code == 200, r.text
+    r = client.post(
+        "/api/v1/supervision/meetings",
+        json={
+            "kind": "joint_meeting",
+            "title": "材料互认联席会议",
+            "held_on": "2026-03-02",
+            "location": "三楼会议室",
+            "participant_department_ids": [org.id("distA"), org.id("fund")],
+            "case_ids": [inside["id"], outside["id"]],
+            "summary": "研究重复提交材料问题。",
+            "decisions": [
+                {
+                    "content": "甲区调取共享材料",
+                    "responsible_department_id": org.id("distA"),
+                    "deadline_workdays": 5,
+                }
+            ],
+        },
+        headers=sup.headers,
+    )
+    assert r.status_code == 201, r.text
+    mid = r.json()["id"]
+    both = {inside["number"], outside["number"]}
+    assert {c["number"] for c in r.json()["cases"]} == both  # the supervisor sees both
+
+    as_user(client, "handler_a")
+    issue = client.get(f"/api/v1/supervision/systemic-issues/{iid}").json()
+    assert [c["number"] for c in issue["cases"]] == [inside["number"]]
+    meeting = client.get(f"/api/v1/supervision/meetings/{mid}").json()
+    assert [c["number"] for c in meeting["cases"]] == [inside["number"]]
+    listed = client.get("/api/v1/supervision/meetings").json()
+    assert [[c["number"] for c in m["cases"]] for m in listed] == [[inside["number"]]]
+    r = client.get(f"/api/v1/supervision/meetings/{mid}/minutes.docx")
+    assert r.status_code == 200
+    text = "\n".join(p.text for p in Document(io.BytesIO(r.content)).paragraphs)
+    assert inside["number"] in text
+    assert outside["number"] not in text and "市级公积金材料问题" not in text
+    # The out-of-scope case itself is still "missing" for them.
+    assert client.get(f"/api/v1/cases/{outside['id']}").status_code == 404
