@@ -6,6 +6,7 @@ import getpass
 import importlib
 import secrets
 import sys
+from pathlib import Path
 
 import click
 
@@ -14,6 +15,7 @@ from bancheng.core.db import get_database
 
 # Domains that add their own command groups: (module, attribute).
 DOMAIN_GROUPS = (
+    ("bancheng.audit.cli", "audit_group"),
     ("bancheng.sla.cli", "calendar_group"),
     ("bancheng.sla.cli", "sla_group"),
     ("bancheng.routing.cli", "routing_group"),
@@ -55,14 +57,18 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the API and the web UI."""
     import uvicorn
 
+    from bancheng.core.observability import configure_logging
+
     s = get_settings()
+    configure_logging(s.log_level)
     uvicorn.run(
         "bancheng.main:create_app",
         factory=True,
         host=host or s.host,
         port=port or s.port,
         workers=workers or s.workers,
-        log_level="warning",
+        log_level=s.log_level.lower(),
+        log_config=None,  # keep the JSON handlers configure_logging installed
         access_log=False,
         proxy_headers=False,
         # uvicorn kills a worker that does not answer its supervisor's ping in time. Its
@@ -162,12 +168,62 @@ def admin_create(username: str, display_name: str, password: str | None) -> None
 
 @admin.command("rotate-keys")
 def admin_rotate_keys() -> None:
-    """Re-encrypt personal data under the first key of BANCHENG_ENCRYPTION_KEYS."""
+    """Re-encrypt personal data under the first key of BANCHENG_ENCRYPTION_KEYS and the
+    configured cipher (BANCHENG_FIELD_CIPHER); recompute look-up hashes (BANCHENG_LOOKUP_HASH)."""
+    from bancheng.audit.service import log_operation
+    from bancheng.core.crypto import get_crypto
     from bancheng.org.service import rotate_encryption
 
+    crypto = get_crypto()
     with get_database().transaction() as session:
-        n = rotate_encryption(session)
-    click.echo(f"re-encrypted {n} values")
+        result = rotate_encryption(session)
+        log_operation(
+            session,
+            actor_id=None,
+            actor_name="cli",
+            action="admin.rotate_keys",
+            details={
+                "key_id": crypto.active_id,
+                "cipher": crypto.cipher,
+                "lookup_hash": crypto.hash_algorithm,
+                "reencrypted": result.reencrypted,
+                "rehashed": result.rehashed,
+            },
+        )
+    click.echo(
+        f"re-encrypted {result.reencrypted} values under {crypto.active_id} ({crypto.cipher}); "
+        f"recomputed {result.rehashed} look-up hashes ({crypto.hash_algorithm})"
+    )
+
+
+@main.command("backup")
+@click.argument("dest", type=click.Path(path_type=Path))
+def backup_command(dest: Path) -> None:
+    """Write one consistent archive of the database and the files to DEST (a file, or a
+    folder for a dated bancheng-backup-*.tar.gz)."""
+    from bancheng.ops.backup import backup
+
+    result = backup(get_settings(), dest)
+    m = result.manifest
+    click.echo(
+        f"backup written: {result.path} ({m.database.dialect}, revision "
+        f"{m.database.alembic_revision}, {len(m.files) - 1} files)"
+    )
+
+
+@main.command("restore")
+@click.argument("archive", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a target that already holds data.")
+def restore_command(archive: Path, force: bool) -> None:
+    """Verify ARCHIVE, restore it into the configured database and data folder, migrate."""
+    from bancheng.ops.backup import restore
+
+    result = restore(get_settings(), archive, force=force)
+    m = result.manifest
+    click.echo(
+        f"restored backup of {m.created_at.isoformat()} ({m.database.dialect}, "
+        f"{result.files} files); database at head"
+    )
 
 
 def _register_domain_groups() -> None:

@@ -2463,6 +2463,10 @@ def load_demo(
         cases = _replay(session, settings, org, plans, schedules, current)
     finally:
         clock.set_clock(None)
+    # The accounts predate the cases, but their password was handed out just now: password
+    # age (BANCHENG_PASSWORD_MAX_AGE_DAYS) starts today.
+    for user in org.users.values():
+        user.password_changed_at = now
     ratings = (
         [
             str(details.get("rating"))

@@ -24,6 +24,7 @@ from bancheng.core.deps import TransactionalRoute
 from bancheng.core.errors import install_error_handlers, problem
 from bancheng.core.jobs import JobRegistry, JobScheduler
 from bancheng.core.jobs import registry as jobs
+from bancheng.core.observability import ObservabilityMiddleware
 from bancheng.core.security_headers import SecurityHeaders
 
 # Each domain with an HTTP surface exposes ``router`` from its ``api`` module.
@@ -47,6 +48,7 @@ ROUTER_MODULES = (
     "bancheng.integrations.open311",
     "bancheng.integrations.haochaping_api",
     "bancheng.integrations.map_api",
+    "bancheng.ops.metrics_api",
 )
 
 WEB_DIST = Path(__file__).resolve().parent.parent.parent / "web" / "dist"
@@ -104,6 +106,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     from bancheng.core.config import get_settings
 
     settings = get_settings()
+    if settings.env != "test":  # each worker process logs JSON lines (tests keep pytest's)
+        from bancheng.core.observability import configure_logging
+
+        configure_logging(settings.log_level)
     # Sync endpoints run in a thread pool. A few threads per worker keep the interpreter lock
     # from being passed around among dozens of threads while one of them holds a row lock.
     import anyio.to_thread
@@ -160,6 +166,7 @@ def create_app(web_dist: Path | None = None) -> FastAPI:
     # answering too; routers made with api_router() bring the same class.
     app.router.route_class = TransactionalRoute
     install_error_handlers(app)
+    app.add_middleware(ObservabilityMiddleware)
     _keep_uploads_in_memory()
 
     @app.exception_handler(StaleDataError)

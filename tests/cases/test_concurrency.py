@@ -6,7 +6,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import delete, select
 
-from bancheng.audit.models import OperationLog
 from bancheng.cases import service
 from bancheng.cases.models import Case, CaseDepartment, CaseEvent, CaseNumberCounter
 from bancheng.cases.schemas import CaseCreate
@@ -65,6 +64,5 @@ def test_concurrent_creation_numbers(database, settings):
             s.execute(
                 delete(CaseNumberCounter).where(CaseNumberCounter.jurisdiction == JURISDICTION)
             )
-            s.execute(delete(OperationLog).where(OperationLog.actor_id == user_id))
             s.execute(delete(User).where(User.id == user_id))
             s.execute(delete(Department).where(Department.id == dept_id))

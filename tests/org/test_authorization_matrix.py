@@ -25,7 +25,8 @@ SIGNED_IN_ONLY = {
     ("GET", "/api/v1/auth/me"),
     ("POST", "/api/v1/auth/password"),
 }
-ANONYMOUS = {("POST", "/api/v1/auth/login")}
+# /metrics answers a token or an allowed address, never a staff role (tests/ops/test_metrics.py).
+ANONYMOUS = {("POST", "/api/v1/auth/login"), ("GET", "/metrics")}
 
 # One user per role, each with a data scope limited to district A where the role allows.
 ROLE_USERS = {

@@ -22,6 +22,7 @@ from tests.sla.data import synthetic_2027_csv
 def _long_sessions(settings, monkeypatch):
     """These tests move the clock by weeks; keep the console sessions open meanwhile."""
     monkeypatch.setattr(settings, "session_hours", 24 * 365)
+    monkeypatch.setattr(settings, "session_idle_minutes", 0)
 
 
 def at(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:

@@ -8,6 +8,7 @@ import { configureClient } from './api/client'
 import { useAuth } from './stores/auth'
 import { useOrg } from './stores/org'
 import './styles.css'
+import { keepControlsLabelled } from './a11y'
 
 const app = createApp(App)
 const pinia = createPinia()
@@ -34,3 +35,4 @@ configureClient({
 })
 
 app.mount('#app')
+keepControlsLabelled()

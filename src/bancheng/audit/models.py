@@ -1,4 +1,4 @@
-"""Append-only operation and login logs."""
+"""Append-only operation and login logs, hash-chained (audit/chain.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,10 @@ class OperationLog(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="ok")
     ip: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # The hash chain (audit/chain.py): gapless position, previous row's hash, this row's.
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(80))
+    row_hash: Mapped[str | None] = mapped_column(String(80))
 
 
 class LoginLog(Base):
@@ -38,3 +42,20 @@ class LoginLog(Base):
     reason: Mapped[str | None] = mapped_column(String(64))
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(255))
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(80))
+    row_hash: Mapped[str | None] = mapped_column(String(80))
+
+
+class AuditChainHead(Base):
+    """The last link of each log's chain. Sealing a transaction's new rows locks this row
+    (at commit, so the lock is short), which keeps the chain one line across workers."""
+
+    __tablename__ = "audit_chain_heads"
+
+    chain: Mapped[str] = mapped_column(String(16), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_hash: Mapped[str] = mapped_column(String(80), default="")
+    # Purged beyond retention: the chain now starts after this position and hash.
+    anchor_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    anchor_hash: Mapped[str] = mapped_column(String(80), default="")

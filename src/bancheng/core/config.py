@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET
     encryption_keys: str | None = None
     lookup_key: str | None = None
+    # 国密: SM4 field encryption and SM3 look-up hashes instead of AES-GCM and SHA-256.
+    # Changing either takes effect for new values; `bancheng admin rotate-keys` converts the rest.
+    field_cipher: Literal["aes-256-gcm", "sm4-gcm", "sm4-cbc-hmac-sm3"] = "aes-256-gcm"
+    lookup_hash: Literal["hmac-sha256", "hmac-sm3"] = "hmac-sha256"
     demo_password: str | None = None
 
     # Sign-in
@@ -104,6 +108,14 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     # The API reference (/api/docs, /api/openapi.json). None: open except in production.
     api_docs: bool | None = None
+    # 等保: a console session unused this long ends (0: only the absolute session_hours).
+    session_idle_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    # Password age (0: never expires) and how many earlier passwords may not come back.
+    password_max_age_days: int = Field(default=90, ge=0, le=3650)
+    password_history: int = Field(default=5, ge=0, le=24)
+    # Operation and login logs are kept at least this long (等保: six months or more).
+    audit_retention_days: int = Field(default=180, ge=180, le=36500)
+    audit_key: str | None = None  # the hash chain's key (derived from secret_key when unset)
     public_rate_limit_per_minute: int = Field(default=30, gt=0)
 
     # Citizen side (intake, feedback, callbacks)
@@ -115,6 +127,11 @@ class Settings(BaseSettings):
     # Per-department overrides: "C-HF:0.2,A-SC:0.05" (department code: rate)
     callback_sample_rates: str = ""
     callback_max_attempts: int = Field(default=3, ge=1, le=10)
+    # Operations: /metrics answers a bearer token, or a caller from these addresses/networks.
+    metrics_token: str | None = None
+    metrics_allow: str = "127.0.0.1,::1"
+    metrics_cache_seconds: float = Field(default=15.0, ge=0, le=600)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     cjk_font_path: str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 
     @model_validator(mode="after")

@@ -268,15 +268,20 @@ def _resolve_principal(request: Request, session: Session) -> Principal:
     finally:
         lookup.rollback()
         lookup.close()
+    touch = getattr(request.state, "touch_session_id", None)
+    if touch is not None:
+        _touch_session(touch)
     request.state.principal = principal
     return principal
 
 
 def _lookup_principal(request: Request, session: Session) -> Principal:
+    from bancheng.core import clock
     from bancheng.org.auth import (
         TOKEN_PREFIX,
         api_token_lookup,
         session_for_token,
+        session_use_is_stale,
         token_use_is_stale,
     )
     from bancheng.org.scope import principal_for
@@ -297,6 +302,8 @@ def _lookup_principal(request: Request, session: Session) -> Principal:
     if found_s is None:
         raise Unauthorized("auth.required", "请先登录")
     auth_session, user = found_s
+    if session_use_is_stale(auth_session, clock.now()):
+        request.state.touch_session_id = auth_session.id  # written once the look-up ended
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER)
         if not sent or sent != auth_session.csrf_token:
@@ -319,6 +326,23 @@ def _touch_token(token_id: int) -> None:
         s.close()
 
 
+def _touch_session(session_id: int) -> None:
+    """Record a console session's use (for the idle timeout) in a transaction of its own."""
+    from sqlalchemy import update
+
+    from bancheng.core import clock
+    from bancheng.org.models import AuthSession
+
+    s = _open_session(True)
+    try:
+        s.execute(
+            update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=clock.now())
+        )
+        s.commit()
+    finally:
+        s.close()
+
+
 def current_principal(request: Request, session: Session = Depends(db_session)) -> Principal:
     """The caller, even one who still has to change an initial password."""
     return _resolve_principal(request, session)
@@ -333,6 +357,8 @@ class Require:
 
     def __call__(self, request: Request, session: Session = Depends(db_session)) -> Principal:
         principal = _resolve_principal(request, session)
+        if principal.password_expired:
+            raise Forbidden("auth.password_expired", "密码已超过有效期，请先修改密码")
         if principal.must_change_password:
             raise Forbidden("auth.password_change_required", "请先修改初始密码")
         if not principal.can(self.permission):

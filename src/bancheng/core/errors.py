@@ -71,6 +71,11 @@ class RateLimited(DomainError):
 def problem(
     status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
+    """A problem+json answer. It carries the request id (also in the ``X-Request-ID``
+    header), so an operator can find the request's log lines from a user's screenshot."""
+    from bancheng.core.observability import count_error, request_id_var
+
+    count_error(status, code)
     body: dict[str, Any] = {
         "type": f"https://bancheng.dev/problems/{code}",
         "title": code,
@@ -79,6 +84,7 @@ def problem(
         "detail": detail,
     }
     body.update(extra)
+    body["request_id"] = request_id_var.get()
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.db import Base, Database
+from bancheng.core.observability import job_timer
 from bancheng.core.types import UTCDateTime
 
 log = logging.getLogger("bancheng.jobs")
@@ -211,7 +212,8 @@ class JobScheduler:
                 continue
             self._next[job.name] = time.monotonic() + period
             try:
-                outcome = run_job_now(self.db, job, self.settings)
+                with job_timer(job.name):
+                    outcome = run_job_now(self.db, job, self.settings)
             except Exception:
                 log.exception("job %s failed", job.name)
                 continue

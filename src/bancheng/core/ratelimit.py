@@ -54,6 +54,9 @@ def hit(bucket: str, key: str, limit: int, window_seconds: int = 60) -> int:
                 )
             )
     if count > limit:
+        from bancheng.core.observability import RATE_LIMIT_REFUSALS
+
+        RATE_LIMIT_REFUSALS.labels(bucket).inc()
         raise RateLimited(
             "rate_limited",
             "操作过于频繁，请稍后再试",

@@ -417,9 +417,7 @@ def edit_user(
     for key, value in changes.items():
         setattr(u, key, value)
     if pwd:
-        auth.check_password_policy(pwd, u.username, settings)
-        u.password_hash = auth.hash_password(pwd)
-        u.must_change_password = True
+        auth.set_password(session, settings, u, pwd, must_change=True)
         u.failed_logins = 0
         u.locked_until = None
     if custom is not None:

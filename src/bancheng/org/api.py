@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import (
     CSRF_COOKIE,
@@ -155,10 +154,7 @@ def change_password(
         raise Invalid("auth.current_password_wrong", "当前密码不正确", field="current_password")
     if body.new_password == body.current_password:
         raise Invalid("auth.password_unchanged", "新密码不能与当前密码相同", field="new_password")
-    auth.check_password_policy(body.new_password, user.username, settings)
-    user.password_hash = auth.hash_password(body.new_password)
-    user.must_change_password = False
-    user.password_changed_at = clock.now()
+    auth.set_password(session, settings, user, body.new_password, must_change=False)
     return Response(status_code=204)
 
 

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from bancheng.audit.service import log_login
 from bancheng.core import clock
-from bancheng.core.config import Settings
+from bancheng.core.config import Settings, get_settings
 from bancheng.core.errors import Invalid, Unauthorized
-from bancheng.org.models import ApiToken, AuthSession, User
+from bancheng.org.models import ApiToken, AuthSession, PasswordHistory, User
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 TOKEN_PREFIX = "bct_"
@@ -54,6 +54,58 @@ def check_password_policy(password: str, username: str, settings: Settings) -> N
         )
     if username and username.lower() in password.lower():
         raise Invalid("auth.password_contains_username", "密码不能包含用户名")
+
+
+def password_expired(user: User, settings: Settings, now: datetime | None = None) -> bool:
+    """Older than ``password_max_age_days`` (0: passwords never expire)."""
+    if not settings.password_max_age_days:
+        return False
+    changed = user.password_changed_at or user.created_at
+    return (now or clock.now()) - changed > timedelta(days=settings.password_max_age_days)
+
+
+def set_password(
+    session: Session, settings: Settings, user: User, new_password: str, *, must_change: bool
+) -> None:
+    """The one way a password changes: policy, the reuse rule (the current one and the
+    ``password_history - 1`` before it), history kept, age restarted."""
+    check_password_policy(new_password, user.username, settings)
+    keep = settings.password_history
+    if keep:
+        earlier = session.scalars(
+            select(PasswordHistory)
+            .where(PasswordHistory.user_id == user.id)
+            .order_by(PasswordHistory.changed_at.desc(), PasswordHistory.id.desc())
+        ).all()
+        recent = [user.password_hash, *(h.password_hash for h in earlier[: keep - 1])]
+        if any(verify_password(h, new_password) for h in recent):
+            raise Invalid(
+                "auth.password_reused",
+                f"新密码不能与最近{keep}次使用过的密码相同",
+                field="new_password",
+            )
+        now = clock.now()
+        session.add(
+            PasswordHistory(user_id=user.id, password_hash=user.password_hash, changed_at=now)
+        )
+        for old in earlier[max(keep - 2, 0) :]:  # with the one added: keep - 1 kept
+            session.delete(old)
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = clock.now()
+    user.must_change_password = must_change
+
+
+def session_is_idle(row: AuthSession, settings: Settings, now: datetime) -> bool:
+    if not settings.session_idle_minutes:
+        return False
+    last = row.last_seen_at or row.created_at
+    return now - last > timedelta(minutes=settings.session_idle_minutes)
+
+
+def session_use_is_stale(row: AuthSession, now: datetime) -> bool:
+    """Write ``last_seen_at`` at most once a minute (reads stay reads)."""
+    last = row.last_seen_at or row.created_at
+    return now - last > timedelta(seconds=60)
 
 
 def sha256_hex(value: str) -> str:
@@ -193,7 +245,10 @@ def session_for_token(session: Session, token: str) -> tuple[AuthSession, User] 
     if found is None:
         return None
     row, user = found
-    if row.revoked or row.expires_at <= clock.now() or not user.active:
+    now = clock.now()
+    if row.revoked or row.expires_at <= now or not user.active:
+        return None
+    if session_is_idle(row, get_settings(), now):
         return None
     return row, user
 

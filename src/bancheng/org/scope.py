@@ -25,6 +25,7 @@ class Principal:
     # The actor's own unit and everything below it: the units they "work for".
     unit_department_ids: frozenset[int] = field(default_factory=frozenset)
     must_change_password: bool = False
+    password_expired: bool = False  # older than password_max_age_days: change it first
     token_permissions: frozenset[str] | None = None  # API tokens are narrowed to these
     ip: str | None = None
 
@@ -113,6 +114,8 @@ def principal_for(
         scope = subtree_ids(session, list(ids)) | {user.department_id}
     else:  # "self": only the user's own cases
         scope = frozenset()
+    # Password age applies to people signing in, not to an integration's API token.
+    expired = token_permissions is None and _password_expired(user)
     return Principal(
         user_id=user.id,
         username=user.username,
@@ -122,7 +125,15 @@ def principal_for(
         data_scope=user.data_scope,
         scope_department_ids=scope,
         unit_department_ids=unit,
-        must_change_password=user.must_change_password,
+        must_change_password=user.must_change_password or expired,
+        password_expired=expired,
         token_permissions=token_permissions,
         ip=ip,
     )
+
+
+def _password_expired(user: User) -> bool:
+    from bancheng.core.config import get_settings
+    from bancheng.org.auth import password_expired
+
+    return password_expired(user, get_settings())

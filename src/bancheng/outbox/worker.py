@@ -31,6 +31,7 @@ from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.crypto import get_crypto
 from bancheng.core.db import Database
+from bancheng.core.observability import OUTBOX_DELIVERIES
 from bancheng.outbox import channels as _channels
 from bancheng.outbox import http as _http  # noqa: F401  (registers the webhook channel)
 from bancheng.outbox.channels import Channel, Delivered, DeliveryError, Outgoing, build_channel
@@ -260,6 +261,7 @@ class Deliverer:
             ms = int((time.monotonic() - started) * 1000)
             with self.db.transaction() as s:
                 state = record(s, self.settings, msg, self.worker, ok, err, ms)
+            OUTBOX_DELIVERIES.labels(msg.channel, state).inc()
             if state == "sent":
                 result.sent += 1
             elif state == "pending":

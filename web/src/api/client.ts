@@ -141,7 +141,9 @@ function report(err: ApiError, quiet: boolean | undefined): void {
     hooks.onUnauthorized?.()
     return
   }
-  if (err.status === 403 && err.code === 'auth.password_change_required') {
+  // An initial password, or one past its maximum age (等保): the change-password page first.
+  const mustChange = ['auth.password_change_required', 'auth.password_expired']
+  if (err.status === 403 && mustChange.includes(err.code)) {
     hooks.onPasswordChangeRequired?.()
     return
   }

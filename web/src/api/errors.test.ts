@@ -38,6 +38,7 @@ describe('messageFor', () => {
       'attachment.too_large', 'attachment.too_many', 'attachment.type_not_allowed',
       'auth.csrf_failed', 'auth.current_password_wrong', 'auth.forbidden', 'auth.invalid_credentials',
       'auth.locked', 'auth.password_change_required', 'auth.password_contains_username',
+      'auth.password_expired', 'auth.password_reused', 'audit.append_only', 'metrics.forbidden',
       'auth.password_too_weak', 'auth.password_unchanged', 'auth.required', 'auth.token_invalid',
       'case.action_forbidden', 'case.bad_rating_requires_reopen', 'case.channel_not_allowed',
       'case.department_not_found', 'case.description_empty', 'case.hall_not_found',

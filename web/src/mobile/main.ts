@@ -14,6 +14,7 @@ import {
   Rate,
   Step,
   Steps,
+  Switch,
   Uploader,
   Tag,
   Locale,
@@ -50,6 +51,7 @@ for (const c of [
   Rate,
   Step,
   Steps,
+  Switch,
   Uploader,
   Tag,
 ]) {

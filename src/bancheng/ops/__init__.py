@@ -1,0 +1,1 @@
+"""Running bancheng: backups and restores, metrics, structured logs."""
