@@ -71,6 +71,10 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         log_config=None,  # keep the JSON handlers configure_logging installed
         access_log=False,
         proxy_headers=False,
+        # uvicorn kills a worker that does not answer its supervisor's ping in time. Its
+        # default (5 s) kills workers that are still importing on a loaded machine, or busy
+        # hashing passwords, over and over; a worker must not die mid-request for that.
+        timeout_worker_healthcheck=s.worker_healthcheck_seconds,
     )
 
 
@@ -122,6 +126,8 @@ def demo_load(n_cases: int, if_empty: bool, seed: int) -> None:
     from bancheng.demo import demo_is_loaded, load_demo
 
     s = get_settings()
+    if s.env == "production":
+        raise click.ClickException("BANCHENG_ENV=production: demo data is never loaded")
     database = get_database()
     with database.transaction() as session:
         if if_empty and demo_is_loaded(session):

@@ -2446,7 +2446,9 @@ def load_demo(
     Every lifecycle state, staff channel, kind, difficulty and blocker type is present from
     ``n_cases >= 25``. ``now`` (default: the clock) anchors the six months; the clock is
     restored afterwards whatever happens. Refused with ``demo.already_loaded`` when the
-    demo city exists."""
+    demo city exists, and always under ``BANCHENG_ENV=production``."""
+    if settings.env == "production":
+        raise Conflict("demo.production", "生产环境不加载演示数据")
     if session.scalar(select(Department.id).where(Department.code == CITY_CODE)) is not None:
         raise Conflict("demo.already_loaded", f"演示数据（{CITY}）已经存在")
     now = (now or clock.now()).astimezone(UTC)

@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
@@ -18,8 +20,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bancheng import __version__
 from bancheng.core.db import get_database
+from bancheng.core.deps import TransactionalRoute
 from bancheng.core.errors import install_error_handlers, problem
+from bancheng.core.jobs import JobRegistry, JobScheduler
+from bancheng.core.jobs import registry as jobs
 from bancheng.core.observability import ObservabilityMiddleware
+from bancheng.core.security_headers import SecurityHeaders
 
 # Each domain with an HTTP surface exposes ``router`` from its ``api`` module.
 ROUTER_MODULES = (
@@ -63,6 +69,21 @@ def _routers() -> list[object]:
     return found
 
 
+# Every periodic job is registered here, explicitly, by its domain (``bancheng.core.jobs``).
+JOB_MODULES = (
+    "bancheng.sla.tasks",
+    "bancheng.supervision.tasks",
+    "bancheng.feedback.tasks",
+    "bancheng.insights.scheduler",
+)
+
+
+def register_jobs() -> JobRegistry:
+    for name in JOB_MODULES:
+        importlib.import_module(name).register(jobs)
+    return jobs
+
+
 def api_routes() -> list[APIRoute]:
     """Every API route, including those of routers included into a domain's router
     (FastAPI keeps those behind an included-router wrapper in ``router.routes``)."""
@@ -81,9 +102,10 @@ def api_routes() -> list[APIRoute]:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the deadline sweeper with the server (not in tests; interval 0 disables it)."""
+    """Register the periodic jobs and start this worker's scheduler thread (not in tests;
+    a job whose interval is 0 is not scheduled). The lock in ``run_job`` decides which
+    worker of which instance runs each tick."""
     from bancheng.core.config import get_settings
-    from bancheng.sla.sweeper import Sweeper
 
     settings = get_settings()
     if settings.env != "test":  # each worker process logs JSON lines (tests keep pytest's)
@@ -95,16 +117,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     import anyio.to_thread
 
     anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
-    sweeper = None
-    if settings.env != "test" and settings.sla_sweep_interval_seconds > 0:
-        sweeper = Sweeper(get_database(), settings.sla_sweep_interval_seconds)
-        sweeper.start()
-    insights = None
-    if settings.env != "test" and settings.sla_sweep_interval_seconds > 0:
-        from bancheng.insights.scheduler import InsightsScheduler
-
-        insights = InsightsScheduler(get_database(), settings)
-        insights.start()
+    scheduler = None
+    if settings.env != "test":
+        scheduler = JobScheduler(get_database(), settings, jobs)
+        scheduler.start()
     outbox_worker = None
     if settings.env != "test" and settings.outbox_worker_in_serve:
         from bancheng.notify import service as _inapp  # noqa: F401  (in-app channel)
@@ -117,10 +133,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if outbox_worker is not None:
             outbox_worker.stop()
-        if sweeper is not None:
-            sweeper.stop()
-        if insights is not None:
-            insights.stop()
+        if scheduler is not None:
+            scheduler.stop()
 
 
 def _keep_uploads_in_memory() -> None:
@@ -136,15 +150,23 @@ def _keep_uploads_in_memory() -> None:
 
 
 def create_app(web_dist: Path | None = None) -> FastAPI:
+    from bancheng.core.config import get_settings
+
+    register_jobs()
+    docs = get_settings().docs_open
     app = FastAPI(
         lifespan=lifespan,
         title="办成 bancheng",
         version=__version__,
         description="办不成事反映窗口：登记、派单、限时办结、督办、评价与分析",
-        docs_url="/api/docs",
+        docs_url="/api/docs" if docs else None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url="/api/openapi.json" if docs else None,
     )
+    app.add_middleware(SecurityHeaders)
+    # Routes declared on the app itself (health, the web UI) end their transaction before
+    # answering too; routers made with api_router() bring the same class.
+    app.router.route_class = TransactionalRoute
     install_error_handlers(app)
     app.add_middleware(ObservabilityMiddleware)
     _keep_uploads_in_memory()
@@ -160,8 +182,11 @@ def create_app(web_dist: Path | None = None) -> FastAPI:
     for router in _routers():
         app.include_router(router)  # type: ignore[arg-type]
 
-    @app.get("/api/health", tags=["ops"])
-    def health() -> Response:
+    # The health check has threads of its own: it must answer while every request thread
+    # is busy (or waiting for SQLite's write lock).
+    health_threads = anyio.CapacityLimiter(2)
+
+    def check_database() -> Response:
         db = get_database()
         try:
             with db.read_engine.connect() as conn:
@@ -169,6 +194,10 @@ def create_app(web_dist: Path | None = None) -> FastAPI:
         except Exception:
             return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
         return JSONResponse({"status": "ok", "database": db.dialect, "version": __version__})
+
+    @app.get("/api/health", tags=["ops"])
+    async def health() -> Response:
+        return await anyio.to_thread.run_sync(check_database, limiter=health_threads)
 
     dist = web_dist or WEB_DIST
     if (dist / "index.html").exists():

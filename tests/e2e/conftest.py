@@ -135,6 +135,16 @@ def screenshots() -> Path:
     return SCREENSHOTS
 
 
+def watch_csp(page: Any, errors: list[str]) -> None:
+    """Record every Content-Security-Policy violation the page reports in its console."""
+
+    def on_console(msg: Any) -> None:
+        if "Content Security Policy" in msg.text or "Content-Security-Policy" in msg.text:
+            errors.append(f"CSP: {msg.text}")
+
+    page.on("console", on_console)
+
+
 class Console:
     """One signed-in member of staff: a browser context with its own cookies."""
 
@@ -145,6 +155,7 @@ class Console:
         self.page = context.new_page()
         self.errors: list[str] = []
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        watch_csp(self.page, self.errors)
 
     def goto(self, path: str) -> Any:
         self.page.goto(self.server.url(path))

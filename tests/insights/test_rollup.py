@@ -213,28 +213,41 @@ def test_rows_before_the_first_refresh_are_live(session, world, dims):
     assert _read(session, p, dims) == _live(session, p, dims)
 
 
-def test_the_scheduler_refreshes_and_counts_lights_at_its_own_pace(session, world, settings):
+def test_the_jobs_refresh_and_count_lights_at_their_own_pace(session, world, settings):
+    from bancheng.core.jobs import JobRunRecord, run_job
+    from bancheng.insights import scheduler
     from bancheng.insights.models import LightSnapshot
-    from bancheng.insights.scheduler import InsightsScheduler
+    from bancheng.main import register_jobs
 
-    job = InsightsScheduler(SessionDatabase(session), settings, interval=60)  # type: ignore[arg-type]
-    job.tick()  # after 02:00 local: the nightly pass, here the first (full) build
-    assert repo.rollup_state(session) is not None and job.last_rebuild == clock.local_today()
+    register_jobs()
+    db = SessionDatabase(session)
+    out = run_job(session, scheduler.NIGHTLY, settings, db=db)  # type: ignore[arg-type]
+    assert out.ran  # after 02:00 local: the nightly pass, here the first (full) build
+    assert repo.rollup_state(session) is not None
+    assert session.get(JobRunRecord, scheduler.NIGHTLY).last_day == clock.local_today()
+    again = run_job(session, scheduler.NIGHTLY, settings, db=db)  # type: ignore[arg-type]
+    assert (again.ran, again.reason) == (False, "not_due")  # once a day
+    scheduler._LightPace.due = 0.0
+    assert run_job(session, scheduler.REFRESH, settings, db=db).ran  # type: ignore[arg-type]
     first = session.get(LightSnapshot, "*")
     assert first is not None and (first.green, first.yellow, first.red) == (0, 0, 1)
     _case(session, world, "fund", NOW - H, state="in_progress", due_at=NOW + 5 * D)
     session.flush()
     clock.set_clock(lambda: NOW + H)
     try:
-        job.tick()  # counted lights a moment ago: the rollup is refreshed, lights are not
+        # counted lights a moment ago: the rollup is refreshed, lights are not
+        assert run_job(session, scheduler.REFRESH, settings, db=db).ran  # type: ignore[arg-type]
         snap = session.get(LightSnapshot, "*")
         assert (snap.green, snap.computed_at) == (0, NOW)
         today = clock.local_today()
         got = metrics.fold(repo.rows(session, principal_of(session, world, "leader"), (),
                                      today, today), None)  # fmt: skip
         assert got[(None,)]["registered"] == 1
-        job.lights_due = 0.0
-        job.tick()
+        scheduler._LightPace.due = 0.0
+        # The interval has not passed: not due, unless forced.
+        not_due = run_job(session, scheduler.REFRESH, settings, db=db)  # type: ignore[arg-type]
+        assert (not_due.ran, not_due.reason) == (False, "not_due")
+        run_job(session, scheduler.REFRESH, settings, db=db, force=True)  # type: ignore[arg-type]
         session.expire_all()
         snap = session.get(LightSnapshot, "*")
         assert (snap.green, snap.red, snap.computed_at) == (1, 1, NOW + H)

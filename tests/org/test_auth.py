@@ -40,7 +40,8 @@ def test_wrong_password_and_lockout(client, org, session, settings):
         r = client.post("/api/v1/auth/login", json={"username": "clerk", "password": "nope"})
         assert r.status_code == 401 and r.json()["code"] == "auth.invalid_credentials"
     r = client.post("/api/v1/auth/login", json={"username": "clerk", "password": TEST_PASSWORD})
-    assert r.status_code == 401 and r.json()["code"] == "auth.locked"
+    # Locked answers exactly like a wrong password.
+    assert r.status_code == 401 and r.json()["code"] == "auth.invalid_credentials"
     logs = session.scalars(
         select(LoginLog).where(LoginLog.username == "clerk").order_by(LoginLog.id)
     ).all()

@@ -227,28 +227,6 @@ def test_sweeper_records_once_urges_and_escalates(client, org, session, settings
     assert client.get("/api/v1/notices").json()["unread"] == 3
 
 
-def test_sweep_runs_once_across_instances(database, settings):
-    """With PostgreSQL a second instance skips while one sweeps; SQLite serialises writers."""
-    from sqlalchemy.orm import Session
-
-    from bancheng.sla.sweeper import ADVISORY_LOCK_KEY
-
-    if database.dialect == "postgresql":
-        with database.write_engine.connect() as holder:
-            holder.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY)))
-            with Session(database.write_engine) as other:
-                assert sweep(other, settings).ran is False
-                other.rollback()
-            holder.rollback()
-        with Session(database.write_engine) as s:
-            assert sweep(s, settings).ran is True
-            s.rollback()
-    else:
-        with Session(database.write_engine) as s:
-            assert sweep(s, settings).ran is True
-            s.rollback()
-
-
 def test_deadline_into_unknown_year_is_provisional_until_loaded(client, org, session):
     at(2026, 12, 22)
     _, case = _new_case(client, org)

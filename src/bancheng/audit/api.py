@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, Select, func, select
@@ -16,10 +16,10 @@ from bancheng.audit.actions import OBJECT_LABELS, OUTCOME_LABELS, action_labels
 from bancheng.audit.models import LoginLog, OperationLog
 from bancheng.cases.lifecycle import MOVES
 from bancheng.core.clock import SHANGHAI
-from bancheng.core.deps import db_session, require
+from bancheng.core.deps import api_router, db_session, require
 from bancheng.org.scope import Principal
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+router = api_router(prefix="/api/v1/audit", tags=["audit"])
 DB = Annotated[Session, Depends(db_session)]
 
 

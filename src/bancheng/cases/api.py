@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile
+from fastapi import Depends, File, Header, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
@@ -32,13 +32,13 @@ from bancheng.cases.schemas import (
 )
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
-from bancheng.core.deps import db_session, require
+from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import Invalid, NotFound, TooLarge
 from bancheng.org.models import Matter
 from bancheng.org.scope import Principal
 from bancheng.sla.case_clock import light_at
 
-router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+router = api_router(prefix="/api/v1/cases", tags=["cases"])
 
 DB = Annotated[Session, Depends(db_session)]
 Conf = Annotated[Settings, Depends(get_settings)]
@@ -204,11 +204,7 @@ def create_case(
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/api/v1/cases/{case.id}"
     note_object(session, "case", case.id)
-    out = detail(session, case, new=created)
-    # Commit before FastAPI validates the response in another worker thread: the number
-    # counter's row lock (SQLite: the write lock) must not wait for a free thread.
-    session.commit()
-    return out
+    return detail(session, case, new=created)
 
 
 @router.get("", response_model=CasePage)
@@ -314,9 +310,7 @@ def perform_action(
         object_id=case.id,
         ip=principal.ip,
     )
-    out = detail(session, case)
-    session.commit()  # as in create_case: no lock held across the response's thread hop
-    return out
+    return detail(session, case)
 
 
 def _event_out(e: CaseEvent, names: dict[int, str]) -> EventOut:

@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     port: int = 8000
     workers: int = 1
     threads: int = Field(default=8, ge=1, le=200)  # request threads per worker
+    worker_healthcheck_seconds: int = Field(default=120, ge=5)  # see `bancheng serve`
     data_dir: Path = Path("var")
     database_url: str | None = None
     # PostgreSQL: no statement may run longer than this (a runaway query must not pin a core).
@@ -111,7 +112,16 @@ class Settings(BaseSettings):
     max_failed_logins: int = Field(default=5, gt=0)
     lockout_minutes: int = Field(default=15, gt=0)
     password_min_length: int = Field(default=10, ge=8)
-    cookie_secure: bool = False
+    # None: Secure cookies in production (behind HTTPS), plain in development.
+    cookie_secure: bool | None = None
+    login_rate_limit_per_minute: int = Field(default=60, gt=0)  # per client address
+
+    # Deployment
+    # Proxies/load balancers whose X-Forwarded-For and X-Forwarded-Proto are believed:
+    # addresses or networks, comma-separated ("10.0.0.0/8,192.168.1.5").
+    trusted_proxies: str = ""
+    # The API reference (/api/docs, /api/openapi.json). None: open except in production.
+    api_docs: bool | None = None
     # 等保: a console session unused this long ends (0: only the absolute session_hours).
     session_idle_minutes: int = Field(default=30, ge=0, le=24 * 60)
     # Password age (0: never expires) and how many earlier passwords may not come back.
@@ -142,15 +152,31 @@ class Settings(BaseSettings):
     cjk_font_path: str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 
     @model_validator(mode="after")
-    def _refuse_default_secrets(self) -> Settings:
+    def _refuse_weak_secrets(self) -> Settings:
         if self.env == "production":
-            if self.secret_key == DEV_SECRET:
-                raise ValueError("BANCHENG_SECRET_KEY must be set in production")
-            if not self.encryption_keys:
-                raise ValueError("BANCHENG_ENCRYPTION_KEYS must be set in production")
+            problems = production_problems(self)
             if self.hotline_results_url and not self.hotline_signing_secret:
-                raise ValueError("BANCHENG_HOTLINE_SIGNING_SECRET must be set with the URL")
+                problems.append("BANCHENG_HOTLINE_SIGNING_SECRET must be set with the URL")
+            if problems:
+                raise ValueError("BANCHENG_ENV=production refuses to start: " + "; ".join(problems))
+        if self.trusted_proxies:
+            import ipaddress
+
+            for part in self.trusted_proxies.split(","):
+                if part.strip():
+                    try:
+                        ipaddress.ip_network(part.strip(), strict=False)
+                    except ValueError as exc:
+                        raise ValueError(f"BANCHENG_TRUSTED_PROXIES: {exc}") from None
         return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.cookie_secure if self.cookie_secure is not None else self.env == "production"
+
+    @property
+    def docs_open(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.env != "production"
 
     @property
     def resolved_database_url(self) -> str:
@@ -165,6 +191,53 @@ class Settings(BaseSettings):
     @property
     def attachments_dir(self) -> Path:
         return self.data_dir / "attachments"
+
+
+WEAK_SECRETS = frozenset({DEV_SECRET, "secret", "changeme", "change-me", "password", "bancheng"})
+MIN_SECRET_LENGTH = 32
+
+
+def _weak(value: str | None) -> bool:
+    if not value or value.lower() in WEAK_SECRETS or len(value) < MIN_SECRET_LENGTH:
+        return True
+    return len(set(value)) < 10  # "aaaa...", "abababab..."
+
+
+def production_problems(s: Settings) -> list[str]:
+    """What a production deployment must not run with."""
+    problems = []
+    if _weak(s.secret_key):
+        problems.append(
+            f"BANCHENG_SECRET_KEY must be a random value of {MIN_SECRET_LENGTH}+ characters"
+        )
+    if not s.encryption_keys:
+        problems.append("BANCHENG_ENCRYPTION_KEYS must be set")
+    else:
+        import base64
+        import binascii
+
+        for item in s.encryption_keys.split(","):
+            kid, _, b64 = item.strip().partition(":")
+            try:
+                key = base64.b64decode(b64, validate=True)
+            except (binascii.Error, ValueError):
+                key = b""
+            if not kid or len(key) != 32 or len(set(key)) < 8:
+                problems.append(
+                    f"BANCHENG_ENCRYPTION_KEYS entry {kid or '?'!r} is not a random 32-byte key"
+                )
+    if s.lookup_key is not None and _weak(s.lookup_key):
+        problems.append(
+            f"BANCHENG_LOOKUP_KEY must be a random value of {MIN_SECRET_LENGTH}+ characters "
+            "(and never change: phone look-ups hash with it)"
+        )
+    if s.lookup_key and s.lookup_key == s.secret_key:
+        problems.append("BANCHENG_LOOKUP_KEY must differ from BANCHENG_SECRET_KEY")
+    if s.demo_password is not None:
+        problems.append("BANCHENG_DEMO_PASSWORD is set: demo data is not loaded in production")
+    if s.cookie_secure is False:
+        problems.append("BANCHENG_COOKIE_SECURE=false: session cookies must be Secure (HTTPS)")
+    return problems
 
 
 @lru_cache

@@ -1,17 +1,34 @@
 """Request dependencies: the unit of work and the caller.
 
-The request owns the transaction: ``db_session`` commits after the endpoint returns and
-rolls back when it raises. A refusal (403/404) is logged in the same session after the
-rollback, so the log line lands and nothing else does.
+The request owns the transaction, and it commits *before its response is sent*. That is
+the job of ``TransactionalRoute``, the route class of every router (``api_router()``, and
+the app's own routes): it wraps each endpoint so that, in the worker thread that ran it,
+the request's session commits as soon as the endpoint returns, or rolls back (keeping what
+a refusal must keep) when it raises. A commit that fails raises, so the client gets a
+problem+json error, never a 2xx. ``db_session`` only hands out that session; it is not a
+dependency with ``yield``, because with the FastAPI in the lock file the exit code of a
+``yield`` dependency of the default (request) scope runs after the response has been sent,
+and even a function-scoped one runs only after the response's validation, in a later hop
+through the thread pool, while the transaction still holds its locks.
+
+A refusal (403/404) is logged in the same session after the rollback, so the log line
+lands and nothing else does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import functools
+import inspect
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute, APIRouter
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
 from bancheng.audit.service import log_operation, record_request, route_operation
 from bancheng.core.config import Settings, get_settings
@@ -34,40 +51,181 @@ def _open_session(write: bool) -> Session:
     return get_database().session(write)
 
 
-def db_session(request: Request) -> Iterator[Session]:
-    session = _open_session(request.method not in SAFE_METHODS)
-    request.state.db = session
+@contextmanager
+def separate_transaction(write: bool = True) -> Iterator[Session]:
+    """A short transaction of its own, committed when the block ends, whatever the request
+    does afterwards (a rate-limit hit, a reserved sign-in attempt)."""
+    s = _open_session(write)
     try:
-        yield session
-        if request.method not in SAFE_METHODS:
-            _record(request, session)
-        session.commit()
-    except DomainError as exc:
-        if exc.commit_changes:
-            session.commit()
-        else:
-            session.rollback()
-            principal: Principal | None = getattr(request.state, "principal", None)
-            if principal is not None and exc.status_code in (403, 404):
-                log_operation(
-                    session,
-                    actor_id=principal.user_id,
-                    actor_name=principal.username,
-                    action=route_operation(request.method, _template(request)) or "access",
-                    outcome="denied",
-                    ip=principal.ip,
-                    details={
-                        "code": exc.code,
-                        "request": f"{request.method} {request.url.path}",
-                    },
-                )
-                session.commit()
-        raise
+        yield s
+        s.commit()
     except BaseException:
-        session.rollback()
+        s.rollback()
         raise
     finally:
-        session.close()
+        s.close()
+
+
+class UnitOfWork:
+    """The request's session, opened at its first use. On SQLite a write request's session
+    starts with ``BEGIN IMMEDIATE`` at its first statement (so it queues for the write
+    lock within the busy timeout instead of failing to upgrade a read lock later); a read
+    request's with a deferred ``BEGIN``."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.write = request.method not in SAFE_METHODS
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = _open_session(self.write)
+        return self._session
+
+    @property
+    def open(self) -> bool:
+        return self._session is not None
+
+    def commit(self) -> None:
+        if self.write:
+            _record(self.request, self.session)  # the operation-log entry (audit.actions)
+        if self._session is None:
+            return
+        try:
+            self._session.commit()
+        except BaseException:
+            self._session.rollback()
+            raise
+        finally:
+            self._session.close()
+            self._session = None
+
+    def fail(self, exc: BaseException) -> None:
+        """The endpoint raised: roll back, except what a refusal must keep."""
+        s = self._session
+        if s is None:
+            if isinstance(exc, DomainError) and exc.status_code in (403, 404):
+                self._log_denied(exc)
+            return
+        try:
+            if isinstance(exc, DomainError) and exc.commit_changes:
+                s.commit()
+                return
+            s.rollback()
+            if isinstance(exc, DomainError) and exc.status_code in (403, 404):
+                self._log_denied(exc)
+        finally:
+            s.close()
+            self._session = None
+
+    def _log_denied(self, exc: DomainError) -> None:
+        principal: Principal | None = getattr(self.request.state, "principal", None)
+        if principal is None:
+            return
+        with separate_transaction() as s:
+            log_operation(
+                s,
+                actor_id=principal.user_id,
+                actor_name=principal.username,
+                action=route_operation(self.request.method, _template(self.request)) or "access",
+                outcome="denied",
+                ip=principal.ip,
+                details={
+                    "code": exc.code,
+                    "request": f"{self.request.method} {self.request.url.path}",
+                },
+            )
+
+
+_current_uow: ContextVar[UnitOfWork | None] = ContextVar("bancheng_uow", default=None)
+
+
+def _in_unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """The endpoint, followed by the commit in the same worker thread. FastAPI runs a sync
+    endpoint, its dependencies and the response's validation in separate hops through the
+    thread pool; a transaction that took a lock (SQLite's write lock, the case counter's
+    row lock) must not wait for a free thread while holding it, so it ends before the
+    endpoint's thread is given back. The signature is the endpoint's (``__wrapped__``)."""
+    if getattr(endpoint, "__unit_of_work__", False):
+        return endpoint
+
+    if inspect.iscoroutinefunction(endpoint):
+
+        @functools.wraps(endpoint)
+        async def run_async(*args: Any, **kwargs: Any) -> Any:
+            uow = _current_uow.get()
+            try:
+                result = await endpoint(*args, **kwargs)
+            except BaseException as exc:
+                if uow is not None:
+                    await run_in_threadpool(uow.fail, exc)
+                raise
+            if uow is not None:
+                await run_in_threadpool(uow.commit)
+            return result
+
+        run_async.__unit_of_work__ = True  # type: ignore[attr-defined]
+        return run_async
+
+    @functools.wraps(endpoint)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        uow = _current_uow.get()
+        try:
+            result = endpoint(*args, **kwargs)
+        except BaseException as exc:
+            if uow is not None:
+                uow.fail(exc)
+            raise
+        if uow is not None:
+            uow.commit()
+        return result
+
+    run.__unit_of_work__ = True  # type: ignore[attr-defined]
+    return run
+
+
+class TransactionalRoute(APIRoute):
+    """Every API route: the request's transaction ends (commit or rollback) inside the
+    endpoint's call, before the response object is built, let alone sent. A dependency that
+    fails before the endpoint runs leaves a session that is rolled back here."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, _in_unit_of_work(endpoint), **kwargs)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run_in_unit_of_work(request: Request) -> Response:
+            uow = UnitOfWork(request)
+            request.state.uow = uow
+            token = _current_uow.set(uow)
+            try:
+                return await handler(request)
+            except BaseException as exc:
+                if uow.open:
+                    await run_in_threadpool(uow.fail, exc)
+                raise
+            finally:
+                _current_uow.reset(token)
+                if uow.open:
+                    await run_in_threadpool(uow.fail, RuntimeError("not committed"))
+
+        return run_in_unit_of_work
+
+
+def api_router(**kwargs: Any) -> APIRouter:
+    """The one way to make a router: its routes commit before they answer."""
+    return APIRouter(route_class=TransactionalRoute, **kwargs)
+
+
+def db_session(request: Request) -> Session:
+    uow: UnitOfWork | None = getattr(request.state, "uow", None)
+    if uow is None:
+        raise RuntimeError(
+            f"{request.url.path}: db_session outside a TransactionalRoute (use api_router())"
+        )
+    return uow.session
 
 
 def _template(request: Request) -> str | None:
@@ -90,7 +248,10 @@ def _record(request: Request, session: Session) -> None:
 
 
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The client's address, seen through trusted proxies (``core/clientip.py``)."""
+    from bancheng.core.clientip import client_address
+
+    return client_address(request)
 
 
 def _resolve_principal(request: Request, session: Session) -> Principal:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
+logger = logging.getLogger("bancheng.errors")
 
 
 class DomainError(Exception):
@@ -65,7 +68,9 @@ class RateLimited(DomainError):
     code = "rate_limited"
 
 
-def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(
+    status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     """A problem+json answer. It carries the request id (also in the ``X-Request-ID``
     header), so an operator can find the request's log lines from a user's screenshot."""
     from bancheng.core.observability import count_error, request_id_var
@@ -80,13 +85,17 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
     }
     body.update(extra)
     body["request_id"] = request_id_var.get()
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return problem(exc.status_code, exc.code, exc.detail, **exc.extra)
+        headers = None
+        retry_after = exc.extra.get("retry_after")
+        if exc.status_code in (429, 503) and retry_after is not None:
+            headers = {"Retry-After": str(max(1, int(retry_after)))}
+        return problem(exc.status_code, exc.code, exc.detail, headers=headers, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _malformed(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -100,3 +109,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http.error")
         return problem(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(OperationalError)
+    async def _database_unavailable(_: Request, exc: OperationalError) -> JSONResponse:
+        # The database refused or lost the transaction (a lock wait that ran out, a
+        # statement timeout, a dropped connection): nothing was kept, try again.
+        logger.error("database error, transaction rolled back: %s", exc)
+        return problem(
+            503, "server.database_unavailable", "数据库繁忙，请稍后重试", {"Retry-After": "1"}
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unexpected error", exc_info=exc)
+        return problem(500, "server.error", "服务器内部错误，请稍后重试")

@@ -29,13 +29,12 @@ class RateLimitCounter(Base):
 
 def hit(bucket: str, key: str, limit: int, window_seconds: int = 60) -> int:
     """Count one hit; raise ``RateLimited`` once ``limit`` hits fall in the current window."""
-    from bancheng.core.deps import _open_session
+    from bancheng.core.deps import separate_transaction
 
     now = clock.now()
     start_ts = int(now.timestamp()) // window_seconds * window_seconds
     start = datetime.fromtimestamp(start_ts, tz=now.tzinfo)
-    session = _open_session(True)
-    try:
+    with separate_transaction() as session:
         dialect = session.get_bind().dialect.name
         mod: Any = postgresql if dialect == "postgresql" else sqlite
         stmt = mod.insert(RateLimitCounter).values(
@@ -54,9 +53,6 @@ def hit(bucket: str, key: str, limit: int, window_seconds: int = 60) -> int:
                     < datetime.fromtimestamp(start_ts - 3600, tz=now.tzinfo)
                 )
             )
-        session.commit()
-    finally:
-        session.close()
     if count > limit:
         from bancheng.core.observability import RATE_LIMIT_REFUSALS
 
@@ -72,17 +68,20 @@ def hit(bucket: str, key: str, limit: int, window_seconds: int = 60) -> int:
 class RateLimit:
     """``Depends(RateLimit("public"))``: per client address."""
 
-    def __init__(self, bucket: str, per_minute: int | None = None) -> None:
+    def __init__(self, bucket: str, per_minute: int | None = None, setting: str = "") -> None:
         self.bucket = bucket
         self.per_minute = per_minute
+        self.setting = setting or "public_rate_limit_per_minute"
 
     def __call__(self, request: Request) -> None:
+        from bancheng.core.clientip import client_address
         from bancheng.core.config import get_settings
 
-        limit = self.per_minute or get_settings().public_rate_limit_per_minute
-        client = request.client.host if request.client else "unknown"
+        limit = self.per_minute or int(getattr(get_settings(), self.setting))
+
+        client = client_address(request) or "unknown"
         hit(self.bucket, client, limit)
 
 
-def rate_limit(bucket: str, per_minute: int | None = None) -> Any:
-    return Depends(RateLimit(bucket, per_minute))
+def rate_limit(bucket: str, per_minute: int | None = None, setting: str = "") -> Any:
+    return Depends(RateLimit(bucket, per_minute, setting))

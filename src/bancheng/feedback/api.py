@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,12 +16,12 @@ from bancheng.cases import service as case_service
 from bancheng.cases.enums import Kind
 from bancheng.cases.models import Case
 from bancheng.core.config import Settings, get_settings
-from bancheng.core.deps import db_session, require
+from bancheng.core.deps import api_router, db_session, require
 from bancheng.feedback import service
 from bancheng.feedback.models import CallbackAttempt, CallbackTask, Evaluation, Rectification
 from bancheng.org.scope import Principal
 
-router = APIRouter(prefix="/api/v1", tags=["feedback"])
+router = api_router(prefix="/api/v1", tags=["feedback"])
 DB = Annotated[Session, Depends(db_session)]
 Conf = Annotated[Settings, Depends(get_settings)]
 
@@ -269,10 +269,12 @@ def list_callbacks(
 def run_sample(
     session: DB, settings: Conf, principal: Principal = require("callback.work")
 ) -> SampleOut:
-    """Run the reminder and sampling sweep now (it also runs periodically)."""
+    """Run the reminder and sampling sweep now (it also runs periodically), through the
+    job registry's lock."""
+    from bancheng.core.jobs import run_job
     from bancheng.feedback import tasks
 
-    return SampleOut(**tasks.run(session, settings))
+    return SampleOut(**run_job(session, tasks.JOB, settings, force=True, wait=True).result)
 
 
 @router.post("/callbacks/{task_id}/attempts", response_model=CallbackOut)

@@ -1,13 +1,16 @@
-"""Periodic work of the feedback domain, for the sweeper or cron: rating reminders, the
-close of unrated cases after the late-rating window, and the callback sample. All are
-idempotent."""
+"""Periodic work of the feedback domain: rating reminders, the close of unrated cases
+after the late-rating window, and the callback sample. All are idempotent; the job
+registry runs them once per tick across processes."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from bancheng.core.config import Settings
+from bancheng.core.jobs import Job, JobContext, JobRegistry
 from bancheng.feedback import service
+
+JOB = "feedback.reminders_and_sampling"
 
 
 def run(session: Session, settings: Settings) -> dict[str, int]:
@@ -15,3 +18,18 @@ def run(session: Session, settings: Settings) -> dict[str, int]:
     closed = service.close_unrated(session, settings)
     sampled = len(service.sample_closed(session, settings))
     return {"reminded": reminded, "closed_unrated": closed, "sampled": sampled}
+
+
+def _job(ctx: JobContext) -> dict[str, int]:
+    return run(ctx.session, ctx.settings)
+
+
+def register(jobs: JobRegistry) -> None:
+    jobs.register(
+        Job(
+            name=JOB,
+            run=_job,
+            interval=lambda s: float(s.sla_sweep_interval_seconds),
+            description="好差评：未评价提醒、逾期未评结案与回访抽样",
+        )
+    )

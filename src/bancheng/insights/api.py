@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -19,13 +19,13 @@ from bancheng.cases.api import parse_filter
 from bancheng.cases.schemas import CaseFilter
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
-from bancheng.core.deps import db_session, require
+from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import Invalid
 from bancheng.insights import export, importer, service, summary
 from bancheng.org.models import Department
 from bancheng.org.scope import Principal
 
-router = APIRouter(tags=["insights"])
+router = api_router(tags=["insights"])
 DB = Annotated[Session, Depends(db_session)]
 Conf = Annotated[Settings, Depends(get_settings)]
 PREFIX = "/api/v1/insights"

@@ -1,78 +1,96 @@
-"""The insights jobs inside ``serve``: bring the rollup and the light snapshots up to date
-every ``insights_refresh_seconds``; once a night (after 02:00 local) recompute the last
-``insights_rollup_days`` days whatever was marked (a safety net); once a day (after 07:00
-local) build yesterday's daily summary and e-mail it when SMTP is configured. A daemon
-thread next to the SLA sweeper."""
+"""The insights domain's periodic jobs (registered in ``bancheng.core.jobs``):
+
+- ``insights.refresh`` every ``insights_refresh_seconds``: bring the rollup and the light
+  snapshots up to date. Lights are counted in a read transaction of their own, and less
+  often when counting is slow (at most a tenth of the time is spent on it);
+- ``insights.nightly_rebuild`` once a night (after 02:00 local): recompute the last
+  ``insights_rollup_days`` days whatever was marked (a safety net);
+- ``insights.daily_summary`` once a day (after 07:00 local): build yesterday's summary and
+  e-mail it when SMTP is configured. The day is recorded with the job's run, so the e-mail
+  goes once whatever the number of workers and instances; a failed send rolls the run
+  back and the next tick tries again."""
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from datetime import date, timedelta
+from datetime import timedelta
+from typing import Any
 
 from bancheng.core import clock
-from bancheng.core.config import Settings
-from bancheng.core.db import Database
-from bancheng.core.observability import job_timer
+from bancheng.core.jobs import Job, JobContext, JobRegistry
 
 log = logging.getLogger("bancheng.insights")
 SUMMARY_HOUR = 7
 REBUILD_HOUR = 2
+REFRESH = "insights.refresh"
+NIGHTLY = "insights.nightly_rebuild"
+SUMMARY = "insights.daily_summary"
 
 
-class InsightsScheduler:
-    def __init__(self, db: Database, settings: Settings, interval: float | None = None) -> None:
-        self.db = db
-        self.settings = settings
-        self.interval = interval if interval is not None else settings.insights_refresh_seconds
-        self.last_summary: date | None = None
-        self.last_rebuild: date | None = None
-        self.lights_due = 0.0  # monotonic time of the next light count
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="insights", daemon=True)
+class _LightPace:
+    """When this process next counts the lights (monotonic time)."""
 
-    def start(self) -> None:
-        self._thread.start()
+    due = 0.0
 
-    def stop(self) -> None:
-        self._stop.set()
 
-    def tick(self) -> None:
-        from bancheng.insights.repository import count_lights
-        from bancheng.insights.service import refresh
-        from bancheng.insights.summary import daily_summary, send_summary
+def refresh_job(ctx: JobContext) -> dict[str, Any]:
+    from bancheng.insights.repository import count_lights
+    from bancheng.insights.service import refresh
 
-        local = clock.to_local(clock.now())
-        # Lights are counted in a read transaction, and less often when counting is slow
-        # (at most a tenth of the time is spent on it).
-        counted = None
-        if time.monotonic() >= self.lights_due:
-            started = time.monotonic()
-            with self.db.transaction(write=False) as session:
-                counted = (clock.now(), count_lights(session, clock.now()))
-            self.lights_due = started + max(self.interval, 10 * (time.monotonic() - started))
-        with self.db.transaction() as session:
-            nightly = local.hour >= REBUILD_HOUR and self.last_rebuild != local.date()
-            recent = self.settings.insights_rollup_days if nightly else None
-            refresh(session, recent=recent, lights=counted or False)
-            if nightly:
-                self.last_rebuild = local.date()
-        yesterday = local.date() - timedelta(days=1)
-        if local.hour >= SUMMARY_HOUR and self.last_summary != yesterday:
-            with self.db.transaction() as session:
-                data = daily_summary(session, None, yesterday)
-            send_summary(self.settings, data)
-            self.last_summary = yesterday
-            log.info("daily summary %s: %s new", yesterday, data["new"])
+    counted: Any = False
+    if time.monotonic() >= _LightPace.due:
+        started = time.monotonic()
+        if ctx.db is not None:
+            with ctx.db.transaction(write=False) as read:
+                counted = (clock.now(), count_lights(read, clock.now()))
+        else:
+            counted = True
+        interval = ctx.settings.insights_refresh_seconds
+        _LightPace.due = started + max(interval, 10 * (time.monotonic() - started))
+    return refresh(ctx.session, lights=counted)
 
-    def _run(self) -> None:
-        # The first tick at once: a server started after a pause shows current figures.
-        while True:
-            try:
-                with job_timer("insights.refresh"):
-                    self.tick()
-            except Exception:
-                log.exception("insights job failed")
-            if self._stop.wait(self.interval):
-                return
+
+def nightly_job(ctx: JobContext) -> dict[str, Any]:
+    from bancheng.insights.service import refresh
+
+    return refresh(ctx.session, recent=ctx.settings.insights_rollup_days, lights=False)
+
+
+def summary_job(ctx: JobContext) -> dict[str, Any]:
+    from bancheng.insights.summary import daily_summary, send_summary
+
+    yesterday = clock.to_local(ctx.now).date() - timedelta(days=1)
+    data = daily_summary(ctx.session, None, yesterday)
+    sent = send_summary(ctx.settings, data)
+    log.info("daily summary %s: %s new", yesterday, data["new"])
+    return {"day": yesterday.isoformat(), "new": data["new"], "sent": bool(sent)}
+
+
+def register(jobs: JobRegistry) -> None:
+    jobs.register(
+        Job(
+            name=REFRESH,
+            run=refresh_job,
+            interval=lambda s: float(s.insights_refresh_seconds),
+            description="统计汇总与亮灯快照增量刷新",
+        )
+    )
+    jobs.register(
+        Job(
+            name=NIGHTLY,
+            run=nightly_job,
+            interval=lambda s: 0.0,
+            daily_after_hour=REBUILD_HOUR,
+            description="每晚重算近期统计汇总（兜底）",
+        )
+    )
+    jobs.register(
+        Job(
+            name=SUMMARY,
+            run=summary_job,
+            interval=lambda s: 0.0,
+            daily_after_hour=SUMMARY_HOUR,
+            description="每日工作摘要（配置邮件时发送）",
+        )
+    )

@@ -3,11 +3,10 @@ kept apart from the staff API under ``/api/v1/public``."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Header, Query, UploadFile
+from fastapi import Depends, File, Header, Query, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,14 +22,14 @@ from bancheng.cases.service import (
     phone_lookup_hash,
 )
 from bancheng.core.config import Settings, get_settings
-from bancheng.core.deps import db_session
+from bancheng.core.deps import api_router, db_session
 from bancheng.core.errors import Conflict, Invalid, TooLarge
 from bancheng.core.ratelimit import hit, rate_limit
 from bancheng.feedback import service as feedback
 from bancheng.intake import service as intake
 from bancheng.org.models import Matter
 
-router = APIRouter(prefix="/api/v1/public", tags=["public"])
+router = api_router(prefix="/api/v1/public", tags=["public"])
 DB = Annotated[Session, Depends(db_session)]
 
 
@@ -222,11 +221,9 @@ def report(
     """Report from the phone (channel ``mobile``). The answer carries the private link's
     token, shown this once. A filled honeypot is answered like a success; nothing is stored."""
     if body.website:
+        number, token, due = intake.honeypot_answer(session, settings, body.kind, body.hall_id)
         return PublicReportOut(
-            number=intake.fake_number(settings.jurisdiction_code),
-            token=secrets.token_urlsafe(24),
-            due_date=None,
-            link="/m/status",
+            number=number, token=token, due_date=due, link=f"/m/status?no={number}&t={token}"
         )
     case, token, created = intake.submit_report(
         session,

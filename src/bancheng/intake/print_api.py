@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -12,14 +12,14 @@ from bancheng.cases import repository as repo
 from bancheng.cases.service import department_names
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
-from bancheng.core.deps import db_session, require
+from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import NotFound
 from bancheng.intake import printing
 from bancheng.intake import service as intake
 from bancheng.org.models import Hall, ServiceWindow
 from bancheng.org.scope import Principal
 
-router = APIRouter(prefix="/api/v1", tags=["print"])
+router = api_router(prefix="/api/v1", tags=["print"])
 DB = Annotated[Session, Depends(db_session)]
 Conf = Annotated[Settings, Depends(get_settings)]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -166,7 +167,33 @@ def case_by_phone(session: Session, number: str, phone_hash: str) -> Case:
     return case
 
 
-def fake_number(jurisdiction: str) -> str:
-    """What a filled honeypot is told: plausible, never stored."""
-    year = clock.to_local(clock.now()).year
-    return f"{jurisdiction}-{year}-{secrets.randbelow(900000) + 100000:06d}"
+def honeypot_answer(
+    session: Session, settings: Settings, kind: Kind, hall_id: int | None
+) -> tuple[str, str, date | None]:
+    """What a filled honeypot is told, shaped like a real acceptance and never stored: a
+    number just past the jurisdiction's current one, a token like a real one, and the
+    deadline a real report of that kind would get now."""
+    from bancheng.cases.models import CaseNumberCounter
+    from bancheng.sla import case_clock
+
+    now = clock.now()
+    year = clock.to_local(now).year
+    last = session.scalar(
+        select(CaseNumberCounter.last_seq).where(
+            CaseNumberCounter.jurisdiction == settings.jurisdiction_code,
+            CaseNumberCounter.year == year,
+        )
+    )
+    number = f"{settings.jurisdiction_code}-{year}-{(last or 0) + 1 + secrets.randbelow(3):06d}"
+    principal = public_principal(session, hall_id)
+    probe = Case(
+        kind=kind.value,
+        difficulty="general",
+        channel=Channel.mobile.value,
+        first_receipt_department_id=principal.department_id,
+        registered_at=now,
+    )
+    case_clock.start_clock(session, probe, now)
+    if probe in session:
+        session.expunge(probe)
+    return number, secrets.token_urlsafe(24), probe.due_date

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Request, Response, UploadFile
+from fastapi import Depends, File, Request, Response, UploadFile
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -18,13 +18,13 @@ from bancheng.cases.enums import LABELS_ZH
 from bancheng.cases.models import Case
 from bancheng.cases.service import add_attachment
 from bancheng.core.config import Settings, get_settings
-from bancheng.core.deps import db_session, require
+from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import Forbidden, TooLarge
 from bancheng.integrations import hotline
 from bancheng.integrations.models import HotlineOrder
 from bancheng.org.scope import Principal
 
-router = APIRouter(prefix="/api/v1/hotline", tags=["hotline"])
+router = api_router(prefix="/api/v1/hotline", tags=["hotline"])
 DB = Annotated[Session, Depends(db_session)]
 Conf = Annotated[Settings, Depends(get_settings)]
 

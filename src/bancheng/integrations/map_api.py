@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import BaseModel
 
 from bancheng.core.config import Settings, get_settings
-from bancheng.core.deps import require
+from bancheng.core.deps import api_router, require
 from bancheng.org.scope import Principal
 
-router = APIRouter(prefix="/api/v1/map", tags=["map"])
+router = api_router(prefix="/api/v1/map", tags=["map"])
 
 
 class MapConfig(BaseModel):

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from xml.etree import ElementTree as ET
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
@@ -36,7 +36,7 @@ from bancheng.cases.schemas import LocationIn
 from bancheng.cases.service import add_event, department_names
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
-from bancheng.core.deps import db_session
+from bancheng.core.deps import api_router, db_session
 from bancheng.core.errors import DomainError
 from bancheng.core.ratelimit import rate_limit
 from bancheng.core.validators import normalize_phone
@@ -47,7 +47,7 @@ from bancheng.org.auth import api_token_lookup
 from bancheng.org.models import Department, Matter
 from bancheng.org.permissions import allowed
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"], dependencies=[rate_limit("public")])
+router = api_router(prefix="/open311/v2", tags=["open311"], dependencies=[rate_limit("public")])
 DB = Annotated[Session, Depends(db_session)]
 Conf = Annotated[Settings, Depends(get_settings)]
 

@@ -5,19 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from bancheng.audit.service import note_object
 from bancheng.cases import repository as case_repo
-from bancheng.core.deps import db_session, require
+from bancheng.core.deps import api_router, db_session, require
 from bancheng.knowledge import service
 from bancheng.knowledge.masker import find_personal_data, mask
 from bancheng.knowledge.models import LibraryCase
 from bancheng.org.scope import Principal
 
-router = APIRouter(prefix="/api/v1", tags=["knowledge"])
+router = api_router(prefix="/api/v1", tags=["knowledge"])
 DB = Annotated[Session, Depends(db_session)]
 Reader = Annotated[Principal, require("knowledge.read")]
 Curator = Annotated[Principal, require("knowledge.curate")]

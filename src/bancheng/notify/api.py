@@ -5,18 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bancheng.core import clock
-from bancheng.core.deps import db_session, require
+from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import NotFound
 from bancheng.notify.models import Notice
 from bancheng.org.scope import Principal
 
-router = APIRouter(prefix="/api/v1/notices", tags=["notices"])
+router = api_router(prefix="/api/v1/notices", tags=["notices"])
 DB = Annotated[Session, Depends(db_session)]
 
 

@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -30,11 +30,11 @@ from sqlalchemy.orm import Session
 
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
-from bancheng.core.deps import db_session
+from bancheng.core.deps import api_router, db_session
 from bancheng.core.errors import Forbidden
 from bancheng.core.observability import REGISTRY
 
-router = APIRouter(tags=["ops"])
+router = api_router(tags=["ops"])
 
 
 def _allowed(settings: Settings, request: Request) -> bool:

@@ -7,7 +7,7 @@ import io
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Response, UploadFile
+from fastapi import Depends, File, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bancheng.audit.service import log_operation
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
-from bancheng.core.deps import db_session, require
+from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import Conflict, Forbidden, Invalid, NotFound
 from bancheng.org import auth
 from bancheng.org.api import DepartmentOut, HallOut, MatterOut
@@ -32,7 +32,7 @@ from bancheng.org.permissions import CASE_DATA, DATA_SCOPES, PERMISSIONS, ROLES,
 from bancheng.org.scope import Principal
 from bancheng.org.service import create_department, create_user
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+router = api_router(prefix="/api/v1/admin", tags=["admin"])
 DB = Annotated[Session, Depends(db_session)]
 Conf = Annotated[Settings, Depends(get_settings)]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,18 +13,20 @@ from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
+    api_router,
     client_ip,
     current_principal,
     db_session,
     require,
 )
 from bancheng.core.errors import Invalid
+from bancheng.core.ratelimit import rate_limit
 from bancheng.org import auth
 from bancheng.org.models import AuthSession, Department, Hall, Matter, ServiceWindow, User
 from bancheng.org.permissions import PERMISSIONS
 from bancheng.org.scope import Principal
 
-router = APIRouter(prefix="/api/v1", tags=["auth", "org"])
+router = api_router(prefix="/api/v1", tags=["auth", "org"])
 DB = Annotated[Session, Depends(db_session)]
 Conf = Annotated[Settings, Depends(get_settings)]
 
@@ -71,7 +73,11 @@ def _me(session: Session, p: Principal, csrf: str | None = None) -> MeOut:
     )
 
 
-@router.post("/auth/login", response_model=MeOut)
+@router.post(
+    "/auth/login",
+    response_model=MeOut,
+    dependencies=[rate_limit("login", setting="login_rate_limit_per_minute")],
+)
 def login(
     body: LoginIn, request: Request, response: Response, session: DB, settings: Conf
 ) -> MeOut:
@@ -92,7 +98,7 @@ def login(
         max_age=max_age,
         httponly=True,
         samesite="strict",
-        secure=settings.cookie_secure,
+        secure=settings.secure_cookies,
         path="/",
     )
     response.set_cookie(
@@ -101,7 +107,7 @@ def login(
         max_age=max_age,
         httponly=False,
         samesite="strict",
-        secure=settings.cookie_secure,
+        secure=settings.secure_cookies,
         path="/",
     )
     return _me(session, principal_for(session, result.user), result.csrf_token)
@@ -122,8 +128,11 @@ def logout(
         if row is not None:
             row.revoked = True
     response.status_code = 204
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    response.delete_cookie(CSRF_COOKIE, path="/")
+    secure = get_settings().secure_cookies
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", secure=secure, httponly=True, samesite="strict"
+    )
+    response.delete_cookie(CSRF_COOKIE, path="/", secure=secure, samesite="strict")
     return response
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bancheng.audit.service import log_login
@@ -21,17 +22,23 @@ from bancheng.org.models import ApiToken, AuthSession, PasswordHistory, User
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 TOKEN_PREFIX = "bct_"
+# Each argon2 computation takes a core and 64 MiB. A sign-in storm must not take every core
+# and request thread of a worker (the health check, the other requests): a few at a time
+# per process, the others wait their turn.
+_HASHING = threading.BoundedSemaphore(2)
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with _HASHING:
+        return _hasher.hash(password)
 
 
 def verify_password(stored: str, password: str) -> bool:
-    try:
-        return _hasher.verify(stored, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    with _HASHING:
+        try:
+            return _hasher.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def check_password_policy(password: str, username: str, settings: Settings) -> None:
@@ -113,6 +120,37 @@ class SignIn:
     expires_at: datetime
 
 
+INVALID_CREDENTIALS = "auth.invalid_credentials"
+INVALID_DETAIL = "用户名或密码错误；连续多次错误后账号将临时锁定，请稍后再试"
+
+
+@dataclass
+class _Attempt:
+    user_id: int
+    failures: int  # this attempt included
+    password_hash: str
+
+
+def _reserve_attempt(username: str, now: datetime) -> _Attempt | None:
+    """Count this attempt as a failure before the password is checked, atomically and in a
+    transaction of its own (committed at once, so every worker and instance sees it). None
+    for an unknown, inactive or locked account: the same statement, nothing changed."""
+    from bancheng.core.deps import separate_transaction
+
+    with separate_transaction() as s:
+        row = s.execute(
+            update(User)
+            .where(
+                User.username == username,
+                User.active.is_(True),
+                or_(User.locked_until.is_(None), User.locked_until <= now),
+            )
+            .values(failed_logins=User.failed_logins + 1)
+            .returning(User.id, User.failed_logins, User.password_hash)
+        ).first()
+    return _Attempt(row[0], row[1], row[2]) if row is not None else None
+
+
 def authenticate(
     session: Session,
     settings: Settings,
@@ -121,38 +159,55 @@ def authenticate(
     ip: str | None,
     user_agent: str | None,
 ) -> SignIn:
-    """Check the password and open a session. Every attempt is logged; after
-    ``max_failed_logins`` failures the account is locked for ``lockout_minutes``."""
-    now = clock.now()
-    user = session.scalar(select(User).where(User.username == username))
+    """Check the password and open a session. Every attempt is logged; the
+    ``max_failed_logins``-th failure in a row locks the account for ``lockout_minutes``.
 
-    def fail(reason: str, code: str, detail: str) -> Unauthorized:
+    The attempt is counted before the password is checked (``_reserve_attempt``), so
+    parallel wrong guesses, on any number of workers, lock the account after exactly that
+    many: a guess counted beyond the limit is refused without its password mattering.
+    Unknown users, inactive and locked accounts and wrong passwords get the same answer
+    after the same work (one argon2 verification); only the login log tells them apart.
+    No lock is held while the password is hashed."""
+    now = clock.now()
+    attempt = _reserve_attempt(username, now)
+    limit = settings.max_failed_logins
+    usable = attempt is not None and attempt.failures <= limit
+    ok = verify_password(attempt.password_hash if usable else _DUMMY_HASH, password)  # type: ignore[union-attr]
+    user = session.get(User, attempt.user_id) if attempt is not None else None
+    if not (usable and ok):
+        if attempt is None:
+            existing = session.scalar(select(User).where(User.username == username))
+            reason = "unknown_or_inactive" if existing is None or not existing.active else "locked"
+            user_id = existing.id if existing is not None else None
+        else:
+            reason = "bad_password" if usable else "locked"
+            user_id = attempt.user_id
+            if usable and attempt.failures == limit:
+                session.execute(
+                    update(User)
+                    .where(User.id == attempt.user_id)
+                    .values(
+                        locked_until=now + timedelta(minutes=settings.lockout_minutes),
+                        failed_logins=0,
+                    )
+                )
         log_login(
             session,
             username=username,
-            user_id=user.id if user else None,
+            user_id=user_id,
             success=False,
             reason=reason,
             ip=ip,
             user_agent=user_agent,
         )
-        err = Unauthorized(code, detail)
-        err.commit_changes = True  # keep the log line and the failure count
-        return err
-
-    if user is None or not user.active:
-        verify_password(_DUMMY_HASH, password)  # same work whether or not the user exists
-        raise fail("unknown_or_inactive", "auth.invalid_credentials", "用户名或密码错误")
-    if user.locked_until and user.locked_until > now:
-        raise fail("locked", "auth.locked", "失败次数过多，账号已临时锁定，请稍后再试")
-    if not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= settings.max_failed_logins:
-            user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-            user.failed_logins = 0
-        raise fail("bad_password", "auth.invalid_credentials", "用户名或密码错误")
-    user.failed_logins = 0
-    user.locked_until = None
+        err = Unauthorized(INVALID_CREDENTIALS, INVALID_DETAIL)
+        err.commit_changes = True  # keep the log line and the lock
+        raise err
+    assert user is not None
+    session.execute(
+        update(User).where(User.id == user.id).values(failed_logins=0, locked_until=None)
+    )
+    session.refresh(user)
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(24)
     expires = now + timedelta(hours=settings.session_hours)

@@ -7,21 +7,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import Depends, Path, Query
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bancheng.audit.service import log_operation
 from bancheng.cases.models import Case
-from bancheng.core.deps import db_session, require
+from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import NotFound
 from bancheng.org.scope import Principal
 from bancheng.outbox import service
 from bancheng.outbox.channels import Outgoing
 from bancheng.outbox.models import OutboxAttempt, OutboxMessage
 
-router = APIRouter(prefix="/api/v1/outbox", tags=["outbox"])
+router = api_router(prefix="/api/v1/outbox", tags=["outbox"])
 DB = Annotated[Session, Depends(db_session)]
 State = Literal["pending", "sending", "sent", "dead"]
 MessageId = Annotated[int, Path(ge=1, le=2**62)]

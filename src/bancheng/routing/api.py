@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -15,7 +15,7 @@ from bancheng.cases import repository as repo
 from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.core.clock import SHANGHAI
-from bancheng.core.deps import db_session, require
+from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import Invalid
 from bancheng.org.models import Department
 from bancheng.org.scope import Principal
@@ -23,7 +23,7 @@ from bancheng.routing import learning, service
 from bancheng.routing.hot_issues import Report, hot_issues
 from bancheng.routing.models import RoutingTarget, RoutingUnitModel
 
-router = APIRouter(prefix="/api/v1", tags=["routing"])
+router = api_router(prefix="/api/v1", tags=["routing"])
 DB = Annotated[Session, Depends(db_session)]
 
 

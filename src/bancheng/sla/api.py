@@ -11,21 +11,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import Depends, File, Query, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from bancheng.audit.service import note_object
 from bancheng.cases.enums import Channel, Difficulty, Kind
 from bancheng.core.clock import SHANGHAI, now
-from bancheng.core.deps import db_session, require
+from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import Invalid, TooLarge
 from bancheng.sla import calendar as cal
 from bancheng.sla import policies as pol
 from bancheng.sla.models import SlaPolicy
 
-calendar_router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
-policy_router = APIRouter(prefix="/api/v1/sla/policies", tags=["sla"])
+calendar_router = api_router(prefix="/api/v1/calendar", tags=["calendar"])
+policy_router = api_router(prefix="/api/v1/sla/policies", tags=["sla"])
 READ = [require("calendar.read")]
 MANAGE = [require("calendar.manage")]
 
@@ -276,6 +276,6 @@ def get_policy_match(
     )
 
 
-router = APIRouter()
+router = api_router()
 router.include_router(calendar_router)
 router.include_router(policy_router)

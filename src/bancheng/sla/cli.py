@@ -275,10 +275,15 @@ def sla_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 def sweep_command(as_json: bool) -> None:
     """Record turns to yellow/red, urge departments, escalate long-overdue cases (for cron)."""
-    from bancheng.sla.sweeper import sweep
+    from bancheng.core.config import get_settings
+    from bancheng.core.jobs import run_job
+    from bancheng.sla.sweeper import SweepResult
+    from bancheng.sla.tasks import SWEEP
 
     with _session(write=True) as session:
-        result = sweep(session)
+        result = SweepResult(
+            **run_job(session, SWEEP, get_settings(), force=True, wait=True).result
+        )
     if as_json:
         click.echo(json.dumps(result.as_dict()))
     elif not result.ran:

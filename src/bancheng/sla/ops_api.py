@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from bancheng.core.deps import db_session, require
+from bancheng.core.config import get_settings
+from bancheng.core.deps import api_router, db_session, require
+from bancheng.core.jobs import run_job
 from bancheng.org.scope import Principal
 from bancheng.sla.calendar import missing_years
 from bancheng.sla.service import recompute_open
-from bancheng.sla.sweeper import sweep
+from bancheng.sla.tasks import SWEEP
 
-router = APIRouter(prefix="/api/v1/sla", tags=["sla"])
+router = api_router(prefix="/api/v1/sla", tags=["sla"])
 DB = Annotated[Session, Depends(db_session)]
 
 
@@ -36,7 +38,10 @@ class StatusOut(BaseModel):
 
 @router.post("/sweep", response_model=SweepOut)
 def run_sweep(session: DB, _: Principal = require("sla.sweep")) -> SweepOut:
-    return SweepOut(**sweep(session).as_dict())  # type: ignore[arg-type]
+    """Sweep now, through the job registry's lock: a sweep under way elsewhere is waited
+    for, then this one records what is left."""
+    outcome = run_job(session, SWEEP, get_settings(), force=True, wait=True)
+    return SweepOut(**outcome.result)
 
 
 @router.post("/recompute", response_model=RecomputeOut)

@@ -1,13 +1,12 @@
 """The deadline sweeper: records each case's turn to yellow and to red once, urges the
 responsible department (催办), and escalates cases overdue by more than K working days to
 supervision. Set-based SQL: a few statements whatever the number of cases. Running it twice
-writes nothing new. On PostgreSQL a transaction-level advisory lock makes concurrent
-instances skip instead of queueing."""
+writes nothing new. It is the job ``sla.sweep`` (``sla/tasks.py``): the job registry's lock
+runs it once at a time across processes."""
 
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,12 +27,9 @@ from sqlalchemy.orm import Session
 from bancheng.cases.models import Case, CaseEvent
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
-from bancheng.core.db import Database
-from bancheng.core.observability import job_timer
 from bancheng.sla.calendar import load_calendar
 from bancheng.sla.case_clock import RUNNING
 
-ADVISORY_LOCK_KEY = 0x42430001  # "BC" + 1
 log = logging.getLogger("bancheng.sla")
 FRESH_LIGHT = timedelta(days=1)
 
@@ -115,10 +111,6 @@ def sweep(
 ) -> SweepResult:
     settings = settings or get_settings()
     now = now or clock.now()
-    if session.get_bind().dialect.name == "postgresql":
-        got = session.execute(select(func.pg_try_advisory_xact_lock(ADVISORY_LOCK_KEY))).scalar()
-        if not got:
-            return SweepResult(ran=False)
     running = Case.state.in_(sorted(RUNNING))
     result = SweepResult(ran=True)
 
@@ -208,47 +200,3 @@ def _tell_people(session: Session, red: list[Case], yellow: list[Case], now: dat
         on_light(session, case, "red", key)
     for case in yellow:
         on_light(session, case, "yellow", key)
-
-
-def _other_jobs() -> list[tuple[str, Any]]:
-    """Other domains' periodic jobs, run on the same tick (each idempotent)."""
-    from bancheng.feedback import tasks as feedback_tasks
-    from bancheng.supervision.service import sweep as supervision_sweep
-
-    settings = get_settings()
-    return [
-        ("feedback tasks", lambda s: feedback_tasks.run(s, settings)),
-        ("supervision sweep", supervision_sweep),
-    ]
-
-
-class Sweeper:
-    """Runs ``sweep`` every ``interval`` seconds in a daemon thread (inside ``serve``)."""
-
-    def __init__(self, db: Database, interval: float) -> None:
-        self.db = db
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sla-sweeper", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                with job_timer("sla.sweep"), self.db.transaction() as session:
-                    r = sweep(session)
-                if r.ran and (r.turned_red or r.turned_yellow or r.escalated):
-                    log.info("sla sweep: %s", r.as_dict())
-            except Exception:
-                log.exception("sla sweep failed")
-            for name, job in _other_jobs():
-                try:
-                    with job_timer(name.replace(" ", ".")), self.db.transaction() as session:
-                        job(session)
-                except Exception:
-                    log.exception("%s failed", name)

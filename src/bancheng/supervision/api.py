@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,7 +13,7 @@ from bancheng.audit.service import note_object
 from bancheng.cases import repository as case_repo
 from bancheng.cases.models import Case
 from bancheng.core import clock
-from bancheng.core.deps import db_session, require
+from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import NotFound
 from bancheng.org.models import Matter
 from bancheng.org.scope import Principal, department_name_map
@@ -51,7 +51,7 @@ from bancheng.supervision.schemas import (
     VolumeOut,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["supervision"])
+router = api_router(prefix="/api/v1", tags=["supervision"])
 DB = Annotated[Session, Depends(db_session)]
 Reader = Annotated[Principal, require("supervision.read")]
 Issuer = Annotated[Principal, require("supervision.issue")]
@@ -183,7 +183,12 @@ def board(db: DB, p: Reader) -> BoardOut:
 
 @router.post("/supervision/sweep", response_model=SweepOut)
 def sweep(db: DB, p: Issuer) -> SweepOut:
-    return SweepOut(**service.sweep(db))
+    """Sweep now, through the job registry's lock (concurrent triggers escalate once)."""
+    from bancheng.core.config import get_settings
+    from bancheng.core.jobs import run_job
+    from bancheng.supervision.tasks import SWEEP
+
+    return SweepOut(**run_job(db, SWEEP, get_settings(), force=True, wait=True).result)
 
 
 # --------------------------------------------------------------------------- meetings

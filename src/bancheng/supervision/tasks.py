@@ -1,11 +1,28 @@
-"""Scheduled work: ``run_sweep`` opens its own unit of work (for a scheduler or the CLI)."""
+"""The supervision domain's periodic job: escalate overdue orders, flag overdue meeting
+decisions. Every caller (scheduler, ``POST /supervision/sweep``, the CLI) goes through
+``bancheng.core.jobs.run_job``, so concurrent triggers escalate each order once."""
 
 from __future__ import annotations
 
-from bancheng.core.db import Database, get_database
-from bancheng.supervision.service import sweep
+from typing import Any
+
+from bancheng.core.jobs import Job, JobContext, JobRegistry
+
+SWEEP = "supervision.sweep"
 
 
-def run_sweep(db: Database | None = None) -> dict[str, int]:
-    with (db or get_database()).transaction(write=True) as session:
-        return sweep(session)
+def _sweep(ctx: JobContext) -> dict[str, Any]:
+    from bancheng.supervision.service import sweep
+
+    return sweep(ctx.session, ctx.now)
+
+
+def register(jobs: JobRegistry) -> None:
+    jobs.register(
+        Job(
+            name=SWEEP,
+            run=_sweep,
+            interval=lambda s: float(s.sla_sweep_interval_seconds),
+            description="督办扫描：逾期督办单逐级升级，会议议定事项逾期提醒",
+        )
+    )

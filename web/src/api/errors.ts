@@ -20,6 +20,8 @@ export const ERROR_MESSAGES: Record<string, string> = {
   'auth.password_reused': '新密码不能与最近几次使用过的密码相同',
   'request.unknown_parameter': '查询条件中有不支持的参数',
   'request.invalid_filter': '查询条件不正确',
+  'server.error': '服务器内部错误，请稍后重试',
+  'server.database_unavailable': '系统繁忙，请稍后重试',
   'idempotency.key_reused': '重复提交的内容与上次不一致，请刷新后重新填写',
 
   // sign-in and identity

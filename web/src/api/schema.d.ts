@@ -633,7 +633,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Run Sweep */
+        /**
+         * Run Sweep
+         * @description Sweep now, through the job registry's lock: a sweep under way elsewhere is waited
+         *     for, then this one records what is left.
+         */
         post: operations["run_sweep_api_v1_sla_sweep_post"];
         delete?: never;
         options?: never;
@@ -1293,7 +1297,8 @@ export interface paths {
         put?: never;
         /**
          * Run Sample
-         * @description Run the reminder and sampling sweep now (it also runs periodically).
+         * @description Run the reminder and sampling sweep now (it also runs periodically), through the
+         *     job registry's lock.
          */
         post: operations["run_sample_api_v1_callbacks_sample_post"];
         delete?: never;
@@ -1737,7 +1742,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sweep */
+        /**
+         * Sweep
+         * @description Sweep now, through the job registry's lock (concurrent triggers escalate once).
+         */
         post: operations["sweep_api_v1_supervision_sweep_post"];
         delete?: never;
         options?: never;

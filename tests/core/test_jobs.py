@@ -1,0 +1,183 @@
+"""The job registry: every periodic job is registered once, and concurrent triggers from
+two instances (two engines on one database, committing for real) have each effect once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from threading import Barrier
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bancheng.core import clock
+from bancheng.core.db import Database
+from bancheng.core.jobs import JobRunRecord, registry, run_job, run_job_now
+from bancheng.core.migrate import upgrade
+from bancheng.main import register_jobs
+from tests.conftest import _prepare_postgres, _test_url, case_payload, make_org, principal_of
+
+
+def test_every_periodic_job_is_registered_once() -> None:
+    register_jobs()
+    register_jobs()  # start-up twice (app and CLI in one process) changes nothing
+    assert registry.names() == [
+        "feedback.reminders_and_sampling",
+        "insights.daily_summary",
+        "insights.nightly_rebuild",
+        "insights.refresh",
+        "sla.sweep",
+        "supervision.sweep",
+    ]
+
+
+@pytest.fixture(scope="module")
+def instances(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str, settings: Any
+) -> Iterator[tuple[Database, Database, int]]:
+    """Two instances (engines) on a database of their own, with one supervise order that
+    is overdue on Thursday 5 March 2026."""
+    from bancheng.cases.schemas import CaseCreate
+    from bancheng.cases.service import create_case
+    from bancheng.supervision.schemas import OrderIn
+    from bancheng.supervision.service import issue_order
+
+    url = _test_url()
+    if url.startswith("postgresql"):
+        url = _prepare_postgres(url, f"{worker_id}_jobs")
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('jobs')}/jobs.db"
+    upgrade(url)
+    a, b = Database(url), Database(url)
+    clock.set_clock(lambda: datetime(2026, 3, 2, 2, tzinfo=UTC))  # Monday 10:00 Shanghai
+    try:
+        with a.transaction() as s:
+            org = make_org(s, settings)
+            case, _ = create_case(
+                s,
+                settings,
+                principal_of(s, org, "clerk_a"),
+                CaseCreate.model_validate(case_payload()),
+            )
+            order = issue_order(
+                s,
+                principal_of(s, org, "supervisor"),
+                OrderIn(
+                    kind="supervise",
+                    department_id=org.id("distA_comm"),
+                    case_ids=[case.id],
+                    title="请加快办理",
+                    instructions="请于期限内书面回复办理情况。",
+                    deadline_workdays=2,
+                ),
+            )
+            order_id = order.id
+    finally:
+        clock.set_clock(None)
+    register_jobs()
+    yield a, b, order_id
+    a.dispose()
+    b.dispose()
+
+
+def _six_at_once(work: Any) -> list[Any]:
+    start = Barrier(6)
+
+    def run(i: int) -> Any:
+        start.wait()
+        return work(i)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        return list(pool.map(run, range(6)))
+
+
+def test_six_sweep_triggers_across_two_instances_escalate_once(instances, settings) -> None:
+    from bancheng.supervision.models import SupervisionOrder
+
+    a, b, order_id = instances
+    clock.set_clock(lambda: datetime(2026, 3, 5, 2, tzinfo=UTC))  # Thursday: overdue
+
+    def trigger(i: int) -> int:
+        db = (a, b)[i % 2]
+        # Half like "POST /supervision/sweep" (forced, waits for the lock), half like the
+        # scheduler threads of the workers (skip when busy or not due).
+        if i < 3:
+            with db.transaction() as s:
+                out = run_job(s, "supervision.sweep", settings, force=True, wait=True)
+        else:
+            out = run_job_now(db, "supervision.sweep", settings)
+        return int(out.result.get("escalated", 0)) if out.ran else 0
+
+    escalated = _six_at_once(trigger)
+    assert sum(escalated) == 1, escalated
+    with a.transaction(write=False) as s:
+        order = s.get(SupervisionOrder, order_id)
+        assert order is not None and order.level == 1
+        record = s.get(JobRunRecord, "supervision.sweep")
+        assert record is not None and record.runs >= 3  # every forced trigger ran, in turn
+
+
+def test_six_daily_summary_ticks_across_two_instances_send_once(
+    instances, settings, monkeypatch
+) -> None:
+    from bancheng.insights import summary
+
+    a, b, _ = instances
+    sent: list[str] = []
+    monkeypatch.setattr(summary, "send_summary", lambda _s, data: sent.append(data["date"]))
+    clock.set_clock(lambda: datetime(2026, 3, 6, 1, tzinfo=UTC))  # Friday 09:00 Shanghai
+    outcomes = _six_at_once(
+        lambda i: run_job_now((a, b)[i % 2], "insights.daily_summary", settings)
+    )
+    assert sorted(o.ran for o in outcomes) == [False] * 5 + [True]
+    assert sent == ["2026-03-05"]
+    with a.transaction(write=False) as s:
+        record = s.get(JobRunRecord, "insights.daily_summary")
+        assert record is not None and (record.runs, str(record.last_day)) == (1, "2026-03-06")
+    # Later the same day: not due; the next day: due again.
+    clock.set_clock(lambda: datetime(2026, 3, 6, 9, tzinfo=UTC))
+    assert run_job_now(b, "insights.daily_summary", settings).reason == "not_due"
+    clock.set_clock(lambda: datetime(2026, 3, 7, 1, tzinfo=UTC))
+    assert run_job_now(b, "insights.daily_summary", settings).ran
+    assert sent == ["2026-03-05", "2026-03-06"]
+
+
+def test_a_failed_run_records_nothing_and_runs_again(instances, settings, monkeypatch) -> None:
+    from bancheng.insights import summary
+
+    a, _, _ = instances
+
+    def broken(_s: Any, _d: Any) -> bool:
+        raise OSError("smtp down")
+
+    monkeypatch.setattr(summary, "send_summary", broken)
+    clock.set_clock(lambda: datetime(2026, 3, 9, 1, tzinfo=UTC))
+    with a.transaction(write=False) as s:
+        before = s.get(JobRunRecord, "insights.daily_summary")
+        runs_before = before.runs if before else 0
+    with pytest.raises(OSError):
+        run_job_now(a, "insights.daily_summary", settings)
+    with a.transaction(write=False) as s:
+        after = s.get(JobRunRecord, "insights.daily_summary")
+        assert (after.runs if after else 0) == runs_before
+        assert after is None or str(after.last_day) != "2026-03-09"
+
+
+def test_postgresql_skips_a_tick_that_another_process_runs(instances, settings) -> None:
+    a, b, _ = instances
+    if a.dialect != "postgresql":
+        pytest.skip("the advisory lock is PostgreSQL's; SQLite queues writers")
+    job = registry.get("sla.sweep")
+    with a.write_engine.connect() as holder:
+        holder.execute(select(func.pg_advisory_xact_lock(job.lock_key)))
+        with Session(b.write_engine) as other:
+            out = run_job(other, job, settings, force=True)
+            assert (out.ran, out.reason) == (False, "busy")
+            other.rollback()
+        holder.rollback()
+    with Session(b.write_engine) as s:
+        assert run_job(s, job, settings, force=True).ran
+        s.rollback()
