@@ -141,6 +141,24 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/api/v1/outbox/messages/{message_id}/retry"): Operation(
         "outbox.retry", "重发外发消息"
     ),
+    ("POST", "/api/v1/outbox/messages/{message_id}/replay"): Operation(
+        "outbox.replay", "重放Webhook消息"
+    ),
+    # messages: templates, webhook subscriptions and preferences
+    ("PUT", "/api/v1/notify/templates/{kind}"): Operation("notify.template_save", "保存消息模板"),
+    ("DELETE", "/api/v1/notify/templates/{kind}"): Operation(
+        "notify.template_reset", "恢复默认消息模板"
+    ),
+    ("POST", "/api/v1/notify/webhooks"): Operation("notify.webhook_create", "新增Webhook订阅"),
+    ("PATCH", "/api/v1/notify/webhooks/{sub_id}"): Operation(
+        "notify.webhook_update", "修改Webhook订阅"
+    ),
+    ("PUT", "/api/v1/auth/me/notifications"): Operation(
+        "notify.preferences_save", "修改个人通知方式"
+    ),
+    ("POST", "/api/v1/public/cases/{number}/notifications"): Operation(
+        "notify.reporter_opt", "群众设置短信通知"
+    ),
     # statistics, imports and exports
     ("POST", "/api/v1/insights/rollup"): Operation("insights.rollup", "重建统计"),
     ("POST", "/api/v1/imports/cases"): Operation("case.import", "导入历史案件"),

@@ -180,6 +180,7 @@ EVENT_LABELS_ZH: dict[str, str] = {
     "hotline_received": "接收12345工单",
     "hotline_resent": "12345工单重派",
     "hotline_withdrawn": "12345工单撤回",
+    "open311_received": "接收Open311诉求",
 }
 
 
