@@ -6,18 +6,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import Depends, File, Form, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from bancheng.audit.service import log_operation
-from bancheng.core.deps import db_session, require
+from bancheng.core.deps import api_router, db_session, require
 from bancheng.dispatch import service
 from bancheng.dispatch.models import DispatchCatalogueEntry
 from bancheng.insights.importer import read_upload
 from bancheng.org.scope import Principal
 
-router = APIRouter(prefix="/api/v1/dispatch-catalogue", tags=["dispatch"])
+router = api_router(prefix="/api/v1/dispatch-catalogue", tags=["dispatch"])
 DB = Annotated[Session, Depends(db_session)]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import Depends, Path
 from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bancheng.audit.service import log_operation
 from bancheng.core import clock
 from bancheng.core.crypto import get_crypto
-from bancheng.core.deps import current_principal, db_session, require
+from bancheng.core.deps import api_router, current_principal, db_session, require
 from bancheng.core.errors import Forbidden, Invalid, NotFound
 from bancheng.core.validators import mask_phone, normalize_phone
 from bancheng.notify import webhooks
@@ -32,7 +32,7 @@ from bancheng.org.models import User
 from bancheng.org.scope import Principal
 from bancheng.outbox.api import MessageDetail, _detail
 
-router = APIRouter(prefix="/api/v1", tags=["notify"])
+router = api_router(prefix="/api/v1", tags=["notify"])
 DB = Annotated[Session, Depends(db_session)]
 Kind = Annotated[str, Path(max_length=64)]
 SubId = Annotated[int, Path(ge=1, le=2**31 - 1)]
