@@ -118,7 +118,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
     anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
     scheduler = None
-    if settings.env != "test":
+    if settings.env != "test" and settings.jobs_in_serve:
         scheduler = JobScheduler(get_database(), settings, jobs)
         scheduler.start()
     outbox_worker = None

@@ -105,7 +105,9 @@ def test_production_defaults(monkeypatch) -> None:
     assert prod.secure_cookies is True and prod.docs_open is False
     assert Settings(env="development").secure_cookies is False
     assert Settings(env="production", api_docs=True, **STRONG).docs_open is True
-    monkeypatch.setattr(config, "get_settings", lambda: prod)
+    # No scheduler or outbox worker: they would commit to the suite's shared database.
+    quiet = prod.model_copy(update={"jobs_in_serve": False, "outbox_worker_in_serve": False})
+    monkeypatch.setattr(config, "get_settings", lambda: quiet)
     with TestClient(create_app()) as c:
         assert c.get("/api/docs").status_code == 404
         assert c.get("/api/openapi.json").status_code == 404

@@ -31,6 +31,7 @@ from sqlalchemy import func, select
 from bancheng.cases.models import Attachment, Case
 from bancheng.core.db import Database
 from bancheng.core.migrate import upgrade
+from bancheng.org.models import User
 from tests.conftest import REPO, TEST_PASSWORD, _prepare_postgres, _test_url, case_payload, make_org
 
 CLIENTS = 32
@@ -64,6 +65,24 @@ def live(tmp_path_factory: pytest.TempPathFactory, worker_id: str, settings: Any
     db = Database(url)
     with db.transaction() as s:
         org = make_org(s, settings)
+        # A clerk account per client: parallel sign-ins to one account count as guesses
+        # against its lockout (``auth._reserve_attempt``), as they should.
+        model = org.users["clerk"]
+        for i in range(CLIENTS):
+            s.add(
+                User(
+                    username=f"clerk{i:02d}",
+                    display_name=f"窗口人员{i:02d}",
+                    role=model.role,
+                    department_id=model.department_id,
+                    data_scope=model.data_scope,
+                    password_hash=model.password_hash,
+                    must_change_password=False,
+                    active=True,
+                    failed_logins=0,
+                    created_at=model.created_at,
+                )
+            )
         ids = {
             "hall": org.hall.id,
             "window": org.window.id,
@@ -203,7 +222,7 @@ def test_sign_in_then_me_on_another_connection_every_time(live: Live) -> None:
 def test_every_kind_of_write_from_32_clients_at_once(live: Live) -> None:
     ids = live.ids
     # Sign-in storm: 32 clerks at once.
-    clerks: list[Staff] = burst(live, lambda i: Staff(live, "clerk"))
+    clerks: list[Staff] = burst(live, lambda i: Staff(live, f"clerk{i:02d}"))
     handler = Staff(live, "handler_fund")
     supervisor = Staff(live, "supervisor")
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bancheng.core import clock
 from bancheng.feedback.models import CallbackTask, Rectification
 from bancheng.integrations import haochaping
+from bancheng.outbox.models import OutboxMessage
 from tests.cases.helpers import as_user
 from tests.intake.test_public_reports import drive_to_feedback, report
 from tests.integrations.conftest import SECRET
@@ -107,7 +108,18 @@ def test_a_bad_review_in_the_field_set_through_rectification_and_revisit(
     assert r.status_code == 200, r.text
 
     result = deliver()
-    assert result.sent == 3
+    assert result.errors == [] and result.dead == 0
+    # Three records to the unified platform, besides the reporter's SMS and staff notices.
+    pushed = session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.case_id == case_id, OutboxMessage.channel == "webhook"
+        )
+    ).all()
+    assert [(m.kind, m.state) for m in pushed] == [
+        ("haochaping.evaluated", "sent"),
+        ("haochaping.rectified", "sent"),
+        ("haochaping.revisited", "sent"),
+    ]
     bodies = [json.loads(req["body"]) for req in unified.requests]
     assert [b["stage"] for b in bodies] == ["evaluated", "rectified", "revisited"]
     last = bodies[-1]["record"]

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     calendar_count_from_next_day: bool = True
     office_hours: str = "09:00-12:00,13:30-17:30"
     sla_sweep_interval_seconds: int = Field(default=300, ge=0)  # 0: no sweeper in serve
+    # false: this process serves requests only; another instance runs the periodic jobs.
+    jobs_in_serve: bool = True
     sla_escalate_after_workdays: int = Field(default=3, ge=0, le=60)
 
     # Insights (bancheng.insights): assessment weights as JSON ({"on_time": 0.4, ...}), the
