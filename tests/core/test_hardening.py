@@ -171,3 +171,20 @@ def test_the_honeypot_answers_like_a_real_acceptance(client, org, session) -> No
     assert set(real.headers) - {"content-length"} == set(fake.headers) - {"content-length"}
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Case)) == before
+
+
+def test_a_configured_map_tile_source_may_serve_images_and_nothing_else(monkeypatch) -> None:
+    from bancheng.core.security_headers import app_csp, tile_origin
+
+    assert app_csp("") == APP_CSP
+    csp = app_csp("https://{s}.tiles.example.cn/{z}/{x}/{y}.png")
+    assert "img-src 'self' data: blob: https://*.tiles.example.cn;" in csp
+    assert "connect-src 'self';" in csp and "script-src 'self';" in csp
+    assert tile_origin("http://127.0.0.1:9000/{z}/{x}/{y}.png") == "http://127.0.0.1:9000"
+    for bad in (
+        "javascript:alert(1)/{z}/{x}/{y}",
+        "https://t.example.cn/tiles.png",
+        "ftp://a/{z}/{x}/{y}",
+    ):
+        with pytest.raises(ValueError, match="BANCHENG_MAP_TILE_URL"):
+            Settings(map_tile_url=bad)

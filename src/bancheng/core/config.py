@@ -170,6 +170,14 @@ class Settings(BaseSettings):
                         ipaddress.ip_network(part.strip(), strict=False)
                     except ValueError as exc:
                         raise ValueError(f"BANCHENG_TRUSTED_PROXIES: {exc}") from None
+        if self.map_tile_url:
+            url = self.map_tile_url
+            if not url.startswith(("https://", "http://")) or not all(
+                p in url for p in ("{z}", "{x}", "{y}")
+            ):
+                raise ValueError(
+                    "BANCHENG_MAP_TILE_URL must be an http(s) URL template with {z}, {x} and {y}"
+                )
         return self
 
     @property

@@ -16,15 +16,37 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bancheng.core.clientip import is_trusted_proxy
 
-APP_CSP = (
+_APP_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+    "img-src 'self' data: blob:{tiles}; font-src 'self' data:; connect-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+APP_CSP = _APP_CSP.format(tiles="")
+
+
+def tile_origin(template: str) -> str:
+    """The origin of a map tile URL template, as a CSP source (``{s}`` subdomains as ``*``);
+    empty when none is configured."""
+    if not template:
+        return ""
+    scheme, _, rest = template.partition("://")
+    host = rest.split("/", 1)[0].replace("{s}", "*")
+    return f"{scheme}://{host}"
+
+
+@lru_cache(maxsize=8)
+def app_csp(tile_url_template: str = "") -> str:
+    """The console's policy; images may also come from the configured map tile source."""
+    origin = tile_origin(tile_url_template)
+    return _APP_CSP.format(tiles=f" {origin}" if origin else "")
+
+
 DOCS_CDN = "https://cdn.jsdelivr.net"
 DOCS_CSP = (
     f"default-src 'self'; script-src 'self' 'unsafe-inline' {DOCS_CDN}; "
@@ -54,7 +76,9 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        csp = DOCS_CSP if path.startswith("/api/docs") else APP_CSP
+        from bancheng.core.config import get_settings
+
+        csp = DOCS_CSP if path.startswith("/api/docs") else app_csp(get_settings().map_tile_url)
         https = _is_https(scope)
 
         async def send_with_headers(message: Message) -> None:

@@ -16,6 +16,7 @@ describe('geo', () => {
     const [x] = project(0, 180, 1)
     expect(x).toBe(512)
     expect(tileUrl('https://t/{z}/{x}/{y}.png', 3, 6, 2)).toBe('https://t/3/6/2.png')
+    expect(tileUrl('https://{s}.t/{z}/{x}/{y}.png', 3, 6, 2)).toBe('https://c.t/3/6/2.png')
   })
 
   it('fits points and builds an area filter', () => {

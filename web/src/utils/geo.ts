@@ -57,7 +57,11 @@ export function fitZoom(points: [number, number][], width: number, height: numbe
 }
 
 export function tileUrl(template: string, z: number, x: number, y: number): string {
-  return template.replace('{z}', String(z)).replace('{x}', String(x)).replace('{y}', String(y))
+  return template
+    .replace('{s}', 'abc'[(x + y) % 3])
+    .replace('{z}', String(z))
+    .replace('{x}', String(x))
+    .replace('{y}', String(y))
 }
 
 /** `min_lng,min_lat,max_lng,max_lat` of the points (for the ledger's area filter). */
