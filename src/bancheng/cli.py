@@ -166,6 +166,45 @@ def admin_create(username: str, display_name: str, password: str | None) -> None
     click.echo(f"created admin {user.username} (id {user.id})")
 
 
+@admin.command("generate-keys")
+@click.option("--key-id", default="k1", show_default=True, help="Id of the encryption key.")
+def admin_generate_keys(key_id: str) -> None:
+    """Print new random production secrets as BANCHENG_*=value lines, for the environment
+    file (docs/deployment.md). Reads no settings: it works before any are configured."""
+    import base64
+    import os
+    import re
+
+    from bancheng.core.config import Settings, production_problems
+
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,16}", key_id):
+        raise click.BadParameter("letters, digits, _ and - only", param_hint="--key-id")
+    while True:
+        values = {
+            "BANCHENG_SECRET_KEY": secrets.token_urlsafe(48),
+            "BANCHENG_ENCRYPTION_KEYS": f"{key_id}:{base64.b64encode(os.urandom(32)).decode()}",
+            "BANCHENG_LOOKUP_KEY": secrets.token_urlsafe(48),
+            "BANCHENG_AUDIT_KEY": secrets.token_urlsafe(48),
+            "BANCHENG_METRICS_TOKEN": secrets.token_urlsafe(32),
+        }
+        candidate = Settings.model_construct(
+            secret_key=values["BANCHENG_SECRET_KEY"],
+            encryption_keys=values["BANCHENG_ENCRYPTION_KEYS"],
+            lookup_key=values["BANCHENG_LOOKUP_KEY"],
+            demo_password=None,
+            cookie_secure=None,
+        )
+        if not production_problems(candidate):  # (a draw this weak is all but impossible)
+            break
+    click.echo(
+        "# bancheng secrets: keep them out of the backups and out of version control.\n"
+        "# BANCHENG_LOOKUP_KEY and BANCHENG_AUDIT_KEY must never change; the encryption\n"
+        "# key rotates with `bancheng admin rotate-keys` (docs/security.md)."
+    )
+    for name, value in values.items():
+        click.echo(f"{name}={value}")
+
+
 @admin.command("rotate-keys")
 def admin_rotate_keys() -> None:
     """Re-encrypt personal data under the first key of BANCHENG_ENCRYPTION_KEYS and the
