@@ -54,11 +54,16 @@ lint: venv
 	$(UV) run --frozen mypy
 
 # Debian's Chromium (no browser download) and a CJK font for the browser tests'
-# screenshots; installed with apt when missing.
+# screenshots; nginx, curl and openssl for the deployment guide's test
+# (tests/ops/test_deployment.py); installed with apt when missing.
 e2e-deps:
 	@if [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then \
 		echo "installing Debian chromium and fonts-noto-cjk for browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+	@if [ ! -x /usr/sbin/nginx ] || ! command -v curl >/dev/null || ! command -v openssl >/dev/null; then \
+		echo "installing nginx-light, curl and openssl for the deployment test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light curl openssl >/dev/null; \
 	fi
 
 pytest-sqlite: venv web e2e-deps
