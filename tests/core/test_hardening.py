@@ -89,6 +89,8 @@ def test_client_address_behind_trusted_proxies(monkeypatch, settings) -> None:
         ({"encryption_keys": None}, "BANCHENG_ENCRYPTION_KEYS"),
         ({"encryption_keys": "k1:" + base64.b64encode(b"\0" * 32).decode()}, "not a random"),
         ({"lookup_key": "lookup"}, "BANCHENG_LOOKUP_KEY"),
+        ({"audit_key": "audit-key"}, "BANCHENG_AUDIT_KEY"),
+        ({"metrics_token": "metrics"}, "BANCHENG_METRICS_TOKEN"),
         ({"demo_password": "Demo-Passw0rd!"}, "demo data"),
         ({"cookie_secure": False}, "Secure"),
     ],

@@ -243,6 +243,15 @@ def production_problems(s: Settings) -> list[str]:
         )
     if s.lookup_key and s.lookup_key == s.secret_key:
         problems.append("BANCHENG_LOOKUP_KEY must differ from BANCHENG_SECRET_KEY")
+    if s.audit_key is not None and _weak(s.audit_key):
+        problems.append(
+            f"BANCHENG_AUDIT_KEY must be a random value of {MIN_SECRET_LENGTH}+ characters "
+            "(and never change: the audit chain is verified with it)"
+        )
+    if s.metrics_token is not None and _weak(s.metrics_token):
+        problems.append(
+            f"BANCHENG_METRICS_TOKEN must be a random value of {MIN_SECRET_LENGTH}+ characters"
+        )
     if s.demo_password is not None:
         problems.append("BANCHENG_DEMO_PASSWORD is set: demo data is not loaded in production")
     if s.cookie_secure is False:
