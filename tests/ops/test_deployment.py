@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import click
 import httpx
 import pytest
 from click.testing import CliRunner
@@ -540,6 +541,13 @@ def test_the_guide_lists_the_blocks_this_test_runs() -> None:
     for kind, body in doc_blocks():
         r = subprocess.run(["bash", "-n", "-c", body], capture_output=True)
         assert r.returncode == 0, f"{kind}: {body}\n{r.stderr.decode()}"
+        # Every bancheng command named is one (its subcommands, options not checked).
+        for words in re.findall(r"(?:bancheng-cli|/bin/bancheng) ((?:[a-z][\w-]* ?)+)", body):
+            args = words.split()
+            group = cli.main
+            while args and isinstance(group, click.Group) and args[0] in group.commands:
+                group = group.commands[args.pop(0)]
+            assert not isinstance(group, click.Group), f"{kind}: not a command: {words}"
 
 
 def test_the_samples_match_the_settings() -> None:
@@ -582,7 +590,7 @@ def test_the_guide_runs(machine: Machine) -> None:
             prod = Settings(**{k.removeprefix("BANCHENG_").lower(): v for k, v in env.items()})
             assert prod.env == "production" and not production_problems(prod)
             assert prod.trusted_proxies == "127.0.0.1" and prod.metrics_allow == ""
-            assert m.env_file.stat().st_mode & 0o777 == 0o640
+            assert m.env_file.stat().st_mode & 0o777 == 0o600
         if name == "schema":
             assert "created admin admin" in outputs[name]
         if name == "verify":
