@@ -694,3 +694,8 @@ def after_the_upgrade(m: Machine) -> None:
         assert time.monotonic() < deadline, "the first instance ran no job"
         time.sleep(0.5)
     assert _samples(m.scrape(m.p2), "bancheng_job_runs_total") == 0
+    # Nothing went wrong inside, all along.
+    for log in m.root.glob("bancheng@*.log"):
+        lines = log.read_text().splitlines()
+        bad = [ln for ln in lines if "Traceback" in ln or '"level":"error"' in ln]
+        assert not bad, f"{log.name}:\n" + "\n".join(bad[:5])
