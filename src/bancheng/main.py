@@ -75,6 +75,7 @@ JOB_MODULES = (
     "bancheng.supervision.tasks",
     "bancheng.feedback.tasks",
     "bancheng.insights.scheduler",
+    "bancheng.outbox.tasks",
 )
 
 
@@ -102,9 +103,10 @@ def api_routes() -> list[APIRoute]:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Register the periodic jobs and start this worker's scheduler thread (not in tests;
-    a job whose interval is 0 is not scheduled). The lock in ``run_job`` decides which
-    worker of which instance runs each tick."""
+    """Register the periodic jobs and start this worker's scheduler (not in tests; a job
+    whose interval is 0 is not scheduled). The lock in ``run_job`` decides which worker of
+    which instance runs each tick of a run-once job; the outbox's delivery job runs in
+    every worker and divides the rows by claims."""
     from bancheng.core.config import get_settings
 
     settings = get_settings()
@@ -117,22 +119,20 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     import anyio.to_thread
 
     anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+    # One scheduler, one thread per lane: ``jobs`` (the periodic jobs, run once across
+    # processes) and ``outbox`` (the claim-based delivery job, run by every process).
+    lanes = set()
+    if settings.jobs_in_serve:
+        lanes.add("jobs")
+    if settings.outbox_worker_in_serve:
+        lanes.add("outbox")
     scheduler = None
-    if settings.env != "test" and settings.jobs_in_serve:
-        scheduler = JobScheduler(get_database(), settings, jobs)
+    if settings.env != "test" and lanes:
+        scheduler = JobScheduler(get_database(), settings, jobs, lanes=lanes)
         scheduler.start()
-    outbox_worker = None
-    if settings.env != "test" and settings.outbox_worker_in_serve:
-        from bancheng.notify import service as _inapp  # noqa: F401  (in-app channel)
-        from bancheng.outbox.worker import OutboxWorker
-
-        outbox_worker = OutboxWorker(get_database(), settings)
-        outbox_worker.start()
     try:
         yield
     finally:
-        if outbox_worker is not None:
-            outbox_worker.stop()
         if scheduler is not None:
             scheduler.stop()
 

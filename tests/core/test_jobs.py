@@ -29,6 +29,7 @@ def test_every_periodic_job_is_registered_once() -> None:
         "insights.daily_summary",
         "insights.nightly_rebuild",
         "insights.refresh",
+        "outbox.deliver",
         "sla.sweep",
         "supervision.sweep",
     ]
@@ -181,3 +182,127 @@ def test_postgresql_skips_a_tick_that_another_process_runs(instances, settings) 
     with Session(b.write_engine) as s:
         assert run_job(s, job, settings, force=True).ran
         s.rollback()
+
+
+# --- the outbox's delivery job: claim-based, run by every scheduler at once -------------
+
+
+@pytest.fixture()
+def outbox_rows(instances) -> Iterator[Any]:
+    from sqlalchemy import delete
+
+    from bancheng.outbox.channels import register_channel
+    from bancheng.outbox.models import OutboxAttempt, OutboxLease, OutboxMessage
+    from tests.outbox.conftest import Recorder
+
+    a, b, _ = instances
+
+    def clean() -> None:
+        with a.transaction() as s:
+            s.execute(delete(OutboxAttempt))
+            s.execute(delete(OutboxMessage))
+            s.execute(delete(OutboxLease))
+            s.execute(delete(JobRunRecord).where(JobRunRecord.name == "outbox.deliver"))
+
+    clean()
+    rec = Recorder()
+    register_channel("test", lambda _s: rec)
+    yield rec
+    from bancheng.outbox import tasks
+
+    tasks._release(a)
+    tasks._release(b)
+    clean()
+
+
+def _enqueue(db: Database, keys: list[str]) -> None:
+    from bancheng.outbox.service import enqueue
+
+    with db.transaction() as s:
+        for k in keys:
+            enqueue(s, channel="test", kind="test.job", idempotency_key=k)
+
+
+def test_the_delivery_job_delivers_a_committed_message(instances, settings, outbox_rows) -> None:
+    from bancheng.outbox.models import OutboxMessage
+
+    a, _, _ = instances
+    job = registry.get("outbox.deliver")
+    assert job.concurrent and job.lane == "outbox"
+    assert job.interval(settings) == settings.outbox_poll_seconds
+    _enqueue(a, ["job-one"])
+    out = run_job_now(a, "outbox.deliver", settings)
+    assert out.ran and (out.result["claimed"], out.result["sent"]) == (1, 1)
+    assert outbox_rows.keys() == ["job-one"]
+    with a.transaction(write=False) as s:
+        assert s.scalar(select(OutboxMessage.state)) == "sent"
+        record = s.get(JobRunRecord, "outbox.deliver")
+        assert record is not None and record.runs == 1
+        assert '"sent": 1' in (record.last_result or "")
+    # Nothing due: the next tick claims nothing, and the run-once lock is never taken.
+    assert run_job_now(a, "outbox.deliver", settings).result["claimed"] == 0
+    with pytest.raises(TypeError), a.transaction() as s:
+        run_job(s, "outbox.deliver", settings)
+
+
+def test_six_delivery_triggers_across_two_instances_send_each_message_once(
+    instances, settings, outbox_rows
+) -> None:
+    """Six schedulers' ticks at once, from two instances (engines), each with its own
+    worker: on PostgreSQL they share the rows (SKIP LOCKED), on SQLite one holds the
+    sender lease; every message goes exactly once."""
+    from bancheng.outbox.models import OutboxAttempt, OutboxMessage
+
+    a, b, _ = instances
+    keys = [f"job-{i:03d}" for i in range(120)]
+    _enqueue(a, keys)
+    outbox_rows.delay = 0.002
+    conf = settings.model_copy(update={"outbox_batch_size": 10})
+    outcomes = _six_at_once(lambda i: run_job_now((a, b)[i % 2], "outbox.deliver", conf))
+    assert all(o.ran for o in outcomes)
+    # A trigger that came last may have found nothing; whatever is left goes on a tick.
+    while run_job_now(b, "outbox.deliver", conf).result["claimed"]:
+        pass
+    sent = outbox_rows.keys()
+    assert sorted(sent) == keys, f"{len(sent)} sends for {len(keys)} messages"
+    assert sum(o.result["sent"] for o in outcomes) <= len(keys)
+    with a.transaction(write=False) as s:
+        states = dict(
+            s.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all()
+        )
+        assert states == {"sent": len(keys)}
+        assert s.scalar(select(func.count()).select_from(OutboxAttempt)) == len(keys)
+        workers = set(s.scalars(select(OutboxAttempt.worker)))
+    if a.dialect == "postgresql":
+        assert len(workers) == 2, workers  # both instances delivered, at the same time
+
+
+def test_the_scheduler_runs_delivery_in_a_lane_of_its_own(instances, settings, outbox_rows):
+    """A run-once job that takes long does not hold delivery up, and a commit that
+    enqueued something brings the delivery tick forward."""
+    import threading
+    import time
+
+    from bancheng.core.jobs import Job, JobRegistry, JobScheduler
+    from bancheng.outbox import tasks
+
+    a, _, _ = instances
+    jobs = JobRegistry()
+    tasks.register(jobs)
+    release = threading.Event()
+    jobs.register(Job("slow.job", lambda _ctx: {"done": release.wait(20)}, lambda _s: 1.0, "slow"))
+    conf = settings.model_copy(update={"outbox_poll_seconds": 600.0})
+    scheduler = JobScheduler(a, conf, jobs, lanes={"jobs", "outbox"})
+    scheduler.start()
+    try:
+        time.sleep(0.3)  # both lanes have ticked: delivery waits 600 s, slow.job runs
+        _enqueue(a, ["job-nudged"])  # the commit nudges outbox.deliver
+        deadline = time.monotonic() + 10
+        while not outbox_rows.keys() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert outbox_rows.keys() == ["job-nudged"]
+    finally:
+        release.set()
+        scheduler.stop()
+    assert [t.name for t in scheduler._threads] == ["bancheng-jobs", "bancheng-outbox"]
+    assert not any(t.is_alive() for t in scheduler._threads)

@@ -16,6 +16,18 @@ endpoint, the CLI — goes through ``run_job``, which runs it once across all of
   once per local day (``last_day``): the summary e-mail goes once.
 
 The job's effects and its ``job_runs`` row commit together, or neither does.
+
+A *claim-based* job (``concurrent=True``, the outbox's ``outbox.deliver``) is the
+exception: its work is divided among its runners row by row (``FOR UPDATE SKIP LOCKED``
+claims with a lease), so any number of processes may run it at once and it takes neither
+lock. It runs its own short transactions through ``ctx.db`` — the run-once lock would
+otherwise hold a transaction (and on SQLite the write lock) open across network sends and
+cut delivery to one sender — and its ``job_runs`` row is updated afterwards, in a
+transaction of its own, as a record only. Each scheduler offers it its tick at its
+interval; ``nudge`` brings a tick forward (a commit that enqueued a message).
+
+The scheduler runs each *lane* of jobs in a thread of its own, so that a long job (the
+nightly rebuild) never holds up delivery.
 """
 
 from __future__ import annotations
@@ -25,7 +37,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+import weakref
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -64,6 +77,8 @@ class JobContext:
     # The database, for a read transaction of the job's own (counting without holding
     # SQLite's write lock); None when the job runs inside someone else's session.
     db: Database | None = None
+    # Set when the scheduler is stopping: a long or looping job stops at its next step.
+    stop: threading.Event | None = None
 
 
 @dataclass(frozen=True)
@@ -72,13 +87,21 @@ class Job:
 
     Interval jobs run every ``interval(settings)`` seconds (0 or less: not scheduled, still
     runnable by hand); daily jobs (``daily_after_hour`` set) once per local day, at the
-    first tick after that hour."""
+    first tick after that hour.
+
+    ``concurrent``: a claim-based job that divides its work itself and may run in several
+    processes at once (no run-once lock; ``ctx.session`` is an idle session, the job uses
+    ``ctx.db``). ``lane``: the scheduler thread that offers it its ticks. ``on_stop``: called
+    with the database when the scheduler stops (release a lease)."""
 
     name: str
     run: Callable[[JobContext], dict[str, Any] | None]
     interval: Callable[[Settings], float]
     description: str
     daily_after_hour: int | None = None
+    concurrent: bool = False
+    lane: str = "jobs"
+    on_stop: Callable[[Database], None] | None = None
 
     @property
     def lock_key(self) -> int:
@@ -148,6 +171,8 @@ def run_job(
     process's run to finish instead of skipping (then run on what is left)."""
     if isinstance(job, str):
         job = registry.get(job)
+    if job.concurrent:
+        raise TypeError(f"{job.name} divides its work itself: run it with run_job_now")
     now = now or clock.now()
     if session.get_bind().dialect.name == "postgresql":
         if wait:
@@ -180,57 +205,146 @@ def run_job(
     return JobOutcome(job.name, ran=True, result=result)
 
 
-def run_job_now(db: Database, job: Job | str, settings: Settings, **kw: Any) -> JobOutcome:
-    """``run_job`` in a transaction of its own (the scheduler, the CLI)."""
+def run_job_now(
+    db: Database,
+    job: Job | str,
+    settings: Settings,
+    *,
+    stop: threading.Event | None = None,
+    **kw: Any,
+) -> JobOutcome:
+    """``run_job`` in a transaction of its own (the scheduler, the CLI). A claim-based job
+    runs here at once, without the lock, and is recorded after its run."""
+    if isinstance(job, str):
+        job = registry.get(job)
+    if job.concurrent:
+        return _run_claiming(db, job, settings, kw.get("now"), stop)
     with db.transaction() as session:
         return run_job(session, job, settings, db=db, **kw)
 
 
-class JobScheduler:
-    """A daemon thread per worker process that offers every registered job its tick. The
-    lock and the ``job_runs`` row decide who runs it; the others skip."""
+def _run_claiming(
+    db: Database,
+    job: Job,
+    settings: Settings,
+    now: datetime | None,
+    stop: threading.Event | None,
+) -> JobOutcome:
+    now = now or clock.now()
+    idle = db.session(write=False)
+    try:
+        result = job.run(JobContext(idle, settings, now, db, stop)) or {}
+    finally:
+        idle.close()
+    with db.transaction() as session:
+        row = _lock_row(session, job.name)
+        row.runs += 1
+        row.last_started_at = now
+        row.last_finished_at = clock.now()
+        row.last_result = json.dumps(result, ensure_ascii=False, default=str)
+    return JobOutcome(job.name, ran=True, result=result)
 
-    def __init__(self, db: Database, settings: Settings, jobs: JobRegistry | None = None) -> None:
+
+_schedulers: weakref.WeakSet[JobScheduler] = weakref.WeakSet()
+
+
+def nudge(name: str) -> None:
+    """Offer job ``name`` its tick now in every scheduler of this process (a commit that
+    gave it work); a scheduler without it ignores this."""
+    for scheduler in list(_schedulers):
+        scheduler.nudge(name)
+
+
+class JobScheduler:
+    """Daemon threads per worker process, one per lane, that offer every registered job of
+    ``lanes`` (default: all) its tick. The lock and the ``job_runs`` row decide who runs a
+    run-once job; the others skip. A claim-based job runs in every scheduler."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        jobs: JobRegistry | None = None,
+        lanes: Iterable[str] | None = None,
+    ) -> None:
         self.db = db
         self.settings = settings
         self.jobs = jobs or registry
+        self.lanes = set(lanes) if lanes is not None else None
         self._next: dict[str, float] = {}
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="bancheng-jobs", daemon=True)
+        self._wake: dict[str, threading.Event] = {}
+        self._threads: list[threading.Thread] = []
+        _schedulers.add(self)
 
     def _period(self, job: Job) -> float:
         if job.daily_after_hour is not None:
             return 60.0
         return job.interval(self.settings)
 
-    def tick(self) -> list[JobOutcome]:
-        """Offer every job whose time has come in this process its run."""
+    def _jobs(self, lane: str | None = None) -> list[Job]:
+        return [
+            j
+            for j in self.jobs
+            if (self.lanes is None or j.lane in self.lanes) and (lane is None or j.lane == lane)
+        ]
+
+    def tick(self, lane: str | None = None) -> list[JobOutcome]:
+        """Offer every job (of ``lane``) whose time has come in this process its run."""
         done = []
-        for job in self.jobs:
+        for job in self._jobs(lane):
             period = self._period(job)
             if period <= 0 or time.monotonic() < self._next.get(job.name, 0.0):
                 continue
             self._next[job.name] = time.monotonic() + period
             try:
                 with job_timer(job.name):
-                    outcome = run_job_now(self.db, job, self.settings)
+                    outcome = run_job_now(self.db, job, self.settings, stop=self._stop)
             except Exception:
                 log.exception("job %s failed", job.name)
                 continue
-            if outcome.ran:
+            if outcome.ran and not job.concurrent:
                 log.info("job %s: %s", job.name, outcome.result)
             done.append(outcome)
         return done
 
+    def nudge(self, name: str) -> None:
+        for job in self._jobs():
+            if job.name == name:
+                self._next[name] = 0.0
+                wake = self._wake.get(job.lane)
+                if wake is not None:
+                    wake.set()
+
     def start(self) -> None:
-        self._thread.start()
+        for lane in sorted({j.lane for j in self._jobs()}):
+            self._wake[lane] = threading.Event()
+            t = threading.Thread(
+                target=self._loop, args=(lane,), name=f"bancheng-{lane}", daemon=True
+            )
+            self._threads.append(t)
+            t.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the lanes: each finishes the job in hand (at most ``timeout`` seconds in
+        all), then the jobs' ``on_stop`` run."""
         self._stop.set()
+        for wake in self._wake.values():
+            wake.set()
+        deadline = time.monotonic() + timeout
+        for t in self._threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        for job in self._jobs():
+            if job.on_stop is not None:
+                try:
+                    job.on_stop(self.db)
+                except Exception:
+                    log.exception("job %s: on_stop failed", job.name)
 
-    def _loop(self) -> None:
-        while True:
-            self.tick()
-            periods = [p for p in map(self._period, self.jobs) if p > 0]
-            if self._stop.wait(min([5.0, *periods])):
-                return
+    def _loop(self, lane: str) -> None:
+        wake = self._wake[lane]
+        while not self._stop.is_set():
+            self.tick(lane)
+            periods = [p for p in map(self._period, self._jobs(lane)) if p > 0]
+            wake.wait(min([5.0, *periods]))
+            wake.clear()

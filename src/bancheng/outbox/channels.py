@@ -77,6 +77,10 @@ def channel_names() -> list[str]:
     return sorted(_FACTORIES)
 
 
+def factory_of(name: str) -> ChannelFactory | None:
+    return _FACTORIES.get(name)
+
+
 def build_channel(name: str, settings: Settings) -> Channel:
     factory = _FACTORIES.get(name)
     if factory is None:

@@ -22,21 +22,27 @@ def outbox_group() -> None:
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
 @click.option("--poll", type=float, default=None, help="Seconds between polls.")
 def run(once: bool, poll: float | None) -> None:
-    """Deliver due messages until stopped (SIGTERM/SIGINT finish the message in hand)."""
+    """Deliver due messages until stopped (SIGTERM/SIGINT finish the batch in hand).
+
+    The same worker as the ``outbox.deliver`` job inside ``serve``: run as many of these
+    as you like beside (or instead of, with BANCHENG_OUTBOX_WORKER_IN_SERVE=false) the
+    web workers; on PostgreSQL they share the rows, on SQLite one sends at a time."""
     from bancheng.notify import service as _inapp  # noqa: F401  (in-app channel)
-    from bancheng.outbox.worker import Deliverer
+    from bancheng.outbox.worker import Deliverer, RunResult
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     deliverer = Deliverer(get_database(), get_settings())
     if once:
-        total: dict[str, int] = {}
-        while True:
-            r = deliverer.run_once()
-            for k, v in r.as_dict().items():
-                total[k] = total.get(k, 0) + v
-            if r.claimed < deliverer.settings.outbox_batch_size:
-                break
-        click.echo(json.dumps(total))
+        total = RunResult()
+        try:
+            while True:
+                r = deliverer.drain()
+                total.add(r)
+                if r.claimed < deliverer.settings.outbox_batch_size:
+                    break
+        finally:
+            deliverer.close()
+        click.echo(json.dumps(total.as_dict()))
         return
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

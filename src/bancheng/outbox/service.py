@@ -23,13 +23,18 @@ from bancheng.core import clock
 from bancheng.core.config import get_settings
 from bancheng.core.crypto import get_crypto
 from bancheng.core.errors import Conflict, NotFound
+from bancheng.core.jobs import nudge
 from bancheng.outbox.models import OutboxMessage
 
 # Channels delivered inside the enqueuing transaction: name → fn(session, message).
 InTransaction = Callable[[Session, OutboxMessage], str | None]
 _IN_TRANSACTION: dict[str, InTransaction] = {}
 
-# Set after a commit that enqueued something: an in-process worker wakes at once.
+# The job registry's name of the delivery worker (``outbox.tasks``).
+DELIVER_JOB = "outbox.deliver"
+
+# Set after a commit that enqueued something: an in-process worker wakes at once (the
+# scheduler's ``outbox.deliver`` is nudged; ``bancheng outbox run`` waits on this event).
 wakeup = threading.Event()
 
 
@@ -152,6 +157,7 @@ def find(session: Session, idempotency_key: str) -> OutboxMessage | None:
 def _wake_worker(session: Session) -> None:
     if session.info.pop("outbox_enqueued", False):
         wakeup.set()
+        nudge(DELIVER_JOB)
 
 
 @event.listens_for(Session, "after_rollback")

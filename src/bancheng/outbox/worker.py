@@ -1,5 +1,8 @@
 """The delivery worker: claims due messages, sends each through its channel, records the
-outcome. Runs inside ``serve`` (a daemon thread) and as ``bancheng outbox run``.
+outcome. Runs inside ``serve`` as the claim-based job ``outbox.deliver`` of the job
+registry (``outbox.tasks``: the scheduler's ``outbox`` lane ticks it every
+``outbox_poll_seconds``, and at once after a commit that enqueued something) and as
+``bancheng outbox run`` (a process of its own, same ``Deliverer.drain``).
 
 Claiming is one short transaction: ``UPDATE ... SET state='sending', locked_by=me,
 locked_until=now+lease, attempts=attempts+1 WHERE id IN (SELECT ... FOR UPDATE SKIP
@@ -36,7 +39,15 @@ from bancheng.outbox import channels as _channels
 from bancheng.outbox import email as _email  # noqa: F401  (registers the channels)
 from bancheng.outbox import http as _http  # noqa: F401
 from bancheng.outbox import sms as _sms  # noqa: F401
-from bancheng.outbox.channels import Channel, Delivered, DeliveryError, Outgoing, build_channel
+from bancheng.outbox.channels import (
+    Channel,
+    ChannelFactory,
+    Delivered,
+    DeliveryError,
+    Outgoing,
+    build_channel,
+    factory_of,
+)
 from bancheng.outbox.models import OutboxAttempt, OutboxLease, OutboxMessage
 from bancheng.outbox.service import secrets_of, wakeup
 
@@ -65,6 +76,14 @@ class RunResult:
     dead: int = 0
     lost: int = 0  # our claim expired and another worker took the row meanwhile
     errors: list[str] = field(default_factory=list)
+
+    def add(self, other: RunResult) -> None:
+        self.claimed += other.claimed
+        self.sent += other.sent
+        self.retried += other.retried
+        self.dead += other.dead
+        self.lost += other.lost
+        self.errors.extend(other.errors)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -228,12 +247,17 @@ class Deliverer:
         self.db = db
         self.settings = settings or get_settings()
         self.worker = worker_id or new_worker_id()
-        self._adapters: dict[str, Channel] = {}
+        self._adapters: dict[str, tuple[ChannelFactory | None, Channel]] = {}
 
     def adapter(self, name: str) -> Channel:
-        if name not in self._adapters:
-            self._adapters[name] = build_channel(name, self.settings)
-        return self._adapters[name]
+        """The adapter of channel ``name``, built once; rebuilt when the channel has been
+        registered again since (a long-lived worker follows a re-registration)."""
+        factory = factory_of(name)
+        built = self._adapters.get(name)
+        if built is None or built[0] is not factory:
+            built = (factory, build_channel(name, self.settings))
+            self._adapters[name] = built
+        return built[1]
 
     def run_once(self, limit: int | None = None) -> RunResult:
         """Claim one batch and deliver it. Safe to run from any number of workers."""
@@ -293,45 +317,42 @@ class Deliverer:
                 execution_options={"synchronize_session": False},
             )
 
+    def drain(self, stop: threading.Event | None = None, budget: float = 30.0) -> RunResult:
+        """Claim and deliver batch after batch while full batches come (a backlog), for at
+        most ``budget`` seconds or until ``stop`` is set; one tick of ``outbox.deliver``."""
+        total = RunResult()
+        started = time.monotonic()
+        while True:
+            r = self.run_once()
+            total.add(r)
+            if r.claimed < self.settings.outbox_batch_size:
+                return total
+            if (stop is not None and stop.is_set()) or time.monotonic() - started > budget:
+                return total
+
     def run(self, stop: threading.Event, poll: float | None = None) -> None:
-        """Deliver until ``stop`` is set: a full batch goes on at once, otherwise wait for
-        the poll interval or a commit that enqueued something (same process)."""
+        """``bancheng outbox run``: drain until ``stop`` is set, then wait for the poll
+        interval (or a commit in this process that enqueued something)."""
         poll = poll if poll is not None else self.settings.outbox_poll_seconds
         try:
             while not stop.is_set():
                 try:
-                    r = self.run_once()
+                    self.drain(stop)
                 except Exception:
                     log.exception("outbox delivery failed")
-                    r = RunResult()
-                if r.claimed >= self.settings.outbox_batch_size:
-                    continue
+                if stop.is_set():
+                    break
                 wakeup.wait(poll)
                 wakeup.clear()
         finally:
-            try:
-                release_sender_lease(self.db, self.worker)
-            except Exception:
-                log.exception("could not release the outbox sender lease")
+            self.close()
 
-
-class OutboxWorker:
-    """The worker inside ``serve``: a daemon thread."""
-
-    def __init__(self, db: Database, settings: Settings) -> None:
-        self.deliverer = Deliverer(db, settings)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self.deliverer.run, args=(self._stop,), name="outbox", daemon=True
-        )
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        wakeup.set()
-        self._thread.join(timeout=10)
+    def close(self) -> None:
+        """Give up the SQLite sender lease (another process may send at once)."""
+        try:
+            release_sender_lease(self.db, self.worker)
+        except Exception:
+            log.exception("could not release the outbox sender lease")
 
 
 _ = _channels  # the log channel registers itself on import
