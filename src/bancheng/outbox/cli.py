@@ -31,6 +31,8 @@ def run(once: bool, poll: float | None) -> None:
     from bancheng.outbox.worker import Deliverer, RunResult
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # httpx logs every request (with its full URL) at INFO: the delivery log has the outcome.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     deliverer = Deliverer(get_database(), get_settings())
     if once:
         total = RunResult()

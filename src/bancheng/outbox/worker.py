@@ -266,10 +266,11 @@ class Deliverer:
             batch = claim(s, self.settings, self.worker, limit or self.settings.outbox_batch_size)
             s.expunge_all()
         result.claimed = len(batch)
+        # Stop sending under a claim this long before its lease ends (a short lease keeps
+        # most of itself: with a fixed 5 s, a 5 s lease would send nothing).
+        margin = timedelta(seconds=min(5.0, self.settings.outbox_lease_seconds / 4))
         for i, msg in enumerate(batch):
-            if msg.locked_until is not None and clock.now() >= msg.locked_until - timedelta(
-                seconds=5
-            ):
+            if msg.locked_until is not None and clock.now() >= msg.locked_until - margin:
                 # Too late to send under this claim: hand the rest back untouched.
                 self._release(batch[i:])
                 result.lost += len(batch) - i
