@@ -193,3 +193,109 @@ export function label(dict: Record<string, string>, code: string | null | undefi
 export function options<K extends string>(dict: Record<K, string>): { value: K; label: string }[] {
   return (Object.keys(dict) as K[]).map((value) => ({ value, label: dict[value] }))
 }
+
+// --- outward messages (outbox, templates, webhooks; src/bancheng/notify) ---------------
+
+/** Outbox row states (`outbox_messages.state`). */
+export type OutboxState = 'pending' | 'sending' | 'sent' | 'dead'
+export const OUTBOX_STATE: Record<OutboxState, string> = {
+  pending: '待发送',
+  sending: '发送中',
+  sent: '已送达',
+  dead: '发送失败',
+}
+
+/** Delivery channels (`bancheng.outbox.channels`). */
+export const OUTBOX_CHANNEL: Record<string, string> = {
+  sms: '短信',
+  email: '邮件',
+  webhook: 'Webhook',
+  inapp: '站内',
+  log: '日志（开发）',
+}
+
+/** The channels a member of staff chooses per kind of message (`STAFF_CHANNELS`). */
+export type StaffChannel = 'inapp' | 'email' | 'sms'
+export const STAFF_CHANNEL: Record<StaffChannel, string> = {
+  inapp: '站内',
+  email: '邮件',
+  sms: '短信',
+}
+
+/** The message kinds with a template (`DEFAULTS` in notify/templates.py). */
+export const MESSAGE_KIND: Record<string, string> = {
+  'reporter.accepted': '受理告知',
+  'reporter.dispatched': '派单告知',
+  'reporter.materials': '补正材料通知',
+  'reporter.resolved': '办结告知（一次性告知）',
+  'reporter.rating_invite': '评价邀请',
+  'reporter.rating_reminder': '评价提醒',
+  'reporter.rating_closed': '评价期结束',
+  'reporter.rectified': '整改结果告知',
+  'staff.light_yellow': '黄灯预警',
+  'staff.light_red': '红灯超期',
+  'staff.order_new': '新督办单',
+  'staff.order_escalated': '督办升级',
+  'staff.meeting_decision': '会议议定事项',
+  'staff.extension_requested': '延期申请',
+  'staff.extension_decided': '延期审批结果',
+  'staff.material_uploaded': '群众补正材料',
+}
+
+/** Who a template speaks to. */
+export const TEMPLATE_AUDIENCE: Record<string, string> = {
+  reporter: '群众',
+  staff: '工作人员',
+}
+
+/** Webhook event types (`EVENT_TYPES` in notify/webhooks.py; the API also gives labels). */
+export const WEBHOOK_EVENT: Record<string, string> = {
+  'case.created': '案件登记',
+  'case.state_changed': '案件状态变化',
+  'case.resolved': '案件办结',
+  'case.evaluated': '群众评价',
+  'rectification.opened': '差评整改开始',
+  'rectification.completed': '差评整改完成',
+  'order.issued': '督办单下达',
+  'order.escalated': '督办单升级',
+  'order.replied': '督办单回复',
+  'order.closed': '督办单办结',
+}
+
+/** In-app notice kinds (`notice.<kind>` outbox rows). */
+export const NOTICE_KIND: Record<string, string> = {
+  light_yellow: '黄灯预警',
+  light_red: '红灯超期',
+  due_soon: '预警催办',
+  overdue: '超期催办',
+  order_new: '新督办单',
+  order_escalated: '督办升级',
+  meeting_decision: '会议议定事项',
+  extension_requested: '延期申请',
+  extension_decided: '延期审批结果',
+  material_uploaded: '群众补正材料',
+  supervision_order: '督办单',
+  supervision_reply: '督办回复',
+  decision_overdue: '议定事项逾期',
+  rectification: '差评整改',
+  rating_reminder: '评价提醒',
+}
+
+/** Results pushed to the 12345 platform (`hotline.<result>`). */
+export const HOTLINE_RESULT: Record<string, string> = {
+  accepted: '已签收',
+  returned: '已退回',
+  extension_requested: '申请延期',
+  extension_decided: '延期审批',
+  resolved: '已办结',
+  replied: '已答复',
+  rated: '已评价',
+}
+
+/** Stages of an evaluation pushed to the 好差评 system (`haochaping.<stage>`). */
+export const HAOCHAPING_STAGE: Record<string, string> = {
+  evaluated: '评价',
+  rectified: '整改',
+  revisited: '回访',
+  overturned: '申诉改判',
+}

@@ -21,6 +21,7 @@ const routes: RouteRecordRaw[] = [
     children: [
       { path: '', name: 'home', redirect: () => homeFor() },
       { path: 'password', name: 'password', component: () => import('./views/PasswordView.vue'), meta: { title: '修改密码' } },
+      { path: 'profile/notifications', name: 'my-notifications', component: () => import('./views/NotificationsView.vue'), meta: { title: '通知设置' } },
       { path: 'workbench', name: 'workbench', component: () => import('./views/WorkbenchView.vue'), meta: { title: '工作台', permission: 'case.read' } },
       { path: 'cases', name: 'ledger', component: () => import('./views/LedgerView.vue'), meta: { title: '案件台账', permission: 'case.read' } },
       { path: 'cases/new', name: 'case-new', component: () => import('./views/CaseNewView.vue'), meta: { title: '登记诉求', permission: 'case.create' } },
@@ -43,6 +44,9 @@ const routes: RouteRecordRaw[] = [
       { path: 'admin/calendar', name: 'calendar', component: () => import('./views/admin/CalendarView.vue'), meta: { title: '工作日历', permission: 'calendar.read' } },
       { path: 'admin/tokens', name: 'tokens', component: () => import('./views/admin/TokensView.vue'), meta: { title: '接口令牌', permission: 'token.manage' } },
       { path: 'admin/routing', name: 'routing-models', component: () => import('./views/admin/RoutingModelsView.vue'), meta: { title: '分派模型', permission: 'routing.models.read' } },
+      { path: 'admin/deliveries', name: 'deliveries', component: () => import('./views/admin/DeliveriesView.vue'), meta: { title: '投递记录', permission: 'outbox.read' } },
+      { path: 'admin/templates', name: 'templates', component: () => import('./views/admin/TemplatesView.vue'), meta: { title: '消息模板', permission: 'notify.manage' } },
+      { path: 'admin/webhooks', name: 'webhooks', component: () => import('./views/admin/WebhooksView.vue'), meta: { title: 'Webhook 订阅', permission: 'notify.manage' } },
       { path: 'admin/logs', name: 'logs', component: () => import('./views/admin/LogsView.vue'), meta: { title: '日志审计', permission: 'audit.read' } },
       { path: 'forbidden', name: 'forbidden', component: () => import('./views/ForbiddenView.vue'), meta: { title: '无权访问' } },
       { path: ':rest(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue'), meta: { title: '页面不存在' } },
