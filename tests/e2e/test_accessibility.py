@@ -139,7 +139,17 @@ def test_phone_pages_pass_axe_in_both_text_sizes_and_at_200_percent(
     [
         ("clerk", ["/workbench", "/cases", "/cases/new", "CASE"]),
         ("supervisor", ["/supervision/board", "/insights"]),
-        ("admin", ["/admin/logs", "/admin/users"]),
+        (
+            "admin",
+            [
+                "/admin/logs",
+                "/admin/deliveries",
+                "/admin/templates",
+                "/admin/webhooks",
+                "/admin/users",
+            ],
+        ),
+        ("handler_gjj", ["/profile/notifications"]),
     ],
 )
 def test_console_main_pages_pass_axe(

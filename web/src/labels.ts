@@ -268,6 +268,7 @@ export const NOTICE_KIND: Record<string, string> = {
   light_red: '红灯超期',
   due_soon: '预警催办',
   overdue: '超期催办',
+  escalation: '超期升级督办',
   order_new: '新督办单',
   order_escalated: '督办升级',
   meeting_decision: '会议议定事项',
