@@ -39,6 +39,7 @@ from pathlib import Path
 import click
 import httpx
 import pytest
+import yaml
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -572,6 +573,13 @@ def test_the_samples_match_the_settings() -> None:
         assert "/srv/bancheng" in " ".join(unit_values(unit, "Service", "ReadWritePaths"))
     timer = parse_unit(DEPLOY / "systemd/bancheng-backup.timer")
     assert unit_values(timer, "Timer", "OnCalendar") == ["*-*-* 02:00:00"]
+    # The guide's Prometheus example scrapes every upstream instance on the internal server.
+    (scrape,) = re.findall(r"^```yaml\n(.*?)^```$", DOC.read_text(), re.M | re.S)
+    (job,) = yaml.safe_load(scrape)["scrape_configs"]
+    paths = sorted(t["labels"]["__metrics_path__"] for t in job["static_configs"])
+    upstream = re.findall(r"^\s*server 127\.0\.0\.1:(\d+)", conf, re.M)
+    assert paths == [f"/{port}/metrics" for port in upstream]
+    assert all(f"location = /{port}/metrics" in conf for port in upstream)
 
 
 def test_the_guide_runs(machine: Machine) -> None:
