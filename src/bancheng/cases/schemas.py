@@ -146,6 +146,9 @@ class ExtensionOut(BaseModel):
     old_due_date: date
     new_due_date: date
     extra_workdays: int
+    # The working days were counted through a year the calendar does not know yet; they are
+    # recounted between the same two dates when it is imported.
+    deadline_provisional: bool = False
     status: str
     decided_at: datetime | None
     decision_note: str | None

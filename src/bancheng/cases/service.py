@@ -729,7 +729,8 @@ def _request_extension(
             "sla.extension_not_later", "延期后的日期须晚于当前办结期限", field="new_due_date"
         )
     cal = load_calendar(session)
-    extra = cal.workdays_between(case.due_date, new_date).workdays
+    count = cal.workdays_between(case.due_date, new_date)
+    extra = count.workdays
     if extra < 1:
         raise Invalid("sla.extension_not_later", "延期须至少增加一个工作日", field="new_due_date")
     ext = DeadlineExtension(
@@ -740,6 +741,7 @@ def _request_extension(
         old_due_date=case.due_date,
         new_due_date=new_date,
         extra_workdays=extra,
+        deadline_provisional=count.provisional,
         status="pending",
     )
     session.add(ext)

@@ -42,6 +42,8 @@ class RectificationOut(BaseModel):
     case_number: str
     department_id: int
     due_date: date
+    # The due date runs through a year the calendar does not know yet; recomputed on import.
+    deadline_provisional: bool = False
     status: str
     note: str | None
     appeal_reason: str | None
@@ -135,6 +137,7 @@ def _rect_out(session: Session, r: Rectification) -> RectificationOut:
         case_number=case.number if case else "",
         department_id=r.department_id,
         due_date=r.due_date,
+        deadline_provisional=r.deadline_provisional,
         status=r.status,
         note=r.note,
         appeal_reason=r.appeal_reason,

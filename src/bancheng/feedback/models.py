@@ -46,6 +46,8 @@ class Rectification(Base):
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), unique=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     due_date: Mapped[date] = mapped_column(Date)
+    deadline_workdays: Mapped[int | None] = mapped_column(Integer)
+    deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     # open | done | appealed | overturned
     status: Mapped[str] = mapped_column(String(12), default="open")
     note: Mapped[str | None] = mapped_column(Text)

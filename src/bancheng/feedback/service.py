@@ -139,12 +139,15 @@ def open_rectification(
     session: Session, settings: Settings, case: Case, ev: Evaluation
 ) -> Rectification:
     today = clock.to_local(clock.now()).date()
-    due = load_calendar(session).add_workdays(today, settings.rectification_workdays).date
+    deadline = load_calendar(session).add_workdays(today, settings.rectification_workdays)
+    due = deadline.date
     rect = Rectification(
         case_id=case.id,
         evaluation_id=ev.id,
         department_id=case.current_department_id,
         due_date=due,
+        deadline_workdays=settings.rectification_workdays,
+        deadline_provisional=deadline.provisional,
         status="open",
         created_at=clock.now(),
     )
@@ -578,3 +581,23 @@ def close_unrated(session: Session, settings: Settings, now: datetime | None = N
         closed += 1
     session.flush()
     return closed
+
+
+def recompute_provisional_rectifications(session: Session, settings: Settings) -> int:
+    """After a calendar import: recompute the due dates of open rectifications whose
+    deadline ran through a year the calendar did not know. Returns how many changed."""
+    cal = load_calendar(session)
+    changed = 0
+    rows = session.scalars(
+        select(Rectification).where(
+            Rectification.status == "open", Rectification.deadline_provisional.is_(True)
+        )
+    ).all()
+    for rect in rows:
+        start = clock.to_local(rect.created_at).date()
+        due = cal.add_workdays(start, rect.deadline_workdays or settings.rectification_workdays)
+        before = (rect.due_date, rect.deadline_provisional)
+        rect.due_date, rect.deadline_provisional = due.date, due.provisional
+        changed += before != (rect.due_date, rect.deadline_provisional)
+    session.flush()
+    return changed

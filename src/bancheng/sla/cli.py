@@ -296,11 +296,23 @@ def sweep_command(as_json: bool) -> None:
 
 
 @sla_group.command("recompute")
-@click.option("--provisional-only", is_flag=True, help="只重算暂定期限。")
+@click.option(
+    "--provisional-only",
+    is_flag=True,
+    help="只重算暂定期限（案件、延期、催办督办、会议决定事项、差评整改）。",
+)
 def recompute_command(provisional_only: bool) -> None:
-    """Apply the current policies and calendar to every open case."""
-    from bancheng.sla.service import recompute_open
+    """Apply the current policies and calendar to every open case (or, with
+    --provisional-only, to every provisional working-day deadline)."""
+    from bancheng.sla.service import recompute_open, recompute_provisional
 
     with _session(write=True) as session:
-        n = recompute_open(session, provisional_only=provisional_only)
+        if provisional_only:
+            out = recompute_provisional(session)
+            click.echo(
+                f"重算完成：案件 {out['cases']} 件、督办与会议决定 {out['supervision']} 项、"
+                f"整改 {out['rectifications']} 项期限有变化"
+            )
+            return
+        n = recompute_open(session, provisional_only=False)
     click.echo(f"重算完成，{n} 件期限有变化")

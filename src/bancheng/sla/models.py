@@ -117,6 +117,9 @@ class DeadlineExtension(Base):
     old_due_date: Mapped[dt.date] = mapped_column(Date)
     new_due_date: Mapped[dt.date] = mapped_column(Date)
     extra_workdays: Mapped[int] = mapped_column(Integer)
+    # The count ran through a year without an official arrangement: recounted between the
+    # same two dates when that year is imported.
+    deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(12), default="pending")
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

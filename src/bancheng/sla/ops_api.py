@@ -13,7 +13,7 @@ from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.jobs import run_job
 from bancheng.org.scope import Principal
 from bancheng.sla.calendar import missing_years
-from bancheng.sla.service import recompute_open
+from bancheng.sla.service import recompute_open, recompute_provisional
 from bancheng.sla.tasks import SWEEP
 
 router = api_router(prefix="/api/v1/sla", tags=["sla"])
@@ -48,8 +48,12 @@ def run_sweep(session: DB, _: Principal = require("sla.sweep")) -> SweepOut:
 def run_recompute(
     session: DB, provisional_only: bool = False, _: Principal = require("sla.recompute")
 ) -> RecomputeOut:
-    """Apply the current policies and calendar to every open case."""
-    return RecomputeOut(changed=recompute_open(session, provisional_only=provisional_only))
+    """Apply the current policies and calendar to every open case; with
+    ``provisional_only``, to every provisional working-day deadline (cases, extensions,
+    orders, meeting decisions, rectifications). ``changed`` counts them all."""
+    if provisional_only:
+        return RecomputeOut(changed=sum(recompute_provisional(session).values()))
+    return RecomputeOut(changed=recompute_open(session))
 
 
 @router.get("/status", response_model=StatusOut)

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from bancheng.cases.enums import OPEN_STATES
 from bancheng.cases.models import Case
 from bancheng.sla import case_clock
-from bancheng.sla.calendar import on_calendar_change
+from bancheng.sla.calendar import load_calendar, on_calendar_change
+from bancheng.sla.models import DeadlineExtension
 
 
 def recompute_open(session: Session, *, provisional_only: bool = False) -> int:
@@ -29,7 +30,53 @@ def recompute_open(session: Session, *, provisional_only: bool = False) -> int:
     return changed
 
 
+def recount_provisional_extensions(session: Session) -> set[int]:
+    """Recount, between the same two dates, the working days of pending and approved
+    extensions of open cases that ran through an unknown year: the unit asked for a date,
+    and keeps it. Returns the ids of the cases whose clock changed."""
+    cal = load_calendar(session)
+    touched: set[int] = set()
+    rows = session.execute(
+        select(DeadlineExtension, Case)
+        .join(Case, Case.id == DeadlineExtension.case_id)
+        .where(
+            DeadlineExtension.deadline_provisional.is_(True),
+            DeadlineExtension.status.in_(("pending", "approved")),
+            Case.state.in_(sorted(s.value for s in OPEN_STATES)),
+        )
+    ).all()
+    for ext, case in rows:
+        count = cal.workdays_between(ext.old_due_date, ext.new_due_date)
+        ext.deadline_provisional = count.provisional
+        if count.workdays != ext.extra_workdays:
+            if ext.status == "approved":
+                case.extension_workdays += count.workdays - ext.extra_workdays
+                touched.add(case.id)
+            ext.extra_workdays = count.workdays
+    session.flush()
+    return touched
+
+
+def recompute_provisional(session: Session) -> dict[str, int]:
+    """Every working-day deadline that ran through a year without an official arrangement,
+    recomputed from the calendar as it is now: cases (with their extensions), supervise
+    orders, meeting decisions and rectifications. (A reporter's rating window is counted
+    from the calendar whenever it is asked for, so it needs nothing here.)"""
+    from bancheng.core.config import get_settings
+    from bancheng.feedback.service import recompute_provisional_rectifications
+    from bancheng.supervision.service import recompute_provisional as supervision_recompute
+
+    touched = recount_provisional_extensions(session)
+    for case in session.scalars(select(Case).where(Case.id.in_(sorted(touched)))):
+        case_clock.recompute(session, case)
+    return {
+        "cases": recompute_open(session, provisional_only=True) + len(touched),
+        "supervision": supervision_recompute(session),
+        "rectifications": recompute_provisional_rectifications(session, get_settings()),
+    }
+
+
 @on_calendar_change
 def _recompute_after_import(session: Session, years: Iterable[int]) -> None:
     """A loaded year turns the provisional deadlines that ran through it into exact ones."""
-    recompute_open(session, provisional_only=True)
+    recompute_provisional(session)

@@ -105,6 +105,7 @@ def _orders_out(
                 issued_at=o.issued_at,
                 due_date=o.due_date,
                 due_at=o.due_at,
+                deadline_provisional=o.deadline_provisional,
                 overdue=o.status == "open" and now >= o.due_at,
                 escalated_at=o.escalated_at,
                 top_reached_at=o.top_reached_at,
@@ -207,6 +208,7 @@ def _decisions_out(db: Session, rows: list[MeetingDecision]) -> list[DecisionOut
             deadline_workdays=d.deadline_workdays,
             due_date=d.due_date,
             due_at=d.due_at,
+            deadline_provisional=d.deadline_provisional,
             status=d.status,
             light=service.decision_light(d, now),  # type: ignore[arg-type]
             done_at=d.done_at,

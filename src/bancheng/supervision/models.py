@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     ForeignKey,
     Index,
@@ -44,6 +45,9 @@ class SupervisionOrder(Base):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_date: Mapped[date] = mapped_column(Date)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # The deadline ran through a year without an official arrangement (recomputed when
+    # that year's calendar is imported).
+    deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when the order is overdue at the top of the tree: nothing left to escalate to.
     top_reached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -122,8 +126,10 @@ class MeetingDecision(Base):
     content: Mapped[str] = mapped_column(Text)
     responsible_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     deadline_workdays: Mapped[int] = mapped_column(Integer)
+    deadline_start: Mapped[date | None] = mapped_column(Date)  # counted from this day
     due_date: Mapped[date] = mapped_column(Date)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     yellow_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(12), default="open")
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -67,6 +67,7 @@ class OrderOut(BaseModel):
     issued_at: datetime
     due_date: date
     due_at: datetime
+    deadline_provisional: bool = False
     overdue: bool
     escalated_at: datetime | None
     top_reached_at: datetime | None
@@ -106,6 +107,7 @@ class DecisionOut(BaseModel):
     deadline_workdays: int
     due_date: date
     due_at: datetime
+    deadline_provisional: bool = False
     status: str
     light: Light | None
     done_at: datetime | None

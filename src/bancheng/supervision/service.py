@@ -153,6 +153,7 @@ def issue_order(session: Session, principal: Principal, body: OrderIn) -> Superv
         issued_at=now,
         due_date=due.date,
         due_at=due.due_at,
+        deadline_provisional=due.provisional,
     )
     session.add(order)
     session.flush()
@@ -289,6 +290,7 @@ def escalate_overdue(session: Session, now: datetime | None = None) -> tuple[int
             order.level += 1
             order.escalated_at = now
             order.due_date, order.due_at = due.date, due.due_at
+            order.deadline_provisional = order.deadline_provisional or due.provisional
             _order_event(
                 session,
                 order,
@@ -465,8 +467,10 @@ def create_meeting(session: Session, principal: Principal, body: MeetingIn) -> M
                 content=d.content.strip(),
                 responsible_department_id=d.responsible_department_id,
                 deadline_workdays=d.deadline_workdays,
+                deadline_start=start,
                 due_date=due.date,
                 due_at=due.due_at,
+                deadline_provisional=due.provisional,
                 yellow_at=yellow,
                 status="open",
             )
@@ -508,3 +512,51 @@ def complete_decision(
     decision.done_note = note
     session.flush()
     return decision
+
+
+def _order_due(cal: Any, order: SupervisionOrder) -> Deadline:
+    """The order's deadline at its current level: ``deadline_workdays`` from issue, and as
+    many again from each previous deadline for every escalation (as ``sweep`` does)."""
+    due = cal.add_workdays(order.issued_at, order.deadline_workdays)
+    provisional = due.provisional
+    for _ in range(order.level):
+        due = cal.add_workdays(due.date, order.deadline_workdays)
+        provisional = provisional or due.provisional
+    return Deadline(due.date, provisional, due.instant)
+
+
+def recompute_provisional(session: Session) -> int:
+    """After a calendar import: recompute the provisional deadlines of open orders and
+    open meeting decisions. Returns how many changed."""
+    cal = load_calendar(session)
+    changed = 0
+    orders = session.scalars(
+        select(SupervisionOrder).where(
+            SupervisionOrder.status == "open", SupervisionOrder.deadline_provisional.is_(True)
+        )
+    ).all()
+    for order in orders:
+        due = _order_due(cal, order)
+        before = (order.due_date, order.due_at, order.deadline_provisional)
+        order.due_date, order.due_at = due.date, due.due_at
+        order.deadline_provisional = due.provisional
+        changed += before != (order.due_date, order.due_at, order.deadline_provisional)
+    decisions = session.scalars(
+        select(MeetingDecision).where(
+            MeetingDecision.status == "open", MeetingDecision.deadline_provisional.is_(True)
+        )
+    ).all()
+    for d in decisions:
+        start = d.deadline_start
+        if start is None:  # decided before the start day was kept
+            meeting = session.get(Meeting, d.meeting_id)
+            assert meeting is not None
+            start = meeting.held_on
+        due = cal.add_workdays(start, d.deadline_workdays)
+        before = (d.due_date, d.due_at, d.deadline_provisional)
+        d.due_date, d.due_at, d.deadline_provisional = due.date, due.due_at, due.provisional
+        if d.deadline_workdays > 1:
+            d.yellow_at = cal.add_workdays(start, d.deadline_workdays - 1).due_at
+        changed += before != (d.due_date, d.due_at, d.deadline_provisional)
+    session.flush()
+    return changed

@@ -656,7 +656,9 @@ export interface paths {
         put?: never;
         /**
          * Run Recompute
-         * @description Apply the current policies and calendar to every open case.
+         * @description Apply the current policies and calendar to every open case; with
+         *     ``provisional_only``, to every provisional working-day deadline (cases, extensions,
+         *     orders, meeting decisions, rectifications). ``changed`` counts them all.
          */
         post: operations["run_recompute_api_v1_sla_recompute_post"];
         delete?: never;
@@ -3299,6 +3301,11 @@ export interface components {
              * Format: date-time
              */
             due_at: string;
+            /**
+             * Deadline Provisional
+             * @default false
+             */
+            deadline_provisional: boolean;
             /** Status */
             status: string;
             /** Light */
@@ -3504,6 +3511,11 @@ export interface components {
             new_due_date: string;
             /** Extra Workdays */
             extra_workdays: number;
+            /**
+             * Deadline Provisional
+             * @default false
+             */
+            deadline_provisional: boolean;
             /** Status */
             status: string;
             /** Decided At */
@@ -4442,6 +4454,11 @@ export interface components {
              * Format: date-time
              */
             due_at: string;
+            /**
+             * Deadline Provisional
+             * @default false
+             */
+            deadline_provisional: boolean;
             /** Overdue */
             overdue: boolean;
             /** Escalated At */
@@ -4810,6 +4827,11 @@ export interface components {
              * Format: date
              */
             due_date: string;
+            /**
+             * Deadline Provisional
+             * @default false
+             */
+            deadline_provisional: boolean;
             /** Status */
             status: string;
             /** Note */
