@@ -75,6 +75,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         # default (5 s) kills workers that are still importing on a loaded machine, or busy
         # hashing passwords, over and over; a worker must not die mid-request for that.
         timeout_worker_healthcheck=s.worker_healthcheck_seconds,
+        timeout_keep_alive=s.keep_alive_seconds,
     )
 
 

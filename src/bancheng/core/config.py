@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     workers: int = 1
     threads: int = Field(default=8, ge=1, le=200)  # request threads per worker
     worker_healthcheck_seconds: int = Field(default=120, ge=5)  # see `bancheng serve`
+    # How long an idle client connection stays open. Longer than a proxy's or a client's
+    # own idle limit, so that the server never closes a connection just as a request is
+    # sent on it (uvicorn's 5 s default does, under load: "server disconnected").
+    keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
     data_dir: Path = Path("var")
     database_url: str | None = None
     # PostgreSQL: no statement may run longer than this (a runaway query must not pin a core).
