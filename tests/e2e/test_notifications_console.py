@@ -55,10 +55,8 @@ def _message(admin: Console, message_id: int) -> dict[str, Any]:
     return admin.api("GET", f"/api/v1/outbox/messages/{message_id}")
 
 
-def _dead_email(server: Server) -> int:
-    """A staff e-mail with one allowed attempt, written straight into the server's
-    database (as a job would): the e2e server has no SMTP server, so the real worker's
-    first attempt fails and the message is dead."""
+def _insert(server: Server, **values: Any) -> int:
+    """An outbox row written straight into the server's database (as a job would)."""
     import bancheng.models  # noqa: F401  (every table, for the foreign keys)
     from bancheng.core import clock
     from bancheng.core.db import Database
@@ -68,29 +66,38 @@ def _dead_email(server: Server) -> int:
     try:
         with db.transaction(True) as s:
             now = clock.now()
-            msg = OutboxMessage(
-                channel="email",
-                kind="staff.light_red",
-                idempotency_key=f"e2e:staff.light_red:{time.time_ns()}",
-                recipient="lead@example.gov.cn",
-                recipient_masked="lead@example.gov.cn",
-                subject="已超期：E2E-1",
-                payload={
-                    "subject": "已超期：{number}",
-                    "text": "案件{number}已超期。",
-                    "params": {"number": "E2E-1"},
-                },
-                state="pending",
-                attempts=0,
-                max_attempts=1,
-                next_attempt_at=now,
-                created_at=now,
-            )
+            defaults: dict[str, Any] = {
+                "idempotency_key": f"e2e:{values['kind']}:{time.time_ns()}",
+                "state": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            msg = OutboxMessage(**{**defaults, **values})
             s.add(msg)
             s.flush()
             return int(msg.id)
     finally:
         db.dispose()
+
+
+def _dead_email(server: Server) -> int:
+    """A staff e-mail with one allowed attempt: the e2e server has no SMTP server, so the
+    real worker's first attempt fails and the message is dead."""
+    return _insert(
+        server,
+        channel="email",
+        kind="staff.light_red",
+        recipient="lead@example.gov.cn",
+        recipient_masked="lead@example.gov.cn",
+        subject="已超期：E2E-1",
+        payload={
+            "subject": "已超期：{number}",
+            "text": "案件{number}已超期。",
+            "params": {"number": "E2E-1"},
+        },
+        max_attempts=1,
+    )
 
 
 def test_deliveries_show_a_sent_sms_and_retry_a_dead_email(
@@ -164,6 +171,14 @@ def test_deliveries_show_a_sent_sms_and_retry_a_dead_email(
     ops = admin.api("GET", f"/api/v1/audit/operations?action=outbox.retry&object_id={dead_id}")
     assert ops["total"] == 1
 
+    # A supervisor reads the deliveries (outbox.read) but cannot send again (outbox.manage).
+    supervisor = sign_in("supervisor")
+    page = supervisor.goto("/admin/deliveries")
+    table = page.locator("[data-test=deliveries-table]")
+    expect(table.locator(".el-table__row", has_text=f"#{dead_id}")).to_be_visible()
+    expect(table.locator("[data-test=retry]")).to_have_count(0)
+    _no_raw_codes(page)
+
 
 def test_edit_and_reset_a_template(sign_in: SignIn, screenshots: Path) -> None:
     from playwright.sync_api import expect
@@ -213,7 +228,9 @@ def test_edit_and_reset_a_template(sign_in: SignIn, screenshots: Path) -> None:
     )
 
 
-def test_create_a_webhook_subscription_and_disable_it(sign_in: SignIn, screenshots: Path) -> None:
+def test_create_a_webhook_subscription_and_disable_it(
+    sign_in: SignIn, server: Server, screenshots: Path
+) -> None:
     from playwright.sync_api import expect
 
     admin = sign_in("admin")
@@ -255,6 +272,36 @@ def test_create_a_webhook_subscription_and_disable_it(sign_in: SignIn, screensho
     expect(page.locator(".el-message--success", has_text="已停用")).to_be_visible()
     after = {s["id"]: s for s in admin.api("GET", "/api/v1/notify/webhooks")}
     assert after[sub["id"]]["active"] is False
+
+    # A failed delivery of this subscription (written as the worker leaves one): its
+    # deliveries open from the row; 重放 is offered, and refused in Chinese, for the
+    # subscription is off now. Nothing new is queued.
+    failed = _insert(
+        server,
+        channel="webhook",
+        kind="webhook.order.closed",
+        recipient=url,
+        recipient_masked=url,
+        subscription_id=sub["id"],
+        payload={"body": {"type": "order.closed", "data": {}}, "webhook_id": "evt_e2e"},
+        state="dead",
+        attempts=1,
+        max_attempts=8,
+        last_error="HTTP 503: unavailable",
+    )
+    row.get_by_role("button", name="投递记录").click()
+    page.wait_for_url(re.compile(rf"/admin/deliveries\?subscription_id={sub['id']}$"))
+    table = page.locator("[data-test=deliveries-table]")
+    expect(table.locator(".el-table__row")).to_have_count(1)
+    dead_row = table.locator(".el-table__row", has_text=f"#{failed}")
+    expect(dead_row.locator("[data-test=kind]")).to_have_text("事件推送：督办单办结")
+    expect(dead_row.locator("[data-test=channel]")).to_have_text("Webhook")
+    expect(dead_row).to_contain_text("对方返回错误（HTTP 503）")
+    _no_raw_codes(page)
+    dead_row.locator("[data-test=replay]").click()
+    expect(page.locator(".el-message--error", has_text="该订阅已停用")).to_be_visible()
+    listed = admin.api("GET", f"/api/v1/outbox/messages?subscription_id={sub['id']}")
+    assert [m["id"] for m in listed["items"]] == [failed]
 
 
 def test_handler_chooses_e_mail_for_a_kind(sign_in: SignIn, screenshots: Path) -> None:
