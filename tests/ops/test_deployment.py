@@ -696,12 +696,17 @@ def after_the_upgrade(m: Machine) -> None:
         for port in (m.p1, m.p2)
     }
     assert sum(served.values()) >= 20 and all(n >= 5 for n in served.values()), served
-    # The second instance has its own settings file: no periodic jobs there.
+    # The second instance has its own settings file: no periodic jobs there (the outbox's
+    # delivery job runs everywhere: BANCHENG_OUTBOX_WORKER_IN_SERVE stays on).
     deadline = time.monotonic() + 30
-    while not _samples(m.scrape(m.p1), "bancheng_job_runs_total"):
-        assert time.monotonic() < deadline, "the first instance ran no job"
+    while not _samples(m.scrape(m.p1), "bancheng_job_runs_total", job="sla.sweep"):
+        assert time.monotonic() < deadline, "the first instance ran no deadline sweep"
         time.sleep(0.5)
-    assert _samples(m.scrape(m.p2), "bancheng_job_runs_total") == 0
+    ran = {
+        port: set(re.findall(r'^bancheng_job_runs_total\{job="([^"]+)"', m.scrape(port), re.M))
+        for port in (m.p1, m.p2)
+    }
+    assert "sla.sweep" in ran[m.p1] and ran[m.p2] <= {"outbox.deliver"}, ran
     # Nothing went wrong inside, all along.
     for log in m.root.glob("bancheng@*.log"):
         lines = log.read_text().splitlines()
