@@ -557,6 +557,8 @@ def test_the_samples_match_the_settings() -> None:
     attachment = Settings().attachment_max_bytes
     assert len(sizes) == 2
     assert "ssl_protocols TLSv1.2 TLSv1.3;" in conf
+    (idle,) = re.findall(r"^\s*keepalive_timeout (\d+)s;", conf, re.M)
+    assert int(idle) < Settings().keep_alive_seconds  # nginx lets go of an idle one first
     assert attachment + 64 * 1024 <= sizes[0] <= attachment + 2 * 1024 * 1024
     assert MAX_IMPORT_BYTES + 64 * 1024 <= sizes[1] <= MAX_IMPORT_BYTES + 2 * 1024 * 1024
     # Every unit's command is a real bancheng command.
