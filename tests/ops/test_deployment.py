@@ -709,6 +709,11 @@ def after_the_upgrade(m: Machine) -> None:
         for port in (m.p1, m.p2)
     }
     assert "sla.sweep" in ran[m.p1] and ran[m.p2] <= {"outbox.deliver"}, ran
+    # One instance down (a restart, a crash): nginx serves everything from the other.
+    m.stop_instance(m.p2)
+    with m.outside() as c:
+        for _ in range(6):
+            assert m.site(c, "GET", "/api/health").status_code == 200
     # Nothing went wrong inside, all along.
     for log in m.root.glob("bancheng@*.log"):
         lines = log.read_text().splitlines()
