@@ -30,14 +30,25 @@ class DomainErrorsGroup(click.Group):
     """Shows the project's refusals (stable code and Chinese text) instead of a traceback."""
 
     def invoke(self, ctx: click.Context) -> object:
+        from pydantic import ValidationError
         from sqlalchemy.exc import OperationalError, ProgrammingError
 
+        from bancheng.core.config import Settings
         from bancheng.core.errors import DomainError
 
         try:
             return super().invoke(ctx)
         except DomainError as exc:
             raise click.ClickException(f"{exc.code}: {exc.detail}") from exc
+        except ValidationError as exc:
+            if exc.title != Settings.__name__:
+                raise
+            # The settings (BANCHENG_*) are refused, e.g. by BANCHENG_ENV=production.
+            problems = "; ".join(
+                ".".join(str(p) for p in e["loc"]) + ": " + e["msg"] if e["loc"] else e["msg"]
+                for e in exc.errors()
+            )
+            raise click.ClickException(f"settings refused: {problems}") from exc
         except (OperationalError, ProgrammingError) as exc:
             raise click.ClickException(
                 f"数据库尚未初始化或无法访问（请先运行 bancheng db upgrade）：{exc.orig}"

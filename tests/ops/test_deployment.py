@@ -584,6 +584,23 @@ def test_the_samples_match_the_settings() -> None:
     assert all(f"location = /{port}/metrics" in conf for port in upstream)
 
 
+def test_production_refuses_weak_settings_in_a_sentence(tmp_path: Path) -> None:
+    """An instance or a command with a missing secret stops with the list, not a traceback."""
+    r = subprocess.run(
+        [f"{REPO}/.venv/bin/bancheng", "db", "upgrade"],
+        env={
+            "PATH": os.environ["PATH"],
+            "BANCHENG_ENV": "production",
+            "BANCHENG_DATA_DIR": str(tmp_path),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "settings refused" in r.stderr and "BANCHENG_ENCRYPTION_KEYS must be set" in r.stderr
+
+
 def test_the_guide_runs(machine: Machine) -> None:
     m = machine
     blocks = [(k.split(":", 1)[1], b) for k, b in doc_blocks() if k.startswith("deploy:")]
