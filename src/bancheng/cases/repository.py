@@ -13,22 +13,23 @@ from bancheng.cases.models import Attachment, Case, CaseDepartment, CaseEvent
 from bancheng.cases.schemas import CaseFilter
 from bancheng.core.clock import SHANGHAI
 from bancheng.core.errors import NotFound
-from bancheng.org.scope import Principal, subtree_ids
+from bancheng.org.scope import Principal, subtree_ids, visible_units
 
 
 def scope_clause(principal: Principal) -> ColumnElement[bool]:
     """The cases the principal may see. Department scopes are one semi-join on
     ``case_departments`` (no OR: PostgreSQL plans it as an indexed semi-join, and the
     caller's own cases are in it because their unit is involved in them)."""
-    if principal.data_scope == "all":
+    units = visible_units(principal)
+    if units is None:
         return true()
-    if principal.data_scope == "self" or not principal.scope_department_ids:
+    if not units:  # the "self" scope: only the cases they registered or hold
         return or_(
             Case.first_receipt_user_id == principal.user_id, Case.assignee_id == principal.user_id
         )
     return exists().where(
         CaseDepartment.case_id == Case.id,
-        CaseDepartment.department_id.in_(sorted(principal.scope_department_ids)),
+        CaseDepartment.department_id.in_(sorted(units)),
     )
 
 

@@ -19,7 +19,7 @@ from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import api_router, db_session, require
 from bancheng.feedback import service
 from bancheng.feedback.models import CallbackAttempt, CallbackTask, Evaluation, Rectification
-from bancheng.org.scope import Principal
+from bancheng.org.scope import Principal, unit_clause
 
 router = api_router(prefix="/api/v1", tags=["feedback"])
 DB = Annotated[Session, Depends(db_session)]
@@ -174,10 +174,7 @@ def _cb_out(session: Session, t: CallbackTask) -> CallbackOut:
 
 
 def _scoped(stmt, column, principal: Principal):  # type: ignore[no-untyped-def]
-    ids = principal.scope_department_ids
-    if ids is None:
-        return stmt
-    return stmt.where(column.in_(set(ids) | set(principal.unit_department_ids)))
+    return stmt.where(unit_clause(principal, column))
 
 
 # --- evaluations -------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from bancheng.core.errors import Conflict, Invalid, NotFound
 from bancheng.feedback.models import CallbackAttempt, CallbackTask, Evaluation, Rectification
 from bancheng.notify import service as notify
 from bancheng.org.models import Department
-from bancheng.org.scope import Principal
+from bancheng.org.scope import Principal, sees_unit
 from bancheng.sla.calendar import load_calendar
 
 BAD = frozenset(r.value for r in BAD_RATINGS)
@@ -192,8 +192,7 @@ def _rect(session: Session, rect_id: int, principal: Principal) -> Rectification
 
 
 def _in_scope(principal: Principal, department_id: int) -> bool:
-    ids = principal.scope_department_ids
-    return ids is None or department_id in ids or department_id in principal.unit_department_ids
+    return sees_unit(principal, department_id)
 
 
 def complete_rectification(

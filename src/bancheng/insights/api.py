@@ -23,7 +23,7 @@ from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import Invalid
 from bancheng.insights import export, importer, service, summary
 from bancheng.org.models import Department
-from bancheng.org.scope import Principal
+from bancheng.org.scope import Principal, sees_unit, visible_units
 
 router = api_router(tags=["insights"])
 DB = Annotated[Session, Depends(db_session)]
@@ -233,8 +233,7 @@ def _receiving_unit(session: Session, principal: Principal, code: str) -> int:
         raise Invalid(
             "import.department_not_found", f"受理单位编码不存在：{code}", field="department"
         )
-    scope = principal.scope_department_ids
-    if scope is not None and dept_id not in scope:
+    if not sees_unit(principal, dept_id):
         raise Invalid(
             "import.department_out_of_scope", "受理单位不在您的数据范围内", field="department"
         )
@@ -276,7 +275,7 @@ def import_cases(
         dept_id,
         channel,
         dry_run=dry_run,
-        allowed_departments=principal.scope_department_ids,
+        allowed_departments=visible_units(principal),
     )
     if report.total == 0:
         raise Invalid("import.empty", "文件中没有数据行")

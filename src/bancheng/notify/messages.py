@@ -190,11 +190,10 @@ def unit_leads(session: Session, department_id: int) -> list[User]:
 def supervisors_for(session: Session, department_id: int) -> list[User]:
     """Supervisors whose data scope covers ``department_id`` (who may decide its
     extensions)."""
-    from bancheng.org.scope import principal_for
+    from bancheng.org.scope import principal_for, sees_unit
 
     out = []
     for u in _active(session, User.role == "supervisor"):
-        p = principal_for(session, u)
-        if p.scope_department_ids is None or department_id in p.scope_department_ids:
+        if sees_unit(principal_for(session, u), department_id):
             out.append(u)
     return out

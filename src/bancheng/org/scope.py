@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from bancheng.org.models import Department, User, UserScopeDepartment
@@ -37,6 +38,36 @@ class Principal:
     @property
     def sees_all(self) -> bool:
         return self.scope_department_ids is None and self.data_scope == "all"
+
+
+# --- the one data-scope rule ---------------------------------------------------------------
+# Which units' rows a principal may see. Every domain's reads of unit-owned rows (orders,
+# meetings and decisions, rectifications, callbacks, messages, notices, figures, exports) go
+# through these three; cases add the "own cases" rule on top (``cases.repository``).
+
+
+def visible_units(principal: Principal) -> frozenset[int] | None:
+    """The units whose rows the principal may see: ``None`` for every unit; otherwise the
+    units of their data scope (none for the ``self`` scope, which sees only its own cases)."""
+    if principal.sees_all:
+        return None
+    return principal.scope_department_ids or frozenset()
+
+
+def sees_unit(principal: Principal, department_id: int | None) -> bool:
+    units = visible_units(principal)
+    return units is None or (department_id is not None and department_id in units)
+
+
+def unit_clause(principal: Principal, *columns: Any) -> ColumnElement[bool]:
+    """SQL: the row belongs to a visible unit through any of ``columns``."""
+    units = visible_units(principal)
+    if units is None:
+        return true()
+    if not units:
+        return false()
+    ids = sorted(units)
+    return or_(*(c.in_(ids) for c in columns))
 
 
 # The tree changes rarely and every request needs it: subtrees are cached per process for a

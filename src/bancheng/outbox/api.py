@@ -16,7 +16,7 @@ from bancheng.audit.service import log_operation
 from bancheng.cases.models import Case
 from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import NotFound
-from bancheng.org.scope import Principal
+from bancheng.org.scope import Principal, unit_clause
 from bancheng.outbox import service
 from bancheng.outbox.channels import Outgoing
 from bancheng.outbox.models import OutboxAttempt, OutboxMessage
@@ -74,8 +74,7 @@ def _visible(p: Principal) -> Any:
     """Supervisors with a limited scope see the messages about cases in it and their own."""
     if p.sees_all:
         return None
-    scope = sorted(p.scope_department_ids or ()) or [-1]
-    cases = select(Case.id).where(Case.current_department_id.in_(scope))
+    cases = select(Case.id).where(unit_clause(p, Case.current_department_id))
     return or_(OutboxMessage.case_id.in_(cases), OutboxMessage.user_id == p.user_id)
 
 

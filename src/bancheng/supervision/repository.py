@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bancheng.cases.models import Case
 from bancheng.core.errors import NotFound
-from bancheng.org.scope import Principal
+from bancheng.org.scope import Principal, unit_clause
 from bancheng.supervision.models import (
     Meeting,
     MeetingCase,
@@ -24,10 +24,10 @@ from bancheng.supervision.models import (
 def order_scope(principal: Principal) -> ColumnElement[bool]:
     if principal.sees_all:
         return true()
-    ids = sorted(principal.scope_department_ids or ())
     return or_(
-        SupervisionOrder.department_id.in_(ids),
-        SupervisionOrder.original_department_id.in_(ids),
+        unit_clause(
+            principal, SupervisionOrder.department_id, SupervisionOrder.original_department_id
+        ),
         SupervisionOrder.issuer_id == principal.user_id,
     )
 
@@ -111,13 +111,12 @@ def order_events(session: Session, order_id: int) -> list[SupervisionOrderEvent]
 def meeting_scope(principal: Principal) -> ColumnElement[bool]:
     if principal.sees_all:
         return true()
-    ids = sorted(principal.scope_department_ids or ())
     return or_(
-        Meeting.convener_department_id.in_(ids),
+        unit_clause(principal, Meeting.convener_department_id),
         Meeting.convened_by_id == principal.user_id,
         Meeting.id.in_(
             select(MeetingDecision.meeting_id).where(
-                MeetingDecision.responsible_department_id.in_(ids)
+                unit_clause(principal, MeetingDecision.responsible_department_id)
             )
         ),
     )
@@ -166,7 +165,5 @@ def decisions(session: Session, meeting_id: int) -> list[MeetingDecision]:
 
 def open_decisions(session: Session, principal: Principal) -> list[MeetingDecision]:
     stmt = select(MeetingDecision).where(MeetingDecision.status == "open")
-    if not principal.sees_all:
-        ids = sorted(principal.scope_department_ids or ())
-        stmt = stmt.where(MeetingDecision.responsible_department_id.in_(ids))
+    stmt = stmt.where(unit_clause(principal, MeetingDecision.responsible_department_id))
     return list(session.scalars(stmt.order_by(MeetingDecision.due_at).limit(500)))

@@ -24,7 +24,7 @@ from bancheng.core import clock
 from bancheng.core.errors import Conflict, Forbidden, Invalid
 from bancheng.notify import service as notify
 from bancheng.org.models import Department
-from bancheng.org.scope import Principal
+from bancheng.org.scope import Principal, sees_unit
 from bancheng.sla.calendar import load_calendar
 from bancheng.sla.workdays import Deadline
 from bancheng.supervision.models import (
@@ -46,7 +46,7 @@ def _deadline(session: Session, start: date | datetime, workdays: int) -> Deadli
 
 
 def in_scope(principal: Principal, department_id: int) -> bool:
-    return principal.sees_all or department_id in (principal.scope_department_ids or ())
+    return sees_unit(principal, department_id)
 
 
 def _department(session: Session, dept_id: int, code: str, field: str) -> Department:
