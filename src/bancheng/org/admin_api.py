@@ -149,6 +149,7 @@ def add_hall(body: HallIn, session: DB, p: Principal = require("org.manage")) ->
     session.add(hall)
     session.flush()
     _audit(session, p, "org.hall_create", "hall", hall.id)
+    hall.windows  # noqa: B018  (loaded now: the answer is built after the session closed)
     return hall
 
 
@@ -161,7 +162,7 @@ def add_window(
         raise NotFound("org.hall_not_found", "大厅不存在")
     session.add(ServiceWindow(hall_id=hall.id, **body.model_dump()))
     session.flush()
-    session.refresh(hall)
+    session.refresh(hall, ["windows"])  # the answer is built after the session closed
     _audit(session, p, "org.window_create", "hall", hall.id, {"number": body.number})
     return hall
 
