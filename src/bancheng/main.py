@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,6 +26,7 @@ from bancheng.core.errors import install_error_handlers, problem
 from bancheng.core.jobs import JobRegistry, JobScheduler
 from bancheng.core.jobs import registry as jobs
 from bancheng.core.observability import ObservabilityMiddleware
+from bancheng.core.openapi import install_openapi
 from bancheng.core.security_headers import SecurityHeaders
 
 # Each domain with an HTTP surface exposes ``router`` from its ``api`` module.
@@ -52,6 +54,8 @@ ROUTER_MODULES = (
     "bancheng.integrations.map_api",
     "bancheng.ops.metrics_api",
 )
+
+logger = logging.getLogger("bancheng.errors")
 
 WEB_DIST = Path(__file__).resolve().parent.parent.parent / "web" / "dist"
 
@@ -149,6 +153,13 @@ def _keep_uploads_in_memory() -> None:
     MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, wanted)
 
 
+def _is_not_null_violation(exc: IntegrityError) -> bool:
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == "23502":  # PostgreSQL not_null_violation
+        return True
+    return "NOT NULL constraint failed" in str(orig)  # SQLite
+
+
 def create_app(web_dist: Path | None = None) -> FastAPI:
     from bancheng.core.config import get_settings
 
@@ -176,11 +187,17 @@ def create_app(web_dist: Path | None = None) -> FastAPI:
         return problem(409, "case.version_conflict", "数据已被他人修改，请刷新后重试")
 
     @app.exception_handler(IntegrityError)
-    async def _integrity(_: Request, __: IntegrityError) -> JSONResponse:
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        if _is_not_null_violation(exc):
+            # An explicit null for a field that must have a value (a PATCH's ``"name":
+            # null``): the request's fault. Logged, as the schema should have refused it.
+            logger.warning("null refused by the database: %s", exc.orig)
+            return problem(422, "request.null_not_allowed", "必填内容不能为空")
         return problem(409, "conflict.integrity", "数据冲突，请刷新后重试")
 
     for router in _routers():
         app.include_router(router)  # type: ignore[arg-type]
+    install_openapi(app)
 
     # The health check has threads of its own: it must answer while every request thread
     # is busy (or waiting for SQLite's write lock).

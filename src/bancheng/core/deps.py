@@ -34,6 +34,7 @@ from bancheng.audit.service import log_operation, record_request, route_operatio
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.db import get_database
 from bancheng.core.errors import DomainError, Forbidden, Unauthorized
+from bancheng.core.inputs import check_inputs
 from bancheng.org.scope import Principal
 
 SESSION_COOKIE = "bc_session"
@@ -146,7 +147,9 @@ def _in_unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     endpoint, its dependencies and the response's validation in separate hops through the
     thread pool; a transaction that took a lock (SQLite's write lock, the case counter's
     row lock) must not wait for a free thread while holding it, so it ends before the
-    endpoint's thread is given back. The signature is the endpoint's (``__wrapped__``)."""
+    endpoint's thread is given back. The signature is the endpoint's (``__wrapped__``).
+    The parsed input is checked against the rules every request obeys first
+    (``core/inputs.py``)."""
     if getattr(endpoint, "__unit_of_work__", False):
         return endpoint
 
@@ -156,6 +159,7 @@ def _in_unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         async def run_async(*args: Any, **kwargs: Any) -> Any:
             uow = _current_uow.get()
             try:
+                check_inputs(kwargs)
                 result = await endpoint(*args, **kwargs)
             except BaseException as exc:
                 if uow is not None:
@@ -172,6 +176,7 @@ def _in_unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any, **kwargs: Any) -> Any:
         uow = _current_uow.get()
         try:
+            check_inputs(kwargs)
             result = endpoint(*args, **kwargs)
         except BaseException as exc:
             if uow is not None:

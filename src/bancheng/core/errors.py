@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger("bancheng.errors")
@@ -41,6 +43,14 @@ class Invalid(DomainError):
 
     status_code = 400
     code = "invalid"
+
+
+class Malformed(DomainError):
+    """Input that parses but no request may carry (``core/inputs.py``): a number out of
+    range, a forbidden character, an impossible date."""
+
+    status_code = 422
+    code = "request.malformed"
 
 
 class Conflict(DomainError):
@@ -88,6 +98,29 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def _allowed_methods(request: Request) -> str:
+    """A 405's ``Allow`` (RFC 9110): the methods of every route on the path. Starlette
+    names only those of the first route that matched it (one route per method here)."""
+    allowed: set[str] = set()
+    for route in _routes(request.app.router.routes):
+        methods = getattr(route, "methods", None)
+        if not methods or getattr(route, "path", "") == "/{path:path}":  # the web UI's
+            continue
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            allowed |= set(methods)
+    return ", ".join(sorted(allowed))
+
+
+def _routes(routes: list[Any]) -> Iterator[Any]:
+    """Every route, those of included routers too (kept behind a wrapper by FastAPI)."""
+    for route in routes:
+        if hasattr(route, "original_router"):
+            yield from _routes(route.original_router.routes)
+        else:
+            yield route
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
@@ -106,9 +139,20 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(422, "request.malformed", "请求格式不正确", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http.error")
-        return problem(exc.status_code, code, str(exc.detail))
+        headers = dict(exc.headers) if exc.headers else None
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+        return problem(exc.status_code, code, str(exc.detail), headers=headers)
+
+    @app.exception_handler(DataError)
+    async def _not_storable(_: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value the request carried (out of a column's range, too
+        # long, not encodable): the client's input, refused before anything was kept. It
+        # is logged, since the input rules (``core/inputs.py``) should have caught it.
+        logger.warning("database refused a value, transaction rolled back: %s", exc.orig)
+        return problem(422, "request.value_not_storable", "提交的数值或文字超出允许范围")
 
     @app.exception_handler(OperationalError)
     async def _database_unavailable(_: Request, exc: OperationalError) -> JSONResponse:

@@ -21,6 +21,7 @@ from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import Invalid
+from bancheng.core.inputs import PERIOD_KEY_PATTERN
 from bancheng.insights import export, importer, service, summary
 from bancheng.org.models import Department
 from bancheng.org.scope import Principal, sees_unit, visible_units
@@ -92,7 +93,7 @@ def assessment(
     settings: Conf,
     unit: Literal["department", "hall"] = "department",
     period: Literal["month", "quarter"] = "month",
-    key: Annotated[str | None, Query(pattern=r"^\d{4}-(\d{2}|Q[1-4])$")] = None,
+    key: Annotated[str | None, Query(pattern=PERIOD_KEY_PATTERN)] = None,
     bottom: Annotated[int, Query(ge=0, le=50)] = 3,
     principal: Principal = require("insights.read"),
 ) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import NotFound
+from bancheng.core.inputs import MONTH_PATTERN
 from bancheng.org.models import Matter
 from bancheng.org.scope import Principal, department_name_map
 from bancheng.supervision import documents, service, systemic
@@ -347,9 +348,7 @@ def issue_suggestions(
     response_class=Response,
     responses={200: {"content": {documents.DOCX: {}}}},
 )
-def monthly_report(
-    db: DB, p: SysRead, month: str = Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
-) -> Response:
+def monthly_report(db: DB, p: SysRead, month: str = Query(pattern=MONTH_PATTERN)) -> Response:
     return Response(
         documents.monthly_report(db, month),
         media_type=documents.DOCX,

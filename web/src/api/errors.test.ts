@@ -50,6 +50,8 @@ describe('messageFor', () => {
       'idempotency.key_reused', 'payload.too_large', 'reporter.credit_code_invalid',
       'reporter.enterprise_incomplete', 'reporter.id_number_invalid', 'reporter.phone_invalid',
       'request.invalid_filter', 'request.malformed', 'request.unknown_parameter',
+      'request.integer_out_of_range', 'request.number_not_finite', 'request.invalid_character',
+      'request.date_out_of_range', 'request.null_not_allowed', 'request.value_not_storable',
       'import.rows_rejected', 'import.too_large', 'import.type_not_allowed', 'import.xls_not_supported',
       'import.mapping_invalid', 'import.unknown_field', 'import.department_not_found',
       'import.department_out_of_scope', 'import.channel_invalid', 'import.empty', 'import.encoding',

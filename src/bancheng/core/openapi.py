@@ -1,0 +1,99 @@
+"""The OpenAPI document declares every operation's error answers: problem+json bodies
+(the ``Problem`` schema) for the statuses any operation may answer with, in one place
+rather than on each route. FastAPI's own 422 (``HTTPValidationError``) is replaced, since
+the application answers every 422 with a problem too (``core/errors.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from bancheng.core.errors import PROBLEM_JSON
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; `code` is stable, `detail` is Chinese text",
+    "type": "object",
+    "required": ["type", "title", "status", "code", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string"},
+        "detail": {"type": "string"},
+        "request_id": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+    "additionalProperties": True,
+}
+
+ERROR_STATUSES: dict[int, str] = {
+    400: "Well-formed but invalid input",
+    401: "Not signed in, or the token is invalid",
+    403: "Not allowed (permission, CSRF, password to change)",
+    404: "Not found, or outside the caller's scope",
+    409: "Refused by the rules, or a stale version",
+    413: "Request body too large",
+    422: "Request does not parse, or carries a value no request may carry",
+    429: "Too many requests (Retry-After)",
+    503: "Database busy or a dependency unavailable (Retry-After)",
+}
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+# Downloads answer with their file's type (the path's suffix), not JSON.
+DOWNLOADS = {
+    ".csv": "text/csv",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+# Open311 GeoReport v2 answers, errors included, in the format its path names (JSON or
+# XML), in the shape that standard defines.
+OPEN311_PREFIX = "/open311/"
+_OPEN311_CONTENT: dict[str, Any] = {"application/json": {"schema": {}}, "text/xml": {"schema": {}}}
+
+
+def add_problem_responses(schema: dict[str, Any]) -> dict[str, Any]:
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = PROBLEM_SCHEMA
+    for path, item in schema.get("paths", {}).items():
+        open311 = path.startswith(OPEN311_PREFIX)
+        download = next((t for suffix, t in DOWNLOADS.items() if path.endswith(suffix)), None)
+        for method, operation in item.items():
+            if method not in {"get", "put", "post", "patch", "delete", "head", "options"}:
+                continue
+            responses = operation.setdefault("responses", {})
+            ok = responses.get("200")
+            if ok is not None and (open311 or download):
+                content = ok.setdefault("content", {})
+                if download:
+                    content.pop("application/json", None)
+                if open311:
+                    content.update(_OPEN311_CONTENT)
+                elif not content:
+                    content[download] = _BINARY
+            for status, description in ERROR_STATUSES.items():
+                if status == 413 and "requestBody" not in operation:
+                    continue
+                problem = {PROBLEM_JSON: {"schema": _PROBLEM_REF}}
+                responses[str(status)] = {
+                    "description": description,
+                    "content": {**problem, **_OPEN311_CONTENT} if open311 else problem,
+                }
+            operation["responses"] = dict(sorted(responses.items()))
+    text = repr(schema["paths"])
+    for name in ("HTTPValidationError", "ValidationError"):
+        if f"#/components/schemas/{name}'" not in text:
+            components.pop(name, None)
+    return schema
+
+
+def install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            add_problem_responses(FastAPI.openapi(app))  # caches it on the app
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
