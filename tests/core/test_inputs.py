@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from tests.conftest import case_payload, login
+from tests.integrations.test_open311 import BASE, _form
 
 
 def _cases(session) -> int:
@@ -158,3 +159,44 @@ def test_every_operation_declares_its_problem_answers(client):
             for status in ("400", "401", "403", "404", "409", "422", "429", "503"):
                 content = operation["responses"][status]["content"]
                 assert "application/problem+json" in content, (method, path, status)
+
+
+def test_open311_reads_raw_input_under_the_same_rules(client, org, session):
+    from bancheng.org.auth import create_api_token
+
+    _, api_key = create_api_token(session, org.users["clerk"], "市民App", ["open311.submit"], 30)
+    session.commit()
+    # An instant that overflows once a day or a time zone is taken off it.
+    for moment in ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59-12:00"):
+        r = client.get(f"{BASE}/requests.json", params={"end_date": moment})
+        assert (r.status_code, r.json()[0]["error"]) == (400, "open311.date_invalid"), r.text
+    r = client.get(f"{BASE}/requests.json", params={"service_code": "HF\x00001"})
+    assert (r.status_code, r.json()[0]["error"]) == (400, "request.invalid_character")
+    before = _cases(session)
+    r = client.post(f"{BASE}/requests.json", data=_form(api_key, description="公积金\x00提取"))
+    assert (r.status_code, r.json()[0]["error"]) == (400, "request.invalid_character")
+    assert _cases(session) == before
+
+
+def test_control_characters_never_reach_a_report(client, org, session):
+    """A stored control character once broke the monthly .docx report (XML refuses it)."""
+    from bancheng.supervision.models import SystemicIssue
+
+    headers = login(client, "supervisor")
+    for bad in ("公积金\x01", "\x1f", "\ufffe"):
+        r = client.post(
+            "/api/v1/supervision/systemic-issues",
+            json={"title": f"材料重复提交{bad}", "root_cause": "系统不互通"},
+            headers=headers,
+        )
+        assert _problem(r, 422, "request.invalid_character")["field"] == "body.title"
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(SystemicIssue)) == 0
+    r = client.post(
+        "/api/v1/supervision/systemic-issues",
+        json={"title": "材料重复提交", "root_cause": "系统不互通\n\t两个部门各自要求"},
+        headers=headers,
+    )
+    assert r.status_code == 201, r.text
+    r = client.get("/api/v1/supervision/systemic-issues/report.docx", params={"month": "2026-12"})
+    assert r.status_code == 200, r.text

@@ -5,8 +5,9 @@ a dependency built from the query string), before the endpoint runs.
 - integers within signed 64 bits (SQLite's INTEGER, PostgreSQL's bigint): a bigger one
   cannot be stored or even compared in SQLite;
 - numbers finite (no NaN or infinity: JSON has no spelling for them in the answer);
-- text without NUL (PostgreSQL refuses it in text) and without lone UTF-16 surrogates
-  (they cannot be encoded as UTF-8);
+- text without NUL (PostgreSQL refuses it in text), other control characters but tab and
+  line breaks, or U+FFFE/U+FFFF (XML refuses them, so a report quoting one would fail),
+  and without lone UTF-16 surrogates (they cannot be encoded as UTF-8);
 - dates and instants between 1900 and 2199 (a year-9999 date cannot take a day or a
   time zone's offset without overflowing; nothing in a case happens outside that span).
 
@@ -33,7 +34,10 @@ MONTH_PATTERN = r"^(19[0-9][0-9]|2[01][0-9][0-9])-(0[1-9]|1[0-2])$"
 # A month or a quarter, ``YYYY-MM`` or ``YYYY-Qn`` (ASCII digits: ``\d`` takes any script's).
 PERIOD_KEY_PATTERN = r"^(19[0-9][0-9]|2[01][0-9][0-9])-(0[1-9]|1[0-2]|Q[1-4])$"
 
-_FORBIDDEN_TEXT = re.compile("[\x00\ud800-\udfff]")
+# NUL (PostgreSQL refuses it), the other C0 controls but tab, newline and carriage return
+# and U+FFFE/U+FFFF (XML refuses them: a stored one would break every .docx and .xlsx
+# that quotes it), lone surrogates (not encodable as UTF-8).
+_FORBIDDEN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def check_inputs(values: dict[str, Any]) -> None:

@@ -38,6 +38,7 @@ from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import api_router, db_session
 from bancheng.core.errors import DomainError
+from bancheng.core.inputs import FIRST_YEAR, LAST_YEAR, check_inputs
 from bancheng.core.ratelimit import rate_limit
 from bancheng.core.validators import normalize_phone
 from bancheng.intake import service as intake
@@ -276,6 +277,8 @@ def _open311_cases():  # type: ignore[no-untyped-def]
 def _parse_dt(value: str, field: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if not FIRST_YEAR <= moment.year <= LAST_YEAR:  # 9999-12-31T23:59-12:00 overflows
+            raise ValueError(value)
     except ValueError:
         raise Open311Error(
             400, f"{field} 须为 W3C 日期时间，如 2010-01-01T00:00:00Z", "open311.date_invalid"
@@ -514,6 +517,7 @@ async def post_request(fmt: str, request: Request, settings: Conf) -> Response:
 def _post_sync(fmt: str, request: Request, settings: Settings, form: dict[str, str]) -> Response:
     def run() -> Response:
         _split(f"requests.{fmt}")
+        check_inputs(form)  # read from the raw form, so checked here
         _check_jurisdiction(request, settings)
         from bancheng.core.deps import _open_session
 
@@ -546,8 +550,10 @@ def get_requests(fmt: str, request: Request, session: DB, settings: Conf) -> Res
 
     def run() -> Response:
         _split(f"requests.{fmt}")
+        params = dict(request.query_params)
+        check_inputs(params)  # read from the raw query string, so checked here
         _check_jurisdiction(request, settings)
-        cases = list_requests(session, dict(request.query_params))
+        cases = list_requests(session, params)
         return render(fmt, _requests_out(session, cases), "service_requests", "request")
 
     return _guard(fmt, run)
