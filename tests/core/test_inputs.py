@@ -200,3 +200,17 @@ def test_control_characters_never_reach_a_report(client, org, session):
     assert r.status_code == 201, r.text
     r = client.get("/api/v1/supervision/systemic-issues/report.docx", params={"month": "2026-12"})
     assert r.status_code == 200, r.text
+
+
+def test_a_value_beyond_a_32_bit_column_is_refused_or_kept_never_a_500(client, org, session):
+    """PostgreSQL's ``integer`` holds 32 bits (SQLite's holds 64): its DataError is the
+    client's value, answered 422 with nothing changed."""
+    headers = login(client, "admin")
+    dept = org.depts["fund"]
+    r = client.patch(f"/api/v1/admin/departments/{dept.id}", json={"sort": 2**40}, headers=headers)
+    session.expire_all()
+    if session.get_bind().dialect.name == "postgresql":
+        _problem(r, 422, "request.value_not_storable")
+        assert session.get(type(dept), dept.id).sort != 2**40
+    else:
+        assert r.status_code == 200, r.text
