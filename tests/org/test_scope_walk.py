@@ -1,0 +1,197 @@
+"""The data-scope rule walked over the whole route table. A city-level world (a case, a
+supervise order, a joint meeting with a decision, a bad review with its rectification and
+revisit, the messages and notices they caused) lies outside district A. For every
+district-A user of every role:
+
+- every list, count and export (each GET route without a path parameter that answers 200)
+  never shows any of it, embedded or not;
+- every route with a path id, given the id of an out-of-scope object of its kind, answers
+  exactly as for a missing one (404 ``*.not_found``) or refuses the role (403), and
+  changes nothing."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bancheng.cases.models import CaseEvent
+from bancheng.feedback.models import CallbackTask, Rectification
+from bancheng.main import api_routes
+from bancheng.notify.models import Notice
+from bancheng.outbox.models import OutboxMessage
+from bancheng.supervision.models import MeetingDecision, SupervisionOrder
+from tests.cases.helpers import as_user
+from tests.integrations.test_haochaping import _bad_review
+from tests.org.test_authorization_matrix import ROLE_USERS
+from tests.supervision.helpers import at
+
+MARK = "城外密件"  # in every out-of-scope title
+# Routes whose answers are about the caller or the system, not about units' data.
+NOT_DATA = {"/api/health", "/metrics", "/api/v1/auth/me"}
+
+
+@pytest.fixture()
+def outside(client, org, session) -> dict[str, Any]:
+    at(2026, 3, 2)
+    case = as_user(client, "clerk").create(title=f"{MARK}：市级案件")
+    sup = as_user(client, "supervisor")
+    r = client.post(
+        "/api/v1/supervision/orders",
+        json={
+            "kind": "supervise",
+            "department_id": org.id("fund"),
+            "case_ids": [case["id"]],
+            "title": f"{MARK}：请公积金中心回复",
+            "instructions": "请于期限内书面回复办理情况。",
+            "deadline_workdays": 2,
+        },
+        headers=sup.headers,
+    )
+    assert r.status_code == 201, r.text
+    order_id = r.json()["id"]
+    r = client.post(
+        "/api/v1/supervision/meetings",
+        json={
+            "kind": "joint_meeting",
+            "title": f"{MARK}：市级联席会议",
+            "held_on": "2026-03-02",
+            "location": "三楼会议室",
+            "participant_department_ids": [org.id("fund"), org.id("estate")],
+            "case_ids": [case["id"]],
+            "summary": "研究市级案件。",
+            "decisions": [
+                {
+                    "content": f"{MARK}：公积金中心答复",
+                    "responsible_department_id": org.id("fund"),
+                    "deadline_workdays": 5,
+                }
+            ],
+        },
+        headers=sup.headers,
+    )
+    assert r.status_code == 201, r.text
+    meeting = r.json()
+    number, bad_id = _bad_review(client, org)
+    rect = session.scalar(select(Rectification).where(Rectification.case_id == bad_id))
+    task = session.scalar(select(CallbackTask).where(CallbackTask.case_id == bad_id))
+    message = session.scalar(
+        select(OutboxMessage).where(OutboxMessage.case_id == bad_id).order_by(OutboxMessage.id)
+    )
+    notice = session.scalar(select(Notice).where(Notice.department_id == org.id("fund")))
+    assert rect and task and message and notice
+    return {
+        "numbers": {case["number"], number},
+        "ids": {
+            "case_id": case["id"],
+            "order_id": order_id,
+            "meeting_id": meeting["id"],
+            "decision_id": meeting["decisions"][0]["id"],
+            "rect_id": rect.id,
+            "task_id": task.id,
+            "message_id": message.id,
+            "notice_id": notice.id,
+        },
+    }
+
+
+def _text(r: Any) -> str:
+    kind = r.headers.get("content-type", "")
+    if "json" in kind or kind.startswith("text/"):
+        return r.content.decode("utf-8-sig", errors="replace")
+    if r.content[:2] == b"PK":  # xlsx / docx: the XML inside
+        with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+            return "".join(
+                z.read(n).decode("utf-8", errors="replace")
+                for n in z.namelist()
+                if n.endswith(".xml")
+            )
+    return ""
+
+
+def _fingerprint(session) -> tuple[Any, ...]:
+    session.expire_all()
+    models = (CaseEvent, SupervisionOrder, MeetingDecision, Rectification, CallbackTask)
+    counts = tuple(session.scalar(select(func.count()).select_from(m)) for m in models)
+    states = tuple(
+        session.execute(select(m.status).order_by(m.id)).scalars().all()
+        for m in (SupervisionOrder, MeetingDecision, Rectification)
+    )
+    notices = tuple(session.execute(select(Notice.read_at).order_by(Notice.id)).scalars().all())
+    messages = tuple(
+        session.execute(select(OutboxMessage.state).order_by(OutboxMessage.id)).scalars().all()
+    )
+    return counts, states, notices, messages
+
+
+@pytest.mark.parametrize("role", sorted(set(ROLE_USERS) - {"admin"}))
+def test_nothing_out_of_scope_in_any_list_or_export(client, org, session, outside, role):
+    as_user(client, ROLE_USERS[role])
+    read = []
+    leaks = []
+    for route in api_routes():
+        if "GET" not in route.methods or "{" in route.path or route.path in NOT_DATA:
+            continue
+        if route.path.startswith(("/api/v1/public", "/open311/", "/api/docs", "/api/openapi")):
+            continue
+        r = client.get(route.path)
+        if r.status_code != 200:
+            continue
+        read.append(route.path)
+        text = _text(r)
+        found = [s for s in (MARK, *outside["numbers"]) if s in text]
+        if found:
+            leaks.append((route.path, found))
+    assert leaks == []
+    # The walk is not empty: the ledger, the boards, the lists and the exports were read.
+    assert len(read) >= 12, read
+
+
+def _fill(path: str, ids: dict[str, int]) -> str | None:
+    names = re.findall(r"\{(\w+)(?::\w+)?\}", path)
+    if not names or not all(n in ids for n in names) or names == ["case_id"]:
+        return None  # case routes: tests/org/test_authorization_matrix.py
+    return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(ids[m.group(1)]), path)
+
+
+@pytest.mark.parametrize("role", sorted(set(ROLE_USERS) - {"admin"}))
+def test_out_of_scope_ids_look_missing(client, org, session, outside, role):
+    user = as_user(client, ROLE_USERS[role])
+    walked = []
+    problems = []
+    for route in api_routes():
+        for method in sorted(route.methods):
+            url = _fill(route.path, outside["ids"])
+            if url is None:
+                continue
+            walked.append((method, route.path))
+            before = _fingerprint(session)
+            kwargs: dict[str, Any] = {}
+            if method in ("POST", "PATCH", "PUT"):
+                kwargs["json"] = {}
+            r = client.request(method, url, headers=user.headers, **kwargs)
+            body = r.json() if "json" in r.headers.get("content-type", "") else {}
+            code = body.get("code", "") if isinstance(body, dict) else ""
+            ok = (r.status_code == 404 and code.endswith("not_found")) or (
+                r.status_code == 403 and code == "auth.forbidden"
+            )
+            # A body refused before the object is looked up says nothing about it either,
+            # but only if it is the same refusal a missing id gets.
+            if not ok and r.status_code == 422:
+                missing = re.sub(r"/\d+(?=/|$)", "/999999999", url, count=1)
+                r2 = client.request(method, missing, headers=user.headers, **kwargs)
+                ok = r2.status_code == 422 and json.loads(r2.content) | {
+                    "request_id": ""
+                } == json.loads(r.content) | {"request_id": ""}
+            if not ok:
+                problems.append((role, method, url, r.status_code, code))
+            if _fingerprint(session) != before:
+                problems.append((role, method, url, "changed"))
+    assert problems == []
+    kinds = {p for _, p in walked}
+    assert len(kinds) >= 12, kinds
