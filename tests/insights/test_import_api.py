@@ -236,3 +236,29 @@ def test_xlsx_upload_gbk_csv_and_template(client, org, session):
     )
     assert r.status_code == 200, r.text
     assert (r.json()["imported"], r.json()["source"]) == (1, "12345")
+
+
+def test_control_characters_years_and_digits_from_a_file(client, org, session):
+    """A file's text is cleaned of the characters the input rules refuse (a stored one
+    broke the .docx and .xlsx reports); impossible years and non-ASCII counts are row
+    errors, not a 500."""
+    user = as_user(client, "supervisor")
+    mapping = {**MAPPING, "transfer_count": "转办次数"}
+    body = (
+        "工单号,标题,内容,姓名,电话,受理时间,类型,转办次数\n"
+        "C1,公积金\x01提取,材料\x0b反复,李四,13900001111,2026/10/01 09:30,投诉,1\n"
+        "C2,年份,内容,王五,13900002222,0001-01-01,咨询,0\n"
+        "C3,次数,内容,赵六,13900003333,2026-10-03,咨询,²\n"
+    )
+    r = _post(client, user.headers, body, mapping=json.dumps(mapping), skip_invalid=True)
+    assert r.status_code == 200, r.text
+    assert (r.json()["imported"], r.json()["rejected"]) == (1, 2)
+    reasons = {x["row"]: x["errors"] for x in r.json()["rows"]}
+    assert reasons[3][0].startswith("registered_at:") and reasons[4][0].startswith("transfer_")
+    session.expire_all()
+    case = session.scalar(
+        select(Case)
+        .join(ImportedWorkOrder, ImportedWorkOrder.case_id == Case.id)
+        .where(ImportedWorkOrder.external_id == "C1")
+    )
+    assert case is not None and (case.title, case.description) == ("公积金提取", "材料反复")

@@ -40,6 +40,12 @@ PERIOD_KEY_PATTERN = r"^(19[0-9][0-9]|2[01][0-9][0-9])-(0[1-9]|1[0-2]|Q[1-4])$"
 _FORBIDDEN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
+def without_forbidden_characters(text: str) -> str:
+    """The text less the characters the rules refuse: for text that arrives in a file (an
+    import), where a stray control character is cleaned rather than a reason to refuse."""
+    return _FORBIDDEN_TEXT.sub("", text)
+
+
 def check_inputs(values: dict[str, Any]) -> None:
     """Raise ``Malformed`` at the first value outside the rules above."""
     for name, value in values.items():

@@ -45,6 +45,7 @@ from bancheng.core.clock import SHANGHAI
 from bancheng.core.config import Settings
 from bancheng.core.crypto import get_crypto
 from bancheng.core.errors import Invalid, TooLarge
+from bancheng.core.inputs import FIRST_YEAR, LAST_YEAR, without_forbidden_characters
 from bancheng.core.validators import mask_phone, normalize_phone
 from bancheng.insights.export import COLUMNS
 from bancheng.insights.models import ImportedWorkOrder
@@ -263,6 +264,16 @@ CHOICES = {
 
 
 def parse_datetime(value: Any) -> datetime:
+    try:
+        moment = _parse_datetime(value)
+    except OverflowError:  # year 1 moved to UTC+8
+        raise ValueError(value) from None
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:  # the input rules' years (core/inputs)
+        raise ValueError(value)
+    return moment
+
+
+def _parse_datetime(value: Any) -> datetime:
     if isinstance(value, datetime):
         return (value if value.tzinfo else value.replace(tzinfo=SHANGHAI)).astimezone(SHANGHAI)
     if isinstance(value, date):
@@ -310,7 +321,7 @@ def _text(v: Any) -> str:
         return ""
     if isinstance(v, float) and v.is_integer():
         v = int(v)
-    return str(v).strip()
+    return without_forbidden_characters(str(v)).strip()
 
 
 class Lookups:
@@ -377,7 +388,7 @@ def validate(
         t = _text(raw.get(f))
         if not t:
             v[f] = 0
-        elif t.isdigit():
+        elif t.isascii() and t.isdigit() and len(t) <= 6:  # "²".isdigit(), int("²") fails
             v[f] = int(t)
         else:
             errors.append(f"{f}: 应为非负整数（{t}）")
