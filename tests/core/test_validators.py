@@ -64,3 +64,23 @@ def test_masks():
     assert mask_id_number("11010519491231002X") == "110***********002X"
     assert mask_name("张三") == "张*"
     assert mask_name("欧阳娜娜") == "欧**娜"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "1٣٨١٢٣٤٥٦٧٨",  # Arabic-Indic digits: int() reads them, they are no phone number
+        "１３８１２３４５６７８",  # full-width
+        "0１０12345678",
+    ],
+)
+def test_phone_digits_are_ascii(raw):
+    with pytest.raises(Invalid):
+        normalize_phone(raw)
+
+
+def test_identifiers_with_other_digits_are_invalid_not_an_error():
+    assert not id_number_is_valid("11010519491231002X".replace("1", "١"))
+    assert not id_number_is_valid("²" * 17 + "X")  # "²".isdigit(), but int("²") fails
+    assert not credit_code_is_valid("91350100M000100Y43".replace("0", "٠"))
+    assert not credit_code_is_valid("91３50100M000100Y43")

@@ -8,15 +8,16 @@ from datetime import date
 
 from bancheng.core.errors import Invalid
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
+# re.ASCII: ``\d`` would take any script's digits ("١٣٨…"), and they are not a number.
+_MOBILE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
+_LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$", re.ASCII)
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_USCC_FORM = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+_USCC_FORM = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$", re.ASCII)
 
 
 def normalize_phone(raw: str) -> str:
@@ -38,7 +39,7 @@ def normalize_phone(raw: str) -> str:
 
 def id_number_is_valid(raw: str) -> bool:
     s = (raw or "").strip().upper()
-    if len(s) != 18 or not s[:17].isdigit():
+    if len(s) != 18 or not (s[:17].isascii() and s[:17].isdigit()):  # "²".isdigit()
         return False
     try:
         date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
