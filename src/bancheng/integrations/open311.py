@@ -504,36 +504,30 @@ def service_definition(tail: str, request: Request, session: DB, settings: Conf)
     return _guard(_hint(tail), run)
 
 
-@router.post("/requests.{fmt}")
-async def post_request(fmt: str, request: Request, settings: Conf) -> Response:
-    """File a request (form-encoded, as the spec says; ``api_key`` required)."""
-    form = {k: str(v) for k, v in (await request.form()).items()}
-    request.state.form = form
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(_post_sync, fmt, request, settings, form)
+async def _read_form(request: Request) -> None:
+    """The form, read on the event loop before the (sync) endpoint runs; kept on the
+    request so that its values are checked inside the endpoint, where a refusal gets the
+    spec's error format."""
+    request.state.form = {k: str(v) for k, v in (await request.form()).items()}
 
 
-def _post_sync(fmt: str, request: Request, settings: Settings, form: dict[str, str]) -> Response:
+@router.post("/requests.{fmt}", dependencies=[Depends(_read_form)])
+def post_request(fmt: str, request: Request, session: DB, settings: Conf) -> Response:
+    """File a request (form-encoded, as the spec says; ``api_key`` required). Runs in the
+    request's unit of work like every route: it commits before the answer leaves, and a
+    refusal leaves nothing behind."""
+    form: dict[str, str] = request.state.form
+    out: dict[str, str] = {}
+
     def run() -> Response:
         _split(f"requests.{fmt}")
         check_inputs(form)  # read from the raw form, so checked here
         _check_jurisdiction(request, settings)
-        from bancheng.core.deps import _open_session
-
-        session = _open_session(True)
-        try:
-            case, token = file_request(session, settings, form)
-            number = case.number
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        case, token = file_request(session, settings, form)
+        out["number"] = case.number
         data = [
             {
-                "service_request_id": number,
+                "service_request_id": case.number,
                 "token": token,
                 "service_notice": "已受理，可凭受理编号和手机号在“码上反馈”查询办理进度",
                 "account_id": None,
@@ -541,7 +535,10 @@ def _post_sync(fmt: str, request: Request, settings: Settings, form: dict[str, s
         ]
         return render(fmt, data, "service_requests", "request", 201)
 
-    return _guard(fmt, run)
+    response = _guard(fmt, run)
+    if "number" not in out:
+        session.rollback()  # refused: nothing of it is kept (the unit of work commits nothing)
+    return response
 
 
 @router.get("/requests.{fmt}")

@@ -2503,7 +2503,9 @@ export interface paths {
         put?: never;
         /**
          * Post Request
-         * @description File a request (form-encoded, as the spec says; ``api_key`` required).
+         * @description File a request (form-encoded, as the spec says; ``api_key`` required). Runs in the
+         *     request's unit of work like every route: it commits before the answer leaves, and a
+         *     refusal leaves nothing behind.
          */
         post: operations["post_request_open311_v2_requests__fmt__post"];
         delete?: never;
