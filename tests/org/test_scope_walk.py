@@ -195,3 +195,72 @@ def test_out_of_scope_ids_look_missing(client, org, session, outside, role):
     assert problems == []
     kinds = {p for _, p in walked}
     assert len(kinds) >= 12, kinds
+
+
+@pytest.fixture()
+def inside(client, org, session) -> dict[str, int]:
+    """District A's own order and meeting, issued by its supervisor."""
+    at(2026, 3, 2)
+    case = as_user(client, "clerk_a").create(title="甲区案件")
+    sup = as_user(client, "supervisor_a")
+    r = client.post(
+        "/api/v1/supervision/orders",
+        json={
+            "kind": "urge",
+            "department_id": org.id("distA_comm"),
+            "case_ids": [case["id"]],
+            "title": "请社区加快办理",
+            "instructions": "请于期限内书面回复办理情况。",
+            "deadline_workdays": 2,
+        },
+        headers=sup.headers,
+    )
+    assert r.status_code == 201, r.text
+    order_id = r.json()["id"]
+    r = client.post(
+        "/api/v1/supervision/meetings",
+        json={
+            "kind": "joint_meeting",
+            "title": "甲区联席会议",
+            "held_on": "2026-03-02",
+            "location": "区政务中心",
+            "participant_department_ids": [org.id("distA"), org.id("distA_comm")],
+            "case_ids": [case["id"]],
+            "summary": "研究甲区案件。",
+            "decisions": [
+                {
+                    "content": "社区答复",
+                    "responsible_department_id": org.id("distA_comm"),
+                    "deadline_workdays": 5,
+                }
+            ],
+        },
+        headers=sup.headers,
+    )
+    assert r.status_code == 201, r.text
+    return {"order_id": order_id, "meeting_id": r.json()["id"]}
+
+
+@pytest.mark.parametrize("role", sorted(set(ROLE_USERS) - {"admin"}))
+def test_in_scope_ids_are_found(client, org, session, inside, role):
+    """The other side of "looks missing": the same routes find district A's own objects
+    (or refuse the role), so a 404 above is the scope rule, not a broken route."""
+    as_user(client, ROLE_USERS[role])
+    seen = {}
+    for route in api_routes():
+        if "GET" not in route.methods:
+            continue
+        url = _fill(route.path, inside)
+        if url is None:
+            continue
+        r = client.get(url)
+        seen[route.path] = r.status_code
+    assert set(seen) == {
+        "/api/v1/supervision/orders/{order_id}",
+        "/api/v1/supervision/meetings/{meeting_id}",
+        "/api/v1/supervision/meetings/{meeting_id}/minutes.docx",
+    }
+    # clerk_a works for the district's service centre, outside the community the order and
+    # the decision are addressed to: for them these are other units' objects.
+    expected = 404 if role == "clerk" else 200
+    assert seen == dict.fromkeys(seen, expected)
