@@ -236,6 +236,10 @@ def _run_claiming(
         result = job.run(JobContext(idle, settings, now, db, stop)) or {}
     finally:
         idle.close()
+    if result.get("claimed") == 0 and not result.get("errors"):
+        # An idle tick (every few seconds, in every worker) writes nothing: on SQLite each
+        # write takes the database's one write lock.
+        return JobOutcome(job.name, ran=True, result=result)
     with db.transaction() as session:
         row = _lock_row(session, job.name)
         row.runs += 1
