@@ -8,8 +8,8 @@ its status code, content type and body schema (``core/openapi.py`` declares the
 problem+json answers).
 
 The run is derandomised, so a failure in CI reproduces with the same requests, and
-bounded: ``BANCHENG_FUZZ_EXAMPLES`` examples per operation and strategy (default 3); once
-a user's run has taken ``BANCHENG_FUZZ_BUDGET`` seconds (default 240) the remaining
+bounded: ``BANCHENG_FUZZ_EXAMPLES`` examples per operation (default 3); once
+a user's run has taken ``BANCHENG_FUZZ_BUDGET`` seconds (default 90) the remaining
 operations get one example each. A 5xx found here is fixed where its class of input is
 handled and gets a regression test of its own in ``test_inputs.py``.
 """
@@ -37,7 +37,7 @@ from schemathesis.specs.openapi.checks import (
 from tests.conftest import case_payload, login
 
 EXAMPLES = int(os.environ.get("BANCHENG_FUZZ_EXAMPLES", "3"))
-BUDGET = float(os.environ.get("BANCHENG_FUZZ_BUDGET", "240"))
+BUDGET = float(os.environ.get("BANCHENG_FUZZ_BUDGET", "90"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
