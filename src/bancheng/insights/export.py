@@ -20,6 +20,7 @@ from bancheng.cases.models import Case
 from bancheng.cases.repository import filter_conditions, scope_clause
 from bancheng.cases.schemas import CaseFilter
 from bancheng.core import clock
+from bancheng.core.inputs import without_forbidden_characters
 from bancheng.org.models import Hall, Matter
 from bancheng.org.scope import Principal, department_name_map
 
@@ -131,6 +132,12 @@ def rows(session: Session, principal: Principal, f: CaseFilter) -> Iterator[list
         ]
 
 
+def xml_safe(value: Any) -> Any:
+    """A cell's text less the characters XML refuses (openpyxl raises on them). The input
+    rules keep them out of new data; text stored before them may still carry one."""
+    return without_forbidden_characters(value) if isinstance(value, str) else value
+
+
 def write_xlsx(session: Session, principal: Principal, f: CaseFilter) -> tuple[str, int]:
     """Write the export to a temporary file; returns (path, data rows). Caller deletes it."""
     wb = Workbook(write_only=True)
@@ -138,7 +145,7 @@ def write_xlsx(session: Session, principal: Principal, f: CaseFilter) -> tuple[s
     ws.append(HEADERS)
     n = 0
     for row in rows(session, principal, f):
-        ws.append(row)
+        ws.append([xml_safe(v) for v in row])
         n += 1
     fd, path = tempfile.mkstemp(prefix="bancheng-export-", suffix=".xlsx")
     os.close(fd)

@@ -24,6 +24,7 @@ from bancheng.cases.models import Case
 from bancheng.cases.repository import scope_clause
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
+from bancheng.insights.export import xml_safe
 from bancheng.insights.repository import day_start
 from bancheng.intake.printing import FontMissing, cjk_pdf
 from bancheng.org.permissions import DATA_SCOPE_LABELS_ZH
@@ -145,11 +146,11 @@ def summary_xlsx(data: dict[str, Any]) -> bytes:
         sheet = wb.create_sheet(title)
         sheet.append(["名称", "新登记"])
         for item in data[key]:
-            sheet.append([item["name"], item["count"]])
+            sheet.append([xml_safe(item["name"]), item["count"]])
     sheet = wb.create_sheet("重点案件")
     sheet.append(NOTABLE_HEADINGS)
     for row in notable_rows(data, lambda due: due):
-        sheet.append(row)
+        sheet.append([xml_safe(v) for v in row])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
