@@ -214,3 +214,27 @@ def test_a_value_beyond_a_32_bit_column_is_refused_or_kept_never_a_500(client, o
         assert session.get(type(dept), dept.id).sort != 2**40
     else:
         assert r.status_code == 200, r.text
+
+
+def test_text_stored_before_the_rules_does_not_break_the_report(client, org, session):
+    import io
+
+    from docx import Document
+
+    from bancheng.supervision.models import SystemicIssue
+
+    headers = login(client, "supervisor")
+    r = client.post(
+        "/api/v1/supervision/systemic-issues",
+        json={"title": "材料重复提交", "root_cause": "系统不互通"},
+        headers=headers,
+    )
+    assert r.status_code == 201, r.text
+    session.expire_all()
+    issue = session.get(SystemicIssue, r.json()["id"])
+    issue.title, issue.root_cause = "材料\x01重复提交", "系统\x0b不互通"
+    session.commit()
+    r = client.get("/api/v1/supervision/systemic-issues/report.docx", params={"month": "2026-12"})
+    assert r.status_code == 200, r.text
+    text = [p.text for p in Document(io.BytesIO(r.content)).paragraphs]
+    assert "材料重复提交" in text and "根源：系统不互通" in text

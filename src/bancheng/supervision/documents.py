@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from typing import Any
 
 from docx import Document
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.core import clock
+from bancheng.core.inputs import without_forbidden_characters
 from bancheng.org.scope import Principal, department_name_map
 from bancheng.supervision import repository as repo
 from bancheng.supervision import systemic
@@ -17,6 +19,30 @@ from bancheng.supervision.models import Meeting, SystemicChange, SystemicIssue
 from bancheng.supervision.service import MEETING_KIND_ZH
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+class _Document:
+    """A Word document whose text leaves out the characters XML refuses (lxml raises on
+    them): the input rules keep them out of new data, text stored earlier may carry one."""
+
+    def __init__(self) -> None:
+        self.doc = Document()
+
+    def add_heading(self, text: str, level: int) -> None:
+        self.doc.add_heading(without_forbidden_characters(text), level=level)
+
+    def add_paragraph(self, text: str, style: str | None = None) -> None:
+        self.doc.add_paragraph(without_forbidden_characters(text), style=style)
+
+    def add_table(self, rows: int, cols: int) -> Any:
+        return self.doc.add_table(rows=rows, cols=cols)
+
+    def save(self, buf: io.BytesIO) -> None:
+        self.doc.save(buf)
+
+
+def _set(cell: Any, text: str) -> None:
+    cell.text = without_forbidden_characters(text)
 
 
 def _bytes(doc: object) -> bytes:
@@ -29,7 +55,7 @@ def meeting_minutes(
     session: Session, meeting: Meeting, principal: Principal | None = None
 ) -> bytes:
     names = department_name_map(session)
-    doc = Document()
+    doc = _Document()
     doc.add_heading(f"{MEETING_KIND_ZH[meeting.kind]}纪要", level=0)
     doc.add_paragraph(f"会议名称：{meeting.title}")
     doc.add_paragraph(f"召开日期：{meeting.held_on.isoformat()}")
@@ -55,13 +81,13 @@ def meeting_minutes(
     for cell, text in zip(
         table.rows[0].cells, ("序号", "事项", "责任单位", "办结期限"), strict=True
     ):
-        cell.text = text
+        _set(cell, text)
     for d in decisions:
         row = table.add_row().cells
-        row[0].text = str(d.seq)
-        row[1].text = d.content
-        row[2].text = names.get(d.responsible_department_id, "")
-        row[3].text = f"{d.due_date.isoformat()}（{d.deadline_workdays}个工作日）"
+        _set(row[0], str(d.seq))
+        _set(row[1], d.content)
+        _set(row[2], names.get(d.responsible_department_id, ""))
+        _set(row[3], f"{d.due_date.isoformat()}（{d.deadline_workdays}个工作日）")
     doc.add_paragraph(f"生成时间：{clock.to_local(clock.now()).strftime('%Y-%m-%d %H:%M')}")
     return _bytes(doc)
 
@@ -76,7 +102,7 @@ def _month_bounds(month: str) -> tuple[date, date]:
 def monthly_report(session: Session, month: str) -> bytes:
     start, end = _month_bounds(month)
     names = department_name_map(session)
-    doc = Document()
+    doc = _Document()
     doc.add_heading(f"制度性堵点（类问题）月度报告 {month}", level=0)
     issues = list(session.scalars(select(SystemicIssue).order_by(SystemicIssue.id)))
     counts = systemic.case_counts(session, [i.id for i in issues])
