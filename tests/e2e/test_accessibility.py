@@ -179,3 +179,45 @@ def test_login_page_passes_axe(server: Server, browser: Any) -> None:
         _check(page)
     finally:
         ctx.close()
+
+
+def test_disclosure_page_shows_the_month_without_people(
+    server: Server, browser: Any, screenshots: Path
+) -> None:
+    """办理情况公示: reachable from the report page, figures and rectifications of the demo's
+    month, no case number or phone on it, and it passes axe (also at 320 px)."""
+    ctx, page = _phone(browser)
+    try:
+        page.goto(server.url("/m/report"))
+        page.get_by_role("link", name="办理情况公示").or_(
+            page.get_by_role("button", name="办理情况公示")
+        ).first.click()
+        page.wait_for_url(re.compile(r"/m/disclosure$"))
+        totals = page.locator("[data-test=totals]")
+        totals.locator(".van-cell", has_text="受理").first.wait_for()
+        api = page.request.get(server.url("/api/v1/public/disclosure")).json()
+        registered = api["totals"]["registered"]
+        assert (
+            totals.locator(".van-cell", has_text="受理")
+            .first.inner_text()
+            .endswith(f"{registered} 件")
+        )
+        assert registered > 0  # the demo has cases this month
+        text = page.locator("body").inner_text()
+        assert not re.search(r"BC-\d{4}-\d{6}|1\d{10}", text), text
+        page.screenshot(path=str(screenshots / "mobile-40-disclosure.png"), full_page=True)
+        _check(page)
+        # Another month, by its button.
+        previous = api["months"][1]
+        y, m = previous.split("-")
+        page.get_by_role("button", name=f"{y}年{int(m)}月").click()
+        page.locator(".van-cell-group__title", has_text=f"{y}年{int(m)}月（").wait_for()
+    finally:
+        ctx.close()
+    ctx, page = _phone(browser, width=320)
+    try:
+        page.goto(server.url("/m/disclosure"))
+        page.locator("[data-test=totals]").wait_for()
+        _no_sideways_scroll(page)
+    finally:
+        ctx.close()

@@ -382,3 +382,59 @@ def sms_opt_out(
             actor_name=intake.PUBLIC_ACTOR,
         )
     return OptOutOut(number=case.number, opt_out=case.reporter_opt_out)
+
+
+# --- public disclosure (国办发〔2019〕51号) ---------------------------------------------------
+
+
+class DisclosureRates(BaseModel):
+    on_time: float | None  # 按时办结率
+    satisfaction: float | None  # 满意率
+    bad_review: float | None  # 差评率
+    rectification: float | None  # 整改率
+
+
+class DisclosureFigures(BaseModel):
+    registered: int
+    resolved: int
+    rated: int
+    rates: DisclosureRates
+
+
+class DisclosureUnit(DisclosureFigures):
+    name: str
+
+
+class DisclosureRectification(BaseModel):
+    unit: str
+    matter: str
+    status: str
+    status_label: str
+    opened_on: date
+    due_date: date
+    completed_on: date | None
+    result: str | None  # anonymised
+
+
+class PublicDisclosure(BaseModel):
+    month: str
+    date_from: date
+    date_to: date
+    months: list[str]
+    totals: DisclosureFigures
+    units: list[DisclosureUnit]
+    rectifications: list[DisclosureRectification]
+    as_of: datetime | None
+
+
+@router.get("/disclosure", response_model=PublicDisclosure, dependencies=[rate_limit("public")])
+def disclosure(
+    session: DB,
+    month: Annotated[str | None, Query(max_length=7, description="YYYY-MM，默认本月")] = None,
+) -> PublicDisclosure:
+    """A month's results made public: figures over every unit, each unit's figures, and
+    the rectifications of bad reviews opened that month, anonymised (no case numbers, no
+    people)."""
+    from bancheng.insights.disclosure import month_disclosure
+
+    return PublicDisclosure.model_validate(month_disclosure(session, month))

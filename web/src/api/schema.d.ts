@@ -1125,6 +1125,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/public/disclosure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Disclosure
+         * @description A month's results made public: figures over every unit, each unit's figures, and
+         *     the rectifications of bad reviews opened that month, anonymised (no case numbers, no
+         *     people).
+         */
+        get: operations["disclosure_api_v1_public_disclosure_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/halls/{hall_id}/qr.png": {
         parameters: {
             query?: never;
@@ -3384,6 +3406,64 @@ export interface components {
          * @enum {string}
          */
         Difficulty: "immediate" | "general" | "hard";
+        /** DisclosureFigures */
+        DisclosureFigures: {
+            /** Registered */
+            registered: number;
+            /** Resolved */
+            resolved: number;
+            /** Rated */
+            rated: number;
+            rates: components["schemas"]["DisclosureRates"];
+        };
+        /** DisclosureRates */
+        DisclosureRates: {
+            /** On Time */
+            on_time: number | null;
+            /** Satisfaction */
+            satisfaction: number | null;
+            /** Bad Review */
+            bad_review: number | null;
+            /** Rectification */
+            rectification: number | null;
+        };
+        /** DisclosureRectification */
+        DisclosureRectification: {
+            /** Unit */
+            unit: string;
+            /** Matter */
+            matter: string;
+            /** Status */
+            status: string;
+            /** Status Label */
+            status_label: string;
+            /**
+             * Opened On
+             * Format: date
+             */
+            opened_on: string;
+            /**
+             * Due Date
+             * Format: date
+             */
+            due_date: string;
+            /** Completed On */
+            completed_on: string | null;
+            /** Result */
+            result: string | null;
+        };
+        /** DisclosureUnit */
+        DisclosureUnit: {
+            /** Registered */
+            registered: number;
+            /** Resolved */
+            resolved: number;
+            /** Rated */
+            rated: number;
+            rates: components["schemas"]["DisclosureRates"];
+            /** Name */
+            name: string;
+        };
         /** EntryIn */
         EntryIn: {
             /** Matter */
@@ -4671,6 +4751,30 @@ export interface components {
             can_rate: boolean;
             /** Round */
             round: number;
+        };
+        /** PublicDisclosure */
+        PublicDisclosure: {
+            /** Month */
+            month: string;
+            /**
+             * Date From
+             * Format: date
+             */
+            date_from: string;
+            /**
+             * Date To
+             * Format: date
+             */
+            date_to: string;
+            /** Months */
+            months: string[];
+            totals: components["schemas"]["DisclosureFigures"];
+            /** Units */
+            units: components["schemas"]["DisclosureUnit"][];
+            /** Rectifications */
+            rectifications: components["schemas"]["DisclosureRectification"][];
+            /** As Of */
+            as_of: string | null;
         };
         /** PublicEvaluationIn */
         PublicEvaluationIn: {
@@ -12248,6 +12352,101 @@ export interface operations {
             };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request does not parse, or carries a value no request may carry */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database busy or a dependency unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    disclosure_api_v1_public_disclosure_get: {
+        parameters: {
+            query?: {
+                /** @description YYYY-MM，默认本月 */
+                month?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicDisclosure"];
+                };
+            };
+            /** @description Well-formed but invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (permission, CSRF, password to change) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused by the rules, or a stale version */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -58,6 +58,31 @@ export interface PublicCase {
   can_rate: boolean
   round: number
 }
+export interface DisclosureFigures {
+  registered: number
+  resolved: number
+  rated: number
+  rates: { on_time: number | null; satisfaction: number | null; bad_review: number | null; rectification: number | null }
+}
+export interface Disclosure {
+  month: string
+  date_from: string
+  date_to: string
+  months: string[]
+  totals: DisclosureFigures
+  units: (DisclosureFigures & { name: string })[]
+  rectifications: {
+    unit: string
+    matter: string
+    status: string
+    status_label: string
+    opened_on: string
+    due_date: string
+    completed_on: string | null
+    result: string | null
+  }[]
+  as_of: string | null
+}
 export interface Access {
   token?: string
   phone?: string
@@ -78,6 +103,8 @@ function access(a: Access): { query: string; headers: Record<string, string> } {
 
 export const api = {
   options: () => call<Options>('/options'),
+  disclosure: (month?: string) =>
+    call<Disclosure>(`/disclosure${month ? `?month=${encodeURIComponent(month)}` : ''}`),
   report: (body: Record<string, unknown>, key: string) => {
     const init = json(body)
     init.headers = { ...(init.headers as Record<string, string>), 'Idempotency-Key': key }

@@ -32,6 +32,7 @@ const router = createRouter({
     { path: '/report', component: () => import('./pages/ReportPage.vue') },
     { path: '/done', component: () => import('./pages/DonePage.vue') },
     { path: '/status', component: () => import('./pages/StatusPage.vue') },
+    { path: '/disclosure', component: () => import('./pages/DisclosurePage.vue') },
     { path: '/:rest(.*)*', redirect: '/report' },
   ],
 })
