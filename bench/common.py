@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -10,7 +12,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -60,73 +62,116 @@ def env_for(url: str, data_dir: Path) -> dict[str, str]:
 
 def prepare(url: str, data_dir: Path) -> str:
     """Migrate, create a small organisation and a clerk, return an API token."""
-    code = """
+    return prepare_clerks(url, data_dir, 1)[0][1]
+
+
+BENCH_PASSWORD = "Bench-Passw0rd!"
+
+
+def prepare_clerks(url: str, data_dir: Path, n: int) -> list[tuple[str, str]]:
+    """Migrate, create a small organisation and ``n`` clerks (``bench_clerk``, then
+    ``bench_clerk01`` ...), each with an API token; return ``(username, token)`` pairs.
+    One password hash is computed and shared: argon2 is slow on purpose."""
+    code = f"""
 import json
+from bancheng.core import clock
 from bancheng.core.config import get_settings
 from bancheng.core.db import get_database
 from bancheng.core.migrate import upgrade
 from bancheng.org.auth import create_api_token
+from bancheng.org.models import User
 from bancheng.org.service import create_department, create_user
 s = get_settings()
 upgrade(s.resolved_database_url)
+out = []
 with get_database().transaction() as session:
     city = create_department(session, code="C", name="市政府", level="city", kind="government")
     centre = create_department(session, code="C-SC", name="市政务服务中心", level="city",
                                kind="centre", parent=city)
-    clerk = create_user(session, s, username="bench_clerk", display_name="压测受理员",
+    first = create_user(session, s, username="bench_clerk", display_name="压测受理员",
                         role="clerk", department_id=centre.id, data_scope="all",
-                        password="Bench-Passw0rd!", must_change_password=False)
-    _, raw = create_api_token(session, clerk, "bench", ["case.create", "case.read"], 1)
-print(raw)
+                        password={BENCH_PASSWORD!r}, must_change_password=False)
+    clerks = [first]
+    for i in range(1, {n}):
+        u = User(username=f"bench_clerk{{i:02d}}", display_name=f"压测受理员{{i:02d}}",
+                 role="clerk", department_id=centre.id, data_scope="all",
+                 password_hash=first.password_hash, must_change_password=False,
+                 active=True, failed_logins=0, created_at=clock.now())
+        session.add(u)
+        clerks.append(u)
+    session.flush()
+    for u in clerks:
+        _, raw = create_api_token(session, u, "bench", ["case.create", "case.read"], 1)
+        out.append([u.username, raw])
+print(json.dumps(out))
 """
-    out = subprocess.run(
+    res = subprocess.run(
         [sys.executable, "-c", code],
         env=env_for(url, data_dir),
         check=True,
         capture_output=True,
         text=True,
     )
-    return out.stdout.strip().splitlines()[-1]
+    return [(u, t) for u, t in json.loads(res.stdout.strip().splitlines()[-1])]
+
+
+def start_server(
+    url: str, data_dir: Path, workers: int, port: int, log_name: str = "server.log"
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``bancheng serve`` in a process group of its own (the supervisor and its
+    workers: ``os.killpg`` reaches them all) and wait until ``/api/health`` answers."""
+    log_path = data_dir / log_name
+    with log_path.open("ab") as log:  # a file, not a pipe nobody reads (a full pipe blocks)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bancheng.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            env=env_for(url, data_dir),
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 300  # a loaded machine imports slowly
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(base + "/api/health", timeout=1) as r:
+                if r.status == 200:
+                    return proc, base
+        except OSError:
+            time.sleep(0.2)
+    kill_group(proc)
+    raise RuntimeError("server did not start: " + log_path.read_text(errors="replace"))
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the server's process group (supervisor and workers) and reap it."""
+    with suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def stop_group(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    with suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=15)
+    kill_group(proc)  # stragglers: a worker the supervisor did not stop
 
 
 @contextmanager
 def server(url: str, data_dir: Path, workers: int) -> Iterator[str]:
-    port = free_port()
-    log_path = data_dir / "server.log"
-    log = log_path.open("wb")  # a file, not a pipe nobody reads (a full pipe blocks the server)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bancheng.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=env_for(url, data_dir),
-        stdout=log,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
+    proc, base = start_server(url, data_dir, workers, free_port())
     try:
-        deadline = time.time() + 300  # a loaded machine imports slowly
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(base + "/api/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError("server did not start: " + log_path.read_text(errors="replace"))
         yield base
     finally:
-        log.close()
-        print(f"server log: {log_path}", file=sys.stderr)
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        print(f"server log: {data_dir / 'server.log'}", file=sys.stderr)
+        stop_group(proc)
