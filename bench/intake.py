@@ -71,7 +71,12 @@ class Counters:
 
 
 async def drive(
-    base: str, clerks: list[tuple[str, str]], seconds: float, clients: int, scenario: str
+    base: str,
+    clerks: list[tuple[str, str]],
+    seconds: float,
+    clients: int,
+    scenario: str,
+    prefix: str = "",
 ) -> tuple[list[float], list[str], dict[str, int]]:
     """``clients`` concurrent clients for ``seconds``, all starting at once. Client ``i``
     uses clerk ``i`` (its own account and token). Returns the latencies, the tags of the
@@ -90,7 +95,7 @@ async def drive(
             seq = 0
             while time.perf_counter() < stop:
                 seq += 1
-                tag = f"{scenario}-{i:02d}-{seq:06d}"
+                tag = f"{prefix or scenario}-{i:02d}-{seq:06d}"
                 if scenario == "staff":
                     path, body = "/api/v1/cases", _staff_payload(tag)
                 elif scenario == "public":
@@ -124,7 +129,7 @@ def run(label: str, url: str, data_dir: Path, args: argparse.Namespace) -> list[
     out = []
     with server(url, data_dir, args.workers) as base:
         warm = 1 if args.quick else 2
-        asyncio.run(drive(base, clerks, warm, args.clients, "staff"))  # warm-up, not counted
+        asyncio.run(drive(base, clerks, warm, args.clients, "staff", "warmup"))  # not counted
         for scenario in args.scenarios.split(","):
             t0 = time.perf_counter()
             lat, tags, errors = asyncio.run(
