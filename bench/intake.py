@@ -153,7 +153,7 @@ def run(label: str, url: str, data_dir: Path, args: argparse.Namespace) -> list[
         acked = set(tags)
         unacked_stored = sum(1 for t in stored if t.startswith(scenario + "-") and t not in acked)
         lat.sort()
-        q = statistics.quantiles(lat, n=100) if len(lat) > 2 else [0.0] * 99
+        q = statistics.quantiles(lat, n=100, method="inclusive") if len(lat) > 2 else [0.0] * 99
         ok = len(lat) - sum(errors.values())
         results.append(
             {
