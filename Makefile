@@ -7,6 +7,10 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 BANCHENG := $(UV) run --frozen bancheng
 TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# The suite runs on as many processes as there are cores (at most 4); each test file stays
+# on one process, and every process has databases of its own. PYTEST_WORKERS=0: serially.
+PYTEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
+PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 WEB_SOURCES := $(shell find web/src web/index.html web/package.json web/vite.config.ts web/openapi.json -type f 2>/dev/null)
 
 .PHONY: help run test venv web fonts lint pytest-sqlite pytest-postgres e2e-deps bench clean
@@ -67,11 +71,11 @@ e2e-deps:
 	fi
 
 pytest-sqlite: venv web e2e-deps
-	$(UV) run --frozen pytest
+	$(UV) run --frozen pytest $(PYTEST_PARALLEL)
 
 pytest-postgres: venv
 	@if $(UV) run --frozen python -c "import psycopg,sys; psycopg.connect('$(subst +psycopg,,$(TEST_PG_URL))', connect_timeout=3).close()" 2>/dev/null; then \
-		BANCHENG_TEST_DATABASE_URL='$(TEST_PG_URL)' $(UV) run --frozen pytest -m "not e2e"; \
+		BANCHENG_TEST_DATABASE_URL='$(TEST_PG_URL)' $(UV) run --frozen pytest $(PYTEST_PARALLEL) -m "not e2e"; \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL at $(TEST_PG_URL) is unreachable: CI requires it" >&2; exit 1; \
 	else \
