@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,8 +86,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         )
         if done.returncode != 0:
             pytest.fail(f"bancheng {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    with serving(env, data_dir, "serve.log") as base:
+        yield Server(base=base, data_dir=data_dir, password=DEMO_PASSWORD)
+
+
+@contextmanager
+def serving(env: dict[str, str], data_dir: Path, log_name: str) -> Iterator[str]:
+    """``bancheng serve`` on a free port with ``env``, its output in ``data_dir/log_name``;
+    yields its base URL once ``/api/health`` answers, and stops it afterwards."""
     port = _free_port()
-    log = (data_dir / "serve.log").open("w")
+    log_path = data_dir / log_name
+    log = log_path.open("w")
     proc = subprocess.Popen(
         _cli("serve", "--host", "127.0.0.1", "--port", str(port)),
         env=env,
@@ -106,10 +116,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             log.close()
-            pytest.fail("server did not start:\n" + (data_dir / "serve.log").read_text())
+            pytest.fail("server did not start:\n" + log_path.read_text())
         time.sleep(0.2)
     try:
-        yield Server(base=base, data_dir=data_dir, password=DEMO_PASSWORD)
+        yield base
     finally:
         proc.terminate()
         try:

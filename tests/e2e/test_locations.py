@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
@@ -19,13 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import (
-    REPO,
-    Console,
-    Server,
-    _cli,
-    _free_port,
-)
+from tests.e2e.conftest import Console, Server, serving
 from tests.e2e.test_citizen import phone_page, van_field
 
 # Where the phone reporter stands (WGS-84), kilometres from the clerk-typed cases below.
@@ -83,39 +74,8 @@ def mapped_server(server: Server, tile_server: str) -> Iterator[Server]:
         "BANCHENG_JOBS_IN_SERVE": "false",
     }
     env.pop("BANCHENG_DATABASE_URL", None)
-    port = _free_port()
-    log_path = server.data_dir / "serve-map.log"
-    log = log_path.open("w")
-    proc = subprocess.Popen(
-        _cli("serve", "--host", "127.0.0.1", "--port", str(port)),
-        env=env,
-        cwd=REPO,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/api/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            log.close()
-            pytest.fail("map server did not start:\n" + log_path.read_text())
-        time.sleep(0.2)
-    try:
+    with serving(env, server.data_dir, "serve-map.log") as base:
         yield Server(base=base, data_dir=server.data_dir, password=server.password)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def _console(server: Server, browser: Any, username: str) -> Console:

@@ -152,6 +152,8 @@ export const ERROR_MESSAGES: Record<string, string> = {
   'insights.invalid_range': '开始日期晚于结束日期',
   'insights.range_too_long': '时间跨度不能超过十年',
   'insights.invalid_period': '周期与期间编号不匹配',
+  'disclosure.invalid_month': '月份格式应为“2026-11”',
+  'disclosure.future_month': '该月份尚未开始',
   'token.not_found': '令牌不存在',
   'token.user_not_found': '令牌所属用户不存在',
   'token.permission_unknown': '未知的权限',
