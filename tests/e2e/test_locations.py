@@ -207,8 +207,13 @@ def test_ledger_draws_cases_on_configured_tiles(
         bbox = f"{lng - 0.05:.6f},{lat - 0.05:.6f},{lng + 0.05:.6f},{lat + 0.05:.6f}"
         page.get_by_placeholder("最小经度,最小纬度,最大经度,最大纬度").fill(bbox)
         page.locator("[data-test=filter-search]").click()
+        # The table first shows the unfiltered ledger (which also holds the new case), so
+        # the expected count comes from the API and the table must reach it.
+        listed = clerk.api("GET", f"/api/v1/cases?bbox={bbox}&page_size=20")
+        rows = len(listed["items"])
+        assert case["id"] in {c["id"] for c in listed["items"]}
+        expect(page.locator(".el-table__body tr")).to_have_count(rows)
         expect(page.locator(".el-table__body")).to_contain_text(case["number"])
-        rows = page.locator(".el-table__body tr").count()
         page.locator("[data-test=ledger-mode]").get_by_text("地图").click()
         the_map = page.locator("[data-test=case-map] .map")
         expect(the_map).to_be_visible()
