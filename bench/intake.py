@@ -20,6 +20,10 @@ non-2xx or failed request, by status and problem code).
 
 ``--quick``: 3 s per scenario after a 1 s warm-up.
 
+Before the scenarios, in the same run, ``plain_write.py`` measures the database's own limit
+for the registration write (counter, case row, event row, one transaction) with the driver
+alone; each scenario's figure is printed with its ratio to it (``ratio_to_plain``).
+
 Prints one JSON line per database and scenario and a final combined line.
 """
 
@@ -40,6 +44,7 @@ from sqlalchemy import create_engine, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import BENCH_PASSWORD, fresh_postgres, fresh_sqlite, prepare_clerks, server
+from plain_write import measure as plain_limit
 
 MARK = "压测标记"
 
@@ -130,6 +135,10 @@ def run(label: str, url: str, data_dir: Path, args: argparse.Namespace) -> list[
     with server(url, data_dir, args.workers) as base:
         warm = 1 if args.quick else 2
         asyncio.run(drive(base, clerks, warm, args.clients, "staff", "warmup"))  # not counted
+        # The database's own limit for the same write, in this run, on this machine: as many
+        # processes as the server has workers, as many connections as there are clients.
+        plain = plain_limit(url, args.seconds, args.workers, max(1, args.clients // args.workers))
+        print(json.dumps({"database": label, "plain_write": plain}), flush=True)
         for scenario in args.scenarios.split(","):
             t0 = time.perf_counter()
             lat, tags, errors = asyncio.run(
@@ -175,6 +184,10 @@ def run(label: str, url: str, data_dir: Path, args: argparse.Namespace) -> list[
                 "lost": len(tags) - found,
                 "duplicated": duplicated,
                 "stored_without_ack": unacked_stored,
+                "plain_tx_per_s": plain["tx_per_s"],
+                "ratio_to_plain": round(ok / elapsed / plain["tx_per_s"], 3)
+                if plain["tx_per_s"]
+                else None,
             }
         )
     return results
@@ -219,6 +232,8 @@ def main() -> None:
                             "errors",
                             "lost",
                             "duplicated",
+                            "plain_tx_per_s",
+                            "ratio_to_plain",
                         )
                     }
                     for r in results

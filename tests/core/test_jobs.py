@@ -3,6 +3,7 @@ two instances (two engines on one database, committing for real) have each effec
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -275,6 +276,39 @@ def test_six_delivery_triggers_across_two_instances_send_each_message_once(
         workers = set(s.scalars(select(OutboxAttempt.worker)))
     if a.dialect == "postgresql":
         assert len(workers) == 2, workers  # both instances delivered, at the same time
+
+
+def test_a_burst_of_commits_is_delivered_by_one_claim(instances, settings, outbox_rows):
+    """Commits that enqueue within ``nudge_delay_seconds`` of the first are claimed and
+    delivered together: one delivery run records them all."""
+    import time
+
+    from bancheng.core.jobs import JobRegistry, JobScheduler
+    from bancheng.outbox import tasks
+
+    a, _, _ = instances
+    jobs = JobRegistry()
+    tasks.register(jobs)
+    conf = settings.model_copy(update={"outbox_poll_seconds": 600.0, "nudge_delay_seconds": 3.0})
+    scheduler = JobScheduler(a, conf, jobs, lanes={"outbox"})
+    scheduler.start()
+    try:
+        time.sleep(0.3)  # the first tick has run (nothing to claim); the next is in 600 s
+        started = time.monotonic()
+        for i in range(5):
+            _enqueue(a, [f"burst-{i}"])  # five commits, each nudging delivery
+        assert time.monotonic() - started < 3.0, "the commits took longer than the delay"
+        assert outbox_rows.keys() == []  # nothing sent before the delay is up
+        deadline = time.monotonic() + 15
+        while len(outbox_rows.keys()) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        scheduler.stop()
+    assert sorted(outbox_rows.keys()) == [f"burst-{i}" for i in range(5)]
+    with a.transaction() as s:
+        row = s.get(JobRunRecord, "outbox.deliver")
+        assert row is not None and row.runs == 1
+        assert json.loads(row.last_result)["claimed"] == 5
 
 
 def test_the_scheduler_runs_delivery_in_a_lane_of_its_own(instances, settings, outbox_rows):

@@ -185,12 +185,9 @@ def create_case(
 
     now = clock.now()
     year = clock.to_local(now).year
-    seq, number = allocate_number(session, settings.jurisdiction_code, year)
     case = Case(
-        number=number,
         jurisdiction=settings.jurisdiction_code,
         year=year,
-        seq=seq,
         state=State.registered.value,
         channel=data.channel.value,
         kind=data.kind.value,
@@ -222,6 +219,10 @@ def create_case(
     case.hotline_order_number = hotline_order_number
     case.fixed_due_at = fixed_due_at
     case_clock.start_clock(session, case, now)  # before the INSERT: one statement, not two
+    # The number last: from the counter's UPDATE to the commit every other registration of
+    # the jurisdiction waits on this row, so everything that can be read or computed
+    # without the number (validation, encryption, the policy, the deadlines) is done.
+    case.seq, case.number = allocate_number(session, settings.jurisdiction_code, year)
     session.add(case)
     session.flush()
     session.add(CaseDepartment(case_id=case.id, department_id=principal.department_id))

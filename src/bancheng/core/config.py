@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # Outbox (bancheng.outbox): delivery worker, retries with exponential backoff.
     outbox_worker_in_serve: bool = True  # false: run `bancheng outbox run` separately
     outbox_poll_seconds: float = Field(default=2.0, ge=0.05, le=600)
+    # A commit that enqueued messages brings delivery forward to at most this far ahead, so
+    # that a burst of registrations is claimed in one batch (0: at once).
+    nudge_delay_seconds: float = Field(default=0.2, ge=0, le=10)
     outbox_batch_size: int = Field(default=50, ge=1, le=1000)
     outbox_max_attempts: int = Field(default=8, ge=1, le=50)
     outbox_backoff_seconds: float = Field(default=30.0, ge=0, le=86400)

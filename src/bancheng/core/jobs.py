@@ -278,6 +278,7 @@ class JobScheduler:
         self._next: dict[str, float] = {}
         self._stop = threading.Event()
         self._wake: dict[str, threading.Event] = {}
+        self._soon: dict[str, float] = {}  # lane → when a nudged job of it is due
         self._threads: list[threading.Thread] = []
         _schedulers.add(self)
 
@@ -313,9 +314,15 @@ class JobScheduler:
         return done
 
     def nudge(self, name: str) -> None:
+        """Bring job ``name``'s tick forward to at most ``nudge_delay_seconds`` from now:
+        the commits of a burst (a morning queue) are then delivered by one claim instead
+        of one claim each."""
+        soon = time.monotonic() + self.settings.nudge_delay_seconds
         for job in self._jobs():
             if job.name == name:
-                self._next[name] = 0.0
+                if self._next.get(name, 0.0) > soon:
+                    self._next[name] = soon
+                self._soon[job.lane] = min(self._soon.get(job.lane, soon), soon)
                 wake = self._wake.get(job.lane)
                 if wake is not None:
                     wake.set()
@@ -350,5 +357,9 @@ class JobScheduler:
         while not self._stop.is_set():
             self.tick(lane)
             periods = [p for p in map(self._period, self._jobs(lane)) if p > 0]
-            wake.wait(min([5.0, *periods]))
+            timeout = min([5.0, *periods])
+            soon = self._soon.pop(lane, None)
+            if soon is not None:  # a nudge: tick when it is due
+                timeout = min(timeout, max(0.0, soon - time.monotonic()))
+            wake.wait(timeout)
             wake.clear()
