@@ -92,18 +92,18 @@ def enqueue(
     }
     dialect = session.get_bind().dialect.name
     ins_mod: Any = postgresql if dialect == "postgresql" else sqlite
+    # The row comes back as an ORM object from the INSERT itself (no second round trip:
+    # a registration holds the case-number counter's lock until it commits).
     stmt = (
         ins_mod.insert(OutboxMessage)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(OutboxMessage.id)
+        .returning(OutboxMessage)
     )
-    new_id = session.execute(stmt).scalar()
-    if new_id is None:
+    msg = session.scalars(stmt).first()
+    if msg is None:
         return None
     session.info["outbox_enqueued"] = True
-    msg = session.get(OutboxMessage, new_id)
-    assert msg is not None
     deliver = _IN_TRANSACTION.get(channel)
     if deliver is not None:
         ref = deliver(session, msg)
