@@ -102,7 +102,9 @@ def test_bad_rows_reported_row_by_row(session, org, settings, tmp_path: Path):
         "reporter_phone=电话,registered_at=受理时间,kind=类型"
     )
     header, data = read_table(path)
-    rep = import_rows(session, settings, header, data, mapping, "12345", org.id("centre"))
+    rep = import_rows(
+        session, settings, header, data, mapping, "12345", org.id("centre"), skip_invalid=True
+    )
     status = {r.row: (r.status, r.errors) for r in rep.rows}
     assert status[2][0] == "imported"
     assert status[3][0] == "rejected" and "description" in status[3][1][0]

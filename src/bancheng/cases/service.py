@@ -76,6 +76,35 @@ def allocate_number(session: Session, jurisdiction: str, year: int) -> tuple[int
     return seq, f"{jurisdiction}-{year}-{seq:06d}"
 
 
+def allocate_number_block(
+    session: Session, jurisdiction: str, year: int, n: int
+) -> list[tuple[int, str]]:
+    """Take the next ``n`` numbers of the jurisdiction's year at once (a bulk import's
+    batch): one counter UPDATE by ``n``, the counter row created when missing, under the
+    same row lock as ``allocate_number``. Returns ``(seq, number)`` in order, consecutive."""
+    if n <= 0:
+        return []
+    bump = (
+        update(CaseNumberCounter)
+        .where(CaseNumberCounter.jurisdiction == jurisdiction, CaseNumberCounter.year == year)
+        .values(last_seq=CaseNumberCounter.last_seq + n)
+        .returning(CaseNumberCounter.last_seq)
+    )
+    opts = {"synchronize_session": False}
+    last = session.execute(bump, execution_options=opts).scalar()
+    if last is None:
+        dialect = session.get_bind().dialect.name
+        ins_mod: Any = postgresql if dialect == "postgresql" else sqlite
+        session.execute(
+            ins_mod.insert(CaseNumberCounter)
+            .values(jurisdiction=jurisdiction, year=year, last_seq=0)
+            .on_conflict_do_nothing()
+        )
+        last = session.execute(bump, execution_options=opts).scalar()
+    assert last is not None
+    return [(seq, f"{jurisdiction}-{year}-{seq:06d}") for seq in range(last - n + 1, last + 1)]
+
+
 # --- creation ------------------------------------------------------------------------
 
 

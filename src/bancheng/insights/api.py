@@ -276,12 +276,13 @@ def import_cases(
         dept_id,
         channel,
         dry_run=dry_run,
+        skip_invalid=skip_invalid,
         allowed_departments=visible_units(principal),
     )
     if report.total == 0:
         raise Invalid("import.empty", "文件中没有数据行")
-    if report.rejected and not skip_invalid and not dry_run:
-        # Nothing partial: the request's transaction is rolled back.
+    if report.refused:
+        # Nothing partial: the importer wrote nothing.
         raise Invalid(
             "import.rows_rejected",
             f"有 {report.rejected} 行无法导入，未导入任何数据",

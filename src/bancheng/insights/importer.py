@@ -1,11 +1,15 @@
 """Import historical cases and 12345 work orders from Excel or CSV.
 
-Each row is validated in full before anything is written; a valid row is written in its
-own savepoint (case, number, first-receipt unit, timeline event ``import`` and the register
-row in ``imported_work_orders``), so there are no partial rows. A row whose (source,
-external id) is already registered is reported as a duplicate: re-running adds nothing.
-Numbers are allocated like any registration (``cases.service.allocate_number``) in the
-year the case was registered.
+Two phases. First every row is validated in full and checked for duplicates: a row whose
+(source, external id) is already registered, or came earlier in the file, is reported as
+a duplicate, so re-running adds nothing. Then, unless some row was rejected (all or
+nothing per file by default; ``skip_invalid``: write the valid rows and report the
+others), the rows are written in batches of ``BATCH_SIZE``: one number block per
+(jurisdiction, year) per batch (``cases.service.allocate_number_block``, numbers
+consecutive in file order within the year the case was registered), multi-row INSERTs of
+the cases, their units, their timeline event ``import`` and the register rows in
+``imported_work_orders``. Open orders get their deadlines from the one rule
+(``sla.case_clock.clock_fields``) with the calendar and the active policies read once.
 
 ``dry_run`` validates every row and looks for duplicates without writing anything. Uploads
 through the API (``read_upload``) are limited to ``MAX_IMPORT_BYTES`` and must be an .xlsx
@@ -17,15 +21,14 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from bancheng.cases.enums import (
@@ -38,8 +41,8 @@ from bancheng.cases.enums import (
     Rating,
     State,
 )
-from bancheng.cases.models import Case, CaseDepartment
-from bancheng.cases.service import add_event, allocate_number
+from bancheng.cases.models import Case, CaseDepartment, CaseEvent
+from bancheng.cases.service import allocate_number_block
 from bancheng.core import clock
 from bancheng.core.clock import SHANGHAI
 from bancheng.core.config import Settings
@@ -48,9 +51,11 @@ from bancheng.core.errors import Invalid, TooLarge
 from bancheng.core.inputs import FIRST_YEAR, LAST_YEAR, without_forbidden_characters
 from bancheng.core.validators import mask_phone, normalize_phone
 from bancheng.insights.export import COLUMNS
-from bancheng.insights.models import ImportedWorkOrder
+from bancheng.insights.models import ImportedWorkOrder, mark_days_dirty
 from bancheng.org.models import Department, Hall, Matter
 from bancheng.sla import case_clock
+from bancheng.sla.calendar import load_calendar
+from bancheng.sla.workdays import WorkdayCalendar
 
 FIELDS = (
     "external_id",
@@ -127,6 +132,8 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "due_at": "办结期限",
     "resolved_at": "办结时间",
 }
+# Rows per multi-row INSERT and per number block.
+BATCH_SIZE = 1000
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls, .doc
 
@@ -309,6 +316,9 @@ class Report:
     missing_columns: list[str] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
     rows: list[RowResult] = field(default_factory=list)
+    # Rows were rejected and ``skip_invalid`` was not given: nothing was written; the
+    # valid rows are reported as ``valid`` and counted in ``imported`` as in a dry run.
+    refused: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
@@ -425,85 +435,152 @@ def validate(
     return v, errors
 
 
-def _write(session: Session, settings: Settings, v: dict[str, Any], source: str, dept: int) -> Case:
-    crypto = get_crypto()
-    registered = v["registered_at"]
-    year = registered.year
-    seq, number = allocate_number(session, settings.jurisdiction_code, year)
-    current = v["department_id"] or dept
-    now = clock.now()
-    outcome = "done" if v["resolved_at"] else None
-    case = Case(
-        number=number,
-        jurisdiction=settings.jurisdiction_code,
-        year=year,
-        seq=seq,
-        state=v["state"],
-        channel=v["channel"],
-        kind=v["kind"],
-        difficulty=v["difficulty"],
-        blocker_type=v["blocker_type"],
-        title=v["title"],
-        description=v["description"],
-        reporter_type=v["reporter_type"],
-        reporter_name=v["reporter_name"],
-        reporter_phone_enc=crypto.encrypt(v["phone"]),
-        reporter_phone_hash=crypto.lookup_hash(v["phone"]),
-        reporter_phone_masked=v["phone_masked"],
-        reporter_org_name=v["reporter_org_name"],
-        matter_id=v["matter_id"],
-        stuck_department_id=v["matter_department_id"],
-        hall_id=v["hall_id"],
-        first_receipt_department_id=dept,
-        current_department_id=current,
-        transfer_count=v["transfer_count"],
-        return_count=v["return_count"],
-        resolved_on_spot=v["resolved_on_spot"],
-        resolution=v["resolution"],
-        outcome=outcome,
-        rating=v["rating"],
-        hotline_order_number=v["hotline_order_number"],
-        registered_at=registered,
-        resolved_at=v["resolved_at"],
-        closed_at=v["resolved_at"] if v["state"] == "closed" else None,
-        updated_at=now,
-    )
-    if State(v["state"]) in OPEN_STATES:
-        # An open order runs on the clock like any case: from its registration, to the
-        # order's own deadline when the file gives one, else to the matching policy's.
-        case.fixed_due_at = v["due_at"]
-        case.clock_started_at = registered
-        case.paused_seconds = 0.0
-        case.extension_workdays = 0
-        if v["state"] == State.suspended.value:
-            case.suspended_from = State.in_progress.value
-            case.suspended_at = now
-        case_clock.recompute(session, case)
-    else:
-        case.due_at = v["due_at"]
-        case.due_date = clock.to_local(v["due_at"]).date() if v["due_at"] else None
-    session.add(case)
-    session.flush()
-    for d in {dept, current}:
-        session.add(CaseDepartment(case_id=case.id, department_id=d))
-    add_event(
-        session,
-        case,
-        "import",
-        None,
-        v["state"],
-        None,
-        details={"source": source, "external_id": v["external_id"]},
-        public=False,
-        actor_name="数据导入",
-    )
-    session.add(
-        ImportedWorkOrder(
-            source=source, external_id=v["external_id"], case_id=case.id, imported_at=now
+def _table(model: Any) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+CASES, CASE_UNITS, CASE_EVENTS, REGISTER = (
+    _table(m) for m in (Case, CaseDepartment, CaseEvent, ImportedWorkOrder)
+)
+
+
+class _Writer:
+    """Writes validated rows in batches; what it reads (the calendar, the policies, the
+    key) is read once per import."""
+
+    def __init__(self, session: Session, settings: Settings, source: str, dept: int) -> None:
+        self.session = session
+        self.jurisdiction = settings.jurisdiction_code
+        self.source = source
+        self.dept = dept
+        self.now = clock.now()
+        self.crypto = get_crypto()
+        self.choose = case_clock.PolicyChooser(session)
+        self._calendar: WorkdayCalendar | None = None
+
+    def calendar(self) -> WorkdayCalendar:
+        if self._calendar is None:
+            self._calendar = load_calendar(self.session)
+        return self._calendar
+
+    def _case_row(self, v: dict[str, Any], seq: int, number: str) -> dict[str, Any]:
+        registered = v["registered_at"]
+        current = v["department_id"] or self.dept
+        row: dict[str, Any] = {
+            "number": number,
+            "jurisdiction": self.jurisdiction,
+            "year": registered.year,
+            "seq": seq,
+            "state": v["state"],
+            "channel": v["channel"],
+            "kind": v["kind"],
+            "difficulty": v["difficulty"],
+            "blocker_type": v["blocker_type"],
+            "title": v["title"],
+            "description": v["description"],
+            "reporter_type": v["reporter_type"],
+            "reporter_name": v["reporter_name"],
+            "reporter_phone_enc": self.crypto.encrypt(v["phone"]),
+            "reporter_phone_hash": self.crypto.lookup_hash(v["phone"]),
+            "reporter_phone_masked": v["phone_masked"],
+            "reporter_org_name": v["reporter_org_name"],
+            "matter_id": v["matter_id"],
+            "stuck_department_id": v["matter_department_id"],
+            "hall_id": v["hall_id"],
+            "first_receipt_department_id": self.dept,
+            "current_department_id": current,
+            "transfer_count": v["transfer_count"],
+            "return_count": v["return_count"],
+            "resolved_on_spot": v["resolved_on_spot"],
+            "resolution": v["resolution"],
+            "outcome": "done" if v["resolved_at"] else None,
+            "rating": v["rating"],
+            "hotline_order_number": v["hotline_order_number"],
+            "registered_at": registered,
+            "resolved_at": v["resolved_at"],
+            "closed_at": v["resolved_at"] if v["state"] == State.closed.value else None,
+            "updated_at": self.now,
+            "paused_seconds": 0.0,
+            "extension_workdays": 0,
+            "suspended_from": None,
+            "suspended_at": None,
+        }
+        if State(v["state"]) in OPEN_STATES:
+            # An open order runs on the clock like any case: from its registration, to the
+            # order's own deadline when the file gives one, else to the matching policy's.
+            policy = self.choose(v["kind"], v["difficulty"], v["channel"], self.dept)
+            has_deadline = policy is not None or v["due_at"] is not None
+            row["fixed_due_at"] = v["due_at"]
+            row["clock_started_at"] = registered
+            if v["state"] == State.suspended.value:
+                row["suspended_from"] = State.in_progress.value
+                row["suspended_at"] = self.now
+            row |= case_clock.clock_fields(
+                policy,
+                self.calendar() if has_deadline else None,
+                start=registered,
+                fixed_due_at=v["due_at"],
+            )
+        else:
+            row |= case_clock.NO_DEADLINE | {"sla_policy_id": None}
+            row["fixed_due_at"] = None
+            row["clock_started_at"] = None
+            row["due_at"] = v["due_at"]
+            row["due_date"] = clock.to_local(v["due_at"]).date() if v["due_at"] else None
+        return row
+
+    def write(self, batch: list[tuple[RowResult, dict[str, Any]]]) -> None:
+        """One batch: a number block per year, then one multi-row INSERT per table."""
+        by_year: dict[int, list[int]] = {}
+        for i, (_, v) in enumerate(batch):
+            by_year.setdefault(v["registered_at"].year, []).append(i)
+        numbers: list[tuple[int, str]] = [(0, "")] * len(batch)
+        for year, where in by_year.items():
+            block = allocate_number_block(self.session, self.jurisdiction, year, len(where))
+            for i, taken in zip(where, block, strict=True):
+                numbers[i] = taken
+        rows = [self._case_row(v, *numbers[i]) for i, (_, v) in enumerate(batch)]
+        ids = list(
+            self.session.execute(
+                insert(CASES).returning(CASES.c.id, sort_by_parameter_order=True), rows
+            ).scalars()
         )
-    )
-    session.flush()
-    return case
+        units, events, register = [], [], []
+        for case_id, row, (result, v) in zip(ids, rows, batch, strict=True):
+            for d in sorted({row["first_receipt_department_id"], row["current_department_id"]}):
+                units.append({"case_id": case_id, "department_id": d})
+            events.append(
+                {
+                    "case_id": case_id,
+                    "at": self.now,
+                    "action": "import",
+                    "from_state": None,
+                    "to_state": v["state"],
+                    "actor_id": None,
+                    "actor_name": "数据导入",
+                    "actor_department_id": None,
+                    "reason": None,
+                    "details": {"source": self.source, "external_id": v["external_id"]},
+                    "public": False,
+                }
+            )
+            register.append(
+                {
+                    "source": self.source,
+                    "external_id": v["external_id"],
+                    "case_id": case_id,
+                    "imported_at": self.now,
+                }
+            )
+            result.status = "imported"
+            result.number = row["number"]
+        self.session.execute(insert(CASE_UNITS), units)
+        self.session.execute(insert(CASE_EVENTS), events)
+        self.session.execute(insert(REGISTER), register)
+        # The rollup's dirty days, which the ORM's flush would have marked.
+        mark_days_dirty(self.session.connection(), [r["registered_at"] for r in rows])
 
 
 def _problem(error: str, mapping: dict[str, str]) -> dict[str, str]:
@@ -521,19 +598,23 @@ def import_rows(
     session: Session,
     settings: Settings,
     header: list[str],
-    data: Iterator[list[Any]],
+    data: Iterable[list[Any]],
     mapping: dict[str, str],
     source: str,
     department_id: int,
     default_channel: str = "transfer_12345",
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
     *,
     dry_run: bool = False,
+    skip_invalid: bool = False,
     allowed_departments: frozenset[int] | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> Report:
     """Import the rows; ``dry_run``: validate and look for duplicates, write nothing.
+    With a rejected row nothing is written (``Report.refused``) unless ``skip_invalid``.
     ``allowed_departments`` (None: any): a row naming a department outside them is
-    rejected (the importer's data scope)."""
+    rejected (the importer's data scope). ``progress(stage, rows, total)`` is called as
+    rows are validated (stage ``validate``) and as batches are written (``write``)."""
     report = Report(source=source, dry_run=dry_run)
     index = {h: i for i, h in enumerate(header) if h}
     used = {h for f, h in mapping.items() if h in index}
@@ -544,10 +625,11 @@ def import_rows(
     if session.get(Department, department_id) is None:
         raise Invalid("import.department_not_found", "默认受理部门不存在")
     lk = Lookups(session)
-    seen: set[str] = set()
-    for n, values in enumerate(data, start=2):  # row 1 is the header
+    lines = data if isinstance(data, list) else list(data)
+    valid: list[tuple[RowResult, dict[str, Any]]] = []
+    for n, values in enumerate(lines, start=2):  # row 1 is the header
         if progress:
-            progress(1)
+            progress("validate", 1, len(lines))
         if all(_text(x) == "" for x in values):
             continue
         report.total += 1
@@ -569,38 +651,58 @@ def import_rows(
             result.problems = [_problem(e, mapping) for e in errors]
             report.rejected += 1
             continue
-        already = session.scalar(
-            select(ImportedWorkOrder.case_id).where(
-                ImportedWorkOrder.source == source, ImportedWorkOrder.external_id == ext
+        valid.append((result, v))
+    todo = _without_duplicates(session, source, valid, mapping, batch_size)
+    report.duplicates = len(valid) - len(todo)
+    report.imported = len(todo)
+    if dry_run or (report.rejected and not skip_invalid):
+        report.refused = not dry_run
+        for result, _ in todo:
+            result.status = "valid"
+        return report
+    writer = _Writer(session, settings, source, department_id)
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start : start + batch_size]
+        writer.write(batch)
+        if progress:
+            progress("write", len(batch), len(todo))
+    return report
+
+
+def _without_duplicates(
+    session: Session,
+    source: str,
+    valid: list[tuple[RowResult, dict[str, Any]]],
+    mapping: dict[str, str],
+    batch_size: int,
+) -> list[tuple[RowResult, dict[str, Any]]]:
+    """The valid rows that are neither registered already (one IN query per batch) nor
+    repeat an earlier row of the file; the others are marked duplicates."""
+    todo = []
+    seen: set[str] = set()
+    for start in range(0, len(valid), batch_size):
+        batch = valid[start : start + batch_size]
+        ids = sorted({v["external_id"] for _, v in batch})
+        registered = set(
+            session.scalars(
+                select(ImportedWorkOrder.external_id).where(
+                    ImportedWorkOrder.source == source, ImportedWorkOrder.external_id.in_(ids)
+                )
             )
         )
-        if already is not None or ext in seen:
-            result.status = "duplicate"
-            result.errors = ["工单已导入" if already is not None else "文件内重复的工单编号"]
-            result.problems = [
-                {
-                    "field": "external_id",
-                    "column": mapping.get("external_id", ""),
-                    "reason": result.errors[0],
-                }
-            ]
-            report.duplicates += 1
-            continue
-        if dry_run:
-            seen.add(ext or "")
-            result.status = "valid"
-            report.imported += 1
-            continue
-        try:
-            with session.begin_nested():
-                case = _write(session, settings, v, source, department_id)
-        except (IntegrityError, ValueError) as exc:
-            result.errors = [f"写入失败：{type(exc).__name__}"]
-            result.problems = [{"field": "", "column": "", "reason": result.errors[0]}]
-            report.rejected += 1
-            continue
-        seen.add(ext or "")
-        result.status = "imported"
-        result.number = case.number
-        report.imported += 1
-    return report
+        for result, v in batch:
+            ext = v["external_id"]
+            if ext in registered or ext in seen:
+                result.status = "duplicate"
+                result.errors = ["工单已导入" if ext in registered else "文件内重复的工单编号"]
+                result.problems = [
+                    {
+                        "field": "external_id",
+                        "column": mapping.get("external_id", ""),
+                        "reason": result.errors[0],
+                    }
+                ]
+                continue
+            seen.add(ext)
+            todo.append((result, v))
+    return todo

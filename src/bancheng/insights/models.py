@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.util import identity_key
 
@@ -169,9 +171,7 @@ def _mark_dirty_days(session: Session, _ctx: Any) -> None:
     if not changed:
         return
     from bancheng.cases.models import Case
-    from bancheng.core import clock
 
-    today = clock.local_today()
     instants: list[datetime] = []
     lookup: set[int] = set()
     for obj in changed:
@@ -194,6 +194,15 @@ def _mark_dirty_days(session: Session, _ctx: Any) -> None:
         instants += conn.scalars(
             select(Case.registered_at).where(Case.id.in_(sorted(lookup)))
         ).all()
+    mark_days_dirty(conn, instants)
+
+
+def mark_days_dirty(conn: Connection, instants: Iterable[datetime]) -> None:
+    """Put the registration days of ``instants`` (before today) on ``insights_dirty_days``;
+    for writers that bypass the ORM's flush (the bulk import's multi-row inserts)."""
+    from bancheng.core import clock
+
+    today = clock.local_today()
     days = sorted({d for d in (clock.to_local(i).date() for i in instants) if d < today})
     if not days:
         return

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, false, or_
 from sqlalchemy.orm import Session
@@ -27,7 +27,7 @@ from bancheng.core.clock import SHANGHAI
 from bancheng.core.errors import DomainError
 from bancheng.sla.calendar import load_calendar
 from bancheng.sla.models import SlaPolicy
-from bancheng.sla.policies import find_policy
+from bancheng.sla.policies import department_chain, find_policy, list_policies, select_policy
 from bancheng.sla.workdays import Deadline, WorkdayCalendar, local_date
 
 Light = Literal["green", "yellow", "red"]
@@ -45,22 +45,45 @@ def _midnight(day: date) -> datetime:
 
 
 def compute_deadlines(case: Case, policy: SlaPolicy | None, cal: WorkdayCalendar) -> None:
-    """Set the response deadline, the resolution deadline and the yellow instant.
+    """Set the response deadline, the resolution deadline and the yellow instant
+    (``deadline_fields`` of the case's clock)."""
+    assert case.clock_started_at is not None
+    fields = deadline_fields(
+        policy,
+        cal,
+        start=case.clock_started_at,
+        fixed_due_at=case.fixed_due_at,
+        paused_seconds=case.paused_seconds,
+        extension_workdays=case.extension_workdays,
+    )
+    for name, value in fields.items():
+        setattr(case, name, value)
+
+
+def deadline_fields(
+    policy: SlaPolicy | None,
+    cal: WorkdayCalendar,
+    *,
+    start: datetime,
+    fixed_due_at: datetime | None,
+    paused_seconds: float = 0.0,
+    extension_workdays: int = 0,
+) -> dict[str, Any]:
+    """The response deadline, the resolution deadline and the yellow instant of a clock
+    started at ``start``. Pure: the one deadline rule, for one case or a bulk import.
 
     A deadline fixed from outside (``fixed_due_at``, a 12345 order's time limit) replaces
     the policy's resolution deadline; pauses and approved extensions move it the same way.
     Without a policy such a case has no response deadline."""
-    assert case.clock_started_at is not None
-    assert policy is not None or case.fixed_due_at is not None
-    start = case.clock_started_at
-    if case.paused_seconds > 0:
-        start = cal.add_working_seconds(start, case.paused_seconds).due_at
+    assert policy is not None or fixed_due_at is not None
+    if paused_seconds > 0:
+        start = cal.add_working_seconds(start, paused_seconds).due_at
     response = cal.add(start, policy.response_limit, policy.response_unit) if policy else None
-    if case.fixed_due_at is not None:
-        fixed = case.fixed_due_at
+    if fixed_due_at is not None:
+        fixed = fixed_due_at
         base = (
-            cal.add_working_seconds(fixed, case.paused_seconds)
-            if case.paused_seconds > 0
+            cal.add_working_seconds(fixed, paused_seconds)
+            if paused_seconds > 0
             # due_at is exclusive: a deadline at midnight belongs to the day before.
             else Deadline(local_date(fixed - _TICK), bool(cal.unknown_years(fixed, fixed)), fixed)
         )
@@ -69,21 +92,57 @@ def compute_deadlines(case: Case, policy: SlaPolicy | None, cal: WorkdayCalendar
         base = cal.add(start, policy.resolution_limit, policy.resolution_unit)
     provisional = (response.provisional if response else False) or base.provisional
     due = base
-    if case.extension_workdays > 0:
-        due = cal.add_workdays(base.date, case.extension_workdays)
+    if extension_workdays > 0:
+        due = cal.add_workdays(base.date, extension_workdays)
         provisional = provisional or due.provisional
-    case.response_due_at = response.due_at if response else None
-    case.due_date = due.date
-    case.due_at = due.due_at
-    case.deadline_provisional = provisional
-    if case.fixed_due_at is not None or policy is None:
+    if fixed_due_at is not None or policy is None:
         # An outside deadline turns yellow on its last working day.
         last = cal.workday_back(due.date, 0)
-        case.yellow_at = min(due.due_at, max(start, _midnight(last)))
+        yellow = min(due.due_at, max(start, _midnight(last)))
     else:
-        case.yellow_at = _yellow_at(
-            policy, cal, start, due.date, due.due_at, case.extension_workdays
-        )
+        yellow = _yellow_at(policy, cal, start, due.date, due.due_at, extension_workdays)
+    return {
+        "response_due_at": response.due_at if response else None,
+        "due_date": due.date,
+        "due_at": due.due_at,
+        "deadline_provisional": provisional,
+        "yellow_at": yellow,
+    }
+
+
+NO_DEADLINE: dict[str, Any] = {
+    "response_due_at": None,
+    "due_at": None,
+    "yellow_at": None,
+    "due_date": None,
+    "deadline_provisional": False,
+}
+
+
+def clock_fields(
+    policy: SlaPolicy | None,
+    cal: WorkdayCalendar | None,
+    *,
+    start: datetime,
+    fixed_due_at: datetime | None,
+    paused_seconds: float = 0.0,
+    extension_workdays: int = 0,
+) -> dict[str, Any]:
+    """What ``recompute`` stores for a clock under ``policy`` (``None``: no active policy
+    matched): the policy and the deadlines, or no deadline at all. ``cal`` may be ``None``
+    only when there is no deadline."""
+    fields: dict[str, Any] = {"sla_policy_id": policy.id if policy else None}
+    if policy is None and fixed_due_at is None:
+        return fields | NO_DEADLINE
+    assert cal is not None
+    return fields | deadline_fields(
+        policy,
+        cal,
+        start=start,
+        fixed_due_at=fixed_due_at,
+        paused_seconds=paused_seconds,
+        extension_workdays=extension_workdays,
+    )
 
 
 def _yellow_at(
@@ -129,6 +188,36 @@ def _policy_for(session: Session, case: Case) -> SlaPolicy | None:
         return None  # no active policy: the case has no deadline rather than no registration
 
 
+class PolicyChooser:
+    """``_policy_for`` for many new cases (a bulk import): the active policies are read
+    once and the choice (``select_policy``, the rule ``find_policy`` applies) is cached per
+    (kind, difficulty, channel, receiving unit)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._policies = list_policies(session, active_only=True)
+        self._chosen: dict[tuple[str, str, str, int | None], SlaPolicy | None] = {}
+
+    def __call__(
+        self, kind: str, difficulty: str, channel: str, department_id: int | None
+    ) -> SlaPolicy | None:
+        key = (kind, difficulty, channel, department_id)
+        if key not in self._chosen:
+            try:
+                chain = department_chain(self._session, department_id)
+            except DomainError:
+                self._chosen[key] = None
+            else:
+                self._chosen[key] = select_policy(
+                    self._policies,
+                    kind=kind,
+                    difficulty=difficulty,
+                    channel=channel,
+                    department_chain=chain,
+                )
+        return self._chosen[key]
+
+
 def start_clock(session: Session, case: Case, now: datetime) -> None:
     case.clock_started_at = now
     case.paused_seconds = 0.0
@@ -144,14 +233,20 @@ def recompute(session: Session, case: Case) -> None:
     if case.clock_started_at is None:
         return
     policy = _policy_for(session, case)
-    case.sla_policy_id = policy.id if policy else None
-    if policy is None and case.fixed_due_at is None:
-        case.response_due_at = case.due_at = case.yellow_at = None
-        case.due_date = None
-        case.deadline_provisional = False
-        return
     old_due = case.due_at
-    compute_deadlines(case, policy, load_calendar(session))
+    has_deadline = policy is not None or case.fixed_due_at is not None
+    fields = clock_fields(
+        policy,
+        load_calendar(session) if has_deadline else None,
+        start=case.clock_started_at,
+        fixed_due_at=case.fixed_due_at,
+        paused_seconds=case.paused_seconds,
+        extension_workdays=case.extension_workdays,
+    )
+    for name, value in fields.items():
+        setattr(case, name, value)
+    if not has_deadline:
+        return
     if old_due is not None and case.due_at != old_due:
         # A moved deadline may light the case again later; let the sweeper record it then.
         case.red_notified_at = None
