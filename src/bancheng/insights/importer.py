@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
 
 from bancheng.cases.enums import (
@@ -459,6 +459,7 @@ class _Writer:
         self.crypto = get_crypto()
         self.choose = case_clock.PolicyChooser(session)
         self._calendar: WorkdayCalendar | None = None
+        self.registered: list[datetime] = []
 
     def calendar(self) -> WorkdayCalendar:
         if self._calendar is None:
@@ -531,6 +532,30 @@ class _Writer:
             row["due_date"] = clock.to_local(v["due_at"]).date() if v["due_at"] else None
         return row
 
+    def _insert_cases(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert the cases, return their ids in order. PostgreSQL: the ids are drawn from
+        the table's sequence first and the rows sent as one pipelined executemany (psycopg
+        parses a multi-row VALUES statement of this width slowly); SQLite: a multi-row
+        INSERT ... RETURNING (ids matched by number: the answer need not be in order)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            ids = list(
+                self.session.scalars(
+                    text(
+                        "SELECT nextval(pg_get_serial_sequence('cases', 'id'))"
+                        " FROM generate_series(1, :n)"
+                    ),
+                    {"n": len(rows)},
+                )
+            )
+            for case_id, row in zip(ids, rows, strict=True):
+                row["id"] = case_id
+            self.session.execute(insert(CASES), rows)
+            return ids
+        by_number: dict[str, int] = dict(
+            self.session.execute(insert(CASES).returning(CASES.c.number, CASES.c.id), rows).all()
+        )
+        return [by_number[row["number"]] for row in rows]
+
     def write(self, batch: list[tuple[RowResult, dict[str, Any]]]) -> None:
         """One batch: a number block per year, then one multi-row INSERT per table."""
         by_year: dict[int, list[int]] = {}
@@ -542,11 +567,7 @@ class _Writer:
             for i, taken in zip(where, block, strict=True):
                 numbers[i] = taken
         rows = [self._case_row(v, *numbers[i]) for i, (_, v) in enumerate(batch)]
-        ids = list(
-            self.session.execute(
-                insert(CASES).returning(CASES.c.id, sort_by_parameter_order=True), rows
-            ).scalars()
-        )
+        ids = self._insert_cases(rows)
         units, events, register = [], [], []
         for case_id, row, (result, v) in zip(ids, rows, batch, strict=True):
             for d in sorted({row["first_receipt_department_id"], row["current_department_id"]}):
@@ -579,8 +600,11 @@ class _Writer:
         self.session.execute(insert(CASE_UNITS), units)
         self.session.execute(insert(CASE_EVENTS), events)
         self.session.execute(insert(REGISTER), register)
-        # The rollup's dirty days, which the ORM's flush would have marked.
-        mark_days_dirty(self.session.connection(), [r["registered_at"] for r in rows])
+        self.registered.extend(r["registered_at"] for r in rows)
+
+    def finish(self) -> None:
+        """Mark the rollup's dirty days, as the ORM's flush would have (once per import)."""
+        mark_days_dirty(self.session.connection(), self.registered)
 
 
 def _problem(error: str, mapping: dict[str, str]) -> dict[str, str]:
@@ -666,6 +690,7 @@ def import_rows(
         writer.write(batch)
         if progress:
             progress("write", len(batch), len(todo))
+    writer.finish()
     return report
 
 
