@@ -311,7 +311,14 @@ def test_batches_give_consecutive_numbers_and_the_per_case_deadlines(
     assert [(r.source, r.external_id) for r in reg] == [("12345", "W03")]
     assert by_ext["W05"].reporter_phone_masked == "139****0005"
     assert by_ext["W01"].reporter_phone_masked == "139****0001"
-    assert by_ext["W01"].version == 1 and by_ext["W01"].reporter_opt_out is False
+    w01 = by_ext["W01"]
+    # The columns' defaults, as the ORM would have written them (PostgreSQL: by COPY).
+    assert (w01.version, w01.reopen_count, w01.paused_seconds) == (1, 0, 0.0)
+    assert (w01.reporter_opt_out, w01.needs_supervision, w01.resolved_on_spot) == (
+        False,
+        False,
+        False,
+    )
 
     # Deadlines: the stored fields are exactly what the per-case rule computes.
     open_cases = [c for c in by_ext.values() if c.state != "closed"]

@@ -539,8 +539,9 @@ class _Writer:
 
     def _insert_cases(self, rows: list[dict[str, Any]]) -> list[int]:
         """Insert the cases, return their ids in order. PostgreSQL: the ids are drawn from
-        the table's sequence first and the rows sent as one pipelined executemany (psycopg
-        parses a multi-row VALUES statement of this width slowly); SQLite: a multi-row
+        the table's sequence first (psycopg
+        parses a multi-row VALUES statement of this width slowly) and the rows sent by
+        COPY (``_insert``); SQLite: a multi-row
         INSERT ... RETURNING (ids matched by number: the answer need not be in order)."""
         if self.session.get_bind().dialect.name == "postgresql":
             ids = list(
@@ -554,12 +555,48 @@ class _Writer:
             )
             for case_id, row in zip(ids, rows, strict=True):
                 row["id"] = case_id
-            self.session.execute(insert(CASES), rows)
+            self._insert(CASES, rows)
             return ids
         by_number: dict[str, int] = dict(
             self.session.execute(insert(CASES).returning(CASES.c.number, CASES.c.id), rows).all()
         )
         return [by_number[row["number"]] for row in rows]
+
+    def _insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """A multi-row insert: PostgreSQL ``COPY ... FROM STDIN`` with the values bound as
+        SQLAlchemy would bind them (the columns' bind processors, the Python-side
+        defaults of the columns not given), elsewhere a Core executemany INSERT."""
+        if not rows:
+            return
+        conn = self.session.connection()
+        dialect = conn.dialect
+        if dialect.name != "postgresql":
+            conn.execute(insert(table), rows)
+            return
+        given = list(rows[0])
+        defaults = {}
+        for col in table.c:
+            if col.key in rows[0] or col.default is None:
+                continue
+            arg = getattr(col.default, "arg", None)
+            if getattr(col.default, "is_scalar", False):
+                defaults[col.key] = arg
+            elif getattr(col.default, "is_callable", False) and callable(arg):
+                defaults[col.key] = arg(None)
+        names = [*given, *defaults]
+        procs = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
+        fixed = list(defaults.values())
+        quoted = ", ".join(dialect.identifier_preparer.quote(n) for n in names)
+        raw: Any = conn.connection.dbapi_connection
+        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
+            for row in rows:
+                values = [row[n] for n in given] + fixed
+                copy.write_row(
+                    [
+                        p(v) if p is not None and v is not None else v
+                        for p, v in zip(procs, values, strict=True)
+                    ]
+                )
 
     def write(self, batch: list[tuple[RowResult, dict[str, Any]]]) -> None:
         """One batch: a number block per year, then one multi-row INSERT per table."""
@@ -602,9 +639,9 @@ class _Writer:
             )
             result.status = "imported"
             result.number = row["number"]
-        self.session.execute(insert(CASE_UNITS), units)
-        self.session.execute(insert(CASE_EVENTS), events)
-        self.session.execute(insert(REGISTER), register)
+        self._insert(CASE_UNITS, units)
+        self._insert(CASE_EVENTS, events)
+        self._insert(REGISTER, register)
         self.registered.extend(r["registered_at"] for r in rows)
 
     def finish(self) -> None:
