@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bancheng.cases.models import Case, CaseDepartment, CaseEvent, CaseNumberCounter
@@ -450,3 +451,16 @@ def test_cli_all_or_nothing_by_default(session, org, tmp_path: Path, monkeypatch
     assert "共 6 行：导入 5，重复 0，拒绝 1" in ok.stdout
     assert "写入中" in ok.stderr
     assert _counts(session)["cases"] == before["cases"] + 5
+
+
+def test_a_write_conflict_is_an_integrity_error(session, settings, org):
+    """A number taken behind the counter's back (or a concurrent import of the same
+    orders) fails the whole import as SQLAlchemy's IntegrityError (the API's 409), on
+    PostgreSQL's COPY path too."""
+    clock.set_clock(lambda: NOW)
+    assert _run(session, settings, org, ROWS[:1]).imported == 1
+    session.execute(
+        update(CaseNumberCounter).where(CaseNumberCounter.year == 2026).values(last_seq=0)
+    )
+    with pytest.raises(IntegrityError):
+        _run(session, settings, org, ROWS[2:3])

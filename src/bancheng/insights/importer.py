@@ -29,6 +29,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 from sqlalchemy import Table, insert, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bancheng.cases.enums import (
@@ -588,15 +589,20 @@ class _Writer:
         fixed = list(defaults.values())
         quoted = ", ".join(dialect.identifier_preparer.quote(n) for n in names)
         raw: Any = conn.connection.dbapi_connection
-        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
-            for row in rows:
-                values = [row[n] for n in given] + fixed
-                copy.write_row(
-                    [
-                        p(v) if p is not None and v is not None else v
-                        for p, v in zip(procs, values, strict=True)
-                    ]
-                )
+        statement = f"COPY {table.name} ({quoted}) FROM STDIN"
+        try:
+            with raw.cursor() as cur, cur.copy(statement) as copy:
+                for row in rows:
+                    values = [row[n] for n in given] + fixed
+                    copy.write_row(
+                        [
+                            p(v) if p is not None and v is not None else v
+                            for p, v in zip(procs, values, strict=True)
+                        ]
+                    )
+        except dialect.loaded_dbapi.IntegrityError as exc:
+            # As SQLAlchemy would raise it (a concurrent import of the same orders: 409).
+            raise IntegrityError(statement, None, exc) from exc
 
     def write(self, batch: list[tuple[RowResult, dict[str, Any]]]) -> None:
         """One batch: a number block per year, then one multi-row INSERT per table."""
