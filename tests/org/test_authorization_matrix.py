@@ -149,6 +149,12 @@ def test_matrix(client, org, session, world, role):
             before = _fingerprint(session)
             if path == "/api/v1/cases/{case_id}/links":
                 BODIES[(method, path)] = {"json": {"other_case_id": world["in"]}}
+            if path == "/api/v1/cases/{case_id}/merge" and method == "POST":
+                BODIES[(method, path)] = {
+                    "json": {"master_id": world["in"], "reason": "矩阵", "version": 1}
+                }
+            if path == "/api/v1/cases/{case_id}/merge/undo":
+                BODIES[(method, path)] = {"json": {"reason": "矩阵", "version": 1}}
             kwargs = BODIES.get((method, path)) or (
                 {"json": {}} if method in ("POST", "PATCH", "PUT") else {}
             )

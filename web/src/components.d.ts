@@ -75,6 +75,7 @@ declare module 'vue' {
     ElTreeSelect: typeof import('element-plus/es')['ElTreeSelect']
     ElUpload: typeof import('element-plus/es')['ElUpload']
     LightDot: typeof import('./components/LightDot.vue')['default']
+    MergeDialog: typeof import('./components/MergeDialog.vue')['default']
     NoticeBell: typeof import('./components/NoticeBell.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']

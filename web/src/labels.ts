@@ -123,6 +123,8 @@ export const PERMISSION: Record<string, string> = {
   'case.act': '办理案件',
   'case.reveal_pii': '查看完整个人信息',
   'case.attach': '上传附件',
+  'case.merge': '并单',
+  'case.merge_undo': '撤销并单',
   'reporter.lookup': '按电话查询反映人',
   'notice.read': '查看提醒',
   'org.read': '查看组织机构',

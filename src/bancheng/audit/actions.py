@@ -47,6 +47,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/api/v1/cases/{case_id}/actions/{action}"): Operation("case.act", "办理案件"),
     ("POST", "/api/v1/cases/{case_id}/attachments"): Operation("case.attach", "上传附件"),
     ("POST", "/api/v1/cases/{case_id}/links"): Operation("case.link", "关联案件"),
+    ("POST", "/api/v1/cases/{case_id}/merge"): Operation("case.merge", "并单"),
+    ("POST", "/api/v1/cases/{case_id}/merge/undo"): Operation("case.merge_undo", "撤销并单"),
     # working days and time limits
     ("POST", "/api/v1/calendar/import"): Operation("calendar.import", "导入节假日安排"),
     ("POST", "/api/v1/sla/policies"): Operation("sla.policy_create", "新增时限规则"),

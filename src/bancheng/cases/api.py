@@ -77,6 +77,7 @@ def summary(case: Case, names: dict[int, str]) -> CaseSummary:
         address=case.address,
         wgs84_lat=case.wgs84_lat,
         wgs84_lng=case.wgs84_lng,
+        merged_into_id=case.merged_into_id,
     )
 
 

@@ -157,6 +157,12 @@ class Case(Base):
     auto_department_id: Mapped[int | None] = mapped_column(Integer)
     auto_misroute: Mapped[str | None] = mapped_column(String(12))
 
+    # 并单: the master this case was merged into as a duplicate (``routing.merge``). A
+    # follower follows its master's progress and closes with it; the ledger and the
+    # insights count a merged group once, by its master (docs/metrics.md). A case id,
+    # without a foreign key so that SQLite adds the column in place.
+    merged_into_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
     __table_args__ = (
         UniqueConstraint("jurisdiction", "year", "seq"),
         Index("ix_cases_current_department_registered", "current_department_id", "registered_at"),

@@ -54,6 +54,8 @@ def _day_start(d: Any) -> datetime:
 
 def filter_conditions(session: Session, f: CaseFilter) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
+    if not f.include_merged:
+        conds.append(Case.merged_into_id.is_(None))
     if f.state:
         conds.append(Case.state.in_([s.value for s in f.state]))
     if f.channel:

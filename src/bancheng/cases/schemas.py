@@ -137,6 +137,8 @@ class CaseSummary(BaseModel):
     # WGS-84, for the console's map (converted from GCJ-02 where that was given).
     wgs84_lat: float | None = None
     wgs84_lng: float | None = None
+    # 并单: the master this case was merged into (it follows the master's progress).
+    merged_into_id: int | None = None
 
 
 class ExtensionOut(BaseModel):
@@ -254,6 +256,8 @@ class CaseFilter(Strict):
     hotline_order_number: str | None = Field(default=None, max_length=64)
     bbox: str | None = Field(default=None, max_length=120)
     address: str | None = Field(default=None, max_length=100)
+    # Cases merged into a master (并单) are left out unless asked for: a group counts once.
+    include_merged: bool = False
     sort: SortField = "registered_at"
     order: Literal["asc", "desc"] = "desc"
     page: int = Field(default=1, ge=1)

@@ -14,7 +14,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bancheng.cases import repository as repo
-from bancheng.cases.enums import BAD_RATINGS, Channel, Difficulty, Nature, Outcome, Rating, State
+from bancheng.cases.enums import (
+    BAD_RATINGS,
+    OPEN_STATES,
+    Channel,
+    Difficulty,
+    Nature,
+    Outcome,
+    Rating,
+    State,
+)
 from bancheng.cases.files import FileStore
 from bancheng.cases.lifecycle import MOVES, MOVES_BY_ACTION, RESUME, SCOPE_WIDE_ROLES, Move
 from bancheng.cases.models import (
@@ -395,7 +404,9 @@ def extensions(session: Session, case_id: int) -> list[DeadlineExtension]:
 def available_actions(
     session: Session, case: Case, principal: Principal, settings: Settings
 ) -> list[AvailableAction]:
-    out = []
+    out: list[AvailableAction] = []
+    if case.merged_into_id is not None and State(case.state) in OPEN_STATES:
+        return out  # a merged follower waits for its master (routing.merge)
     now = clock.now()
     pending = None
     for move in MOVES:
@@ -521,6 +532,10 @@ def perform(
         )
     if not _related(move, case, principal):
         raise Forbidden("case.not_your_unit", "该案件不在您所在单位办理")
+    if case.merged_into_id is not None and State(case.state) in OPEN_STATES:
+        raise Conflict(
+            "case.merged_follower", "该案件已并单，随主案件办理；如需单独办理请先撤销并单"
+        )
 
     now = clock.now()
     before = State(case.state)
@@ -668,6 +683,9 @@ def perform(
         _need(reason, "reason", "请填写重办原因")
         details["previous_rating"] = case.rating
         details["previous_outcome"] = case.outcome
+        from bancheng.routing.merge import detach_on_reopen
+
+        detach_on_reopen(session, case, details)
         case.rating = None
         case.reopen_count += 1
         # The earlier resolution stays in the timeline; the case is open again.
@@ -734,6 +752,10 @@ def perform(
 
         record_window_rating(session, settings, case)
     _notify(session, settings, case, moved)
+    if action in ("give_feedback", "close"):
+        from bancheng.routing.merge import on_master_move
+
+        on_master_move(session, settings, principal, case, action)
     return case
 
 

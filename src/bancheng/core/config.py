@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     routing_auto_dispatch: bool = True
     # How long after an automatic dispatch the registering window may recall it
     routing_recall_minutes: int = Field(default=30, ge=0, le=7 * 24 * 60)
+    # Similar open cases scoring at or above this are flagged as possible duplicates (and
+    # offered for 并单); chosen on the demo messages (docs/routing.md, "Duplicates").
+    duplicate_threshold: float = Field(default=0.85, ge=0.0, le=1.0)
 
     # Attachments
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)

@@ -62,6 +62,11 @@ BAD_RATINGS = ("dissatisfied", "very_dissatisfied")
 OPEN_STATES = ("registered", "dispatched", "accepted", "in_progress", "suspended", "reopened")
 
 
+# A merged group (并单) counts once, by its master: followers are left out of every
+# counter and light (docs/metrics.md).
+COUNTED = Case.merged_into_id.is_(None)
+
+
 def day_start(d: date) -> datetime:
     return datetime.combine(d, time.min, tzinfo=SHANGHAI)
 
@@ -188,6 +193,7 @@ def live_rows(
     conds = [
         Case.registered_at >= day_start(day_from),
         Case.registered_at < day_start(day_to + timedelta(days=1)),
+        COUNTED,
         *(extra or []),
     ]
     if principal is not None:
@@ -200,6 +206,7 @@ def _in_days(day_from: date, day_to: date) -> list[ColumnElement[bool]]:
     return [
         Case.registered_at >= day_start(day_from),
         Case.registered_at < day_start(day_to + timedelta(days=1)),
+        COUNTED,
     ]
 
 
@@ -495,7 +502,7 @@ LightCounts = list[tuple[str, int, int, int]]
 def count_lights(session: Session, now: datetime) -> LightCounts:
     """Green/yellow/red of the open cases for every rollup scope (a read: callers may run
     it outside the writing transaction)."""
-    is_open = Case.state.in_(OPEN_STATES)
+    is_open = and_(Case.state.in_(OPEN_STATES), COUNTED)
     rows = [("*", *session.execute(select(*_light_columns(now)).where(is_open)).one())]
     pairs = _scope_pairs([is_open])
     rows += list(
@@ -526,7 +533,7 @@ def live_light_totals(session: Session, principal: Principal) -> dict[str, int]:
     """Green/yellow/red over the open cases in scope: one pass over the open states."""
     row = session.execute(
         select(*_light_columns(clock.now())).where(
-            Case.state.in_(OPEN_STATES), scope_clause(principal)
+            Case.state.in_(OPEN_STATES), COUNTED, scope_clause(principal)
         )
     ).one()
     return {"green": int(row[0] or 0), "yellow": int(row[1] or 0), "red": int(row[2] or 0)}

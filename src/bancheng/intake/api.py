@@ -95,6 +95,13 @@ class PublicEvent(BaseModel):
     department: str
 
 
+class PublicMaster(BaseModel):
+    state: str
+    state_label: str
+    due_date: date | None
+    timeline: list[PublicEvent]
+
+
 class PublicCase(BaseModel):
     number: str
     state: str
@@ -111,6 +118,9 @@ class PublicCase(BaseModel):
     rating: str | None
     can_rate: bool
     round: int
+    # 并单: this report was merged into another report of the same problem; its public
+    # progress (state, deadline, timeline; not its title nor its reporter) is shown here.
+    master: PublicMaster | None = None
 
 
 class PublicEvaluationIn(BaseModel):
@@ -132,7 +142,13 @@ class PublicPhotoOut(BaseModel):
 
 
 # What the reporter sees differs from the staff wording for a few events.
-PUBLIC_EVENT_LABELS = {"register": "已受理", "attach": "上传照片", "evaluate": "群众评价"}
+PUBLIC_EVENT_LABELS = {
+    "register": "已受理",
+    "attach": "上传照片",
+    "evaluate": "群众评价",
+    "merge": "与同一问题的诉求合并办理",
+    "unmerge": "恢复单独办理",
+}
 
 
 def public_event_label(action: str) -> str:
@@ -159,7 +175,7 @@ def _find(
     raise intake.not_found()
 
 
-def _public_view(session: Session, case: Case) -> PublicCase:
+def _public_timeline(session: Session, case: Case) -> list[PublicEvent]:
     events = session.scalars(
         select(CaseEvent)
         .where(CaseEvent.case_id == case.id, CaseEvent.public.is_(True))
@@ -185,9 +201,29 @@ def _public_view(session: Session, case: Case) -> PublicCase:
     for item, e in zip(timeline, events, strict=True):
         if e.action == "register" and e.actor_department_id:
             item.department = names.get(e.actor_department_id, "")
+    return timeline
+
+
+def _public_view(session: Session, case: Case) -> PublicCase:
+    timeline = _public_timeline(session, case)
+    master_out = None
+    if case.merged_into_id is not None:
+        master = session.get(Case, case.merged_into_id)
+        if master is not None:
+            master_out = PublicMaster(
+                state=master.state,
+                state_label=LABELS_ZH["state"].get(master.state, master.state),
+                due_date=master.due_date,
+                timeline=_public_timeline(session, master),
+            )
     supplement = None
     if case.state == "suspended":
-        supplement = next((e.reason for e in reversed(events) if e.action == "suspend"), None)
+        supplement = session.scalar(
+            select(CaseEvent.reason)
+            .where(CaseEvent.case_id == case.id, CaseEvent.action == "suspend")
+            .order_by(CaseEvent.id.desc())
+            .limit(1)
+        )
     return PublicCase(
         number=case.number,
         state=case.state,
@@ -203,6 +239,7 @@ def _public_view(session: Session, case: Case) -> PublicCase:
         rating=case.rating,
         can_rate=feedback.can_rate(case),
         round=feedback.current_round(session, case.id),
+        master=master_out,
     )
 
 

@@ -29,6 +29,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case.act": frozenset({"clerk", "handler", "supervisor"}),
     "case.reveal_pii": frozenset({"clerk", "handler", "supervisor"}),
     "case.attach": frozenset({"clerk", "handler", "supervisor"}),
+    # 并单: merging a duplicate into a master; undoing a merge is a supervisor's.
+    "case.merge": frozenset({"clerk", "supervisor"}),
+    "case.merge_undo": frozenset({"supervisor"}),
     "reporter.lookup": frozenset({"clerk", "supervisor"}),
     "org.read": STAFF,
     "org.manage": frozenset({"admin"}),
@@ -86,6 +89,8 @@ CASE_DATA = frozenset(
         "case.act",
         "case.reveal_pii",
         "case.attach",
+        "case.merge",
+        "case.merge_undo",
         "case.export",
         "reporter.lookup",
         "callback.work",

@@ -15,16 +15,18 @@ from bancheng.cases import repository as repo
 from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.core.clock import SHANGHAI
-from bancheng.core.deps import api_router, db_session, require
+from bancheng.core.config import Settings
+from bancheng.core.deps import api_router, db_session, require, settings_dep
 from bancheng.core.errors import Invalid
 from bancheng.org.models import Department
 from bancheng.org.scope import Principal
-from bancheng.routing import learning, service
+from bancheng.routing import learning, merge, service
 from bancheng.routing.hot_issues import Report, hot_issues
-from bancheng.routing.models import RoutingTarget, RoutingUnitModel
+from bancheng.routing.models import CaseMerge, RoutingTarget, RoutingUnitModel
 
 router = api_router(prefix="/api/v1", tags=["routing"])
 DB = Annotated[Session, Depends(db_session)]
+Config = Annotated[Settings, Depends(settings_dep)]
 
 
 class SuggestIn(BaseModel):
@@ -53,6 +55,8 @@ class SimilarOut(BaseModel):
     # With distance weighting: the text score alone and the distance (metres).
     text_score: float | None = None
     distance_m: float | None = None
+    # 并单: the master this case was merged into, if any.
+    merged_into_id: int | None = None
 
 
 class UnitOut(BaseModel):
@@ -86,18 +90,26 @@ def _similar_out(items: list[service.SimilarCase]) -> list[SimilarOut]:
             registered_at=s.case.registered_at,
             text_score=s.text_score,
             distance_m=s.distance_m,
+            merged_into_id=s.case.merged_into_id,
         )
         for s in items
     ]
 
 
 @router.post("/routing/suggest", response_model=SuggestOut)
-def suggest(body: SuggestIn, session: DB, p: Principal = require("case.create")) -> SuggestOut:
+def suggest(
+    body: SuggestIn, session: DB, settings: Config, p: Principal = require("case.create")
+) -> SuggestOut:
     """Ranked departments for a case being registered, and similar earlier cases."""
     if not body.title and not body.description:
         raise Invalid("routing.text_required", "请先填写标题或内容")
     s = service.suggest(session, body.title, body.description, body.matter_id)
-    similar = service.similar_to_text(session, p, service.case_text(body.title, body.description))
+    similar = service.similar_to_text(
+        session,
+        p,
+        service.case_text(body.title, body.description),
+        duplicate_threshold=settings.duplicate_threshold,
+    )
     return SuggestOut(
         ranked=[RankedOut(**r.__dict__) for r in s.ranked],
         auto_dispatch=s.auto_dispatch,
@@ -115,6 +127,7 @@ def suggest(body: SuggestIn, session: DB, p: Principal = require("case.create"))
 def similar_cases(
     case_id: int,
     session: DB,
+    settings: Config,
     p: Principal = require("case.read"),
     distance_weight: Annotated[float, Query(ge=0.0, le=1.0)] = 0.3,
 ) -> list[SimilarOut]:
@@ -134,6 +147,7 @@ def similar_cases(
         exclude=case.id,
         near=near,
         distance_weight=distance_weight if near else 0.0,
+        duplicate_threshold=settings.duplicate_threshold,
     )
     return _similar_out(items)
 
@@ -323,3 +337,153 @@ def revert_unit_model(
     )
     session.flush()
     return _unit_model_out(row)
+
+
+# --- 并单: merging duplicates into a master -------------------------------------------
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    master_id: int
+    reason: str = Field(default="", max_length=500)
+    version: int
+    # The similarity the suggestion showed, kept with the merge (how good suggestions are).
+    score: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
+class UnmergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reason: str = Field(default="", max_length=500)
+    version: int
+
+
+class MergedCaseOut(BaseModel):
+    id: int
+    number: str
+    title: str
+    state: str
+    registered_at: datetime
+    reporter_name: str
+    reporter_phone: str
+    reason: str | None = None
+    merged_at: datetime | None = None
+    score: float | None = None
+
+
+class MergeOut(BaseModel):
+    """A case's place in a merged group: the master it follows (``None`` when it is not
+    merged, or when the master is outside the caller's scope: ``merged`` says which) and
+    the followers merged into it that the caller may see."""
+
+    case_id: int
+    merged: bool
+    master: MergedCaseOut | None
+    followers: list[MergedCaseOut]
+    can_undo: bool
+
+
+def _merged_out(case: Case, row: CaseMerge | None) -> MergedCaseOut:
+    return MergedCaseOut(
+        id=case.id,
+        number=case.number,
+        title=case.title,
+        state=case.state,
+        registered_at=case.registered_at,
+        reporter_name=case.reporter_name,
+        reporter_phone=case.reporter_phone_masked,
+        reason=row.reason if row else None,
+        merged_at=row.merged_at if row else None,
+        score=row.score if row else None,
+    )
+
+
+def merge_view(session: Session, p: Principal, case: Case) -> MergeOut:
+    master_out = None
+    if case.merged_into_id is not None:
+        row = merge.current_merge(session, case.id)
+        master = session.scalar(repo.scoped(p).where(Case.id == case.merged_into_id))
+        if master is not None:
+            master_out = _merged_out(master, row)
+    rows = {
+        r.case_id: r
+        for r in session.scalars(
+            select(CaseMerge).where(CaseMerge.master_id == case.id, CaseMerge.undone_at.is_(None))
+        )
+    }
+    followers = session.scalars(
+        repo.scoped(p).where(Case.merged_into_id == case.id).order_by(Case.id)
+    ).all()
+    return MergeOut(
+        case_id=case.id,
+        merged=case.merged_into_id is not None,
+        master=master_out,
+        followers=[_merged_out(f, rows.get(f.id)) for f in followers],
+        can_undo=(
+            case.merged_into_id is not None
+            and case.state in merge.OPEN
+            and p.role == "supervisor"
+            and p.can("case.merge_undo")
+        ),
+    )
+
+
+@router.get("/cases/{case_id}/merge", response_model=MergeOut)
+def get_merge(case_id: int, session: DB, p: Principal = require("case.read")) -> MergeOut:
+    """The case's merged group: its master, or the followers merged into it."""
+    case = repo.get_case(session, p, case_id)
+    return merge_view(session, p, case)
+
+
+def _lock_pair(session: Session, p: Principal, first: int, second: int) -> tuple[Case, Case]:
+    """Both cases, locked in id order (two merges the other way round cannot deadlock)."""
+    got: dict[int, Case] = {}
+    for ident in sorted({first, second}):
+        got[ident] = repo.get_case(session, p, ident, lock=True)
+    return got[first], got[second]
+
+
+@router.post("/cases/{case_id}/merge", response_model=MergeOut)
+def merge_case(
+    case_id: int, body: MergeIn, session: DB, p: Principal = require("case.merge")
+) -> MergeOut:
+    """并单: mark the case as a duplicate of ``master_id``. Its reporter follows the
+    master's progress and gets its outcome; it closes with the master."""
+    from bancheng.audit.service import log_operation
+
+    follower, master = _lock_pair(session, p, case_id, body.master_id)
+    row = merge.merge(session, p, follower, master, body.reason, body.version, body.score)
+    log_operation(
+        session,
+        actor_id=p.user_id,
+        actor_name=p.username,
+        action="case.merge",
+        object_type="case",
+        object_id=follower.id,
+        ip=p.ip,
+        details={"master_id": master.id, "master_number": master.number, "merge_id": row.id},
+    )
+    session.flush()
+    return merge_view(session, p, follower)
+
+
+@router.post("/cases/{case_id}/merge/undo", response_model=MergeOut)
+def undo_merge(
+    case_id: int, body: UnmergeIn, session: DB, p: Principal = require("case.merge_undo")
+) -> MergeOut:
+    """撤销并单 (supervisors): the case is its own case again."""
+    from bancheng.audit.service import log_operation
+
+    follower = repo.get_case(session, p, case_id, lock=True)
+    row = merge.undo(session, p, follower, body.reason, body.version)
+    log_operation(
+        session,
+        actor_id=p.user_id,
+        actor_name=p.username,
+        action="case.merge_undo",
+        object_type="case",
+        object_id=follower.id,
+        ip=p.ip,
+        details={"master_id": row.master_id, "merge_id": row.id},
+    )
+    session.flush()
+    return merge_view(session, p, follower)

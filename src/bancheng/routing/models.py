@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bancheng.core.db import Base
@@ -36,6 +36,24 @@ class CaseLink(Base):
     kind: Mapped[str] = mapped_column(String(16), default="duplicate")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class CaseMerge(Base):
+    """One 并单: a case merged into a master as a duplicate, and its undoing. The case's
+    ``merged_into_id`` says where it is now; these rows are the history."""
+
+    __tablename__ = "case_merges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    master_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    score: Mapped[float | None] = mapped_column(Float)
+    merged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    merged_by_id: Mapped[int | None] = mapped_column(Integer)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undone_by_id: Mapped[int | None] = mapped_column(Integer)
+    undo_reason: Mapped[str | None] = mapped_column(String(500))
 
 
 class RoutingUnitModel(Base):

@@ -216,9 +216,13 @@ def similar_to_text(
     min_score: float = 0.25,
     near: tuple[float, float] | None = None,
     distance_weight: float = 0.0,
+    duplicate_threshold: float = 1.0,
 ) -> list[SimilarCase]:
     """``near`` (WGS-84) with ``distance_weight`` in [0, 1]: weigh the text score by
-    distance (see ``DISTANCE_SCALE_M``)."""
+    distance (see ``DISTANCE_SCALE_M``). An open case (not itself merged into another)
+    whose text score is at or above ``duplicate_threshold`` (the setting
+    ``duplicate_threshold``, docs/routing.md) is a possible duplicate; below it a case is
+    only similar."""
     index = _refresh(session)
     matches = index.query(text, k=k * 4, exclude=[exclude] if exclude else [], min_score=min_score)
     if not matches:
@@ -231,7 +235,12 @@ def similar_to_text(
         case = visible.get(m.key)
         if case is None:
             continue
-        item = SimilarCase(case, round(m.score, 3), case.state in open_states)
+        flagged = (
+            case.state in open_states
+            and case.merged_into_id is None
+            and m.score >= duplicate_threshold
+        )
+        item = SimilarCase(case, round(m.score, 3), flagged)
         if near is not None and distance_weight > 0:
             import math
 

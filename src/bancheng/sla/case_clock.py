@@ -275,7 +275,9 @@ def resume(session: Session, case: Case, now: datetime) -> float:
 
 def light_at(case: Case, now: datetime) -> Light | None:
     """The light of an open case at ``now``; ``None`` for cases that are not open or have
-    no deadline."""
+    no deadline, and for a follower merged into a master (并单)."""
+    if case.merged_into_id is not None:
+        return None
     if case.state == SUSPENDED:
         return case.frozen_light  # type: ignore[return-value]
     if case.state not in RUNNING or case.due_at is None:
@@ -299,7 +301,8 @@ def light_condition(light: str, now: datetime) -> ColumnElement[bool]:
         live = and_(running, Case.due_at > now, or_(Case.yellow_at.is_(None), Case.yellow_at > now))
     else:
         return false()
-    return or_(live, frozen)
+    # A follower merged into a master (并单) has no light of its own.
+    return and_(or_(live, frozen), Case.merged_into_id.is_(None))
 
 
 def overdue_workdays(case: Case, cal: WorkdayCalendar, now: datetime) -> int:

@@ -111,7 +111,8 @@ def sweep(
 ) -> SweepResult:
     settings = settings or get_settings()
     now = now or clock.now()
-    running = Case.state.in_(sorted(RUNNING))
+    # A follower merged into a master (并单) waits for it: no lights, no escalation.
+    running = and_(Case.state.in_(sorted(RUNNING)), Case.merged_into_id.is_(None))
     result = SweepResult(ran=True)
 
     red = and_(running, Case.due_at <= now, Case.red_notified_at.is_(None))

@@ -93,6 +93,18 @@ export const ERROR_MESSAGES: Record<string, string> = {
   'case.recall_window_passed': '自动派单已超过可撤回时限，请由承办单位退回或转办',
   'routing.unit_model_not_found': '模型记录不存在',
   'routing.unit_model_not_active': '只能回退正在使用的模型',
+  // 并单 (merging duplicates)
+  'case.merge_reason_required': '请填写并单理由',
+  'case.merge_self': '不能把案件并入自身',
+  'case.merge_already_merged': '该案件已并入其他案件',
+  'case.merge_master_is_follower': '主案件本身已并入其他案件，请并入其主案件',
+  'case.merge_not_open': '只有办理中的案件可以并单（含主案件）',
+  'case.merge_has_followers': '该案件已有并入的案件，不能再并入其他案件',
+  'case.merge_undo_forbidden': '只有督查员可以撤销并单',
+  'case.merge_undo_reason_required': '请填写撤销并单的理由',
+  'case.merge_not_merged': '该案件未并单',
+  'case.merge_undo_too_late': '主案件的办理结果已告知本件反映人，不能撤销并单',
+  'case.merged_follower': '该案件已并单，随主案件办理；如需单独办理请先撤销并单',
   'case.transfer_limit_reached': '转办次数已达上限，已提交督查协调（联席会议或工作专班）',
   'case.no_veto_fields_required':
     '窗口无否决权：办不了的须说明政策依据、可行的替代办法及由谁负责',

@@ -57,6 +57,14 @@ export interface PublicCase {
   rating: string | null
   can_rate: boolean
   round: number
+  // 并单: the report this one was merged into (same problem); its public progress.
+  master?: PublicMaster | null
+}
+export interface PublicMaster {
+  state: string
+  state_label: string
+  due_date: string | null
+  timeline: PublicEvent[]
 }
 export interface DisclosureFigures {
   registered: number
