@@ -27,8 +27,10 @@ def upgrade() -> None:
     op.create_table(
         "case_merges",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("case_id", sa.Integer(), nullable=False),
-        sa.Column("master_id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "master_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
         sa.Column("reason", sa.String(length=500), nullable=False),
         sa.Column("score", sa.Float(), nullable=True),
         sa.Column("merged_at", bancheng.core.types.UTCDateTime(timezone=True), nullable=False),
