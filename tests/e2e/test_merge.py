@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.test_citizen import phone_page, van_field
 from tests.e2e.test_console import SignIn, field
 
 pytestmark = pytest.mark.e2e
@@ -43,12 +44,17 @@ def _open_with_suggestion(console: Any, case_id: int, other_id: int) -> Any:
     return page
 
 
-def test_merge_and_undo_in_the_console(sign_in: SignIn, screenshots: Path) -> None:
+def test_merge_and_undo_in_the_console(
+    sign_in: SignIn, server: Any, browser: Any, screenshots: Path
+) -> None:
     from playwright.sync_api import expect
+
+    from bancheng.cases.enums import LABELS_ZH
 
     clerk = sign_in("clerk")
     master = clerk.api("POST", "/api/v1/cases", FIRST)
     follower = clerk.api("POST", "/api/v1/cases", AGAIN)
+    master["state_label"] = LABELS_ZH["state"][master["state"]]
     page = _open_with_suggestion(clerk, follower["id"], master["id"])
     expect(page.locator("[data-test=similar]")).to_contain_text("可能重复")
     page.locator(f"[data-test=compare-{master['id']}]").click()
@@ -82,6 +88,21 @@ def test_merge_and_undo_in_the_console(sign_in: SignIn, screenshots: Path) -> No
     expect(followers).to_contain_text(follower["number"])
     expect(followers).to_contain_text("钱七")
     clerk.shot(screenshots, "42-merge-master")
+
+    # The follower's reporter sees the master's progress on the phone page.
+    ctx, mp, m_errors = phone_page(browser)
+    try:
+        mp.goto(server.url(f"/m/status?no={follower['number']}"))
+        van_field(mp, "手机号").fill(AGAIN["reporter"]["phone"])
+        mp.get_by_role("button", name="查询").click()
+        progress = mp.locator("[data-test=master-progress]")
+        expect(progress).to_contain_text("合并办理")
+        expect(progress.locator("[data-test=master-state]")).to_have_text(master["state_label"])
+        expect(progress).not_to_contain_text(FIRST["reporter"]["name"])
+        mp.screenshot(path=str(screenshots / "mobile-40-merged-status.png"), full_page=True)
+        assert not m_errors, m_errors
+    finally:
+        ctx.close()
 
     supervisor = sign_in("supervisor")
     page = supervisor.goto(f"/cases/{follower['id']}")
