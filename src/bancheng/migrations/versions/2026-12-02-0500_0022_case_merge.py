@@ -2,7 +2,7 @@
 history of merges and their undoing (case_merges)
 
 Revision ID: 0022_case_merge
-Revises: 0021_provisional_deadlines
+Revises: 0021_provisional_deadlines, 0014_job_runs (merges the two heads)
 Create Date: 2026-12-02 05:00:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import bancheng.core.types
 
 revision: str = "0022_case_merge"
-down_revision: str | Sequence[str] | None = "0021_provisional_deadlines"
+down_revision: str | Sequence[str] | None = ("0021_provisional_deadlines", "0014_job_runs")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
