@@ -38,7 +38,7 @@ def test_full_path_register_to_close(client, org, session):
     clerk, case = dispatched_to_fund(client, org)
     cid = case["id"]
     handler = as_user(client, "handler_fund")
-    assert handler.actions(cid) == ["accept", "return", "classify", "request_extension"]
+    assert handler.actions(cid) == ["accept", "return", "object", "classify", "request_extension"]
     c = handler.act(cid, "accept")
     assert c["state"] == "accepted" and c["assignee_id"] == org.users["handler_fund"].id
     assert handler.act(cid, "start")["state"] == "in_progress"

@@ -24,10 +24,12 @@ from bancheng.cases.schemas import (
     CaseOut,
     CasePage,
     CaseSummary,
+    CoHandlerOut,
     DepartmentRef,
     EventOut,
     ExtensionOut,
     LocationOut,
+    ObjectionOut,
     ReporterOut,
 )
 from bancheng.core import clock
@@ -108,8 +110,13 @@ def detail(
         case.stuck_department_id,
         case.suggested_department_id,
     }
+    co = [] if new else service.co_handlers_of(case)
+    objections = [] if new else service.objections(session, case.id)
+    ids |= {c.department_id for c in co}
+    ids |= {o.department_id for o in objections} | {o.suggested_department_id for o in objections}
     names = service.department_names(session, {i for i in ids if i is not None})
     matter = session.get(Matter, case.matter_id) if case.matter_id else None
+    now = clock.now()
     reporter = ReporterOut(
         type=case.reporter_type,  # type: ignore[arg-type]
         name=case.reporter_name,
@@ -160,6 +167,38 @@ def detail(
             for e in service.extensions(session, case.id)
         ],
         location=location_out(case),
+        co_handlers=[
+            CoHandlerOut(
+                id=c.id,
+                department=_ref(names, c.department_id),  # type: ignore[arg-type]
+                status=c.status,  # type: ignore[arg-type]
+                assigned_at=c.assigned_at,
+                workdays=c.workdays,
+                due_date=c.due_date,
+                due_at=c.due_at,
+                deadline_provisional=c.deadline_provisional,
+                overdue=(c.replied_at or now) >= c.due_at if c.status != "cancelled" else False,
+                reply=c.reply,
+                replied_at=c.replied_at,
+                replied_by_name=c.replied_by_name,
+            )
+            for c in co
+        ],
+        objections=[
+            ObjectionOut(
+                id=o.id,
+                department=_ref(names, o.department_id),  # type: ignore[arg-type]
+                reason=o.reason,
+                suggested_department=_ref(names, o.suggested_department_id),
+                status=o.status,  # type: ignore[arg-type]
+                raised_at=o.raised_at,
+                raised_by_name=o.raised_by_name,
+                decided_at=o.decided_at,
+                decided_by_name=o.decided_by_name,
+                decision_note=o.decision_note,
+            )
+            for o in objections
+        ],
     )
 
 

@@ -18,6 +18,7 @@ RESUME = "__resume__"
 #   "scope"   — any case in the actor's data scope
 #   "current" — the case is currently with the actor's unit (or a unit below it)
 #   "origin"  — the actor's unit received the case first, or the case is with the actor's unit
+#   "co_handler" — the actor's unit (or a unit below it) is a co-handler awaiting its reply
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,39 @@ MOVES: tuple[Move, ...] = (
         "current",
         ("reason", "suggested_department_id"),
         "退回",
+    ),
+    # 退单: the unit objects to the dispatch; the dispatching side decides (below).
+    _m(
+        "object",
+        {S.dispatched, S.accepted},
+        None,
+        {"handler"},
+        "current",
+        ("reason",),
+        "申请退单",
+        public=False,
+    ),
+    # Accepting sends the case back to the first-receipt unit to be re-dispatched;
+    # rejecting leaves it where it is (the state change is decided in ``service``).
+    _m(
+        "decide_objection",
+        {S.dispatched, S.accepted, S.in_progress},
+        None,
+        {"clerk", "supervisor"},
+        "origin",
+        ("approve",),
+        "审批退单",
+        public=False,
+    ),
+    _m(
+        "co_reply",
+        {S.dispatched, S.accepted, S.in_progress, S.suspended},
+        None,
+        {"handler"},
+        "co_handler",
+        ("reply",),
+        "协办回复",
+        public=False,
     ),
     _m("start", {S.accepted, S.reopened}, S.in_progress, {"handler"}, "current", (), "开始办理"),
     _m(

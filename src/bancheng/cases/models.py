@@ -252,3 +252,55 @@ class IdempotencyKey(Base):
     # Claimed before the case is written (so a concurrent retry waits on the key), then set.
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CaseCoHandler(Base):
+    """A co-handling unit (协办单位) named by a dispatch, beside the lead unit (主办, the
+    case's current unit). It replies within its own working-day deadline; the lead resolves
+    when the replies are in, or says why not. ``status``: ``pending`` (awaiting the reply),
+    ``replied``, ``cancelled`` (the case was dispatched anew or went back to be
+    re-dispatched) or ``lapsed`` (the lead resolved without it, with a reason)."""
+
+    __tablename__ = "case_co_handlers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The reply deadline: ``workdays`` working days counted from the dispatch with the
+    # working-day calendar; the last day on time, and the exclusive instant.
+    workdays: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[date] = mapped_column(Date)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    reply: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    replied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    replied_by_name: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_case_co_handlers_department_status", "department_id", "status"),)
+
+
+class DispatchObjection(Base):
+    """退单: the unit a case was dispatched to objects, with a reason; the dispatching clerk
+    or a supervisor accepts (the case goes back to be re-dispatched) or rejects it (the case
+    stays). ``status``: ``pending``, ``accepted``, ``rejected``, or ``lapsed`` (the case
+    left the unit by another move before the decision)."""
+
+    __tablename__ = "dispatch_objections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    suggested_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    raised_by_name: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_by_name: Mapped[str | None] = mapped_column(String(64))
+    decision_note: Mapped[str | None] = mapped_column(Text)

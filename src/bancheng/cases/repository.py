@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from bancheng.cases.models import Attachment, Case, CaseDepartment, CaseEvent
+from bancheng.cases.models import Attachment, Case, CaseCoHandler, CaseDepartment, CaseEvent
 from bancheng.cases.schemas import CaseFilter
 from bancheng.core.clock import SHANGHAI
 from bancheng.core.errors import NotFound
@@ -83,6 +83,15 @@ def filter_conditions(session: Session, f: CaseFilter) -> list[ColumnElement[boo
         conds.append(Case.needs_supervision.is_(f.needs_supervision))
     if f.hotline_order_number:
         conds.append(Case.hotline_order_number == f.hotline_order_number.strip())
+    if f.awaiting_reply_department_id is not None:
+        units = subtree_ids(session, [f.awaiting_reply_department_id])
+        conds.append(
+            exists().where(
+                CaseCoHandler.case_id == Case.id,
+                CaseCoHandler.status == "pending",
+                CaseCoHandler.department_id.in_(sorted(units) or [-1]),
+            )
+        )
     if f.bbox:
         from bancheng.core.errors import Invalid
         from bancheng.core.geo import BBox

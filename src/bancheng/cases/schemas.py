@@ -93,11 +93,49 @@ class ActionIn(Strict):
     matter_id: int | None = None
     new_due_date: date | None = None
     approve: bool | None = None
+    # dispatch: the co-handling units beside the lead (``department_id``) and the working
+    # days they have to reply (default: the ``co_handling_reply_workdays`` setting).
+    co_department_ids: list[int] | None = Field(default=None, max_length=10)
+    co_due_workdays: int | None = Field(default=None, ge=1, le=30)
+    # co_reply: a co-handling unit's reply (and which assignment, when the caller's unit
+    # holds more than one on the case).
+    reply: str | None = Field(default=None, max_length=5000)
+    co_handler_id: int | None = None
+    # resolve while co-handling replies are outstanding: why the lead does not wait.
+    co_handling_note: str | None = Field(default=None, max_length=2000)
 
 
 class DepartmentRef(BaseModel):
     id: int
     name: str
+
+
+class CoHandlerOut(BaseModel):
+    id: int
+    department: DepartmentRef
+    status: Literal["pending", "replied", "cancelled", "lapsed"]
+    assigned_at: datetime
+    workdays: int
+    due_date: date
+    due_at: datetime
+    deadline_provisional: bool
+    overdue: bool
+    reply: str | None
+    replied_at: datetime | None
+    replied_by_name: str | None
+
+
+class ObjectionOut(BaseModel):
+    id: int
+    department: DepartmentRef
+    reason: str
+    suggested_department: DepartmentRef | None
+    status: Literal["pending", "accepted", "rejected", "lapsed"]
+    raised_at: datetime
+    raised_by_name: str
+    decided_at: datetime | None
+    decided_by_name: str | None
+    decision_note: str | None
 
 
 class ReporterOut(BaseModel):
@@ -189,6 +227,8 @@ class CaseOut(CaseSummary):
     paused_seconds: float = 0.0
     extension_workdays: int = 0
     extensions: list[ExtensionOut] = []
+    co_handlers: list[CoHandlerOut] = []
+    objections: list[ObjectionOut] = []
     location: LocationOut | None = None
 
 
@@ -258,6 +298,8 @@ class CaseFilter(Strict):
     address: str | None = Field(default=None, max_length=100)
     # Cases merged into a master (并单) are left out unless asked for: a group counts once.
     include_merged: bool = False
+    # Cases awaiting a co-handling reply (协办) from this unit or a unit below it.
+    awaiting_reply_department_id: int | None = None
     sort: SortField = "registered_at"
     order: Literal["asc", "desc"] = "desc"
     page: int = Field(default=1, ge=1)

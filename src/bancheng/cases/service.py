@@ -29,9 +29,11 @@ from bancheng.cases.lifecycle import MOVES, MOVES_BY_ACTION, RESUME, SCOPE_WIDE_
 from bancheng.cases.models import (
     Attachment,
     Case,
+    CaseCoHandler,
     CaseDepartment,
     CaseEvent,
     CaseNumberCounter,
+    DispatchObjection,
     IdempotencyKey,
 )
 from bancheng.cases.schemas import ActionIn, AvailableAction, CaseCreate, LocationIn
@@ -370,6 +372,8 @@ def _related(move: Move, case: Case, principal: Principal) -> bool:
     unit = principal.unit_department_ids
     if move.relation == "current":
         return case.current_department_id in unit
+    if move.relation == "co_handler":
+        return any(c.status == "pending" and c.department_id in unit for c in co_handlers_of(case))
     # origin: the unit that received the case first, or the unit that has it now
     return case.first_receipt_department_id in unit or case.current_department_id in unit
 
@@ -380,6 +384,38 @@ def _may(move: Move, case: Case, principal: Principal) -> bool:
         and principal.role in move.roles
         and principal.can("case.act")
         and _related(move, case, principal)
+    )
+
+
+def co_handlers_of(case: Case) -> list[CaseCoHandler]:
+    """The case's co-handling assignments, oldest first (loaded once per session)."""
+    from sqlalchemy.orm import object_session
+
+    session = object_session(case)
+    if session is None or case.id is None:
+        return []
+    return list(
+        session.scalars(
+            select(CaseCoHandler).where(CaseCoHandler.case_id == case.id).order_by(CaseCoHandler.id)
+        )
+    )
+
+
+def objections(session: Session, case_id: int) -> list[DispatchObjection]:
+    return list(
+        session.scalars(
+            select(DispatchObjection)
+            .where(DispatchObjection.case_id == case_id)
+            .order_by(DispatchObjection.id)
+        )
+    )
+
+
+def pending_objection(session: Session, case_id: int) -> DispatchObjection | None:
+    return session.scalar(
+        select(DispatchObjection).where(
+            DispatchObjection.case_id == case_id, DispatchObjection.status == "pending"
+        )
     )
 
 
@@ -422,6 +458,14 @@ def available_actions(
                 continue
         if move.action == "recall" and recall_refusal(case, settings, now) is not None:
             continue
+        if move.action in ("object", "decide_objection"):
+            objection = pending_objection(session, case.id)
+            if move.action == "object" and objection is not None:
+                continue
+            if move.action == "decide_objection" and (
+                objection is None or objection.department_id in principal.unit_department_ids
+            ):
+                continue
         warning = None
         if move.action == "transfer" and case.transfer_count >= settings.max_transfers:
             warning = "case.transfer_limit_reached"
@@ -432,6 +476,8 @@ def available_actions(
             if principal.role != "supervisor":
                 continue
             required.append("reason")
+        if move.action == "resolve" and any(c.status == "pending" for c in co_handlers_of(case)):
+            required.append("co_handling_note")
         out.append(
             AvailableAction(
                 action=move.action, label=move.label_zh, required=required, warning=warning
@@ -547,17 +593,23 @@ def perform(
     )
     details: dict[str, Any] = {}
     reason = (body.reason or "").strip() or None
+    event_action = action
 
     if action == "dispatch":
         dept = _department(
             session, _need(body.department_id, "department_id", "请选择承办单位"), "department_id"
         )
+        co_ids = _co_departments(session, body.co_department_ids or [], dept.id)
         case.current_department_id = dept.id
         case.assignee_id = None
         case.suggested_department_id = None
         repo.involve(session, case.id, dept.id)
         details["department_id"] = dept.id
         details["department_name"] = dept.name
+        if co_ids:
+            details["co_handlers"] = _assign_co_handlers(
+                session, settings, principal, case, co_ids, body.co_due_workdays, now
+            )
     elif action == "recall":
         refusal = recall_refusal(case, settings, now)
         if refusal is not None:
@@ -565,6 +617,7 @@ def perform(
         _need(reason, "reason", "请填写撤回理由")
         details["from_department_id"] = case.current_department_id
         _note_misroute(case, "recall")
+        _lapse_objection(session, case)
         repo.uninvolve(
             session, case.id, case.current_department_id, keep=case.first_receipt_department_id
         )
@@ -572,6 +625,10 @@ def perform(
         case.assignee_id = None
     elif action in ("resolve_on_spot", "resolve"):
         outcome = _check_outcome(body)
+        if action == "resolve":
+            _close_co_handling(session, case, body, details)
+            if reason is None and details.get("co_handling_note"):
+                reason = details["co_handling_note"]
         case.outcome = outcome.value
         case.resolution = body.resolution
         if outcome == Outcome.cannot_by_policy:
@@ -603,6 +660,7 @@ def perform(
             )
         details["from_department_id"] = case.current_department_id
         _note_misroute(case, "return")
+        _lapse_objection(session, case)
         details["suggested_department_id"] = dept.id
         details["suggested_department_name"] = dept.name
         case.suggested_department_id = dept.id
@@ -647,6 +705,7 @@ def perform(
         details["department_id"] = dept.id
         details["department_name"] = dept.name
         _note_misroute(case, "transfer")
+        _lapse_objection(session, case)
         case.transfer_count += 1
         case.current_department_id = dept.id
         case.assignee_id = None
@@ -727,6 +786,16 @@ def perform(
         _request_extension(session, principal, case, body, reason, now, details)
     elif action == "decide_extension":
         _decide_extension(session, principal, case, body, reason, now, details)
+    elif action == "object":
+        _object(session, principal, case, body, reason, now, details)
+    elif action == "decide_objection":
+        if _decide_objection(session, principal, case, body, reason, now, details):
+            target = State.registered
+            event_action = "objection_accepted"
+        else:
+            event_action = "objection_rejected"
+    elif action == "co_reply":
+        _co_reply(session, principal, case, body, now, details)
 
     if target is not None:
         case.state = target.value
@@ -738,7 +807,7 @@ def perform(
     moved = add_event(
         session,
         case,
-        action,
+        event_action,
         before,
         target or before,
         principal,
@@ -828,6 +897,218 @@ def _decide_extension(
         approved=bool(approve),
         due_date=case.due_date.isoformat() if case.due_date else None,
     )
+
+
+# --- co-handling (协办) and objections to a dispatch (退单) ---------------------------
+
+
+def _co_departments(session: Session, ids: list[int], lead_id: int) -> list[int]:
+    if len(set(ids)) != len(ids):
+        raise Invalid(
+            "case.co_handler_duplicate", "协办单位不能重复选择", field="co_department_ids"
+        )
+    if lead_id in ids:
+        raise Invalid(
+            "case.co_handler_is_lead", "主办单位不能同时作为协办单位", field="co_department_ids"
+        )
+    for ident in ids:
+        _department(session, ident, "co_department_ids")
+    return ids
+
+
+def _co_deadline(session: Session, start: datetime, workdays: int) -> tuple[Any, bool]:
+    deadline = load_calendar(session).add_workdays(start, workdays)
+    return deadline, deadline.provisional
+
+
+def _assign_co_handlers(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    case: Case,
+    ids: list[int],
+    workdays: int | None,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Name the co-handling units of a dispatch, each with its reply deadline. Earlier
+    assignments still awaiting a reply end: this dispatch replaces them."""
+    for old in co_handlers_of(case):
+        if old.status == "pending":
+            old.status = "cancelled"
+    days = workdays or settings.co_handling_reply_workdays
+    names = department_names(session, set(ids))
+    out = []
+    for ident in ids:
+        deadline, provisional = _co_deadline(session, now, days)
+        session.add(
+            CaseCoHandler(
+                case_id=case.id,
+                department_id=ident,
+                status="pending",
+                assigned_at=now,
+                assigned_by_id=principal.user_id or None,
+                workdays=days,
+                due_date=deadline.date,
+                due_at=deadline.due_at,
+                deadline_provisional=provisional,
+            )
+        )
+        repo.involve(session, case.id, ident)
+        out.append(
+            {
+                "department_id": ident,
+                "department_name": names.get(ident, ""),
+                "due_date": deadline.date.isoformat(),
+            }
+        )
+    session.flush()
+    return out
+
+
+def _close_co_handling(
+    session: Session, case: Case, body: ActionIn, details: dict[str, Any]
+) -> None:
+    """The lead resolves: replies still outstanding need the lead's reason, and lapse."""
+    outstanding = [c for c in co_handlers_of(case) if c.status == "pending"]
+    if not outstanding:
+        return
+    names = department_names(session, {c.department_id for c in outstanding})
+    note = (body.co_handling_note or "").strip()
+    if not note:
+        raise Conflict(
+            "case.co_replies_outstanding",
+            "协办单位尚未全部回复："
+            + "、".join(names.get(c.department_id, "") for c in outstanding)
+            + "；请等待回复，或说明不等待回复即办结的理由",
+            field="co_handling_note",
+            departments=[c.department_id for c in outstanding],
+        )
+    for c in outstanding:
+        c.status = "lapsed"
+    details["co_handling_note"] = note
+    details["co_replies_outstanding"] = [names.get(c.department_id, "") for c in outstanding]
+
+
+def _co_reply(
+    session: Session,
+    principal: Principal,
+    case: Case,
+    body: ActionIn,
+    now: datetime,
+    details: dict[str, Any],
+) -> None:
+    text = _need(body.reply, "reply", "请填写协办意见")
+    mine = [
+        c
+        for c in co_handlers_of(case)
+        if c.status == "pending" and c.department_id in principal.unit_department_ids
+    ]
+    if body.co_handler_id is not None:
+        mine = [c for c in mine if c.id == body.co_handler_id]
+        if not mine:
+            raise Invalid(
+                "case.co_handler_not_found", "没有待本单位回复的该项协办", field="co_handler_id"
+            )
+    elif len(mine) > 1:
+        raise Invalid(
+            "case.co_handler_id_required", "本单位有多项待回复的协办，请选择", field="co_handler_id"
+        )
+    row = mine[0]
+    row.status = "replied"
+    row.reply = text.strip()
+    row.replied_at = now
+    row.replied_by_id = principal.user_id or None
+    row.replied_by_name = principal.display_name
+    details.update(
+        co_handler_id=row.id,
+        department_id=row.department_id,
+        department_name=department_names(session, {row.department_id}).get(row.department_id, ""),
+        late=now >= row.due_at,
+        reply=row.reply,
+    )
+
+
+def _object(
+    session: Session,
+    principal: Principal,
+    case: Case,
+    body: ActionIn,
+    reason: str | None,
+    now: datetime,
+    details: dict[str, Any],
+) -> None:
+    _need(reason, "reason", "请填写退单理由")
+    if pending_objection(session, case.id) is not None:
+        raise Conflict("case.objection_pending", "已有待审批的退单申请")
+    suggested = None
+    if body.suggested_department_id is not None:
+        suggested = _department(session, body.suggested_department_id, "suggested_department_id")
+        if suggested.id == case.current_department_id:
+            raise Invalid(
+                "case.return_to_self", "建议承办单位不能是本单位", field="suggested_department_id"
+            )
+    row = DispatchObjection(
+        case_id=case.id,
+        department_id=case.current_department_id,
+        reason=reason or "",
+        suggested_department_id=suggested.id if suggested else None,
+        status="pending",
+        raised_at=now,
+        raised_by_id=principal.user_id or None,
+        raised_by_name=principal.display_name,
+    )
+    session.add(row)
+    session.flush()
+    details.update(objection_id=row.id, department_id=row.department_id)
+    if suggested is not None:
+        details.update(
+            suggested_department_id=suggested.id, suggested_department_name=suggested.name
+        )
+
+
+def _decide_objection(
+    session: Session,
+    principal: Principal,
+    case: Case,
+    body: ActionIn,
+    reason: str | None,
+    now: datetime,
+    details: dict[str, Any],
+) -> bool:
+    """Accept (the case goes back to the first-receipt unit to be re-dispatched) or reject
+    (it stays with the unit). Returns whether it was accepted."""
+    approve = _need(body.approve, "approve", "请选择同意或不同意退单")
+    row = pending_objection(session, case.id)
+    if row is None:
+        raise Conflict("case.no_pending_objection", "没有待审批的退单申请")
+    if row.department_id in principal.unit_department_ids:
+        raise Forbidden("case.objection_own_unit", "不能审批本单位提出的退单申请")
+    if not approve and not reason:
+        raise Invalid("case.reason_required", "不同意退单须说明理由", field="reason")
+    row.status = "accepted" if approve else "rejected"
+    row.decided_at = now
+    row.decided_by_id = principal.user_id or None
+    row.decided_by_name = principal.display_name
+    row.decision_note = reason
+    details.update(objection_id=row.id, approved=bool(approve), department_id=row.department_id)
+    if approve:
+        details["from_department_id"] = case.current_department_id
+        _note_misroute(case, "return")
+        for c in co_handlers_of(case):
+            if c.status == "pending":
+                c.status = "cancelled"
+        case.suggested_department_id = row.suggested_department_id
+        case.current_department_id = case.first_receipt_department_id
+        case.assignee_id = None
+        case.return_count += 1
+    return bool(approve)
+
+
+def _lapse_objection(session: Session, case: Case) -> None:
+    """The case leaves the objecting unit by another move: its objection is moot."""
+    row = pending_objection(session, case.id)
+    if row is not None:
+        row.status = "lapsed"
 
 
 def reveal_reporter(case: Case) -> dict[str, str | None]:

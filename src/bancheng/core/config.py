@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     # Case rules
     jurisdiction_code: str = Field(default="BC", pattern=r"^[A-Z]{2,8}$")
     max_transfers: int = Field(default=2, ge=0, le=20)
+    # Working days a co-handling unit (协办) has to reply, unless the dispatch names its own.
+    co_handling_reply_workdays: int = Field(default=3, ge=1, le=30)
 
     # Deadlines (sla)
     calendar_count_from_next_day: bool = True

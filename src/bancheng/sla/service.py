@@ -57,6 +57,28 @@ def recount_provisional_extensions(session: Session) -> set[int]:
     return touched
 
 
+def recompute_provisional_co_handlers(session: Session) -> int:
+    """Co-handling reply deadlines still awaited that ran through an unknown year, counted
+    again from the dispatch with the calendar as it is now. Returns how many changed."""
+    from bancheng.cases.models import CaseCoHandler
+
+    cal = load_calendar(session)
+    changed = 0
+    rows = session.scalars(
+        select(CaseCoHandler).where(
+            CaseCoHandler.deadline_provisional.is_(True), CaseCoHandler.status == "pending"
+        )
+    )
+    for row in rows:
+        deadline = cal.add_workdays(row.assigned_at, row.workdays)
+        if (deadline.date, deadline.provisional) != (row.due_date, row.deadline_provisional):
+            changed += 1
+        row.due_date, row.due_at = deadline.date, deadline.due_at
+        row.deadline_provisional = deadline.provisional
+    session.flush()
+    return changed
+
+
 def recompute_provisional(session: Session) -> dict[str, int]:
     """Every working-day deadline that ran through a year without an official arrangement,
     recomputed from the calendar as it is now: cases (with their extensions), supervise
@@ -69,8 +91,9 @@ def recompute_provisional(session: Session) -> dict[str, int]:
     touched = recount_provisional_extensions(session)
     for case in session.scalars(select(Case).where(Case.id.in_(sorted(touched)))):
         case_clock.recompute(session, case)
+    co_handling = recompute_provisional_co_handlers(session)
     return {
-        "cases": recompute_open(session, provisional_only=True) + len(touched),
+        "cases": recompute_open(session, provisional_only=True) + len(touched) + co_handling,
         "supervision": supervision_recompute(session),
         "rectifications": recompute_provisional_rectifications(session, get_settings()),
     }

@@ -208,6 +208,18 @@ export const ERROR_MESSAGES: Record<string, string> = {
   'case.new_due_date_required': '请选择延期后的办结日期',
   'case.approve_required': '请选择批准或不批准',
 
+  // lead and co-handling units (主办/协办), objections to a dispatch (退单)
+  'case.co_handler_is_lead': '主办单位不能同时作为协办单位',
+  'case.co_handler_duplicate': '协办单位不能重复选择',
+  'case.co_handler_not_found': '没有待本单位回复的该项协办',
+  'case.co_handler_id_required': '本单位有多项待回复的协办，请选择',
+  'case.co_replies_outstanding': '协办单位尚未全部回复，请等待回复，或说明不等待回复即办结的理由',
+  'case.co_handling_note_required': '请说明不等待协办回复即办结的理由',
+  'case.reply_required': '请填写协办意见',
+  'case.objection_pending': '已有待审批的退单申请',
+  'case.no_pending_objection': '没有待审批的退单申请',
+  'case.objection_own_unit': '不能审批本单位提出的退单申请',
+
   // outbox, templates, webhooks, notification preferences
   'outbox.not_found': '消息不存在',
   'outbox.not_retryable': '只有失败或等待重试的消息可以重新发送',
@@ -254,6 +266,7 @@ const PREFER_DETAIL = new Set([
   'attachment.too_many',
   'case.transfer_limit_reached',
   'case.illegal_transition',
+  'case.co_replies_outstanding',
   'request.unknown_parameter',
 ])
 

@@ -2735,6 +2735,16 @@ export interface components {
             new_due_date?: string | null;
             /** Approve */
             approve?: boolean | null;
+            /** Co Department Ids */
+            co_department_ids?: number[] | null;
+            /** Co Due Workdays */
+            co_due_workdays?: number | null;
+            /** Reply */
+            reply?: string | null;
+            /** Co Handler Id */
+            co_handler_id?: number | null;
+            /** Co Handling Note */
+            co_handling_note?: string | null;
         };
         /** ActionOut */
         ActionOut: {
@@ -3121,6 +3131,16 @@ export interface components {
              * @default []
              */
             extensions: components["schemas"]["ExtensionOut"][];
+            /**
+             * Co Handlers
+             * @default []
+             */
+            co_handlers: components["schemas"]["CoHandlerOut"][];
+            /**
+             * Objections
+             * @default []
+             */
+            objections: components["schemas"]["ObjectionOut"][];
             location?: components["schemas"]["LocationOut"] | null;
         };
         /** CasePage */
@@ -3291,6 +3311,44 @@ export interface components {
         CloseIn: {
             /** Note */
             note?: string | null;
+        };
+        /** CoHandlerOut */
+        CoHandlerOut: {
+            /** Id */
+            id: number;
+            department: components["schemas"]["DepartmentRef"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "replied" | "cancelled" | "lapsed";
+            /**
+             * Assigned At
+             * Format: date-time
+             */
+            assigned_at: string;
+            /** Workdays */
+            workdays: number;
+            /**
+             * Due Date
+             * Format: date
+             */
+            due_date: string;
+            /**
+             * Due At
+             * Format: date-time
+             */
+            due_at: string;
+            /** Deadline Provisional */
+            deadline_provisional: boolean;
+            /** Overdue */
+            overdue: boolean;
+            /** Reply */
+            reply: string | null;
+            /** Replied At */
+            replied_at: string | null;
+            /** Replied By Name */
+            replied_by_name: string | null;
         };
         /** ConfirmIn */
         ConfirmIn: {
@@ -4495,6 +4553,33 @@ export interface components {
             total: number;
             /** Unread */
             unread: number;
+        };
+        /** ObjectionOut */
+        ObjectionOut: {
+            /** Id */
+            id: number;
+            department: components["schemas"]["DepartmentRef"];
+            /** Reason */
+            reason: string;
+            suggested_department: components["schemas"]["DepartmentRef"] | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "accepted" | "rejected" | "lapsed";
+            /**
+             * Raised At
+             * Format: date-time
+             */
+            raised_at: string;
+            /** Raised By Name */
+            raised_by_name: string;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decided By Name */
+            decided_by_name: string | null;
+            /** Decision Note */
+            decision_note: string | null;
         };
         /** OperationOut */
         OperationOut: {
