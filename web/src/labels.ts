@@ -89,6 +89,20 @@ export const EXTENSION_STATUS: Record<string, string> = {
   refused: '未批准',
 }
 
+export const CO_HANDLER_STATUS: Record<string, string> = {
+  pending: '待回复',
+  replied: '已回复',
+  cancelled: '已取消（重新派单）',
+  lapsed: '未回复即办结',
+}
+
+export const OBJECTION_STATUS: Record<string, string> = {
+  pending: '待审批',
+  accepted: '已同意',
+  rejected: '不同意',
+  lapsed: '已失效',
+}
+
 export const TIME_UNIT: Record<string, string> = {
   working_days: '个工作日',
   working_hours: '个工作小时',
