@@ -282,3 +282,22 @@ def test_an_objection_lapses_when_the_unit_returns_the_case(client, org, session
     rows = session.scalars(select(DispatchObjection).where(DispatchObjection.case_id == cid)).all()
     assert [r.status for r in rows] == ["lapsed"]
     assert "decide_objection" not in as_user(client, "clerk").actions(cid)
+
+
+def test_reply_deadlines_through_an_unknown_year_become_exact_on_import(client, org, session):
+    from tests.sla.test_case_clock import at
+    from tests.sla.test_provisional_deadlines import _import_2027
+
+    at(2026, 12, 28)  # Monday; 1 Jan 2027 is unknown, so counted as a working day
+    _, c = co_dispatched(client, org, co_due_workdays=4)
+    # 29, 30, 31 Dec, 1 Jan (assumed).
+    assert [(x["due_date"], x["deadline_provisional"]) for x in c["co_handlers"]] == [
+        ("2027-01-01", True),
+        ("2027-01-01", True),
+    ]
+    _import_2027(client)
+    out = as_user(client, "clerk").get(c["id"])
+    assert [(x["due_date"], x["deadline_provisional"]) for x in out["co_handlers"]] == [
+        ("2027-01-04", False),
+        ("2027-01-04", False),
+    ]
