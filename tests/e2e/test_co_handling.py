@@ -43,6 +43,13 @@ def test_lead_and_co_handlers_through_the_console(sign_in: SignIn, screenshots: 
         },
     )
 
+    # The catalogue page lists the entry with its lead and co-handling units.
+    cp = admin.goto("/org/dispatch-catalogue")
+    row = cp.locator("[data-test=catalogue-table] .el-table__row", has_text="公积金贷款抵押解押")
+    expect(row).to_contain_text("云川市住房公积金管理中心")
+    expect(row).to_contain_text("云川市不动产登记中心、云川市人力资源和社会保障局")
+    admin.shot(screenshots, "43-dispatch-catalogue")
+
     clerk = sign_in("clerk")
     created = clerk.api("POST", "/api/v1/cases", CASE)
     if created["state"] != "registered":  # an automatic dispatch: take it back first

@@ -38,6 +38,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'supervision/systemic', name: 'supervision-systemic', component: () => import('./views/supervision/SystemicView.vue'), meta: { title: '类问题', permission: 'systemic.read' } },
       { path: 'org/departments', name: 'departments', component: () => import('./views/org/DepartmentsView.vue'), meta: { title: '部门机构', permission: 'org.read' } },
       { path: 'org/matters', name: 'matters', component: () => import('./views/org/MattersView.vue'), meta: { title: '事项目录', permission: 'org.read' } },
+      { path: 'org/dispatch-catalogue', name: 'dispatch-catalogue', component: () => import('./views/org/DispatchCatalogueView.vue'), meta: { title: '派单目录', permission: 'org.read' } },
       { path: 'org/halls', name: 'halls', component: () => import('./views/org/HallsView.vue'), meta: { title: '大厅窗口', permission: 'org.read' } },
       { path: 'admin/users', name: 'users', component: () => import('./views/admin/UsersView.vue'), meta: { title: '用户与角色', permission: 'user.manage' } },
       { path: 'admin/sla', name: 'sla', component: () => import('./views/admin/PoliciesView.vue'), meta: { title: '时限策略', permission: 'calendar.read' } },
