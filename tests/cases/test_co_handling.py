@@ -282,6 +282,9 @@ def test_an_objection_lapses_when_the_unit_returns_the_case(client, org, session
     rows = session.scalars(select(DispatchObjection).where(DispatchObjection.case_id == cid)).all()
     assert [r.status for r in rows] == ["lapsed"]
     assert "decide_objection" not in as_user(client, "clerk").actions(cid)
+    # Back with the window to be re-dispatched: the replies still awaited end too.
+    assert [r.status for r in _co_rows(session, cid)] == ["cancelled", "cancelled"]
+    assert as_user(client, "handler_estate").actions(cid) == []
 
 
 def test_reply_deadlines_through_an_unknown_year_become_exact_on_import(client, org, session):

@@ -618,6 +618,7 @@ def perform(
         details["from_department_id"] = case.current_department_id
         _note_misroute(case, "recall")
         _lapse_objection(session, case)
+        _cancel_co_handlers(case)
         repo.uninvolve(
             session, case.id, case.current_department_id, keep=case.first_receipt_department_id
         )
@@ -661,6 +662,7 @@ def perform(
         details["from_department_id"] = case.current_department_id
         _note_misroute(case, "return")
         _lapse_objection(session, case)
+        _cancel_co_handlers(case)
         details["suggested_department_id"] = dept.id
         details["suggested_department_name"] = dept.name
         case.suggested_department_id = dept.id
@@ -932,9 +934,7 @@ def _assign_co_handlers(
 ) -> list[dict[str, Any]]:
     """Name the co-handling units of a dispatch, each with its reply deadline. Earlier
     assignments still awaiting a reply end: this dispatch replaces them."""
-    for old in co_handlers_of(case):
-        if old.status == "pending":
-            old.status = "cancelled"
+    _cancel_co_handlers(case)
     days = workdays or settings.co_handling_reply_workdays
     names = department_names(session, set(ids))
     out = []
@@ -1094,14 +1094,19 @@ def _decide_objection(
     if approve:
         details["from_department_id"] = case.current_department_id
         _note_misroute(case, "return")
-        for c in co_handlers_of(case):
-            if c.status == "pending":
-                c.status = "cancelled"
+        _cancel_co_handlers(case)
         case.suggested_department_id = row.suggested_department_id
         case.current_department_id = case.first_receipt_department_id
         case.assignee_id = None
         case.return_count += 1
     return bool(approve)
+
+
+def _cancel_co_handlers(case: Case) -> None:
+    """The case goes back to be dispatched anew (or is): replies still awaited end."""
+    for c in co_handlers_of(case):
+        if c.status == "pending":
+            c.status = "cancelled"
 
 
 def _lapse_objection(session: Session, case: Case) -> None:
