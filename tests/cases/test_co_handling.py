@@ -304,3 +304,25 @@ def test_reply_deadlines_through_an_unknown_year_become_exact_on_import(client, 
         ("2027-01-04", False),
         ("2027-01-04", False),
     ]
+
+
+def test_co_handlers_and_the_dispatching_side_are_told(client, org, session):
+    from bancheng.outbox.models import OutboxMessage
+
+    def told(kind):
+        session.expire_all()
+        rows = session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.kind.in_([kind, kind.replace("staff.", "notice.")])
+            )
+        ).all()
+        return sorted({r.user_id for r in rows})
+
+    _, c = co_dispatched(client, org)
+    assert told("staff.co_handling_requested") == sorted(
+        [org.users["handler_estate"].id, org.users["handler_hrss"].id]
+    )
+    as_user(client, "handler_fund").act(c["id"], "object", reason="不属本单位职责")
+    assert told("staff.objection_raised") == sorted(
+        [org.users["clerk"].id, org.users["supervisor"].id]
+    )

@@ -142,6 +142,20 @@ ROUTES: tuple[Route, ...] = (
         "notify.events.on_case_event",
     ),
     Route(
+        "dispatch names co-handling units (`dispatch` with `co_department_ids`)",
+        "staff.co_handling_requested",
+        "the handlers of each co-handling unit",
+        STAFF,
+        "notify.events.on_case_event",
+    ),
+    Route(
+        "a unit objects to a dispatch (`object`, 退单)",
+        "staff.objection_raised",
+        "the clerk who dispatched the case and supervisors whose data scope covers the unit",
+        STAFF,
+        "notify.events._on_objection",
+    ),
+    Route(
         "reporter uploaded materials on the phone page",
         "staff.material_uploaded",
         "the case's workers",

@@ -65,6 +65,20 @@ def on_case_event(session: Session, settings: Settings, case: Case, event: CaseE
             f"reporter.dispatched:{key}",
             {"unit": d.get("department_name", ""), "deadline": m.day(case.due_date)},
         )
+        for co in d.get("co_handlers") or []:
+            for u in m.unit_handlers(session, co["department_id"]):
+                m.to_user(
+                    session,
+                    u,
+                    "staff.co_handling_requested",
+                    f"staff.co_handling_requested:{key}:{co['department_id']}",
+                    {
+                        "number": case.number,
+                        "unit": d.get("department_name", ""),
+                        "deadline": co["due_date"],
+                    },
+                    case.id,
+                )
     elif action == "suspend":
         m.to_reporter(
             session,
@@ -101,6 +115,8 @@ def on_case_event(session: Session, settings: Settings, case: Case, event: CaseE
             {},
             with_link=True,
         )
+    elif action == "object":
+        _on_objection(session, case, event, key)
     elif action == "request_extension":
         for u in m.supervisors_for(session, case.current_department_id):
             m.to_user(
@@ -139,6 +155,31 @@ def on_case_event(session: Session, settings: Settings, case: Case, event: CaseE
         webhooks.publish(session, "case.resolved", key, data, case.id)
     if action == "evaluate":
         webhooks.publish(session, "case.evaluated", key, data, case.id)
+
+
+def _on_objection(session: Session, case: Case, event: CaseEvent, key: str) -> None:
+    """退单: the clerk who made the last dispatch, and the supervisors over the unit."""
+    from sqlalchemy import select
+
+    dispatcher_id = session.scalar(
+        select(CaseEvent.actor_id)
+        .where(CaseEvent.case_id == case.id, CaseEvent.action == "dispatch")
+        .order_by(CaseEvent.id.desc())
+        .limit(1)
+    )
+    people = m.supervisors_for(session, case.current_department_id)
+    dispatcher = session.get(User, dispatcher_id) if dispatcher_id else None
+    if dispatcher is not None and dispatcher.active and dispatcher not in people:
+        people.insert(0, dispatcher)
+    params = {
+        "number": case.number,
+        "unit": _unit_name(session, case.current_department_id),
+        "reason": event.reason or "",
+    }
+    for u in people:
+        m.to_user(
+            session, u, "staff.objection_raised", f"staff.objection_raised:{key}", params, case.id
+        )
 
 
 def on_photo_from_reporter(session: Session, case: Case, attachment_id: int) -> None:
