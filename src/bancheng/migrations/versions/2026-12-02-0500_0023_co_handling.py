@@ -1,7 +1,7 @@
 """Co-handling units (协办) of a dispatch and objections to a dispatch (退单)
 
 Revision ID: 0023_co_handling
-Revises: 0021_provisional_deadlines
+Revises: 0022_case_merge
 Create Date: 2026-12-02 04:25:56.322780
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql  # noqa: F401
 import bancheng.core.types
 
 revision: str = "0023_co_handling"
-down_revision: str | Sequence[str] | None = "0021_provisional_deadlines"
+down_revision: str | Sequence[str] | None = "0022_case_merge"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
