@@ -23,7 +23,8 @@ def bad_review(client, org, rating: str = "very_dissatisfied") -> tuple[dict, in
     r = client.post(
         f"/api/v1/public/cases/{out['number']}/evaluation",
         params={"token": out["token"]},
-        json={"rating": rating, "comment": "态度差"},
+        json={"rating": rating, "comment": "态度差"}
+        | ({"bad_reasons": ["no_reply"]} if "dissatisfied" in rating else {}),
     )
     assert r.status_code == 200, r.text
     return out, case_id

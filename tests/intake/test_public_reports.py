@@ -252,6 +252,7 @@ def test_evaluation_rounds(client, org, session):
             "attitude": 2,
             "result": 1,
             "comment": "没解决",
+            "bad_reasons": ["result_unsatisfied"],
         },
     )
     assert r.status_code == 200, r.text

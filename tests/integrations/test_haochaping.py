@@ -44,6 +44,7 @@ def _bad_review(client, org) -> tuple[str, int]:
             "attitude": 4,
             "result": 1,
             "comment": "跑了三趟",
+            "bad_reasons": ["too_slow"],
             "channel": "sms",
         },
     )

@@ -88,6 +88,17 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "callback.reveal_phone", "查看回访电话"
     ),
     ("POST", "/api/v1/callbacks/{task_id}/case"): Operation("callback.raise_case", "回访转诉求"),
+    # 好差评 indicator sets; reply templates of the action dialogs
+    ("POST", "/api/v1/feedback/indicator-sets/{channel_type}"): Operation(
+        "rating.indicator_set_publish", "发布评价指标版本"
+    ),
+    ("POST", "/api/v1/admin/reply-templates"): Operation("reply_template.create", "新增回复模板"),
+    ("PATCH", "/api/v1/admin/reply-templates/{template_id}"): Operation(
+        "reply_template.update", "修改回复模板"
+    ),
+    ("DELETE", "/api/v1/admin/reply-templates/{template_id}"): Operation(
+        "reply_template.delete", "删除回复模板"
+    ),
     # supervision
     ("POST", "/api/v1/supervision/orders"): Operation("supervision.order_issue", "下发督办单"),
     ("POST", "/api/v1/supervision/orders/{order_id}/reply"): Operation(
@@ -197,6 +208,8 @@ OBJECT_LABELS: dict[str, str] = {
     "hotline_order": "12345工单",
     "dispatch_catalogue": "派单目录",
     "routing_unit_model": "分派模型",
+    "reply_template": "回复模板",
+    "indicator_set": "评价指标",
 }
 
 # Which path parameter names the object of a route.
@@ -220,6 +233,8 @@ PATH_OBJECTS: dict[str, str] = {
     "order_number": "hotline_order",
     "entry_id": "dispatch_catalogue",
     "model_id": "routing_unit_model",
+    "template_id": "reply_template",
+    "channel_type": "indicator_set",
 }
 
 OUTCOME_LABELS = {"ok": "成功", "denied": "被拒绝"}

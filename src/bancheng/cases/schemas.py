@@ -86,6 +86,10 @@ class ActionIn(Strict):
     notification_text: str | None = Field(default=None, max_length=10000)
     notification_materials: list[str] | None = Field(default=None, max_length=100)
     rating: Rating | None = None
+    # evaluate at the window: the offline indicator set's 1–5 scores by code, and for a bad
+    # review the checklist's reasons (feedback/ratings.py)
+    scores: dict[str, int] | None = Field(default=None, max_length=20)
+    bad_reasons: list[str] | None = Field(default=None, max_length=20)
     kind: Kind | None = None
     difficulty: Difficulty | None = None
     blocker_type: BlockerType | None = None

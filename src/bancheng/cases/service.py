@@ -728,6 +728,18 @@ def perform(
         details["materials"] = case.notification_materials
     elif action == "evaluate":
         rating = _need(body.rating, "rating", "请选择评价等级")
+        from bancheng.feedback import ratings
+
+        ratings.check_window(session, settings, case)
+        window_set = ratings.active_set(session, "offline")
+        window_scores = ratings.check_rating(
+            window_set,
+            Rating(rating).value,
+            body.scores,
+            body.bad_reasons,
+            require_scores=False,
+            require_reasons=False,
+        )
         case.rating = Rating(rating).value
         details["rating"] = case.rating
     elif action == "close":
@@ -821,7 +833,7 @@ def perform(
     if action == "evaluate":  # a rating taken at the window counts like one from the phone
         from bancheng.feedback.service import record_window_rating
 
-        record_window_rating(session, settings, case)
+        record_window_rating(session, settings, case, window_set, *window_scores)
     _notify(session, settings, case, moved)
     if action in ("give_feedback", "close"):
         from bancheng.routing.merge import on_master_move

@@ -5,20 +5,28 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import Depends, Query
+from fastapi import Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_operation
+from bancheng.audit.service import log_operation, note_object
 from bancheng.cases import repository as case_repo
 from bancheng.cases import service as case_service
 from bancheng.cases.enums import Kind
 from bancheng.cases.models import Case
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import api_router, db_session, require
-from bancheng.feedback import service
-from bancheng.feedback.models import CallbackAttempt, CallbackTask, Evaluation, Rectification
+from bancheng.feedback import ratings, replies, service
+from bancheng.feedback.models import (
+    CallbackAttempt,
+    CallbackTask,
+    Evaluation,
+    IndicatorSet,
+    Rectification,
+    ReplyTemplate,
+)
+from bancheng.feedback.standard import CHANNEL_TYPE_LABELS_ZH
 from bancheng.org.scope import Principal, unit_clause
 
 router = api_router(prefix="/api/v1", tags=["feedback"])
@@ -120,6 +128,10 @@ class EvaluationOut(BaseModel):
     result: int | None
     comment: str | None
     source: str
+    # GB/T 39734-2020 indicators: the set's id, scores by code, bad-review reasons' codes
+    indicator_set_id: int | None = None
+    scores: dict[str, int] | None = None
+    bad_reasons: list[str] | None = None
     excluded: bool
     created_at: datetime
 
@@ -199,6 +211,9 @@ def list_evaluations(
             result=e.result,
             comment=e.comment,
             source=e.source,
+            indicator_set_id=e.indicator_set_id,
+            scores=e.scores,
+            bad_reasons=e.bad_reasons,
             excluded=e.excluded,
             created_at=e.created_at,
         )
@@ -331,3 +346,227 @@ def raise_case(
         session, settings, principal, task_id, body.title, body.description, body.kind.value
     )
     return RaisedCase(id=case.id, number=case.number)
+
+
+# --- 好差评 indicator sets (GB/T 39734-2020) and rankings ----------------------------------
+
+
+class RatingItemIO(Strict):
+    code: str = Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")
+    label: str = Field(min_length=1, max_length=50)
+
+
+class IndicatorSetOut(BaseModel):
+    id: int
+    channel_type: str
+    channel_type_label: str
+    version: int
+    indicators: list[RatingItemIO]
+    bad_reasons: list[RatingItemIO]
+    active: bool
+    created_at: datetime
+
+
+class IndicatorSetIn(Strict):
+    indicators: list[RatingItemIO] = Field(min_length=1, max_length=12)
+    bad_reasons: list[RatingItemIO] = Field(min_length=1, max_length=20)
+
+
+def _set_out(s: IndicatorSet) -> IndicatorSetOut:
+    return IndicatorSetOut(
+        id=s.id,
+        channel_type=s.channel_type,
+        channel_type_label=CHANNEL_TYPE_LABELS_ZH.get(s.channel_type, s.channel_type),
+        version=s.version,
+        indicators=[RatingItemIO(**i) for i in s.indicators],
+        bad_reasons=[RatingItemIO(**i) for i in s.bad_reasons],
+        active=s.active,
+        created_at=s.created_at,
+    )
+
+
+@router.get("/feedback/indicator-sets", response_model=list[IndicatorSetOut])
+def list_indicator_sets(
+    session: DB, _: Principal = require("feedback.read")
+) -> list[IndicatorSetOut]:
+    """Every version of the online and offline indicator sets (the active one per type has
+    ``active``), with the bad-review checklists."""
+    return [_set_out(s) for s in ratings.list_sets(session)]
+
+
+@router.post(
+    "/feedback/indicator-sets/{channel_type}", status_code=201, response_model=IndicatorSetOut
+)
+def new_indicator_set(
+    channel_type: Literal["online", "offline"],
+    body: IndicatorSetIn,
+    session: DB,
+    _: Principal = require("rating.manage"),
+) -> IndicatorSetOut:
+    """Publish a new version of a channel type's set; it replaces the active one for new
+    ratings, earlier ratings keep theirs."""
+    row = ratings.new_version(
+        session,
+        channel_type,
+        [i.model_dump() for i in body.indicators],
+        [i.model_dump() for i in body.bad_reasons],
+    )
+    return _set_out(row)
+
+
+class RankingItem(BaseModel):
+    key: int
+    name: str
+    rank: int
+    count: int
+    bad: int
+    satisfaction: float
+    level: float
+    score: float
+    indicators: dict[str, float]
+    flagged: bool
+
+
+class RankingOut(BaseModel):
+    unit: str
+    month: str
+    bottom: int
+    min_count: int
+    ranking: list[RankingItem]
+
+
+@router.get("/feedback/rankings", response_model=RankingOut)
+def rating_rankings(
+    session: DB,
+    unit: Literal["window", "staff", "department", "hall"] = "window",
+    month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    bottom: Annotated[int, Query(ge=0, le=50)] = 3,
+    min_count: Annotated[int, Query(ge=1, le=1000)] = 1,
+    principal: Principal = require("insights.read"),
+) -> RankingOut:
+    """好差评 ranking of a Beijing month (default this one) per window, staff member, unit
+    or hall, within the caller's data scope; the last ``bottom`` with at least
+    ``min_count`` ratings are ``flagged``."""
+    return RankingOut(**ratings.rankings(session, principal, unit, month, bottom, min_count))
+
+
+# --- reply templates -------------------------------------------------------------------
+
+
+class ReplyTemplateOut(BaseModel):
+    id: int
+    action: str
+    action_label: str
+    kind: str | None
+    title: str
+    body: str
+    active: bool
+    updated_at: datetime
+
+
+class ReplyTemplateIn(Strict):
+    action: str = Field(min_length=1, max_length=32)
+    kind: Kind | None = None
+    title: str = Field(min_length=1, max_length=100)
+    body: str = Field(min_length=1, max_length=5000)
+    active: bool = True
+
+
+class ReplyTemplatePatch(Strict):
+    action: str | None = Field(default=None, min_length=1, max_length=32)
+    kind: Kind | None = None
+    title: str | None = Field(default=None, min_length=1, max_length=100)
+    body: str | None = Field(default=None, min_length=1, max_length=5000)
+    active: bool | None = None
+
+
+class VariableOut(BaseModel):
+    name: str
+    description: str
+
+
+class ReplyTemplateAdmin(BaseModel):
+    variables: list[VariableOut]
+    actions: dict[str, str]
+    templates: list[ReplyTemplateOut]
+
+
+class FilledTemplate(BaseModel):
+    id: int
+    title: str
+    kind: str | None
+    text: str
+
+
+TemplateId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def _tpl_out(r: ReplyTemplate) -> ReplyTemplateOut:
+    return ReplyTemplateOut(
+        id=r.id,
+        action=r.action,
+        action_label=replies.actions().get(r.action, r.action),
+        kind=r.kind,
+        title=r.title,
+        body=r.body,
+        active=r.active,
+        updated_at=r.updated_at,
+    )
+
+
+@router.get("/admin/reply-templates", response_model=ReplyTemplateAdmin)
+def list_reply_templates(
+    session: DB, _: Principal = require("reply_template.manage")
+) -> ReplyTemplateAdmin:
+    """Every reply template, the actions they may be for and the documented variables."""
+    return ReplyTemplateAdmin(
+        variables=[VariableOut(name=k, description=v) for k, v in replies.VARIABLES.items()],
+        actions=replies.actions(),
+        templates=[_tpl_out(r) for r in replies.list_all(session)],
+    )
+
+
+@router.post("/admin/reply-templates", status_code=201, response_model=ReplyTemplateOut)
+def create_reply_template(
+    body: ReplyTemplateIn, session: DB, _: Principal = require("reply_template.manage")
+) -> ReplyTemplateOut:
+    kind = body.kind.value if body.kind else None
+    row = replies.create(session, body.action, kind, body.title, body.body, body.active)
+    note_object(session, "reply_template", row.id)
+    return _tpl_out(row)
+
+
+@router.patch("/admin/reply-templates/{template_id}", response_model=ReplyTemplateOut)
+def update_reply_template(
+    template_id: TemplateId,
+    body: ReplyTemplatePatch,
+    session: DB,
+    _: Principal = require("reply_template.manage"),
+) -> ReplyTemplateOut:
+    changes = body.model_dump(exclude_unset=True)
+    if "kind" in changes and changes["kind"] is not None:
+        changes["kind"] = Kind(changes["kind"]).value
+    return _tpl_out(replies.update(session, template_id, changes))
+
+
+@router.delete("/admin/reply-templates/{template_id}", status_code=204)
+def delete_reply_template(
+    template_id: TemplateId, session: DB, _: Principal = require("reply_template.manage")
+) -> None:
+    replies.delete(session, template_id)
+
+
+@router.get("/cases/{case_id}/reply-templates", response_model=list[FilledTemplate])
+def case_reply_templates(
+    case_id: int,
+    session: DB,
+    action: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+    principal: Principal = require("case.act"),
+) -> list[FilledTemplate]:
+    """The active templates of ``action`` (all actions without it) for this case's kind,
+    with the variables filled in for the case (the action dialog's 回复模板)."""
+    case = case_repo.get_case(session, principal, case_id)
+    return [
+        FilledTemplate(id=r.id, title=r.title, kind=r.kind, text=text)
+        for r, text in replies.for_case(session, case, action)
+    ]

@@ -17,7 +17,13 @@ from bancheng.cases.schemas import CaseCreate, ReporterIn
 from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.errors import Conflict, Invalid, NotFound
-from bancheng.feedback.models import CallbackAttempt, CallbackTask, Evaluation, Rectification
+from bancheng.feedback.models import (
+    CallbackAttempt,
+    CallbackTask,
+    Evaluation,
+    IndicatorSet,
+    Rectification,
+)
 from bancheng.notify import service as notify
 from bancheng.org.models import Department
 from bancheng.org.scope import Principal, sees_unit
@@ -53,12 +59,25 @@ def evaluate(
     comment: str | None,
     source: str = "public",
     channel: str = "qr",
+    scores: dict[str, int] | None = None,
+    bad_reasons: list[str] | None = None,
 ) -> Evaluation:
     """The lifecycle's ``evaluate`` move made by the reporter (feedback_given → evaluated),
-    with the per-indicator ratings stored in ``evaluations``. A bad review opens a
+    with the per-indicator ratings stored in ``evaluations``: the scores of the channel
+    type's active indicator set (GB/T 39734-2020) and, for a bad review, the checklist's
+    reasons (required). Within the late-rating window only. A bad review opens a
     rectification and a callback."""
+    from bancheng.feedback import ratings
+
+    ratings.check_window(session, settings, case)
     if not can_rate(case):
         raise Conflict("feedback.not_ratable", "该诉求当前不能评价（尚未反馈或已评价）")
+    iset = ratings.active_set(session, ratings.channel_type(channel))
+    scores, bad_reasons = ratings.check_rating(
+        iset, rating.value, scores, bad_reasons, require_scores=False, require_reasons=True
+    )
+    if scores is not None and scores.get("overall") not in (None, ratings.LEVEL[rating.value]):
+        raise Invalid("rating.overall_mismatch", "整体满意度与评价等级不一致", field="scores")
     now = clock.now()
     rnd = current_round(session, case.id)
     ev = Evaluation(
@@ -72,6 +91,11 @@ def evaluate(
         comment=(comment or "").strip() or None,
         source=source,
         channel=channel,
+        indicator_set_id=iset.id,
+        scores=scores,
+        bad_reasons=bad_reasons,
+        window_id=case.window_id,
+        staff_id=case.assignee_id or case.first_receipt_user_id,
         excluded=False,
         created_at=now,
     )
@@ -101,10 +125,17 @@ def evaluate(
     return ev
 
 
-def record_window_rating(session: Session, settings: Settings, case: Case) -> Evaluation:
+def record_window_rating(
+    session: Session,
+    settings: Settings,
+    case: Case,
+    iset: IndicatorSet | None = None,
+    scores: dict[str, int] | None = None,
+    bad_reasons: list[str] | None = None,
+) -> Evaluation:
     """A rating given at the window (the lifecycle's ``evaluate`` move, entered by a clerk
     for the reporter): the same evaluation row — and for a bad one the same rectification
-    and callback — as a rating from the phone page."""
+    and callback — as a rating from the phone page, on the offline indicator set."""
     rnd = current_round(session, case.id)
     ev = Evaluation(
         case_id=case.id,
@@ -113,6 +144,11 @@ def record_window_rating(session: Session, settings: Settings, case: Case) -> Ev
         rating=case.rating or "",
         source="window",
         channel="hall",
+        indicator_set_id=iset.id if iset else None,
+        scores=scores,
+        bad_reasons=bad_reasons,
+        window_id=case.window_id,
+        staff_id=case.assignee_id or case.first_receipt_user_id,
         excluded=False,
         created_at=clock.now(),
     )

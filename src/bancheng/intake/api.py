@@ -4,7 +4,7 @@ kept apart from the staff API under ``/api/v1/public``."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, File, Header, Query, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
@@ -100,6 +100,17 @@ class PublicMaster(BaseModel):
     state_label: str
     due_date: date | None
     timeline: list[PublicEvent]
+class RatingItem(BaseModel):
+    code: str
+    label: str
+
+
+class RatingForm(BaseModel):
+    indicator_set_id: int
+    channel_type: str
+    version: int
+    indicators: list[RatingItem]
+    bad_reasons: list[RatingItem]
 
 
 class PublicCase(BaseModel):
@@ -121,6 +132,10 @@ class PublicCase(BaseModel):
     # 并单: this report was merged into another report of the same problem; its public
     # progress (state, deadline, timeline; not its title nor its reporter) is shown here.
     master: PublicMaster | None = None
+    # While it can be rated: the last day of the late-rating window (Beijing date) and the
+    # online indicator set (GB/T 39734-2020) with the bad-review checklist.
+    rating_deadline: date | None = None
+    rating_form: RatingForm | None = None
 
 
 class PublicEvaluationIn(BaseModel):
@@ -131,6 +146,10 @@ class PublicEvaluationIn(BaseModel):
     attitude: int | None = Field(default=None, ge=1, le=5)
     result: int | None = Field(default=None, ge=1, le=5)
     comment: str | None = Field(default=None, max_length=2000)
+    # The online indicator set's 1–5 scores by code (``overall`` = the level), and for a
+    # bad review the codes of the checklist's reasons (at least one).
+    scores: dict[str, int] | None = Field(default=None, max_length=20)
+    bad_reasons: list[str] | None = Field(default=None, max_length=20)
     # The 好差评 channel the page was reached by: the hall's QR code by default.
     channel: Literal["qr", "web", "app", "mini_program", "sms"] = "qr"
 
@@ -240,7 +259,26 @@ def _public_view(session: Session, case: Case) -> PublicCase:
         can_rate=feedback.can_rate(case),
         round=feedback.current_round(session, case.id),
         master=master_out,
+        **_rating_form(session, case),
     )
+
+
+def _rating_form(session: Session, case: Case) -> dict[str, Any]:
+    from bancheng.feedback import ratings
+
+    if not feedback.can_rate(case):
+        return {}
+    iset = ratings.active_set(session, "online")
+    return {
+        "rating_deadline": ratings.window_end(session, get_settings(), case),
+        "rating_form": RatingForm(
+            indicator_set_id=iset.id,
+            channel_type=iset.channel_type,
+            version=iset.version,
+            indicators=[RatingItem(**i) for i in iset.indicators],
+            bad_reasons=[RatingItem(**i) for i in iset.bad_reasons],
+        ),
+    }
 
 
 @router.post(
@@ -379,6 +417,8 @@ def rate(
         body.result,
         body.comment,
         channel=body.channel,
+        scores=body.scores,
+        bad_reasons=body.bad_reasons,
     )
     return _public_view(session, case)
 

@@ -76,6 +76,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "outbox.manage": frozenset({"admin"}),
     # Message templates, webhook subscriptions.
     "notify.manage": frozenset({"admin"}),
+    # Reply templates of the action dialogs; new versions of the 好差评 indicator sets.
+    "reply_template.manage": frozenset({"admin"}),
+    "rating.manage": frozenset({"admin"}),
 }
 
 

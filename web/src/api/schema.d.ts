@@ -830,51 +830,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/cases/{case_id}/merge": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Get Merge
-         * @description The case's merged group: its master, or the followers merged into it.
-         */
-        get: operations["get_merge_api_v1_cases__case_id__merge_get"];
-        put?: never;
-        /**
-         * Merge Case
-         * @description 并单: mark the case as a duplicate of ``master_id``. Its reporter follows the
-         *     master's progress and gets its outcome; it closes with the master.
-         */
-        post: operations["merge_case_api_v1_cases__case_id__merge_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/cases/{case_id}/merge/undo": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Undo Merge
-         * @description 撤销并单 (supervisors): the case is its own case again.
-         */
-        post: operations["undo_merge_api_v1_cases__case_id__merge_undo_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/dispatch-catalogue": {
         parameters: {
             query?: never;
@@ -1444,6 +1399,130 @@ export interface paths {
          * @description 未诉先办: register a new case from the call (channel ``callback``).
          */
         post: operations["raise_case_api_v1_callbacks__task_id__case_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feedback/indicator-sets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Indicator Sets
+         * @description Every version of the online and offline indicator sets (the active one per type has
+         *     ``active``), with the bad-review checklists.
+         */
+        get: operations["list_indicator_sets_api_v1_feedback_indicator_sets_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feedback/indicator-sets/{channel_type}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * New Indicator Set
+         * @description Publish a new version of a channel type's set; it replaces the active one for new
+         *     ratings, earlier ratings keep theirs.
+         */
+        post: operations["new_indicator_set_api_v1_feedback_indicator_sets__channel_type__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feedback/rankings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rating Rankings
+         * @description 好差评 ranking of a Beijing month (default this one) per window, staff member, unit
+         *     or hall, within the caller's data scope; the last ``bottom`` with at least
+         *     ``min_count`` ratings are ``flagged``.
+         */
+        get: operations["rating_rankings_api_v1_feedback_rankings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/reply-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Reply Templates
+         * @description Every reply template, the actions they may be for and the documented variables.
+         */
+        get: operations["list_reply_templates_api_v1_admin_reply_templates_get"];
+        put?: never;
+        /** Create Reply Template */
+        post: operations["create_reply_template_api_v1_admin_reply_templates_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/reply-templates/{template_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete Reply Template */
+        delete: operations["delete_reply_template_api_v1_admin_reply_templates__template_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Reply Template */
+        patch: operations["update_reply_template_api_v1_admin_reply_templates__template_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}/reply-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Case Reply Templates
+         * @description The active templates of ``action`` for this case's kind, with the variables filled
+         *     in for the case (the action dialog's 插入模板).
+         */
+        get: operations["case_reply_templates_api_v1_cases__case_id__reply_templates_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2725,6 +2804,12 @@ export interface components {
             /** Notification Materials */
             notification_materials?: string[] | null;
             rating?: components["schemas"]["Rating"] | null;
+            /** Scores */
+            scores?: {
+                [key: string]: number;
+            } | null;
+            /** Bad Reasons */
+            bad_reasons?: string[] | null;
             kind?: components["schemas"]["Kind"] | null;
             difficulty?: components["schemas"]["Difficulty"] | null;
             blocker_type?: components["schemas"]["BlockerType"] | null;
@@ -2735,16 +2820,6 @@ export interface components {
             new_due_date?: string | null;
             /** Approve */
             approve?: boolean | null;
-            /** Co Department Ids */
-            co_department_ids?: number[] | null;
-            /** Co Due Workdays */
-            co_due_workdays?: number | null;
-            /** Reply */
-            reply?: string | null;
-            /** Co Handler Id */
-            co_handler_id?: number | null;
-            /** Co Handling Note */
-            co_handling_note?: string | null;
         };
         /** ActionOut */
         ActionOut: {
@@ -3063,8 +3138,6 @@ export interface components {
             wgs84_lat?: number | null;
             /** Wgs84 Lng */
             wgs84_lng?: number | null;
-            /** Merged Into Id */
-            merged_into_id?: number | null;
             /** Description */
             description: string;
             reporter: components["schemas"]["ReporterOut"];
@@ -3131,16 +3204,6 @@ export interface components {
              * @default []
              */
             extensions: components["schemas"]["ExtensionOut"][];
-            /**
-             * Co Handlers
-             * @default []
-             */
-            co_handlers: components["schemas"]["CoHandlerOut"][];
-            /**
-             * Objections
-             * @default []
-             */
-            objections: components["schemas"]["ObjectionOut"][];
             location?: components["schemas"]["LocationOut"] | null;
         };
         /** CasePage */
@@ -3224,8 +3287,6 @@ export interface components {
             wgs84_lat?: number | null;
             /** Wgs84 Lng */
             wgs84_lng?: number | null;
-            /** Merged Into Id */
-            merged_into_id?: number | null;
         };
         /** ChangeIn */
         ChangeIn: {
@@ -3311,44 +3372,6 @@ export interface components {
         CloseIn: {
             /** Note */
             note?: string | null;
-        };
-        /** CoHandlerOut */
-        CoHandlerOut: {
-            /** Id */
-            id: number;
-            department: components["schemas"]["DepartmentRef"];
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pending" | "replied" | "cancelled" | "lapsed";
-            /**
-             * Assigned At
-             * Format: date-time
-             */
-            assigned_at: string;
-            /** Workdays */
-            workdays: number;
-            /**
-             * Due Date
-             * Format: date
-             */
-            due_date: string;
-            /**
-             * Due At
-             * Format: date-time
-             */
-            due_at: string;
-            /** Deadline Provisional */
-            deadline_provisional: boolean;
-            /** Overdue */
-            overdue: boolean;
-            /** Reply */
-            reply: string | null;
-            /** Replied At */
-            replied_at: string | null;
-            /** Replied By Name */
-            replied_by_name: string | null;
         };
         /** ConfirmIn */
         ConfirmIn: {
@@ -3635,6 +3658,14 @@ export interface components {
             comment: string | null;
             /** Source */
             source: string;
+            /** Indicator Set Id */
+            indicator_set_id?: number | null;
+            /** Scores */
+            scores?: {
+                [key: string]: number;
+            } | null;
+            /** Bad Reasons */
+            bad_reasons?: string[] | null;
             /** Excluded */
             excluded: boolean;
             /**
@@ -3711,6 +3742,17 @@ export interface components {
             decided_at: string | null;
             /** Decision Note */
             decision_note: string | null;
+        };
+        /** FilledTemplate */
+        FilledTemplate: {
+            /** Id */
+            id: number;
+            /** Title */
+            title: string;
+            /** Kind */
+            kind: string | null;
+            /** Text */
+            text: string;
         };
         /** Finding */
         Finding: {
@@ -3911,6 +3953,35 @@ export interface components {
              * @default []
              */
             problems: components["schemas"]["ImportProblem"][];
+        };
+        /** IndicatorSetIn */
+        IndicatorSetIn: {
+            /** Indicators */
+            indicators: components["schemas"]["RatingItemIO"][];
+            /** Bad Reasons */
+            bad_reasons: components["schemas"]["RatingItemIO"][];
+        };
+        /** IndicatorSetOut */
+        IndicatorSetOut: {
+            /** Id */
+            id: number;
+            /** Channel Type */
+            channel_type: string;
+            /** Channel Type Label */
+            channel_type_label: string;
+            /** Version */
+            version: number;
+            /** Indicators */
+            indicators: components["schemas"]["RatingItemIO"][];
+            /** Bad Reasons */
+            bad_reasons: components["schemas"]["RatingItemIO"][];
+            /** Active */
+            active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /** IssueIn */
         IssueIn: {
@@ -4346,63 +4417,6 @@ export interface components {
             /** Decisions */
             decisions: components["schemas"]["DecisionOut"][];
         };
-        /** MergeIn */
-        MergeIn: {
-            /** Master Id */
-            master_id: number;
-            /**
-             * Reason
-             * @default
-             */
-            reason: string;
-            /** Version */
-            version: number;
-            /** Score */
-            score?: number | null;
-        };
-        /**
-         * MergeOut
-         * @description A case's place in a merged group: the master it follows (``None`` when it is not
-         *     merged, or when the master is outside the caller's scope: ``merged`` says which) and
-         *     the followers merged into it that the caller may see.
-         */
-        MergeOut: {
-            /** Case Id */
-            case_id: number;
-            /** Merged */
-            merged: boolean;
-            master: components["schemas"]["MergedCaseOut"] | null;
-            /** Followers */
-            followers: components["schemas"]["MergedCaseOut"][];
-            /** Can Undo */
-            can_undo: boolean;
-        };
-        /** MergedCaseOut */
-        MergedCaseOut: {
-            /** Id */
-            id: number;
-            /** Number */
-            number: string;
-            /** Title */
-            title: string;
-            /** State */
-            state: string;
-            /**
-             * Registered At
-             * Format: date-time
-             */
-            registered_at: string;
-            /** Reporter Name */
-            reporter_name: string;
-            /** Reporter Phone */
-            reporter_phone: string;
-            /** Reason */
-            reason?: string | null;
-            /** Merged At */
-            merged_at?: string | null;
-            /** Score */
-            score?: number | null;
-        };
         /** MessageDetail */
         MessageDetail: {
             /** Id */
@@ -4553,33 +4567,6 @@ export interface components {
             total: number;
             /** Unread */
             unread: number;
-        };
-        /** ObjectionOut */
-        ObjectionOut: {
-            /** Id */
-            id: number;
-            department: components["schemas"]["DepartmentRef"];
-            /** Reason */
-            reason: string;
-            suggested_department: components["schemas"]["DepartmentRef"] | null;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pending" | "accepted" | "rejected" | "lapsed";
-            /**
-             * Raised At
-             * Format: date-time
-             */
-            raised_at: string;
-            /** Raised By Name */
-            raised_by_name: string;
-            /** Decided At */
-            decided_at: string | null;
-            /** Decided By Name */
-            decided_by_name: string | null;
-            /** Decision Note */
-            decision_note: string | null;
         };
         /** OperationOut */
         OperationOut: {
@@ -4942,7 +4929,9 @@ export interface components {
             can_rate: boolean;
             /** Round */
             round: number;
-            master?: components["schemas"]["PublicMaster"] | null;
+            /** Rating Deadline */
+            rating_deadline?: string | null;
+            rating_form?: components["schemas"]["RatingForm"] | null;
         };
         /** PublicDisclosure */
         PublicDisclosure: {
@@ -4979,6 +4968,12 @@ export interface components {
             result?: number | null;
             /** Comment */
             comment?: string | null;
+            /** Scores */
+            scores?: {
+                [key: string]: number;
+            } | null;
+            /** Bad Reasons */
+            bad_reasons?: string[] | null;
             /**
              * Channel
              * @default qr
@@ -4999,17 +4994,6 @@ export interface components {
             label: string;
             /** Department */
             department: string;
-        };
-        /** PublicMaster */
-        PublicMaster: {
-            /** State */
-            state: string;
-            /** State Label */
-            state_label: string;
-            /** Due Date */
-            due_date: string | null;
-            /** Timeline */
-            timeline: components["schemas"]["PublicEvent"][];
         };
         /** PublicMatter */
         PublicMatter: {
@@ -5106,11 +5090,76 @@ export interface components {
             /** Department Name */
             department_name: string | null;
         };
+        /** RankingItem */
+        RankingItem: {
+            /** Key */
+            key: number;
+            /** Name */
+            name: string;
+            /** Rank */
+            rank: number;
+            /** Count */
+            count: number;
+            /** Bad */
+            bad: number;
+            /** Satisfaction */
+            satisfaction: number;
+            /** Level */
+            level: number;
+            /** Score */
+            score: number;
+            /** Indicators */
+            indicators: {
+                [key: string]: number;
+            };
+            /** Flagged */
+            flagged: boolean;
+        };
+        /** RankingOut */
+        RankingOut: {
+            /** Unit */
+            unit: string;
+            /** Month */
+            month: string;
+            /** Bottom */
+            bottom: number;
+            /** Min Count */
+            min_count: number;
+            /** Ranking */
+            ranking: components["schemas"]["RankingItem"][];
+        };
         /**
          * Rating
          * @enum {string}
          */
         Rating: "very_satisfied" | "satisfied" | "basically_satisfied" | "dissatisfied" | "very_dissatisfied";
+        /** RatingForm */
+        RatingForm: {
+            /** Indicator Set Id */
+            indicator_set_id: number;
+            /** Channel Type */
+            channel_type: string;
+            /** Version */
+            version: number;
+            /** Indicators */
+            indicators: components["schemas"]["RatingItem"][];
+            /** Bad Reasons */
+            bad_reasons: components["schemas"]["RatingItem"][];
+        };
+        /** RatingItem */
+        RatingItem: {
+            /** Code */
+            code: string;
+            /** Label */
+            label: string;
+        };
+        /** RatingItemIO */
+        RatingItemIO: {
+            /** Code */
+            code: string;
+            /** Label */
+            label: string;
+        };
         /** RecomputeOut */
         RecomputeOut: {
             /** Changed */
@@ -5156,6 +5205,66 @@ export interface components {
         ReplyIn: {
             /** Text */
             text: string;
+        };
+        /** ReplyTemplateAdmin */
+        ReplyTemplateAdmin: {
+            /** Variables */
+            variables: components["schemas"]["VariableOut"][];
+            /** Actions */
+            actions: {
+                [key: string]: string;
+            };
+            /** Templates */
+            templates: components["schemas"]["ReplyTemplateOut"][];
+        };
+        /** ReplyTemplateIn */
+        ReplyTemplateIn: {
+            /** Action */
+            action: string;
+            kind?: components["schemas"]["Kind"] | null;
+            /** Title */
+            title: string;
+            /** Body */
+            body: string;
+            /**
+             * Active
+             * @default true
+             */
+            active: boolean;
+        };
+        /** ReplyTemplateOut */
+        ReplyTemplateOut: {
+            /** Id */
+            id: number;
+            /** Action */
+            action: string;
+            /** Action Label */
+            action_label: string;
+            /** Kind */
+            kind: string | null;
+            /** Title */
+            title: string;
+            /** Body */
+            body: string;
+            /** Active */
+            active: boolean;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** ReplyTemplatePatch */
+        ReplyTemplatePatch: {
+            /** Action */
+            action?: string | null;
+            kind?: components["schemas"]["Kind"] | null;
+            /** Title */
+            title?: string | null;
+            /** Body */
+            body?: string | null;
+            /** Active */
+            active?: boolean | null;
         };
         /** ReporterIn */
         ReporterIn: {
@@ -5225,8 +5334,6 @@ export interface components {
             text_score?: number | null;
             /** Distance M */
             distance_m?: number | null;
-            /** Merged Into Id */
-            merged_into_id?: number | null;
         };
         /**
          * State
@@ -5501,16 +5608,6 @@ export interface components {
             /** Score */
             score: number;
         };
-        /** UnmergeIn */
-        UnmergeIn: {
-            /**
-             * Reason
-             * @default
-             */
-            reason: string;
-            /** Version */
-            version: number;
-        };
         /** UserIn */
         UserIn: {
             /** Username */
@@ -5575,6 +5672,13 @@ export interface components {
             name: string;
             /** Label */
             label: string;
+        };
+        /** VariableOut */
+        VariableOut: {
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
         };
         /** VolumeOut */
         VolumeOut: {
@@ -10888,314 +10992,6 @@ export interface operations {
             };
         };
     };
-    get_merge_api_v1_cases__case_id__merge_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                case_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MergeOut"];
-                };
-            };
-            /** @description Well-formed but invalid input */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not signed in, or the token is invalid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not allowed (permission, CSRF, password to change) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found, or outside the caller's scope */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Refused by the rules, or a stale version */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request does not parse, or carries a value no request may carry */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests (Retry-After) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Database busy or a dependency unavailable (Retry-After) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    merge_case_api_v1_cases__case_id__merge_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                case_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["MergeIn"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MergeOut"];
-                };
-            };
-            /** @description Well-formed but invalid input */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not signed in, or the token is invalid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not allowed (permission, CSRF, password to change) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found, or outside the caller's scope */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Refused by the rules, or a stale version */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request does not parse, or carries a value no request may carry */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests (Retry-After) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Database busy or a dependency unavailable (Retry-After) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    undo_merge_api_v1_cases__case_id__merge_undo_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                case_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UnmergeIn"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MergeOut"];
-                };
-            };
-            /** @description Well-formed but invalid input */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not signed in, or the token is invalid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not allowed (permission, CSRF, password to change) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found, or outside the caller's scope */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Refused by the rules, or a stale version */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request does not parse, or carries a value no request may carry */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests (Retry-After) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Database busy or a dependency unavailable (Retry-After) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     list_entries_api_v1_dispatch_catalogue_get: {
         parameters: {
             query?: never;
@@ -14370,6 +14166,794 @@ export interface operations {
             };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request does not parse, or carries a value no request may carry */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database busy or a dependency unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_indicator_sets_api_v1_feedback_indicator_sets_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorSetOut"][];
+                };
+            };
+            /** @description Well-formed but invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (permission, CSRF, password to change) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused by the rules, or a stale version */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request does not parse, or carries a value no request may carry */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database busy or a dependency unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    new_indicator_set_api_v1_feedback_indicator_sets__channel_type__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_type: "online" | "offline";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IndicatorSetIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorSetOut"];
+                };
+            };
+            /** @description Well-formed but invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (permission, CSRF, password to change) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused by the rules, or a stale version */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request does not parse, or carries a value no request may carry */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database busy or a dependency unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rating_rankings_api_v1_feedback_rankings_get: {
+        parameters: {
+            query?: {
+                unit?: "window" | "staff" | "department" | "hall";
+                month?: string | null;
+                bottom?: number;
+                min_count?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RankingOut"];
+                };
+            };
+            /** @description Well-formed but invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (permission, CSRF, password to change) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused by the rules, or a stale version */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request does not parse, or carries a value no request may carry */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database busy or a dependency unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_reply_templates_api_v1_admin_reply_templates_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplyTemplateAdmin"];
+                };
+            };
+            /** @description Well-formed but invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (permission, CSRF, password to change) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused by the rules, or a stale version */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request does not parse, or carries a value no request may carry */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database busy or a dependency unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_reply_template_api_v1_admin_reply_templates_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplyTemplateIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplyTemplateOut"];
+                };
+            };
+            /** @description Well-formed but invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (permission, CSRF, password to change) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused by the rules, or a stale version */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request does not parse, or carries a value no request may carry */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database busy or a dependency unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_reply_template_api_v1_admin_reply_templates__template_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                template_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Well-formed but invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (permission, CSRF, password to change) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused by the rules, or a stale version */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request does not parse, or carries a value no request may carry */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database busy or a dependency unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_reply_template_api_v1_admin_reply_templates__template_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                template_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplyTemplatePatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplyTemplateOut"];
+                };
+            };
+            /** @description Well-formed but invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (permission, CSRF, password to change) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused by the rules, or a stale version */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request does not parse, or carries a value no request may carry */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database busy or a dependency unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    case_reply_templates_api_v1_cases__case_id__reply_templates_get: {
+        parameters: {
+            query: {
+                action: string;
+            };
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FilledTemplate"][];
+                };
+            };
+            /** @description Well-formed but invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (permission, CSRF, password to change) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused by the rules, or a stale version */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

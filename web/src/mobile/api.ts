@@ -42,6 +42,19 @@ export interface PublicEvent {
   label: string
   department: string
 }
+export interface RatingItem {
+  code: string
+  label: string
+}
+// The channel's indicator set (GB/T 39734-2020) and the bad-review checklist.
+export interface RatingForm {
+  indicator_set_id: number
+  channel_type: string
+  version: number
+  indicators: RatingItem[]
+  bad_reasons: RatingItem[]
+}
+
 export interface PublicCase {
   number: string
   state: string
@@ -56,6 +69,8 @@ export interface PublicCase {
   supplement_request: string | null
   rating: string | null
   can_rate: boolean
+  rating_deadline?: string | null
+  rating_form?: RatingForm | null
   round: number
   // 并单: the report this one was merged into (same problem); its public progress.
   master?: PublicMaster | null
