@@ -67,6 +67,8 @@ def rate(page: Any, level: str, comment: str, shot: Path) -> None:
     form = page.locator("form", has_text="总体评价")
     expect(form).to_be_visible()
     form.locator(".van-radio", has_text=re.compile(f"^{level}$")).click()
+    if "不满意" in level:  # a bad review ticks at least one reason of the checklist
+        form.locator("[data-test=bad-reasons] .van-checkbox").first.click()
     van_field(page, "意见建议").fill(comment)
     form.scroll_into_view_if_needed()
     page.screenshot(path=str(shot))

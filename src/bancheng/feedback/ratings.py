@@ -149,6 +149,24 @@ def check_rating(
     return scores, (picked or None)
 
 
+def rated_staff(session: Session, case: Case) -> int | None:
+    """Who a rating is about: the case's assignee, else whoever resolved it (a clerk
+    solving it on the spot), else the registering clerk."""
+    if case.assignee_id:
+        return case.assignee_id
+    resolver = session.scalar(
+        select(CaseEvent.actor_id)
+        .where(
+            CaseEvent.case_id == case.id,
+            CaseEvent.action.in_(("resolve", "resolve_on_spot")),
+            CaseEvent.actor_id.is_not(None),
+        )
+        .order_by(CaseEvent.at.desc(), CaseEvent.id.desc())
+        .limit(1)
+    )
+    return resolver or case.first_receipt_user_id
+
+
 # --- the late-rating window --------------------------------------------------------------
 
 

@@ -95,7 +95,7 @@ def evaluate(
         scores=scores,
         bad_reasons=bad_reasons,
         window_id=case.window_id,
-        staff_id=case.assignee_id or case.first_receipt_user_id,
+        staff_id=ratings.rated_staff(session, case),
         excluded=False,
         created_at=now,
     )
@@ -136,6 +136,8 @@ def record_window_rating(
     """A rating given at the window (the lifecycle's ``evaluate`` move, entered by a clerk
     for the reporter): the same evaluation row — and for a bad one the same rectification
     and callback — as a rating from the phone page, on the offline indicator set."""
+    from bancheng.feedback import ratings
+
     rnd = current_round(session, case.id)
     ev = Evaluation(
         case_id=case.id,
@@ -148,7 +150,7 @@ def record_window_rating(
         scores=scores,
         bad_reasons=bad_reasons,
         window_id=case.window_id,
-        staff_id=case.assignee_id or case.first_receipt_user_id,
+        staff_id=ratings.rated_staff(session, case),
         excluded=False,
         created_at=clock.now(),
     )

@@ -41,7 +41,19 @@ CHANNELS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "hotline_12345": ("12345热线", "offline", ()),
 }
 PUBLIC_CHANNELS = ("qr", "web", "app", "mini_program", "sms")
-INDICATOR_LABELS_ZH = {"timeliness": "办理时效", "attitude": "服务态度", "result": "办理结果"}
+INDICATOR_LABELS_ZH = {
+    "timeliness": "办理时效",
+    "attitude": "服务态度",
+    "result": "办理结果",
+    # the GB/T 39734-2020 sets (feedback/standard.py); efficiency is 服务效率 offline
+    "overall": "整体满意度",
+    "efficiency": "办事效率",
+    "guide_accuracy": "办事指南精确度",
+    "convenience": "办事便捷度",
+    "usability": "平台操作性",
+    "competence": "服务水平",
+    "environment": "服务环境",
+}
 # 五级评价: the level number the unified system counts (5 best) and its name.
 LEVELS: dict[str, tuple[int, str]] = {
     "very_satisfied": (5, "非常满意"),
@@ -116,9 +128,16 @@ def record(
     channel = ev.channel or ("hall" if ev.source == "window" else "qr")
     label, kind, indicator_codes = CHANNELS.get(channel, (channel, "online", ()))
     level, level_name = LEVELS.get(ev.rating, (0, ev.rating))
-    indicators = {
-        code: getattr(ev, code) for code in indicator_codes if getattr(ev, code, None) is not None
-    }
+    # The GB/T 39734-2020 scores when the rating has them, else the older three.
+    indicators = (
+        dict(ev.scores)
+        if ev.scores
+        else {
+            code: getattr(ev, code)
+            for code in indicator_codes
+            if getattr(ev, code, None) is not None
+        }
+    )
     unit_code, unit_name = lk.depts.get(ev.department_id or case.current_department_id, ("", ""))
     matter_code, matter_name = lk.matters.get(case.matter_id or 0, (None, None))
     rect = session.scalar(select(Rectification).where(Rectification.evaluation_id == ev.id))

@@ -74,6 +74,12 @@ describe('messageFor', () => {
       'hotline.order_not_found', 'hotline.order_withdrawn', 'hotline.appeal_type_unknown',
       'hotline.time_limit_ambiguous', 'hotline.due_before_call', 'haochaping.invalid_range',
       'haochaping.range_too_long',
+      'feedback.rating_window_closed', 'feedback.not_ratable', 'rating.indicator_set_not_found',
+      'rating.items_invalid', 'rating.overall_required', 'rating.scores_incomplete',
+      'rating.score_out_of_range', 'rating.bad_reasons_required', 'rating.bad_reason_unknown',
+      'rating.reasons_only_for_bad', 'rating.overall_mismatch', 'reply_template.not_found',
+      'reply_template.action_unknown', 'reply_template.kind_unknown', 'reply_template.empty',
+      'reply_template.variable_unknown',
     ]
     expect(codes.filter((c) => !ERROR_MESSAGES[c])).toEqual([])
   })

@@ -223,6 +223,23 @@ export const ERROR_MESSAGES: Record<string, string> = {
   // outbox, templates, webhooks, notification preferences
   'outbox.not_found': '消息不存在',
   'outbox.not_retryable': '只有失败或等待重试的消息可以重新发送',
+  // 好差评 indicators (GB/T 39734-2020), the late-rating window, reply templates
+  'feedback.rating_window_closed': '评价期已结束，不能再评价',
+  'feedback.not_ratable': '该诉求当前不能评价（尚未反馈或已评价）',
+  'rating.indicator_set_not_found': '没有可用的评价指标',
+  'rating.items_invalid': '指标和差评原因须各不相同且不能为空',
+  'rating.overall_required': '指标中须包含整体满意度（overall）',
+  'rating.scores_incomplete': '请为每一项评价指标打分',
+  'rating.score_out_of_range': '每项指标的分值应为1至5',
+  'rating.bad_reasons_required': '差评须勾选至少一项原因',
+  'rating.bad_reason_unknown': '差评原因不在清单中',
+  'rating.reasons_only_for_bad': '只有差评需要勾选原因',
+  'rating.overall_mismatch': '整体满意度与评价等级不一致',
+  'reply_template.not_found': '回复模板不存在',
+  'reply_template.action_unknown': '没有这种办理操作',
+  'reply_template.kind_unknown': '没有这种诉求类型',
+  'reply_template.empty': '模板名称和内容不能为空',
+  'reply_template.variable_unknown': '模板中有未知变量，请只使用列出的变量',
   'notify.template_not_found': '没有这种消息模板',
   'notify.template_variable_unknown': '模板中有未知变量，请只使用列出的变量',
   'notify.kind_unknown': '未知的消息类型',
@@ -255,6 +272,7 @@ const BY_STATUS: Record<number, string> = {
 // Codes whose server detail carries a configured figure or a name (a length, a limit,
 // the action refused): the detail is more precise than the dictionary's text.
 const PREFER_DETAIL = new Set([
+  'feedback.rating_window_closed',
   'auth.password_too_weak',
   'import.rows_rejected',
   'import.unknown_field',

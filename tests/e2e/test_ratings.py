@@ -1,0 +1,137 @@
+"""好差评 on the channel's indicators in a real browser: an administrator's reply template
+fills the clerk's feedback dialog, the reporter rates on the phone page with the online
+indicator set (GB/T 39734-2020) and must tick a reason for a bad review, and the rating
+shows in the monthly ranking."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Console, Server
+from tests.e2e.test_citizen import move, phone_page
+from tests.e2e.test_console import act, expect_state, submit
+
+pytestmark = pytest.mark.e2e
+
+SignIn = Callable[[str], Console]
+ONLINE = {
+    "overall": "整体满意度",
+    "efficiency": "办事效率",
+    "guide_accuracy": "办事指南精确度",
+    "convenience": "办事便捷度",
+    "usability": "平台操作性",
+}
+
+
+def test_rate_on_the_channels_indicators(
+    sign_in: SignIn, server: Server, browser: Any, screenshots: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    admin = sign_in("admin")
+    title = f"一次性告知（评价） {random.randint(1000, 9999)}"
+    admin.api(
+        "POST",
+        "/api/v1/admin/reply-templates",
+        {
+            "action": "give_feedback",
+            "title": title,
+            "body": "您反映的诉求{案件编号}（{标题}）已由{办理单位}办结，请对办理情况作出评价。",
+        },
+    )
+    page = admin.goto("/admin/reply-templates")
+    expect(page.locator("[data-test=reply-templates-table]")).to_contain_text(title)
+    admin.shot(screenshots, "40-reply-templates")
+
+    clerk = sign_in("clerk")
+    me = clerk.api("GET", "/api/v1/auth/me")
+    halls = clerk.api("GET", "/api/v1/halls")
+    hall = next((h for h in halls if h["department_id"] == me["department_id"]), halls[0])
+
+    # --- a report from the phone, solved on the spot --------------------------------------
+    ctx, mp, m_errors = phone_page(browser)
+    phone = f"139{random.randint(10_000_000, 99_999_999)}"
+    resp = ctx.request.post(
+        server.url("/api/v1/public/reports"),
+        data=json.dumps(
+            {
+                "kind": "cannot_do",
+                "description": "网上申报营业执照，办事指南写的材料和窗口要的不一样，来回改了三次。",
+                "name": "王评价",
+                "phone": phone,
+                "hall_id": hall["id"],
+            }
+        ),
+        headers={"Content-Type": "application/json"},
+    )
+    assert resp.ok, resp.text()
+    out = resp.json()
+    found = clerk.api("GET", f"/api/v1/cases?q={out['number']}")
+    case_id = found["items"][0]["id"]
+    move(
+        clerk,
+        case_id,
+        "resolve_on_spot",
+        outcome="done",
+        resolution="已按最新办事指南一次性告知全部材料并当场办结。",
+    )
+
+    # --- the clerk's feedback dialog: the reply template fills the text ------------------
+    page = clerk.goto(f"/cases/{case_id}")
+    dialog = act(page, "give_feedback")
+    dialog.locator("[data-test=reply-template]").click()
+    page.locator(".el-select-dropdown__item:visible", has_text=title).click()
+    text = dialog.locator("[data-test=field-notification] textarea")
+    expect(text).to_have_value(re.compile(f"^您反映的诉求{out['number']}（"))
+    clerk.shot(screenshots, "41-reply-template-filled", full_page=False)
+    submit(dialog)
+    expect_state(page, "已反馈")
+
+    # --- the reporter rates on the online indicators -------------------------------------
+    mp.goto(server.url(f"/m/status?no={out['number']}&t={out['token']}"))
+    form = mp.locator("form", has_text="总体评价")
+    expect(form).to_be_visible()
+    expect(mp.locator("[data-test=rating-deadline]")).to_contain_text(
+        re.compile(r"\d{4}-\d{2}-\d{2}")
+    )
+    for code, label in ONLINE.items():
+        if code != "overall":  # the five-level choice is 整体满意度
+            expect(mp.locator(f"[data-test=indicator-{code}]")).to_contain_text(label)
+    form.locator(".van-radio", has_text=re.compile("^不满意$")).click()
+    mp.locator("[data-test=indicator-guide_accuracy] .van-rate__item").nth(0).click()
+    mp.locator("[data-test=indicator-efficiency] .van-rate__item").nth(1).click()
+    mp.get_by_role("button", name="提交评价").click()
+    reasons = mp.locator("[data-test=bad-reasons]")
+    expect(reasons).to_contain_text("请至少勾选一项不满意的原因")
+    reasons.locator(".van-checkbox", has_text="办事指南不准确").click()
+    reasons.locator(".van-checkbox", has_text="材料重复提交").click()
+    form.scroll_into_view_if_needed()
+    mp.screenshot(path=str(screenshots / "mobile-10-rate-indicators.png"), full_page=True)
+    mp.get_by_role("button", name="提交评价").click()
+    expect(mp.locator(".rated")).to_contain_text("您的评价：不满意")
+    assert m_errors == []
+    ctx.close()
+
+    evaluations = clerk.api("GET", f"/api/v1/cases/{case_id}/evaluations")
+    assert [(e["rating"], e["scores"], e["bad_reasons"]) for e in evaluations] == [
+        (
+            "dissatisfied",
+            {"overall": 2, "efficiency": 2, "guide_accuracy": 1, "convenience": 5, "usability": 5},
+            ["guide_inaccurate", "repeated_submission"],
+        )
+    ]
+
+    # --- the month's ranking per staff member -------------------------------------------
+    page = clerk.goto("/ratings/rankings")
+    page.locator("[data-test=rank-unit-staff]").click()
+    table = page.locator("[data-test=ranking-table]")
+    expect(table.locator(".el-table__body tr").first).to_be_visible()
+    expect(table).to_contain_text(me["display_name"])
+    clerk.shot(screenshots, "42-rating-rankings")
