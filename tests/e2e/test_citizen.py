@@ -64,7 +64,7 @@ def van_field(page: Any, label: str) -> Any:
 def rate(page: Any, level: str, comment: str, shot: Path) -> None:
     from playwright.sync_api import expect
 
-    form = page.locator("form", has_text="总体评价")
+    form = page.locator("form", has_text="整体满意度")
     expect(form).to_be_visible()
     form.locator(".van-radio", has_text=re.compile(f"^{level}$")).click()
     if "不满意" in level:  # a bad review ticks at least one reason of the checklist

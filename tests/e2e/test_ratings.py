@@ -88,7 +88,9 @@ def test_rate_on_the_channels_indicators(
     dialog = act(page, "give_feedback")
     dialog.locator("[data-test=reply-template]").click()
     page.locator(".el-select-dropdown__item:visible", has_text=title).click()
-    text = dialog.locator("[data-test=field-notification] textarea")
+    text = dialog.locator(
+        "[data-test=field-notification] textarea, textarea[data-test=field-notification]"
+    ).first
     expect(text).to_have_value(re.compile(f"^您反映的诉求{out['number']}（"))
     clerk.shot(screenshots, "41-reply-template-filled", full_page=False)
     submit(dialog)
@@ -96,7 +98,7 @@ def test_rate_on_the_channels_indicators(
 
     # --- the reporter rates on the online indicators -------------------------------------
     mp.goto(server.url(f"/m/status?no={out['number']}&t={out['token']}"))
-    form = mp.locator("form", has_text="总体评价")
+    form = mp.locator("form", has_text="整体满意度")
     expect(form).to_be_visible()
     expect(mp.locator("[data-test=rating-deadline]")).to_contain_text(
         re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -126,6 +128,49 @@ def test_rate_on_the_channels_indicators(
             {"overall": 2, "efficiency": 2, "guide_accuracy": 1, "convenience": 5, "usability": 5},
             ["guide_inaccurate", "repeated_submission"],
         )
+    ]
+
+    page = clerk.goto(f"/cases/{case_id}")
+    expect(page.locator("[data-test=evaluation-scores]")).to_contain_text("办事指南精确度 1")
+    expect(page.locator("[data-test=evaluation-reasons]")).to_contain_text("材料重复提交")
+
+    # --- a rating entered at the window: the offline indicators -------------------------
+    resp = clerk.context.request.post(
+        server.url("/api/v1/public/reports"),
+        data=json.dumps(
+            {
+                "kind": "cannot_do",
+                "description": "窗口说社保转移要回原籍开证明，电话咨询又说不用，不知道听谁的。",
+                "name": "赵窗口",
+                "phone": f"138{random.randint(10_000_000, 99_999_999)}",
+                "hall_id": hall["id"],
+            }
+        ),
+        headers={"Content-Type": "application/json"},
+    )
+    assert resp.ok, resp.text()
+    second = clerk.api("GET", f"/api/v1/cases?q={resp.json()['number']}")["items"][0]["id"]
+    move(
+        clerk, second, "resolve_on_spot", outcome="done", resolution="已当面说明无需回原籍开证明。"
+    )
+    move(clerk, second, "give_feedback", notification_text="社保转移无需回原籍开具证明。")
+    page = clerk.goto(f"/cases/{second}")
+    dialog = act(page, "evaluate")
+    dialog.locator("[data-test=field-rating]").click()
+    page.locator(".el-select-dropdown__item:visible", has_text=re.compile("^非常不满意$")).click()
+    for label in ("服务效率", "服务水平", "服务态度", "服务环境", "办事便捷度"):
+        expect(dialog).to_contain_text(label)
+    dialog.locator("[data-test=window-indicator-attitude] .el-rate__item").nth(0).click()
+    submit(dialog)
+    expect(dialog.locator("[data-test=window-bad-reasons]")).to_be_visible()
+    expect(dialog).to_contain_text("差评须勾选至少一项原因")
+    dialog.locator("[data-test=window-bad-reasons] .el-checkbox", has_text="服务态度差").click()
+    clerk.shot(screenshots, "43-window-rating-offline", full_page=False)
+    submit(dialog)
+    expect_state(page, "已评价")
+    window_ev = clerk.api("GET", f"/api/v1/cases/{second}/evaluations")
+    assert [(e["source"], e["scores"]["attitude"], e["bad_reasons"]) for e in window_ev] == [
+        ("window", 1, ["poor_attitude"])
     ]
 
     # --- the month's ranking per staff member -------------------------------------------

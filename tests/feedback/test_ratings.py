@@ -339,12 +339,17 @@ def test_rankings_per_window_staff_unit_and_hall(client, org, session):
         1.0,
         4.5,
     )
-    # at least two ratings to be flagged: window 01 is then the only candidate
+    # bottom 5 of three: all but the best
+    r = sup.client.get(
+        "/api/v1/feedback/rankings", params={"unit": "window", "month": "2026-03", "bottom": 5}
+    )
+    assert [i["flagged"] for i in r.json()["ranking"]] == [False, True, True]
+    # at least two ratings to count: window 01 is the only candidate, and not flagged alone
     r = sup.client.get(
         "/api/v1/feedback/rankings",
         params={"unit": "window", "month": "2026-03", "bottom": 1, "min_count": 2},
     )
-    assert [i["flagged"] for i in r.json()["ranking"]] == [False, True, False]
+    assert [i["flagged"] for i in r.json()["ranking"]] == [False, False, False]
     staff = sup.client.get(
         "/api/v1/feedback/rankings", params={"unit": "staff", "month": "2026-03"}
     ).json()

@@ -219,8 +219,8 @@ def rankings(
     member, unit or hall: count, bad reviews, satisfaction rate (not bad / all), the mean
     level (1–5) and score (mean of the indicators' means, 0–100; the level where no scores
     were given). Ranked by score, then satisfaction, then count; the last ``bottom`` among
-    those with at least ``min_count`` ratings are flagged. Excluded (appeal upheld) ratings
-    do not count."""
+    those with at least ``min_count`` ratings are flagged (never the first of them).
+    Excluded (appeal upheld) ratings do not count."""
     month = month or metrics.period_key(clock.local_today(), "month")
     start, end = metrics.period_bounds(month, "month")
     column = {
@@ -270,7 +270,9 @@ def rankings(
         )
     items.sort(key=lambda i: (-i["score"], -i["satisfaction"], -i["count"], str(i["key"])))
     eligible = [i for i in items if i["count"] >= min_count]
-    flagged = {i["key"] for i in eligible[-bottom:]} if bottom > 0 else set()
+    # The last ``bottom`` — never all of them: the best one is not flagged.
+    n = min(bottom, len(eligible) - 1)
+    flagged = {i["key"] for i in eligible[-n:]} if n > 0 else set()
     for rank, item in enumerate(items, start=1):
         item["rank"] = rank
         item["flagged"] = item["key"] in flagged

@@ -1517,8 +1517,8 @@ export interface paths {
         };
         /**
          * Case Reply Templates
-         * @description The active templates of ``action`` for this case's kind, with the variables filled
-         *     in for the case (the action dialog's 插入模板).
+         * @description The active templates of ``action`` (all actions without it) for this case's kind,
+         *     with the variables filled in for the case (the action dialog's 回复模板).
          */
         get: operations["case_reply_templates_api_v1_cases__case_id__reply_templates_get"];
         put?: never;
@@ -14896,8 +14896,8 @@ export interface operations {
     };
     case_reply_templates_api_v1_cases__case_id__reply_templates_get: {
         parameters: {
-            query: {
-                action: string;
+            query?: {
+                action?: string | null;
             };
             header?: never;
             path: {
