@@ -3,7 +3,7 @@ version 1), per-indicator scores and bad-review reasons on evaluations, the rate
 and staff member; reply templates for the action dialogs
 
 Revision ID: 0024_rating_standard
-Revises: 0021_provisional_deadlines
+Revises: 0023_co_handling
 Create Date: 2026-12-02 05:00:00
 """
 
@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql
 import bancheng.core.types
 
 revision: str = "0024_rating_standard"
-down_revision: str | Sequence[str] | None = "0021_provisional_deadlines"
+down_revision: str | Sequence[str] | None = "0023_co_handling"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
