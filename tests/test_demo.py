@@ -128,6 +128,21 @@ def test_demo_load(session: Session, settings: Settings) -> None:
         for t in session.scalars(select(RoutingTarget))
     }
     assert targets == {c: demo.CITY + n.removeprefix("市") for c, n in demo.ROUTING_TARGETS.items()}
+
+    # --- the case library: published, anonymised cases drafted from resolved ones -------
+    from bancheng.cases.models import CaseBlocker
+    from bancheng.knowledge import service as library
+    from bancheng.knowledge.models import LibraryCase
+
+    libs = session.scalars(select(LibraryCase)).all()
+    assert 5 <= len(libs) <= demo.LIBRARY_SIZE
+    assert {lib.status for lib in libs} == {"published"}
+    assert all(library.personal_data(lib) == [] and lib.solution.strip() for lib in libs)
+    sources = {lib.source_case_id for lib in libs}
+    names = set(session.scalars(select(Case.reporter_name).where(Case.id.in_(sources))))
+    assert not any(n in lib.summary or n in lib.title for lib in libs for n in names if n)
+    # Some cases stuck between departments are also short of materials.
+    assert session.scalar(select(CaseBlocker).limit(1)) is not None
     by_level = Counter((d.level, d.kind) for d in depts)
     assert by_level[("city", "government")] == 1
     assert by_level[("city", "centre")] == 1

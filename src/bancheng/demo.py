@@ -2472,6 +2472,7 @@ def load_demo(
     # age (BANCHENG_PASSWORD_MAX_AGE_DAYS) starts today.
     for user in org.users.values():
         user.password_changed_at = now
+    _seed_library(session, principal_for(session, org.users["supervisor"]), cases)
     ratings = (
         [
             str(details.get("rating"))
@@ -2486,6 +2487,51 @@ def load_demo(
         else []
     )
     return _summary(org, cases, ratings, now)
+
+
+# How many resolved demo cases the library publishes (anonymised), at most one per
+# (kind, blocker type), so that precedents show up for the common matters.
+LIBRARY_SIZE = 12
+
+
+def _seed_library(session: Session, curator: Principal, cases: list[Case]) -> list[int]:
+    """Publish anonymised library cases drafted from resolved demo cases, through the
+    library's own service (masking at drafting, the personal-data check at publishing)."""
+    from bancheng.knowledge import service as library
+
+    blockers = LABELS_ZH["blocker_type"]
+    kinds = LABELS_ZH["kind"]
+    seen: set[tuple[str, str]] = set()
+    published: list[int] = []
+    for case in sorted(cases, key=lambda c: c.id):
+        if len(published) >= LIBRARY_SIZE:
+            break
+        key = (case.kind, case.blocker_type)
+        if case.state not in library.RESOLVED_STATES or key in seen or case.outcome is None:
+            continue
+        if case.outcome in ("unreasonable", "invalid") or not (case.resolution or "").strip():
+            continue
+        solution = case.resolution or ""
+        if case.outcome == "cannot_by_policy" and case.alternative:
+            solution = f"{solution}\n替代办法：{case.alternative}"
+        lib = library.draft_from_case(
+            session,
+            curator,
+            case.id,
+            {
+                "stuck_point": f"{blockers.get(case.blocker_type, '其他')}：{case.title}",
+                "solution": solution,
+                "tags": [kinds.get(case.kind, case.kind), blockers.get(case.blocker_type, "")],
+            },
+        )
+        if library.personal_data(lib):
+            library.remask(session, lib)
+        if library.personal_data(lib):
+            continue  # never publish what the masker cannot clean
+        library.publish(session, curator, lib)
+        seen.add(key)
+        published.append(lib.id)
+    return published
 
 
 def _replay(
@@ -2522,6 +2568,10 @@ def _replay(
             kind=Kind(plan.template.kind),
             difficulty=Difficulty(plan.difficulty),
             blocker_type=BlockerType(plan.template.blocker),
+            # A matter stuck between departments is often also short of materials.
+            blocker_types=[BlockerType(plan.template.blocker), BlockerType.missing_materials]
+            if plan.template.blocker == "cross_department" and plan.idx % 2 == 0
+            else None,
             title=plan.title,
             description=plan.description,
             reporter=ReporterIn(**plan.reporter),

@@ -98,6 +98,7 @@ ALL = {
     "rectified": 0,
     "callback_due": 0,
     "called_back": 0,
+    "unreasonable": 0,
 }
 
 

@@ -78,6 +78,7 @@ declare module 'vue' {
     LightDot: typeof import('./components/LightDot.vue')['default']
     MergeDialog: typeof import('./components/MergeDialog.vue')['default']
     NoticeBell: typeof import('./components/NoticeBell.vue')['default']
+    PrecedentsPanel: typeof import('./components/PrecedentsPanel.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
     StateTag: typeof import('./components/StateTag.vue')['default']

@@ -69,6 +69,14 @@ export const OUTCOME: Record<S['Outcome'], string> = {
   done: '已办成',
   cannot_by_policy: '办不了（政策不允许，已说明替代办法）',
   explained: '已解释说明',
+  unreasonable: '不合理诉求',
+  invalid: '无效诉求',
+}
+// Ended as unreasonable or invalid only through a request a supervisor approves.
+export const ENDED_OUTCOMES: readonly string[] = ['unreasonable', 'invalid']
+export const END_AS: Record<'unreasonable' | 'invalid', string> = {
+  unreasonable: '不合理诉求（超出法律政策规定的要求）',
+  invalid: '无效诉求（无具体诉求、无法联系等）',
 }
 
 export type Light = 'green' | 'yellow' | 'red'

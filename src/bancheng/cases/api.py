@@ -26,6 +26,7 @@ from bancheng.cases.schemas import (
     CaseSummary,
     CoHandlerOut,
     DepartmentRef,
+    EndRequestOut,
     EventOut,
     ExtensionOut,
     LocationOut,
@@ -45,14 +46,18 @@ router = api_router(prefix="/api/v1/cases", tags=["cases"])
 DB = Annotated[Session, Depends(db_session)]
 Conf = Annotated[Settings, Depends(get_settings)]
 LIST_PARAMS = frozenset(CaseFilter.model_fields)
-MULTI_PARAMS = frozenset({"state", "channel", "kind", "difficulty", "blocker_type", "light"})
+MULTI_PARAMS = frozenset(
+    {"state", "channel", "kind", "difficulty", "blocker_type", "nature", "light"}
+)
 
 
 def _ref(names: dict[int, str], ident: int | None) -> DepartmentRef | None:
     return DepartmentRef(id=ident, name=names.get(ident, "")) if ident is not None else None
 
 
-def summary(case: Case, names: dict[int, str]) -> CaseSummary:
+def summary(
+    case: Case, names: dict[int, str], blockers: dict[int, list[str]] | None = None
+) -> CaseSummary:
     return CaseSummary(
         id=case.id,
         number=case.number,
@@ -61,6 +66,7 @@ def summary(case: Case, names: dict[int, str]) -> CaseSummary:
         kind=case.kind,
         difficulty=case.difficulty,
         blocker_type=case.blocker_type,  # type: ignore[arg-type]
+        blocker_types=(blockers or {}).get(case.id, [case.blocker_type]),  # type: ignore[arg-type]
         nature=case.nature,
         title=case.title,
         reporter_name=case.reporter_name,  # type: ignore[arg-type]
@@ -126,7 +132,7 @@ def detail(
         credit_code=case.reporter_credit_code,
         masked=revealed is None,
     )
-    base = summary(case, names).model_dump()
+    base = summary(case, names, repo.blocker_types(session, [case])).model_dump()
     return CaseOut(
         **base,
         description=case.description,
@@ -199,6 +205,14 @@ def detail(
             )
             for o in objections
         ],
+        end_request=EndRequestOut(
+            end_as=case.end_request,  # type: ignore[arg-type]
+            basis=case.end_request_basis or "",
+            requested_by_id=case.end_requested_by_id,
+            requested_at=case.end_requested_at,  # type: ignore[arg-type]
+        )
+        if case.end_request
+        else None,
     )
 
 
@@ -255,8 +269,9 @@ def list_cases(
 ) -> CasePage:
     rows, total, capped = repo.list_cases(session, principal, f)
     names = service.department_names(session, {c.current_department_id for c in rows})
+    blockers = repo.blocker_types(session, rows)
     return CasePage(
-        items=[summary(c, names) for c in rows],
+        items=[summary(c, names, blockers) for c in rows],
         total=total,
         total_capped=capped,
         page=f.page,

@@ -68,6 +68,14 @@ class Outcome(StrEnum):
     done = "done"  # the matter got done
     cannot_by_policy = "cannot_by_policy"  # law/policy forbids it: explained, with an alternative
     explained = "explained"  # a consultation answered, a suggestion recorded
+    # Ended, with a supervisor's approval, as a demand without basis or not a matter at all:
+    # left out of the assessment (docs/metrics.md).
+    unreasonable = "unreasonable"  # 不合理诉求: the demand goes beyond what law and policy give
+    invalid = "invalid"  # 无效诉求: no real matter (a test call, unreachable, repeated abuse)
+
+
+# Outcomes of an end approved as unreasonable or invalid (``request_end`` → ``decide_end``).
+ENDED_OUTCOMES = frozenset({Outcome.unreasonable, Outcome.invalid})
 
 
 class Rating(StrEnum):
@@ -119,6 +127,13 @@ LABELS_ZH: dict[str, dict[str, str]] = {
         "other": "其他",
     },
     "nature": {"cannot_by_policy": "办不了", "hard_to_do": "很难办"},
+    "outcome": {
+        "done": "已办成",
+        "cannot_by_policy": "办不了（政策不允许，已说明替代办法）",
+        "explained": "已解释说明",
+        "unreasonable": "不合理诉求",
+        "invalid": "无效诉求",
+    },
     "state": {
         "registered": "已登记",
         "dispatched": "已派单",
@@ -167,6 +182,8 @@ EVENT_LABELS_ZH: dict[str, str] = {
     "objection_accepted": "同意退单",
     "objection_rejected": "不同意退单",
     "co_reply": "协办回复",
+    "request_end": "申请按不合理/无效诉求办结",
+    "decide_end": "审批不合理/无效诉求",
     "attach": "上传附件",
     "flag_supervision": "提交督查协调",
     "link_duplicate": "关联重复件",

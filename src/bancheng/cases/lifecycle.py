@@ -210,6 +210,30 @@ MOVES: tuple[Move, ...] = (
         "审批延期",
         public=False,
     ),
+    # Ending a case as unreasonable (不合理诉求) or invalid (无效诉求): the unit that has it
+    # states the basis, a supervisor approves (the case is resolved with that outcome and is
+    # left out of the assessment, docs/metrics.md) or rejects (it carries on). Guards and
+    # the pending request in ``service``.
+    _m(
+        "request_end",
+        {S.accepted, S.in_progress},
+        None,
+        {"handler"},
+        "current",
+        ("end_as", "reason"),
+        "申请按不合理/无效诉求办结",
+        public=False,
+    ),
+    _m(
+        "decide_end",
+        {S.accepted, S.in_progress},
+        None,
+        {"supervisor"},
+        "scope",
+        ("approve",),
+        "审批不合理/无效诉求",
+        public=False,  # an approval, which resolves the case, is public
+    ),
 )
 
 MOVES_BY_ACTION: dict[str, Move] = {m.action: m for m in MOVES}

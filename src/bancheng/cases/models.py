@@ -56,6 +56,7 @@ class Case(Base):
     channel: Mapped[str] = mapped_column(String(20))
     kind: Mapped[str] = mapped_column(String(20))
     difficulty: Mapped[str] = mapped_column(String(12))
+    # The main blocker; further ones are in ``case_blockers``.
     blocker_type: Mapped[str] = mapped_column(String(24))
     nature: Mapped[str | None] = mapped_column(String(20))
 
@@ -162,6 +163,13 @@ class Case(Base):
     # insights count a merged group once, by its master (docs/metrics.md). A case id,
     # without a foreign key so that SQLite adds the column in place.
     merged_into_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # A pending request to end the case as unreasonable or invalid (``request_end``), until
+    # a supervisor decides it (``decide_end``). The history is in the timeline.
+    end_request: Mapped[str | None] = mapped_column(String(12))
+    end_request_basis: Mapped[str | None] = mapped_column(Text)
+    # A user id, without a foreign key so that SQLite adds the column in place.
+    end_requested_by_id: Mapped[int | None] = mapped_column(Integer)
+    end_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         UniqueConstraint("jurisdiction", "year", "seq"),
@@ -205,6 +213,21 @@ class CaseDepartment(Base):
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True)
 
     __table_args__ = (Index("ix_case_departments_department_case", "department_id", "case_id"),)
+
+
+class CaseBlocker(Base):
+    """The further blocker types of a case, beyond its main one (``Case.blocker_type``): a
+    matter often fails for missing materials and between departments at once. A case's
+    blockers are its main one and these rows (never repeating the main one)."""
+
+    __tablename__ = "case_blockers"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    blocker_type: Mapped[str] = mapped_column(String(24), primary_key=True)
+
+    __table_args__ = (Index("ix_case_blockers_type_case", "blocker_type", "case_id"),)
 
 
 class CaseEvent(Base):

@@ -6,10 +6,17 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from bancheng.cases.models import Attachment, Case, CaseCoHandler, CaseDepartment, CaseEvent
+from bancheng.cases.models import (
+    Attachment,
+    Case,
+    CaseBlocker,
+    CaseCoHandler,
+    CaseDepartment,
+    CaseEvent,
+)
 from bancheng.cases.schemas import CaseFilter
 from bancheng.core.clock import SHANGHAI
 from bancheng.core.errors import NotFound
@@ -65,7 +72,12 @@ def filter_conditions(session: Session, f: CaseFilter) -> list[ColumnElement[boo
     if f.difficulty:
         conds.append(Case.difficulty.in_([d.value for d in f.difficulty]))
     if f.blocker_type:
-        conds.append(Case.blocker_type.in_([b.value for b in f.blocker_type]))
+        # Any of the case's blockers: the main one or a further one.
+        wanted = [b.value for b in f.blocker_type]
+        further = select(CaseBlocker.case_id).where(CaseBlocker.blocker_type.in_(wanted))
+        conds.append(or_(Case.blocker_type.in_(wanted), Case.id.in_(further)))
+    if f.nature:
+        conds.append(Case.nature.in_([n.value for n in f.nature]))
     if f.department_id is not None:
         ids = subtree_ids(session, [f.department_id])
         conds.append(Case.current_department_id.in_(sorted(ids) or [-1]))
@@ -195,6 +207,30 @@ def cases_by_phone_hash(
             .limit(limit)
         ).all()
     )
+
+
+def blocker_types(session: Session, cases: list[Case]) -> dict[int, list[str]]:
+    """Every blocker of each case, the main one first, then the further ones by code."""
+    out = {c.id: [c.blocker_type] for c in cases}
+    if not out:
+        return out
+    rows = session.execute(
+        select(CaseBlocker.case_id, CaseBlocker.blocker_type)
+        .where(CaseBlocker.case_id.in_(sorted(out)))
+        .order_by(CaseBlocker.case_id, CaseBlocker.blocker_type)
+    )
+    for case_id, blocker in rows:
+        if blocker not in out[case_id]:
+            out[case_id].append(blocker)
+    return out
+
+
+def set_blocker_types(session: Session, case: Case, types: list[str]) -> None:
+    """Make ``types`` (the main one first, no repeats) the case's blockers."""
+    case.blocker_type = types[0]
+    session.execute(delete(CaseBlocker).where(CaseBlocker.case_id == case.id))
+    for blocker in types[1:]:
+        session.add(CaseBlocker(case_id=case.id, blocker_type=blocker))
 
 
 def involve(session: Session, case_id: int, department_id: int) -> None:

@@ -60,6 +60,9 @@ class CaseCreate(Strict):
     kind: Kind
     difficulty: Difficulty = Difficulty.general
     blocker_type: BlockerType = BlockerType.other
+    # Every blocker of the case, the main one first; when given, ``blocker_type`` is taken
+    # from it (and, when also given, must be the first).
+    blocker_types: list[BlockerType] | None = Field(default=None, max_length=6)
     title: str = Field(max_length=200)
     description: str = Field(max_length=10000)
     reporter: ReporterIn
@@ -93,6 +96,7 @@ class ActionIn(Strict):
     kind: Kind | None = None
     difficulty: Difficulty | None = None
     blocker_type: BlockerType | None = None
+    blocker_types: list[BlockerType] | None = Field(default=None, max_length=6)
     nature: Nature | None = None
     matter_id: int | None = None
     new_due_date: date | None = None
@@ -107,6 +111,8 @@ class ActionIn(Strict):
     co_handler_id: int | None = None
     # resolve while co-handling replies are outstanding: why the lead does not wait.
     co_handling_note: str | None = Field(default=None, max_length=2000)
+    # request_end: end the case as unreasonable or invalid (the basis goes in ``reason``).
+    end_as: Literal["unreasonable", "invalid"] | None = None
 
 
 class DepartmentRef(BaseModel):
@@ -160,6 +166,8 @@ class CaseSummary(BaseModel):
     kind: Kind
     difficulty: Difficulty
     blocker_type: BlockerType
+    # Every blocker, the main one first.
+    blocker_types: list[BlockerType] = []
     nature: Nature | None
     title: str
     reporter_name: str
@@ -198,6 +206,13 @@ class ExtensionOut(BaseModel):
     decision_note: str | None
 
 
+class EndRequestOut(BaseModel):
+    end_as: Literal["unreasonable", "invalid"]
+    basis: str
+    requested_by_id: int | None
+    requested_at: datetime
+
+
 class CaseOut(CaseSummary):
     description: str
     reporter: ReporterOut
@@ -234,6 +249,8 @@ class CaseOut(CaseSummary):
     co_handlers: list[CoHandlerOut] = []
     objections: list[ObjectionOut] = []
     location: LocationOut | None = None
+    # A request to end the case as unreasonable or invalid, waiting for a supervisor.
+    end_request: EndRequestOut | None = None
 
 
 class CasePage(BaseModel):
@@ -289,6 +306,7 @@ class CaseFilter(Strict):
     kind: list[Kind] | None = None
     difficulty: list[Difficulty] | None = None
     blocker_type: list[BlockerType] | None = None
+    nature: list[Nature] | None = None
     department_id: int | None = None
     date_from: date | None = None
     date_to: date | None = None

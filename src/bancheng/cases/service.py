@@ -17,6 +17,7 @@ from bancheng.cases import repository as repo
 from bancheng.cases.enums import (
     BAD_RATINGS,
     OPEN_STATES,
+    ENDED_OUTCOMES,
     Channel,
     Difficulty,
     Nature,
@@ -30,6 +31,7 @@ from bancheng.cases.models import (
     Attachment,
     Case,
     CaseCoHandler,
+    CaseBlocker,
     CaseDepartment,
     CaseEvent,
     CaseNumberCounter,
@@ -223,6 +225,18 @@ def create_case(
     if window is not None and hall is None:
         hall = session.get(Hall, window.hall_id)
 
+    blockers = _blocker_list(data.blocker_types, data.blocker_type, "blocker_types")
+    if (
+        data.blocker_types
+        and "blocker_type" in data.model_fields_set
+        and data.blocker_type.value != blockers[0]
+    ):
+        raise Invalid(
+            "case.blocker_type_not_first",
+            "主要堵点类型须是所选堵点类型中的第一个",
+            field="blocker_type",
+        )
+
     now = clock.now()
     year = clock.to_local(now).year
     case = Case(
@@ -232,7 +246,7 @@ def create_case(
         channel=data.channel.value,
         kind=data.kind.value,
         difficulty=data.difficulty.value,
-        blocker_type=data.blocker_type.value,
+        blocker_type=blockers[0],
         title=data.title,
         description=data.description,
         reporter_type=r.type.value,
@@ -266,6 +280,8 @@ def create_case(
     session.add(case)
     session.flush()
     session.add(CaseDepartment(case_id=case.id, department_id=principal.department_id))
+    for blocker in blockers[1:]:
+        session.add(CaseBlocker(case_id=case.id, blocker_type=blocker))
     registered = add_event(
         session,
         case,
@@ -283,6 +299,17 @@ def create_case(
     session.flush()
     _notify(session, settings, case, registered)
     return case, True
+
+
+def _blocker_list(types: list[Any] | None, main: Any, field: str) -> list[str]:
+    """The case's blockers from a request: ``types`` when given (the main one first, then
+    the further ones by code, repeats dropped), else the one ``main``."""
+    if types is None:
+        return [main.value]
+    if not types:
+        raise Invalid("case.blocker_types_empty", "请至少选择一个堵点类型", field=field)
+    first = types[0].value
+    return [first, *sorted({t.value for t in types} - {first})]
 
 
 def _notify(session: Session, settings: Settings, case: Case, event: CaseEvent) -> None:
@@ -466,6 +493,10 @@ def available_actions(
                 objection is None or objection.department_id in principal.unit_department_ids
             ):
                 continue
+        if move.action == "request_end" and case.end_request is not None:
+            continue
+        if move.action == "decide_end" and case.end_request is None:
+            continue
         warning = None
         if move.action == "transfer" and case.transfer_count >= settings.max_transfers:
             warning = "case.transfer_limit_reached"
@@ -536,6 +567,12 @@ def _department(session: Session, dept_id: int, field: str) -> Department:
 
 def _check_outcome(body: ActionIn) -> Outcome:
     outcome = _need(body.outcome, "outcome", "请选择办理结果")
+    if Outcome(outcome) in ENDED_OUTCOMES:
+        raise Invalid(
+            "case.end_requires_approval",
+            "按不合理或无效诉求办结须申请，经督查人员批准",
+            field="outcome",
+        )
     _need(body.resolution, "resolution", "请填写办理情况")
     if outcome == Outcome.cannot_by_policy:
         missing = [
@@ -594,6 +631,7 @@ def perform(
     details: dict[str, Any] = {}
     reason = (body.reason or "").strip() or None
     event_action = action
+    public = move.public
 
     if action == "dispatch":
         dept = _department(
@@ -774,11 +812,31 @@ def perform(
         details["due_date"] = case.due_date.isoformat() if case.due_date else None
     elif action == "classify":
         changes: dict[str, Any] = {}
-        for field in ("kind", "difficulty", "blocker_type", "nature"):
+        for field in ("kind", "difficulty", "nature"):
             value = getattr(body, field)
             if value is not None and value.value != getattr(case, field):
                 changes[field] = [getattr(case, field), value.value]
                 setattr(case, field, value.value)
+        if body.blocker_types is not None or body.blocker_type is not None:
+            old = repo.blocker_types(session, [case])[case.id]
+            if body.blocker_types is not None:
+                new = _blocker_list(body.blocker_types, None, "blocker_types")
+                if body.blocker_type is not None and body.blocker_type.value != new[0]:
+                    raise Invalid(
+                        "case.blocker_type_not_first",
+                        "主要堵点类型须是所选堵点类型中的第一个",
+                        field="blocker_type",
+                    )
+            else:
+                # A new main blocker in place of the old one; the further ones stay.
+                main = body.blocker_type.value  # type: ignore[union-attr]
+                new = [main, *sorted(set(old[1:]) - {main})]
+            if new != old:
+                if new[0] != old[0]:
+                    changes["blocker_type"] = [old[0], new[0]]
+                if new[1:] != old[1:]:
+                    changes["blocker_types"] = [old, new]
+                repo.set_blocker_types(session, case, new)
         if body.matter_id is not None and body.matter_id != case.matter_id:
             _require_row(
                 session, Matter, body.matter_id, "case.matter_not_found", "事项", "matter_id"
@@ -796,6 +854,34 @@ def perform(
                     old_due.isoformat() if old_due else None,
                     case.due_date.isoformat() if case.due_date else None,
                 ]
+    elif action == "request_end":
+        if case.end_request is not None:
+            raise Conflict("case.end_request_pending", "已有待审批的不合理/无效诉求申请")
+        end_as = _need(body.end_as, "end_as", "请选择不合理诉求或无效诉求")
+        _need(reason, "reason", "请写明认定的依据")
+        case.end_request = end_as
+        case.end_request_basis = reason
+        case.end_requested_by_id = principal.user_id or None
+        case.end_requested_at = now
+        details["end_as"] = end_as
+    elif action == "decide_end":
+        approve = _need(body.approve, "approve", "请选择批准或不批准")
+        if case.end_request is None:
+            raise Conflict("case.no_end_request", "没有待审批的不合理/无效诉求申请")
+        if not approve:
+            _need(reason, "reason", "请填写不批准的理由")
+        details.update(
+            end_as=case.end_request, approved=bool(approve), basis=case.end_request_basis
+        )
+        if approve:
+            # Resolved with that outcome: the reporter is told as for any resolution
+            # (一次性告知), and the case is left out of the assessment (docs/metrics.md).
+            target = State.resolved
+            case.outcome = case.end_request
+            case.resolution = case.end_request_basis
+            case.resolved_at = now
+            public = True
+        _clear_end_request(case)
     elif action == "request_extension":
         _request_extension(session, principal, case, body, reason, now, details)
     elif action == "decide_extension":
@@ -811,6 +897,14 @@ def perform(
     elif action == "co_reply":
         _co_reply(session, principal, case, body, now, details)
 
+    if (
+        target is not None
+        and target not in MOVES_BY_ACTION["request_end"].sources
+        and case.end_request is not None
+    ):
+        # The case moved on (resolved, transferred, returned, suspended): the request lapses.
+        details["end_request_lapsed"] = case.end_request
+        _clear_end_request(case)
     if target is not None:
         case.state = target.value
         if target == State.resolved and case.needs_supervision:
@@ -827,7 +921,7 @@ def perform(
         principal,
         reason=reason,
         details=details,
-        public=move.public,
+        public=public,
     )
     session.flush()
     if action == "evaluate":  # a rating taken at the window counts like one from the phone
@@ -840,6 +934,12 @@ def perform(
 
         on_master_move(session, settings, principal, case, action)
     return case
+
+
+def _clear_end_request(case: Case) -> None:
+    case.end_request = case.end_request_basis = None
+    case.end_requested_by_id = None
+    case.end_requested_at = None
 
 
 def _request_extension(

@@ -37,7 +37,9 @@ PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 Period = Literal["day", "week", "month", "quarter", "year"]
-Dimension = Literal["department", "hall", "channel", "kind", "blocker_type", "matter"]
+Dimension = Literal[
+    "department", "hall", "channel", "kind", "blocker_type", "matter", "difficulty", "nature"
+]
 
 
 def _check_range(f: date | None, t: date | None) -> None:
@@ -82,7 +84,7 @@ def breakdown(
     principal: Principal = require("insights.read"),
 ) -> list[dict[str, Any]]:
     """Counters and rates by department (rolled up through the tree), hall, channel, kind,
-    blocker type or matter."""
+    main blocker type, matter, difficulty or nature."""
     _check_range(date_from, date_to)
     return service.breakdown(session, principal, dimension, date_from, date_to, rollup)
 

@@ -47,6 +47,8 @@ COUNTERS = (
     "rectified",
     "callback_due",
     "called_back",
+    # Cases ended as unreasonable or invalid: counted here only, in no other counter.
+    "unreasonable",
 )
 
 
@@ -80,6 +82,7 @@ class CaseDailyStat(Base):
     transferred: Mapped[int] = mapped_column(Integer, default=0)
     returned: Mapped[int] = mapped_column(Integer, default=0)
     reopened: Mapped[int] = mapped_column(Integer, default=0)
+    unreasonable: Mapped[int] = mapped_column(Integer, default=0)
     rectify_due: Mapped[int] = mapped_column(Integer, default=0)
     rectified: Mapped[int] = mapped_column(Integer, default=0)
     callback_due: Mapped[int] = mapped_column(Integer, default=0)

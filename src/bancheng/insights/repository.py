@@ -47,7 +47,16 @@ from bancheng.insights.models import (
 from bancheng.org.models import Department
 from bancheng.org.scope import Principal
 
-DIMENSIONS = ("department", "hall", "channel", "kind", "blocker_type", "matter")
+DIMENSIONS = (
+    "department",
+    "hall",
+    "channel",
+    "kind",
+    "blocker_type",
+    "matter",
+    "difficulty",
+    "nature",
+)
 _CASE_DIM = {
     "department": Case.current_department_id,
     "hall": Case.hall_id,
@@ -55,6 +64,8 @@ _CASE_DIM = {
     "kind": Case.kind,
     "blocker_type": Case.blocker_type,
     "matter": Case.matter_id,
+    "difficulty": Case.difficulty,
+    "nature": Case.nature,
 }
 INT_DIMS = frozenset({"department", "hall", "matter"})
 GOOD_RATINGS = ("very_satisfied", "satisfied", "basically_satisfied")
@@ -86,7 +97,7 @@ def _n(cond: ColumnElement[bool]) -> Any:
     return func.sum(case((cond, 1), else_=0))
 
 
-def _feedback_counters() -> dict[str, Any]:
+def _feedback_conditions() -> dict[str, ColumnElement[bool]]:
     """Rectification and callback counters from the citizen side's tables (issue 6): a
     rectification overturned on appeal is not due; a callback counts when the reporter was
     reached (or reached and refused to talk). ``IN (subquery)`` rather than a correlated
@@ -97,10 +108,10 @@ def _feedback_counters() -> dict[str, Any]:
         return Case.id.in_(select(model.case_id).where(*conds))
 
     return {
-        "rectify_due": _n(has(Rectification, Rectification.status != "overturned")),
-        "rectified": _n(has(Rectification, Rectification.status == "done")),
-        "callback_due": _n(has(CallbackTask)),
-        "called_back": _n(has(CallbackTask, CallbackTask.status.in_(("reached", "refused")))),
+        "rectify_due": has(Rectification, Rectification.status != "overturned"),
+        "rectified": has(Rectification, Rectification.status == "done"),
+        "callback_due": has(CallbackTask),
+        "called_back": has(CallbackTask, CallbackTask.status.in_(("reached", "refused"))),
     }
 
 
@@ -117,36 +128,54 @@ def _rating_counts() -> ColumnElement[bool]:
     return and_(Case.rating.is_not(None), Case.id.not_in(excluded))
 
 
+# Outcomes of cases ended, with a supervisor's approval, as unreasonable or invalid demands.
+ENDED_OUTCOMES = ("unreasonable", "invalid")
+
+
 def counter_columns(now: datetime) -> list[Any]:
-    """One aggregate per counter, in ``COUNTERS`` order (definitions: docs/metrics.md)."""
+    """One aggregate per counter, in ``COUNTERS`` order (definitions: docs/metrics.md).
+
+    **Assessed cases.** A case ended as unreasonable or invalid (approved by a supervisor)
+    is counted in ``unreasonable`` and in no other counter, so no figure, rate or
+    assessment score built on these counters includes it. This is the one place the rule
+    is applied."""
+    assessed = or_(Case.outcome.is_(None), Case.outcome.not_in(ENDED_OUTCOMES))
+    conds = _counter_conditions(now)
+    cols = {c: _n(and_(assessed, cond)) for c, cond in conds.items()}
+    cols["registered"] = _n(assessed)
+    cols["unreasonable"] = _n(Case.outcome.in_(ENDED_OUTCOMES))
+    return [cols[c].label(c) for c in COUNTERS]
+
+
+def _counter_conditions(now: datetime) -> dict[str, ColumnElement[bool]]:
+    """When a case counts, for each counter but ``registered`` and ``unreasonable``."""
     responded_at = func.coalesce(Case.accepted_at, Case.resolved_at)
     rating_counts = _rating_counts()
     # A case the model dispatched to the wrong unit lost time there: its timeliness is the
     # router's, not a unit's, and the one correction does not count as a transfer or return
     # of the unit that received it (docs/metrics.md).
     timed = Case.auto_misroute.is_(None)
-    cols = {
-        "registered": func.count(),
-        "resolved": _n(Case.resolved_at.is_not(None)),
-        "resolved_on_spot": _n(Case.resolved_on_spot.is_(True)),
-        "cannot_by_policy": _n(Case.outcome == "cannot_by_policy"),
-        "solved": _n(
+    return {
+        "resolved": (Case.resolved_at.is_not(None)),
+        "resolved_on_spot": (Case.resolved_on_spot.is_(True)),
+        "cannot_by_policy": (Case.outcome == "cannot_by_policy"),
+        "solved": (
             and_(
                 Case.resolved_at.is_not(None),
                 or_(Case.outcome.is_(None), Case.outcome != "cannot_by_policy"),
             )
         ),
-        "resolved_with_deadline": _n(
+        "resolved_with_deadline": (
             and_(timed, Case.resolved_at.is_not(None), Case.due_at.is_not(None))
         ),
-        "on_time": _n(and_(timed, Case.resolved_at.is_not(None), Case.resolved_at <= Case.due_at)),
-        "responded": _n(
+        "on_time": (and_(timed, Case.resolved_at.is_not(None), Case.resolved_at <= Case.due_at)),
+        "responded": (
             and_(
                 responded_at.is_not(None),
                 or_(Case.response_due_at.is_(None), responded_at <= Case.response_due_at),
             )
         ),
-        "overdue": _n(
+        "overdue": (
             and_(
                 timed,
                 or_(
@@ -157,17 +186,14 @@ def counter_columns(now: datetime) -> list[Any]:
                 ),
             )
         ),
-        "rated": _n(rating_counts),
-        "satisfied": _n(and_(rating_counts, Case.rating.in_(GOOD_RATINGS))),
-        "bad": _n(and_(rating_counts, Case.rating.in_(BAD_RATINGS))),
-        "transferred": _n(
-            Case.transfer_count > case((Case.auto_misroute == "transfer", 1), else_=0)
-        ),
-        "returned": _n(Case.return_count > case((Case.auto_misroute == "return", 1), else_=0)),
-        "reopened": _n(Case.reopen_count > 0),
-        **_feedback_counters(),
+        "rated": (rating_counts),
+        "satisfied": (and_(rating_counts, Case.rating.in_(GOOD_RATINGS))),
+        "bad": (and_(rating_counts, Case.rating.in_(BAD_RATINGS))),
+        "transferred": (Case.transfer_count > case((Case.auto_misroute == "transfer", 1), else_=0)),
+        "returned": (Case.return_count > case((Case.auto_misroute == "return", 1), else_=0)),
+        "reopened": (Case.reopen_count > 0),
+        **_feedback_conditions(),
     }
-    return [cols[c].label(c) for c in COUNTERS]
 
 
 def _row(dims: tuple[str, ...], r: Any) -> dict[str, Any]:
@@ -376,6 +402,8 @@ _SCRATCH = Table(
     Column("kind", String(32)),
     Column("blocker_type", String(32)),
     Column("matter", Integer),
+    Column("difficulty", String(32)),
+    Column("nature", String(32)),
     *(Column(c, Integer) for c in COUNTERS),
     prefixes=["TEMPORARY"],
 )

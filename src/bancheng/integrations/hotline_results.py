@@ -39,7 +39,13 @@ PUSHED: dict[str, str] = {
     "evaluate": "order.rated",
 }
 assert set(PUSHED) == HOTLINE_PUSHED
-OUTCOME_LABELS_ZH = {"done": "已解决", "explained": "已解释说明", "cannot_by_policy": "政策不允许"}
+OUTCOME_LABELS_ZH = {
+    "done": "已解决",
+    "explained": "已解释说明",
+    "cannot_by_policy": "政策不允许",
+    "unreasonable": "不合理诉求",
+    "invalid": "无效诉求",
+}
 
 
 def _unit(session: Session, dept_id: int | None) -> dict[str, str] | None:

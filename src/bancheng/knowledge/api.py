@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from bancheng.audit.service import note_object
 from bancheng.cases import repository as case_repo
+from bancheng.cases.enums import LABELS_ZH
 from bancheng.core.deps import api_router, db_session, require
+from bancheng.core.errors import Invalid
 from bancheng.knowledge import service
 from bancheng.knowledge.masker import find_personal_data, mask
 from bancheng.knowledge.models import LibraryCase
@@ -157,6 +159,76 @@ def mask_preview(body: MaskIn, p: Curator) -> MaskOut:
             Finding(field="text", kind=f.kind, text=f.text)
             for f in find_personal_data(body.text, body.names)
         ],
+    )
+
+
+class LedgerPrecedentOut(BaseModel):
+    id: int
+    number: str
+    title: str
+    state: str
+    score: float
+    outcome: str | None
+    outcome_label: str | None
+    resolution: str | None
+    policy_explanation: str | None
+    alternative: str | None
+    blocker_types: list[str]
+    resolved_at: datetime | None
+
+
+class PrecedentsOut(BaseModel):
+    ledger: list[LedgerPrecedentOut]
+    library: list[LibraryOut]
+
+
+@router.get("/knowledge/precedents", response_model=PrecedentsOut)
+def precedents(
+    db: DB,
+    p: Annotated[Principal, require("case.read")],
+    case_id: int | None = None,
+    title: str | None = Query(default=None, max_length=200),
+    description: str | None = Query(default=None, max_length=10000),
+) -> PrecedentsOut:
+    """Precedents at hand, for a case (``case_id``, in the caller's scope) or for a case
+    being registered (``title``, ``description``): the ledger's most similar resolved
+    cases in the caller's data scope with their resolution, and the most similar
+    published library cases (for callers who may read the library)."""
+    if case_id is not None:
+        case = case_repo.get_case(db, p, case_id)
+        text = f"{case.title} {case.description}"
+    else:
+        text = f"{title or ''} {description or ''}".strip()
+        if not text:
+            raise Invalid("knowledge.text_required", "请先填写标题或诉求内容")
+    ledger = service.ledger_precedents(db, p, text, case_id)
+    blockers = case_repo.blocker_types(db, [s.case for s in ledger])
+    library = (
+        [_out(lib, False, score) for lib, score in service.text_precedents(db, text, case_id)]
+        if p.can("knowledge.read")
+        else []
+    )
+    return PrecedentsOut(
+        ledger=[
+            LedgerPrecedentOut(
+                id=s.case.id,
+                number=s.case.number,
+                title=s.case.title,
+                state=s.case.state,
+                score=s.score,
+                outcome=s.case.outcome,
+                outcome_label=LABELS_ZH["outcome"].get(s.case.outcome or "")
+                if s.case.outcome
+                else None,
+                resolution=s.case.resolution,
+                policy_explanation=s.case.policy_explanation,
+                alternative=s.case.alternative,
+                blocker_types=blockers.get(s.case.id, [s.case.blocker_type]),
+                resolved_at=s.case.resolved_at,
+            )
+            for s in ledger
+        ],
+        library=library,
     )
 
 

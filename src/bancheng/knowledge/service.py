@@ -225,12 +225,41 @@ def search(
 def precedents(
     session: Session, principal: Principal, case: Case, limit: int = 5, min_score: float = 0.2
 ) -> list[tuple[LibraryCase, float]]:
-    grams = sorted(bigrams(f"{case.title} {case.description}"))
+    return text_precedents(
+        session, f"{case.title} {case.description}", case.id, limit=limit, min_score=min_score
+    )
+
+
+def text_precedents(
+    session: Session,
+    text: str,
+    exclude_case_id: int | None = None,
+    *,
+    limit: int = 5,
+    min_score: float = 0.2,
+) -> list[tuple[LibraryCase, float]]:
+    """Published library cases ranked by the share of the text's bigrams they contain."""
+    grams = sorted(bigrams(text))
     out = []
     for lib, n in _ranked(session, grams, ("published",), 50):
-        if lib.source_case_id == case.id:
+        if exclude_case_id is not None and lib.source_case_id == exclude_case_id:
             continue
         score = round(n / len(grams), 3)
         if score >= min_score:
             out.append((lib, score))
     return out[:limit]
+
+
+def ledger_precedents(
+    session: Session,
+    principal: Principal,
+    text: str,
+    exclude_case_id: int | None = None,
+    limit: int = 5,
+) -> list[Any]:
+    """The most similar resolved cases of the ledger in the caller's data scope (the
+    routing index, ``routing.service.similar_to_text``), with their resolution."""
+    from bancheng.routing.service import similar_to_text
+
+    found = similar_to_text(session, principal, text, exclude=exclude_case_id, k=limit * 4)
+    return [s for s in found if s.case.state in RESOLVED_STATES][:limit]

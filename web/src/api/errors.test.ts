@@ -80,6 +80,9 @@ describe('messageFor', () => {
       'rating.reasons_only_for_bad', 'rating.overall_mismatch', 'reply_template.not_found',
       'reply_template.action_unknown', 'reply_template.kind_unknown', 'reply_template.empty',
       'reply_template.variable_unknown',
+      'case.approve_required', 'case.end_as_required', 'case.end_request_pending',
+      'case.no_end_request', 'case.end_requires_approval', 'case.blocker_types_empty',
+      'case.blocker_type_not_first', 'knowledge.text_required',
     ]
     expect(codes.filter((c) => !ERROR_MESSAGES[c])).toEqual([])
   })

@@ -119,6 +119,16 @@ export const ERROR_MESSAGES: Record<string, string> = {
   'case.resolution_required': '请填写办理情况',
   'case.notification_text_required': '请填写一次性告知内容',
   'case.rating_required': '请选择评价等级',
+  'case.end_as_required': '请选择不合理诉求或无效诉求',
+  // ending a case as unreasonable or invalid (request, supervisor's decision)
+  'case.end_request_pending': '已有待审批的不合理/无效诉求申请',
+  'case.no_end_request': '没有待审批的不合理/无效诉求申请',
+  'case.end_requires_approval': '按不合理或无效诉求办结须申请，经督查人员批准',
+  // several blocker types per case
+  'case.blocker_types_empty': '请至少选择一个堵点类型',
+  'case.blocker_type_not_first': '主要堵点类型须是所选堵点类型中的第一个',
+  // precedents
+  'knowledge.text_required': '请先填写标题或诉求内容',
 
   // attachments
   'attachment.not_found': '附件不存在',

@@ -2229,6 +2229,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/knowledge/precedents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Precedents
+         * @description Precedents at hand, for a case (``case_id``, in the caller's scope) or for a case
+         *     being registered (``title``, ``description``): the ledger's most similar resolved
+         *     cases in the caller's data scope with their resolution, and the most similar
+         *     published library cases (for callers who may read the library).
+         */
+        get: operations["precedents_api_v1_knowledge_precedents_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cases/{case_id}/precedents": {
         parameters: {
             query?: never;
@@ -2296,7 +2319,7 @@ export interface paths {
         /**
          * Breakdown
          * @description Counters and rates by department (rolled up through the tree), hall, channel, kind,
-         *     blocker type or matter.
+         *     main blocker type, matter, difficulty or nature.
          */
         get: operations["breakdown_api_v1_insights_breakdown_get"];
         put?: never;
@@ -2813,6 +2836,8 @@ export interface components {
             kind?: components["schemas"]["Kind"] | null;
             difficulty?: components["schemas"]["Difficulty"] | null;
             blocker_type?: components["schemas"]["BlockerType"] | null;
+            /** Blocker Types */
+            blocker_types?: components["schemas"]["BlockerType"][] | null;
             nature?: components["schemas"]["Nature"] | null;
             /** Matter Id */
             matter_id?: number | null;
@@ -2820,6 +2845,8 @@ export interface components {
             new_due_date?: string | null;
             /** Approve */
             approve?: boolean | null;
+            /** End As */
+            end_as?: ("unreasonable" | "invalid") | null;
         };
         /** ActionOut */
         ActionOut: {
@@ -3037,6 +3064,8 @@ export interface components {
             difficulty: components["schemas"]["Difficulty"];
             /** @default other */
             blocker_type: components["schemas"]["BlockerType"];
+            /** Blocker Types */
+            blocker_types?: components["schemas"]["BlockerType"][] | null;
             /** Title */
             title: string;
             /** Description */
@@ -3095,6 +3124,11 @@ export interface components {
             kind: components["schemas"]["Kind"];
             difficulty: components["schemas"]["Difficulty"];
             blocker_type: components["schemas"]["BlockerType"];
+            /**
+             * Blocker Types
+             * @default []
+             */
+            blocker_types: components["schemas"]["BlockerType"][];
             nature: components["schemas"]["Nature"] | null;
             /** Title */
             title: string;
@@ -3205,6 +3239,7 @@ export interface components {
              */
             extensions: components["schemas"]["ExtensionOut"][];
             location?: components["schemas"]["LocationOut"] | null;
+            end_request?: components["schemas"]["EndRequestOut"] | null;
         };
         /** CasePage */
         CasePage: {
@@ -3244,6 +3279,11 @@ export interface components {
             kind: components["schemas"]["Kind"];
             difficulty: components["schemas"]["Difficulty"];
             blocker_type: components["schemas"]["BlockerType"];
+            /**
+             * Blocker Types
+             * @default []
+             */
+            blocker_types: components["schemas"]["BlockerType"][];
             nature: components["schemas"]["Nature"] | null;
             /** Title */
             title: string;
@@ -3593,6 +3633,23 @@ export interface components {
             rates: components["schemas"]["DisclosureRates"];
             /** Name */
             name: string;
+        };
+        /** EndRequestOut */
+        EndRequestOut: {
+            /**
+             * End As
+             * @enum {string}
+             */
+            end_as: "unreasonable" | "invalid";
+            /** Basis */
+            basis: string;
+            /** Requested By Id */
+            requested_by_id: number | null;
+            /**
+             * Requested At
+             * Format: date-time
+             */
+            requested_at: string;
         };
         /** EntryIn */
         EntryIn: {
@@ -4054,6 +4111,33 @@ export interface components {
             label: string;
             /** Channels */
             channels: ("inapp" | "email" | "sms")[];
+        };
+        /** LedgerPrecedentOut */
+        LedgerPrecedentOut: {
+            /** Id */
+            id: number;
+            /** Number */
+            number: string;
+            /** Title */
+            title: string;
+            /** State */
+            state: string;
+            /** Score */
+            score: number;
+            /** Outcome */
+            outcome: string | null;
+            /** Outcome Label */
+            outcome_label: string | null;
+            /** Resolution */
+            resolution: string | null;
+            /** Policy Explanation */
+            policy_explanation: string | null;
+            /** Alternative */
+            alternative: string | null;
+            /** Blocker Types */
+            blocker_types: string[];
+            /** Resolved At */
+            resolved_at: string | null;
         };
         /** LibraryIn */
         LibraryIn: {
@@ -4737,7 +4821,7 @@ export interface components {
          * @description How a resolution ended.
          * @enum {string}
          */
-        Outcome: "done" | "cannot_by_policy" | "explained";
+        Outcome: "done" | "cannot_by_policy" | "explained" | "unreasonable" | "invalid";
         /** PasswordChangeIn */
         PasswordChangeIn: {
             /** Current Password */
@@ -4875,6 +4959,13 @@ export interface components {
             active?: boolean | null;
             /** Note */
             note?: string | null;
+        };
+        /** PrecedentsOut */
+        PrecedentsOut: {
+            /** Ledger */
+            ledger: components["schemas"]["LedgerPrecedentOut"][];
+            /** Library */
+            library: components["schemas"]["LibraryOut"][];
         };
         /** PreferencesIn */
         PreferencesIn: {
@@ -19695,6 +19786,102 @@ export interface operations {
             };
         };
     };
+    precedents_api_v1_knowledge_precedents_get: {
+        parameters: {
+            query?: {
+                case_id?: number | null;
+                title?: string | null;
+                description?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrecedentsOut"];
+                };
+            };
+            /** @description Well-formed but invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (permission, CSRF, password to change) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused by the rules, or a stale version */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request does not parse, or carries a value no request may carry */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database busy or a dependency unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     case_precedents_api_v1_cases__case_id__precedents_get: {
         parameters: {
             query?: never;
@@ -19987,7 +20174,7 @@ export interface operations {
     breakdown_api_v1_insights_breakdown_get: {
         parameters: {
             query?: {
-                dimension?: "department" | "hall" | "channel" | "kind" | "blocker_type" | "matter";
+                dimension?: "department" | "hall" | "channel" | "kind" | "blocker_type" | "matter" | "difficulty" | "nature";
                 date_from?: string | null;
                 date_to?: string | null;
                 rollup?: boolean;

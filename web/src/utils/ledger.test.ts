@@ -20,7 +20,7 @@ describe('ledger filter', () => {
 
   it('sends only parameters the server accepts', () => {
     const allowed = new Set([
-      'state', 'channel', 'kind', 'difficulty', 'blocker_type', 'department_id', 'date_from', 'date_to',
+      'state', 'channel', 'kind', 'difficulty', 'blocker_type', 'nature', 'department_id', 'date_from', 'date_to',
       'q', 'needs_supervision', 'light', 'sort', 'order', 'page', 'page_size',
     ])
     const f = {
@@ -30,6 +30,7 @@ describe('ledger filter', () => {
       kind: ['complaint' as const],
       difficulty: ['hard' as const],
       blocker_type: ['legacy' as const],
+      nature: ['hard_to_do' as const],
       department_id: 3,
       date_from: '2026-01-01',
       date_to: '2026-01-31',
@@ -39,7 +40,7 @@ describe('ledger filter', () => {
     }
     const keys = [...new URLSearchParams(buildQuery(toApiQuery(f)).slice(1)).keys()]
     expect(keys.filter((k) => !allowed.has(k))).toEqual([])
-    expect(keys).toHaveLength(15)
+    expect(keys).toHaveLength(16)
   })
 
   it('keeps the URL short: defaults are left out', () => {
@@ -56,6 +57,7 @@ describe('ledger filter', () => {
       ...defaultFilter(),
       state: ['resolved' as const, 'closed' as const],
       blocker_type: ['rigid_policy' as const],
+      nature: ['cannot_by_policy' as const],
       department_id: 9,
       date_from: '2026-03-01',
       date_to: '2026-03-31',

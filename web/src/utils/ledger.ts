@@ -1,8 +1,8 @@
 // The ledger's filter: its defaults, the API query it becomes, and its round trip
 // through the page's URL (so a filtered ledger can be bookmarked and shared).
 import type { QueryInit } from '@/api/client'
-import type { BlockerType, Channel, Difficulty, Kind, State } from '@/api/types'
-import { BLOCKER_TYPE, CHANNEL, DIFFICULTY, KIND, LIGHT, STATE, type Light } from '@/labels'
+import type { BlockerType, Channel, Difficulty, Kind, Nature, State } from '@/api/types'
+import { BLOCKER_TYPE, CHANNEL, DIFFICULTY, KIND, LIGHT, NATURE, STATE, type Light } from '@/labels'
 
 export const SORT_FIELDS = ['registered_at', 'updated_at', 'number', 'state', 'kind', 'transfer_count', 'due_at'] as const
 export type SortField = (typeof SORT_FIELDS)[number]
@@ -14,7 +14,8 @@ export interface LedgerFilter {
   channel: Channel[]
   kind: Kind[]
   difficulty: Difficulty[]
-  blocker_type: BlockerType[]
+  blocker_type: BlockerType[] // any of the case's blockers
+  nature: Nature[]
   department_id: number | null
   date_from: string | null // YYYY-MM-DD
   date_to: string | null
@@ -37,6 +38,7 @@ export function defaultFilter(): LedgerFilter {
     kind: [],
     difficulty: [],
     blocker_type: [],
+    nature: [],
     department_id: null,
     date_from: null,
     date_to: null,
@@ -62,6 +64,7 @@ export function toApiQuery(f: LedgerFilter): QueryInit {
     kind: f.kind,
     difficulty: f.difficulty,
     blocker_type: f.blocker_type,
+    nature: f.nature,
     department_id: f.department_id,
     date_from: f.date_from,
     date_to: f.date_to,
@@ -129,6 +132,7 @@ export function fromRouteQuery(q: RouteQuery): LedgerFilter {
   f.kind = list(q.kind, KIND)
   f.difficulty = list(q.difficulty, DIFFICULTY)
   f.blocker_type = list(q.blocker_type, BLOCKER_TYPE)
+  f.nature = list(q.nature, NATURE)
   f.department_id = positiveInt(q.department_id)
   f.date_from = isoDate(q.date_from)
   f.date_to = isoDate(q.date_to)
