@@ -263,3 +263,41 @@ def test_insights_break_down_by_difficulty_and_nature(client, org, session):
     # A district leader sees none of these (registered at the city centre).
     as_user(client, "leader_a")
     assert client.get("/api/v1/insights/breakdown?dimension=difficulty").json() == []
+
+
+def test_an_approved_end_is_published_as_resolved(client, org, session):
+    from bancheng.core import clock
+    from bancheng.core.crypto import get_crypto
+    from bancheng.notify.models import WebhookSubscription
+    from bancheng.outbox.models import OutboxMessage
+
+    session.add(
+        WebhookSubscription(
+            name="12345",
+            url="https://hooks.example.cn/bc",
+            event_types=["case.resolved"],
+            secret_enc=get_crypto().encrypt("whsec_test"),
+            active=True,
+            created_at=clock.now(),
+        )
+    )
+    session.commit()
+    _, handler, cid = _with_fund(client, org)
+    handler.act(cid, "request_end", end_as="invalid", reason="无具体诉求")
+    sup = as_user(client, "supervisor")
+    sup.act(cid, "decide_end", approve=False, reason="继续办理")
+
+    def resolved():
+        session.expire_all()
+        return session.scalars(
+            select(OutboxMessage.kind).where(
+                OutboxMessage.case_id == cid, OutboxMessage.kind == "webhook.case.resolved"
+            )
+        ).all()
+
+    assert resolved() == []
+    handler.use()
+    handler.act(cid, "request_end", end_as="invalid", reason="无具体诉求")
+    sup.use()
+    sup.act(cid, "decide_end", approve=True)
+    assert resolved() == ["webhook.case.resolved"]

@@ -151,7 +151,7 @@ def on_case_event(session: Session, settings: Settings, case: Case, event: CaseE
         webhooks.publish(session, "case.created", key, data, case.id)
     elif event.from_state != event.to_state:
         webhooks.publish(session, "case.state_changed", key, data, case.id)
-    if action in ("resolve", "resolve_on_spot"):
+    if action in ("resolve", "resolve_on_spot") or (action == "decide_end" and d.get("approved")):
         webhooks.publish(session, "case.resolved", key, data, case.id)
     if action == "evaluate":
         webhooks.publish(session, "case.evaluated", key, data, case.id)
