@@ -166,3 +166,31 @@ def test_a_refused_change_sends_nothing_and_a_withdrawn_order_neither(
     assert r.status_code == 200
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
     assert deliver().claimed == 0
+
+
+def test_an_approved_unreasonable_demand_reaches_the_platform_as_resolved(
+    client, org, session, platform, remote, deliver
+):
+    clock.set_clock(lambda: NOW)
+    case = _push(client, session, platform)
+    clerk = as_user(client, "clerk")
+    clerk.act(case.id, "dispatch", department_id=org.id("fund"))
+    handler = as_user(client, "handler_fund")
+    handler.act(case.id, "accept")
+    handler.act(case.id, "request_end", end_as="unreasonable", reason="要求超出政策规定")
+    sup = as_user(client, "supervisor")
+    sup.act(case.id, "decide_end", approve=False, reason="应继续办理")
+    handler.use()
+    handler.act(case.id, "request_end", end_as="unreasonable", reason="要求超出政策规定")
+    sup.use()
+    sup.act(case.id, "decide_end", approve=True)
+    deliver()
+    got = _received(remote)
+    # The requests and the refusal are internal: only the approval goes out.
+    assert [b["type"] for b in got] == ["order.accepted", "order.resolved"]
+    res = got[1]["data"]
+    assert (res["outcome"], res["outcome_label"], res["reply_text"]) == (
+        "unreasonable",
+        "不合理诉求",
+        "要求超出政策规定",
+    )

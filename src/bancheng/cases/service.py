@@ -327,6 +327,7 @@ HOTLINE_PUSHED = frozenset(
         "decide_extension",
         "resolve",
         "resolve_on_spot",
+        "decide_end",  # when approved: the case is resolved
         "give_feedback",
         "evaluate",
     }
@@ -382,7 +383,8 @@ def add_event(
         public=public,
     )
     session.add(event)
-    if case.hotline_order_number and action in HOTLINE_PUSHED:
+    pushed = action in HOTLINE_PUSHED and (action != "decide_end" or event.details.get("approved"))
+    if case.hotline_order_number and pushed:
         # A 12345 order's result goes back to the platform, in this same transaction.
         from bancheng.integrations.hotline_results import queue_result
 

@@ -35,6 +35,8 @@ PUSHED: dict[str, str] = {
     "decide_extension": "order.extension_decided",
     "resolve": "order.resolved",
     "resolve_on_spot": "order.resolved",
+    # Only an approval (the case resolved as an unreasonable or invalid demand) is pushed.
+    "decide_end": "order.resolved",
     "give_feedback": "order.replied",
     "evaluate": "order.rated",
 }
@@ -77,7 +79,7 @@ def _data(session: Session, case: Case, event: CaseEvent) -> dict[str, Any]:
         }
     if a == "decide_extension":
         return {"approved": d.get("approved"), "due_date": d.get("due_date"), "note": event.reason}
-    if a in ("resolve", "resolve_on_spot"):
+    if a in ("resolve", "resolve_on_spot", "decide_end"):
         return {
             "outcome": case.outcome,
             "outcome_label": OUTCOME_LABELS_ZH.get(case.outcome or "", ""),
