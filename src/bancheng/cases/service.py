@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from bancheng.cases import repository as repo
 from bancheng.cases.enums import (
     BAD_RATINGS,
-    OPEN_STATES,
     ENDED_OUTCOMES,
+    OPEN_STATES,
     Channel,
     Difficulty,
     Nature,
@@ -30,8 +30,8 @@ from bancheng.cases.lifecycle import MOVES, MOVES_BY_ACTION, RESUME, SCOPE_WIDE_
 from bancheng.cases.models import (
     Attachment,
     Case,
-    CaseCoHandler,
     CaseBlocker,
+    CaseCoHandler,
     CaseDepartment,
     CaseEvent,
     CaseNumberCounter,

@@ -100,6 +100,8 @@ class PublicMaster(BaseModel):
     state_label: str
     due_date: date | None
     timeline: list[PublicEvent]
+
+
 class RatingItem(BaseModel):
     code: str
     label: str

@@ -830,6 +830,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cases/{case_id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Merge
+         * @description The case's merged group: its master, or the followers merged into it.
+         */
+        get: operations["get_merge_api_v1_cases__case_id__merge_get"];
+        put?: never;
+        /**
+         * Merge Case
+         * @description 并单: mark the case as a duplicate of ``master_id``. Its reporter follows the
+         *     master's progress and gets its outcome; it closes with the master.
+         */
+        post: operations["merge_case_api_v1_cases__case_id__merge_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}/merge/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo Merge
+         * @description 撤销并单 (supervisors): the case is its own case again.
+         */
+        post: operations["undo_merge_api_v1_cases__case_id__merge_undo_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dispatch-catalogue": {
         parameters: {
             query?: never;
@@ -2845,6 +2890,16 @@ export interface components {
             new_due_date?: string | null;
             /** Approve */
             approve?: boolean | null;
+            /** Co Department Ids */
+            co_department_ids?: number[] | null;
+            /** Co Due Workdays */
+            co_due_workdays?: number | null;
+            /** Reply */
+            reply?: string | null;
+            /** Co Handler Id */
+            co_handler_id?: number | null;
+            /** Co Handling Note */
+            co_handling_note?: string | null;
             /** End As */
             end_as?: ("unreasonable" | "invalid") | null;
         };
@@ -3172,6 +3227,8 @@ export interface components {
             wgs84_lat?: number | null;
             /** Wgs84 Lng */
             wgs84_lng?: number | null;
+            /** Merged Into Id */
+            merged_into_id?: number | null;
             /** Description */
             description: string;
             reporter: components["schemas"]["ReporterOut"];
@@ -3238,6 +3295,16 @@ export interface components {
              * @default []
              */
             extensions: components["schemas"]["ExtensionOut"][];
+            /**
+             * Co Handlers
+             * @default []
+             */
+            co_handlers: components["schemas"]["CoHandlerOut"][];
+            /**
+             * Objections
+             * @default []
+             */
+            objections: components["schemas"]["ObjectionOut"][];
             location?: components["schemas"]["LocationOut"] | null;
             end_request?: components["schemas"]["EndRequestOut"] | null;
         };
@@ -3327,6 +3394,8 @@ export interface components {
             wgs84_lat?: number | null;
             /** Wgs84 Lng */
             wgs84_lng?: number | null;
+            /** Merged Into Id */
+            merged_into_id?: number | null;
         };
         /** ChangeIn */
         ChangeIn: {
@@ -3412,6 +3481,44 @@ export interface components {
         CloseIn: {
             /** Note */
             note?: string | null;
+        };
+        /** CoHandlerOut */
+        CoHandlerOut: {
+            /** Id */
+            id: number;
+            department: components["schemas"]["DepartmentRef"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "replied" | "cancelled" | "lapsed";
+            /**
+             * Assigned At
+             * Format: date-time
+             */
+            assigned_at: string;
+            /** Workdays */
+            workdays: number;
+            /**
+             * Due Date
+             * Format: date
+             */
+            due_date: string;
+            /**
+             * Due At
+             * Format: date-time
+             */
+            due_at: string;
+            /** Deadline Provisional */
+            deadline_provisional: boolean;
+            /** Overdue */
+            overdue: boolean;
+            /** Reply */
+            reply: string | null;
+            /** Replied At */
+            replied_at: string | null;
+            /** Replied By Name */
+            replied_by_name: string | null;
         };
         /** ConfirmIn */
         ConfirmIn: {
@@ -4501,6 +4608,63 @@ export interface components {
             /** Decisions */
             decisions: components["schemas"]["DecisionOut"][];
         };
+        /** MergeIn */
+        MergeIn: {
+            /** Master Id */
+            master_id: number;
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+            /** Version */
+            version: number;
+            /** Score */
+            score?: number | null;
+        };
+        /**
+         * MergeOut
+         * @description A case's place in a merged group: the master it follows (``None`` when it is not
+         *     merged, or when the master is outside the caller's scope: ``merged`` says which) and
+         *     the followers merged into it that the caller may see.
+         */
+        MergeOut: {
+            /** Case Id */
+            case_id: number;
+            /** Merged */
+            merged: boolean;
+            master: components["schemas"]["MergedCaseOut"] | null;
+            /** Followers */
+            followers: components["schemas"]["MergedCaseOut"][];
+            /** Can Undo */
+            can_undo: boolean;
+        };
+        /** MergedCaseOut */
+        MergedCaseOut: {
+            /** Id */
+            id: number;
+            /** Number */
+            number: string;
+            /** Title */
+            title: string;
+            /** State */
+            state: string;
+            /**
+             * Registered At
+             * Format: date-time
+             */
+            registered_at: string;
+            /** Reporter Name */
+            reporter_name: string;
+            /** Reporter Phone */
+            reporter_phone: string;
+            /** Reason */
+            reason?: string | null;
+            /** Merged At */
+            merged_at?: string | null;
+            /** Score */
+            score?: number | null;
+        };
         /** MessageDetail */
         MessageDetail: {
             /** Id */
@@ -4651,6 +4815,33 @@ export interface components {
             total: number;
             /** Unread */
             unread: number;
+        };
+        /** ObjectionOut */
+        ObjectionOut: {
+            /** Id */
+            id: number;
+            department: components["schemas"]["DepartmentRef"];
+            /** Reason */
+            reason: string;
+            suggested_department: components["schemas"]["DepartmentRef"] | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "accepted" | "rejected" | "lapsed";
+            /**
+             * Raised At
+             * Format: date-time
+             */
+            raised_at: string;
+            /** Raised By Name */
+            raised_by_name: string;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decided By Name */
+            decided_by_name: string | null;
+            /** Decision Note */
+            decision_note: string | null;
         };
         /** OperationOut */
         OperationOut: {
@@ -5020,6 +5211,7 @@ export interface components {
             can_rate: boolean;
             /** Round */
             round: number;
+            master?: components["schemas"]["PublicMaster"] | null;
             /** Rating Deadline */
             rating_deadline?: string | null;
             rating_form?: components["schemas"]["RatingForm"] | null;
@@ -5085,6 +5277,17 @@ export interface components {
             label: string;
             /** Department */
             department: string;
+        };
+        /** PublicMaster */
+        PublicMaster: {
+            /** State */
+            state: string;
+            /** State Label */
+            state_label: string;
+            /** Due Date */
+            due_date: string | null;
+            /** Timeline */
+            timeline: components["schemas"]["PublicEvent"][];
         };
         /** PublicMatter */
         PublicMatter: {
@@ -5425,6 +5628,8 @@ export interface components {
             text_score?: number | null;
             /** Distance M */
             distance_m?: number | null;
+            /** Merged Into Id */
+            merged_into_id?: number | null;
         };
         /**
          * State
@@ -5698,6 +5903,16 @@ export interface components {
             department_name: string;
             /** Score */
             score: number;
+        };
+        /** UnmergeIn */
+        UnmergeIn: {
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+            /** Version */
+            version: number;
         };
         /** UserIn */
         UserIn: {
@@ -11047,6 +11262,314 @@ export interface operations {
             };
             /** @description Refused by the rules, or a stale version */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request does not parse, or carries a value no request may carry */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database busy or a dependency unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_merge_api_v1_cases__case_id__merge_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MergeOut"];
+                };
+            };
+            /** @description Well-formed but invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (permission, CSRF, password to change) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused by the rules, or a stale version */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request does not parse, or carries a value no request may carry */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database busy or a dependency unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    merge_case_api_v1_cases__case_id__merge_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MergeOut"];
+                };
+            };
+            /** @description Well-formed but invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (permission, CSRF, password to change) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused by the rules, or a stale version */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request does not parse, or carries a value no request may carry */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database busy or a dependency unavailable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    undo_merge_api_v1_cases__case_id__merge_undo_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnmergeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MergeOut"];
+                };
+            };
+            /** @description Well-formed but invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (permission, CSRF, password to change) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused by the rules, or a stale version */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

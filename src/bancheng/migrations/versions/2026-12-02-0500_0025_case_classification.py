@@ -2,7 +2,7 @@
 rollup's counter of such cases
 
 Revision ID: 0025_case_classification
-Revises: 0021_provisional_deadlines
+Revises: 0024_rating_standard
 Create Date: 2026-12-02 05:00:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import bancheng.core.types
 
 revision: str = "0025_case_classification"
-down_revision: str | Sequence[str] | None = "0021_provisional_deadlines"
+down_revision: str | Sequence[str] | None = "0024_rating_standard"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
