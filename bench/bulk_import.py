@@ -108,7 +108,9 @@ def write_csv(path: Path, n: int, departments: list[str], seed: int = 18) -> Non
             )
 
 
-def run(url: str, data_dir: Path, csv_path: Path | None, n: int) -> dict[str, Any]:
+def run(
+    url: str, data_dir: Path, csv_path: Path | None, n: int, batch_size: int = 0
+) -> dict[str, Any]:
     os.environ["BANCHENG_DATABASE_URL"] = url
     os.environ["BANCHENG_DATA_DIR"] = str(data_dir)
     os.environ.setdefault("BANCHENG_ENV", "development")
@@ -140,7 +142,8 @@ def run(url: str, data_dir: Path, csv_path: Path | None, n: int) -> dict[str, An
     t0, cpu0 = time.perf_counter(), time.process_time()
     header, rows = read_table(csv_path)
     with db.transaction() as s:
-        report = import_rows(s, settings, header, rows, parse_mapping(None), "12345", centre)
+        kw = {"batch_size": batch_size} if batch_size else {}
+        report = import_rows(s, settings, header, rows, parse_mapping(None), "12345", centre, **kw)
     seconds = time.perf_counter() - t0
     cpu = time.process_time() - cpu0  # the importing process only (not the database server)
     assert not report.refused, [r for r in report.rows if r.status == "rejected"][:5]
@@ -165,6 +168,7 @@ def run(url: str, data_dir: Path, csv_path: Path | None, n: int) -> dict[str, An
         "imported": report.imported,
         "seconds": round(seconds, 2),
         "orders_per_s": round(report.imported / seconds),
+        "batch_size": batch_size or "default",
         "import_cpu_seconds": round(cpu, 2),
         "load_average": round(os.getloadavg()[0], 1),
         "count_ok": count == n == report.imported,
@@ -179,6 +183,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--db", default="postgresql,sqlite")
+    ap.add_argument("--batch-size", type=int, default=0, help="rows per batch (0: the importer's)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bancheng-bulk-import-"))
     csv_path: Path | None = None
@@ -189,18 +194,20 @@ def main() -> None:
         else:
             url, data_dir = fresh_sqlite()
         # Each database in its own process: settings and caches are per process.
-        out = _in_subprocess(url, data_dir, csv_path, args.rows)
+        out = _in_subprocess(url, data_dir, csv_path, args.rows, args.batch_size)
         csv_path = csv_path or Path(out.pop("csv"))
         print(json.dumps(out, ensure_ascii=False), flush=True)
 
 
-def _in_subprocess(url: str, data_dir: Path, csv_path: Path | None, n: int) -> dict[str, Any]:
+def _in_subprocess(
+    url: str, data_dir: Path, csv_path: Path | None, n: int, batch_size: int
+) -> dict[str, Any]:
     import subprocess
 
     code = (
         "import json, sys; from pathlib import Path; sys.path.insert(0, {bench!r}); "
         "import bulk_import as b; csv = {csv!r}; d = Path({data!r}); "
-        "out = b.run({url!r}, d, Path(csv) if csv else None, {n}); "
+        "out = b.run({url!r}, d, Path(csv) if csv else None, {n}, {bs}); "
         "out['csv'] = csv or str(d / 'orders.csv'); print(json.dumps(out))"
     ).format(
         bench=str(Path(__file__).resolve().parent),
@@ -208,6 +215,7 @@ def _in_subprocess(url: str, data_dir: Path, csv_path: Path | None, n: int) -> d
         data=str(data_dir),
         url=url,
         n=n,
+        bs=batch_size,
     )
     res = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     return dict(json.loads(res.stdout.strip().splitlines()[-1]))

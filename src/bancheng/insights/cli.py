@@ -86,7 +86,12 @@ def daily_summary(day: object, xlsx_path: str | None, pdf_path: str | None, emai
     "nothing is imported).",
 )
 @click.option("--dry-run", is_flag=True, default=False, help="Validate only, write nothing.")
-@click.option("--batch-size", type=click.IntRange(1, 10000), default=1000, show_default=True)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 10000),
+    default=None,
+    help="Rows per batch (default: the importer's, 5000).",
+)
 def import_file(
     file: Path,
     mapping: str | None,
@@ -96,16 +101,23 @@ def import_file(
     report_path: str | None,
     skip_invalid: bool,
     dry_run: bool,
-    batch_size: int,
+    batch_size: int | None,
 ) -> None:
     """Import historical cases or 12345 work orders from .xlsx or .csv. All or nothing:
     with a rejected row nothing is written (exit status 1) unless --skip-invalid."""
     from sqlalchemy import select
 
-    from bancheng.insights.importer import CHOICES, import_rows, parse_mapping, read_table
+    from bancheng.insights.importer import (
+        BATCH_SIZE,
+        CHOICES,
+        import_rows,
+        parse_mapping,
+        read_table,
+    )
     from bancheng.org.models import Department
 
     settings = get_settings()
+    batch_size = batch_size or BATCH_SIZE
     if channel not in CHOICES["channel"]:
         raise click.ClickException(f"渠道不正确：{channel}")
     mapped = parse_mapping(mapping, from_file=True)

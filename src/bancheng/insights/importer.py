@@ -137,7 +137,7 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "resolved_at": "办结时间",
 }
 # Rows per multi-row INSERT and per number block.
-BATCH_SIZE = 1000
+BATCH_SIZE = 5000
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls, .doc
 
