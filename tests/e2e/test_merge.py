@@ -89,6 +89,20 @@ def test_merge_and_undo_in_the_console(
     expect(followers).to_contain_text("钱七")
     clerk.shot(screenshots, "42-merge-master")
 
+    # The ledger counts the group once: the follower shows only when asked for.
+    page = clerk.goto("/cases")
+    page.get_by_placeholder("编号、标题或内容").fill("建设路口路灯")
+    page.get_by_role("button", name="更多条件").click()
+    page.locator("[data-test=filter-search]").click()
+    body = page.locator(".el-table__body")
+    expect(body).to_contain_text(master["number"])
+    expect(body).not_to_contain_text(follower["number"])
+    page.locator("[data-test=filter-include-merged]").click()
+    page.locator("[data-test=filter-search]").click()
+    expect(body).to_contain_text(follower["number"])
+    expect(body).to_contain_text(master["number"])
+    assert "include_merged=true" in page.url
+
     # The follower's reporter sees the master's progress on the phone page.
     ctx, mp, m_errors = phone_page(browser)
     try:

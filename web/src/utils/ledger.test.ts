@@ -21,7 +21,7 @@ describe('ledger filter', () => {
   it('sends only parameters the server accepts', () => {
     const allowed = new Set([
       'state', 'channel', 'kind', 'difficulty', 'blocker_type', 'nature', 'department_id', 'date_from', 'date_to',
-      'q', 'needs_supervision', 'light', 'sort', 'order', 'page', 'page_size',
+      'q', 'needs_supervision', 'light', 'include_merged', 'sort', 'order', 'page', 'page_size',
     ])
     const f = {
       ...defaultFilter(),
@@ -37,10 +37,12 @@ describe('ledger filter', () => {
       q: 'x',
       needs_supervision: true,
       light: ['red' as const, 'yellow' as const],
+      include_merged: true,
     }
     const keys = [...new URLSearchParams(buildQuery(toApiQuery(f)).slice(1)).keys()]
     expect(keys.filter((k) => !allowed.has(k))).toEqual([])
-    expect(keys).toHaveLength(16)
+    expect(keys).toHaveLength(17)
+    expect(toApiQuery(defaultFilter()).include_merged).toBeNull() // left out: followers hidden
   })
 
   it('keeps the URL short: defaults are left out', () => {
@@ -64,6 +66,7 @@ describe('ledger filter', () => {
       q: '不动产',
       needs_supervision: true,
       light: ['yellow' as const],
+      include_merged: true,
       sort: 'due_at' as const,
       order: 'asc' as const,
       page: 4,

@@ -25,6 +25,7 @@ export interface LedgerFilter {
   hotline_order_number: string
   address: string
   bbox: string // min_lng,min_lat,max_lng,max_lat (WGS-84)
+  include_merged: boolean // 并单: followers are left out unless asked for (a group counts once)
   sort: SortField
   order: SortOrder
   page: number
@@ -48,6 +49,7 @@ export function defaultFilter(): LedgerFilter {
     hotline_order_number: '',
     address: '',
     bbox: '',
+    include_merged: false,
     sort: 'registered_at',
     order: 'desc',
     page: 1,
@@ -74,6 +76,7 @@ export function toApiQuery(f: LedgerFilter): QueryInit {
     hotline_order_number: f.hotline_order_number.trim(),
     address: f.address.trim(),
     bbox: f.bbox.trim(),
+    include_merged: f.include_merged ? true : null,
     sort: f.sort,
     order: f.order,
     page: f.page,
@@ -144,6 +147,7 @@ export function fromRouteQuery(q: RouteQuery): LedgerFilter {
   f.address = (first(q.address) ?? '').slice(0, 100)
   const bbox = first(q.bbox) ?? ''
   f.bbox = /^-?[\d.]+(,-?[\d.]+){3}$/.test(bbox) ? bbox : ''
+  f.include_merged = first(q.include_merged) === 'true'
   const sort = first(q.sort)
   if (sort && (SORT_FIELDS as readonly string[]).includes(sort)) f.sort = sort as SortField
   const order = first(q.order)
