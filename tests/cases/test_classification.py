@@ -50,6 +50,19 @@ def test_request_then_approval_resolves_as_unreasonable(client, org, session):
     r = handler.act_raw(cid, "request_end", end_as="invalid", reason="再次")
     assert r.status_code == 409 and r.json()["code"] == "case.end_request_pending"
 
+    # The supervisors who may decide are told (in-app, their default channel).
+    from bancheng.notify.models import Notice
+    from bancheng.org.models import User
+
+    told = session.execute(
+        select(User.username, Notice.title, Notice.body)
+        .join(User, User.id == Notice.user_id)
+        .where(Notice.case_id == cid, Notice.kind == "end_requested")
+    ).all()
+    title = f"待审批：{c['number']}按不合理诉求办结"
+    assert [(u, t) for u, t, _ in told] == [("supervisor", title)]
+    assert told[0][2] == f"案件{c['number']}申请按不合理诉求办结，依据：{basis}。请审批。"
+
     sup = as_user(client, "supervisor")
     assert "decide_end" in sup.actions(cid)
     c = sup.act(cid, "decide_end", approve=True, reason="同意")

@@ -313,7 +313,7 @@ def test_handler_chooses_e_mail_for_a_kind(sign_in: SignIn, screenshots: Path) -
     page.locator("[data-test=menu-notifications]").click()
     page.wait_for_url(re.compile(r"/profile/notifications$"))
     table = page.locator("[data-test=prefs-table]")
-    expect(table.locator("[data-test=pref-kind]")).to_have_count(10)
+    expect(table.locator("[data-test=pref-kind]")).to_have_count(11)
     _no_raw_codes(page)
 
     box = table.locator('[data-test="pref-staff.extension_decided-email"]')

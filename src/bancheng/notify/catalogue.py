@@ -128,6 +128,13 @@ ROUTES: tuple[Route, ...] = (
         "supervision.service.create_meeting",
     ),
     Route(
+        "a unit asks to end the case as unreasonable or invalid (`request_end`)",
+        "staff.end_requested",
+        "supervisors whose data scope covers the unit",
+        STAFF,
+        "notify.events.on_case_event",
+    ),
+    Route(
         "deadline extension requested (`request_extension`)",
         "staff.extension_requested",
         "supervisors whose data scope covers the unit",

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bancheng.cases.enums import LABELS_ZH
 from bancheng.cases.models import Case, CaseEvent
 from bancheng.core.config import Settings
 from bancheng.notify import messages as m
@@ -117,6 +118,18 @@ def on_case_event(session: Session, settings: Settings, case: Case, event: CaseE
         )
     elif action == "object":
         _on_objection(session, case, event, key)
+    elif action == "request_end":
+        # 不合理/无效诉求: the supervisors who may approve the end.
+        kind = LABELS_ZH["outcome"].get(str(d.get("end_as", "")), "")
+        for u in m.supervisors_for(session, case.current_department_id):
+            m.to_user(
+                session,
+                u,
+                "staff.end_requested",
+                f"staff.end_requested:{key}",
+                {"number": case.number, "end_as": kind, "basis": event.reason or ""},
+                case.id,
+            )
     elif action == "request_extension":
         for u in m.supervisors_for(session, case.current_department_id):
             m.to_user(

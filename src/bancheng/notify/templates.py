@@ -179,6 +179,15 @@ DEFAULTS: dict[str, Template] = {
             ("number", "unit"),
         ),
         Template(
+            "staff.end_requested",
+            "不合理/无效诉求审批",
+            "staff",
+            "待审批：{number}按{end_as}办结",
+            "案件{number}申请按{end_as}办结，依据：{basis}。请审批。",
+            ("number", "end_as", "basis"),
+            ("number", "end_as"),
+        ),
+        Template(
             "staff.extension_requested",
             "延期申请",
             "staff",
