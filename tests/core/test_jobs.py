@@ -324,7 +324,11 @@ def test_the_scheduler_runs_delivery_in_a_lane_of_its_own(instances, settings, o
     jobs = JobRegistry()
     tasks.register(jobs)
     release = threading.Event()
-    jobs.register(Job("slow.job", lambda _ctx: {"done": release.wait(20)}, lambda _s: 1.0, "slow"))
+    # Once only (a long interval): on SQLite its transaction holds the write lock while it
+    # waits, and a second run straight after would shut delivery out for another 20 s.
+    jobs.register(
+        Job("slow.job", lambda _ctx: {"done": release.wait(20)}, lambda _s: 600.0, "slow")
+    )
     conf = settings.model_copy(update={"outbox_poll_seconds": 600.0})
     scheduler = JobScheduler(a, conf, jobs, lanes={"jobs", "outbox"})
     scheduler.start()
