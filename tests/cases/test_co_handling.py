@@ -326,3 +326,19 @@ def test_co_handlers_and_the_dispatching_side_are_told(client, org, session):
     assert told("staff.objection_raised") == sorted(
         [org.users["clerk"].id, org.users["supervisor"].id]
     )
+
+
+def test_an_approved_end_as_unreasonable_lapses_the_awaited_replies(client, org, session):
+    """A supervisor's approval resolves the case without the lead's resolve: the replies
+    still awaited lapse, and the event names their units."""
+    _, c = co_dispatched(client, org)
+    cid = c["id"]
+    as_user(client, "handler_estate").act(cid, "co_reply", reply="已核实，可办理解押。")
+    lead = _in_progress(client, cid)
+    lead.act(cid, "request_end", end_as="invalid", reason="重复反映已办结的同一事项")
+    out = as_user(client, "supervisor").act(cid, "decide_end", approve=True, reason="同意")
+    assert out["state"] == "resolved" and out["outcome"] == "invalid"
+    assert [r.status for r in _co_rows(session, cid)] == ["replied", "lapsed"]
+    event = client.get(f"/api/v1/cases/{cid}/timeline").json()[-1]
+    assert event["action"] == "decide_end"
+    assert event["details"]["co_replies_outstanding"] == ["市人社局"]

@@ -883,6 +883,17 @@ def perform(
             case.resolution = case.end_request_basis
             case.resolved_at = now
             public = True
+            # Resolved without the lead's resolve: replies still awaited and a pending 退单
+            # are moot (recorded on the event).
+            outstanding = [c for c in co_handlers_of(case) if c.status == "pending"]
+            if outstanding:
+                names = department_names(session, {c.department_id for c in outstanding})
+                details["co_replies_outstanding"] = [
+                    names.get(c.department_id, "") for c in outstanding
+                ]
+                for c in outstanding:
+                    c.status = "lapsed"
+            _lapse_objection(session, case)
         _clear_end_request(case)
     elif action == "request_extension":
         _request_extension(session, principal, case, body, reason, now, details)
