@@ -3,11 +3,23 @@ caller's data scope, with their resolution, and the published library cases."""
 
 from __future__ import annotations
 
+import pytest
+
+from bancheng.routing import service as routing
 from tests.cases.helpers import as_user
 
 TITLE = "公积金提取被要求重复提交购房合同"
 TEXT = "办理公积金提取时每次都被要求补交购房合同原件，希望部门之间共享材料。"
 RESOLUTION = "公积金中心与不动产登记中心共享购房合同数据，免交原件"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_index():
+    """The similar-case index is the process's and looks for new cases at most every 2 s:
+    a test right after another would search an index that predates its cases."""
+    routing.reset_index()
+    yield
+    routing.reset_index()
 
 
 def _resolved_with_fund(client, org, **over):
