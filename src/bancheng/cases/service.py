@@ -68,25 +68,7 @@ def allocate_number(session: Session, jurisdiction: str, year: int) -> tuple[int
     """Take the next number of the jurisdiction's year. The counter row is updated inside
     the creating transaction: concurrent creators queue on its row lock (PostgreSQL) or on
     the write lock (SQLite), and a rolled-back creation returns its number."""
-    bump = (
-        update(CaseNumberCounter)
-        .where(CaseNumberCounter.jurisdiction == jurisdiction, CaseNumberCounter.year == year)
-        .values(last_seq=CaseNumberCounter.last_seq + 1)
-        .returning(CaseNumberCounter.last_seq)
-    )
-    opts = {"synchronize_session": False}
-    seq = session.execute(bump, execution_options=opts).scalar()
-    if seq is None:
-        dialect = session.get_bind().dialect.name
-        ins_mod: Any = postgresql if dialect == "postgresql" else sqlite
-        session.execute(
-            ins_mod.insert(CaseNumberCounter)
-            .values(jurisdiction=jurisdiction, year=year, last_seq=0)
-            .on_conflict_do_nothing()
-        )
-        seq = session.execute(bump, execution_options=opts).scalar()
-    assert seq is not None
-    return seq, f"{jurisdiction}-{year}-{seq:06d}"
+    return allocate_number_block(session, jurisdiction, year, 1)[0]
 
 
 def allocate_number_block(
