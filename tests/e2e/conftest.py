@@ -208,6 +208,11 @@ def sign_in(server: Server, browser: Any) -> Iterator[Callable[[str], Console]]:
             viewport={"width": 1440, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai"
         )
         ctx.set_default_timeout(15_000)
+        # Assertions wait as long as actions: on a loaded 2-core CI machine a write can queue
+        # behind a background job's SQLite write lock for several seconds.
+        from playwright.sync_api import expect
+
+        expect.set_options(timeout=15_000)
         console = Console(server, ctx, username).login()
         opened.append(console)
         return console

@@ -58,6 +58,18 @@ def submit(dialog: Any) -> None:
     dialog.locator("[data-test=action-submit]").click()
 
 
+def settled(page: Any, dialog: Any) -> None:
+    """Wait until a submitted action dialog closes; a refusal shown in it fails with its text."""
+    error = dialog.locator("[data-test=action-error]")
+    for _ in range(150):
+        if not dialog.is_visible():
+            return
+        if error.count() and error.first.is_visible():
+            raise AssertionError(f"the action was refused: {error.first.inner_text()}")
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the dialog stayed open: {dialog.inner_text()[:300]}")
+
+
 def expect_state(page: Any, label: str) -> None:
     from playwright.sync_api import expect
 
@@ -205,7 +217,11 @@ def test_case_lifecycle_through_the_console(
     choose_department(
         page, dialog.locator("[data-test=field-department]"), "公积金", "云川市住房公积金管理中心"
     )
+    expect(dialog.locator("[data-test=field-department]")).to_contain_text(
+        "云川市住房公积金管理中心"
+    )
     submit(dialog)
+    settled(page, dialog)
     expect_state(page, "已派单")
     clerk.shot(screenshots, "06-case-dispatched")
 
