@@ -60,3 +60,16 @@ def test_every_raised_code_has_a_chinese_message_in_the_console() -> None:
     codes = raised_codes()
     missing = {c: where for c, where in codes.items() if c not in console_codes()}
     assert missing == {}, "add to web/src/api/errors.ts: " + ", ".join(sorted(missing))
+
+
+def test_every_permission_has_its_chinese_label_in_the_console() -> None:
+    """The token page offers every permission by its Chinese name, and no tag shows a raw
+    code: the console's PERMISSION table names exactly the server's permissions."""
+    from bancheng.org.permissions import PERMISSIONS
+
+    labels = (ROOT / "web" / "src" / "labels.ts").read_text(encoding="utf-8")
+    block = labels.split("export const PERMISSION: Record<string, string> = {", 1)[1]
+    block = block.split("\n}", 1)[0]
+    named = dict(re.findall(r"'([a-z0-9_.]+)': '([^']+)'", block))
+    assert set(named) == set(PERMISSIONS)
+    assert all(re.search(r"[\u4e00-\u9fff]", text) for text in named.values())
