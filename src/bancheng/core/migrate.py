@@ -14,6 +14,9 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    # Revision id and file name are one: NNNN_slug (see migrations/env.py).
+    cfg.set_main_option("file_template", "%%(rev)s")
+    cfg.set_main_option("revision_environment", "true")
     if url:
         cfg.attributes["url"] = url
     if connection is not None:

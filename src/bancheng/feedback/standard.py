@@ -1,5 +1,5 @@
 """The 好差评 indicators after GB/T 39734-2020 (online and offline channel types), and the
-checklist of reasons for a bad review: version 1 of each set, seeded by migration 0024.
+checklist of reasons for a bad review: version 1 of each set, seeded by migration 0001_baseline.
 
 Each indicator is scored 1–5 (5 best). A set's codes are stable: the evaluation stores its
 scores by code together with the set it was given on."""
