@@ -345,3 +345,23 @@ def test_demo_load_keeps_existing_admin(session: Session, settings: Settings) ->
     )
     assert "existing account" in summary
     assert len(session.scalars(select(Case)).all()) == 30
+
+
+def test_demo_follows_the_database_calendar(session: Session, settings: Settings) -> None:
+    """The demo's office days are the SLA calendar's (``bancheng.sla``), not its own: a
+    week declared off gets no activity, and a declared make-up Saturday gets some."""
+    from datetime import date
+
+    from bancheng.sla.calendar import DayEntry, chinese_calendar_days, write_years
+
+    off = [date(2026, 3, d) for d in range(2, 7)]  # Monday to Friday
+    makeup = date(2026, 3, 7)  # a Saturday
+    entries = [e for e in chinese_calendar_days()[2026] if e.date not in {*off, makeup}]
+    entries += [DayEntry(d, "holiday", "演示假期") for d in off]
+    entries.append(DayEntry(makeup, "makeup_workday", "演示调休"))
+    write_years(session, {2026: entries}, source="test")
+
+    demo.load_demo(session, settings, password=TEST_PASSWORD, n_cases=N, seed=SEED, now=NOW)
+    days = Counter(clock.to_local(at).date() for at in session.scalars(select(CaseEvent.at)))
+    assert not any(days[d] for d in off)
+    assert days[makeup] > 0
