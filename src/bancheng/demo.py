@@ -12,7 +12,7 @@ Three stages:
 2. :func:`_schedule`: turns the delays into instants inside office hours (State Council
    working days, Asia/Shanghai) ending before "now".
 3. :func:`load_demo`: builds the organisation, then replays the cases in registration order
-   through ``cases.service.create_case`` and ``cases.service.perform`` with the clock moved
+   through ``cases.service.create_case`` and ``cases.actions.perform`` with the clock moved
    to each instant, so that numbers, timelines and timestamps are the real ones.
 """
 
@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bancheng.cases import service
+from bancheng.cases import actions, service
 from bancheng.cases.enums import (
     BAD_RATINGS,
     LABELS_ZH,
@@ -2597,7 +2597,7 @@ def _replay(
                 fields["suggested_department_id"] = dept_id(fields.pop("suggested"))
             body = ActionIn(version=case.version, **fields)
             try:
-                service.perform(session, settings, actor, case, step.action, body)
+                actions.perform(session, settings, actor, case, step.action, body)
             except DomainError as exc:
                 if exc.code != step.expect:
                     raise RuntimeError(
