@@ -79,6 +79,7 @@ export function useList<T, A extends ListPage<T> | T[] = ListPage<T> | T[]>(
   async function load(): Promise<void> {
     const current = loads.begin()
     list.loading = true
+    list.error = null
     try {
       const answer = await loader({ page: list.page, page_size: list.pageSize })
       if (!current()) return
@@ -89,7 +90,6 @@ export function useList<T, A extends ListPage<T> | T[] = ListPage<T> | T[]>(
         list.items = answer.items
         list.total = answer.total
       }
-      list.error = null
       options.onLoaded?.(answer)
     } catch (e) {
       if (!current()) return
