@@ -20,6 +20,8 @@ export interface ListOptions<A> {
   clearOnError?: boolean
   /** Called with the newest answer once it is applied (e.g. to read its counts). */
   onLoaded?: (answer: A) => void
+  /** Start as loading (a view that loads on mount, so its empty text says 加载中 at once). */
+  startLoading?: boolean
 }
 
 /** The state of a list view, reactive: use it as `list.items`, `list.loading` in the
@@ -65,7 +67,7 @@ export function useList<T, A extends ListPage<T> | T[] = ListPage<T> | T[]>(
   const list = reactive({
     items: [] as T[],
     total: 0,
-    loading: false,
+    loading: options.startLoading ?? false,
     error: null as unknown,
     get failed(): boolean {
       return list.error !== null
