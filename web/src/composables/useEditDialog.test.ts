@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest'
+import { ApiError } from '@/api/client'
+import { useEditDialog } from './useEditDialog'
+
+interface Row {
+  id: number
+  name: string
+  email: string
+}
+
+function dialog(submit: (form: { name: string; email: string; password: string }) => Promise<unknown>) {
+  const shown: string[] = []
+  const saved: unknown[] = []
+  const d = useEditDialog<{ name: string; email: string; password: string }, Row>({
+    blank: () => ({ name: '', email: '', password: '' }),
+    fromRow: (r) => ({ name: r.name, email: r.email }),
+    submit: (form) => submit(form),
+    onSaved: (s) => void saved.push(s),
+    mapErrors: (errors) => {
+      if (errors.initial_password) errors.password = errors.initial_password
+    },
+    notify: (m) => shown.push(m),
+  })
+  return { d, shown, saved }
+}
+
+describe('useEditDialog', () => {
+  it('opens blank or filled from the row', () => {
+    const { d } = dialog(async () => undefined)
+    d.open({ id: 1, name: '张三', email: 'z@example.cn' })
+    expect(d.visible.value).toBe(true)
+    expect(d.editing.value?.id).toBe(1)
+    expect(d.form).toEqual({ name: '张三', email: 'z@example.cn', password: '' })
+    d.open()
+    expect(d.editing.value).toBeNull()
+    expect(d.form).toEqual({ name: '', email: '', password: '' })
+  })
+
+  it('puts the fields of a 422 `errors` list beside their items and stays open', async () => {
+    const err = new ApiError(422, 'request.malformed', '', {
+      code: 'request.malformed',
+      errors: [
+        { loc: ['body', 'name'], type: 'string_too_short', msg: 'x' },
+        { loc: ['body', 'initial_password'], type: 'missing', msg: 'x' },
+      ],
+    })
+    const { d, shown, saved } = dialog(async () => Promise.reject(err))
+    d.open()
+    expect(await d.save()).toBeUndefined()
+    expect(d.visible.value).toBe(true)
+    expect(d.serverErrors).toEqual({ name: '不能为空', initial_password: '必填', password: '必填' })
+    expect(shown).toEqual(['请求格式不正确'])
+    expect(saved).toEqual([])
+    expect(d.saving.value).toBe(false)
+  })
+
+  it('maps a domain refusal that names its field, and clears it on the next attempt', async () => {
+    let answer: () => Promise<unknown> = async () =>
+      Promise.reject(new ApiError(400, 'notify.email_invalid', '邮箱不对', { code: 'notify.email_invalid', field: 'email' }))
+    const { d, saved } = dialog(() => answer())
+    d.open()
+    await d.save()
+    expect(d.serverErrors).toEqual({ email: '电子邮箱格式不正确' })
+    answer = async () => ({ id: 9 })
+    expect(await d.save()).toEqual({ id: 9 })
+    expect(d.serverErrors).toEqual({})
+    expect(d.visible.value).toBe(false)
+    expect(saved).toEqual([{ id: 9 }])
+  })
+
+  it('does not swallow an error that is not a refusal', async () => {
+    const { d } = dialog(async () => Promise.reject(new TypeError('bug')))
+    d.open()
+    await expect(d.save()).rejects.toThrow('bug')
+    expect(d.saving.value).toBe(false)
+  })
+})
