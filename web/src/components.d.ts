@@ -76,6 +76,7 @@ declare module 'vue' {
     ElTreeSelect: typeof import('element-plus/es')['ElTreeSelect']
     ElUpload: typeof import('element-plus/es')['ElUpload']
     LightDot: typeof import('./components/LightDot.vue')['default']
+    ListPager: typeof import('./components/ListPager.vue')['default']
     MergeDialog: typeof import('./components/MergeDialog.vue')['default']
     NoticeBell: typeof import('./components/NoticeBell.vue')['default']
     PrecedentsPanel: typeof import('./components/PrecedentsPanel.vue')['default']

@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from bancheng.cases import repository as case_repo
@@ -55,9 +55,24 @@ def _index(session: Session, lib: LibraryCase) -> None:
     session.add_all(LibraryGram(gram=g, library_case_id=lib.id, weight=n) for g, n in grams.items())
 
 
+def visible_clause(principal: Principal) -> ColumnElement[bool]:
+    """The library entries this principal may see: a published entry (anonymised) is for
+    everyone who reads the library; a draft or withdrawn one only for a curator who may see
+    the case it was drawn from (the data scope of ``cases.repository.scope_clause``)."""
+    published = LibraryCase.status == "published"
+    if not principal.can("knowledge.curate"):
+        return published
+    in_scope = select(Case.id).where(case_repo.scope_clause(principal))
+    return or_(
+        published, LibraryCase.source_case_id.is_(None), LibraryCase.source_case_id.in_(in_scope)
+    )
+
+
 def get_library_case(session: Session, principal: Principal, lib_id: int) -> LibraryCase:
-    lib = session.get(LibraryCase, lib_id)
-    if lib is None or (lib.status != "published" and not principal.can("knowledge.curate")):
+    lib = session.scalar(
+        select(LibraryCase).where(LibraryCase.id == lib_id, visible_clause(principal))
+    )
+    if lib is None:  # out of scope looks like missing
         raise NotFound("knowledge.not_found", "案例不存在")
     return lib
 
@@ -175,7 +190,11 @@ def unpublish(session: Session, lib: LibraryCase) -> LibraryCase:
 
 
 def _ranked(
-    session: Session, grams: list[str], statuses: tuple[str, ...], limit: int
+    session: Session,
+    grams: list[str],
+    statuses: tuple[str, ...],
+    limit: int,
+    visible: ColumnElement[bool] | None = None,
 ) -> list[tuple[LibraryCase, int]]:
     if not grams:
         return []
@@ -184,6 +203,7 @@ def _ranked(
         select(LibraryCase, hits)
         .join(LibraryGram, LibraryGram.library_case_id == LibraryCase.id)
         .where(LibraryGram.gram.in_(grams), LibraryCase.status.in_(statuses))
+        .where(true() if visible is None else visible)
         .group_by(LibraryCase.id)
         .order_by(hits.desc(), LibraryCase.id.desc())
         .limit(limit)
@@ -207,12 +227,13 @@ def search(
     if q and q.strip():
         grams = sorted(bigrams(q))
         need = max(1, (len(grams) + 1) // 2)
-        found = [lib for lib, n in _ranked(session, grams, statuses, 500) if n >= need]
+        visible = visible_clause(principal)
+        found = [lib for lib, n in _ranked(session, grams, statuses, 500, visible) if n >= need]
     else:
         found = list(
             session.scalars(
                 select(LibraryCase)
-                .where(LibraryCase.status.in_(statuses))
+                .where(LibraryCase.status.in_(statuses), visible_clause(principal))
                 .order_by(LibraryCase.updated_at.desc(), LibraryCase.id.desc())
                 .limit(500)
             )
