@@ -25,7 +25,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.cases.enums import OPEN_STATES, Channel, Kind, State
-from bancheng.cases.lifecycle import transition
 from bancheng.cases.models import Case
 from bancheng.cases.schemas import CaseCreate, LocationIn, ReporterIn
 from bancheng.cases.service import add_event, create_case
@@ -239,7 +238,7 @@ def receive(
         existing.status = "active"
         existing.withdrawn_at = None
         existing.withdraw_reason = None
-        transition(case, State.reopened, now)
+        case.state = State.reopened.value
         case.reopen_count += 1
         case.closed_at = None
         case.resolved_at = None
@@ -288,7 +287,7 @@ def withdraw(
     row.updated_at = now
     before = case.state
     if State(case.state) in OPEN_STATES:
-        transition(case, State.closed, now)
+        case.state = State.closed.value
         case.closed_at = now
         case.suspended_at = None
         case.frozen_light = None
