@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bancheng.cases.models import Case, CaseDepartment, CaseEvent, CaseNumberCounter
-from bancheng.cases.service import allocate_number, allocate_number_block
+from bancheng.cases.numbering import allocate_number, allocate_number_block
 from bancheng.core import clock
 from bancheng.insights import cli as insights_cli
 from bancheng.insights.importer import import_rows, parse_mapping

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from bancheng.audit.service import log_operation, note_object
+from bancheng.cases import actions, co_handling, service
 from bancheng.cases import repository as repo
-from bancheng.cases import service
 from bancheng.cases.enums import event_label
 from bancheng.cases.files import FileStore
 from bancheng.cases.models import Attachment, Case, CaseEvent
@@ -39,6 +39,7 @@ from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import Invalid, NotFound, TooLarge
 from bancheng.org.models import Matter
 from bancheng.org.scope import Principal
+from bancheng.sla import extensions as sla_extensions
 from bancheng.sla.case_clock import light_at
 
 router = api_router(prefix="/api/v1/cases", tags=["cases"])
@@ -116,8 +117,8 @@ def detail(
         case.stuck_department_id,
         case.suggested_department_id,
     }
-    co = [] if new else service.co_handlers_of(case)
-    objections = [] if new else service.objections(session, case.id)
+    co = [] if new else co_handling.co_handlers_of(case)
+    objections = [] if new else co_handling.objections(session, case.id)
     ids |= {c.department_id for c in co}
     ids |= {o.department_id for o in objections} | {o.suggested_department_id for o in objections}
     names = service.department_names(session, {i for i in ids if i is not None})
@@ -170,7 +171,7 @@ def detail(
         if new
         else [
             ExtensionOut.model_validate(e, from_attributes=True)
-            for e in service.extensions(session, case.id)
+            for e in sla_extensions.extensions(session, case.id)
         ],
         location=location_out(case),
         co_handlers=[
@@ -342,7 +343,7 @@ def case_actions(
     case_id: int, session: DB, settings: Conf, principal: Principal = require("case.read")
 ) -> list[AvailableAction]:
     case = repo.get_case(session, principal, case_id)
-    return service.available_actions(session, case, principal, settings)
+    return actions.available_actions(session, case, principal, settings)
 
 
 @router.post("/{case_id}/actions/{action}", response_model=CaseOut)
@@ -355,7 +356,7 @@ def perform_action(
     principal: Principal = require("case.act"),
 ) -> CaseOut:
     case = repo.get_case(session, principal, case_id, lock=True)
-    service.perform(session, settings, principal, case, action, body)
+    actions.perform(session, settings, principal, case, action, body)
     log_operation(
         session,
         actor_id=principal.user_id,

@@ -276,10 +276,21 @@ class EventOut(BaseModel):
     public: bool
 
 
+class RequiredWhen(BaseModel):
+    """A field a move needs only when another field of the request has a given value (the
+    no-veto fields when ``outcome`` is ``cannot_by_policy``; a reason when ``approve`` is
+    false)."""
+
+    field: str
+    when_field: str
+    equals: str | bool
+
+
 class AvailableAction(BaseModel):
     action: str
     label: str
     required: list[str]
+    required_when: list[RequiredWhen] = []
     warning: str | None = None
 
 

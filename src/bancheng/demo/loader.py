@@ -1,6 +1,6 @@
 """Stage 3 of the demo: :func:`load_demo` builds the organisation, then replays the
 cases in registration order through ``cases.service.create_case`` and
-``cases.service.perform`` with the clock moved to each instant, so that numbers,
+``cases.actions.perform`` with the clock moved to each instant, so that numbers,
 timelines and timestamps are the real ones."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bancheng.cases import service
+from bancheng.cases import actions, service
 from bancheng.cases.enums import (
     BAD_RATINGS,
     LABELS_ZH,
@@ -162,7 +162,7 @@ def _replay(
                 fields["suggested_department_id"] = dept_id(fields.pop("suggested"))
             body = ActionIn(version=case.version, **fields)
             try:
-                service.perform(session, settings, actor, case, step.action, body)
+                actions.perform(session, settings, actor, case, step.action, body)
             except DomainError as exc:
                 if exc.code != step.expect:
                     raise RuntimeError(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bancheng.cases import service as case_service
 from bancheng.cases.enums import BAD_RATINGS, Channel, Rating, State
+from bancheng.cases.lifecycle import transition
 from bancheng.cases.models import Case, CaseEvent
 from bancheng.cases.schemas import CaseCreate, ReporterIn
 from bancheng.core import clock
@@ -80,6 +81,66 @@ def evaluate(
         raise Invalid("rating.overall_mismatch", "整体满意度与评价等级不一致", field="scores")
     now = clock.now()
     rnd = current_round(session, case.id)
+    case.rating = rating.value
+    before = transition(case, State.evaluated, now)
+    session.flush()
+    rated = case_service.add_event(
+        session,
+        case,
+        "evaluate",
+        before,
+        State.evaluated,
+        principal,
+        details={"rating": rating.value, "round": rnd, "source": source},
+    )
+    ev = record_evaluation(
+        session,
+        settings,
+        case,
+        rating=rating,
+        source=source,
+        channel=channel,
+        iset=iset,
+        scores=scores,
+        bad_reasons=bad_reasons,
+        timeliness=timeliness,
+        attitude=attitude,
+        result=result,
+        comment=comment,
+    )
+    from bancheng.notify.events import on_case_event
+
+    on_case_event(session, settings, case, rated)
+    _push(session, ev, "evaluated")
+    return ev
+
+
+def record_evaluation(
+    session: Session,
+    settings: Settings,
+    case: Case,
+    *,
+    rating: Rating,
+    source: str,
+    channel: str,
+    iset: IndicatorSet | None,
+    scores: dict[str, int] | None,
+    bad_reasons: list[str] | None,
+    timeliness: int | None = None,
+    attitude: int | None = None,
+    result: int | None = None,
+    comment: str | None = None,
+    push: bool = False,
+) -> Evaluation:
+    """The one place a rating is written, whoever gives it (the reporter on the phone page,
+    ``evaluate`` above, or a clerk at the window for the reporter, the lifecycle's
+    ``evaluate`` move): the evaluation row of the round, and for a bad rating the
+    rectification and the callback. The case's move to ``evaluated`` and its event are
+    the caller's; ``push`` sends the record to the 好差评 system now (the phone page sends
+    it after its notices)."""
+    from bancheng.feedback import ratings
+
+    rnd = current_round(session, case.id)
     ev = Evaluation(
         case_id=case.id,
         department_id=case.current_department_id,
@@ -91,61 +152,6 @@ def evaluate(
         comment=(comment or "").strip() or None,
         source=source,
         channel=channel,
-        indicator_set_id=iset.id,
-        scores=scores,
-        bad_reasons=bad_reasons,
-        window_id=case.window_id,
-        staff_id=ratings.rated_staff(session, case),
-        excluded=False,
-        created_at=now,
-    )
-    session.add(ev)
-    before = case.state
-    case.rating = rating.value
-    case.state = State.evaluated.value
-    case.updated_at = now
-    session.flush()
-    rated = case_service.add_event(
-        session,
-        case,
-        "evaluate",
-        before,
-        State.evaluated,
-        principal,
-        details={"rating": rating.value, "round": rnd, "source": source},
-    )
-    if rating.value in BAD:
-        open_rectification(session, settings, case, ev)
-        ensure_callback(session, case, "bad_review", rnd)
-    session.flush()
-    from bancheng.notify.events import on_case_event
-
-    on_case_event(session, settings, case, rated)
-    _push(session, ev, "evaluated")
-    return ev
-
-
-def record_window_rating(
-    session: Session,
-    settings: Settings,
-    case: Case,
-    iset: IndicatorSet | None = None,
-    scores: dict[str, int] | None = None,
-    bad_reasons: list[str] | None = None,
-) -> Evaluation:
-    """A rating given at the window (the lifecycle's ``evaluate`` move, entered by a clerk
-    for the reporter): the same evaluation row — and for a bad one the same rectification
-    and callback — as a rating from the phone page, on the offline indicator set."""
-    from bancheng.feedback import ratings
-
-    rnd = current_round(session, case.id)
-    ev = Evaluation(
-        case_id=case.id,
-        department_id=case.current_department_id,
-        round=rnd,
-        rating=case.rating or "",
-        source="window",
-        channel="hall",
         indicator_set_id=iset.id if iset else None,
         scores=scores,
         bad_reasons=bad_reasons,
@@ -160,7 +166,8 @@ def record_window_rating(
         open_rectification(session, settings, case, ev)
         ensure_callback(session, case, "bad_review", rnd)
     session.flush()
-    _push(session, ev, "evaluated")
+    if push:
+        _push(session, ev, "evaluated")
     return ev
 
 
@@ -588,10 +595,8 @@ def close_unrated(session: Session, settings: Settings, now: datetime | None = N
         fb = _feedback_at(session, case.id)
         if fb is None or rating_window_end(session, settings, fb) >= today:
             continue
-        before = case.state
-        case.state = State.closed.value
+        before = transition(case, State.closed, now)
         case.closed_at = now
-        case.updated_at = now
         event = case_service.add_event(
             session,
             case,

@@ -5,7 +5,7 @@ Two phases. First every row is validated in full and checked for duplicates: a r
 a duplicate, so re-running adds nothing. Then, unless some row was rejected (all or
 nothing per file by default; ``skip_invalid``: write the valid rows and report the
 others), the rows are written in batches of ``BATCH_SIZE``: one number block per
-(jurisdiction, year) per batch (``cases.service.allocate_number_block``, numbers
+(jurisdiction, year) per batch (``cases.numbering.allocate_number_block``, numbers
 consecutive in file order within the year the case was registered), multi-row INSERTs of
 the cases, their units, their timeline event ``import`` and the register rows in
 ``imported_work_orders``. Open orders get their deadlines from the one rule
@@ -43,7 +43,7 @@ from bancheng.cases.enums import (
     State,
 )
 from bancheng.cases.models import Case, CaseDepartment, CaseEvent
-from bancheng.cases.service import allocate_number_block
+from bancheng.cases.numbering import allocate_number_block
 from bancheng.core import clock
 from bancheng.core.clock import SHANGHAI
 from bancheng.core.config import Settings

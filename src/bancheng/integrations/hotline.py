@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.cases.enums import OPEN_STATES, Channel, Kind, State
+from bancheng.cases.lifecycle import transition
 from bancheng.cases.models import Case
 from bancheng.cases.schemas import CaseCreate, LocationIn, ReporterIn
 from bancheng.cases.service import add_event, create_case
@@ -238,7 +239,7 @@ def receive(
         existing.status = "active"
         existing.withdrawn_at = None
         existing.withdraw_reason = None
-        case.state = State.reopened.value
+        transition(case, State.reopened, now)
         case.reopen_count += 1
         case.closed_at = None
         case.resolved_at = None
@@ -287,7 +288,7 @@ def withdraw(
     row.updated_at = now
     before = case.state
     if State(case.state) in OPEN_STATES:
-        case.state = State.closed.value
+        transition(case, State.closed, now)
         case.closed_at = now
         case.suspended_at = None
         case.frozen_light = None

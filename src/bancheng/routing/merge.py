@@ -1,7 +1,7 @@
 """并单: merging a duplicate case (the follower) into the case that carries the work (the
 master), undoing it, and carrying the master's end to its followers.
 
-While merged, a follower waits: no lifecycle move is made on it (``cases.service.perform``
+While merged, a follower waits: no lifecycle move is made on it (``cases.actions.perform``
 refuses them), its yellow/red lights and escalation stop (the sweeper skips it), and it is
 left out of the ledger and the insights (a merged group counts once, by its master:
 docs/metrics.md). Its deadline is not changed: the reporter's clock is the master's now,
@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from bancheng.cases import repository as repo
 from bancheng.cases.enums import BAD_RATINGS, OPEN_STATES, State
+from bancheng.cases.lifecycle import transition
 from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.core.config import Settings
@@ -224,15 +225,14 @@ def on_master_move(
     closing reach them."""
     if action not in ("give_feedback", "close"):
         return
-    from bancheng.cases.service import _notify, add_event
+    from bancheng.cases.service import add_event, notify_event
 
     now = clock.now()
     for f in followers(session, master.id):
         if action == "give_feedback" and f.state in OPEN:
             before = f.state
             _copy_outcome(session, master, f, now)
-            f.state = State.feedback_given.value
-            f.updated_at = now
+            transition(f, State.feedback_given, now)
             event = add_event(
                 session,
                 f,
@@ -248,15 +248,14 @@ def on_master_move(
                 },
             )
             session.flush()
-            _notify(session, settings, f, event)
+            notify_event(session, settings, f, event)
         elif action == "close" and (
             f.state == State.feedback_given.value
             or (f.state == State.evaluated.value and f.rating not in BAD)
         ):
             before = f.state
-            f.state = State.closed.value
+            transition(f, State.closed, now)
             f.closed_at = now
-            f.updated_at = now
             event = add_event(
                 session,
                 f,
@@ -271,7 +270,7 @@ def on_master_move(
                 },
             )
             session.flush()
-            _notify(session, settings, f, event)
+            notify_event(session, settings, f, event)
 
 
 def detach_on_reopen(session: Session, case: Case, details: dict[str, object]) -> None:

@@ -318,8 +318,8 @@ def links(session: Session, case_id: int) -> list[dict[str, Any]]:
 def auto_dispatch(session: Session, settings: Any, principal: Principal, case: Case) -> bool:
     """Dispatch a just-registered case when the model is above its precision threshold and
     configuration names the unit; otherwise the clerk chooses from the suggestions."""
+    from bancheng.cases.actions import perform
     from bancheng.cases.schemas import ActionIn
-    from bancheng.cases.service import perform
 
     if not settings.routing_auto_dispatch or case.matter_id is not None:
         return False
