@@ -224,7 +224,9 @@ def test_rating_reminder_after_three_working_days_once(client, org, session, set
     out = report(client)
     case_id = drive_to_feedback(client, org, out["number"])
     cal = load_calendar(session)
-    two = cal.add_workdays(clock.now(), 2).due_at
+    # the last instant of the second working day (``due_at`` is the midnight after it,
+    # already the next day, which is a third working day when it is not a rest day)
+    two = cal.add_workdays(clock.now(), 2).due_at - timedelta(seconds=1)
     later = cal.add_workdays(clock.now(), 3).due_at
     assert service.remind_unrated(session, settings, clock.now()) == 0
     assert service.remind_unrated(session, settings, two) == 0
