@@ -55,8 +55,7 @@ def _offered_and_let_through(session, settings, org, case_id):
             case = session.get(Case, case_id)
             principal = principal_of(session, org, who)
             offered = {
-                a.action
-                for a in mechanism.available_actions(session, case, principal, settings)
+                a.action for a in mechanism.available_actions(session, case, principal, settings)
             }
             through = set()
             for action in ACTIONS:
