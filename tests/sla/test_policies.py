@@ -204,60 +204,34 @@ def test_seed_default_policies_only_fills_an_empty_table(session):
 
 
 def test_lights():
+    """The light of a running case (``sla/case_clock``): yellow from ``_yellow_at``, red
+    from the deadline."""
+    from types import SimpleNamespace
+
+    from bancheng.sla.case_clock import _yellow_at, light_at
+
     accepted = local(2026, 9, 24, 15, 0)
     deadline = CAL.add_workdays(accepted, 12)  # 2026-10-19
-    policy = P(1, yellow_remaining=2)
 
-    def at(*when: int) -> str:
-        return pol.policy_light(
-            CAL, policy, now=local(*when), accepted_at=accepted, deadline=deadline
+    def light(policy: P, due: Deadline, *when: int) -> str | None:
+        yellow = _yellow_at(policy, CAL, accepted, due.date, due.due_at, 0)  # type: ignore[arg-type]
+        case = SimpleNamespace(
+            merged_into_id=None, state="in_progress", due_at=due.due_at, yellow_at=yellow
         )
+        return light_at(case, local(*when))  # type: ignore[arg-type]
 
-    assert at(2026, 10, 14, 12, 0) == "green"  # 3 working days left after today
-    assert at(2026, 10, 15, 9, 0) == "yellow"  # 10/16 and 10/19 left
-    assert at(2026, 10, 19, 23, 59) == "yellow"
-    assert at(2026, 10, 20, 0, 0) == "red"
+    by_days = P(1, yellow_remaining=2)
+    assert light(by_days, deadline, 2026, 10, 14, 12, 0) == "green"  # 3 working days left
+    assert light(by_days, deadline, 2026, 10, 15, 9, 0) == "yellow"  # 10/15, 10/16, 10/19 left
+    assert light(by_days, deadline, 2026, 10, 19, 23, 59) == "yellow"
+    assert light(by_days, deadline, 2026, 10, 20, 0, 0) == "red"
+    # Half of the 12 working days used: yellow when 6 are left after today, from the
+    # make-up working Saturday 10/10 (10/12 to 10/16 and 10/19 left after it).
     by_fraction = P(1, yellow_fraction=0.5)
-    # Half of the 12 working days: 9/28, 9/29, 9/30, 10/8, 10/9 and the make-up
-    # Saturday 10/10, which is the 6th (today counts as used).
-    assert (
-        pol.policy_light(
-            CAL, by_fraction, now=local(2026, 10, 9, 10, 0), accepted_at=accepted, deadline=deadline
-        )
-        == "green"
-    )
-    assert (
-        pol.policy_light(
-            CAL,
-            by_fraction,
-            now=local(2026, 10, 10, 10, 0),
-            accepted_at=accepted,
-            deadline=deadline,
-        )
-        == "yellow"
-    )
+    assert light(by_fraction, deadline, 2026, 10, 9, 23, 59) == "green"
+    assert light(by_fraction, deadline, 2026, 10, 10, 0, 0) == "yellow"
     hours = CAL.add_calendar_hours(accepted, 48)
-    assert (
-        pol.light(
-            CAL,
-            now=local(2026, 9, 26, 6, 0),
-            accepted_at=accepted,
-            deadline=hours,
-            unit="calendar_hours",
-            yellow_remaining=12,
-            yellow_fraction=None,
-        )
-        == "yellow"
-    )
-    assert (
-        pol.light(
-            CAL,
-            now=local(2026, 9, 25, 6, 0),
-            accepted_at=accepted,
-            deadline=hours,
-            unit="calendar_hours",
-            yellow_remaining=12,
-            yellow_fraction=None,
-        )
-        == "green"
-    )
+    by_hours = P(1, resolution_limit=48, resolution_unit="calendar_hours", yellow_remaining=12)
+    assert light(by_hours, hours, 2026, 9, 26, 2, 59) == "green"
+    assert light(by_hours, hours, 2026, 9, 26, 3, 0) == "yellow"  # 12 h before 9/26 15:00
+    assert light(by_hours, hours, 2026, 9, 26, 15, 0) == "red"

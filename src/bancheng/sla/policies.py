@@ -19,7 +19,7 @@ The preset ``jiaxiang`` replaces the kind split by Jiaxiang's difficulty split
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal, NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,7 +37,6 @@ from bancheng.sla.workdays import (
     WorkdayCalendar,
 )
 
-Light = Literal["green", "yellow", "red"]
 RESPONSE_UNITS = ("working_hours", "working_days", "calendar_hours")
 RESOLUTION_UNITS = ("working_days", "calendar_hours")
 _MAXIMA = {
@@ -406,55 +405,4 @@ def policy_deadlines(
     return PolicyDeadlines(
         response=calendar.add(accepted_at, policy.response_limit, policy.response_unit),
         resolution=calendar.add(accepted_at, policy.resolution_limit, policy.resolution_unit),
-    )
-
-
-def light(
-    calendar: WorkdayCalendar,
-    *,
-    now: Any,
-    accepted_at: Any,
-    deadline: Deadline,
-    unit: str,
-    yellow_remaining: float | None,
-    yellow_fraction: float | None,
-) -> Light:
-    """Green, yellow or red for an open case at ``now``.
-
-    Red from ``deadline.due_at`` on. Yellow when at most ``yellow_remaining`` units are
-    left (working days after today for ``working_days``, hours otherwise) or when
-    ``yellow_fraction`` of the limit has elapsed.
-    """
-    if now >= deadline.due_at:
-        return "red"
-    if unit == "working_days":
-        remaining = float(calendar.workdays_between(now, deadline.date).workdays)
-        total = float(calendar.workdays_between(accepted_at, deadline.date).workdays)
-    else:
-        remaining = (deadline.due_at - now).total_seconds() / 3600
-        total = (deadline.due_at - accepted_at).total_seconds() / 3600
-    if yellow_remaining is not None and remaining <= yellow_remaining:
-        return "yellow"
-    if yellow_fraction is not None and total > 0 and (total - remaining) / total >= yellow_fraction:
-        return "yellow"
-    return "green"
-
-
-def policy_light(
-    calendar: WorkdayCalendar,
-    policy: PolicyLike,
-    *,
-    now: Any,
-    accepted_at: Any,
-    deadline: Deadline,
-) -> Light:
-    """:func:`light` with the policy's resolution unit and thresholds."""
-    return light(
-        calendar,
-        now=now,
-        accepted_at=accepted_at,
-        deadline=deadline,
-        unit=policy.resolution_unit,
-        yellow_remaining=policy.yellow_remaining,
-        yellow_fraction=policy.yellow_fraction,
     )
