@@ -29,7 +29,13 @@ from sklearn.model_selection import StratifiedGroupKFold
 from bancheng.routing.classifier import (
     Sample,
     TrainingParams,
-    _calibrated,
+    extract_features,
+    normalize_text,
+    read_csv_samples,
+    read_data_dir,
+)
+from bancheng.routing.classifier.model import _calibrated, _margins, _softmax
+from bancheng.routing.classifier.training import (
     _combine,
     _count_matrix,
     _decide,
@@ -37,14 +43,8 @@ from bancheng.routing.classifier import (
     _fit_linear,
     _fit_margin,
     _fit_temperature,
-    _margins,
-    _softmax,
     _svm,
     _tfidf,
-    extract_features,
-    normalize_text,
-    read_csv_samples,
-    read_data_dir,
 )
 from bancheng.routing.confidence import ConfidenceModel, confidence_features, text_length_feature
 from bancheng.routing.grouping import message_groups

@@ -12,8 +12,6 @@ from bancheng.routing.classifier import (
     RoutingModel,
     Sample,
     TrainingParams,
-    _calibrated,
-    _tfidf,
     activate_version,
     active_version,
     extract_features,
@@ -27,6 +25,8 @@ from bancheng.routing.classifier import (
     train,
     train_from_cases,
 )
+from bancheng.routing.classifier.model import _calibrated
+from bancheng.routing.classifier.training import _tfidf
 from tests.routing.conftest import make_samples, write_csv
 
 

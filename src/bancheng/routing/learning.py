@@ -281,7 +281,7 @@ def drift_report(
     distribution of top confidence (10 bins), of the predicted label, and the share of
     a text's tokens the vocabulary does not know. PSI above 0.25 on either distribution,
     or an unknown-token share 1.5 times the training one, is reported as drift."""
-    from bancheng.routing.classifier import _features_normalized, normalize_text
+    from bancheng.routing.classifier.features import _features_normalized, normalize_text
 
     vocab = model._index
 
