@@ -108,14 +108,3 @@ class BBox:
             min(90.0, lat + dlat),
             min(180.0, lng + dlng),
         )
-
-
-def valid_point(lat: float | None, lng: float | None) -> bool:
-    return (
-        lat is not None
-        and lng is not None
-        and math.isfinite(lat)
-        and math.isfinite(lng)
-        and -90 <= lat <= 90
-        and -180 <= lng <= 180
-    )

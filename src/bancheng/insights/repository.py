@@ -249,28 +249,6 @@ def _scope_pairs(extra: list[ColumnElement[bool]]) -> Any:
     )
 
 
-def scoped_rows(
-    session: Session, dims: tuple[str, ...], day_from: date, day_to: date
-) -> list[dict[str, Any]]:
-    """Counters by (day, rollup scope, *dims) for the cases registered in the range."""
-    pairs = _scope_pairs(_in_days(day_from, day_to))
-    day = local_day(session, Case.registered_at)
-    keys = [day, pairs.c.scope, *(_CASE_DIM[d] for d in dims)]
-    stmt = (
-        select(*keys, *counter_columns(clock.now()))
-        .select_from(Case)
-        .join(pairs, pairs.c.case_id == Case.id)
-        .where(*_in_days(day_from, day_to))
-        .group_by(*keys)
-    )
-    out = []
-    for r in session.execute(stmt):
-        row = _row(dims, (r[0], *r[2:]))
-        row["scope"] = r[1]
-        out.append(row)
-    return out
-
-
 def rollup_rows(
     session: Session, scope: str, dims: tuple[str, ...], day_from: date, day_to: date
 ) -> list[dict[str, Any]]:
@@ -299,11 +277,6 @@ def rollup_rows(
 
 def rollup_state(session: Session) -> RollupState | None:
     return session.get(RollupState, 1)
-
-
-def rollup_complete_before(session: Session) -> date | None:
-    state = rollup_state(session)
-    return state.complete_before if state else None
 
 
 # --- which rollup scope a viewer reads ----------------------------------------------------

@@ -308,10 +308,6 @@ def withdraw(
     return row, case
 
 
-def order_for_case(session: Session, case_id: int) -> HotlineOrder | None:
-    return session.scalar(select(HotlineOrder).where(HotlineOrder.case_id == case_id))
-
-
 def ensure_active(row: HotlineOrder) -> None:
     if row.status != "active":
         raise Conflict("hotline.order_withdrawn", "该12345工单已被撤回")

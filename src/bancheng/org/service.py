@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.core import clock
@@ -121,10 +121,6 @@ def create_first_admin(
         password=password,
         must_change_password=False,
     )
-
-
-def admin_count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(User).where(User.role == "admin")) or 0
 
 
 @dataclass(frozen=True)

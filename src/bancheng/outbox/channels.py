@@ -73,10 +73,6 @@ def register_channel(name: str, factory: ChannelFactory) -> None:
         _FACTORIES[name] = factory
 
 
-def channel_names() -> list[str]:
-    return sorted(_FACTORIES)
-
-
 def factory_of(name: str) -> ChannelFactory | None:
     return _FACTORIES.get(name)
 

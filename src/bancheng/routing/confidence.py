@@ -14,18 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 KINDS = ("title", "detail", "both")
-
-
-def text_kind(title: str, detail: str) -> str:
-    if title and detail:
-        return "both"
-    return "title" if title else "detail"
 
 
 def text_length_feature(title: str, detail: str, max_detail: int = 1000) -> float:
@@ -101,24 +94,3 @@ class ConfidenceModel:
         x = _design(np.atleast_2d(base), np.atleast_1d(predicted), self.n_labels, self.per_label)
         z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
         return 1.0 / (1.0 + np.exp(-z))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "mean": self.mean.tolist(),
-            "scale": self.scale.tolist(),
-            "coef": self.coef.tolist(),
-            "intercept": self.intercept,
-            "n_labels": self.n_labels,
-            "per_label": self.per_label,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ConfidenceModel:
-        return cls(
-            mean=np.asarray(data["mean"], dtype=np.float64),
-            scale=np.asarray(data["scale"], dtype=np.float64),
-            coef=np.asarray(data["coef"], dtype=np.float64),
-            intercept=float(data["intercept"]),
-            n_labels=int(data["n_labels"]),
-            per_label=bool(data["per_label"]),
-        )

@@ -18,7 +18,6 @@ its own case again).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -37,12 +36,6 @@ from bancheng.routing.models import CaseMerge
 OPEN = frozenset(s.value for s in OPEN_STATES)
 BAD = frozenset(r.value for r in BAD_RATINGS)
 REASON_MAX = 500
-
-
-@dataclass
-class MergeView:
-    case: Case
-    merge: CaseMerge
 
 
 def _reason(text: str | None, code: str, detail: str) -> str:

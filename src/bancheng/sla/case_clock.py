@@ -44,22 +44,6 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), SHANGHAI).astimezone(UTC)
 
 
-def compute_deadlines(case: Case, policy: SlaPolicy | None, cal: WorkdayCalendar) -> None:
-    """Set the response deadline, the resolution deadline and the yellow instant
-    (``deadline_fields`` of the case's clock)."""
-    assert case.clock_started_at is not None
-    fields = deadline_fields(
-        policy,
-        cal,
-        start=case.clock_started_at,
-        fixed_due_at=case.fixed_due_at,
-        paused_seconds=case.paused_seconds,
-        extension_workdays=case.extension_workdays,
-    )
-    for name, value in fields.items():
-        setattr(case, name, value)
-
-
 def deadline_fields(
     policy: SlaPolicy | None,
     cal: WorkdayCalendar,
@@ -303,9 +287,3 @@ def light_condition(light: str, now: datetime) -> ColumnElement[bool]:
         return false()
     # A follower merged into a master (并单) has no light of its own.
     return and_(or_(live, frozen), Case.merged_into_id.is_(None))
-
-
-def overdue_workdays(case: Case, cal: WorkdayCalendar, now: datetime) -> int:
-    if case.due_date is None or case.due_at is None or now < case.due_at:
-        return 0
-    return cal.workdays_between(case.due_date, now).workdays
