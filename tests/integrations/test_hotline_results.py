@@ -194,3 +194,111 @@ def test_an_approved_unreasonable_demand_reaches_the_platform_as_resolved(
         "不合理诉求",
         "要求超出政策规定",
     )
+
+
+def _webhooks(session, case) -> list[OutboxMessage]:
+    return list(
+        session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.case_id == case.id, OutboxMessage.channel == "webhook"
+            )
+        )
+    )
+
+
+def test_an_approved_objection_is_returned_to_the_platform_and_a_rejected_one_is_not(
+    client, org, session, platform, remote, deliver
+):
+    clock.set_clock(lambda: NOW)
+    case = _push(client, session, platform)
+    clerk = as_user(client, "clerk")
+    clerk.act(case.id, "dispatch", department_id=org.id("fund"))
+    unit = as_user(client, "handler_fund")
+    unit.act(
+        case.id,
+        "object",
+        reason="该事项属不动产登记，不属本中心职责",
+        suggested_department_id=org.id("estate"),
+    )
+    clerk.use()
+    clerk.act(case.id, "decide_objection", approve=False, reason="事项目录明确由公积金中心主办")
+    # Neither the objection nor its rejection is the platform's business: nothing queued
+    # for it (the staff's in-app notices of the objection are messages of their own).
+    assert _webhooks(session, case) == []
+    assert deliver().claimed == 0
+    assert remote.requests == []
+
+    unit.use()
+    unit.act(
+        case.id,
+        "object",
+        reason="申请人所涉为商品房预售资金监管，请改派",
+        suggested_department_id=org.id("estate"),
+    )
+    clerk.use()
+    clerk.act(case.id, "decide_objection", approve=True, reason="同意改派不动产登记中心")
+    r = deliver()
+    assert (r.claimed, r.sent) == (1, 1)
+    [body] = _received(remote)
+    session.refresh(case)
+    assert body["type"] == "order.returned"
+    assert (body["order_number"], body["case_number"], body["state"]) == (
+        ORDER,
+        case.number,
+        "registered",
+    )
+    assert body["operator"] == "clerk"
+    assert body["unit"] == {"code": "C-SC", "name": "市政务服务中心"}
+    assert body["data"] == {
+        "reason": "申请人所涉为商品房预售资金监管，请改派",
+        "suggested_unit": {"code": "C-RE", "name": "市不动产登记中心"},
+        "objecting_unit": {"code": "C-HF", "name": "市住房公积金管理中心"},
+        "decision_note": "同意改派不动产登记中心",
+    }
+    [msg] = _webhooks(session, case)
+    assert (msg.kind, msg.state, msg.idempotency_key) == (
+        "hotline.returned",
+        "sent",
+        body["event_id"],
+    )
+    assert deliver().claimed == 0
+
+
+def test_both_decisions_on_an_extension_reach_the_platform(
+    client, org, session, platform, remote, deliver
+):
+    clock.set_clock(lambda: NOW)
+    case = _push(client, session, platform)
+    as_user(client, "clerk").act(case.id, "dispatch", department_id=org.id("fund"))
+    handler = as_user(client, "handler_fund")
+    handler.act(case.id, "accept")
+    ask = {"reason": "需调取档案", "new_due_date": date(2026, 12, 9).isoformat()}
+    handler.act(case.id, "request_extension", **ask)
+    sup = as_user(client, "supervisor")
+    sup.act(case.id, "decide_extension", approve=False, reason="材料齐全，按期办结")
+    handler.use()
+    handler.act(case.id, "request_extension", **ask)
+    sup.use()
+    sup.act(case.id, "decide_extension", approve=True, reason="同意延期")
+    r = deliver()
+    assert (r.claimed, r.sent) == (5, 5)
+    got = _received(remote)
+    assert [b["type"] for b in got] == [
+        "order.accepted",
+        "order.extension_requested",
+        "order.extension_decided",
+        "order.extension_requested",
+        "order.extension_decided",
+    ]
+    refused, approved = got[2], got[4]
+    assert refused["data"] == {
+        "approved": False,
+        "due_date": "2026-12-04",
+        "note": "材料齐全，按期办结",
+    }
+    assert approved["data"] == {"approved": True, "due_date": "2026-12-09", "note": "同意延期"}
+    assert (approved["operator"], approved["unit"]) == (
+        "supervisor",
+        {"code": "C-SC", "name": "市政务服务中心"},
+    )
+    assert len({b["event_id"] for b in got}) == 5

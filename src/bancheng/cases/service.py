@@ -253,6 +253,7 @@ HOTLINE_PUSHED = frozenset(
     {
         "accept",
         "return",
+        "objection_accepted",  # decide_objection approved (a rejection is not pushed)
         "request_extension",
         "decide_extension",
         "resolve",

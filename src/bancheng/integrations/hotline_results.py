@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.cases.enums import BAD_RATINGS, LABELS_ZH
-from bancheng.cases.models import Case, CaseEvent
+from bancheng.cases.models import Case, CaseEvent, DispatchObjection
 from bancheng.cases.service import HOTLINE_PUSHED
 from bancheng.core import clock
 from bancheng.core.config import get_settings
@@ -31,6 +31,9 @@ from bancheng.org.models import Department
 PUSHED: dict[str, str] = {
     "accept": "order.accepted",
     "return": "order.returned",
+    # decide_objection's approval (同意退单): the objecting unit's 退单 goes through. A
+    # rejection (objection_rejected) changes nothing for the platform and is not pushed.
+    "objection_accepted": "order.returned",
     "request_extension": "order.extension_requested",
     "decide_extension": "order.extension_decided",
     "resolve": "order.resolved",
@@ -69,6 +72,15 @@ def _data(session: Session, case: Case, event: CaseEvent) -> dict[str, Any]:
         return {
             "reason": event.reason,
             "suggested_unit": _unit(session, d.get("suggested_department_id")),
+        }
+    if a == "objection_accepted":
+        row = session.get(DispatchObjection, d.get("objection_id"))
+        assert row is not None
+        return {
+            "reason": row.reason,
+            "suggested_unit": _unit(session, row.suggested_department_id),
+            "objecting_unit": _unit(session, row.department_id),
+            "decision_note": row.decision_note,
         }
     if a == "request_extension":
         return {

@@ -16,10 +16,13 @@ import ipaddress
 import json
 import secrets
 import socket
+import ssl
 import time
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 
 from bancheng.core.config import Settings
@@ -109,15 +112,98 @@ def check_url(url: str, allow_private: bool, resolve: bool = True) -> str:
     return url
 
 
+def _resolve(host: str, port: int) -> list[str]:
+    """Every address of ``host`` (an IP literal is its own), in the resolver's order."""
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    except OSError as exc:
+        raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+    return list(dict.fromkeys(str(i[4][0]) for i in infos))
+
+
+class PinnedBackend(httpcore.NetworkBackend):
+    """httpcore's network backend that resolves the name once, checks every address
+    against the SSRF guard and connects to those very addresses — so a name cannot answer
+    a public address to the check and a private one to the connection (DNS rebinding).
+
+    Only the TCP connection is pinned: httpcore still sends ``Host`` as the URL's name
+    and, for https, passes the name as TLS ``server_hostname``, so SNI and the
+    certificate's hostname check are about the name, never the IP."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self.allow_private = allow_private
+        self.inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        addrs = _resolve(host, port)
+        if not addrs:
+            raise httpcore.ConnectError(f"cannot resolve {host}")
+        if not self.allow_private and any(_blocked(ipaddress.ip_address(a)) for a in addrs):
+            raise Invalid("webhook.url_not_allowed", "不能使用本机或内网地址", field="url")
+        error: httpcore.ConnectError | None = None
+        for addr in addrs:
+            try:
+                return self.inner.connect_tcp(
+                    addr,
+                    port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except httpcore.ConnectError as exc:
+                error = exc
+        assert error is not None
+        raise error
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("unix sockets are not allowed")
+
+    def sleep(self, seconds: float) -> None:
+        self.inner.sleep(seconds)
+
+
+class PinnedTransport(httpx.HTTPTransport):
+    """httpx's transport over a connection pool with the :class:`PinnedBackend`.
+    ``HTTPTransport`` has no argument for a network backend, so the pool it builds is
+    replaced by one with the same TLS context and the pinned backend (no proxies: a proxy
+    would resolve the name itself)."""
+
+    def __init__(self, allow_private: bool, verify: ssl.SSLContext | bool = True) -> None:
+        super().__init__(verify=verify)
+        ctx = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=ctx, network_backend=PinnedBackend(allow_private)
+        )
+
+
 class HttpChannel:
     """POST ``payload["body"]`` as JSON (plus ``payload["headers"]``) to the recipient.
     2xx is delivered; 408, 429 and 5xx and network errors are retried; other 4xx are
-    permanent. Redirects are not followed (a redirect could lead past the guard)."""
+    permanent. Redirects are not followed (a redirect could lead past the guard), and the
+    connection goes to an address the guard checked (:class:`PinnedTransport`)."""
 
     def __init__(self, settings: Settings) -> None:
         self.allow_private = settings.outbox_allow_private_targets
         self.client = httpx.Client(
-            timeout=settings.outbox_http_timeout_seconds, follow_redirects=False
+            timeout=settings.outbox_http_timeout_seconds,
+            follow_redirects=False,
+            transport=PinnedTransport(self.allow_private),
         )
 
     def send(self, msg: Outgoing) -> Delivered:
@@ -142,6 +228,8 @@ class HttpChannel:
             headers["webhook-signature"] = sign(secret, webhook_id, ts, body)
         try:
             r = self.client.post(msg.recipient, content=body, headers=headers)
+        except Invalid as exc:  # the address resolved at connect time is not allowed
+            raise DeliveryError(f"{exc.code}: {exc.detail}", permanent=True) from exc
         except httpx.HTTPError as exc:
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
         status = str(r.status_code)
