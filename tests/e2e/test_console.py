@@ -36,10 +36,29 @@ def choose(page: Any, trigger: Any, option: str, *, search: str | None = None) -
 
 
 def choose_department(page: Any, trigger: Any, search: str, name_part: str) -> None:
-    """Open an ElTreeSelect of departments, filter it, and click the first match."""
-    trigger.click()
-    page.keyboard.type(search)
-    page.locator(".el-tree-node__content:visible", has_text=name_part).first.click()
+    """Open an ElTreeSelect of departments, filter it, and click the first match.
+
+    The tree re-renders as the filter applies; a click that lands while it does selects
+    nothing (CI saw the field still holding the typed filter), so wait for the filtered
+    tree to settle, click, and check the field took the unit, trying again if it did not."""
+    from playwright.sync_api import expect
+
+    for attempt in range(3):
+        trigger.click()
+        page.keyboard.type(search)
+        node = page.locator(".el-tree-node__content:visible", has_text=name_part).first
+        node.wait_for()
+        page.wait_for_timeout(300)
+        node.click()
+        try:
+            expect(trigger).to_contain_text(name_part, timeout=3_000)
+            return
+        except AssertionError:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
+            page.keyboard.press("Control+A")
+            page.keyboard.press("Backspace")
 
 
 def state_tag(page: Any) -> Any:
