@@ -14,7 +14,7 @@ from bancheng.audit.service import log_operation
 from bancheng.core.deps import api_router, db_session, require
 from bancheng.dispatch import service
 from bancheng.dispatch.models import DispatchCatalogueEntry
-from bancheng.insights.importer import read_upload
+from bancheng.integrations.hotline_import_rows import read_upload
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1/dispatch-catalogue", tags=["dispatch"])
