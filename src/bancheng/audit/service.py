@@ -3,7 +3,7 @@ change it records was committed. Refusals are logged in a transaction of their o
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -11,6 +11,9 @@ from bancheng.audit import chain as _chain  # noqa: F401 (registers the append-o
 from bancheng.audit.actions import OPERATIONS, PATH_OBJECTS
 from bancheng.audit.models import LoginLog, OperationLog
 from bancheng.core import clock
+
+if TYPE_CHECKING:
+    from bancheng.org.scope import Principal
 
 # ``session.info`` keys: set once an entry of this request is written; an object to name.
 _LOGGED = "bancheng.operation_logged"
@@ -43,6 +46,28 @@ def log_operation(
             ip=ip,
             details=details or {},
         )
+    )
+
+
+def log_by(
+    session: Session,
+    principal: Principal,
+    action: str,
+    *,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """``log_operation`` of a change the signed-in caller made (their id, name, address)."""
+    log_operation(
+        session,
+        actor_id=principal.user_id,
+        actor_name=principal.username,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        ip=principal.ip,
+        details=details,
     )
 
 

@@ -59,6 +59,7 @@ _OPEN311_CONTENT: dict[str, Any] = {"application/json": {"schema": {}}, "text/xm
 # the names stay as published (the console's generated types use them).
 PUBLISHED_NAMES = {
     "bancheng__feedback__schemas__AttemptOut": "bancheng__feedback__api__AttemptOut",
+    "bancheng__routing__schemas__LinkIn": "bancheng__routing__api__LinkIn",
 }
 
 

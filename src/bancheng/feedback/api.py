@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, Path, Query
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_operation, note_object
+from bancheng.audit.service import log_by, note_object
 from bancheng.cases import repository as case_repo
 from bancheng.cases import service as case_service
 from bancheng.cases.enums import Kind
@@ -222,15 +222,12 @@ def reveal_phone(
     task = service.get_task(session, principal, task_id)
     case = repository.case_of(session, task.case_id)
     assert case is not None
-    log_operation(
+    log_by(
         session,
-        actor_id=principal.user_id,
-        actor_name=principal.username,
-        action="callback.reveal_phone",
+        principal,
+        "callback.reveal_phone",
         object_type="callback_task",
         object_id=task_id,
-        outcome="ok",
-        ip=principal.ip,
         details={"case_id": case.id},
     )
     return {"phone": case_service.reveal_reporter(case)["phone"]}

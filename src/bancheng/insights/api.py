@@ -12,7 +12,7 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_operation
+from bancheng.audit.service import log_by
 from bancheng.cases.api import parse_filter
 from bancheng.cases.schemas import CaseFilter
 from bancheng.core import clock
@@ -165,13 +165,10 @@ def export_cases(
     """The ledger under the given filters (same parameters as ``GET /api/v1/cases``; paging
     is ignored), personal data masked. Written to a temporary file, then streamed."""
     path, n = export.write_xlsx(session, principal, f)
-    log_operation(
+    log_by(
         session,
-        actor_id=principal.user_id,
-        actor_name=principal.username,
-        action="case.export",
-        outcome="ok",
-        ip=principal.ip,
+        principal,
+        "case.export",
         details={"rows": n, "filters": str(request.query_params)},
     )
     name = f"cases-{clock.local_today().isoformat()}.xlsx"

@@ -9,7 +9,7 @@ from fastapi import Depends, File, Form, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_operation, nothing_changed
+from bancheng.audit.service import log_by, nothing_changed
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import Invalid
@@ -96,13 +96,10 @@ def import_cases(
     if dry_run:
         nothing_changed(session)
     else:
-        log_operation(
+        log_by(
             session,
-            actor_id=principal.user_id,
-            actor_name=principal.username,
-            action="case.import",
-            outcome="ok",
-            ip=principal.ip,
+            principal,
+            "case.import",
             details={
                 "file": file.filename,
                 "source": source,
