@@ -138,6 +138,8 @@ class PublicCase(BaseModel):
     # online indicator set (GB/T 39734-2020) with the bad-review checklist.
     rating_deadline: date | None = None
     rating_form: RatingForm | None = None
+    # The reporter turned SMS about this case off (the status page's switch, below).
+    sms_opt_out: bool = False
 
 
 class PublicEvaluationIn(BaseModel):
@@ -261,6 +263,7 @@ def _public_view(session: Session, case: Case) -> PublicCase:
         can_rate=feedback.can_rate(case),
         round=feedback.current_round(session, case.id),
         master=master_out,
+        sms_opt_out=case.reporter_opt_out,
         **_rating_form(session, case),
     )
 

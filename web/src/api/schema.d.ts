@@ -5220,6 +5220,11 @@ export interface components {
             /** Rating Deadline */
             rating_deadline?: string | null;
             rating_form?: components["schemas"]["RatingForm"] | null;
+            /**
+             * Sms Opt Out
+             * @default false
+             */
+            sms_opt_out: boolean;
         };
         /** PublicDisclosure */
         PublicDisclosure: {
