@@ -58,6 +58,9 @@ class DomainErrorsGroup(click.Group):
 @click.group(cls=DomainErrorsGroup)
 def main() -> None:
     """办成 bancheng — the 办不成事 feedback window, end to end."""
+    from bancheng.main import install
+
+    install()
 
 
 @main.command()
