@@ -60,6 +60,9 @@ class DomainErrorsGroup(click.Group):
 def main(ctx: click.Context) -> None:
     """办成 bancheng — the 办不成事 feedback window, end to end."""
     ctx.ensure_object(Env)  # the commands' database (tests pass their own as obj=)
+    from bancheng.main import install
+
+    install()
 
 
 @main.command()

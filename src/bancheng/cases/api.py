@@ -14,6 +14,7 @@ from bancheng.cases import actions, co_handling, service
 from bancheng.cases import repository as repo
 from bancheng.cases.enums import event_label
 from bancheng.cases.files import FileStore
+from bancheng.cases.hooks import hooks
 from bancheng.cases.models import Attachment, Case, CaseEvent
 from bancheng.cases.schemas import (
     ActionIn,
@@ -251,9 +252,8 @@ def create_case(
 ) -> CaseOut:
     case, created = service.create_case(session, settings, principal, data, idempotency_key)
     if created:
-        from bancheng.routing.service import auto_dispatch
-
-        auto_dispatch(session, settings, principal, case)
+        for registered in hooks.created():  # routing's automatic dispatch
+            registered(session, settings, principal, case)
     if not created:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
