@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_by, note_object
+from bancheng.audit.service import log_action, note_object
 from bancheng.cases import actions, co_handling, service
 from bancheng.cases import repository as repo
 from bancheng.cases.enums import event_label
@@ -326,7 +326,7 @@ def reveal_case_reporter(
 ) -> CaseOut:
     """The reporter's full phone and ID number. Every reveal is logged."""
     case = repo.get_case(session, principal, case_id)
-    log_by(
+    log_action(
         session,
         principal,
         "case.reveal_pii",
@@ -355,7 +355,7 @@ def perform_action(
 ) -> CaseOut:
     case = repo.get_case(session, principal, case_id, lock=True)
     actions.perform(session, settings, principal, case, action, body)
-    log_by(
+    log_action(
         session,
         principal,
         f"case.{action}",
