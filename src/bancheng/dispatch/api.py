@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, File, Form, UploadFile
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_by
+from bancheng.audit.service import log_action
 from bancheng.core.deps import api_router, db_session, require
 from bancheng.dispatch import service
 from bancheng.dispatch.models import DispatchCatalogueEntry
@@ -52,7 +52,7 @@ def _data(body: EntryIn) -> service.EntryData:
 
 
 def _log(session: Session, p: Principal, action: str, obj_id: Any, details: dict[str, Any]) -> None:
-    log_by(
+    log_action(
         session,
         p,
         action,

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, Path, Query
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_by, note_object
+from bancheng.audit.service import log_action, note_object
 from bancheng.cases import repository as case_repo
 from bancheng.cases import service as case_service
 from bancheng.cases.enums import Kind
@@ -224,7 +224,7 @@ def reveal_phone(
     task = callbacks.get_task(session, principal, task_id)
     case = repository.case_of(session, task.case_id)
     assert case is not None
-    log_by(
+    log_action(
         session,
         principal,
         "callback.reveal_phone",

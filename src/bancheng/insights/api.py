@@ -12,7 +12,7 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_by
+from bancheng.audit.service import log_action
 from bancheng.cases.api import parse_filter
 from bancheng.cases.schemas import CaseFilter
 from bancheng.core import clock
@@ -165,7 +165,7 @@ def export_cases(
     """The ledger under the given filters (same parameters as ``GET /api/v1/cases``; paging
     is ignored), personal data masked. Written to a temporary file, then streamed."""
     path, n = export.write_xlsx(session, principal, f)
-    log_by(
+    log_action(
         session,
         principal,
         "case.export",

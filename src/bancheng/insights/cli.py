@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 
 from bancheng.core import clock
+from bancheng.core.cli import Env, pass_env
 from bancheng.core.config import get_settings
-from bancheng.core.db import get_database
 
 
 @click.group("insights")
@@ -21,23 +21,25 @@ def insights_group() -> None:
 
 @insights_group.command("rollup")
 @click.option("--days", type=int, default=None, help="Only the last N days (default: all).")
-def rollup(days: int | None) -> None:
+@pass_env
+def rollup(env: Env, days: int | None) -> None:
     """Rebuild the daily rollup (case_daily_stats) that the dashboards read."""
     from bancheng.insights.service import refresh_rollup
 
-    with get_database().transaction() as session:
+    with env.database.transaction() as session:
         out = refresh_rollup(session, days)
     click.echo(json.dumps(out, ensure_ascii=False))
 
 
 @insights_group.command("refresh")
-def refresh_command() -> None:
+@pass_env
+def refresh_command(env: Env) -> None:
     """Bring the rollup and the light snapshots up to date (what ``serve`` does every
     minute): the days changed since the last refresh, today, deadlines passed. For
     deployments that run the jobs from cron instead of ``serve``."""
     from bancheng.insights.service import refresh
 
-    with get_database().transaction() as session:
+    with env.database.transaction() as session:
         out = refresh(session)
     click.echo(json.dumps(out, ensure_ascii=False))
 
@@ -47,7 +49,10 @@ def refresh_command() -> None:
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False), default=None)
 @click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False), default=None)
 @click.option("--email/--no-email", default=False, help="Send to BANCHENG_SUMMARY_RECIPIENTS.")
-def daily_summary(day: object, xlsx_path: str | None, pdf_path: str | None, email: bool) -> None:
+@pass_env
+def daily_summary(
+    env: Env, day: object, xlsx_path: str | None, pdf_path: str | None, email: bool
+) -> None:
     """每日汇总 of a day (default today), all departments: JSON on stdout."""
     from bancheng.core.errors import DomainError
     from bancheng.insights.summary import daily_summary as build
@@ -55,7 +60,7 @@ def daily_summary(day: object, xlsx_path: str | None, pdf_path: str | None, emai
 
     d = day.date() if day is not None else clock.local_today()  # type: ignore[attr-defined]
     assert isinstance(d, date)
-    with get_database().transaction() as session:
+    with env.database.transaction() as session:
         data = build(session, None, d)
     if xlsx_path:
         Path(xlsx_path).write_bytes(summary_xlsx(data))

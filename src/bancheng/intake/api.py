@@ -152,6 +152,7 @@ def _public_view(session: Session, case: Case) -> PublicCase:
         can_rate=feedback.can_rate(case),
         round=feedback.current_round(session, case.id),
         master=master_out,
+        sms_opt_out=case.reporter_opt_out,
         **_rating_form(session, case),
     )
 

@@ -98,6 +98,8 @@ class PublicCase(BaseModel):
     # online indicator set (GB/T 39734-2020) with the bad-review checklist.
     rating_deadline: date | None = None
     rating_form: RatingForm | None = None
+    # The reporter turned SMS about this case off (the status page's switch).
+    sms_opt_out: bool = False
 
 
 class PublicEvaluationIn(BaseModel):

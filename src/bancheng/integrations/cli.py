@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
+from bancheng.core.cli import Env, pass_env
 from bancheng.core.config import get_settings
-from bancheng.core.db import get_database
 
 
 @click.command("import")
@@ -35,7 +35,9 @@ from bancheng.core.db import get_database
     default=None,
     help="Rows per batch (default: the importer's, 5000).",
 )
+@pass_env
 def import_command(
+    env: Env,
     file: Path,
     mapping: str | None,
     source: str,
@@ -65,7 +67,7 @@ def import_command(
     data = list(rows)
     bars = _Bars()
     try:
-        with get_database().transaction() as session:
+        with env.database.transaction() as session:
             dept_id = department_id_by_code(session, department)
             if dept_id is None:
                 raise click.ClickException(f"部门编码不存在：{department}")

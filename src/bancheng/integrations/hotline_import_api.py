@@ -9,7 +9,7 @@ from fastapi import Depends, File, Form, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_by, nothing_changed
+from bancheng.audit.service import log_action, nothing_changed
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import Invalid
@@ -96,7 +96,7 @@ def import_cases(
     if dry_run:
         nothing_changed(session)
     else:
-        log_by(
+        log_action(
             session,
             principal,
             "case.import",

@@ -28,6 +28,7 @@ from bancheng.notify import service as notify
 from bancheng.org.models import Department
 from bancheng.org.scope import Principal, sees_unit
 from bancheng.sla.calendar import load_calendar
+from bancheng.sla.service import on_provisional_recount
 from bancheng.sla.workdays import Deadline
 from bancheng.supervision.models import (
     Meeting,
@@ -415,3 +416,8 @@ def recompute_provisional(session: Session) -> int:
         changed += before != (d.due_date, d.due_at, d.deadline_provisional)
     session.flush()
     return changed
+
+
+def install_hooks() -> None:
+    """Supervision's deadlines are recounted after a calendar import (``sla.service``)."""
+    on_provisional_recount("supervision", recompute_provisional)
