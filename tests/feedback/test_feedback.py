@@ -9,7 +9,7 @@ from sqlalchemy import insert, select
 
 from bancheng.cases.models import Case
 from bancheng.core import clock
-from bancheng.feedback import callbacks, service
+from bancheng.feedback import callbacks, reminders
 from bancheng.feedback.models import CallbackTask, Evaluation, Rectification
 from bancheng.notify.models import Notice
 from bancheng.sla.calendar import load_calendar
@@ -228,10 +228,10 @@ def test_rating_reminder_after_three_working_days_once(client, org, session, set
     # already the next day, which is a third working day when it is not a rest day)
     two = cal.add_workdays(clock.now(), 2).due_at - timedelta(seconds=1)
     later = cal.add_workdays(clock.now(), 3).due_at
-    assert service.remind_unrated(session, settings, clock.now()) == 0
-    assert service.remind_unrated(session, settings, two) == 0
-    assert service.remind_unrated(session, settings, later) == 1
-    assert service.remind_unrated(session, settings, later + timedelta(hours=1)) == 0
+    assert reminders.remind_unrated(session, settings, clock.now()) == 0
+    assert reminders.remind_unrated(session, settings, two) == 0
+    assert reminders.remind_unrated(session, settings, later) == 1
+    assert reminders.remind_unrated(session, settings, later + timedelta(hours=1)) == 0
     n = session.scalar(
         select(Notice).where(Notice.case_id == case_id, Notice.kind == "rating_reminder")
     )
