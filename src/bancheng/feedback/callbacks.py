@@ -17,9 +17,10 @@ from bancheng.cases.schemas import CaseCreate, ReporterIn
 from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.errors import Conflict, Invalid, NotFound
+from bancheng.feedback import repository
 from bancheng.feedback.models import CallbackAttempt, CallbackTask, Evaluation
 from bancheng.org.models import Department
-from bancheng.org.scope import Principal, sees_unit
+from bancheng.org.scope import Principal
 
 ATTEMPT_OUTCOMES = ("reached", "unreachable", "refused")
 
@@ -94,8 +95,8 @@ def sample_closed(
 
 
 def get_task(session: Session, principal: Principal, task_id: int) -> CallbackTask:
-    task = session.get(CallbackTask, task_id)
-    if task is None or not sees_unit(principal, task.department_id):
+    task = repository.visible(session, principal, CallbackTask, task_id)
+    if task is None:
         raise NotFound("callback.not_found", "回访任务不存在")
     return task
 

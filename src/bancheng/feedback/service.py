@@ -16,6 +16,7 @@ from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.errors import Conflict, Invalid, NotFound
+from bancheng.feedback import repository
 from bancheng.feedback.callbacks import ensure_callback
 from bancheng.feedback.models import (
     Evaluation,
@@ -23,7 +24,7 @@ from bancheng.feedback.models import (
     Rectification,
 )
 from bancheng.notify import service as notify
-from bancheng.org.scope import Principal, sees_unit
+from bancheng.org.scope import Principal
 from bancheng.sla.calendar import load_calendar
 from bancheng.sla.service import on_provisional_recount
 
@@ -263,8 +264,8 @@ def open_rectification(
 
 
 def _rect(session: Session, rect_id: int, principal: Principal) -> Rectification:
-    rect = session.get(Rectification, rect_id)
-    if rect is None or not sees_unit(principal, rect.department_id):
+    rect = repository.visible(session, principal, Rectification, rect_id)
+    if rect is None:
         raise NotFound("feedback.not_found", "整改任务不存在")
     return rect
 
