@@ -25,6 +25,7 @@ from bancheng.core.config import Settings, get_settings
 from bancheng.core.crypto import get_crypto
 from bancheng.core.db import Database, set_database
 from bancheng.core.migrate import upgrade
+from bancheng.hooks import install
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -81,6 +82,13 @@ def database(db_url: str) -> Iterator[Database]:
     yield db
     set_database(None)
     db.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _hooks() -> None:
+    """What every entry point registers (``bancheng.hooks.install``): the tests write
+    through services and jobs without an app, and must get the same guards."""
+    install()
 
 
 @pytest.fixture(scope="session")

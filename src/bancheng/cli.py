@@ -12,6 +12,7 @@ import click
 
 from bancheng.core.config import get_settings
 from bancheng.core.db import get_database
+from bancheng.hooks import install
 
 # Domains that add their own command groups: (module, attribute).
 DOMAIN_GROUPS = (
@@ -58,6 +59,9 @@ class DomainErrorsGroup(click.Group):
 @click.group(cls=DomainErrorsGroup)
 def main() -> None:
     """办成 bancheng — the 办不成事 feedback window, end to end."""
+    # Every command gets what the app gets: the audit log's guards, the outbox's channels,
+    # the jobs (``bancheng.hooks``). Registering reads no settings.
+    install()
 
 
 @main.command()

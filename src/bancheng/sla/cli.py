@@ -60,8 +60,6 @@ def calendar_group() -> None:
 @click.option("--source", help="来源说明(默认取文件中的 source 列或文件名)。")
 def import_command(file: Path, source: str | None) -> None:
     """导入官方节假日安排(CSV 或 JSON: date, kind, festival),整年替换,全部成功或全部不导入。"""
-    import bancheng.sla.service  # noqa: F401  (recomputes provisional deadlines on import)
-
     with _session(write=True) as session:
         result = import_file(session, file, source=source)
     replaced = (
@@ -277,8 +275,8 @@ def sweep_command(as_json: bool) -> None:
     """Record turns to yellow/red, urge departments, escalate long-overdue cases (for cron)."""
     from bancheng.core.config import get_settings
     from bancheng.core.jobs import run_job
+    from bancheng.sla.jobs import SWEEP
     from bancheng.sla.sweeper import SweepResult
-    from bancheng.sla.tasks import SWEEP
 
     with _session(write=True) as session:
         result = SweepResult(

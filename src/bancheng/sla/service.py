@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from bancheng.cases.enums import OPEN_STATES
 from bancheng.cases.models import Case
 from bancheng.sla import case_clock
-from bancheng.sla.calendar import load_calendar, on_calendar_change
+from bancheng.sla.calendar import load_calendar
 from bancheng.sla.models import DeadlineExtension
 
 
@@ -99,7 +99,6 @@ def recompute_provisional(session: Session) -> dict[str, int]:
     }
 
 
-@on_calendar_change
-def _recompute_after_import(session: Session, years: Iterable[int]) -> None:
+def recompute_after_import(session: Session, years: Iterable[int]) -> None:
     """A loaded year turns the provisional deadlines that ran through it into exact ones."""
     recompute_provisional(session)
