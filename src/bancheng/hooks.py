@@ -25,8 +25,11 @@ from bancheng.audit import service as audit_service
 from bancheng.core.deps import RequestHooks, install_request_hooks
 from bancheng.core.jobs import JobRegistry, registry
 from bancheng.feedback import jobs as feedback_jobs
+from bancheng.feedback import service as feedback_service
 from bancheng.insights import jobs as insights_jobs
 from bancheng.insights import marking as insights_marking
+from bancheng.integrations import hotline_results
+from bancheng.notify import events as notify_events
 from bancheng.notify import service as notify_service
 from bancheng.org import caller
 from bancheng.outbox import jobs as outbox_jobs
@@ -35,10 +38,12 @@ from bancheng.outbox.channels import ChannelFactory, LogChannel, register_channe
 from bancheng.outbox.email import SmtpChannel
 from bancheng.outbox.http import HttpChannel
 from bancheng.outbox.sms import SmsChannel
+from bancheng.routing import service as routing_service
 from bancheng.sla import jobs as sla_jobs
 from bancheng.sla import service as sla_service
 from bancheng.sla.calendar import on_calendar_change
 from bancheng.supervision import jobs as supervision_jobs
+from bancheng.supervision import service as supervision_service
 
 # (event, listener) on every ``Session``: the audit log's guards and seal, the outbox's
 # wake-up after a commit, the rollup's dirty days after a flush.
@@ -59,6 +64,18 @@ CHANNELS: tuple[tuple[str, ChannelFactory], ...] = (
 # Each domain with periodic work has a ``jobs`` module whose ``register(jobs)`` adds its
 # jobs to the registry (``core/jobs.py``).
 JOB_MODULES = (sla_jobs, supervision_jobs, feedback_jobs, insights_jobs, outbox_jobs)
+
+# The domains that take part in a lower domain's work register their part with
+# ``install_hooks()``: the case lifecycle's (``bancheng.cases.hooks``), the deadlines
+# recounted after a calendar import (``bancheng.sla.service.on_provisional_recount``).
+# Imports flow one way: the lower domain never imports these.
+HOOK_MODULES = (
+    hotline_results,
+    notify_events,
+    supervision_service,
+    feedback_service,
+    routing_service,
+)
 
 
 def register_session_listeners() -> None:
@@ -82,6 +99,11 @@ def register_jobs(jobs: JobRegistry = registry) -> JobRegistry:
     return jobs
 
 
+def install_hooks() -> None:
+    for module in HOOK_MODULES:
+        module.install_hooks()
+
+
 def install() -> None:
     """Register every listener, channel, hook and job (idempotent)."""
     register_session_listeners()
@@ -96,4 +118,5 @@ def install() -> None:
             record_denied=audit_service.record_denied,
         )
     )
+    install_hooks()
     register_jobs()
