@@ -94,6 +94,8 @@ def register_jobs() -> JobRegistry:
 # import (``bancheng.sla.service.on_provisional_recount``). Imports flow one way.
 HOOK_MODULES = (
     "bancheng.integrations.hotline_results",
+    "bancheng.integrations.haochaping",
+    "bancheng.intake.service",
     "bancheng.notify.events",
     "bancheng.supervision.service",
     "bancheng.feedback.service",
