@@ -48,6 +48,7 @@ ROUTER_MODULES = (
     "bancheng.supervision.api",
     "bancheng.knowledge.api",
     "bancheng.insights.api",
+    "bancheng.integrations.hotline_import_api",
     "bancheng.integrations.hotline_api",
     "bancheng.integrations.open311",
     "bancheng.integrations.haochaping_api",

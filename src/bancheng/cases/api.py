@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_operation, note_object
+from bancheng.audit.service import log_action, note_object
 from bancheng.cases import actions, co_handling, service
 from bancheng.cases import repository as repo
 from bancheng.cases.enums import event_label
@@ -326,14 +326,12 @@ def reveal_case_reporter(
 ) -> CaseOut:
     """The reporter's full phone and ID number. Every reveal is logged."""
     case = repo.get_case(session, principal, case_id)
-    log_operation(
+    log_action(
         session,
-        actor_id=principal.user_id,
-        actor_name=principal.username,
-        action="case.reveal_pii",
+        principal,
+        "case.reveal_pii",
         object_type="case",
         object_id=case.id,
-        ip=principal.ip,
     )
     return detail(session, case, service.reveal_reporter(case))
 
@@ -357,14 +355,12 @@ def perform_action(
 ) -> CaseOut:
     case = repo.get_case(session, principal, case_id, lock=True)
     actions.perform(session, settings, principal, case, action, body)
-    log_operation(
+    log_action(
         session,
-        actor_id=principal.user_id,
-        actor_name=principal.username,
-        action=f"case.{action}",
+        principal,
+        f"case.{action}",
         object_type="case",
         object_id=case.id,
-        ip=principal.ip,
     )
     return detail(session, case)
 
