@@ -94,6 +94,7 @@ def register_jobs() -> JobRegistry:
 # the case lifecycle's (``bancheng.cases.hooks``), the deadlines recounted after a calendar
 # import (``bancheng.sla.service.on_provisional_recount``). Imports flow one way.
 HOOK_MODULES = (
+    "bancheng.cases.lifecycle",
     "bancheng.integrations.hotline_results",
     "bancheng.integrations.haochaping",
     "bancheng.intake.service",
