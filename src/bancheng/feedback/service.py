@@ -5,6 +5,7 @@ a deterministic sample of closed cases), and the reminder when no rating comes."
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -19,6 +20,7 @@ from bancheng.cases.schemas import CaseCreate, ReporterIn
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.errors import Conflict, Invalid, NotFound
+from bancheng.core.slots import Slot
 from bancheng.feedback.models import (
     CallbackAttempt,
     CallbackTask,
@@ -210,13 +212,15 @@ def window_evaluation(ctx: MoveContext) -> None:
     )
 
 
+# The unified 好差评 system is integrations' (``integrations.haochaping.install_hooks``).
+push_record: Slot[Callable[[Session, Evaluation, str], None]] = Slot("feedback.push_record")
+
+
 def _push(session: Session, ev: Evaluation | None, stage: str) -> None:
     """The record goes to the unified 好差评 system (through the outbox)."""
     if ev is None:
         return
-    from bancheng.integrations.haochaping import queue_push
-
-    queue_push(session, ev, stage)
+    push_record.get()(session, ev, stage)
 
 
 def open_rectification(
