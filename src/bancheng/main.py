@@ -49,7 +49,7 @@ ROUTER_MODULES = (
     "bancheng.knowledge.api",
     "bancheng.insights.api",
     "bancheng.integrations.hotline_api",
-    "bancheng.integrations.open311",
+    "bancheng.integrations.open311_api",
     "bancheng.integrations.haochaping_api",
     "bancheng.integrations.map_api",
     "bancheng.ops.metrics_api",
