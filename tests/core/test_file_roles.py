@@ -23,14 +23,9 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "bancheng"
 NOT_YET = {
     "cases",
     "dispatch",
-    "feedback",
-    "insights",
-    "intake",
     "knowledge",
     "ops",
-    "routing",
     "sla",
-    "supervision",
 }
 READS = {"execute", "scalars", "scalar", "get", "query"}
 SESSION_NAMES = {"session", "db"}

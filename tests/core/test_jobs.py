@@ -19,7 +19,7 @@ from bancheng.core.db import Database
 from bancheng.core.jobs import JobRunRecord, registry, run_job, run_job_now
 from bancheng.core.migrate import upgrade
 from bancheng.main import register_jobs
-from tests.conftest import _prepare_postgres, _test_url, case_payload, make_org, principal_of
+from tests.conftest import case_payload, make_org, own_database_url, principal_of
 
 
 def test_every_periodic_job_is_registered_once() -> None:
@@ -47,11 +47,8 @@ def instances(
     from bancheng.supervision.schemas import OrderIn
     from bancheng.supervision.service import issue_order
 
-    url = _test_url()
-    if url.startswith("postgresql"):
-        url = _prepare_postgres(url, f"{worker_id}_jobs")
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('jobs')}/jobs.db"
+    # Two real engines on a database of its own: the lock must hold across connections.
+    url = own_database_url("jobs", tmp_path_factory.mktemp("jobs"), worker_id)
     upgrade(url)
     a, b = Database(url), Database(url)
     clock.set_clock(lambda: datetime(2026, 3, 2, 2, tzinfo=UTC))  # Monday 10:00 Shanghai

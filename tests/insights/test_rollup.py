@@ -14,38 +14,18 @@ from bancheng.core import clock
 from bancheng.insights import metrics, service
 from bancheng.insights import repository as repo
 from bancheng.insights.models import CaseDailyStat, RollupDirtyDay
-from bancheng.org.models import User, UserScopeDepartment
+from bancheng.org.models import UserScopeDepartment
 from bancheng.org.scope import principal_for
-from tests.conftest import principal_of
-from tests.insights.conftest import SessionDatabase
+from tests.conftest import make_user, principal_of
 from tests.insights.test_metrics import ALL, NOW, OCT5, RANGE, _case
 
 D = timedelta(days=1)
 H = timedelta(hours=1)
 
 
-def _user(session: Any, org: Any, name: str, dept: str, scope: str) -> Any:
-    model = org.users["leader_a"]
-    u = User(
-        username=name,
-        display_name=name,
-        role="leader",
-        department_id=org.id(dept),
-        data_scope=scope,
-        password_hash=model.password_hash,
-        must_change_password=False,
-        active=True,
-        failed_logins=0,
-        created_at=clock.now(),
-    )
-    session.add(u)
-    session.flush()
-    return u
-
-
 def _viewers(session: Any, org: Any) -> dict[str, Any]:
-    dept_only = _user(session, org, "leader_a_own", "distA", "dept")
-    custom = _user(session, org, "leader_custom", "fund", "custom")
+    dept_only = make_user(session, "leader_a_own", "leader", org.id("distA"), "dept")
+    custom = make_user(session, "leader_custom", "leader", org.id("fund"), "custom")
     session.add(UserScopeDepartment(user_id=custom.id, department_id=org.id("distA_street")))
     session.flush()
     out = {k: principal_of(session, org, k) for k in ("leader", "leader_a", "handler_fund")}
@@ -213,14 +193,13 @@ def test_rows_before_the_first_refresh_are_live(session, world, dims):
     assert _read(session, p, dims) == _live(session, p, dims)
 
 
-def test_the_jobs_refresh_and_count_lights_at_their_own_pace(session, world, settings):
+def test_the_jobs_refresh_and_count_lights_at_their_own_pace(session, world, settings, db):
     from bancheng.core.jobs import JobRunRecord, run_job
     from bancheng.insights import scheduler
     from bancheng.insights.models import LightSnapshot
     from bancheng.main import register_jobs
 
     register_jobs()
-    db = SessionDatabase(session)
     out = run_job(session, scheduler.NIGHTLY, settings, db=db)  # type: ignore[arg-type]
     assert out.ran  # after 02:00 local: the nightly pass, here the first (full) build
     assert repo.rollup_state(session) is not None
@@ -255,18 +234,13 @@ def test_the_jobs_refresh_and_count_lights_at_their_own_pace(session, world, set
         clock.set_clock(lambda: NOW)
 
 
-def test_the_commands_rebuild_and_refresh(session, world, monkeypatch):
+def test_the_commands_rebuild_and_refresh(session, world, cli):
     import json
 
-    from click.testing import CliRunner
-
-    from bancheng.insights import cli
-
-    monkeypatch.setattr(cli, "get_database", lambda: SessionDatabase(session))
-    res = CliRunner().invoke(cli.insights_group, ["rollup"])
+    res = cli("insights", "rollup")
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["mode"] == "full"
-    res = CliRunner().invoke(cli.insights_group, ["refresh"])
+    res = cli("insights", "refresh")
     out = json.loads(res.output)
     # Two open cases (A's community, A's centre): lights for *, and t: of the community,
     # the street, district A, the city and A's centre.

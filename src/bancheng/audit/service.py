@@ -3,7 +3,7 @@ change it records was committed. Refusals are logged in a transaction of their o
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -11,9 +11,6 @@ from bancheng.audit import chain as _chain  # noqa: F401 (registers the append-o
 from bancheng.audit.actions import OPERATIONS, PATH_OBJECTS
 from bancheng.audit.models import LoginLog, OperationLog
 from bancheng.core import clock
-
-if TYPE_CHECKING:
-    from bancheng.org.scope import Principal
 
 # ``session.info`` keys: set once an entry of this request is written; an object to name.
 _LOGGED = "bancheng.operation_logged"
@@ -49,24 +46,34 @@ def log_operation(
     )
 
 
-def log_by(
+class Actor(Protocol):
+    """Who an endpoint's entry names (``org.scope.Principal`` is one)."""
+
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def ip(self) -> str | None: ...
+
+
+def log_action(
     session: Session,
-    principal: Principal,
+    actor: Actor,
     action: str,
-    *,
     object_type: str | None = None,
     object_id: str | int | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """``log_operation`` of a change the signed-in caller made (their id, name, address)."""
+    """An entry an endpoint writes itself, for the signed-in caller (with its details)."""
     log_operation(
         session,
-        actor_id=principal.user_id,
-        actor_name=principal.username,
+        actor_id=actor.user_id,
+        actor_name=actor.username,
         action=action,
         object_type=object_type,
         object_id=object_id,
-        ip=principal.ip,
+        ip=actor.ip,
         details=details,
     )
 

@@ -1,5 +1,6 @@
 """Request and response models of the integrations' HTTP routes: the 12345 platform's
-work orders (``hotline_api.py``) and the console's map (``map_api.py``)."""
+work orders (``hotline_api.py``), the 12345 work-order import's report and its field list
+(``hotline_import_api.py``), the console's map (``map_api.py``)."""
 
 from __future__ import annotations
 
@@ -67,6 +68,48 @@ class HotlineAttachmentOut(BaseModel):
     id: int
     media_type: str
     size: int
+
+
+# --- the 12345 work-order import -----------------------------------------------------
+
+
+class ImportProblem(BaseModel):
+    field: str
+    column: str
+    reason: str
+
+
+class ImportRow(BaseModel):
+    row: int
+    status: str
+    external_id: str | None = None
+    number: str | None = None
+    errors: list[str] = []
+    problems: list[ImportProblem] = []
+
+
+class CaseImportReport(BaseModel):
+    """``imported``: rows written (in a dry run: rows that would be). ``rows``: the rows
+    not imported (duplicates, rejected), at most 1000."""
+
+    source: str
+    dry_run: bool
+    committed: bool
+    total: int
+    imported: int
+    duplicates: int
+    rejected: int
+    missing_columns: list[str]
+    extra_columns: list[str]
+    rows: list[ImportRow]
+    rows_truncated: bool = False
+
+
+class ImportField(BaseModel):
+    field: str
+    label: str
+    header: str
+    required: bool
 
 
 # --- the console's map ---------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Path
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_by
+from bancheng.audit.service import log_action
 from bancheng.core import clock
 from bancheng.core.crypto import get_crypto
 from bancheng.core.deps import api_router, current_principal, db_session, require
@@ -107,7 +107,7 @@ def put_template(
     row.updated_by_id = p.user_id
     session.add(row)
     session.flush()
-    log_by(session, p, "notify.template_update", object_type="message_template", object_id=kind)
+    log_action(session, p, "notify.template_update", object_type="message_template", object_id=kind)
     return _out(session, kind)
 
 
@@ -116,7 +116,7 @@ def reset_template(kind: Kind, session: DB, p: Principal = require("notify.manag
     """Back to the built-in wording."""
     _kind(kind)
     repository.delete_template(session, kind)
-    log_by(session, p, "notify.template_reset", object_type="message_template", object_id=kind)
+    log_action(session, p, "notify.template_reset", object_type="message_template", object_id=kind)
     return _out(session, kind)
 
 
@@ -150,7 +150,7 @@ def create_webhook(
 ) -> SubscriptionCreated:
     """Register a subscription; the answer carries its signing secret, shown this once."""
     sub, secret = webhooks.create(session, body.name, body.url, body.event_types, p.user_id)
-    log_by(
+    log_action(
         session,
         p,
         "notify.webhook_create",
@@ -166,7 +166,7 @@ def update_webhook(
     sub_id: SubId, body: SubscriptionPatch, session: DB, p: Principal = require("notify.manage")
 ) -> SubscriptionOut:
     sub = webhooks.update(session, sub_id, body.name, body.url, body.event_types, body.active)
-    log_by(
+    log_action(
         session,
         p,
         "notify.webhook_update",
@@ -182,7 +182,7 @@ def replay(
 ) -> MessageDetail:
     """Deliver a webhook event again (a new delivery with the same event id)."""
     msg = webhooks.replay(session, message_id)
-    log_by(
+    log_action(
         session,
         p,
         "notify.webhook_replay",
@@ -260,5 +260,5 @@ def set_my_preferences(
             session.add(row)
         row.channels = sorted(set(chans), key=STAFF_CHANNELS.index)
     session.flush()
-    log_by(session, p, "notify.preferences_update", object_type="user", object_id=str(user.id))
+    log_action(session, p, "notify.preferences_update", object_type="user", object_id=str(user.id))
     return _prefs(session, user)

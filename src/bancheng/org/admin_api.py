@@ -7,7 +7,7 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, File, Response, UploadFile
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_by
+from bancheng.audit.service import log_action
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import api_router, db_session, require
@@ -71,7 +71,7 @@ def add_department(
         short_name=body.short_name,
         sort=body.sort,
     )
-    log_by(session, p, "org.department_create", object_type="department", object_id=dept.id)
+    log_action(session, p, "org.department_create", object_type="department", object_id=dept.id)
     return dept
 
 
@@ -83,7 +83,7 @@ def edit_department(
     changes = body.model_dump(exclude_unset=True)
     for key, value in changes.items():
         setattr(dept, key, value)
-    log_by(
+    log_action(
         session,
         p,
         "org.department_update",
@@ -105,7 +105,7 @@ def add_hall(body: HallIn, session: DB, p: Principal = require("org.manage")) ->
     hall = Hall(**body.model_dump())
     session.add(hall)
     session.flush()
-    log_by(session, p, "org.hall_create", object_type="hall", object_id=hall.id)
+    log_action(session, p, "org.hall_create", object_type="hall", object_id=hall.id)
     hall.windows  # noqa: B018  (loaded now: the answer is built after the session closed)
     return hall
 
@@ -118,7 +118,7 @@ def add_window(
     session.add(ServiceWindow(hall_id=hall.id, **body.model_dump()))
     session.flush()
     session.refresh(hall, ["windows"])  # the answer is built after the session closed
-    log_by(
+    log_action(
         session,
         p,
         "org.window_create",
@@ -146,7 +146,7 @@ def add_matter(body: MatterIn, session: DB, p: Principal = require("org.manage")
     m = Matter(**body.model_dump(), active=True)
     session.add(m)
     session.flush()
-    log_by(session, p, "matter.create", object_type="matter", object_id=m.id)
+    log_action(session, p, "matter.create", object_type="matter", object_id=m.id)
     return m
 
 
@@ -160,7 +160,7 @@ def edit_matter(
         _matter_unit(session, changes["department_id"])
     for key, value in changes.items():
         setattr(m, key, value)
-    log_by(session, p, "matter.update", object_type="matter", object_id=m.id, details=changes)
+    log_action(session, p, "matter.update", object_type="matter", object_id=m.id, details=changes)
     return m
 
 
@@ -172,7 +172,7 @@ def import_matters(
     materials/申请材料 (separated by ；;、 or |). All rows valid or nothing imported."""
     rows = service.rows_from_upload(file.file.read(5 * 1024 * 1024))
     created, updated = service.import_matters(session, rows)
-    log_by(
+    log_action(
         session,
         p,
         "matter.import",
@@ -214,7 +214,7 @@ def add_user(
         must_change_password=True,
         custom_department_ids=body.custom_department_ids,
     )
-    log_by(
+    log_action(
         session,
         p,
         "user.create",
@@ -265,7 +265,7 @@ def edit_user(
     logged = {k: v for k, v in changes.items()}
     if pwd:
         logged["password_reset"] = True
-    log_by(session, p, "user.update", object_type="user", object_id=u.id, details=logged)
+    log_action(session, p, "user.update", object_type="user", object_id=u.id, details=logged)
     return _user_out(session, u)
 
 
@@ -299,7 +299,7 @@ def add_token(body: TokenIn, session: DB, p: Principal = require("token.manage")
             permissions=case_data,
         )
     token, raw = auth.create_api_token(session, user, body.name, body.permissions, body.days)
-    log_by(
+    log_action(
         session,
         p,
         "token.create",
@@ -315,5 +315,5 @@ def revoke_token(token_id: int, session: DB, p: Principal = require("token.manag
     token = _found(repository.api_token(session, token_id), "token.not_found", "令牌不存在")
     if token.revoked_at is None:
         token.revoked_at = clock.now()
-    log_by(session, p, "token.revoke", object_type="api_token", object_id=token.id)
+    log_action(session, p, "token.revoke", object_type="api_token", object_id=token.id)
     return Response(status_code=204)

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, Path, Query
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_by
+from bancheng.audit.service import log_action
 from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import NotFound
 from bancheng.org.scope import Principal
@@ -105,7 +105,7 @@ def retry_message(
     """Send a dead (or waiting) message again now, with a fresh budget of attempts."""
     msg = _get(session, p, message_id)
     msg = service.retry(session, msg.id)
-    log_by(
+    log_action(
         session,
         p,
         "outbox.retry",
