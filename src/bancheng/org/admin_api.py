@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, File, Response, UploadFile
 from sqlalchemy.orm import Session
@@ -47,6 +47,20 @@ def _found(row: T | None, code: str, message: str) -> T:
     return row
 
 
+def _patch(
+    session: Session,
+    p: Principal,
+    row: Department | Matter,
+    changes: dict[str, Any],
+    action: str,
+    object_type: str,
+) -> None:
+    """Apply a PATCH body's fields to a unit or a matter and log them."""
+    for key, value in changes.items():
+        setattr(row, key, value)
+    log_action(session, p, action, object_type=object_type, object_id=row.id, details=changes)
+
+
 # --- departments ---------------------------------------------------------------------
 
 
@@ -81,16 +95,7 @@ def edit_department(
 ) -> Department:
     dept = _found(repository.department(session, dept_id), "org.department_not_found", "部门不存在")
     changes = body.model_dump(exclude_unset=True)
-    for key, value in changes.items():
-        setattr(dept, key, value)
-    log_action(
-        session,
-        p,
-        "org.department_update",
-        object_type="department",
-        object_id=dept.id,
-        details=changes,
-    )
+    _patch(session, p, dept, changes, "org.department_update", "department")
     return dept
 
 
@@ -158,9 +163,7 @@ def edit_matter(
     changes = body.model_dump(exclude_unset=True)
     if "department_id" in changes:
         _matter_unit(session, changes["department_id"])
-    for key, value in changes.items():
-        setattr(m, key, value)
-    log_action(session, p, "matter.update", object_type="matter", object_id=m.id, details=changes)
+    _patch(session, p, m, changes, "matter.update", "matter")
     return m
 
 
