@@ -100,7 +100,7 @@ OUTCOME_LABELS = {"ok": "成功", "denied": "被拒绝"}
 
 
 # Labels of codes the domains above audit log under their own names (the case moves:
-# ``cases.lifecycle.install_hooks``), added at start-up (``bancheng.main.install``).
+# ``cases.lifecycle.install_hooks``), added at start-up (``bancheng.hooks.install``).
 _added_labels: dict[str, str] = {}
 
 

@@ -60,6 +60,7 @@ _OPEN311_CONTENT: dict[str, Any] = {"application/json": {"schema": {}}, "text/xm
 PUBLISHED_NAMES = {
     "bancheng__feedback__schemas__AttemptOut": "bancheng__feedback__api__AttemptOut",
     "bancheng__routing__schemas__LinkIn": "bancheng__routing__api__LinkIn",
+    "bancheng__outbox__schemas__AttemptOut": "bancheng__outbox__api__AttemptOut",
 }
 
 

@@ -3,7 +3,7 @@
 Imports flow one way (docs/architecture.md, "Import rules"). Where a lower domain's work
 needs something only a domain above it can do (the sweep of deadlines sends notices, a
 notice links to the reporter's status page), the lower one declares a ``Slot`` and calls
-through it; the higher one fills it from its ``install_hooks`` (``bancheng.main.install``).
+through it; the higher one fills it from its ``install_hooks`` (``bancheng.hooks.install``).
 Calling an empty slot fails loudly instead of silently skipping the work.
 """
 
@@ -25,5 +25,5 @@ class Slot(Generic[F]):
 
     def get(self) -> F:
         if self._fn is None:
-            raise RuntimeError(f"{self.name} is not installed: call bancheng.main.install()")
+            raise RuntimeError(f"{self.name} is not installed: call bancheng.hooks.install()")
         return self._fn

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from bancheng.cases.models import Case
 from bancheng.core.config import Settings
 from bancheng.core.slots import Slot
+from bancheng.notify import repository
 from bancheng.notify import service as inapp
-from bancheng.notify.models import NotificationPreference
 from bancheng.notify.templates import STAFF_CHANNELS, Template, template_for
 from bancheng.org.models import User
 from bancheng.outbox import service as outbox
@@ -85,7 +85,7 @@ def to_reporter(
 
 
 def channels_for(session: Session, user_id: int, kind: str) -> list[str]:
-    pref = session.get(NotificationPreference, (user_id, kind))
+    pref = repository.preference(session, user_id, kind)
     if pref is None:
         return ["inapp"]
     return [c for c in pref.channels if c in STAFF_CHANNELS]
