@@ -89,6 +89,7 @@ declare module 'vue' {
     RouterView: typeof import('vue-router')['RouterView']
     SecretDialog: typeof import('./components/SecretDialog.vue')['default']
     StateTag: typeof import('./components/StateTag.vue')['default']
+    VariableTags: typeof import('./components/VariableTags.vue')['default']
   }
   export interface GlobalDirectives {
     vLoading: typeof import('element-plus/es')['ElLoadingDirective']
