@@ -9,13 +9,12 @@ from sqlalchemy import delete, select
 from bancheng.cases import service
 from bancheng.cases.models import Case, CaseDepartment, CaseEvent, CaseNumberCounter
 from bancheng.cases.schemas import CaseCreate
-from bancheng.core import clock
 from bancheng.intake.models import CaseAccessToken
 from bancheng.org.models import Department, User
 from bancheng.org.scope import principal_for
 from bancheng.org.service import create_department
 from bancheng.outbox.models import OutboxMessage
-from tests.conftest import case_payload
+from tests.conftest import case_payload, make_user
 
 N = 200
 JURISDICTION = "CONC"
@@ -25,20 +24,7 @@ def test_concurrent_creation_numbers(database, settings):
     local = settings.model_copy(update={"jurisdiction_code": JURISDICTION})
     with database.transaction() as s:
         dept = create_department(s, code="CONC-1", name="并发测试中心", level="city", kind="centre")
-        user = User(
-            username="conc_clerk",
-            display_name="并发",
-            role="clerk",
-            department_id=dept.id,
-            data_scope="all",
-            password_hash="x",
-            must_change_password=False,
-            active=True,
-            failed_logins=0,
-            created_at=clock.now(),
-        )
-        s.add(user)
-        s.flush()
+        user = make_user(s, "conc_clerk", "clerk", dept, "all", display_name="并发")
         principal = principal_for(s, user)
         dept_id, user_id = dept.id, user.id
     data = CaseCreate.model_validate(case_payload())

@@ -11,12 +11,11 @@ import pytest
 from sqlalchemy import delete, select
 
 from bancheng.audit.models import LoginLog
-from bancheng.core import clock
 from bancheng.core.errors import Unauthorized
 from bancheng.org import auth
 from bancheng.org.models import AuthSession, Department, User
 from bancheng.org.service import create_department
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD, make_user
 
 GUESSES = 12
 
@@ -25,20 +24,7 @@ GUESSES = 12
 def lone_user(database, settings):
     with database.transaction() as s:
         dept = create_department(s, code="LOCK-1", name="锁定测试中心", level="city", kind="centre")
-        user = User(
-            username="lock_clerk",
-            display_name="锁定",
-            role="clerk",
-            department_id=dept.id,
-            data_scope="all",
-            password_hash=auth.hash_password(TEST_PASSWORD),
-            must_change_password=False,
-            active=True,
-            failed_logins=0,
-            created_at=clock.now(),
-        )
-        s.add(user)
-        s.flush()
+        user = make_user(s, "lock_clerk", "clerk", dept, "all", display_name="锁定")
         ids = (dept.id, user.id)
     yield ids
     with database.transaction() as s:

@@ -8,12 +8,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from bancheng.cases.models import Case
 from bancheng.feedback.models import Rectification
-from bancheng.sla import cli as sla_cli
 from bancheng.sla.models import DeadlineExtension
 from bancheng.supervision.models import MeetingDecision, SupervisionOrder
 from bancheng.supervision.service import sweep
@@ -186,10 +184,7 @@ def test_an_approved_extension_keeps_its_date_and_gets_its_real_count(client, or
     )
 
 
-def test_cli_recomputes_every_kind_of_provisional_deadline(client, org, session, monkeypatch):
-    from tests.sla.test_cli_api import _TestDatabase
-
-    monkeypatch.setattr(sla_cli, "get_database", lambda: _TestDatabase(session))
+def test_cli_recomputes_every_kind_of_provisional_deadline(client, org, session, cli):
     at(2026, 12, 28)
     case = as_user(client, "clerk").create()
     order = _order(client, org, case["id"], 5)
@@ -197,7 +192,7 @@ def test_cli_recomputes_every_kind_of_provisional_deadline(client, org, session,
     row = session.get(SupervisionOrder, order["id"])
     row.due_date = date(2027, 1, 8)
     session.flush()
-    result = CliRunner().invoke(sla_cli.sla_group, ["recompute", "--provisional-only"])
+    result = cli("sla", "recompute", "--provisional-only")
     assert result.exit_code == 0, result.output
     assert result.output == "重算完成：案件 0 件、督办与会议决定 1 项、整改 0 项期限有变化\n"
     session.expire_all()

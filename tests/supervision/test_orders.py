@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bancheng.cases.models import CaseEvent
 from bancheng.notify.models import Notice
-from bancheng.supervision import cli as sup_cli
 from bancheng.supervision.models import SupervisionOrder, SupervisionOrderEvent
 from bancheng.supervision.service import sweep
 from tests.cases.helpers import as_user
@@ -166,14 +164,7 @@ def test_order_is_visible_on_case_department_and_board(client, org, session):
     assert h
 
 
-def test_cli_sweep(client, org, session, monkeypatch):
-    from contextlib import contextmanager
-
-    class _Db:
-        @contextmanager
-        def transaction(self, write=True):
-            yield session
-
+def test_cli_sweep(client, org, session, cli):
     at(2026, 3, 2)
     case = as_user(client, "clerk_a").create()
     sup = as_user(client, "supervisor")
@@ -184,6 +175,5 @@ def test_cli_sweep(client, org, session, monkeypatch):
         == 201
     )
     at(2026, 3, 5)
-    monkeypatch.setattr(sup_cli, "get_database", lambda: _Db())
-    out = CliRunner().invoke(sup_cli.supervision_group, ["sweep", "--json"], catch_exceptions=False)
+    out = cli("supervision", "sweep", "--json")
     assert out.output.strip() == '{"escalated": 1, "top_reached": 0, "decisions_overdue": 0}'

@@ -22,6 +22,7 @@ from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import Invalid, TooLarge
 from bancheng.sla import calendar as cal
 from bancheng.sla import policies as pol
+from bancheng.sla.arrangements import MAX_FILE_BYTES
 from bancheng.sla.models import SlaPolicy
 
 calendar_router = api_router(prefix="/api/v1/calendar", tags=["calendar"])
@@ -194,9 +195,9 @@ def post_import(
     session: SessionDep,
     file: Annotated[UploadFile, File(description="CSV 或 JSON: date, kind, festival")],
 ) -> ImportOut:
-    data = file.file.read(cal.MAX_FILE_BYTES + 1)
-    if len(data) > cal.MAX_FILE_BYTES:
-        raise TooLarge("calendar.file_too_large", f"文件超过 {cal.MAX_FILE_BYTES} 字节")
+    data = file.file.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise TooLarge("calendar.file_too_large", f"文件超过 {MAX_FILE_BYTES} 字节")
     result = cal.import_bytes(session, data, file.filename or "upload")
     return ImportOut(**result.to_dict())
 

@@ -1,7 +1,7 @@
 """The deadline sweeper: records each case's turn to yellow and to red once, urges the
 responsible department (催办), and escalates cases overdue by more than K working days to
 supervision. Set-based SQL: a few statements whatever the number of cases. Running it twice
-writes nothing new. It is the job ``sla.sweep`` (``sla/tasks.py``): the job registry's lock
+writes nothing new. It is the job ``sla.sweep`` (``sla/jobs.py``): the job registry's lock
 runs it once at a time across processes."""
 
 from __future__ import annotations
