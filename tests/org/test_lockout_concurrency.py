@@ -22,6 +22,10 @@ GUESSES = 12
 
 @pytest.fixture()
 def lone_user(database, settings):
+    # The suite's database, committed for real: the guesses run in threads of their own,
+    # and sign-in reserves each attempt in a transaction of its own on the process's
+    # database (core.deps.separate_transaction), so neither the double nor a database of
+    # the test's own would do. What it made is deleted afterwards.
     with database.transaction() as s:
         dept = create_department(s, code="LOCK-1", name="锁定测试中心", level="city", kind="centre")
         user = make_user(s, "lock_clerk", "clerk", dept, "all", display_name="锁定")
