@@ -178,6 +178,14 @@ def cli(db: ConnectionDatabase) -> Any:
     return invoke
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _installed() -> None:
+    """The periodic jobs and the lifecycle's hooks, as every entry point sets them up."""
+    from bancheng.main import install
+
+    install()
+
+
 @pytest.fixture(autouse=True)
 def _real_clock() -> Iterator[None]:
     yield

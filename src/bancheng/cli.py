@@ -21,7 +21,7 @@ DOMAIN_GROUPS = (
     ("bancheng.routing.cli", "routing_group"),
     ("bancheng.supervision.cli", "supervision_group"),
     ("bancheng.insights.cli", "insights_group"),
-    ("bancheng.insights.cli", "import_command"),
+    ("bancheng.integrations.cli", "import_command"),
     ("bancheng.outbox.cli", "outbox_group"),
 )
 
@@ -60,6 +60,9 @@ class DomainErrorsGroup(click.Group):
 def main(ctx: click.Context) -> None:
     """办成 bancheng — the 办不成事 feedback window, end to end."""
     ctx.ensure_object(Env)  # the commands' database (tests pass their own as obj=)
+    from bancheng.main import install
+
+    install()
 
 
 @main.command()
@@ -299,7 +302,9 @@ _register_domain_groups()
 
 
 def _register_hot_issues() -> None:
-    """`bancheng insights hot-issues`: routing's clustering, under the insights group."""
+    """`bancheng insights hot-issues` (routing's clustering) and `bancheng insights import`
+    (the 12345 import, also `bancheng import`), under the insights group."""
+    from bancheng.integrations.cli import import_command
     from bancheng.routing.cli import hot_issues_command
 
     group = main.commands.get("insights")
@@ -307,6 +312,7 @@ def _register_hot_issues() -> None:
         group = click.Group("insights", help="Figures and findings from the ledger.")
         main.add_command(group)
     group.add_command(hot_issues_command)
+    group.add_command(import_command)
 
 
 _register_hot_issues()

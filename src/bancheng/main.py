@@ -48,6 +48,7 @@ ROUTER_MODULES = (
     "bancheng.supervision.api",
     "bancheng.knowledge.api",
     "bancheng.insights.api",
+    "bancheng.integrations.hotline_import_api",
     "bancheng.integrations.hotline_api",
     "bancheng.integrations.open311",
     "bancheng.integrations.haochaping_api",
@@ -87,6 +88,30 @@ def register_jobs() -> JobRegistry:
     for name in JOB_MODULES:
         importlib.import_module(name).register(jobs)
     return jobs
+
+
+# The domains that take part in a lower domain's work register their part (``install_hooks``):
+# the case lifecycle's (``bancheng.cases.hooks``), the deadlines recounted after a calendar
+# import (``bancheng.sla.service.on_provisional_recount``). Imports flow one way.
+HOOK_MODULES = (
+    "bancheng.integrations.hotline_results",
+    "bancheng.notify.events",
+    "bancheng.supervision.service",
+    "bancheng.feedback.service",
+    "bancheng.routing.service",
+)
+
+
+def install_hooks() -> None:
+    for name in HOOK_MODULES:
+        importlib.import_module(name).install_hooks()
+
+
+def install() -> None:
+    """What every entry point (the app, the CLI, the tests) sets up before any work: the
+    periodic jobs and the lifecycle's hooks. Running it again changes nothing."""
+    register_jobs()
+    install_hooks()
 
 
 def api_routes() -> list[APIRoute]:
@@ -163,7 +188,7 @@ def _is_not_null_violation(exc: IntegrityError) -> bool:
 def create_app(web_dist: Path | None = None) -> FastAPI:
     from bancheng.core.config import get_settings
 
-    register_jobs()
+    install()
     docs = get_settings().docs_open
     app = FastAPI(
         lifespan=lifespan,

@@ -3,7 +3,7 @@ change it records was committed. Refusals are logged in a transaction of their o
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -43,6 +43,38 @@ def log_operation(
             ip=ip,
             details=details or {},
         )
+    )
+
+
+class Actor(Protocol):
+    """Who an endpoint's entry names (``org.scope.Principal`` is one)."""
+
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def ip(self) -> str | None: ...
+
+
+def log_action(
+    session: Session,
+    actor: Actor,
+    action: str,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """An entry an endpoint writes itself, for the signed-in caller (with its details)."""
+    log_operation(
+        session,
+        actor_id=actor.user_id,
+        actor_name=actor.username,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        ip=actor.ip,
+        details=details,
     )
 
 

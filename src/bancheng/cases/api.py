@@ -9,11 +9,12 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_operation, note_object
+from bancheng.audit.service import log_action, note_object
 from bancheng.cases import actions, co_handling, service
 from bancheng.cases import repository as repo
 from bancheng.cases.enums import event_label
 from bancheng.cases.files import FileStore
+from bancheng.cases.hooks import hooks
 from bancheng.cases.models import Attachment, Case, CaseEvent
 from bancheng.cases.schemas import (
     ActionIn,
@@ -251,9 +252,8 @@ def create_case(
 ) -> CaseOut:
     case, created = service.create_case(session, settings, principal, data, idempotency_key)
     if created:
-        from bancheng.routing.service import auto_dispatch
-
-        auto_dispatch(session, settings, principal, case)
+        for registered in hooks.created():  # routing's automatic dispatch
+            registered(session, settings, principal, case)
     if not created:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
@@ -326,14 +326,12 @@ def reveal_case_reporter(
 ) -> CaseOut:
     """The reporter's full phone and ID number. Every reveal is logged."""
     case = repo.get_case(session, principal, case_id)
-    log_operation(
+    log_action(
         session,
-        actor_id=principal.user_id,
-        actor_name=principal.username,
-        action="case.reveal_pii",
+        principal,
+        "case.reveal_pii",
         object_type="case",
         object_id=case.id,
-        ip=principal.ip,
     )
     return detail(session, case, service.reveal_reporter(case))
 
@@ -357,14 +355,12 @@ def perform_action(
 ) -> CaseOut:
     case = repo.get_case(session, principal, case_id, lock=True)
     actions.perform(session, settings, principal, case, action, body)
-    log_operation(
+    log_action(
         session,
-        actor_id=principal.user_id,
-        actor_name=principal.username,
-        action=f"case.{action}",
+        principal,
+        f"case.{action}",
         object_type="case",
         object_id=case.id,
-        ip=principal.ip,
     )
     return detail(session, case)
 

@@ -18,6 +18,7 @@ from bancheng.cases.enums import (
     State,
 )
 from bancheng.cases.files import FileStore
+from bancheng.cases.hooks import hooks
 from bancheng.cases.models import (
     Attachment,
     Case,
@@ -243,26 +244,10 @@ def blocker_list(types: list[Any] | None, main: Any, field: str) -> list[str]:
 
 
 def notify_event(session: Session, settings: Settings, case: Case, event: CaseEvent) -> None:
-    from bancheng.notify.events import on_case_event
+    """The people concerned hear of a flushed event (``hooks``: notify)."""
+    for notice in hooks.notices():
+        notice(session, settings, case, event)
 
-    on_case_event(session, settings, case, event)
-
-
-# Timeline actions whose result a 12345 order's platform receives (integrations).
-HOTLINE_PUSHED = frozenset(
-    {
-        "accept",
-        "return",
-        "objection_accepted",  # decide_objection approved (a rejection is not pushed)
-        "request_extension",
-        "decide_extension",
-        "resolve",
-        "resolve_on_spot",
-        "decide_end",  # when approved: the case is resolved
-        "give_feedback",
-        "evaluate",
-    }
-)
 
 LOCATION_SOURCES = ("device", "clerk", "hotline_12345", "open311", "import")
 
@@ -314,12 +299,9 @@ def add_event(
         public=public,
     )
     session.add(event)
-    pushed = action in HOTLINE_PUSHED and (action != "decide_end" or event.details.get("approved"))
-    if case.hotline_order_number and pushed:
-        # A 12345 order's result goes back to the platform, in this same transaction.
-        from bancheng.integrations.hotline_results import queue_result
-
-        queue_result(session, case, event)
+    # e.g. a 12345 order's result goes back to the platform, in this same transaction.
+    for added in hooks.event_added():
+        added(session, case, event)
     return event
 
 

@@ -10,11 +10,11 @@ from fastapi import Depends, File, Form, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_operation
+from bancheng.audit.service import log_action
 from bancheng.core.deps import api_router, db_session, require
 from bancheng.dispatch import service
 from bancheng.dispatch.models import DispatchCatalogueEntry
-from bancheng.insights.importer import read_upload
+from bancheng.integrations.hotline_import_rows import read_upload
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1/dispatch-catalogue", tags=["dispatch"])
@@ -94,14 +94,12 @@ def _data(body: EntryIn) -> service.EntryData:
 
 
 def _log(session: Session, p: Principal, action: str, obj_id: Any, details: dict[str, Any]) -> None:
-    log_operation(
+    log_action(
         session,
-        actor_id=p.user_id,
-        actor_name=p.username,
-        action=action,
+        p,
+        action,
         object_type="dispatch_catalogue",
         object_id=obj_id,
-        ip=p.ip,
         details=details,
     )
 

@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 
 from bancheng.cases import service as case_service
 from bancheng.cases.enums import BAD_RATINGS, Channel, Rating, State
-from bancheng.cases.lifecycle import transition
+from bancheng.cases.hooks import hooks
+from bancheng.cases.lifecycle import MoveContext, given, transition
 from bancheng.cases.models import Case, CaseEvent
 from bancheng.cases.schemas import CaseCreate, ReporterIn
 from bancheng.core import clock
-from bancheng.core.config import Settings
+from bancheng.core.config import Settings, get_settings
 from bancheng.core.errors import Conflict, Invalid, NotFound
 from bancheng.feedback.models import (
     CallbackAttempt,
@@ -29,6 +30,7 @@ from bancheng.notify import service as notify
 from bancheng.org.models import Department
 from bancheng.org.scope import Principal, sees_unit
 from bancheng.sla.calendar import load_calendar
+from bancheng.sla.service import on_provisional_recount
 
 BAD = frozenset(r.value for r in BAD_RATINGS)
 ATTEMPT_OUTCOMES = ("reached", "unreachable", "refused")
@@ -169,6 +171,43 @@ def record_evaluation(
     if push:
         _push(session, ev, "evaluated")
     return ev
+
+
+def window_evaluation(ctx: MoveContext) -> None:
+    """The effect of the ``evaluate`` move (``cases.hooks``): a rating given at the window,
+    entered for the reporter, on the offline indicator set. Once the event is written, the
+    evaluation (and for a bad one the rectification and the callback) is recorded as for a
+    rating from the phone."""
+    from bancheng.feedback import ratings
+
+    session, settings, case, body = ctx.session, ctx.settings, ctx.case, ctx.body
+    ratings.check_window(session, settings, case)
+    window_set = ratings.active_set(session, "offline")
+    rating = Rating(given(body.rating))
+    scores, reasons = ratings.check_rating(
+        window_set,
+        rating.value,
+        body.scores,
+        body.bad_reasons,
+        require_scores=False,
+        require_reasons=False,
+    )
+    case.rating = rating.value
+    ctx.details["rating"] = case.rating
+    ctx.recorded.append(
+        lambda: record_evaluation(
+            session,
+            settings,
+            case,
+            rating=rating,
+            source="window",
+            channel="hall",
+            iset=window_set,
+            scores=scores,
+            bad_reasons=reasons,
+            push=True,
+        )
+    )
 
 
 def _push(session: Session, ev: Evaluation | None, stage: str) -> None:
@@ -643,3 +682,14 @@ def recompute_provisional_rectifications(session: Session, settings: Settings) -
         changed += before != (rect.due_date, rect.deadline_provisional)
     session.flush()
     return changed
+
+
+def _recount_rectifications(session: Session) -> int:
+    return recompute_provisional_rectifications(session, get_settings())
+
+
+def install_hooks() -> None:
+    """The ``evaluate`` move's effect is feedback's (``cases.hooks``); rectification
+    deadlines are recounted after a calendar import (``sla.service``)."""
+    hooks.set_evaluate(window_evaluation)
+    on_provisional_recount("rectifications", _recount_rectifications)

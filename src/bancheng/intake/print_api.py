@@ -14,9 +14,9 @@ from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import NotFound
-from bancheng.intake import printing
+from bancheng.intake import printing, repository
 from bancheng.intake import service as intake
-from bancheng.org.models import Hall, ServiceWindow
+from bancheng.org.models import Hall
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1", tags=["print"])
@@ -29,12 +29,12 @@ def _base(request: Request, settings: Settings) -> str:
 
 
 def _place(session: Session, hall_id: int, window: int | None) -> tuple[Hall, str]:
-    hall = session.get(Hall, hall_id)
+    hall = repository.hall(session, hall_id)
     if hall is None:
         raise NotFound("print.hall_not_found", "大厅不存在")
     sub = ""
     if window is not None:
-        win = session.get(ServiceWindow, window)
+        win = repository.window(session, window)
         if win is None or win.hall_id != hall.id:
             raise NotFound("print.window_not_found", "窗口不存在")
         sub = f"{win.number}号窗口 {win.name}"

@@ -125,7 +125,7 @@ ROUTES: tuple[Route, ...] = (
         "staff.meeting_decision",
         "the lead of the responsible unit",
         STAFF,
-        "supervision.service.create_meeting",
+        "supervision.meetings.create_meeting",
     ),
     Route(
         "a unit asks to end the case as unreasonable or invalid (`request_end`)",

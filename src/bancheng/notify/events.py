@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bancheng.cases.enums import LABELS_ZH
+from bancheng.cases.hooks import hooks
 from bancheng.cases.models import Case, CaseEvent
 from bancheng.core.config import Settings
 from bancheng.notify import messages as m
@@ -224,3 +225,8 @@ def on_light(session: Session, case: Case, light: str, at_key: str) -> None:
     )
     for u in people:
         m.to_user(session, u, kind, f"{kind}:case{case.id}:{at_key}", params, case.id)
+
+
+def install_hooks() -> None:
+    """The notices of a case's events (``cases.hooks``)."""
+    hooks.on_notice(on_case_event)

@@ -187,6 +187,19 @@ def unit_leads(session: Session, department_id: int) -> list[User]:
     return heads or unit_handlers(session, department_id)
 
 
+def to_unit_leads(
+    session: Session,
+    department_id: int,
+    kind: str,
+    key: str,
+    params: dict[str, Any],
+    case_id: int | None = None,
+) -> None:
+    """A staff message to the unit's lead (``unit_leads``), each on the channels they chose."""
+    for u in unit_leads(session, department_id):
+        to_user(session, u, kind, key, params, case_id)
+
+
 def supervisors_for(session: Session, department_id: int) -> list[User]:
     """Supervisors whose data scope covers ``department_id`` (who may decide its
     extensions)."""

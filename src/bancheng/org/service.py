@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,8 +15,9 @@ from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.crypto import get_crypto
 from bancheng.core.errors import Conflict, Invalid
+from bancheng.org import repository
 from bancheng.org.auth import check_password_policy, hash_password
-from bancheng.org.models import Department, User, UserScopeDepartment
+from bancheng.org.models import Department, Matter, User, UserScopeDepartment
 from bancheng.org.permissions import DATA_SCOPES, ROLES
 from bancheng.org.scope import clear_subtree_cache
 
@@ -121,6 +125,126 @@ def create_first_admin(
         password=password,
         must_change_password=False,
     )
+
+
+def require_unit(
+    session: Session, department_id: int, code: str, message: str, field: str
+) -> Department:
+    """The unit a request names, or ``Invalid`` with the request's own code and field."""
+    dept = repository.department(session, department_id)
+    if dept is None:
+        raise Invalid(code, message, field=field)
+    return dept
+
+
+def check_custom_scope(session: Session, department_ids: list[int]) -> None:
+    for dept_id in department_ids:
+        require_unit(
+            session,
+            dept_id,
+            "user.department_not_found",
+            "自定义范围中的部门不存在",
+            "custom_department_ids",
+        )
+
+
+def set_custom_scope(session: Session, user: User, department_ids: list[int]) -> None:
+    """The units of the user's ``custom`` data scope become ``department_ids``."""
+    check_custom_scope(session, department_ids)
+    repository.clear_custom_scope(session, user.id)
+    session.add_all(UserScopeDepartment(user_id=user.id, department_id=d) for d in department_ids)
+
+
+# --- the matter catalogue import -----------------------------------------------------
+
+MATTER_COLUMNS = {
+    "code": ("code", "事项编码"),
+    "name": ("name", "事项名称"),
+    "department": ("department_code", "责任部门编码"),
+    "materials": ("materials", "申请材料"),
+}
+
+
+def rows_from_upload(data: bytes) -> list[dict[str, str]]:
+    """The rows of an uploaded .xlsx workbook or CSV file (UTF-8 or GBK), by header."""
+    if data[:2] == b"PK":  # an .xlsx workbook
+        from openpyxl import load_workbook
+
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        ws = wb.active
+        if ws is None:
+            return []
+        rows = list(ws.iter_rows(values_only=True))
+        if not rows:
+            return []
+        header = [str(h or "").strip() for h in rows[0]]
+        return [
+            {
+                header[i]: "" if v is None else str(v).strip()
+                for i, v in enumerate(r)
+                if i < len(header)
+            }
+            for r in rows[1:]
+        ]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            raise Invalid("import.encoding", "无法识别文件编码（请使用UTF-8或GBK）") from exc
+    return [
+        {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        for row in csv.DictReader(io.StringIO(text))
+    ]
+
+
+def _pick(row: dict[str, str], key: str) -> str:
+    for col in MATTER_COLUMNS[key]:
+        if col in row:
+            return row[col]
+    return ""
+
+
+def import_matters(session: Session, rows: list[dict[str, str]]) -> tuple[int, int]:
+    """Create or update the catalogue's matters by code: all rows valid or nothing changes
+    (``import.rows_rejected`` lists the bad rows). Returns (created, updated)."""
+    if not rows:
+        raise Invalid("import.empty", "文件中没有数据行")
+    depts = repository.department_ids_by_code(session)
+    rejected: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    parsed = []
+    for n, row in enumerate(rows, start=2):
+        code, name, dcode = _pick(row, "code"), _pick(row, "name"), _pick(row, "department")
+        reason = None
+        if not code or not name:
+            reason = "缺少事项编码或名称"
+        elif dcode not in depts:
+            reason = f"责任部门编码不存在：{dcode}"
+        elif code in seen:
+            reason = "文件内事项编码重复"
+        if reason:
+            rejected.append({"row": n, "code": code, "reason": reason})
+            continue
+        seen.add(code)
+        mats = [m.strip() for m in re.split(r"[；;、|]", _pick(row, "materials")) if m.strip()]
+        parsed.append((code, name, depts[dcode], mats))
+    if rejected:
+        raise Invalid("import.rows_rejected", "存在无效行，未导入任何数据", rejected=rejected)
+    created = updated = 0
+    existing = repository.matters_by_code(session)
+    for code, name, dept_id, mats in parsed:
+        m = existing.get(code)
+        if m is None:
+            session.add(
+                Matter(code=code, name=name, department_id=dept_id, materials=mats, active=True)
+            )
+            created += 1
+        else:
+            m.name, m.department_id, m.materials = name, dept_id, mats
+            updated += 1
+    return created, updated
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from bancheng.cases import repository as repo
 from bancheng.cases.enums import BAD_RATINGS, OPEN_STATES, State
 from bancheng.cases.lifecycle import transition
 from bancheng.cases.models import Case
+from bancheng.cases.service import add_event, notify_event
 from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.errors import Conflict, Forbidden, Invalid
@@ -72,8 +73,6 @@ def merge(
 ) -> CaseMerge:
     """Merge ``follower`` into ``master``. Both are in the caller's scope (the caller
     looked them up through ``repository.get_case``). Nothing is written when refused."""
-    from bancheng.cases.service import add_event
-
     if principal.role not in ("clerk", "supervisor") or not principal.can("case.merge"):
         raise Forbidden("case.action_forbidden", "您的角色不能执行此操作")
     if version != follower.version:
@@ -143,8 +142,6 @@ def undo(
 ) -> CaseMerge:
     """Undo the merge of ``follower`` (supervisors): it is its own case again, in the state
     it kept, with its own deadline. Refused once the master's outcome reached it."""
-    from bancheng.cases.service import add_event
-
     if principal.role != "supervisor" or not principal.can("case.merge_undo"):
         raise Forbidden("case.merge_undo_forbidden", "只有督查员可以撤销并单")
     if version != follower.version:
@@ -218,8 +215,6 @@ def on_master_move(
     closing reach them."""
     if action not in ("give_feedback", "close"):
         return
-    from bancheng.cases.service import add_event, notify_event
-
     now = clock.now()
     for f in followers(session, master.id):
         if action == "give_feedback" and f.state in OPEN:

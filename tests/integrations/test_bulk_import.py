@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from bancheng.cases.models import Case, CaseDepartment, CaseEvent, CaseNumberCounter
 from bancheng.cases.numbering import allocate_number, allocate_number_block
 from bancheng.core import clock
-from bancheng.insights.importer import import_rows, parse_mapping
 from bancheng.insights.models import ImportedWorkOrder, RollupDirtyDay
+from bancheng.integrations.hotline_import import import_rows
+from bancheng.integrations.hotline_import_rows import parse_mapping
 from bancheng.sla import case_clock
 from bancheng.sla.policies import create_policy
 
