@@ -61,6 +61,7 @@ PUBLISHED_NAMES = {
     "bancheng__dispatch__schemas__ImportOut": "bancheng__dispatch__api__ImportOut",
     "bancheng__feedback__schemas__AttemptOut": "bancheng__feedback__api__AttemptOut",
     "bancheng__routing__schemas__LinkIn": "bancheng__routing__api__LinkIn",
+    "bancheng__outbox__schemas__AttemptOut": "bancheng__outbox__api__AttemptOut",
     "bancheng__sla__schemas__ImportOut": "bancheng__sla__api__ImportOut",
     "bancheng__sla__schemas__SweepOut": "bancheng__sla__ops_api__SweepOut",
 }

@@ -190,9 +190,9 @@ def run_sample(
     """Run the reminder and sampling sweep now (it also runs periodically), through the
     job registry's lock."""
     from bancheng.core.jobs import run_job
-    from bancheng.feedback import tasks
+    from bancheng.feedback import jobs as feedback_jobs
 
-    return SampleOut(**run_job(session, tasks.JOB, settings, force=True, wait=True).result)
+    return SampleOut(**run_job(session, feedback_jobs.JOB, settings, force=True, wait=True).result)
 
 
 @router.post("/callbacks/{task_id}/attempts", response_model=CallbackOut)

@@ -5,6 +5,8 @@ rating comes and the closing of unrated cases: ``feedback/reminders.py``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -16,6 +18,7 @@ from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.errors import Conflict, Invalid, NotFound
+from bancheng.core.slots import Slot
 from bancheng.feedback import repository
 from bancheng.feedback.callbacks import ensure_callback
 from bancheng.feedback.models import (
@@ -205,13 +208,15 @@ def window_evaluation(ctx: MoveContext) -> None:
     )
 
 
+# The unified 好差评 system is integrations' (``integrations.haochaping.install_hooks``).
+push_record: Slot[Callable[[Session, Evaluation, str], None]] = Slot("feedback.push_record")
+
+
 def _push(session: Session, ev: Evaluation | None, stage: str) -> None:
     """The record goes to the unified 好差评 system (through the outbox)."""
     if ev is None:
         return
-    from bancheng.integrations.haochaping import queue_push
-
-    queue_push(session, ev, stage)
+    push_record.get()(session, ev, stage)
 
 
 def open_rectification(

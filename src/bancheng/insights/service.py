@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from bancheng.cases.enums import LABELS_ZH
-from bancheng.core import clock
+from bancheng.core import clock, periods
 from bancheng.core.config import Settings
 from bancheng.insights import metrics, rollup_refresh
 from bancheng.insights import repository as repo
@@ -161,10 +161,10 @@ def assessment(
     plus the units in the bottom ``bottom`` places this period and the one before."""
     if unit not in ("department", "hall") or period not in ("month", "quarter"):
         raise ValueError(unit)
-    key = key or metrics.period_key(clock.local_today(), period)
+    key = key or periods.period_key(clock.local_today(), period)
     prev = metrics.previous_period(key, period)
-    start, _ = metrics.period_bounds(prev, period)
-    _, end = metrics.period_bounds(key, period)
+    start, _ = periods.period_bounds(prev, period)
+    _, end = periods.period_bounds(key, period)
     w = weights(settings)
     folded = metrics.fold(repo.rows(session, principal, (unit,), start, end), period, (unit,))
     ranked: dict[str, list[dict[str, Any]]] = {}

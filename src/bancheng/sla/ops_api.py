@@ -12,13 +12,13 @@ from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.jobs import run_job
 from bancheng.org.scope import Principal
 from bancheng.sla.calendar import missing_years
+from bancheng.sla.jobs import SWEEP
 from bancheng.sla.schemas import (
     RecomputeOut,
     StatusOut,
     SweepOut,
 )
 from bancheng.sla.service import recompute_open, recompute_provisional
-from bancheng.sla.tasks import SWEEP
 
 router = api_router(prefix="/api/v1/sla", tags=["sla"])
 DB = Annotated[Session, Depends(db_session)]
