@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from bancheng.cases.schemas import Strict
 
 
-class EntryIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class EntryIn(Strict):
     matter: str = Field(min_length=1, max_length=100)
     keywords: list[Annotated[str, Field(max_length=40)]] = Field(default=[], max_length=50)
     department_id: int
@@ -42,8 +43,7 @@ class ImportOut(BaseModel):
     dry_run: bool
 
 
-class MatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class MatchIn(Strict):
     title: str = Field(default="", max_length=200)
     description: str = Field(default="", max_length=10000)
 
