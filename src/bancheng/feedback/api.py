@@ -139,7 +139,7 @@ def list_rectifications(
     principal: Principal = require("feedback.read"),
     status: Annotated[str | None, Query(max_length=12)] = None,
 ) -> list[RectificationOut]:
-    rows = repository.rectifications(session, principal, status)
+    rows = repository.newest_visible(session, principal, Rectification, status)
     return [_rect_out(session, r) for r in rows]
 
 
@@ -179,7 +179,7 @@ def list_callbacks(
     principal: Principal = require("callback.work"),
     status: Annotated[str | None, Query(max_length=12)] = None,
 ) -> list[CallbackOut]:
-    rows = repository.callback_tasks(session, principal, status)
+    rows = repository.newest_visible(session, principal, CallbackTask, status)
     return [_cb_out(session, t) for t in rows]
 
 

@@ -39,24 +39,15 @@ def evaluations(session: Session, case_id: int) -> Sequence[Evaluation]:
     ).all()
 
 
-def rectifications(
-    session: Session, principal: Principal, status: str | None
-) -> Sequence[Rectification]:
-    """The rectifications of the units the caller sees, newest first."""
-    stmt = select(Rectification).where(unit_clause(principal, Rectification.department_id))
+def newest_visible(
+    session: Session, principal: Principal, model: type[Row], status: str | None
+) -> Sequence[Row]:
+    """The rectifications or callback tasks of the units the caller sees (with ``status``
+    when given), newest first."""
+    stmt = select(model).where(unit_clause(principal, model.department_id))
     if status:
-        stmt = stmt.where(Rectification.status == status)
-    return session.scalars(stmt.order_by(Rectification.id.desc()).limit(LIST_LIMIT)).all()
-
-
-def callback_tasks(
-    session: Session, principal: Principal, status: str | None
-) -> Sequence[CallbackTask]:
-    """The callback tasks of the units the caller sees, newest first."""
-    stmt = select(CallbackTask).where(unit_clause(principal, CallbackTask.department_id))
-    if status:
-        stmt = stmt.where(CallbackTask.status == status)
-    return session.scalars(stmt.order_by(CallbackTask.id.desc()).limit(LIST_LIMIT)).all()
+        stmt = stmt.where(model.status == status)
+    return session.scalars(stmt.order_by(model.id.desc()).limit(LIST_LIMIT)).all()
 
 
 def attempts(session: Session, task_id: int) -> Sequence[CallbackAttempt]:
