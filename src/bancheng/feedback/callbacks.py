@@ -17,9 +17,8 @@ from bancheng.cases.schemas import CaseCreate, ReporterIn
 from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.errors import Conflict, Invalid, NotFound
-from bancheng.feedback import repository
+from bancheng.feedback import records, repository
 from bancheng.feedback.models import CallbackAttempt, CallbackTask, Evaluation
-from bancheng.feedback.push import push_evaluation
 from bancheng.org.models import Department
 from bancheng.org.scope import Principal
 
@@ -163,8 +162,7 @@ def confirm(
                 Evaluation.case_id == task.case_id, Evaluation.round == task.round
             )
         )
-        if ev is not None:
-            push_evaluation(session, ev, "revisited")
+        records.push(session, ev, "revisited")
     return task
 
 

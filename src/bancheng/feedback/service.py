@@ -16,14 +16,13 @@ from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.errors import Conflict, Invalid, NotFound
-from bancheng.feedback import repository
+from bancheng.feedback import records, repository
 from bancheng.feedback.callbacks import ensure_callback
 from bancheng.feedback.models import (
     Evaluation,
     IndicatorSet,
     Rectification,
 )
-from bancheng.feedback.push import push_evaluation
 from bancheng.notify import service as notify
 from bancheng.org.scope import Principal
 from bancheng.sla.calendar import load_calendar
@@ -109,7 +108,7 @@ def evaluate(
     from bancheng.notify.events import on_case_event
 
     on_case_event(session, settings, case, rated)
-    push_evaluation(session, ev, "evaluated")
+    records.push(session, ev, "evaluated")
     return ev
 
 
@@ -165,7 +164,7 @@ def record_evaluation(
         ensure_callback(session, case, "bad_review", rnd)
     session.flush()
     if push:
-        push_evaluation(session, ev, "evaluated")
+        records.push(session, ev, "evaluated")
     return ev
 
 
@@ -304,7 +303,7 @@ def complete_rectification(
         {"rectification_id": rect.id, "case_number": case.number},
         case.id,
     )
-    push_evaluation(session, session.get(Evaluation, rect.evaluation_id), "rectified")
+    records.push(session, session.get(Evaluation, rect.evaluation_id), "rectified")
     return rect
 
 
@@ -341,7 +340,7 @@ def decide_appeal(
         ev.excluded = True
     session.flush()
     if uphold:
-        push_evaluation(session, ev, "overturned")
+        records.push(session, ev, "overturned")
     return rect
 
 

@@ -1,6 +1,6 @@
-"""The record of an evaluation goes to the unified 好差评 system at each step (evaluated,
-rectified, revisited, overturned). That system is integrations' business: it fills
-``push_record`` at install (``integrations.haochaping.install_hooks``)."""
+"""Each evaluation record goes to the unified 好差评 system (evaluated, rectified,
+revisited, overturned). That system is integrations' (``integrations.haochaping``), which
+fills ``push_record`` at start-up (``install_hooks``): feedback does not import it."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from bancheng.feedback.models import Evaluation
 push_record: Slot[Callable[[Session, Evaluation, str], None]] = Slot("feedback.push_record")
 
 
-def push_evaluation(session: Session, ev: Evaluation | None, stage: str) -> None:
+def push(session: Session, ev: Evaluation | None, stage: str) -> None:
     """The record goes to the unified 好差评 system (through the outbox)."""
     if ev is None:
         return
