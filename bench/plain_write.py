@@ -20,6 +20,7 @@ import multiprocessing as mp
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.engine import make_url
@@ -49,6 +50,38 @@ def _templates(url: str) -> tuple[dict[str, Any], dict[str, Any]]:
     c = {k: v for k, v in case.items() if k != "id"}
     e = {k: v for k, v in event.items() if k not in ("id", "case_id")}
     return c, e
+
+
+def _case_row(case: dict[str, Any], year: int, seq: int) -> dict[str, Any]:
+    """The template case renumbered as the ``seq``-th case of ``year``."""
+    row = dict(case)
+    row.update(
+        jurisdiction=JURISDICTION,
+        seq=seq,
+        number=f"{JURISDICTION}-{year}-{seq:06d}",
+        title=f"plain {seq}",
+    )
+    return row
+
+
+def _run_threads(run: Callable[[], tuple[int, list[float]]], threads: int, out: Any) -> None:
+    """Run ``run`` on ``threads`` threads at once; put (total writes, all latencies) on ``out``."""
+    counts: list[int] = []
+    lat: list[float] = []
+    lock = threading.Lock()
+
+    def one() -> None:
+        n, mine = run()
+        with lock:
+            counts.append(n)
+            lat.extend(mine)
+
+    ts = [threading.Thread(target=one) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    out.put((sum(counts), lat))
 
 
 def _pg_worker(
@@ -81,11 +114,8 @@ def _pg_worker(
         "WHERE jurisdiction = %s AND year = %s RETURNING last_seq"
     )
     year = case["year"]
-    counts: list[int] = []
-    lat: list[float] = []
-    lock = threading.Lock()
 
-    def run() -> None:
+    def run() -> tuple[int, list[float]]:
         n = 0
         mine: list[float] = []
         with psycopg.connect(dsn) as conn:
@@ -96,27 +126,14 @@ def _pg_worker(
                 t0 = time.perf_counter()
                 with conn.transaction():
                     seq = conn.execute(bump, (JURISDICTION, year)).fetchone()[0]  # type: ignore[index]
-                    row = dict(case)
-                    row.update(
-                        jurisdiction=JURISDICTION,
-                        seq=seq,
-                        number=f"{JURISDICTION}-{year}-{seq:06d}",
-                        title=f"plain {seq}",
-                    )
+                    row = _case_row(case, year, seq)
                     cid = conn.execute(ins_case, [adapt(row[k]) for k in ccols]).fetchone()[0]  # type: ignore[index]
                     conn.execute(ins_event, [cid, *(adapt(event[k]) for k in ecols)])
                 mine.append(time.perf_counter() - t0)
                 n += 1
-        with lock:
-            counts.append(n)
-            lat.extend(mine)
+        return n, mine
 
-    ts = [threading.Thread(target=run) for _ in range(threads)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    out.put((sum(counts), lat))
+    _run_threads(run, threads, out)
 
 
 def _sqlite_worker(
@@ -140,14 +157,11 @@ def _sqlite_worker(
         "WHERE jurisdiction = ? AND year = ? RETURNING last_seq"
     )
     year = case["year"]
-    counts: list[int] = []
-    lat: list[float] = []
-    lock = threading.Lock()
 
     def adapt(v: Any) -> Any:
         return json.dumps(v) if isinstance(v, dict | list) else v
 
-    def run() -> None:
+    def run() -> tuple[int, list[float]]:
         # As bancheng opens SQLite: WAL, a busy timeout, BEGIN IMMEDIATE for a writer.
         conn = sqlite3.connect(path, timeout=30, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
@@ -163,13 +177,7 @@ def _sqlite_worker(
             conn.execute("BEGIN IMMEDIATE")
             try:
                 seq = conn.execute(bump, (JURISDICTION, year)).fetchone()[0]
-                row = dict(case)
-                row.update(
-                    jurisdiction=JURISDICTION,
-                    seq=seq,
-                    number=f"{JURISDICTION}-{year}-{seq:06d}",
-                    title=f"plain {seq}",
-                )
+                row = _case_row(case, year, seq)
                 cur = conn.execute(ins_case, [adapt(row[k]) for k in ccols])
                 conn.execute(ins_event, [cur.lastrowid, *(adapt(event[k]) for k in ecols)])
                 conn.execute("COMMIT")
@@ -179,16 +187,9 @@ def _sqlite_worker(
             mine.append(time.perf_counter() - t0)
             n += 1
         conn.close()
-        with lock:
-            counts.append(n)
-            lat.extend(mine)
+        return n, mine
 
-    ts = [threading.Thread(target=run) for _ in range(threads)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    out.put((sum(counts), lat))
+    _run_threads(run, threads, out)
 
 
 def measure(url: str, seconds: float, processes: int, threads: int) -> dict[str, Any]:
