@@ -102,6 +102,11 @@ ALL = {
 }
 
 
+def _registered(rows: list[dict[str, Any]], by: str = "key") -> dict[Any, int]:
+    """How many cases were registered, per period, department, channel... of ``rows``."""
+    return {row[by]: row["counts"]["registered"] for row in rows}
+
+
 def _r(x: float) -> float:
     return round(x, 6)
 
@@ -139,15 +144,9 @@ def test_periods_are_local(session, world, use_rollup):
     leader = principal_of(session, world, "leader")
     if use_rollup:
         service.refresh_rollup(session, None)
-    days = {
-        t["period"]: t["counts"]["registered"]
-        for t in service.trend(session, leader, "day", *RANGE)
-    }
+    days = _registered(service.trend(session, leader, "day", *RANGE), "period")
     assert days == {"2026-09-30": 1, "2026-10-05": 3, "2026-10-20": 2}
-    months = {
-        t["period"]: t["counts"]["registered"]
-        for t in service.trend(session, leader, "month", *RANGE)
-    }
+    months = _registered(service.trend(session, leader, "month", *RANGE), "period")
     assert months == {"2026-09": 1, "2026-10": 5}
     quarters = service.trend(session, leader, "quarter", *RANGE)
     assert [(q["period"], q["counts"]["registered"]) for q in quarters] == [
@@ -168,10 +167,7 @@ def test_district_leader_sees_only_the_district(session, world):
     assert out["rates"]["resolution"] == 0.0
     assert out["rates"]["on_time"] == 1.0
     assert out["rates"]["overdue"] == _r(1 / 3)
-    depts = {
-        d["key"]: d["counts"]["registered"]
-        for d in service.breakdown(session, leader_a, "department", *RANGE)
-    }
+    depts = _registered(service.breakdown(session, leader_a, "department", *RANGE))
     assert world.id("fund") not in depts
     assert depts[world.id("distA")] == 3
 
@@ -184,25 +180,13 @@ def test_department_rollup_and_dimensions(session, world):
     assert depts[world.id("distA_street")]["counts"]["registered"] == 2  # street + community
     assert depts[world.id("fund")]["counts"]["registered"] == 3
     assert depts[world.id("distA")]["parent_id"] == world.id("city")
-    own = {
-        d["key"]: d["counts"]["registered"]
-        for d in service.breakdown(session, leader, "department", *RANGE, rollup_tree=False)
-    }
+    own = _registered(service.breakdown(session, leader, "department", *RANGE, rollup_tree=False))
     assert world.id("city") not in own and own[world.id("distA_street")] == 1
-    channels = {
-        d["key"]: d["counts"]["registered"]
-        for d in service.breakdown(session, leader, "channel", *RANGE)
-    }
+    channels = _registered(service.breakdown(session, leader, "channel", *RANGE))
     assert channels == {"window": 4, "hotline": 1, "mobile": 1}
-    kinds = {
-        d["name"]: d["counts"]["registered"]
-        for d in service.breakdown(session, leader, "kind", *RANGE)
-    }
+    kinds = _registered(service.breakdown(session, leader, "kind", *RANGE), "name")
     assert kinds == {"办不成事": 4, "投诉": 1, "咨询": 1}
-    blockers = {
-        d["key"]: d["counts"]["registered"]
-        for d in service.breakdown(session, leader, "blocker_type", *RANGE)
-    }
+    blockers = _registered(service.breakdown(session, leader, "blocker_type", *RANGE))
     assert blockers == {"missing_materials": 5, "system_failure": 1}
 
 
