@@ -115,42 +115,29 @@ def test_forced_password_change_and_policy(client, org, session):
     login(client, "clerk", "Gov-Window-2026!")
 
 
-def test_api_tokens_scoped_revocable_expiring(client, org, session):
-    h = login(client, "admin")
-    r = client.post(
+def _mint_clerk_token(client, h, org, permissions, name="12345对接", **extra):
+    """The admin asks for an API token that acts as the clerk with ``permissions``."""
+    return client.post(
         "/api/v1/admin/tokens",
         headers=h,
-        json={
-            "name": "12345对接",
-            "user_id": org.users["clerk"].id,
-            "permissions": ["case.create", "case.read"],
-            "days": 30,
-        },
+        json={"name": name, "user_id": org.users["clerk"].id, "permissions": permissions, **extra},
     )
+
+
+def test_api_tokens_scoped_revocable_expiring(client, org, session):
+    h = login(client, "admin")
+    r = _mint_clerk_token(client, h, org, ["case.create", "case.read"], days=30)
     # Admin holds no case data, not through a token minted for someone else either.
     assert (r.status_code, r.json()["code"]) == (403, "token.case_permissions_refused")
     assert r.json()["permissions"] == ["case.read"]
     assert session.scalar(select(func.count()).select_from(ApiToken)) == 0
-    r = client.post(
-        "/api/v1/admin/tokens",
-        headers=h,
-        json={
-            "name": "12345对接",
-            "user_id": org.users["clerk"].id,
-            "permissions": ["case.create"],
-            "days": 30,
-        },
-    )
+    r = _mint_clerk_token(client, h, org, ["case.create"], days=30)
     assert r.status_code == 201, r.text
     raw, token_id = r.json()["token"], r.json()["id"]
     assert raw.startswith("bct_")
     listed = client.get("/api/v1/admin/tokens").json()
     assert "token" not in listed[0] and listed[0]["prefix"] == raw[:10]
-    r = client.post(
-        "/api/v1/admin/tokens",
-        headers=h,
-        json={"name": "x", "user_id": org.users["clerk"].id, "permissions": ["user.manage"]},
-    )
+    r = _mint_clerk_token(client, h, org, ["user.manage"], name="x")
     assert r.json()["code"] == "token.permission_beyond_role"
     client.cookies.clear()
     bearer = {"Authorization": f"Bearer {raw}"}
