@@ -169,19 +169,31 @@ def test_a_refused_change_sends_nothing_and_a_withdrawn_order_neither(
     assert deliver().claimed == 0
 
 
+def _refused_then_approved(client, case, what, ask, refusal, approval=None):
+    """The unit accepts the case and asks (``request_<what>``); the supervisor refuses with
+    ``refusal``; the unit asks again; the supervisor approves."""
+    handler = as_user(client, "handler_fund")
+    handler.act(case.id, "accept")
+    handler.act(case.id, f"request_{what}", **ask)
+    sup = as_user(client, "supervisor")
+    sup.act(case.id, f"decide_{what}", approve=False, reason=refusal)
+    handler.use()
+    handler.act(case.id, f"request_{what}", **ask)
+    sup.use()
+    sup.act(case.id, f"decide_{what}", approve=True, **(approval or {}))
+
+
 def test_an_approved_unreasonable_demand_reaches_the_platform_as_resolved(
     client, org, session, platform, remote, deliver
 ):
     case = _dispatched(client, session, platform, org)
-    handler = as_user(client, "handler_fund")
-    handler.act(case.id, "accept")
-    handler.act(case.id, "request_end", end_as="unreasonable", reason="要求超出政策规定")
-    sup = as_user(client, "supervisor")
-    sup.act(case.id, "decide_end", approve=False, reason="应继续办理")
-    handler.use()
-    handler.act(case.id, "request_end", end_as="unreasonable", reason="要求超出政策规定")
-    sup.use()
-    sup.act(case.id, "decide_end", approve=True)
+    _refused_then_approved(
+        client,
+        case,
+        "end",
+        {"end_as": "unreasonable", "reason": "要求超出政策规定"},
+        refusal="应继续办理",
+    )
     deliver()
     got = _received(remote)
     # The requests and the refusal are internal: only the approval goes out.
@@ -263,16 +275,14 @@ def test_both_decisions_on_an_extension_reach_the_platform(
     client, org, session, platform, remote, deliver
 ):
     case = _dispatched(client, session, platform, org)
-    handler = as_user(client, "handler_fund")
-    handler.act(case.id, "accept")
-    ask = {"reason": "需调取档案", "new_due_date": date(2026, 12, 9).isoformat()}
-    handler.act(case.id, "request_extension", **ask)
-    sup = as_user(client, "supervisor")
-    sup.act(case.id, "decide_extension", approve=False, reason="材料齐全，按期办结")
-    handler.use()
-    handler.act(case.id, "request_extension", **ask)
-    sup.use()
-    sup.act(case.id, "decide_extension", approve=True, reason="同意延期")
+    _refused_then_approved(
+        client,
+        case,
+        "extension",
+        {"reason": "需调取档案", "new_due_date": date(2026, 12, 9).isoformat()},
+        refusal="材料齐全，按期办结",
+        approval={"reason": "同意延期"},
+    )
     r = deliver()
     assert (r.claimed, r.sent) == (5, 5)
     got = _received(remote)
