@@ -19,7 +19,7 @@ from bancheng.outbox.models import OutboxMessage
 from tests.cases.helpers import as_user
 from tests.conftest import TEST_PASSWORD
 from tests.outbox.sinks import HttpSink
-from tests.outbox.test_sms_channels import AK_ID, AK_SECRET, aliyun_check
+from tests.outbox.test_sms_channels import AK_SECRET, aliyun_check, aliyun_settings
 
 CODES = {
     "reporter.accepted": "SMS_1001",
@@ -87,15 +87,7 @@ def test_reporter_hears_every_step_in_order(client, session, settings, deliver):
         return 200, json.dumps({"Code": "OK", "BizId": f"biz{len(received)}"}).encode()
 
     with HttpSink(respond) as sink:
-        conf = settings.model_copy(
-            update={
-                "sms_provider": "aliyun",
-                "sms_sign_name": "云川市政务服务中心",
-                "aliyun_sms_access_key_id": AK_ID,
-                "aliyun_sms_access_key_secret": AK_SECRET,
-                "aliyun_sms_endpoint": sink.url + "/",
-            }
-        )
+        conf = aliyun_settings(settings, sink.url, "云川市政务服务中心")
         assert deliver(conf)["sent"] == 3
         # The materials request's link lets the reporter upload a photo; the handler hears.
         link = json.loads(received[2]["TemplateParam"])["link"]

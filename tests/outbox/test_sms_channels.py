@@ -50,6 +50,19 @@ def _pct(s: str) -> str:
     return quote(s, safe="~").replace("+", "%20").replace("*", "%2A").replace("%7E", "~")
 
 
+def aliyun_settings(settings, sink_url: str, sign_name: str):
+    """``settings`` sending SMS through Aliyun at ``sink_url``, signed ``sign_name``."""
+    return settings.model_copy(
+        update={
+            "sms_provider": "aliyun",
+            "sms_sign_name": sign_name,
+            "aliyun_sms_access_key_id": AK_ID,
+            "aliyun_sms_access_key_secret": AK_SECRET,
+            "aliyun_sms_endpoint": sink_url + "/",
+        }
+    )
+
+
 def aliyun_check(req, secret: str) -> tuple[bool, dict[str, str]]:
     params = dict(parse_qsl(req["body"].decode(), keep_blank_values=True))
     sig = params.pop("Signature")
@@ -77,15 +90,7 @@ def aliyun(settings):
         return 200, b'{"Code":"OK","Message":"OK","BizId":"900619746936498440^0","RequestId":"r1"}'
 
     with HttpSink(respond) as sink:
-        conf = settings.model_copy(
-            update={
-                "sms_provider": "aliyun",
-                "sms_sign_name": "某市政务服务中心",
-                "aliyun_sms_access_key_id": AK_ID,
-                "aliyun_sms_access_key_secret": AK_SECRET,
-                "aliyun_sms_endpoint": sink.url + "/",
-            }
-        )
+        conf = aliyun_settings(settings, sink.url, "某市政务服务中心")
         yield conf, seen
 
 
