@@ -239,3 +239,14 @@ def make_pdf(path: Path) -> Path:
 
     Image.new("RGB", (200, 280), (255, 255, 255)).save(path, "PDF")
     return path
+
+
+def window_case(kind: str, title: str, description: str, name: str, phone: str) -> dict[str, Any]:
+    """A case registered at the window: what the clerk posts to ``/api/v1/cases``."""
+    return {
+        "channel": "window",
+        "kind": kind,
+        "title": title,
+        "description": description,
+        "reporter": {"name": name, "phone": phone},
+    }

@@ -9,17 +9,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import window_case
 from tests.e2e.test_console import SignIn, act, expect_state, field, submit
 
 pytestmark = pytest.mark.e2e
 
-CASE = {
-    "channel": "window",
-    "kind": "cannot_do",
-    "title": "公积金贷款抵押解押协办测试",
-    "description": "申请公积金贷款时房产抵押尚未解押，需要不动产登记和社保缴存记录配合核实",
-    "reporter": {"name": "赵六", "phone": "13800002222"},
-}
+CASE = window_case(
+    "cannot_do",
+    "公积金贷款抵押解押协办测试",
+    "申请公积金贷款时房产抵押尚未解押，需要不动产登记和社保缴存记录配合核实",
+    "赵六",
+    "13800002222",
+)
 
 
 def test_lead_and_co_handlers_through_the_console(sign_in: SignIn, screenshots: Path) -> None:

@@ -8,17 +8,18 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.conftest import window_case
 from tests.e2e.test_console import SignIn, act, expect_state, field, submit
 
 pytestmark = pytest.mark.e2e
 
-SOCIAL = {
-    "channel": "window",
-    "kind": "consultation",
-    "title": "关于社保缴费基数调整的咨询",
-    "description": "我单位职工的社会保险缴费基数如何调整，养老保险和医疗保险缴费比例是多少",
-    "reporter": {"name": "王五", "phone": "13800001111"},
-}
+SOCIAL = window_case(
+    "consultation",
+    "关于社保缴费基数调整的咨询",
+    "我单位职工的社会保险缴费基数如何调整，养老保险和医疗保险缴费比例是多少",
+    "王五",
+    "13800001111",
+)
 
 
 def test_clerk_recalls_an_automatic_dispatch(sign_in: SignIn, screenshots: Path) -> None:
