@@ -187,13 +187,8 @@ def test_an_approved_unreasonable_demand_reaches_the_platform_as_resolved(
     client, org, session, platform, remote, deliver
 ):
     case = _dispatched(client, session, platform, org)
-    _refused_then_approved(
-        client,
-        case,
-        "end",
-        {"end_as": "unreasonable", "reason": "要求超出政策规定"},
-        refusal="应继续办理",
-    )
+    ask = {"end_as": "unreasonable", "reason": "要求超出政策规定"}
+    _refused_then_approved(client, case, "end", ask, refusal="应继续办理")
     deliver()
     got = _received(remote)
     # The requests and the refusal are internal: only the approval goes out.
@@ -275,14 +270,9 @@ def test_both_decisions_on_an_extension_reach_the_platform(
     client, org, session, platform, remote, deliver
 ):
     case = _dispatched(client, session, platform, org)
-    _refused_then_approved(
-        client,
-        case,
-        "extension",
-        {"reason": "需调取档案", "new_due_date": date(2026, 12, 9).isoformat()},
-        refusal="材料齐全，按期办结",
-        approval={"reason": "同意延期"},
-    )
+    ask = {"reason": "需调取档案", "new_due_date": date(2026, 12, 9).isoformat()}
+    refusal, approval = "材料齐全，按期办结", {"reason": "同意延期"}
+    _refused_then_approved(client, case, "extension", ask, refusal, approval)
     r = deliver()
     assert (r.claimed, r.sent) == (5, 5)
     got = _received(remote)
