@@ -29,8 +29,8 @@ from bancheng.feedback import jobs as feedback_jobs
 from bancheng.feedback import service as feedback_service
 from bancheng.insights import jobs as insights_jobs
 from bancheng.insights import marking as insights_marking
-from bancheng.integrations import haochaping, hotline_results
 from bancheng.intake import service as intake_service
+from bancheng.integrations import haochaping, hotline_results
 from bancheng.notify import events as notify_events
 from bancheng.notify import service as notify_service
 from bancheng.org import caller
