@@ -13,9 +13,8 @@ from bancheng.audit import export, repository
 from bancheng.audit.actions import OBJECT_LABELS, OUTCOME_LABELS, action_labels
 from bancheng.audit.models import OperationLog
 from bancheng.audit.schemas import ActionOut, LoginOut, LoginPage, OperationOut, OperationPage
-from bancheng.core.deps import api_router, db_session, require
+from bancheng.core.deps import Caller, api_router, db_session, require
 from bancheng.core.tempfiles import stream_file
-from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1/audit", tags=["audit"])
 DB = Annotated[Session, Depends(db_session)]
@@ -41,7 +40,7 @@ def operations(
     date_to: date | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
-    _: Principal = require("audit.read"),
+    _: Caller = require("audit.read"),
 ) -> OperationPage:
     rows, total = repository.operations(
         session,
@@ -60,7 +59,7 @@ def operations(
 
 
 @router.get("/actions", response_model=list[ActionOut])
-def actions(_: Principal = require("audit.read")) -> list[ActionOut]:
+def actions(_: Caller = require("audit.read")) -> list[ActionOut]:
     """Every operation code the log can hold, with its Chinese label (the log page's filter)."""
     return [ActionOut(code=c, label=label) for c, label in sorted(action_labels().items())]
 
@@ -74,7 +73,7 @@ def logins(
     date_to: date | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
-    _: Principal = require("audit.read"),
+    _: Caller = require("audit.read"),
 ) -> LoginPage:
     rows, total = repository.logins(
         session,
@@ -93,7 +92,7 @@ def _export(
     kind: str,
     date_from: date | None,
     date_to: date | None,
-    principal: Principal,
+    principal: Caller,
 ) -> StreamingResponse:
     path, n = export.temp_csv(
         session,
@@ -117,7 +116,7 @@ def export_operations(
     session: DB,
     date_from: date | None = None,
     date_to: date | None = None,
-    principal: Principal = require("audit.read"),
+    principal: Caller = require("audit.read"),
 ) -> StreamingResponse:
     """The operation log between two Beijing dates (inclusive) as CSV; the export is logged."""
     return _export(session, "operations", date_from, date_to, principal)
@@ -128,7 +127,7 @@ def export_logins(
     session: DB,
     date_from: date | None = None,
     date_to: date | None = None,
-    principal: Principal = require("audit.read"),
+    principal: Caller = require("audit.read"),
 ) -> StreamingResponse:
     """The login log between two Beijing dates (inclusive) as CSV; the export is logged."""
     return _export(session, "logins", date_from, date_to, principal)

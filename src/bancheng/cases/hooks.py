@@ -3,7 +3,7 @@
 Imports flow one way (docs/architecture.md, "Import rules"): feedback, routing, notify and
 integrations import cases, never the other way. Where something that happens to a case
 must reach one of them, cases calls through ``hooks``, and each of them registers its part
-at start-up (``bancheng.hooks.install``, through the domain's ``register_case_hooks``):
+at start-up (``bancheng.hooks.install``, through the domain's ``install_hooks``):
 
 - ``event_added``: every timeline event as ``service.add_event`` adds it, in the same
   transaction (the 12345 platform's results: ``integrations.hotline_results``);

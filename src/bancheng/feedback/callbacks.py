@@ -17,7 +17,7 @@ from bancheng.cases.schemas import CaseCreate, ReporterIn
 from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.errors import Conflict, Invalid, NotFound
-from bancheng.feedback import repository
+from bancheng.feedback import records, repository
 from bancheng.feedback.models import CallbackAttempt, CallbackTask, Evaluation
 from bancheng.org.models import Department
 from bancheng.org.scope import Principal
@@ -157,15 +157,12 @@ def confirm(
     )
     session.flush()
     if task.reason == "bad_review":
-        from bancheng.integrations.haochaping import queue_push
-
         ev = session.scalar(
             select(Evaluation).where(
                 Evaluation.case_id == task.case_id, Evaluation.round == task.round
             )
         )
-        if ev is not None:
-            queue_push(session, ev, "revisited")
+        records.push(session, ev, "revisited")
     return task
 
 

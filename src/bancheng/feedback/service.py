@@ -5,8 +5,6 @@ rating comes and the closing of unrated cases: ``feedback/reminders.py``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -18,8 +16,7 @@ from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.errors import Conflict, Invalid, NotFound
-from bancheng.core.slots import Slot
-from bancheng.feedback import repository
+from bancheng.feedback import records, repository
 from bancheng.feedback.callbacks import ensure_callback
 from bancheng.feedback.models import (
     Evaluation,
@@ -111,7 +108,7 @@ def evaluate(
     from bancheng.notify.events import on_case_event
 
     on_case_event(session, settings, case, rated)
-    _push(session, ev, "evaluated")
+    records.push(session, ev, "evaluated")
     return ev
 
 
@@ -167,7 +164,7 @@ def record_evaluation(
         ensure_callback(session, case, "bad_review", rnd)
     session.flush()
     if push:
-        _push(session, ev, "evaluated")
+        records.push(session, ev, "evaluated")
     return ev
 
 
@@ -206,17 +203,6 @@ def window_evaluation(ctx: MoveContext) -> None:
             push=True,
         )
     )
-
-
-# The unified 好差评 system is integrations' (``integrations.haochaping.install_hooks``).
-push_record: Slot[Callable[[Session, Evaluation, str], None]] = Slot("feedback.push_record")
-
-
-def _push(session: Session, ev: Evaluation | None, stage: str) -> None:
-    """The record goes to the unified 好差评 system (through the outbox)."""
-    if ev is None:
-        return
-    push_record.get()(session, ev, stage)
 
 
 def open_rectification(
@@ -317,7 +303,7 @@ def complete_rectification(
         {"rectification_id": rect.id, "case_number": case.number},
         case.id,
     )
-    _push(session, session.get(Evaluation, rect.evaluation_id), "rectified")
+    records.push(session, session.get(Evaluation, rect.evaluation_id), "rectified")
     return rect
 
 
@@ -354,7 +340,7 @@ def decide_appeal(
         ev.excluded = True
     session.flush()
     if uphold:
-        _push(session, ev, "overturned")
+        records.push(session, ev, "overturned")
     return rect
 
 
