@@ -16,6 +16,7 @@ declare module 'vue' {
     CaseEvaluations: typeof import('./components/CaseEvaluations.vue')['default']
     CaseMap: typeof import('./components/CaseMap.vue')['default']
     CaseTable: typeof import('./components/CaseTable.vue')['default']
+    DatesAndSearch: typeof import('./components/DatesAndSearch.vue')['default']
     DepartmentSelect: typeof import('./components/DepartmentSelect.vue')['default']
     EditDialog: typeof import('./components/EditDialog.vue')['default']
     ElAlert: typeof import('element-plus/es')['ElAlert']
