@@ -86,6 +86,7 @@ declare module 'vue' {
     NoticeBell: typeof import('./components/NoticeBell.vue')['default']
     PageToolbar: typeof import('./components/PageToolbar.vue')['default']
     PrecedentsPanel: typeof import('./components/PrecedentsPanel.vue')['default']
+    RejectedRows: typeof import('./components/RejectedRows.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
     SecretDialog: typeof import('./components/SecretDialog.vue')['default']
