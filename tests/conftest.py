@@ -79,6 +79,20 @@ def own_database_url(name: str, folder: Path, worker_id: str) -> str:
     return f"sqlite:///{folder}/{name}.db"
 
 
+@pytest.fixture()
+def own_database(
+    request: pytest.FixtureRequest, tmp_path: Path, worker_id: str
+) -> Iterator[Database]:
+    """A migrated database of the test's own (``own_database_url``, named after its
+    module): what the test commits stays out of the suite's database."""
+    name = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    url = own_database_url(name, tmp_path, worker_id)
+    upgrade(url)
+    db = Database(url)
+    yield db
+    db.dispose()
+
+
 @pytest.fixture(scope="session")
 def db_url(worker_id: str) -> str:
     url = _test_url()

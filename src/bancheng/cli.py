@@ -232,7 +232,7 @@ def admin_rotate_keys(env: Env) -> None:
     configured cipher (BANCHENG_FIELD_CIPHER); recompute look-up hashes (BANCHENG_LOOKUP_HASH)."""
     from bancheng.audit.service import log_operation
     from bancheng.core.crypto import get_crypto
-    from bancheng.org.service import rotate_encryption
+    from bancheng.ops.key_rotation import rotate_encryption
 
     crypto = get_crypto()
     with env.database.transaction() as session:

@@ -22,13 +22,15 @@ from sqlalchemy.orm import Session
 
 from bancheng.audit import chain as audit_chain
 from bancheng.audit import service as audit_service
+from bancheng.cases import lifecycle as cases_lifecycle
 from bancheng.core.deps import RequestHooks, install_request_hooks
 from bancheng.core.jobs import JobRegistry, registry
 from bancheng.feedback import jobs as feedback_jobs
 from bancheng.feedback import service as feedback_service
 from bancheng.insights import jobs as insights_jobs
 from bancheng.insights import marking as insights_marking
-from bancheng.integrations import hotline_results
+from bancheng.intake import service as intake_service
+from bancheng.integrations import haochaping, hotline_results
 from bancheng.notify import events as notify_events
 from bancheng.notify import service as notify_service
 from bancheng.org import caller
@@ -70,7 +72,10 @@ JOB_MODULES = (sla_jobs, supervision_jobs, feedback_jobs, insights_jobs, outbox_
 # recounted after a calendar import (``bancheng.sla.service.on_provisional_recount``).
 # Imports flow one way: the lower domain never imports these.
 HOOK_MODULES = (
+    cases_lifecycle,
     hotline_results,
+    haochaping,
+    intake_service,
     notify_events,
     supervision_service,
     feedback_service,

@@ -51,7 +51,7 @@ ROUTER_MODULES = (
     "bancheng.insights.api",
     "bancheng.integrations.hotline_import_api",
     "bancheng.integrations.hotline_api",
-    "bancheng.integrations.open311",
+    "bancheng.integrations.open311_api",
     "bancheng.integrations.haochaping_api",
     "bancheng.integrations.map_api",
     "bancheng.ops.metrics_api",

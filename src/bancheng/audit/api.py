@@ -13,16 +13,11 @@ from bancheng.audit import export, repository
 from bancheng.audit.actions import OBJECT_LABELS, OUTCOME_LABELS, action_labels
 from bancheng.audit.models import OperationLog
 from bancheng.audit.schemas import ActionOut, LoginOut, LoginPage, OperationOut, OperationPage
-from bancheng.cases.lifecycle import MOVES
-from bancheng.core.deps import api_router, db_session, require
-from bancheng.org.scope import Principal
+from bancheng.core.deps import Caller, api_router, db_session, require
+from bancheng.core.tempfiles import stream_file
 
 router = api_router(prefix="/api/v1/audit", tags=["audit"])
 DB = Annotated[Session, Depends(db_session)]
-
-
-def _labels() -> dict[str, str]:
-    return action_labels({f"case.{m.action}": f"案件{m.label_zh or m.action}" for m in MOVES})
 
 
 def _operation_out(row: OperationLog, labels: dict[str, str]) -> OperationOut:
@@ -45,7 +40,7 @@ def operations(
     date_to: date | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
-    _: Principal = require("audit.read"),
+    _: Caller = require("audit.read"),
 ) -> OperationPage:
     rows, total = repository.operations(
         session,
@@ -59,14 +54,14 @@ def operations(
         page=page,
         page_size=page_size,
     )
-    labels = _labels()
+    labels = action_labels()
     return OperationPage(items=[_operation_out(r, labels) for r in rows], total=total)
 
 
 @router.get("/actions", response_model=list[ActionOut])
-def actions(_: Principal = require("audit.read")) -> list[ActionOut]:
+def actions(_: Caller = require("audit.read")) -> list[ActionOut]:
     """Every operation code the log can hold, with its Chinese label (the log page's filter)."""
-    return [ActionOut(code=c, label=label) for c, label in sorted(_labels().items())]
+    return [ActionOut(code=c, label=label) for c, label in sorted(action_labels().items())]
 
 
 @router.get("/logins", response_model=LoginPage)
@@ -78,7 +73,7 @@ def logins(
     date_to: date | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
-    _: Principal = require("audit.read"),
+    _: Caller = require("audit.read"),
 ) -> LoginPage:
     rows, total = repository.logins(
         session,
@@ -97,10 +92,8 @@ def _export(
     kind: str,
     date_from: date | None,
     date_to: date | None,
-    principal: Principal,
+    principal: Caller,
 ) -> StreamingResponse:
-    from bancheng.insights.export import stream_file
-
     path, n = export.temp_csv(
         session,
         kind,
@@ -123,7 +116,7 @@ def export_operations(
     session: DB,
     date_from: date | None = None,
     date_to: date | None = None,
-    principal: Principal = require("audit.read"),
+    principal: Caller = require("audit.read"),
 ) -> StreamingResponse:
     """The operation log between two Beijing dates (inclusive) as CSV; the export is logged."""
     return _export(session, "operations", date_from, date_to, principal)
@@ -134,7 +127,7 @@ def export_logins(
     session: DB,
     date_from: date | None = None,
     date_to: date | None = None,
-    principal: Principal = require("audit.read"),
+    principal: Caller = require("audit.read"),
 ) -> StreamingResponse:
     """The login log between two Beijing dates (inclusive) as CSV; the export is logged."""
     return _export(session, "logins", date_from, date_to, principal)

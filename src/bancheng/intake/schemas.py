@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from bancheng.cases.enums import Kind, Rating
-from bancheng.cases.schemas import LocationIn
+from bancheng.cases.schemas import LocationIn, Strict
 
 
 class PublicMatter(BaseModel):
@@ -22,9 +22,7 @@ class PublicOptions(BaseModel):
     matters: list[PublicMatter]
 
 
-class PublicReportIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class PublicReportIn(Strict):
     kind: Kind
     matter_id: int | None = None
     title: str = Field(default="", max_length=200)
@@ -102,9 +100,7 @@ class PublicCase(BaseModel):
     sms_opt_out: bool = False
 
 
-class PublicEvaluationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class PublicEvaluationIn(Strict):
     rating: Rating
     timeliness: int | None = Field(default=None, ge=1, le=5)
     attitude: int | None = Field(default=None, ge=1, le=5)

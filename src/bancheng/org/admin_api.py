@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, File, Response, UploadFile
 from sqlalchemy.orm import Session
@@ -47,6 +47,20 @@ def _found(row: T | None, code: str, message: str) -> T:
     return row
 
 
+def _patch(
+    session: Session,
+    p: Principal,
+    row: Department | Matter,
+    changes: dict[str, Any],
+    action: str,
+    object_type: str,
+) -> None:
+    """Apply a PATCH body's fields to a unit or a matter and log them."""
+    for key, value in changes.items():
+        setattr(row, key, value)
+    log_action(session, p, action, object_type=object_type, object_id=row.id, details=changes)
+
+
 # --- departments ---------------------------------------------------------------------
 
 
@@ -71,7 +85,7 @@ def add_department(
         short_name=body.short_name,
         sort=body.sort,
     )
-    log_action(session, p, "org.department_create", "department", dept.id)
+    log_action(session, p, "org.department_create", object_type="department", object_id=dept.id)
     return dept
 
 
@@ -81,9 +95,7 @@ def edit_department(
 ) -> Department:
     dept = _found(repository.department(session, dept_id), "org.department_not_found", "部门不存在")
     changes = body.model_dump(exclude_unset=True)
-    for key, value in changes.items():
-        setattr(dept, key, value)
-    log_action(session, p, "org.department_update", "department", dept.id, changes)
+    _patch(session, p, dept, changes, "org.department_update", "department")
     return dept
 
 
@@ -98,7 +110,7 @@ def add_hall(body: HallIn, session: DB, p: Principal = require("org.manage")) ->
     hall = Hall(**body.model_dump())
     session.add(hall)
     session.flush()
-    log_action(session, p, "org.hall_create", "hall", hall.id)
+    log_action(session, p, "org.hall_create", object_type="hall", object_id=hall.id)
     hall.windows  # noqa: B018  (loaded now: the answer is built after the session closed)
     return hall
 
@@ -111,7 +123,14 @@ def add_window(
     session.add(ServiceWindow(hall_id=hall.id, **body.model_dump()))
     session.flush()
     session.refresh(hall, ["windows"])  # the answer is built after the session closed
-    log_action(session, p, "org.window_create", "hall", hall.id, {"number": body.number})
+    log_action(
+        session,
+        p,
+        "org.window_create",
+        object_type="hall",
+        object_id=hall.id,
+        details={"number": body.number},
+    )
     return hall
 
 
@@ -132,7 +151,7 @@ def add_matter(body: MatterIn, session: DB, p: Principal = require("org.manage")
     m = Matter(**body.model_dump(), active=True)
     session.add(m)
     session.flush()
-    log_action(session, p, "matter.create", "matter", m.id)
+    log_action(session, p, "matter.create", object_type="matter", object_id=m.id)
     return m
 
 
@@ -144,9 +163,7 @@ def edit_matter(
     changes = body.model_dump(exclude_unset=True)
     if "department_id" in changes:
         _matter_unit(session, changes["department_id"])
-    for key, value in changes.items():
-        setattr(m, key, value)
-    log_action(session, p, "matter.update", "matter", m.id, changes)
+    _patch(session, p, m, changes, "matter.update", "matter")
     return m
 
 
@@ -159,7 +176,12 @@ def import_matters(
     rows = service.rows_from_upload(file.file.read(5 * 1024 * 1024))
     created, updated = service.import_matters(session, rows)
     log_action(
-        session, p, "matter.import", "matter", None, {"created": created, "updated": updated}
+        session,
+        p,
+        "matter.import",
+        object_type="matter",
+        object_id=None,
+        details={"created": created, "updated": updated},
     )
     return ImportReport(created=created, updated=updated, rejected=[])
 
@@ -195,7 +217,14 @@ def add_user(
         must_change_password=True,
         custom_department_ids=body.custom_department_ids,
     )
-    log_action(session, p, "user.create", "user", u.id, {"role": u.role, "scope": u.data_scope})
+    log_action(
+        session,
+        p,
+        "user.create",
+        object_type="user",
+        object_id=u.id,
+        details={"role": u.role, "scope": u.data_scope},
+    )
     return _user_out(session, u)
 
 
@@ -239,7 +268,7 @@ def edit_user(
     logged = {k: v for k, v in changes.items()}
     if pwd:
         logged["password_reset"] = True
-    log_action(session, p, "user.update", "user", u.id, logged)
+    log_action(session, p, "user.update", object_type="user", object_id=u.id, details=logged)
     return _user_out(session, u)
 
 
@@ -273,7 +302,14 @@ def add_token(body: TokenIn, session: DB, p: Principal = require("token.manage")
             permissions=case_data,
         )
     token, raw = auth.create_api_token(session, user, body.name, body.permissions, body.days)
-    log_action(session, p, "token.create", "api_token", token.id, {"user_id": user.id})
+    log_action(
+        session,
+        p,
+        "token.create",
+        object_type="api_token",
+        object_id=token.id,
+        details={"user_id": user.id},
+    )
     return TokenCreated(**TokenOut.model_validate(token).model_dump(), token=raw)
 
 
@@ -282,5 +318,5 @@ def revoke_token(token_id: int, session: DB, p: Principal = require("token.manag
     token = _found(repository.api_token(session, token_id), "token.not_found", "令牌不存在")
     if token.revoked_at is None:
         token.revoked_at = clock.now()
-    log_action(session, p, "token.revoke", "api_token", token.id)
+    log_action(session, p, "token.revoke", object_type="api_token", object_id=token.id)
     return Response(status_code=204)

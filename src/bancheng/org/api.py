@@ -72,25 +72,20 @@ def login(
         client_ip(request),
         request.headers.get("user-agent"),
     )
-    max_age = settings.session_hours * 3600
-    response.set_cookie(
-        SESSION_COOKIE,
-        result.token,
-        max_age=max_age,
-        httponly=True,
-        samesite="strict",
-        secure=settings.secure_cookies,
-        path="/",
-    )
-    response.set_cookie(
-        CSRF_COOKIE,
-        result.csrf_token,
-        max_age=max_age,
-        httponly=False,
-        samesite="strict",
-        secure=settings.secure_cookies,
-        path="/",
-    )
+    # The session cookie is out of scripts' reach; the CSRF cookie is read by the console.
+    for name, value, httponly in (
+        (SESSION_COOKIE, result.token, True),
+        (CSRF_COOKIE, result.csrf_token, False),
+    ):
+        response.set_cookie(
+            name,
+            value,
+            max_age=settings.session_hours * 3600,
+            httponly=httponly,
+            samesite="strict",
+            secure=settings.secure_cookies,
+            path="/",
+        )
     return _me(session, principal_for(session, result.user), result.csrf_token)
 
 

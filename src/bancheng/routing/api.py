@@ -3,7 +3,7 @@ category → department configuration, and hot issues."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Query
@@ -12,13 +12,11 @@ from sqlalchemy.orm import Session
 from bancheng.cases import repository as repo
 from bancheng.cases.models import Case
 from bancheng.core import clock
-from bancheng.core.clock import SHANGHAI
 from bancheng.core.config import Settings
 from bancheng.core.deps import api_router, db_session, require, settings_dep
 from bancheng.core.errors import Invalid
 from bancheng.org.scope import Principal
 from bancheng.routing import learning, merge, repository, service
-from bancheng.routing.hot_issues import Report, hot_issues
 from bancheng.routing.models import CaseMerge, RoutingUnitModel
 from bancheng.routing.schemas import (
     HotIssueOut,
@@ -162,27 +160,6 @@ def put_targets(
     return list_targets(session, _)
 
 
-def hot_issue_list(
-    session: Session, principal: Principal, since: date, limit: int = 20
-) -> list[HotIssueOut]:
-    start = datetime.combine(since, time.min, tzinfo=SHANGHAI)
-    rows = repository.reports_since(session, principal, start)
-    reports = [Report(key=i, reporter=h, title=t, text=d, at=at) for i, h, t, d, at in rows]
-    found = hot_issues(reports, now=clock.now(), limit=limit)
-    return [
-        HotIssueOut(
-            case_ids=[int(str(k)) for k in h.keys],
-            reports=h.reports,
-            reporters=h.reporters,
-            first_at=h.first_at,
-            last_at=h.last_at,
-            heat=round(h.heat, 3),
-            titles=list(h.titles),
-        )
-        for h in found
-    ]
-
-
 @router.get("/routing/hot-issues", response_model=list[HotIssueOut])
 def get_hot_issues(
     session: DB,
@@ -192,7 +169,7 @@ def get_hot_issues(
 ) -> list[HotIssueOut]:
     """Recent cases grouped into clusters of one underlying problem, by heat."""
     since = since or (clock.local_today() - timedelta(days=90))
-    return hot_issue_list(session, p, since, limit)
+    return service.hot_issue_list(session, p, since, limit)
 
 
 # --- the deployment's unit models: promotions, figures, revert ------------------------

@@ -234,7 +234,7 @@ def hot_issues_command(env: Env, since: Any, limit: int, as_json: bool) -> None:
 
     from bancheng.org.models import Department
     from bancheng.org.scope import Principal
-    from bancheng.routing.api import hot_issue_list
+    from bancheng.routing.service import hot_issue_list
 
     everyone = Principal(
         user_id=0,

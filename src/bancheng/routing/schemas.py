@@ -7,9 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bancheng.cases.schemas import Strict
 
-class SuggestIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+class SuggestIn(Strict):
     title: str = Field(max_length=200)
     description: str = Field(default="", max_length=10000)
     matter_id: int | None = None
@@ -102,8 +103,7 @@ class UnitModelOut(BaseModel):
     reverted_by_id: int | None
 
 
-class MergeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class MergeIn(Strict):
     master_id: int
     reason: str = Field(default="", max_length=500)
     version: int
@@ -111,8 +111,7 @@ class MergeIn(BaseModel):
     score: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
-class UnmergeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class UnmergeIn(Strict):
     reason: str = Field(default="", max_length=500)
     version: int
 

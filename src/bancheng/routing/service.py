@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -17,12 +18,16 @@ from bancheng.cases.enums import OPEN_STATES
 from bancheng.cases.hooks import hooks
 from bancheng.cases.models import Case
 from bancheng.core import clock
+from bancheng.core.clock import SHANGHAI
 from bancheng.core.errors import Conflict, Invalid
 from bancheng.org.models import Department, Matter
 from bancheng.org.scope import Principal
 from bancheng.routing import merge
+from bancheng.routing import repository as routing_repo
 from bancheng.routing.classifier import load_active_model
+from bancheng.routing.hot_issues import Report, hot_issues
 from bancheng.routing.models import CaseLink, RoutingTarget
+from bancheng.routing.schemas import HotIssueOut
 from bancheng.routing.similar import SimilarIndex
 
 
@@ -357,3 +362,26 @@ def install_hooks() -> None:
     hooks.on_created(auto_dispatch)
     hooks.on_master_moved(merge.on_master_move)
     hooks.on_reopened(merge.detach_on_reopen)
+
+
+def hot_issue_list(
+    session: Session, principal: Principal, since: date, limit: int = 20
+) -> list[HotIssueOut]:
+    """The clusters of recent cases (registered since ``since``) in the caller's scope, by
+    heat: one underlying problem each."""
+    start = datetime.combine(since, datetime.min.time(), tzinfo=SHANGHAI)
+    rows = routing_repo.reports_since(session, principal, start)
+    reports = [Report(key=i, reporter=h, title=t, text=d, at=at) for i, h, t, d, at in rows]
+    found = hot_issues(reports, now=clock.now(), limit=limit)
+    return [
+        HotIssueOut(
+            case_ids=[int(str(k)) for k in h.keys],
+            reports=h.reports,
+            reporters=h.reporters,
+            first_at=h.first_at,
+            last_at=h.last_at,
+            heat=round(h.heat, 3),
+            titles=list(h.titles),
+        )
+        for h in found
+    ]

@@ -17,7 +17,7 @@ from bancheng.org.scope import Principal
 from bancheng.sla.calendar import load_calendar
 from bancheng.supervision.models import Meeting, MeetingCase, MeetingDecision
 from bancheng.supervision.schemas import MeetingIn
-from bancheng.supervision.service import active_department, cases_in_scope, on_timelines
+from bancheng.supervision.service import active_department, attach_cases, cases_in_scope
 
 MEETING_KIND_ZH = {"joint_meeting": "联席会议", "task_force": "工作专班"}
 
@@ -87,11 +87,10 @@ def create_meeting(session: Session, principal: Principal, body: MeetingIn) -> M
     )
     session.add(meeting)
     session.flush()
-    for case in cases:
-        session.add(MeetingCase(meeting_id=meeting.id, case_id=case.id))
-    on_timelines(
+    attach_cases(
         session,
         cases,
+        lambda case_id: MeetingCase(meeting_id=meeting.id, case_id=case_id),
         body.kind,
         principal,
         meeting.title,

@@ -12,6 +12,7 @@ instant changes nothing the second time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -57,16 +58,19 @@ def active_department(session: Session, dept_id: int, code: str, field: str) -> 
     return dept
 
 
-def on_timelines(
+def attach_cases(
     session: Session,
     cases: list[Case],
+    link: Callable[[int], object],
     action: str,
     principal: Principal,
     reason: str,
     details: dict[str, Any],
 ) -> None:
-    """An internal timeline event on each case an order or a meeting is about."""
+    """Tie each case to an order or a meeting (``link(case_id)``: the row that does) and
+    put an internal event on its timeline."""
     for case in cases:
+        session.add(link(case.id))
         add_event(
             session,
             case,
@@ -164,11 +168,10 @@ def issue_order(session: Session, principal: Principal, body: OrderIn) -> Superv
     )
     session.add(order)
     session.flush()
-    for case in cases:
-        session.add(SupervisionOrderCase(order_id=order.id, case_id=case.id))
-    on_timelines(
+    attach_cases(
         session,
         cases,
+        lambda case_id: SupervisionOrderCase(order_id=order.id, case_id=case_id),
         body.kind,
         principal,
         order.title,
