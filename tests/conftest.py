@@ -32,6 +32,7 @@ from bancheng.core.config import Settings, get_settings
 from bancheng.core.crypto import get_crypto
 from bancheng.core.db import Database, set_database
 from bancheng.core.migrate import upgrade
+from bancheng.hooks import install
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -78,6 +79,20 @@ def own_database_url(name: str, folder: Path, worker_id: str) -> str:
     return f"sqlite:///{folder}/{name}.db"
 
 
+@pytest.fixture()
+def own_database(
+    request: pytest.FixtureRequest, tmp_path: Path, worker_id: str
+) -> Iterator[Database]:
+    """A migrated database of the test's own (``own_database_url``, named after its
+    module): what the test commits stays out of the suite's database."""
+    name = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    url = own_database_url(name, tmp_path, worker_id)
+    upgrade(url)
+    db = Database(url)
+    yield db
+    db.dispose()
+
+
 @pytest.fixture(scope="session")
 def db_url(worker_id: str) -> str:
     url = _test_url()
@@ -99,6 +114,13 @@ def database(db_url: str) -> Iterator[Database]:
     yield db
     set_database(None)
     db.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _hooks() -> None:
+    """What every entry point registers (``bancheng.hooks.install``): the tests write
+    through services and jobs without an app, and must get the same guards."""
+    install()
 
 
 @pytest.fixture(scope="session")
@@ -162,14 +184,6 @@ def cli(db: ConnectionDatabase) -> Any:
         return CliRunner().invoke(main, list(args), obj=Env(database=db), **kw)
 
     return invoke
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _installed() -> None:
-    """The periodic jobs and the lifecycle's hooks, as every entry point sets them up."""
-    from bancheng.main import install
-
-    install()
 
 
 @pytest.fixture(autouse=True)

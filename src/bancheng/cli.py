@@ -12,6 +12,7 @@ import click
 
 from bancheng.core.cli import Env, pass_env
 from bancheng.core.config import get_settings
+from bancheng.hooks import install
 
 # Domains that add their own command groups: (module, attribute).
 DOMAIN_GROUPS = (
@@ -60,8 +61,8 @@ class DomainErrorsGroup(click.Group):
 def main(ctx: click.Context) -> None:
     """办成 bancheng — the 办不成事 feedback window, end to end."""
     ctx.ensure_object(Env)  # the commands' database (tests pass their own as obj=)
-    from bancheng.main import install
-
+    # Every command gets what the app gets: the audit log's guards, the outbox's channels,
+    # the lifecycle's hooks, the jobs (``bancheng.hooks``). Registering reads no settings.
     install()
 
 
@@ -231,7 +232,7 @@ def admin_rotate_keys(env: Env) -> None:
     configured cipher (BANCHENG_FIELD_CIPHER); recompute look-up hashes (BANCHENG_LOOKUP_HASH)."""
     from bancheng.audit.service import log_operation
     from bancheng.core.crypto import get_crypto
-    from bancheng.org.service import rotate_encryption
+    from bancheng.ops.key_rotation import rotate_encryption
 
     crypto = get_crypto()
     with env.database.transaction() as session:

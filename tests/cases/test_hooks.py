@@ -6,8 +6,8 @@ import pytest
 
 from bancheng.cases.hooks import CaseHooks, hooks
 from bancheng.feedback.service import window_evaluation
+from bancheng.hooks import install
 from bancheng.integrations.hotline_results import on_event_added
-from bancheng.main import install
 from bancheng.notify.events import on_case_event
 from bancheng.routing.merge import detach_on_reopen, on_master_move
 from bancheng.routing.service import auto_dispatch

@@ -57,11 +57,14 @@ def test_no_test_patches_the_database_or_builds_its_own_double() -> None:
         if {"get_database", "set_database"} & _names(tree):
             patches.append(where)
         for node in ast.walk(tree):
-            # A class with a ``transaction`` method is a home-made Database.
+            # A class with a ``transaction`` method is a home-made Database; a session
+            # joining the test's transaction is one the double (``db.session()``) gives.
             if isinstance(node, ast.ClassDef) and any(
                 isinstance(f, ast.FunctionDef) and f.name == "transaction" for f in node.body
             ):
                 doubles.append(f"{where}:{node.lineno} {node.name}")
+            if isinstance(node, ast.keyword) and node.arg == "join_transaction_mode":
+                doubles.append(f"{where}:{node.value.lineno} join_transaction_mode")
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)

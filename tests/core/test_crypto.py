@@ -150,11 +150,11 @@ def test_bad_key_setting_is_refused() -> None:
 def use(monkeypatch: pytest.MonkeyPatch) -> Any:
     """``use(crypto)``: make it the process's key ring, for the services and the CLI."""
     import bancheng.cases.service as cs
-    import bancheng.org.service as osvc
+    import bancheng.ops.key_rotation as rotation
     import bancheng.outbox.service as outbox
 
     def install(c: Crypto) -> None:
-        for module in (crypto_mod, cs, osvc, outbox):
+        for module in (crypto_mod, cs, rotation, outbox):
             monkeypatch.setattr(module, "get_crypto", lambda: c)
 
     return install
@@ -164,7 +164,7 @@ def test_rotation_moves_every_value_to_sm4_and_sm3(session: Session, org: Any, u
     from bancheng.cases import service as cases_service
     from bancheng.cases.models import Case
     from bancheng.cases.schemas import CaseCreate
-    from bancheng.org.service import rotate_encryption
+    from bancheng.ops.key_rotation import rotate_encryption
     from tests.conftest import case_payload, principal_of
 
     old = _crypto("aes-256-gcm", "hmac-sha256", keys=f"k1:{KEY_A}")

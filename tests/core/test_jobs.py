@@ -18,7 +18,7 @@ from bancheng.core import clock
 from bancheng.core.db import Database
 from bancheng.core.jobs import JobRunRecord, registry, run_job, run_job_now
 from bancheng.core.migrate import upgrade
-from bancheng.main import register_jobs
+from bancheng.hooks import register_jobs
 from tests.conftest import case_payload, make_org, own_database_url, principal_of
 
 
@@ -206,10 +206,10 @@ def outbox_rows(instances) -> Iterator[Any]:
     rec = Recorder()
     register_channel("test", lambda _s: rec)
     yield rec
-    from bancheng.outbox import tasks
+    from bancheng.outbox import jobs as outbox_jobs
 
-    tasks._release(a)
-    tasks._release(b)
+    outbox_jobs._release(a)
+    outbox_jobs._release(b)
     clean()
 
 
@@ -281,11 +281,11 @@ def test_a_burst_of_commits_is_delivered_by_one_claim(instances, settings, outbo
     import time
 
     from bancheng.core.jobs import JobRegistry, JobScheduler
-    from bancheng.outbox import tasks
+    from bancheng.outbox import jobs as outbox_jobs
 
     a, _, _ = instances
     jobs = JobRegistry()
-    tasks.register(jobs)
+    outbox_jobs.register(jobs)
     conf = settings.model_copy(update={"outbox_poll_seconds": 600.0, "nudge_delay_seconds": 3.0})
     scheduler = JobScheduler(a, conf, jobs, lanes={"outbox"})
     scheduler.start()
@@ -315,11 +315,11 @@ def test_the_scheduler_runs_delivery_in_a_lane_of_its_own(instances, settings, o
     import time
 
     from bancheng.core.jobs import Job, JobRegistry, JobScheduler
-    from bancheng.outbox import tasks
+    from bancheng.outbox import jobs as outbox_jobs
 
     a, _, _ = instances
     jobs = JobRegistry()
-    tasks.register(jobs)
+    outbox_jobs.register(jobs)
     release = threading.Event()
     # Once only (a long interval): on SQLite its transaction holds the write lock while it
     # waits, and a second run straight after would shut delivery out for another 20 s.

@@ -195,19 +195,19 @@ def test_rows_before_the_first_refresh_are_live(session, world, dims):
 
 def test_the_jobs_refresh_and_count_lights_at_their_own_pace(session, world, settings, db):
     from bancheng.core.jobs import JobRunRecord, run_job
-    from bancheng.insights import scheduler
+    from bancheng.hooks import register_jobs
+    from bancheng.insights import jobs as insights_jobs
     from bancheng.insights.models import LightSnapshot
-    from bancheng.main import register_jobs
 
     register_jobs()
-    out = run_job(session, scheduler.NIGHTLY, settings, db=db)  # type: ignore[arg-type]
+    out = run_job(session, insights_jobs.NIGHTLY, settings, db=db)  # type: ignore[arg-type]
     assert out.ran  # after 02:00 local: the nightly pass, here the first (full) build
     assert repo.rollup_state(session) is not None
-    assert session.get(JobRunRecord, scheduler.NIGHTLY).last_day == clock.local_today()
-    again = run_job(session, scheduler.NIGHTLY, settings, db=db)  # type: ignore[arg-type]
+    assert session.get(JobRunRecord, insights_jobs.NIGHTLY).last_day == clock.local_today()
+    again = run_job(session, insights_jobs.NIGHTLY, settings, db=db)  # type: ignore[arg-type]
     assert (again.ran, again.reason) == (False, "not_due")  # once a day
-    scheduler._LightPace.due = 0.0
-    assert run_job(session, scheduler.REFRESH, settings, db=db).ran  # type: ignore[arg-type]
+    insights_jobs._LightPace.due = 0.0
+    assert run_job(session, insights_jobs.REFRESH, settings, db=db).ran  # type: ignore[arg-type]
     first = session.get(LightSnapshot, "*")
     assert first is not None and (first.green, first.yellow, first.red) == (0, 0, 1)
     _case(session, world, "fund", NOW - H, state="in_progress", due_at=NOW + 5 * D)
@@ -215,18 +215,18 @@ def test_the_jobs_refresh_and_count_lights_at_their_own_pace(session, world, set
     clock.set_clock(lambda: NOW + H)
     try:
         # counted lights a moment ago: the rollup is refreshed, lights are not
-        assert run_job(session, scheduler.REFRESH, settings, db=db).ran  # type: ignore[arg-type]
+        assert run_job(session, insights_jobs.REFRESH, settings, db=db).ran  # type: ignore[arg-type]
         snap = session.get(LightSnapshot, "*")
         assert (snap.green, snap.computed_at) == (0, NOW)
         today = clock.local_today()
         got = metrics.fold(repo.rows(session, principal_of(session, world, "leader"), (),
                                      today, today), None)  # fmt: skip
         assert got[(None,)]["registered"] == 1
-        scheduler._LightPace.due = 0.0
+        insights_jobs._LightPace.due = 0.0
         # The interval has not passed: not due, unless forced.
-        not_due = run_job(session, scheduler.REFRESH, settings, db=db)  # type: ignore[arg-type]
+        not_due = run_job(session, insights_jobs.REFRESH, settings, db=db)  # type: ignore[arg-type]
         assert (not_due.ran, not_due.reason) == (False, "not_due")
-        run_job(session, scheduler.REFRESH, settings, db=db, force=True)  # type: ignore[arg-type]
+        run_job(session, insights_jobs.REFRESH, settings, db=db, force=True)  # type: ignore[arg-type]
         session.expire_all()
         snap = session.get(LightSnapshot, "*")
         assert (snap.green, snap.red, snap.computed_at) == (1, 1, NOW + H)

@@ -9,7 +9,7 @@ import json
 from sqlalchemy import func, select
 
 from bancheng.core import clock
-from bancheng.feedback import service as feedback
+from bancheng.feedback import reminders as feedback
 from bancheng.notify.models import Notice
 from bancheng.outbox import http as webhook
 from bancheng.outbox.models import OutboxMessage

@@ -99,9 +99,18 @@ PATH_OBJECTS: dict[str, str] = {
 OUTCOME_LABELS = {"ok": "成功", "denied": "被拒绝"}
 
 
-def action_labels(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """Every code the log can hold → its Chinese label (``extra``: the case actions)."""
+# Labels of codes the domains above audit log under their own names (the case moves:
+# ``cases.lifecycle.install_hooks``), added at start-up (``bancheng.hooks.install``).
+_added_labels: dict[str, str] = {}
+
+
+def add_labels(labels: dict[str, str]) -> None:
+    _added_labels.update(labels)
+
+
+def action_labels() -> dict[str, str]:
+    """Every code the log can hold → its Chinese label."""
     labels = {op.code: op.label for op in OPERATIONS.values()}
     labels.update(OTHER_LABELS)
-    labels.update(extra or {})
+    labels.update(_added_labels)
     return labels

@@ -20,16 +20,12 @@ from bancheng.audit.schemas import (
     OperationOut,
     OperationPage,
 )
-from bancheng.cases.lifecycle import MOVES
 from bancheng.core.deps import api_router, db_session, require
+from bancheng.core.tempfiles import stream_file
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1/audit", tags=["audit"])
 DB = Annotated[Session, Depends(db_session)]
-
-
-def _labels() -> dict[str, str]:
-    return action_labels({f"case.{m.action}": f"案件{m.label_zh or m.action}" for m in MOVES})
 
 
 def _operation_out(row: OperationLog, labels: dict[str, str]) -> OperationOut:
@@ -60,14 +56,14 @@ def operations(
         object_id=object_id,
         outcome=outcome,
     )
-    labels = _labels()
+    labels = action_labels()
     return OperationPage(items=[_operation_out(r, labels) for r in rows], total=total)
 
 
 @router.get("/actions", response_model=list[ActionOut])
 def actions(_: Principal = require("audit.read")) -> list[ActionOut]:
     """Every operation code the log can hold, with its Chinese label (the log page's filter)."""
-    return [ActionOut(code=c, label=label) for c, label in sorted(_labels().items())]
+    return [ActionOut(code=c, label=label) for c, label in sorted(action_labels().items())]
 
 
 @router.get("/logins", response_model=LoginPage)
@@ -94,8 +90,6 @@ def _export(
     date_to: date | None,
     principal: Principal,
 ) -> StreamingResponse:
-    from bancheng.insights.export import stream_file
-
     path, n = export.temp_csv(
         session,
         kind,

@@ -7,7 +7,6 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from bancheng.audit import chain as _chain  # noqa: F401 (registers the append-only guards)
 from bancheng.audit.actions import OPERATIONS, PATH_OBJECTS
 from bancheng.audit.models import LoginLog, OperationLog
 from bancheng.core import clock
@@ -136,6 +135,29 @@ def record_request(
     finally:
         session.info.pop(_LOGGED, None)
         session.info.pop(_OBJECT, None)
+
+
+def record_denied(
+    session: Session,
+    *,
+    method: str,
+    path_template: str | None,
+    path: str,
+    code: str,
+    actor_id: int,
+    actor_name: str,
+    ip: str | None,
+) -> None:
+    """The entry of a refused request (403/404), written in a transaction of its own."""
+    log_operation(
+        session,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        action=route_operation(method, path_template) or "access",
+        outcome="denied",
+        ip=ip,
+        details={"code": code, "request": f"{method} {path}"},
+    )
 
 
 def log_login(

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, File, Header, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from bancheng.audit.service import log_action, note_object
@@ -30,6 +30,7 @@ from bancheng.cases.schemas import (
     EndRequestOut,
     EventOut,
     ExtensionOut,
+    LightCount,
     LocationOut,
     ObjectionOut,
     ReporterOut,
@@ -37,8 +38,7 @@ from bancheng.cases.schemas import (
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import api_router, db_session, require
-from bancheng.core.errors import Invalid, NotFound, TooLarge
-from bancheng.org.models import Matter
+from bancheng.core.errors import Invalid, TooLarge
 from bancheng.org.scope import Principal
 from bancheng.sla import extensions as sla_extensions
 from bancheng.sla.case_clock import light_at
@@ -123,7 +123,7 @@ def detail(
     ids |= {c.department_id for c in co}
     ids |= {o.department_id for o in objections} | {o.suggested_department_id for o in objections}
     names = service.department_names(session, {i for i in ids if i is not None})
-    matter = session.get(Matter, case.matter_id) if case.matter_id else None
+    matter = repo.matter_of(session, case)
     now = clock.now()
     reporter = ReporterOut(
         type=case.reporter_type,  # type: ignore[arg-type]
@@ -292,13 +292,6 @@ def cases_by_phone(
     return [summary(c, names) for c in rows]
 
 
-class LightCount(BaseModel):
-    department: DepartmentRef
-    green: int = 0
-    yellow: int = 0
-    red: int = 0
-
-
 @router.get("/lights", response_model=list[LightCount])
 def lights_by_department(
     session: DB, principal: Principal = require("case.read")
@@ -435,9 +428,7 @@ def download_attachment(
     principal: Principal = require("case.read"),
 ) -> FileResponse:
     case = repo.get_case(session, principal, case_id)
-    att = session.get(Attachment, attachment_id)
-    if att is None or att.case_id != case.id:
-        raise NotFound("attachment.not_found", "附件不存在")
+    att = repo.attachment(session, case, attachment_id)
     store = FileStore(settings.attachments_dir)
     return FileResponse(
         store.path_for(att.sha256),

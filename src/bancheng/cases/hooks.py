@@ -3,7 +3,7 @@
 Imports flow one way (docs/architecture.md, "Import rules"): feedback, routing, notify and
 integrations import cases, never the other way. Where something that happens to a case
 must reach one of them, cases calls through ``hooks``, and each of them registers its part
-at start-up (``bancheng.main.install``, through the domain's ``register_case_hooks``):
+at start-up (``bancheng.hooks.install``, through the domain's ``register_case_hooks``):
 
 - ``event_added``: every timeline event as ``service.add_event`` adds it, in the same
   transaction (the 12345 platform's results: ``integrations.hotline_results``);
@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from bancheng.cases.models import Case, CaseEvent
 from bancheng.core.config import Settings
+from bancheng.core.slots import Slot
 from bancheng.org.scope import Principal
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ class CaseHooks:
         self._created: list[Created] = []
         self._master_moved: list[MasterMoved] = []
         self._reopened: list[Reopened] = []
-        self._evaluate: Effect | None = None
+        self._evaluate: Slot[Effect] = Slot("cases.hooks.evaluate")
 
     def on_event_added(self, fn: EventAdded) -> None:
         _add(self._event_added, fn)
@@ -73,11 +74,10 @@ class CaseHooks:
         _add(self._reopened, fn)
 
     def set_evaluate(self, fn: Effect) -> None:
-        self._evaluate = fn
+        self._evaluate.provide(fn)
 
     def _installed(self) -> None:
-        if self._evaluate is None:
-            raise RuntimeError("cases hooks are not installed: call bancheng.main.install()")
+        self._evaluate.get()  # filled by the same install as the lists
 
     def event_added(self) -> list[EventAdded]:
         self._installed()
@@ -100,9 +100,7 @@ class CaseHooks:
         return self._reopened
 
     def evaluate(self) -> Effect:
-        self._installed()
-        assert self._evaluate is not None
-        return self._evaluate
+        return self._evaluate.get()
 
 
 def _add(fns: list[Any], fn: Any) -> None:

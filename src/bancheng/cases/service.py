@@ -44,7 +44,6 @@ from bancheng.core.validators import (
 from bancheng.org.models import Department, Hall, Matter, ServiceWindow
 from bancheng.org.scope import Principal, clear_subtree_cache, department_name_map
 from bancheng.sla import case_clock
-from bancheng.sla import service as _sla_service  # noqa: F401  (registers the calendar listener)
 
 STAFF_CHANNELS = frozenset(Channel) - {Channel.mobile}
 

@@ -58,9 +58,12 @@ _OPEN311_CONTENT: dict[str, Any] = {"application/json": {"schema": {}}, "text/xm
 # lived in the domains' api modules; the classes have since moved to ``schemas.py``, and
 # the names stay as published (the console's generated types use them).
 PUBLISHED_NAMES = {
+    "bancheng__dispatch__schemas__ImportOut": "bancheng__dispatch__api__ImportOut",
     "bancheng__feedback__schemas__AttemptOut": "bancheng__feedback__api__AttemptOut",
     "bancheng__routing__schemas__LinkIn": "bancheng__routing__api__LinkIn",
     "bancheng__outbox__schemas__AttemptOut": "bancheng__outbox__api__AttemptOut",
+    "bancheng__sla__schemas__ImportOut": "bancheng__sla__api__ImportOut",
+    "bancheng__sla__schemas__SweepOut": "bancheng__sla__ops_api__SweepOut",
 }
 
 

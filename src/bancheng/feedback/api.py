@@ -13,7 +13,7 @@ from bancheng.cases import service as case_service
 from bancheng.cases.enums import Kind
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import api_router, db_session, require
-from bancheng.feedback import ratings, replies, repository, service
+from bancheng.feedback import callbacks, ratings, replies, repository, service
 from bancheng.feedback.models import (
     CallbackTask,
     IndicatorSet,
@@ -190,9 +190,9 @@ def run_sample(
     """Run the reminder and sampling sweep now (it also runs periodically), through the
     job registry's lock."""
     from bancheng.core.jobs import run_job
-    from bancheng.feedback import tasks
+    from bancheng.feedback import jobs as feedback_jobs
 
-    return SampleOut(**run_job(session, tasks.JOB, settings, force=True, wait=True).result)
+    return SampleOut(**run_job(session, feedback_jobs.JOB, settings, force=True, wait=True).result)
 
 
 @router.post("/callbacks/{task_id}/attempts", response_model=CallbackOut)
@@ -203,7 +203,7 @@ def attempt(
     settings: Conf,
     principal: Principal = require("callback.work"),
 ) -> CallbackOut:
-    task = service.record_attempt(session, settings, principal, task_id, body.outcome, body.note)
+    task = callbacks.record_attempt(session, settings, principal, task_id, body.outcome, body.note)
     return _cb_out(session, task)
 
 
@@ -211,7 +211,9 @@ def attempt(
 def confirm(
     task_id: int, body: ConfirmIn, session: DB, principal: Principal = require("callback.work")
 ) -> CallbackOut:
-    return _cb_out(session, service.confirm(session, principal, task_id, body.resolved, body.note))
+    return _cb_out(
+        session, callbacks.confirm(session, principal, task_id, body.resolved, body.note)
+    )
 
 
 @router.post("/callbacks/{task_id}/reveal")
@@ -219,7 +221,7 @@ def reveal_phone(
     task_id: int, session: DB, principal: Principal = require("callback.work")
 ) -> dict[str, str | None]:
     """The full phone number to call (logged)."""
-    task = service.get_task(session, principal, task_id)
+    task = callbacks.get_task(session, principal, task_id)
     case = repository.case_of(session, task.case_id)
     assert case is not None
     log_action(
@@ -242,7 +244,7 @@ def raise_case(
     principal: Principal = require("callback.work"),
 ) -> RaisedCase:
     """未诉先办: register a new case from the call (channel ``callback``)."""
-    case = service.raise_case(
+    case = callbacks.raise_case(
         session, settings, principal, task_id, body.title, body.description, body.kind.value
     )
     return RaisedCase(id=case.id, number=case.number)

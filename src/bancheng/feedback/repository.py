@@ -1,20 +1,29 @@
-"""Queries of the feedback domain that the endpoints need: evaluations of a case, the
-rectifications and callback tasks in the caller's data scope (``org/scope.unit_clause``
-on the responsible unit), a task's attempts."""
+"""Queries of the feedback domain: evaluations of a case, the rectifications and callback
+tasks in the caller's data scope (``org/scope`` on the responsible unit), a task's
+attempts."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.cases.models import Case
 from bancheng.feedback.models import CallbackAttempt, CallbackTask, Evaluation, Rectification
-from bancheng.org.scope import Principal, unit_clause
+from bancheng.org.scope import Principal, sees_unit, unit_clause
+
+Row = TypeVar("Row", Rectification, CallbackTask)
 
 # The workbench lists show the newest rows, at most this many.
 LIST_LIMIT = 500
+
+
+def visible(session: Session, principal: Principal, model: type[Row], row_id: int) -> Row | None:
+    """A rectification or callback task if the caller sees its responsible unit, else None."""
+    row = session.get(model, row_id)
+    return row if row is not None and sees_unit(principal, row.department_id) else None
 
 
 def case_of(session: Session, case_id: int) -> Case | None:

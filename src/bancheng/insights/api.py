@@ -20,6 +20,7 @@ from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import Invalid
 from bancheng.core.inputs import PERIOD_KEY_PATTERN
+from bancheng.core.tempfiles import stream_file
 from bancheng.insights import export, service, summary
 from bancheng.org.scope import Principal
 
@@ -173,7 +174,7 @@ def export_cases(
     )
     name = f"cases-{clock.local_today().isoformat()}.xlsx"
     return StreamingResponse(
-        export.stream_file(path),
+        stream_file(path),
         media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Row-Count": str(n)},
     )

@@ -61,6 +61,10 @@ def options(session: DB) -> PublicOptions:
 
 Conf = Annotated[Settings, Depends(get_settings)]
 PHONE_HEADER = "X-Reporter-Phone"
+# How a reporter reaches their case: the private link's token, or their phone number.
+Token = Annotated[str | None, Query(max_length=100)]
+Phone = Annotated[str | None, Header(alias=PHONE_HEADER, max_length=30)]
+LinkToken = Annotated[str, Query(max_length=100)]
 
 
 # What the reporter sees differs from the staff wording for a few events.
@@ -245,7 +249,7 @@ def upload_photo(
     file: Annotated[UploadFile, File()],
     session: DB,
     settings: Conf,
-    token: Annotated[str, Query(max_length=100)],
+    token: LinkToken,
 ) -> PublicPhotoOut:
     """One photo per request (up to 9 per case), with the private link's token. HEIC is
     converted to JPEG; anything that is not a real image is refused."""
@@ -273,8 +277,8 @@ def follow(
     number: str,
     session: DB,
     settings: Conf,
-    token: Annotated[str | None, Query(max_length=100)] = None,
-    phone: Annotated[str | None, Header(alias=PHONE_HEADER, max_length=30)] = None,
+    token: Token = None,
+    phone: Phone = None,
 ) -> PublicCase:
     """Status, deadline and the public timeline (units, not staff; no internal notes).
     Access with the private link's token, or the phone in the ``X-Reporter-Phone`` header.
@@ -293,8 +297,8 @@ def rate(
     body: PublicEvaluationIn,
     session: DB,
     settings: Conf,
-    token: Annotated[str | None, Query(max_length=100)] = None,
-    phone: Annotated[str | None, Header(alias=PHONE_HEADER, max_length=30)] = None,
+    token: Token = None,
+    phone: Phone = None,
 ) -> PublicCase:
     """好差评: the overall level plus timeliness, attitude and result (1–5) and a comment."""
     case = _find(session, settings, number, token, phone)
@@ -327,7 +331,7 @@ def sms_opt_out(
     body: OptOutIn,
     session: DB,
     settings: Conf,
-    token: Annotated[str, Query(max_length=100)],
+    token: LinkToken,
 ) -> OptOutOut:
     """The reporter turns SMS about this case off (or on again), with the private link."""
     case = _find(session, settings, number, token, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -28,7 +29,23 @@ def _base(request: Request, settings: Settings) -> str:
     return settings.public_base_url or str(request.base_url).rstrip("/")
 
 
-def _place(session: Session, hall_id: int, window: int | None) -> tuple[Hall, str]:
+@dataclass(frozen=True)
+class _Poster:
+    """The hall (and window, staff member) a QR code or poster is for, and its link."""
+
+    hall: Hall
+    subtitle: str
+    link: str
+
+
+def _poster(
+    hall_id: int,
+    request: Request,
+    session: DB,
+    settings: Conf,
+    window: Annotated[int | None, Query()] = None,
+    staff: Annotated[int | None, Query()] = None,
+) -> _Poster:
     hall = repository.hall(session, hall_id)
     if hall is None:
         raise NotFound("print.hall_not_found", "大厅不存在")
@@ -38,42 +55,31 @@ def _place(session: Session, hall_id: int, window: int | None) -> tuple[Hall, st
         if win is None or win.hall_id != hall.id:
             raise NotFound("print.window_not_found", "窗口不存在")
         sub = f"{win.number}号窗口 {win.name}"
-    return hall, sub
+    return _Poster(
+        hall, sub, printing.report_link(_base(request, settings), hall.id, window, staff)
+    )
+
+
+Poster = Annotated[_Poster, Depends(_poster)]
+# Checked before the hall is looked up (the permission comes first, as everywhere).
+Printer = Annotated[Principal, require("qr.print")]
 
 
 @router.get("/halls/{hall_id}/qr.png", response_class=Response)
-def hall_qr(
-    hall_id: int,
-    request: Request,
-    session: DB,
-    settings: Conf,
-    principal: Principal = require("qr.print"),
-    window: Annotated[int | None, Query()] = None,
-    staff: Annotated[int | None, Query()] = None,
-) -> Response:
+def hall_qr(principal: Printer, poster: Poster) -> Response:
     """A QR code opening the phone form with the hall (and window, staff member) filled in."""
-    hall, _ = _place(session, hall_id, window)
-    link = printing.report_link(_base(request, settings), hall.id, window, staff)
-    return Response(printing.qr_png(link), media_type="image/png")
+    return Response(printing.qr_png(poster.link), media_type="image/png")
 
 
 @router.get("/halls/{hall_id}/poster.pdf", response_class=Response)
-def hall_poster(
-    hall_id: int,
-    request: Request,
-    session: DB,
-    settings: Conf,
-    principal: Principal = require("qr.print"),
-    window: Annotated[int | None, Query()] = None,
-    staff: Annotated[int | None, Query()] = None,
-) -> Response:
-    hall, sub = _place(session, hall_id, window)
-    link = printing.report_link(_base(request, settings), hall.id, window, staff)
-    pdf = printing.poster_pdf(settings.cjk_font_path, hall.name, sub, link)
+def hall_poster(principal: Printer, poster: Poster, settings: Conf) -> Response:
+    pdf = printing.poster_pdf(
+        settings.cjk_font_path, poster.hall.name, poster.subtitle, poster.link
+    )
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="poster-{hall.id}.pdf"'},
+        headers={"Content-Disposition": f'inline; filename="poster-{poster.hall.id}.pdf"'},
     )
 
 

@@ -74,14 +74,14 @@ ROUTES: tuple[Route, ...] = (
         "reporter.rating_reminder",
         "reporter",
         REPORTER_SMS,
-        "feedback.service.remind_unrated",
+        "feedback.reminders.remind_unrated",
     ),
     Route(
         "rating window over, case closed unrated (job `feedback.reminders_and_sampling`)",
         "reporter.rating_closed",
         "reporter",
         REPORTER_SMS,
-        "feedback.service.close_unrated",
+        "feedback.reminders.close_unrated",
     ),
     Route(
         "rectification of a bad rating completed",

@@ -10,6 +10,7 @@ not by SMS from here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bancheng.cases.models import Case
 from bancheng.core.config import Settings
+from bancheng.core.slots import Slot
 from bancheng.notify import repository
 from bancheng.notify import service as inapp
 from bancheng.notify.templates import STAFF_CHANNELS, Template, template_for
@@ -37,10 +39,12 @@ def _sms_spec(t: Template) -> dict[str, Any]:
     return {"aliyun": t.sms_aliyun_code, "tencent": t.sms_tencent_id, "params": list(t.sms_params)}
 
 
-def private_link(session: Session, settings: Settings, case: Case) -> str:
-    from bancheng.intake.service import issue_token
+# The reporter's private status link carries a token only intake issues (``install_hooks``).
+link_token: Slot[Callable[[Session, Case], str]] = Slot("notify.messages.link_token")
 
-    token = issue_token(session, case)
+
+def private_link(session: Session, settings: Settings, case: Case) -> str:
+    token = link_token.get()(session, case)
     return f"{settings.public_base_url.rstrip('/')}/m/status?no={case.number}&t={token}"
 
 

@@ -28,7 +28,6 @@ def run(env: Env, once: bool, poll: float | None) -> None:
     The same worker as the ``outbox.deliver`` job inside ``serve``: run as many of these
     as you like beside (or instead of, with BANCHENG_OUTBOX_WORKER_IN_SERVE=false) the
     web workers; on PostgreSQL they share the rows, on SQLite one sends at a time."""
-    from bancheng.notify import service as _inapp  # noqa: F401  (in-app channel)
     from bancheng.outbox.worker import Deliverer, RunResult
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

@@ -266,7 +266,7 @@ def learn_command(env: Env) -> None:
     """Run the learning job once: train a unit model from the deployment's cases, score it
     against the router in use on the newest cases, promote it only if better at coverage
     at 99 % precision. Prints the run's record as JSON."""
-    from bancheng.routing.tasks import run_learning
+    from bancheng.routing.jobs import run_learning
 
     result = run_learning(env.database)
     click.echo(

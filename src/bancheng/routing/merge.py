@@ -122,17 +122,7 @@ def merge(
         reason=text,
         details={"master_id": master.id, "master_number": master.number, "merge_id": row.id},
     )
-    add_event(
-        session,
-        master,
-        "merge_follower",
-        master.state,
-        master.state,
-        principal,
-        reason=text,
-        details={"follower_id": follower.id, "follower_number": follower.number},
-        public=False,
-    )
+    _on_master(session, master, "merge_follower", principal, text, follower)
     session.flush()
     return row
 
@@ -175,19 +165,26 @@ def undo(
         details={"master_id": row.master_id, "master_number": master.number if master else None},
     )
     if master is not None:
-        add_event(
-            session,
-            master,
-            "unmerge_follower",
-            master.state,
-            master.state,
-            principal,
-            reason=text,
-            details={"follower_id": follower.id, "follower_number": follower.number},
-            public=False,
-        )
+        _on_master(session, master, "unmerge_follower", principal, text, follower)
     session.flush()
     return row
+
+
+def _on_master(
+    session: Session, master: Case, action: str, principal: Principal, text: str, follower: Case
+) -> None:
+    """The internal event on the master's timeline naming the follower merged or unmerged."""
+    add_event(
+        session,
+        master,
+        action,
+        master.state,
+        master.state,
+        principal,
+        reason=text,
+        details={"follower_id": follower.id, "follower_number": follower.number},
+        public=False,
+    )
 
 
 def _copy_outcome(session: Session, master: Case, follower: Case, now: datetime) -> None:

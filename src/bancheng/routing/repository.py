@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Row, delete, select
 from sqlalchemy.orm import Session
@@ -29,7 +28,9 @@ def replace_targets(session: Session, pairs: Iterable[tuple[str, int]]) -> None:
     session.flush()
 
 
-def reports_since(session: Session, principal: Principal, start: datetime) -> Sequence[Row[Any]]:
+def reports_since(
+    session: Session, principal: Principal, start: datetime
+) -> Sequence[Row[int, str, str, str, datetime]]:
     """(id, reporter's phone hash, title, description, registered at) of the cases in the
     caller's scope registered since ``start``."""
     return session.execute(

@@ -61,8 +61,6 @@ def calendar_group() -> None:
 @pass_env
 def import_command(env: Env, file: Path, source: str | None) -> None:
     """导入官方节假日安排(CSV 或 JSON: date, kind, festival),整年替换,全部成功或全部不导入。"""
-    import bancheng.sla.service  # noqa: F401  (recomputes provisional deadlines on import)
-
     with _session(env.database, write=True) as session:
         result = import_file(session, file, source=source)
     replaced = (
@@ -284,8 +282,8 @@ def sweep_command(env: Env, as_json: bool) -> None:
     """Record turns to yellow/red, urge departments, escalate long-overdue cases (for cron)."""
     from bancheng.core.config import get_settings
     from bancheng.core.jobs import run_job
+    from bancheng.sla.jobs import SWEEP
     from bancheng.sla.sweeper import SweepResult
-    from bancheng.sla.tasks import SWEEP
 
     with _session(env.database, write=True) as session:
         result = SweepResult(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from bancheng.cases.enums import OPEN_STATES
 from bancheng.cases.models import Case
 from bancheng.sla import case_clock
-from bancheng.sla.calendar import load_calendar, on_calendar_change
+from bancheng.sla.calendar import load_calendar
 from bancheng.sla.models import DeadlineExtension
 
 
@@ -80,7 +80,7 @@ def recompute_provisional_co_handlers(session: Session) -> int:
 
 
 # What the domains built on sla count in working days, recounted with the cases
-# (``recompute_provisional``), in the order registered at start-up (``bancheng.main.install``):
+# (``recompute_provisional``), in the order registered at start-up (``bancheng.hooks.install``):
 # supervision's orders and decisions, feedback's rectifications.
 _recounts: dict[str, Callable[[Session], int]] = {}
 
@@ -105,7 +105,6 @@ def recompute_provisional(session: Session) -> dict[str, int]:
     return out
 
 
-@on_calendar_change
-def _recompute_after_import(session: Session, years: Iterable[int]) -> None:
+def recompute_after_import(session: Session, years: Iterable[int]) -> None:
     """A loaded year turns the provisional deadlines that ran through it into exact ones."""
     recompute_provisional(session)

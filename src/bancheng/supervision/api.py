@@ -186,7 +186,7 @@ def sweep(db: DB, p: Issuer) -> SweepOut:
     """Sweep now, through the job registry's lock (concurrent triggers escalate once)."""
     from bancheng.core.config import get_settings
     from bancheng.core.jobs import run_job
-    from bancheng.supervision.tasks import SWEEP
+    from bancheng.supervision.jobs import SWEEP
 
     return SweepOut(**run_job(db, SWEEP, get_settings(), force=True, wait=True).result)
 

@@ -21,7 +21,7 @@ def sweep_command(env: Env, as_json: bool) -> None:
     """扫描逾期督办单并逐级升级(可重复运行)。"""
     from bancheng.core.config import get_settings
     from bancheng.core.jobs import run_job
-    from bancheng.supervision.tasks import SWEEP
+    from bancheng.supervision.jobs import SWEEP
 
     with env.database.transaction(write=True) as session:
         result = run_job(session, SWEEP, get_settings(), force=True, wait=True).result
