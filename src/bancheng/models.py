@@ -2,6 +2,7 @@
 
 from bancheng.audit import models as _audit  # noqa: F401
 from bancheng.cases import models as _cases  # noqa: F401
+from bancheng.core import cache as _cache  # noqa: F401
 from bancheng.core import jobs as _jobs  # noqa: F401
 from bancheng.core import ratelimit as _ratelimit  # noqa: F401
 from bancheng.core.db import Base

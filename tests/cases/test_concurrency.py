@@ -1,9 +1,12 @@
-"""200 concurrent creations give 200 distinct, consecutive numbers (committed for real)."""
+"""200 concurrent creations give 200 distinct, consecutive numbers (committed for real),
+numbered at once or at the end of their transactions (``number_late``, the intake
+endpoints' way), and the reporter's receipt carries the case's real number."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from sqlalchemy import delete, select
 
 from bancheng.cases import service
@@ -21,7 +24,8 @@ N = 200
 JURISDICTION = "CONC"
 
 
-def test_concurrent_creation_numbers(database, settings):
+@pytest.mark.parametrize("late", [False, True], ids=["at_once", "at_commit"])
+def test_concurrent_creation_numbers(database, settings, late):
     local = settings.model_copy(update={"jurisdiction_code": JURISDICTION})
     with database.transaction() as s:
         dept = create_department(s, code="CONC-1", name="并发测试中心", level="city", kind="centre")
@@ -45,8 +49,8 @@ def test_concurrent_creation_numbers(database, settings):
 
     def create(_: int) -> str:
         with database.transaction() as s:
-            case, _created = service.create_case(s, local, principal, data)
-            return case.number
+            case, _created = service.create_case(s, local, principal, data, number_late=late)
+        return case.number  # late: given by the commit
 
     try:
         with ThreadPoolExecutor(max_workers=32) as pool:
@@ -57,6 +61,15 @@ def test_concurrent_creation_numbers(database, settings):
         with database.transaction(write=False) as s:
             stored = s.scalars(select(Case.number).where(Case.jurisdiction == JURISDICTION)).all()
             assert sorted(stored) == sorted(numbers)
+            receipts = s.execute(
+                select(OutboxMessage.idempotency_key, OutboxMessage.payload, Case.number)
+                .join(Case, Case.id == OutboxMessage.case_id)
+                .where(Case.jurisdiction == JURISDICTION, OutboxMessage.kind == "reporter.accepted")
+            ).all()
+            assert len(receipts) == N
+            for key, payload, number in receipts:
+                assert payload["params"]["number"] == number
+                assert key.startswith(f"reporter.accepted:case_event:{number}:")
     finally:
         with database.transaction() as s:
             ids = select(Case.id).where(Case.jurisdiction == JURISDICTION)
