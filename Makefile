@@ -56,6 +56,7 @@ lint: venv
 	$(UV) run --frozen ruff check src tests bench
 	$(UV) run --frozen ruff format --check src tests bench
 	$(UV) run --frozen mypy
+	$(UV) run --frozen lint-imports
 
 # Debian's Chromium (no browser download) and a CJK font for the browser tests'
 # screenshots; nginx, curl and openssl for the deployment guide's test

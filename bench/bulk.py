@@ -63,8 +63,10 @@ def prepare_org(url: str, password: str = "Bench-Passw0rd!") -> dict[str, Any]:
     from bancheng.core.db import Database
     from bancheng.core.migrate import upgrade
     from bancheng.demo import load_demo
+    from bancheng.hooks import install
     from bancheng.org.models import Department, User
 
+    install()  # the lifecycle's hooks, as every entry point sets them up
     upgrade(url)
     db = Database(url)
     settings = Settings(database_url=url)

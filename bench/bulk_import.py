@@ -121,7 +121,8 @@ def run(
     from bancheng.core.config import get_settings
     from bancheng.core.crypto import get_crypto
     from bancheng.core.db import Database
-    from bancheng.insights.importer import import_rows, parse_mapping, read_table
+    from bancheng.integrations.hotline_import import import_rows
+    from bancheng.integrations.hotline_import_rows import parse_mapping, read_table
     from bancheng.org.models import Department
     from bancheng.sla.policies import seed_default_policies
 

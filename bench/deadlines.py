@@ -33,7 +33,7 @@ from datetime import date, timedelta
 import chinese_calendar
 import numpy as np
 
-from bancheng.sla.calendar import chinese_calendar_days
+from bancheng.sla.arrangements import chinese_calendar_days
 from bancheng.sla.workdays import WorkdayCalendar
 
 ONE_DAY = timedelta(days=1)

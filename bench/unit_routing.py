@@ -20,9 +20,9 @@ from sqlalchemy import select
 from bancheng.cases.models import Case
 from bancheng.core.db import get_database
 from bancheng.routing import service
+from bancheng.routing.jobs import run_learning
 from bancheng.routing.learning import active_unit_row
 from bancheng.routing.models import RoutingUnitModel
-from bancheng.routing.tasks import run_learning
 
 
 def main() -> None:

@@ -1,8 +1,14 @@
-"""Test database, per-test transactions, an API client and small factories.
+"""Test database, per-test transactions, an API client and small factories
+(docs/testing.md).
 
 The database under test comes from ``BANCHENG_TEST_DATABASE_URL`` (default: a fresh SQLite
 file). For PostgreSQL a throwaway database is created beside the given one. With
 ``CI=true`` an unreachable PostgreSQL fails the run instead of being skipped.
+
+One database double: ``db``, a ``Database`` on the test's connection. The API client's
+requests (``deps.session_factory``), the CLI commands (``Env(database=db)``) and the
+workers all open their units of work through it, each a savepoint of the test's
+transaction, which is rolled back when the test ends.
 """
 
 from __future__ import annotations
@@ -21,10 +27,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from bancheng.core import clock, deps
+from bancheng.core.cli import Env
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.crypto import get_crypto
 from bancheng.core.db import Database, set_database
 from bancheng.core.migrate import upgrade
+from bancheng.hooks import install
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -60,6 +68,31 @@ def _prepare_postgres(url: str, worker: str) -> str:
     return u.set(database=name).render_as_string(hide_password=False)
 
 
+def own_database_url(name: str, folder: Path, worker_id: str) -> str:
+    """A fresh, empty database of the suite's kind beside the test database, for the few
+    tests that cannot run inside the test's transaction: their work must really commit,
+    to be seen by other connections (concurrency, locks), other processes (a live server,
+    the CLI as a subprocess) or tools (pg_dump)."""
+    url = _test_url()
+    if url.startswith("postgresql"):
+        return _prepare_postgres(url, f"{name}_{worker_id}")
+    return f"sqlite:///{folder}/{name}.db"
+
+
+@pytest.fixture()
+def own_database(
+    request: pytest.FixtureRequest, tmp_path: Path, worker_id: str
+) -> Iterator[Database]:
+    """A migrated database of the test's own (``own_database_url``, named after its
+    module): what the test commits stays out of the suite's database."""
+    name = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    url = own_database_url(name, tmp_path, worker_id)
+    upgrade(url)
+    db = Database(url)
+    yield db
+    db.dispose()
+
+
 @pytest.fixture(scope="session")
 def db_url(worker_id: str) -> str:
     url = _test_url()
@@ -83,6 +116,13 @@ def database(db_url: str) -> Iterator[Database]:
     db.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _hooks() -> None:
+    """What every entry point registers (``bancheng.hooks.install``): the tests write
+    through services and jobs without an app, and must get the same guards."""
+    install()
+
+
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     get_settings.cache_clear()
@@ -99,11 +139,51 @@ def connection(database: Database) -> Iterator[Any]:
     conn.close()
 
 
+class ConnectionDatabase(Database):
+    """The test double of ``Database``: every session it opens is bound to the test's
+    connection and joins its transaction as a savepoint, so a unit of work commits (to the
+    savepoint) or rolls back exactly as it would on its own, and the test's rollback
+    removes everything at the end. Its engines are the real ones (for the dialect)."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.url = connection.engine.url.render_as_string(hide_password=True)
+        self.is_sqlite = connection.dialect.name == "sqlite"
+        self.write_engine = self.read_engine = connection.engine
+
+    def session(self, write: bool = True) -> Session:
+        return Session(
+            bind=self.connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+
+    def dispose(self) -> None:
+        """The engine belongs to the session-wide ``database`` fixture."""
+
+
 @pytest.fixture()
-def session(connection: Any) -> Iterator[Session]:
-    s = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+def db(connection: Any) -> ConnectionDatabase:
+    return ConnectionDatabase(connection)
+
+
+@pytest.fixture()
+def session(db: ConnectionDatabase) -> Iterator[Session]:
+    s = db.session()
     yield s
     s.close()
+
+
+@pytest.fixture()
+def cli(db: ConnectionDatabase) -> Any:
+    """``cli(*args)``: run ``bancheng ARGS`` on the test's database; returns click's Result."""
+    from click.testing import CliRunner
+
+    from bancheng.cli import main
+
+    def invoke(*args: str, **kw: Any) -> Any:
+        kw.setdefault("catch_exceptions", False)  # a traceback, not exit code 1
+        return CliRunner().invoke(main, list(args), obj=Env(database=db), **kw)
+
+    return invoke
 
 
 @pytest.fixture(autouse=True)
@@ -113,16 +193,11 @@ def _real_clock() -> Iterator[None]:
 
 
 @pytest.fixture()
-def client(connection: Any, settings: Settings) -> Iterator[TestClient]:
+def client(db: ConnectionDatabase, settings: Settings) -> Iterator[TestClient]:
     """An API client whose requests run inside the test's transaction."""
     from bancheng.main import create_app
 
-    def factory(_write: bool) -> Session:
-        return Session(
-            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-        )
-
-    deps.session_factory = factory
+    deps.session_factory = db.session
     try:
         with TestClient(create_app(), base_url="http://testserver") as c:
             yield c
@@ -150,76 +225,67 @@ class Org:
 _HASH_CACHE: dict[str, str] = {}
 
 
-def make_org(session: Session, settings: Settings) -> Org:
+def make_user(
+    session: Session,
+    username: str,
+    role: str,
+    department: Any,
+    scope: str = "dept",
+    *,
+    password: str = TEST_PASSWORD,
+    **fields: Any,
+) -> Any:
+    """The one way tests make a staff account: active, password set (hashed once per
+    password and process), no change demanded; ``department`` a Department or its id;
+    ``fields`` override any column (``display_name`` defaults to the username)."""
     from bancheng.org.auth import hash_password
-    from bancheng.org.models import Hall, Matter, ServiceWindow, User
+    from bancheng.org.models import User
+
+    if password not in _HASH_CACHE:
+        _HASH_CACHE[password] = hash_password(password)
+    values: dict[str, Any] = {
+        "username": username,
+        "display_name": username,
+        "role": role,
+        "department_id": department if isinstance(department, int) else department.id,
+        "data_scope": scope,
+        "password_hash": _HASH_CACHE[password],
+        "must_change_password": False,
+        "active": True,
+        "failed_logins": 0,
+        "created_at": clock.now(),
+    }
+    values.update(fields)
+    user = User(**values)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def make_org(session: Session, settings: Settings) -> Org:
+    from bancheng.org.models import Hall, Matter, ServiceWindow
     from bancheng.org.service import create_department
 
-    if TEST_PASSWORD not in _HASH_CACHE:
-        _HASH_CACHE[TEST_PASSWORD] = hash_password(TEST_PASSWORD)
     org = Org()
     d = org.depts
-    d["city"] = create_department(session, code="C", name="市政府", level="city", kind="government")
-    d["centre"] = create_department(
-        session, code="C-SC", name="市政务服务中心", level="city", kind="centre", parent=d["city"]
-    )
-    d["fund"] = create_department(
-        session, code="C-HF", name="市住房公积金管理中心", level="city", parent=d["city"]
-    )
-    d["estate"] = create_department(
-        session, code="C-RE", name="市不动产登记中心", level="city", parent=d["city"]
-    )
-    d["hrss"] = create_department(
-        session, code="C-HR", name="市人社局", level="city", parent=d["city"]
-    )
-    d["distA"] = create_department(
-        session,
-        code="A",
-        name="甲区人民政府",
-        level="district",
-        kind="government",
-        parent=d["city"],
-    )
-    d["distA_centre"] = create_department(
-        session,
-        code="A-SC",
-        name="甲区政务服务中心",
-        level="district",
-        kind="centre",
-        parent=d["distA"],
-    )
-    d["distA_street"] = create_department(
-        session,
-        code="A-S1",
-        name="甲区东街道",
-        level="street",
-        kind="government",
-        parent=d["distA"],
-    )
-    d["distA_comm"] = create_department(
-        session,
-        code="A-S1-C1",
-        name="东街道幸福社区",
-        level="community",
-        kind="government",
-        parent=d["distA_street"],
-    )
-    d["distB"] = create_department(
-        session,
-        code="B",
-        name="乙区人民政府",
-        level="district",
-        kind="government",
-        parent=d["city"],
-    )
-    d["distB_centre"] = create_department(
-        session,
-        code="B-SC",
-        name="乙区政务服务中心",
-        level="district",
-        kind="centre",
-        parent=d["distB"],
-    )
+    # key: (code, name, level, kind, parent key)
+    units = {
+        "city": ("C", "市政府", "city", "government", None),
+        "centre": ("C-SC", "市政务服务中心", "city", "centre", "city"),
+        "fund": ("C-HF", "市住房公积金管理中心", "city", "agency", "city"),
+        "estate": ("C-RE", "市不动产登记中心", "city", "agency", "city"),
+        "hrss": ("C-HR", "市人社局", "city", "agency", "city"),
+        "distA": ("A", "甲区人民政府", "district", "government", "city"),
+        "distA_centre": ("A-SC", "甲区政务服务中心", "district", "centre", "distA"),
+        "distA_street": ("A-S1", "甲区东街道", "street", "government", "distA"),
+        "distA_comm": ("A-S1-C1", "东街道幸福社区", "community", "government", "distA_street"),
+        "distB": ("B", "乙区人民政府", "district", "government", "city"),
+        "distB_centre": ("B-SC", "乙区政务服务中心", "district", "centre", "distB"),
+    }
+    for key, (code, name, level, kind, parent) in units.items():
+        d[key] = create_department(
+            session, code=code, name=name, level=level, kind=kind, parent=d.get(parent)
+        )
     hall = Hall(department_id=d["centre"].id, name="市民中心一楼大厅", address="人民路1号")
     session.add(hall)
     session.flush()
@@ -243,20 +309,7 @@ def make_org(session: Session, settings: Settings) -> Org:
     session.add_all(org.matters.values())
 
     def user(key: str, role: str, dept: str, scope: str) -> None:
-        u = User(
-            username=key,
-            display_name=key,
-            role=role,
-            department_id=d[dept].id,
-            data_scope=scope,
-            password_hash=_HASH_CACHE[TEST_PASSWORD],
-            must_change_password=False,
-            active=True,
-            failed_logins=0,
-            created_at=clock.now(),
-        )
-        session.add(u)
-        org.users[key] = u
+        org.users[key] = make_user(session, key, role, d[dept], scope)
 
     user("clerk", "clerk", "centre", "all")
     user("clerk_a", "clerk", "distA_centre", "dept_and_below")

@@ -352,7 +352,8 @@ def test_demo_follows_the_database_calendar(session: Session, settings: Settings
     week declared off gets no activity, and a declared make-up Saturday gets some."""
     from datetime import date
 
-    from bancheng.sla.calendar import DayEntry, chinese_calendar_days, write_years
+    from bancheng.sla.arrangements import DayEntry, chinese_calendar_days
+    from bancheng.sla.calendar import write_years
 
     off = [date(2026, 3, d) for d in range(2, 7)]  # Monday to Friday
     makeup = date(2026, 3, 7)  # a Saturday

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import click
 
+from bancheng.core.cli import Env, pass_env
 from bancheng.core.config import get_settings
-from bancheng.core.db import get_database
+from bancheng.hooks import install
 
 # Domains that add their own command groups: (module, attribute).
 DOMAIN_GROUPS = (
@@ -21,7 +22,7 @@ DOMAIN_GROUPS = (
     ("bancheng.routing.cli", "routing_group"),
     ("bancheng.supervision.cli", "supervision_group"),
     ("bancheng.insights.cli", "insights_group"),
-    ("bancheng.insights.cli", "import_command"),
+    ("bancheng.integrations.cli", "import_command"),
     ("bancheng.outbox.cli", "outbox_group"),
 )
 
@@ -56,8 +57,13 @@ class DomainErrorsGroup(click.Group):
 
 
 @click.group(cls=DomainErrorsGroup)
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """办成 bancheng — the 办不成事 feedback window, end to end."""
+    ctx.ensure_object(Env)  # the commands' database (tests pass their own as obj=)
+    # Every command gets what the app gets: the audit log's guards, the outbox's channels,
+    # the lifecycle's hooks, the jobs (``bancheng.hooks``). Registering reads no settings.
+    install()
 
 
 @main.command()
@@ -133,14 +139,15 @@ def demo() -> None:
 @click.option("--cases", "n_cases", type=int, default=300, show_default=True)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has departments.")
 @click.option("--seed", type=int, default=20261121, show_default=True)
-def demo_load(n_cases: int, if_empty: bool, seed: int) -> None:
+@pass_env
+def demo_load(env: Env, n_cases: int, if_empty: bool, seed: int) -> None:
     """Build a realistic city, staff accounts for every role, and cases in every state."""
     from bancheng.demo import demo_is_loaded, load_demo
 
     s = get_settings()
     if s.env == "production":
         raise click.ClickException("BANCHENG_ENV=production: demo data is never loaded")
-    database = get_database()
+    database = env.database
     with database.transaction() as session:
         if if_empty and demo_is_loaded(session):
             click.echo("demo data already present; nothing loaded")
@@ -166,14 +173,15 @@ def admin() -> None:
 @click.option("--username", required=True)
 @click.option("--name", "display_name", default="系统管理员")
 @click.option("--password", default=None, help="Prompted when omitted.")
-def admin_create(username: str, display_name: str, password: str | None) -> None:
+@pass_env
+def admin_create(env: Env, username: str, display_name: str, password: str | None) -> None:
     """Create an administrator (also the first-run path to the first admin)."""
     from bancheng.org.service import create_first_admin
 
     s = get_settings()
     if password is None:
         password = getpass.getpass("password: ")
-    with get_database().transaction() as session:
+    with env.database.transaction() as session:
         user = create_first_admin(session, s, username, display_name, password)
     click.echo(f"created admin {user.username} (id {user.id})")
 
@@ -218,15 +226,16 @@ def admin_generate_keys(key_id: str) -> None:
 
 
 @admin.command("rotate-keys")
-def admin_rotate_keys() -> None:
+@pass_env
+def admin_rotate_keys(env: Env) -> None:
     """Re-encrypt personal data under the first key of BANCHENG_ENCRYPTION_KEYS and the
     configured cipher (BANCHENG_FIELD_CIPHER); recompute look-up hashes (BANCHENG_LOOKUP_HASH)."""
     from bancheng.audit.service import log_operation
     from bancheng.core.crypto import get_crypto
-    from bancheng.org.service import rotate_encryption
+    from bancheng.ops.key_rotation import rotate_encryption
 
     crypto = get_crypto()
-    with get_database().transaction() as session:
+    with env.database.transaction() as session:
         result = rotate_encryption(session)
         log_operation(
             session,
@@ -294,7 +303,9 @@ _register_domain_groups()
 
 
 def _register_hot_issues() -> None:
-    """`bancheng insights hot-issues`: routing's clustering, under the insights group."""
+    """`bancheng insights hot-issues` (routing's clustering) and `bancheng insights import`
+    (the 12345 import, also `bancheng import`), under the insights group."""
+    from bancheng.integrations.cli import import_command
     from bancheng.routing.cli import hot_issues_command
 
     group = main.commands.get("insights")
@@ -302,6 +313,7 @@ def _register_hot_issues() -> None:
         group = click.Group("insights", help="Figures and findings from the ledger.")
         main.add_command(group)
     group.add_command(hot_issues_command)
+    group.add_command(import_command)
 
 
 _register_hot_issues()

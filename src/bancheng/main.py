@@ -23,11 +23,12 @@ from bancheng import __version__
 from bancheng.core.db import get_database
 from bancheng.core.deps import TransactionalRoute
 from bancheng.core.errors import install_error_handlers, problem
-from bancheng.core.jobs import JobRegistry, JobScheduler
+from bancheng.core.jobs import JobScheduler
 from bancheng.core.jobs import registry as jobs
 from bancheng.core.observability import ObservabilityMiddleware
 from bancheng.core.openapi import install_openapi
 from bancheng.core.security_headers import SecurityHeaders
+from bancheng.hooks import install
 
 # Each domain with an HTTP surface exposes ``router`` from its ``api`` module.
 ROUTER_MODULES = (
@@ -48,8 +49,9 @@ ROUTER_MODULES = (
     "bancheng.supervision.api",
     "bancheng.knowledge.api",
     "bancheng.insights.api",
+    "bancheng.integrations.hotline_import_api",
     "bancheng.integrations.hotline_api",
-    "bancheng.integrations.open311",
+    "bancheng.integrations.open311_api",
     "bancheng.integrations.haochaping_api",
     "bancheng.integrations.map_api",
     "bancheng.ops.metrics_api",
@@ -73,22 +75,6 @@ def _routers() -> list[object]:
     return found
 
 
-# Every periodic job is registered here, explicitly, by its domain (``bancheng.core.jobs``).
-JOB_MODULES = (
-    "bancheng.sla.tasks",
-    "bancheng.supervision.tasks",
-    "bancheng.feedback.tasks",
-    "bancheng.insights.scheduler",
-    "bancheng.outbox.tasks",
-)
-
-
-def register_jobs() -> JobRegistry:
-    for name in JOB_MODULES:
-        importlib.import_module(name).register(jobs)
-    return jobs
-
-
 def api_routes() -> list[APIRoute]:
     """Every API route, including those of routers included into a domain's router
     (FastAPI keeps those behind an included-router wrapper in ``router.routes``)."""
@@ -107,7 +93,7 @@ def api_routes() -> list[APIRoute]:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Register the periodic jobs and start this worker's scheduler (not in tests; a job
+    """Start this worker's scheduler (not in tests; a job
     whose interval is 0 is not scheduled). The lock in ``run_job`` decides which worker of
     which instance runs each tick of a run-once job; the outbox's delivery job runs in
     every worker and divides the rows by claims."""
@@ -163,7 +149,7 @@ def _is_not_null_violation(exc: IntegrityError) -> bool:
 def create_app(web_dist: Path | None = None) -> FastAPI:
     from bancheng.core.config import get_settings
 
-    register_jobs()
+    install()  # listeners, channels, request hooks, jobs (bancheng/hooks.py)
     docs = get_settings().docs_open
     app = FastAPI(
         lifespan=lifespan,

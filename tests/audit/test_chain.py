@@ -27,7 +27,7 @@ from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.db import Database
 from bancheng.core.migrate import upgrade
-from tests.conftest import _prepare_postgres, case_payload, login
+from tests.conftest import case_payload, login, own_database_url
 
 
 def _op(session: Session, action: str, **details: Any) -> None:
@@ -189,11 +189,8 @@ def test_export_csv_through_the_api(client: TestClient, org: Any, session: Sessi
 
 @pytest.fixture()
 def scratch(tmp_path: Path, worker_id: str) -> Iterator[tuple[Database, dict[str, str]]]:
-    base = os.environ.get("BANCHENG_TEST_DATABASE_URL", "")
-    if base.startswith("postgresql"):
-        url = _prepare_postgres(base, f"audit_{worker_id}")
-    else:
-        url = f"sqlite:///{tmp_path}/audit.db"
+    # Its own database: the CLI runs as a subprocess and must see committed rows.
+    url = own_database_url("audit", tmp_path, worker_id)
     upgrade(url)
     env = {k: v for k, v in os.environ.items() if not k.startswith("BANCHENG_")}
     env.update(BANCHENG_DATABASE_URL=url, BANCHENG_DATA_DIR=str(tmp_path), BANCHENG_ENV="test")

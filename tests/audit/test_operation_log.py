@@ -41,8 +41,8 @@ def test_every_write_route_writes_an_entry_or_is_exempt():
     assert not missing, (
         "These state-changing routes write no operation-log entry:\n"
         + "\n".join(f"  {m} {p}" for m, p in missing)
-        + "\nAdd each to OPERATIONS in src/bancheng/audit/actions.py as\n"
-        '  ("METHOD", "/path/{param}"): Operation("domain.verb", "中文标签"),\n'
+        + "\nAdd each to src/bancheng/audit/operations.toml (OPERATIONS) as\n"
+        '  "METHOD /path/{param}" = ["domain.verb", "中文标签"]\n'
         "(the request's unit of work then writes the entry; name a created object with\n"
         "audit.service.note_object), or, only if it changes nothing worth recording, to\n"
         "EXEMPT in tests/audit/test_operation_log.py with the reason."

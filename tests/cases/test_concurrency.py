@@ -7,44 +7,29 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from bancheng.cases import service
-from bancheng.cases.models import Case, CaseDepartment, CaseEvent, CaseNumberCounter
+from bancheng.cases.models import Case
 from bancheng.cases.schemas import CaseCreate
-from bancheng.core import clock
-from bancheng.intake.models import CaseAccessToken
-from bancheng.org.models import Department, User
 from bancheng.org.scope import principal_for
 from bancheng.org.service import create_department
 from bancheng.outbox.models import OutboxMessage
-from tests.conftest import case_payload
+from tests.conftest import case_payload, make_user
 
 N = 200
 JURISDICTION = "CONC"
 
 
 @pytest.mark.parametrize("late", [False, True], ids=["at_once", "at_commit"])
-def test_concurrent_creation_numbers(database, settings, late):
+def test_concurrent_creation_numbers(own_database, settings, late):
+    # Real commits from 32 threads, on a database of its own.
+    database = own_database
     local = settings.model_copy(update={"jurisdiction_code": JURISDICTION})
     with database.transaction() as s:
         dept = create_department(s, code="CONC-1", name="并发测试中心", level="city", kind="centre")
-        user = User(
-            username="conc_clerk",
-            display_name="并发",
-            role="clerk",
-            department_id=dept.id,
-            data_scope="all",
-            password_hash="x",
-            must_change_password=False,
-            active=True,
-            failed_logins=0,
-            created_at=clock.now(),
-        )
-        s.add(user)
-        s.flush()
+        user = make_user(s, "conc_clerk", "clerk", dept, "all", display_name="并发")
         principal = principal_for(s, user)
-        dept_id, user_id = dept.id, user.id
     data = CaseCreate.model_validate(case_payload())
 
     def create(_: int) -> str:
@@ -52,34 +37,20 @@ def test_concurrent_creation_numbers(database, settings, late):
             case, _created = service.create_case(s, local, principal, data, number_late=late)
         return case.number  # late: given by the commit
 
-    try:
-        with ThreadPoolExecutor(max_workers=32) as pool:
-            numbers = list(pool.map(create, range(N)))
-        assert len(set(numbers)) == N
-        seqs = sorted(int(n.rsplit("-", 1)[1]) for n in numbers)
-        assert seqs == list(range(1, N + 1))
-        with database.transaction(write=False) as s:
-            stored = s.scalars(select(Case.number).where(Case.jurisdiction == JURISDICTION)).all()
-            assert sorted(stored) == sorted(numbers)
-            receipts = s.execute(
-                select(OutboxMessage.idempotency_key, OutboxMessage.payload, Case.number)
-                .join(Case, Case.id == OutboxMessage.case_id)
-                .where(Case.jurisdiction == JURISDICTION, OutboxMessage.kind == "reporter.accepted")
-            ).all()
-            assert len(receipts) == N
-            for key, payload, number in receipts:
-                assert payload["params"]["number"] == number
-                assert key.startswith(f"reporter.accepted:case_event:{number}:")
-    finally:
-        with database.transaction() as s:
-            ids = select(Case.id).where(Case.jurisdiction == JURISDICTION)
-            s.execute(delete(OutboxMessage).where(OutboxMessage.case_id.in_(ids)))
-            s.execute(delete(CaseAccessToken).where(CaseAccessToken.case_id.in_(ids)))
-            s.execute(delete(CaseEvent).where(CaseEvent.case_id.in_(ids)))
-            s.execute(delete(CaseDepartment).where(CaseDepartment.case_id.in_(ids)))
-            s.execute(delete(Case).where(Case.jurisdiction == JURISDICTION))
-            s.execute(
-                delete(CaseNumberCounter).where(CaseNumberCounter.jurisdiction == JURISDICTION)
-            )
-            s.execute(delete(User).where(User.id == user_id))
-            s.execute(delete(Department).where(Department.id == dept_id))
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        numbers = list(pool.map(create, range(N)))
+    assert len(set(numbers)) == N
+    seqs = sorted(int(n.rsplit("-", 1)[1]) for n in numbers)
+    assert seqs == list(range(1, N + 1))
+    with database.transaction(write=False) as s:
+        stored = s.scalars(select(Case.number).where(Case.jurisdiction == JURISDICTION)).all()
+        assert sorted(stored) == sorted(numbers)
+        receipts = s.execute(
+            select(OutboxMessage.idempotency_key, OutboxMessage.payload, Case.number)
+            .join(Case, Case.id == OutboxMessage.case_id)
+            .where(Case.jurisdiction == JURISDICTION, OutboxMessage.kind == "reporter.accepted")
+        ).all()
+        assert len(receipts) == N
+        for key, payload, number in receipts:
+            assert payload["params"]["number"] == number
+            assert key.startswith(f"reporter.accepted:case_event:{number}:")

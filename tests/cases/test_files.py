@@ -119,6 +119,18 @@ def error_code(exc: pytest.ExceptionInfo[Exception]) -> str:
 # --- images -------------------------------------------------------------------------------
 
 
+def _normalized(data: bytes, media_type: str, extension: str, size: tuple[int, int]) -> bytes:
+    """What is stored of an accepted image, checking its type, extension and size."""
+    stored, info = inspect_and_normalize(data, LIMIT)
+    assert (info.media_type, info.extension, (info.width, info.height)) == (
+        media_type,
+        extension,
+        size,
+    )
+    assert (info.size, info.sha256) == (len(stored), hashlib.sha256(stored).hexdigest())
+    return stored
+
+
 def test_jpeg_gps_exif_xmp_and_comment_are_dropped() -> None:
     original = jpeg_with_gps()
 
@@ -174,14 +186,7 @@ def test_png_stays_png_and_loses_text_and_exif() -> None:
     img = Image.new("RGBA", (30, 10), (10, 200, 10, 128))
     data = encode(img, "PNG", pnginfo=meta, exif=gps_exif())
 
-    stored, info = inspect_and_normalize(data, LIMIT)
-
-    assert (info.media_type, info.extension, info.width, info.height) == (
-        "image/png",
-        "png",
-        30,
-        10,
-    )
+    stored = _normalized(data, "image/png", "png", (30, 10))
     assert stored.startswith(b"\x89PNG\r\n\x1a\n")
     with Image.open(io.BytesIO(stored)) as out:
         assert out.format == "PNG"
@@ -200,14 +205,7 @@ def test_gif_first_frame_becomes_png_with_transparency() -> None:
     frames[0].putpixel((0, 0), 0)
     data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:], transparency=0)
 
-    stored, info = inspect_and_normalize(data, LIMIT)
-
-    assert (info.media_type, info.extension, info.width, info.height) == (
-        "image/png",
-        "png",
-        12,
-        8,
-    )
+    stored = _normalized(data, "image/png", "png", (12, 8))
     with Image.open(io.BytesIO(stored)) as out:
         assert out.format == "PNG"
         assert getattr(out, "n_frames", 1) == 1
@@ -219,14 +217,7 @@ def test_gif_first_frame_becomes_png_with_transparency() -> None:
 def test_webp_stays_webp_without_exif() -> None:
     data = encode(two_colour((32, 16)), "WEBP", quality=90, exif=gps_exif())
 
-    stored, info = inspect_and_normalize(data, LIMIT)
-
-    assert (info.media_type, info.extension, info.width, info.height) == (
-        "image/webp",
-        "webp",
-        32,
-        16,
-    )
+    stored = _normalized(data, "image/webp", "webp", (32, 16))
     assert stored[:4] == b"RIFF" and stored[8:12] == b"WEBP"
     assert b"EXIF" not in stored
     with Image.open(io.BytesIO(stored)) as out:
@@ -238,14 +229,7 @@ def test_heic_from_an_iphone_becomes_jpeg_without_gps() -> None:
     data = encode(two_colour((48, 32)), "HEIF", quality=90, exif=gps_exif())
     assert data[4:12] == b"ftypheic"
 
-    stored, info = inspect_and_normalize(data, LIMIT)
-
-    assert (info.media_type, info.extension, info.width, info.height) == (
-        "image/jpeg",
-        "jpg",
-        48,
-        32,
-    )
+    stored = _normalized(data, "image/jpeg", "jpg", (48, 32))
     assert stored.startswith(b"\xff\xd8\xff")
     with Image.open(io.BytesIO(stored)) as out:
         assert out.format == "JPEG"

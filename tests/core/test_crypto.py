@@ -146,25 +146,26 @@ def test_bad_key_setting_is_refused() -> None:
         _crypto(keys="k1:not base64!")
 
 
-def test_rotation_moves_every_value_to_sm4_and_sm3(
-    session: Session, org: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from bancheng.cases.models import Case
-    from bancheng.org.service import rotate_encryption
-    from tests.conftest import case_payload
+@pytest.fixture()
+def use(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``use(crypto)``: make it the process's key ring, for the services and the CLI."""
+    import bancheng.cases.service as cs
+    import bancheng.ops.key_rotation as rotation
+    import bancheng.outbox.service as outbox
 
-    def use(c: Crypto) -> None:
-        monkeypatch.setattr(crypto_mod, "get_crypto", lambda: c)
-        import bancheng.cases.service as cs
-        import bancheng.org.service as osvc
-        import bancheng.outbox.service as outbox
-
-        for module in (cs, osvc, outbox):
+    def install(c: Crypto) -> None:
+        for module in (crypto_mod, cs, rotation, outbox):
             monkeypatch.setattr(module, "get_crypto", lambda: c)
 
+    return install
+
+
+def test_rotation_moves_every_value_to_sm4_and_sm3(session: Session, org: Any, use: Any) -> None:
     from bancheng.cases import service as cases_service
+    from bancheng.cases.models import Case
     from bancheng.cases.schemas import CaseCreate
-    from tests.conftest import principal_of
+    from bancheng.ops.key_rotation import rotate_encryption
+    from tests.conftest import case_payload, principal_of
 
     old = _crypto("aes-256-gcm", "hmac-sha256", keys=f"k1:{KEY_A}")
     use(old)
@@ -232,3 +233,68 @@ def test_rotation_moves_every_value_to_sm4_and_sm3(
     # ...and back to AES under a third key, across both suites again.
     use(_crypto("aes-256-gcm", "hmac-sha256", keys=f"k3:{KEY_A},k2:{KEY_B}"))
     assert rotate_encryption(session) == type(result)(4 + 1 + outbox_values, 2)
+
+
+def test_rotate_keys_command(session: Session, org: Any, use: Any, cli: Any) -> None:
+    """``bancheng admin rotate-keys``: everything moves under the new first key and the
+    configured suite, in the command's own unit of work, logged; what was written under
+    the old key still reads with the new ring (and no longer needs it once rotated)."""
+    from bancheng.audit.models import OperationLog
+    from bancheng.cases import service as cases_service
+    from bancheng.cases.models import Case
+    from bancheng.cases.schemas import CaseCreate
+    from bancheng.outbox.models import OutboxMessage
+    from tests.conftest import case_payload, principal_of
+
+    old = _crypto("aes-256-gcm", "hmac-sha256", keys=f"k1:{KEY_A}")
+    use(old)
+    case, _ = cases_service.create_case(
+        session, Settings(), principal_of(session, org, "clerk"),
+        CaseCreate.model_validate(case_payload()),
+    )  # fmt: skip
+    session.commit()
+    written = session.get(Case, case.id)
+    assert written is not None
+    old_phone, old_id = written.reporter_phone_enc, written.reporter_id_enc
+    assert old_phone.startswith("v1:k1:") and old_id and old_id.startswith("v1:k1:")
+    outbox_values = sum(
+        (m.recipient_enc is not None) + (m.secret_enc is not None)
+        for m in session.scalars(select(OutboxMessage))
+    )
+
+    new = _crypto("sm4-cbc-hmac-sm3", "hmac-sm3", keys=f"k2:{KEY_B},k1:{KEY_A}")
+    assert new.decrypt(old_phone) == "13812345678"  # the new ring reads the old values
+    use(new)
+    out = cli("admin", "rotate-keys")
+    assert out.exit_code == 0, out.output
+    assert out.output == (
+        f"re-encrypted {2 + outbox_values} values under k2 (sm4-cbc-hmac-sm3); "
+        "recomputed 1 look-up hashes (hmac-sm3)\n"
+    )
+    session.expire_all()
+    row = session.get(Case, case.id)
+    assert row is not None and row.reporter_id_enc is not None
+    assert row.reporter_phone_enc.startswith("sm4c:k2:")
+    assert row.reporter_id_enc.startswith("sm4c:k2:")
+    only_new = _crypto("sm4-cbc-hmac-sm3", "hmac-sm3", keys=f"k2:{KEY_B}")
+    assert only_new.decrypt(row.reporter_phone_enc) == "13812345678"
+    assert only_new.decrypt(row.reporter_id_enc) == "11010519491231002X"
+    assert row.reporter_phone_hash == new.lookup_hash("13812345678")
+    with pytest.raises(DecryptionError):
+        only_new.decrypt(old_phone)  # k1 gone: only values never rotated would be lost
+    log = session.scalars(
+        select(OperationLog).where(OperationLog.action == "admin.rotate_keys")
+    ).one()
+    assert (log.actor_id, log.actor_name) == (None, "cli")
+    assert log.details == {
+        "key_id": "k2",
+        "cipher": "sm4-cbc-hmac-sm3",
+        "lookup_hash": "hmac-sm3",
+        "reencrypted": 2 + outbox_values,
+        "rehashed": 1,
+    }
+    again = cli("admin", "rotate-keys")
+    assert again.output == (
+        "re-encrypted 0 values under k2 (sm4-cbc-hmac-sm3); recomputed 0 look-up hashes "
+        "(hmac-sm3)\n"
+    )

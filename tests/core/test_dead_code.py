@@ -21,7 +21,6 @@ DECORATORS = [
     "@*.middleware",
     "@*.listens_for",
     "@event.listens_for",
-    "@on_calendar_change",
     "@field_validator",
     "@model_validator",
     "@field_serializer",

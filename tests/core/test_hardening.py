@@ -115,18 +115,16 @@ def test_production_defaults(monkeypatch) -> None:
         assert c.get("/api/openapi.json").status_code == 404
 
 
-def test_production_never_loads_demo_data(session, monkeypatch) -> None:
-    from click.testing import CliRunner
-
-    from bancheng import cli
+def test_production_never_loads_demo_data(session, monkeypatch, cli) -> None:
+    from bancheng import cli as cli_module
     from bancheng.core.errors import Conflict
     from bancheng.demo import load_demo
 
     prod = Settings(env="production", **STRONG)
     with pytest.raises(Conflict, match=r"demo\.production"):
         load_demo(session, prod, password="x", n_cases=1, seed=1)
-    monkeypatch.setattr(cli, "get_settings", lambda: prod)
-    out = CliRunner().invoke(cli.main, ["demo", "load", "--cases", "1"])
+    monkeypatch.setattr(cli_module, "get_settings", lambda: prod)
+    out = cli("demo", "load", "--cases", "1")
     assert out.exit_code != 0 and "production" in out.output
     assert session.scalar(select(func.count()).select_from(Case)) == 0
 

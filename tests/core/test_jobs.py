@@ -18,8 +18,8 @@ from bancheng.core import clock
 from bancheng.core.db import Database
 from bancheng.core.jobs import JobRunRecord, registry, run_job, run_job_now
 from bancheng.core.migrate import upgrade
-from bancheng.main import register_jobs
-from tests.conftest import _prepare_postgres, _test_url, case_payload, make_org, principal_of
+from bancheng.hooks import register_jobs
+from tests.conftest import case_payload, make_org, own_database_url, principal_of
 
 
 def test_every_periodic_job_is_registered_once() -> None:
@@ -47,11 +47,8 @@ def instances(
     from bancheng.supervision.schemas import OrderIn
     from bancheng.supervision.service import issue_order
 
-    url = _test_url()
-    if url.startswith("postgresql"):
-        url = _prepare_postgres(url, f"{worker_id}_jobs")
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('jobs')}/jobs.db"
+    # Two real engines on a database of its own: the lock must hold across connections.
+    url = own_database_url("jobs", tmp_path_factory.mktemp("jobs"), worker_id)
     upgrade(url)
     a, b = Database(url), Database(url)
     clock.set_clock(lambda: datetime(2026, 3, 2, 2, tzinfo=UTC))  # Monday 10:00 Shanghai
@@ -209,10 +206,10 @@ def outbox_rows(instances) -> Iterator[Any]:
     rec = Recorder()
     register_channel("test", lambda _s: rec)
     yield rec
-    from bancheng.outbox import tasks
+    from bancheng.outbox import jobs as outbox_jobs
 
-    tasks._release(a)
-    tasks._release(b)
+    outbox_jobs._release(a)
+    outbox_jobs._release(b)
     clean()
 
 
@@ -284,11 +281,11 @@ def test_a_burst_of_commits_is_delivered_by_one_claim(instances, settings, outbo
     import time
 
     from bancheng.core.jobs import JobRegistry, JobScheduler
-    from bancheng.outbox import tasks
+    from bancheng.outbox import jobs as outbox_jobs
 
     a, _, _ = instances
     jobs = JobRegistry()
-    tasks.register(jobs)
+    outbox_jobs.register(jobs)
     conf = settings.model_copy(update={"outbox_poll_seconds": 600.0, "nudge_delay_seconds": 3.0})
     scheduler = JobScheduler(a, conf, jobs, lanes={"outbox"})
     scheduler.start()
@@ -318,11 +315,11 @@ def test_the_scheduler_runs_delivery_in_a_lane_of_its_own(instances, settings, o
     import time
 
     from bancheng.core.jobs import Job, JobRegistry, JobScheduler
-    from bancheng.outbox import tasks
+    from bancheng.outbox import jobs as outbox_jobs
 
     a, _, _ = instances
     jobs = JobRegistry()
-    tasks.register(jobs)
+    outbox_jobs.register(jobs)
     release = threading.Event()
     # Once only (a long interval): on SQLite its transaction holds the write lock while it
     # waits, and a second run straight after would shut delivery out for another 20 s.

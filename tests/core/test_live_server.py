@@ -31,8 +31,14 @@ from sqlalchemy import func, select
 from bancheng.cases.models import Attachment, Case
 from bancheng.core.db import Database
 from bancheng.core.migrate import upgrade
-from bancheng.org.models import User
-from tests.conftest import REPO, TEST_PASSWORD, _prepare_postgres, _test_url, case_payload, make_org
+from tests.conftest import (
+    REPO,
+    TEST_PASSWORD,
+    case_payload,
+    make_org,
+    make_user,
+    own_database_url,
+)
 
 CLIENTS = 32
 
@@ -56,32 +62,22 @@ class Live:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, worker_id: str, settings: Any) -> Iterator[Live]:
     data_dir = tmp_path_factory.mktemp("live-server")
-    url = _test_url()
-    if url.startswith("postgresql"):
-        url = _prepare_postgres(url, f"{worker_id}_live")
-    else:
-        url = f"sqlite:///{data_dir}/live.db"
+    # Its own database: the server runs in other processes and sees only what commits.
+    url = own_database_url("live", data_dir, worker_id)
     upgrade(url)
     db = Database(url)
     with db.transaction() as s:
         org = make_org(s, settings)
         # A clerk account per client: parallel sign-ins to one account count as guesses
         # against its lockout (``auth._reserve_attempt``), as they should.
-        model = org.users["clerk"]
         for i in range(CLIENTS):
-            s.add(
-                User(
-                    username=f"clerk{i:02d}",
-                    display_name=f"窗口人员{i:02d}",
-                    role=model.role,
-                    department_id=model.department_id,
-                    data_scope=model.data_scope,
-                    password_hash=model.password_hash,
-                    must_change_password=False,
-                    active=True,
-                    failed_logins=0,
-                    created_at=model.created_at,
-                )
+            make_user(
+                s,
+                f"clerk{i:02d}",
+                "clerk",
+                org.depts["centre"],
+                "all",
+                display_name=f"窗口人员{i:02d}",
             )
         ids = {
             "hall": org.hall.id,

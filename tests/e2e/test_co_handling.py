@@ -108,7 +108,7 @@ def test_lead_and_co_handlers_through_the_console(sign_in: SignIn, screenshots: 
     )
     dialog.get_by_text("不同意退单（仍由原单位办理）").click()
     submit(dialog)
-    expect(dialog.locator(".el-form-item__error")).to_contain_text("不同意退单须说明理由")
+    expect(dialog.locator(".el-form-item__error")).to_contain_text("请填写不同意退单的理由")
     field(dialog, "field-decision-note").fill("贷款审批由公积金中心主办，不动产登记中心已协办回复")
     field(dialog, "field-decision-note").blur()
     expect(dialog.locator(".el-form-item__error")).to_have_count(0)

@@ -62,6 +62,7 @@ def _insert(server: Server, **values: Any) -> int:
     from bancheng.core.db import Database
     from bancheng.outbox.models import OutboxMessage
 
+    # The live server's own database (a subprocess): what is written here must commit.
     db = Database(f"sqlite:///{server.data_dir / 'bancheng.db'}")
     try:
         with db.transaction(True) as s:

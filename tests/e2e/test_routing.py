@@ -49,6 +49,7 @@ def test_routing_models_page_and_revert(
     # The e2e city is small (120 cases): let the job learn from what it has.
     monkeypatch.setattr(learning, "MIN_EXAMPLES", 20)
     monkeypatch.setattr(learning, "MIN_EVAL", 10)
+    # The live server's own database (a subprocess): what is written here must commit.
     db = Database(f"sqlite:///{server.data_dir / 'bancheng.db'}")
     try:
         result = learning.learn(lambda: db.transaction(False), lambda: db.transaction(True))

@@ -9,7 +9,7 @@ from sqlalchemy import insert, select
 
 from bancheng.cases.models import Case
 from bancheng.core import clock
-from bancheng.feedback import service
+from bancheng.feedback import callbacks, reminders
 from bancheng.feedback.models import CallbackTask, Evaluation, Rectification
 from bancheng.notify.models import Notice
 from bancheng.sla.calendar import load_calendar
@@ -122,7 +122,7 @@ def test_callback_attempts_unreachable_after_three_and_raise_case(client, org, s
     assert r.json()["status"] == "unreachable" and r.json()["failed_attempts"] == 3
     assert client.post(url, json={"outcome": "reached"}, headers=clerk.headers).status_code == 409
     # a callback that reaches the reporter: confirm and raise a new case (未诉先办)
-    t2 = service.ensure_callback(session, session.get(Case, case_id), "sample")
+    t2 = callbacks.ensure_callback(session, session.get(Case, case_id), "sample")
     session.commit()
     client.post(
         f"/api/v1/callbacks/{t2.id}/attempts",
@@ -200,20 +200,20 @@ def _closed_case_rows(org, n: int) -> list[dict]:
 def test_callback_sampling_rate_holds_per_department(session, org, settings):
     session.execute(insert(Case), _closed_case_rows(org, 2000))
     clock.set_clock(lambda: datetime(2026, 11, 21, 2, 0, tzinfo=UTC))
-    made = service.sample_closed(session, settings)
+    made = callbacks.sample_closed(session, settings)
     per_dept = Counter(t.department_id for t in made)
     for key in ("fund", "estate", "hrss", "distA"):
         share = per_dept[org.id(key)] / 500
         assert abs(share - 0.10) <= 0.03, (key, share)
     # idempotent
-    assert service.sample_closed(session, settings) == []
+    assert callbacks.sample_closed(session, settings) == []
 
 
 def test_callback_sampling_per_department_override(session, org, settings, monkeypatch):
     session.execute(insert(Case), _closed_case_rows(org, 2000))
     monkeypatch.setattr(settings, "callback_sample_rates", "C-HF:0.5,C-RE:0")
     clock.set_clock(lambda: datetime(2026, 11, 21, 2, 0, tzinfo=UTC))
-    per_dept = Counter(t.department_id for t in service.sample_closed(session, settings))
+    per_dept = Counter(t.department_id for t in callbacks.sample_closed(session, settings))
     assert abs(per_dept[org.id("fund")] / 500 - 0.5) <= 0.05
     assert per_dept[org.id("estate")] == 0
 
@@ -228,10 +228,10 @@ def test_rating_reminder_after_three_working_days_once(client, org, session, set
     # already the next day, which is a third working day when it is not a rest day)
     two = cal.add_workdays(clock.now(), 2).due_at - timedelta(seconds=1)
     later = cal.add_workdays(clock.now(), 3).due_at
-    assert service.remind_unrated(session, settings, clock.now()) == 0
-    assert service.remind_unrated(session, settings, two) == 0
-    assert service.remind_unrated(session, settings, later) == 1
-    assert service.remind_unrated(session, settings, later + timedelta(hours=1)) == 0
+    assert reminders.remind_unrated(session, settings, clock.now()) == 0
+    assert reminders.remind_unrated(session, settings, two) == 0
+    assert reminders.remind_unrated(session, settings, later) == 1
+    assert reminders.remind_unrated(session, settings, later + timedelta(hours=1)) == 0
     n = session.scalar(
         select(Notice).where(Notice.case_id == case_id, Notice.kind == "rating_reminder")
     )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from bancheng.cases.models import Case
-from bancheng.feedback import ratings, service
+from bancheng.feedback import ratings, reminders
 from bancheng.feedback.models import Evaluation, IndicatorSet, Rectification
 from bancheng.feedback.standard import OFFLINE_V1, ONLINE_V1
 from tests.cases.helpers import as_user
@@ -156,7 +156,7 @@ def test_late_rating_within_the_window_and_refused_after(client, org, session, s
     r = clerk.act_raw(late_id, "evaluate", rating="satisfied")
     assert (r.status_code, r.json()["code"]) == (409, "feedback.rating_window_closed")
     # once the sweep closed it as unrated: the same answer, not "not ratable"
-    assert service.close_unrated(session, settings) == 1
+    assert reminders.close_unrated(session, settings) == 1
     r = _rate(client, late, rating="very_satisfied")
     assert (r.status_code, r.json()["code"]) == (409, "feedback.rating_window_closed")
     assert session.get(Case, late_id).rating is None

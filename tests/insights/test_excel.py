@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from bancheng.cases.models import Case, CaseEvent
 from bancheng.insights.export import HEADERS
-from bancheng.insights.importer import import_rows, parse_mapping, read_table
+from bancheng.integrations.hotline_import import import_rows
+from bancheng.integrations.hotline_import_rows import parse_mapping, read_table
 from tests.cases.helpers import as_user
 
 

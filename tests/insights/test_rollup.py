@@ -14,38 +14,18 @@ from bancheng.core import clock
 from bancheng.insights import metrics, service
 from bancheng.insights import repository as repo
 from bancheng.insights.models import CaseDailyStat, RollupDirtyDay
-from bancheng.org.models import User, UserScopeDepartment
+from bancheng.org.models import UserScopeDepartment
 from bancheng.org.scope import principal_for
-from tests.conftest import principal_of
-from tests.insights.conftest import SessionDatabase
+from tests.conftest import make_user, principal_of
 from tests.insights.test_metrics import ALL, NOW, OCT5, RANGE, _case
 
 D = timedelta(days=1)
 H = timedelta(hours=1)
 
 
-def _user(session: Any, org: Any, name: str, dept: str, scope: str) -> Any:
-    model = org.users["leader_a"]
-    u = User(
-        username=name,
-        display_name=name,
-        role="leader",
-        department_id=org.id(dept),
-        data_scope=scope,
-        password_hash=model.password_hash,
-        must_change_password=False,
-        active=True,
-        failed_logins=0,
-        created_at=clock.now(),
-    )
-    session.add(u)
-    session.flush()
-    return u
-
-
 def _viewers(session: Any, org: Any) -> dict[str, Any]:
-    dept_only = _user(session, org, "leader_a_own", "distA", "dept")
-    custom = _user(session, org, "leader_custom", "fund", "custom")
+    dept_only = make_user(session, "leader_a_own", "leader", org.id("distA"), "dept")
+    custom = make_user(session, "leader_custom", "leader", org.id("fund"), "custom")
     session.add(UserScopeDepartment(user_id=custom.id, department_id=org.id("distA_street")))
     session.flush()
     out = {k: principal_of(session, org, k) for k in ("leader", "leader_a", "handler_fund")}
@@ -213,22 +193,21 @@ def test_rows_before_the_first_refresh_are_live(session, world, dims):
     assert _read(session, p, dims) == _live(session, p, dims)
 
 
-def test_the_jobs_refresh_and_count_lights_at_their_own_pace(session, world, settings):
+def test_the_jobs_refresh_and_count_lights_at_their_own_pace(session, world, settings, db):
     from bancheng.core.jobs import JobRunRecord, run_job
-    from bancheng.insights import scheduler
+    from bancheng.hooks import register_jobs
+    from bancheng.insights import jobs as insights_jobs
     from bancheng.insights.models import LightSnapshot
-    from bancheng.main import register_jobs
 
     register_jobs()
-    db = SessionDatabase(session)
-    out = run_job(session, scheduler.NIGHTLY, settings, db=db)  # type: ignore[arg-type]
+    out = run_job(session, insights_jobs.NIGHTLY, settings, db=db)  # type: ignore[arg-type]
     assert out.ran  # after 02:00 local: the nightly pass, here the first (full) build
     assert repo.rollup_state(session) is not None
-    assert session.get(JobRunRecord, scheduler.NIGHTLY).last_day == clock.local_today()
-    again = run_job(session, scheduler.NIGHTLY, settings, db=db)  # type: ignore[arg-type]
+    assert session.get(JobRunRecord, insights_jobs.NIGHTLY).last_day == clock.local_today()
+    again = run_job(session, insights_jobs.NIGHTLY, settings, db=db)  # type: ignore[arg-type]
     assert (again.ran, again.reason) == (False, "not_due")  # once a day
-    scheduler._LightPace.due = 0.0
-    assert run_job(session, scheduler.REFRESH, settings, db=db).ran  # type: ignore[arg-type]
+    insights_jobs._LightPace.due = 0.0
+    assert run_job(session, insights_jobs.REFRESH, settings, db=db).ran  # type: ignore[arg-type]
     first = session.get(LightSnapshot, "*")
     assert first is not None and (first.green, first.yellow, first.red) == (0, 0, 1)
     _case(session, world, "fund", NOW - H, state="in_progress", due_at=NOW + 5 * D)
@@ -236,18 +215,18 @@ def test_the_jobs_refresh_and_count_lights_at_their_own_pace(session, world, set
     clock.set_clock(lambda: NOW + H)
     try:
         # counted lights a moment ago: the rollup is refreshed, lights are not
-        assert run_job(session, scheduler.REFRESH, settings, db=db).ran  # type: ignore[arg-type]
+        assert run_job(session, insights_jobs.REFRESH, settings, db=db).ran  # type: ignore[arg-type]
         snap = session.get(LightSnapshot, "*")
         assert (snap.green, snap.computed_at) == (0, NOW)
         today = clock.local_today()
         got = metrics.fold(repo.rows(session, principal_of(session, world, "leader"), (),
                                      today, today), None)  # fmt: skip
         assert got[(None,)]["registered"] == 1
-        scheduler._LightPace.due = 0.0
+        insights_jobs._LightPace.due = 0.0
         # The interval has not passed: not due, unless forced.
-        not_due = run_job(session, scheduler.REFRESH, settings, db=db)  # type: ignore[arg-type]
+        not_due = run_job(session, insights_jobs.REFRESH, settings, db=db)  # type: ignore[arg-type]
         assert (not_due.ran, not_due.reason) == (False, "not_due")
-        run_job(session, scheduler.REFRESH, settings, db=db, force=True)  # type: ignore[arg-type]
+        run_job(session, insights_jobs.REFRESH, settings, db=db, force=True)  # type: ignore[arg-type]
         session.expire_all()
         snap = session.get(LightSnapshot, "*")
         assert (snap.green, snap.red, snap.computed_at) == (1, 1, NOW + H)
@@ -255,18 +234,13 @@ def test_the_jobs_refresh_and_count_lights_at_their_own_pace(session, world, set
         clock.set_clock(lambda: NOW)
 
 
-def test_the_commands_rebuild_and_refresh(session, world, monkeypatch):
+def test_the_commands_rebuild_and_refresh(session, world, cli):
     import json
 
-    from click.testing import CliRunner
-
-    from bancheng.insights import cli
-
-    monkeypatch.setattr(cli, "get_database", lambda: SessionDatabase(session))
-    res = CliRunner().invoke(cli.insights_group, ["rollup"])
+    res = cli("insights", "rollup")
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["mode"] == "full"
-    res = CliRunner().invoke(cli.insights_group, ["refresh"])
+    res = cli("insights", "refresh")
     out = json.loads(res.output)
     # Two open cases (A's community, A's centre): lights for *, and t: of the community,
     # the street, district A, the city and A's centre.

@@ -11,16 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from bancheng.core import pdf
 from bancheng.core.config import Settings
 from bancheng.insights import summary
-from bancheng.intake import printing
 from tests.cases.helpers import as_user
 from tests.conftest import principal_of
-from tests.insights.conftest import SessionDatabase
 from tests.insights.test_metrics import world  # noqa: F401  (fixture)
 
 
@@ -100,8 +98,8 @@ def _pages(content: bytes) -> int:
 
 def _needs_font() -> None:
     try:
-        printing.find_cjk_font(Settings().cjk_font_path)
-    except printing.FontMissing:
+        pdf.find_cjk_font(Settings().cjk_font_path)
+    except pdf.FontMissing:
         if os.environ.get("CI") == "true":  # `make test` installs it: CI must not skip
             pytest.fail("no CJK font installed (fonts-noto-cjk)")
         pytest.skip("no CJK font installed (fonts-noto-cjk)")
@@ -159,7 +157,7 @@ def test_pdf_endpoint_keeps_the_callers_scope(client, session, world):  # noqa: 
 
 
 def test_pdf_without_a_font_is_a_clear_error(client, org, settings, monkeypatch):
-    monkeypatch.setattr(printing, "FALLBACK_FONTS", ())
+    monkeypatch.setattr(pdf, "FALLBACK_FONTS", ())
     monkeypatch.setattr(settings, "cjk_font_path", "/nonexistent/font.ttc")
     as_user(client, "leader")
     r = client.get("/api/v1/insights/daily-summary.pdf")
@@ -170,15 +168,11 @@ def test_pdf_without_a_font_is_a_clear_error(client, org, settings, monkeypatch)
     assert client.get("/api/v1/insights/daily-summary.xlsx").status_code == 200
 
 
-def test_cli_writes_the_pdf(session, world, tmp_path: Path, monkeypatch):  # noqa: F811
+def test_cli_writes_the_pdf(session, world, tmp_path: Path, cli):  # noqa: F811
     _needs_font()
-    from bancheng.insights import cli
-
-    monkeypatch.setattr(cli, "get_database", lambda: SessionDatabase(session))
     pdf, xlsx = tmp_path / "s.pdf", tmp_path / "s.xlsx"
-    res = CliRunner().invoke(
-        cli.insights_group,
-        ["daily-summary", "--date", "2026-10-05", "--pdf", str(pdf), "--xlsx", str(xlsx)],
+    res = cli(
+        "insights", "daily-summary", "--date", "2026-10-05", "--pdf", str(pdf), "--xlsx", str(xlsx)
     )
     assert res.exit_code == 0, res.output
     assert '"new": 3' in res.output

@@ -180,3 +180,49 @@ def test_window_rating_is_the_hall_channel_and_scope_applies(client, org, sessio
     handler = as_user(client, "handler_fund")
     r = client.get("/api/v1/haochaping/evaluations.csv", params=DAY, headers=handler.headers)
     assert (r.status_code, r.json()["code"]) == (403, "auth.forbidden")
+
+
+def test_an_upheld_appeal_is_pushed_as_overturned_and_excluded(
+    client, org, session, unified, deliver
+):
+    """The unit appeals a bad review, the supervisor upholds it: the record is pushed once
+    more with stage ``overturned``, its rectification overturned and ``excluded`` true."""
+    clock.set_clock(lambda: NOW)
+    number, case_id = _bad_review(client, org)
+    rect = session.scalar(select(Rectification).where(Rectification.case_id == case_id))
+    handler = as_user(client, "handler_fund")
+    r = client.post(
+        f"/api/v1/feedback/rectifications/{rect.id}/appeal",
+        json={"reason": "评价人误选了办理单位，事项实际由不动产中心受理"},
+        headers=handler.headers,
+    )
+    assert r.status_code == 200, r.text
+    sup = as_user(client, "supervisor")
+    r = client.post(
+        f"/api/v1/feedback/rectifications/{rect.id}/decision",
+        json={"uphold": True, "note": "核实属误评"},
+        headers=sup.headers,
+    )
+    assert (r.status_code, r.json()["status"]) == (200, "overturned"), r.text
+
+    result = deliver()
+    assert result.errors == [] and result.dead == 0
+    pushed = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.case_id == case_id, OutboxMessage.channel == "webhook")
+        .order_by(OutboxMessage.id)
+    ).all()
+    assert [(m.kind, m.state) for m in pushed] == [
+        ("haochaping.evaluated", "sent"),
+        ("haochaping.overturned", "sent"),
+    ]
+    bodies = [json.loads(req["body"]) for req in unified.requests]
+    assert [b["stage"] for b in bodies] == ["evaluated", "overturned"]
+    record = bodies[-1]["record"]
+    assert (record["evaluation_id"], record["excluded"], record["rectification_status"]) == (
+        f"{number}-1",
+        True,
+        "overturned",
+    )
+    [listed] = client.get("/api/v1/haochaping/evaluations", params=DAY, headers=sup.headers).json()
+    assert (listed["excluded"], listed["rectification_status"]) == (True, "overturned")

@@ -37,6 +37,14 @@ def _push(client, session, platform, **over) -> Case:
     return session.scalar(select(Case).where(Case.number == r.json()["case_number"]))
 
 
+def _dispatched(client, session, platform, org) -> Case:
+    """At NOW, an order pushed by the platform and dispatched by the clerk to the fund."""
+    clock.set_clock(lambda: NOW)
+    case = _push(client, session, platform)
+    as_user(client, "clerk").act(case.id, "dispatch", department_id=org.id("fund"))
+    return case
+
+
 def _received(remote) -> list[dict]:
     out = []
     for req in remote.requests:
@@ -51,10 +59,7 @@ def _received(remote) -> list[dict]:
 def test_the_platform_receives_every_result_under_its_order_number(
     client, org, session, platform, remote, deliver
 ):
-    clock.set_clock(lambda: NOW)
-    case = _push(client, session, platform)
-    clerk = as_user(client, "clerk")
-    clerk.act(case.id, "dispatch", department_id=org.id("fund"))
+    case = _dispatched(client, session, platform, org)
     handler = as_user(client, "handler_fund")
     handler.act(case.id, "accept")
     handler.act(case.id, "start")
@@ -121,9 +126,7 @@ def test_the_platform_receives_every_result_under_its_order_number(
 def test_a_return_names_the_reason_and_the_unit_and_failures_are_retried(
     client, org, session, platform, remote, deliver
 ):
-    clock.set_clock(lambda: NOW)
-    case = _push(client, session, platform)
-    as_user(client, "clerk").act(case.id, "dispatch", department_id=org.id("fund"))
+    case = _dispatched(client, session, platform, org)
     as_user(client, "handler_fund").act(
         case.id,
         "return",
@@ -153,9 +156,7 @@ def test_a_return_names_the_reason_and_the_unit_and_failures_are_retried(
 def test_a_refused_change_sends_nothing_and_a_withdrawn_order_neither(
     client, org, session, platform, remote, deliver
 ):
-    clock.set_clock(lambda: NOW)
-    case = _push(client, session, platform)
-    as_user(client, "clerk").act(case.id, "dispatch", department_id=org.id("fund"))
+    case = _dispatched(client, session, platform, org)
     handler = as_user(client, "handler_fund")
     r = handler.act_raw(case.id, "accept", version=1)  # a stale version: refused
     assert (r.status_code, r.json()["code"]) == (409, "case.version_conflict")
@@ -171,10 +172,7 @@ def test_a_refused_change_sends_nothing_and_a_withdrawn_order_neither(
 def test_an_approved_unreasonable_demand_reaches_the_platform_as_resolved(
     client, org, session, platform, remote, deliver
 ):
-    clock.set_clock(lambda: NOW)
-    case = _push(client, session, platform)
-    clerk = as_user(client, "clerk")
-    clerk.act(case.id, "dispatch", department_id=org.id("fund"))
+    case = _dispatched(client, session, platform, org)
     handler = as_user(client, "handler_fund")
     handler.act(case.id, "accept")
     handler.act(case.id, "request_end", end_as="unreasonable", reason="要求超出政策规定")
@@ -209,10 +207,7 @@ def _webhooks(session, case) -> list[OutboxMessage]:
 def test_an_approved_objection_is_returned_to_the_platform_and_a_rejected_one_is_not(
     client, org, session, platform, remote, deliver
 ):
-    clock.set_clock(lambda: NOW)
-    case = _push(client, session, platform)
-    clerk = as_user(client, "clerk")
-    clerk.act(case.id, "dispatch", department_id=org.id("fund"))
+    case = _dispatched(client, session, platform, org)
     unit = as_user(client, "handler_fund")
     unit.act(
         case.id,
@@ -220,7 +215,7 @@ def test_an_approved_objection_is_returned_to_the_platform_and_a_rejected_one_is
         reason="该事项属不动产登记，不属本中心职责",
         suggested_department_id=org.id("estate"),
     )
-    clerk.use()
+    clerk = as_user(client, "clerk")
     clerk.act(case.id, "decide_objection", approve=False, reason="事项目录明确由公积金中心主办")
     # Neither the objection nor its rejection is the platform's business: nothing queued
     # for it (the staff's in-app notices of the objection are messages of their own).
@@ -267,9 +262,7 @@ def test_an_approved_objection_is_returned_to_the_platform_and_a_rejected_one_is
 def test_both_decisions_on_an_extension_reach_the_platform(
     client, org, session, platform, remote, deliver
 ):
-    clock.set_clock(lambda: NOW)
-    case = _push(client, session, platform)
-    as_user(client, "clerk").act(case.id, "dispatch", department_id=org.id("fund"))
+    case = _dispatched(client, session, platform, org)
     handler = as_user(client, "handler_fund")
     handler.act(case.id, "accept")
     ask = {"reason": "需调取档案", "new_due_date": date(2026, 12, 9).isoformat()}

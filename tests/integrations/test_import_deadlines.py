@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bancheng.cases.models import Case
 from bancheng.core import clock
-from bancheng.insights import importer
+from bancheng.integrations import hotline_import_rows
 from bancheng.sla import case_clock
 from tests.cases.helpers import as_user
 
@@ -73,5 +73,5 @@ def test_export_carries_the_12345_number_and_reads_back(client, org, session):
     col = list(rows[0]).index("12345工单号")
     assert sorted(row[col] for row in rows[1:]) == ["RX-1", "RX-2", "RX-3"]
     # The import template has the column, so the file can be filled and read back.
-    template = load_workbook(io.BytesIO(importer.template_xlsx()), read_only=True)
+    template = load_workbook(io.BytesIO(hotline_import_rows.template_xlsx()), read_only=True)
     assert "12345工单号" in next(template.worksheets[0].iter_rows(values_only=True))

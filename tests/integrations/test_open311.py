@@ -287,3 +287,62 @@ def _drive_clients(live: str, api_key: str) -> str:
     definition = geo.get_service_definition("HF-001")
     assert definition["service_code"] == "HF-001"
     return str(number)
+
+
+def test_a_closed_request_reads_closed_with_the_notice_given(client, org, session, api_key):
+    """After 一次性告知 and 归档 the request reads ``closed``; its notes carry the state's
+    name and the notice given to the reporter, and the status filter finds it."""
+    clock.set_clock(lambda: NOW)
+    r = client.post(f"{BASE}/requests.json", data=_form(api_key))
+    assert r.status_code == 201, r.text
+    number = r.json()[0]["service_request_id"]
+    case = session.scalar(select(Case).where(Case.number == number))
+    case.state = "closed"  # the lifecycle is tested elsewhere; here only how it reads
+    case.notification_text = "经核实已为您补录缴存记录，可再次申请提取。"
+    session.flush()
+
+    [one] = client.get(f"{BASE}/requests/{number}.json").json()
+    assert one["status"] == "closed"
+    assert one["status_notes"] == "已归档：经核实已为您补录缴存记录，可再次申请提取。"
+    r = client.get(f"{BASE}/requests.json?status=closed")
+    assert [x["service_request_id"] for x in r.json()] == [number]
+    assert client.get(f"{BASE}/requests.json?status=open").json() == []
+    assert [
+        x["service_request_id"]
+        for x in client.get(f"{BASE}/requests.json?status=open,closed").json()
+    ] == [number]
+    r = client.get(f"{BASE}/requests.json?status=pending")
+    assert (r.status_code, r.json()[0]["error"]) == (400, "open311.status_invalid")
+
+
+def test_post_request_in_xml_answers_in_xml(client, org, session, api_key):
+    clock.set_clock(lambda: NOW)
+    r = client.post(f"{BASE}/requests.xml", data=_form(api_key))
+    assert r.status_code == 201, r.text
+    assert r.headers["content-type"].startswith("text/xml")
+    request = xmltodict.parse(r.content)["service_requests"]["request"]
+    number = request["service_request_id"]
+    assert request["token"] and number.startswith("BC-")
+    assert session.scalar(select(func.count()).select_from(Case).where(Case.number == number)) == 1
+    before = session.scalar(select(func.count()).select_from(Case))
+    r = client.post(f"{BASE}/requests.xml", data=_form(api_key, description=None))
+    assert r.status_code == 400
+    error = xmltodict.parse(r.content)["errors"]["error"]
+    assert (error["code"], error["error"]) == ("400", "open311.description_required")
+    assert session.scalar(select(func.count()).select_from(Case)) == before
+
+
+def test_too_many_calls_get_429_and_file_nothing(client, org, session, settings, monkeypatch):
+    fixed = datetime(2026, 12, 1, 2, 0, 10, tzinfo=UTC)  # well inside one minute window
+    clock.set_clock(lambda: fixed)
+    monkeypatch.setattr(settings, "public_rate_limit_per_minute", 2)
+    assert client.get(f"{BASE}/services.json").status_code == 200
+    assert client.get(f"{BASE}/services.json").status_code == 200
+    before = session.scalar(select(func.count()).select_from(Case))
+    r = client.get(f"{BASE}/services.json")
+    assert r.status_code == 429
+    assert r.json()["code"] == "rate_limited"
+    assert 0 < int(r.headers["retry-after"]) <= 60
+    r = client.post(f"{BASE}/requests.json", data=_form("any-key"))
+    assert r.status_code == 429
+    assert session.scalar(select(func.count()).select_from(Case)) == before

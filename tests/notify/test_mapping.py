@@ -9,7 +9,7 @@ import json
 from sqlalchemy import func, select
 
 from bancheng.core import clock
-from bancheng.feedback import service as feedback
+from bancheng.feedback import reminders as feedback
 from bancheng.notify.models import Notice
 from bancheng.outbox import http as webhook
 from bancheng.outbox.models import OutboxMessage
@@ -63,11 +63,14 @@ def test_reporter_reminder_window_and_opt_out(client, org, session, settings):
     # Opt-out with the private link: nothing more reaches the phone.
     other = report(client)
     oid = case_id_of(session, other["number"])
+    status = f"/api/v1/public/cases/{other['number']}?token={other['token']}"
+    assert client.get(status).json()["sms_opt_out"] is False
     r = client.post(
         f"/api/v1/public/cases/{other['number']}/notifications?token={other['token']}",
         json={"opt_out": True},
     )
     assert r.json() == {"number": other["number"], "opt_out": True}
+    assert client.get(status).json()["sms_opt_out"] is True
     as_user(client, "clerk").act(oid, "dispatch", department_id=org.id("fund"))
     assert kinds(session, oid, "sms") == ["reporter.accepted"]
 

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from bancheng.core.config import Settings
 from bancheng.core.migrate import upgrade
 from bancheng.ops.backup import BackupError, restore
-from tests.conftest import _prepare_postgres, case_payload
+from tests.conftest import case_payload, own_database_url
 
 PASSWORD = "Demo-Backup-Passw0rd!"
 BANCHENG = [sys.executable, "-m", "bancheng.cli"]
@@ -59,15 +59,14 @@ def _cli(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.Complet
 
 
 def _urls(tmp_path: Path, worker_id: str) -> tuple[str, str]:
-    base = os.environ.get("BANCHENG_TEST_DATABASE_URL", "")
-    if base.startswith("postgresql"):
-        if shutil.which("pg_dump") is None:
-            pytest.fail("pg_dump must be on the PATH for the PostgreSQL backup test")
-        return (
-            _prepare_postgres(base, f"bksrc_{worker_id}"),
-            _prepare_postgres(base, f"bkdst_{worker_id}"),
-        )
-    return (f"sqlite:///{tmp_path}/src/bancheng.db", f"sqlite:///{tmp_path}/dst/bancheng.db")
+    """Two databases of their own: the backup reads what is committed, with pg_dump too."""
+    pg = os.environ.get("BANCHENG_TEST_DATABASE_URL", "").startswith("postgresql")
+    if pg and shutil.which("pg_dump") is None:
+        pytest.fail("pg_dump must be on the PATH for the PostgreSQL backup test")
+    return (
+        own_database_url("bancheng", tmp_path / "src", worker_id + "_bksrc"),
+        own_database_url("bancheng", tmp_path / "dst", worker_id + "_bkdst"),
+    )
 
 
 def _free_port() -> int:

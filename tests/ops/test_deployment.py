@@ -46,7 +46,7 @@ from sqlalchemy.engine import make_url
 
 from bancheng import cli
 from bancheng.core.config import Settings, production_problems
-from bancheng.insights.importer import MAX_IMPORT_BYTES
+from bancheng.integrations.hotline_import_rows import MAX_IMPORT_BYTES
 from tests.conftest import REPO, TEST_PASSWORD, _test_url
 
 DOC = REPO / "docs" / "deployment.md"

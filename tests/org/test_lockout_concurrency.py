@@ -8,44 +8,35 @@ from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from bancheng.audit.models import LoginLog
-from bancheng.core import clock
+from bancheng.core import deps
 from bancheng.core.errors import Unauthorized
 from bancheng.org import auth
-from bancheng.org.models import AuthSession, Department, User
+from bancheng.org.models import User
 from bancheng.org.service import create_department
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD, make_user
 
 GUESSES = 12
+
+
+@pytest.fixture()
+def database(own_database, monkeypatch):
+    """Each guess commits for real, from a thread of its own: on a database of the test's
+    own (the login log is append-only: nothing of it could be removed from the suite's).
+    Sign-in reserves each attempt in a transaction of its own (``separate_transaction``),
+    opened through ``deps.session_factory``: on that database too."""
+    monkeypatch.setattr(deps, "session_factory", own_database.session)
+    return own_database
 
 
 @pytest.fixture()
 def lone_user(database, settings):
     with database.transaction() as s:
         dept = create_department(s, code="LOCK-1", name="锁定测试中心", level="city", kind="centre")
-        user = User(
-            username="lock_clerk",
-            display_name="锁定",
-            role="clerk",
-            department_id=dept.id,
-            data_scope="all",
-            password_hash=auth.hash_password(TEST_PASSWORD),
-            must_change_password=False,
-            active=True,
-            failed_logins=0,
-            created_at=clock.now(),
-        )
-        s.add(user)
-        s.flush()
-        ids = (dept.id, user.id)
-    yield ids
-    with database.transaction() as s:
-        # The login log is append-only (and hash-chained): its rows stay.
-        s.execute(delete(AuthSession).where(AuthSession.user_id == ids[1]))
-        s.execute(delete(User).where(User.id == ids[1]))
-        s.execute(delete(Department).where(Department.id == ids[0]))
+        user = make_user(s, "lock_clerk", "clerk", dept, "all", display_name="锁定")
+        return (dept.id, user.id)
 
 
 def _try(database, settings, username: str, password: str) -> str:

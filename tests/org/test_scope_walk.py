@@ -29,7 +29,7 @@ from bancheng.supervision.models import MeetingDecision, SupervisionOrder
 from tests.cases.helpers import as_user
 from tests.integrations.test_haochaping import _bad_review
 from tests.org.test_authorization_matrix import ROLE_USERS
-from tests.supervision.helpers import at
+from tests.supervision.helpers import at, decision, hold_meeting, issue_order
 
 MARK = "城外密件"  # in every out-of-scope title
 # Routes whose answers are about the caller or the system, not about units' data.
@@ -41,39 +41,19 @@ def outside(client, org, session) -> dict[str, Any]:
     at(2026, 3, 2)
     case = as_user(client, "clerk").create(title=f"{MARK}：市级案件")
     sup = as_user(client, "supervisor")
-    r = client.post(
-        "/api/v1/supervision/orders",
-        json={
-            "kind": "supervise",
-            "department_id": org.id("fund"),
-            "case_ids": [case["id"]],
-            "title": f"{MARK}：请公积金中心回复",
-            "instructions": "请于期限内书面回复办理情况。",
-            "deadline_workdays": 2,
-        },
-        headers=sup.headers,
+    r = issue_order(
+        client, sup.headers, org.id("fund"), [case["id"]], title=f"{MARK}：请公积金中心回复"
     )
     assert r.status_code == 201, r.text
     order_id = r.json()["id"]
-    r = client.post(
-        "/api/v1/supervision/meetings",
-        json={
-            "kind": "joint_meeting",
-            "title": f"{MARK}：市级联席会议",
-            "held_on": "2026-03-02",
-            "location": "三楼会议室",
-            "participant_department_ids": [org.id("fund"), org.id("estate")],
-            "case_ids": [case["id"]],
-            "summary": "研究市级案件。",
-            "decisions": [
-                {
-                    "content": f"{MARK}：公积金中心答复",
-                    "responsible_department_id": org.id("fund"),
-                    "deadline_workdays": 5,
-                }
-            ],
-        },
-        headers=sup.headers,
+    r = hold_meeting(
+        client,
+        sup.headers,
+        [org.id("fund"), org.id("estate")],
+        [case["id"]],
+        [decision(f"{MARK}：公积金中心答复", org.id("fund"), 5)],
+        title=f"{MARK}：市级联席会议",
+        summary="研究市级案件。",
     )
     assert r.status_code == 201, r.text
     meeting = r.json()
@@ -203,39 +183,21 @@ def inside(client, org, session) -> dict[str, int]:
     at(2026, 3, 2)
     case = as_user(client, "clerk_a").create(title="甲区案件")
     sup = as_user(client, "supervisor_a")
-    r = client.post(
-        "/api/v1/supervision/orders",
-        json={
-            "kind": "urge",
-            "department_id": org.id("distA_comm"),
-            "case_ids": [case["id"]],
-            "title": "请社区加快办理",
-            "instructions": "请于期限内书面回复办理情况。",
-            "deadline_workdays": 2,
-        },
-        headers=sup.headers,
-    )
+    r = issue_order(
+        client, sup.headers, org.id("distA_comm"), [case["id"]],
+        kind="urge", title="请社区加快办理",
+    )  # fmt: skip
     assert r.status_code == 201, r.text
     order_id = r.json()["id"]
-    r = client.post(
-        "/api/v1/supervision/meetings",
-        json={
-            "kind": "joint_meeting",
-            "title": "甲区联席会议",
-            "held_on": "2026-03-02",
-            "location": "区政务中心",
-            "participant_department_ids": [org.id("distA"), org.id("distA_comm")],
-            "case_ids": [case["id"]],
-            "summary": "研究甲区案件。",
-            "decisions": [
-                {
-                    "content": "社区答复",
-                    "responsible_department_id": org.id("distA_comm"),
-                    "deadline_workdays": 5,
-                }
-            ],
-        },
-        headers=sup.headers,
+    r = hold_meeting(
+        client,
+        sup.headers,
+        [org.id("distA"), org.id("distA_comm")],
+        [case["id"]],
+        [decision("社区答复", org.id("distA_comm"), 5)],
+        title="甲区联席会议",
+        location="区政务中心",
+        summary="研究甲区案件。",
     )
     assert r.status_code == 201, r.text
     return {"order_id": order_id, "meeting_id": r.json()["id"]}

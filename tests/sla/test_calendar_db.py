@@ -12,7 +12,8 @@ from bancheng.core import clock
 from bancheng.core.errors import Invalid, NotFound
 from bancheng.sla import calendar as cal
 from bancheng.sla.models import CalendarDay, CalendarYear
-from bancheng.sla.workdays import Deadline, WorkdayRules
+from bancheng.sla.office_hours import WorkdayRules
+from bancheng.sla.workdays import Deadline
 from tests.sla.data import (
     SYNTHETIC_2027_ROWS,
     expected_kind,

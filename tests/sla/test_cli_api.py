@@ -3,39 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
 
-from bancheng.sla import cli as sla_cli
 from bancheng.sla.models import CalendarYear
 from tests.conftest import login
 from tests.sla.data import official_csv, synthetic_2027_csv
 
 
-class _TestDatabase:
-    """Runs the CLI's units of work inside the test's transaction."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    @contextmanager
-    def transaction(self, write: bool = True) -> Iterator[Session]:
-        yield self.session
-
-
 @pytest.fixture()
-def run(session, monkeypatch):
-    monkeypatch.setattr(sla_cli, "get_database", lambda: _TestDatabase(session))
-    runner = CliRunner()
+def run(cli):
+    """``bancheng calendar ARGS`` on the test's database."""
 
     def invoke(*args: str) -> Any:
-        return runner.invoke(sla_cli.calendar_group, list(args), catch_exceptions=False)
+        return cli("calendar", *args)
 
     return invoke
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bancheng.core.errors import Conflict, Invalid, NotFound
 from bancheng.sla import policies as pol
-from bancheng.sla.calendar import chinese_calendar_days
+from bancheng.sla.arrangements import chinese_calendar_days
 from bancheng.sla.models import SlaPolicy
 from bancheng.sla.workdays import Deadline, WorkdayCalendar
 

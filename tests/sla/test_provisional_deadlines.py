@@ -8,12 +8,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from bancheng.cases.models import Case
 from bancheng.feedback.models import Rectification
-from bancheng.sla import cli as sla_cli
 from bancheng.sla.models import DeadlineExtension
 from bancheng.supervision.models import MeetingDecision, SupervisionOrder
 from bancheng.supervision.service import sweep
@@ -22,6 +20,7 @@ from tests.conftest import login
 from tests.integrations.test_haochaping import _bad_review
 from tests.sla.data import synthetic_2027_csv
 from tests.sla.test_case_clock import at
+from tests.supervision.helpers import decision, hold_meeting, issue_order
 
 
 @pytest.fixture(autouse=True)
@@ -42,18 +41,10 @@ def _import_2027(client) -> None:
 
 def _order(client, org, case_id: int, workdays: int) -> dict:
     sup = as_user(client, "supervisor")
-    r = client.post(
-        "/api/v1/supervision/orders",
-        json={
-            "kind": "supervise",
-            "department_id": org.id("fund"),
-            "case_ids": [case_id],
-            "title": "请于年后第一周内回复",
-            "instructions": "群众多次反映，请于期限内书面回复办理情况。",
-            "deadline_workdays": workdays,
-        },
-        headers=sup.headers,
-    )
+    r = issue_order(
+        client, sup.headers, org.id("fund"), [case_id],
+        title="请于年后第一周内回复", deadline_workdays=workdays,
+    )  # fmt: skip
     assert r.status_code == 201, r.text
     return dict(r.json())
 
@@ -69,30 +60,18 @@ def test_orders_and_decisions_become_exact_when_the_year_is_imported(client, org
     assert (exact["due_date"], exact["deadline_provisional"]) == ("2026-12-30", False)
 
     sup = as_user(client, "supervisor")
-    r = client.post(
-        "/api/v1/supervision/meetings",
-        json={
-            "kind": "joint_meeting",
-            "title": "年末积案联席会议",
-            "held_on": "2026-12-28",
-            "location": "三楼会议室",
-            "participant_department_ids": [org.id("fund"), org.id("estate")],
-            "case_ids": [case["id"]],
-            "summary": "研究年末积案的办理。",
-            "decisions": [
-                {
-                    "content": "公积金中心年后首周答复",
-                    "responsible_department_id": org.id("fund"),
-                    "deadline_workdays": 4,
-                },
-                {
-                    "content": "不动产中心本周内答复",
-                    "responsible_department_id": org.id("estate"),
-                    "deadline_workdays": 2,
-                },
-            ],
-        },
-        headers=sup.headers,
+    r = hold_meeting(
+        client,
+        sup.headers,
+        [org.id("fund"), org.id("estate")],
+        [case["id"]],
+        [
+            decision("公积金中心年后首周答复", org.id("fund"), 4),
+            decision("不动产中心本周内答复", org.id("estate"), 2),
+        ],
+        title="年末积案联席会议",
+        held_on="2026-12-28",
+        summary="研究年末积案的办理。",
     )
     assert r.status_code == 201, r.text
     meeting = r.json()
@@ -186,10 +165,7 @@ def test_an_approved_extension_keeps_its_date_and_gets_its_real_count(client, or
     )
 
 
-def test_cli_recomputes_every_kind_of_provisional_deadline(client, org, session, monkeypatch):
-    from tests.sla.test_cli_api import _TestDatabase
-
-    monkeypatch.setattr(sla_cli, "get_database", lambda: _TestDatabase(session))
+def test_cli_recomputes_every_kind_of_provisional_deadline(client, org, session, cli):
     at(2026, 12, 28)
     case = as_user(client, "clerk").create()
     order = _order(client, org, case["id"], 5)
@@ -197,7 +173,7 @@ def test_cli_recomputes_every_kind_of_provisional_deadline(client, org, session,
     row = session.get(SupervisionOrder, order["id"])
     row.due_date = date(2027, 1, 8)
     session.flush()
-    result = CliRunner().invoke(sla_cli.sla_group, ["recompute", "--provisional-only"])
+    result = cli("sla", "recompute", "--provisional-only")
     assert result.exit_code == 0, result.output
     assert result.output == "重算完成：案件 0 件、督办与会议决定 1 项、整改 0 项期限有变化\n"
     session.expire_all()

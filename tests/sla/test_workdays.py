@@ -12,13 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bancheng.core.errors import Invalid
-from bancheng.sla.calendar import chinese_calendar_days, parse_calendar_file, rules_from_settings
+from bancheng.sla.arrangements import chinese_calendar_days, parse_calendar_file
+from bancheng.sla.calendar import rules_from_settings
+from bancheng.sla.office_hours import OfficeHours, WorkdayRules
 from bancheng.sla.workdays import (
     INDEX_END,
     Deadline,
-    OfficeHours,
     WorkdayCalendar,
-    WorkdayRules,
     fallback_calendar,
 )
 from tests.sla.data import expected_kind, official_csv

@@ -8,7 +8,7 @@ import io
 from docx import Document
 
 from tests.cases.helpers import as_user
-from tests.supervision.helpers import at
+from tests.supervision.helpers import at, decision, hold_meeting
 
 
 def test_a_district_handler_sees_only_their_cases_inside_shared_objects(client, org, session):
@@ -29,25 +29,14 @@ def test_a_district_handler_sees_only_their_cases_inside_shared_objects(client, 
         headers=sup.headers,
     )
     assert r.status_code == 200, r.text
-    r = client.post(
-        "/api/v1/supervision/meetings",
-        json={
-            "kind": "joint_meeting",
-            "title": "材料互认联席会议",
-            "held_on": "2026-03-02",
-            "location": "三楼会议室",
-            "participant_department_ids": [org.id("distA"), org.id("fund")],
-            "case_ids": [inside["id"], outside["id"]],
-            "summary": "研究重复提交材料问题。",
-            "decisions": [
-                {
-                    "content": "甲区调取共享材料",
-                    "responsible_department_id": org.id("distA"),
-                    "deadline_workdays": 5,
-                }
-            ],
-        },
-        headers=sup.headers,
+    r = hold_meeting(
+        client,
+        sup.headers,
+        [org.id("distA"), org.id("fund")],
+        [inside["id"], outside["id"]],
+        [decision("甲区调取共享材料", org.id("distA"), 5)],
+        title="材料互认联席会议",
+        summary="研究重复提交材料问题。",
     )
     assert r.status_code == 201, r.text
     mid = r.json()["id"]

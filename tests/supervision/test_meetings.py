@@ -10,20 +10,7 @@ from sqlalchemy import func, select
 from bancheng.cases.models import CaseEvent
 from bancheng.supervision.models import Meeting, MeetingCase, MeetingDecision
 from tests.cases.helpers import as_user
-from tests.supervision.helpers import at
-
-
-def _meeting(org, case_ids, decisions):
-    return {
-        "kind": "joint_meeting",
-        "title": "公积金提取材料互认联席会议",
-        "held_on": "2026-03-02",
-        "location": "三楼会议室",
-        "participant_department_ids": [org.id("fund"), org.id("estate")],
-        "case_ids": case_ids,
-        "summary": "研究购房提取公积金重复提交材料问题。",
-        "decisions": decisions,
-    }
+from tests.supervision.helpers import at, decision, hold_meeting
 
 
 def _counts(session):
@@ -46,16 +33,9 @@ def test_decision_without_unit_or_deadline_is_refused_and_nothing_written(client
             ["deadline_workdays"],
         ),
     ):
-        ok = {
-            "content": "先行",
-            "responsible_department_id": org.id("fund"),
-            "deadline_workdays": 3,
-        }
-        r = client.post(
-            "/api/v1/supervision/meetings",
-            json=_meeting(org, [c["id"]], [ok, bad]),
-            headers=sup.headers,
-        )
+        ok = decision("先行", org.id("fund"), 3)
+        units = [org.id("fund"), org.id("estate")]
+        r = hold_meeting(client, sup.headers, units, [c["id"]], [ok, bad])
         assert r.status_code == 400, r.text
         body = r.json()
         assert (body["code"], body["index"], body["fields"]) == (
@@ -71,25 +51,15 @@ def test_meeting_from_two_cases_with_lights_and_minutes(client, org, session):
     c1 = as_user(client, "clerk").create(title="公积金提取被要求重复提交材料")
     c2 = as_user(client, "clerk").create(title="不动产登记与公积金材料不互认")
     sup = as_user(client, "supervisor")
-    r = client.post(
-        "/api/v1/supervision/meetings",
-        json=_meeting(
-            org,
-            [c1["id"], c2["id"]],
-            [
-                {
-                    "content": "公积金中心直接调取不动产登记信息，不再要求群众提供",
-                    "responsible_department_id": org.id("fund"),
-                    "deadline_workdays": 5,
-                },
-                {
-                    "content": "不动产登记中心开放查询接口",
-                    "responsible_department_id": org.id("estate"),
-                    "deadline_workdays": 1,
-                },
-            ],
-        ),
-        headers=sup.headers,
+    r = hold_meeting(
+        client,
+        sup.headers,
+        [org.id("fund"), org.id("estate")],
+        [c1["id"], c2["id"]],
+        [
+            decision("公积金中心直接调取不动产登记信息，不再要求群众提供", org.id("fund"), 5),
+            decision("不动产登记中心开放查询接口", org.id("estate"), 1),
+        ],
     )
     assert r.status_code == 201, r.text
     m = r.json()

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bancheng.cases.models import CaseEvent
 from bancheng.notify.models import Notice
-from bancheng.supervision import cli as sup_cli
 from bancheng.supervision.models import SupervisionOrder, SupervisionOrderEvent
 from bancheng.supervision.service import sweep
 from tests.cases.helpers import as_user
-from tests.supervision.helpers import at
+from tests.supervision.helpers import at, issue_order
 
 
 def _count(session, model) -> int:
@@ -21,24 +19,11 @@ def _count(session, model) -> int:
     return session.scalar(select(func.count()).select_from(model)) or 0
 
 
-def _issue(client, headers, **over):
-    body = {
-        "kind": "supervise",
-        "department_id": over.pop("department_id"),
-        "case_ids": over.pop("case_ids"),
-        "title": "请加快办理公积金提取",
-        "instructions": "群众多次反映，请于期限内书面回复办理情况。",
-        "deadline_workdays": 2,
-    }
-    body.update(over)
-    return client.post("/api/v1/supervision/orders", json=body, headers=headers)
-
-
 def test_order_escalates_level_by_level_as_working_days_pass(client, org, session):
     at(2026, 3, 2)  # Monday, 10:00 in Shanghai
     case = as_user(client, "clerk_a").create(title="社区证明开不出来")
     sup = as_user(client, "supervisor")
-    r = _issue(client, sup.headers, department_id=org.id("distA_comm"), case_ids=[case["id"]])
+    r = issue_order(client, sup.headers, department_id=org.id("distA_comm"), case_ids=[case["id"]])
     assert r.status_code == 201, r.text
     order = r.json()
     assert (order["department_name"], order["level"], order["due_date"]) == (
@@ -120,11 +105,11 @@ def test_order_to_a_unit_outside_scope_is_refused_and_nothing_written(client, or
         _count(session, Notice),
         _count(session, CaseEvent),
     )
-    r = _issue(client, sup.headers, department_id=org.id("distB"), case_ids=[case["id"]])
+    r = issue_order(client, sup.headers, department_id=org.id("distB"), case_ids=[case["id"]])
     assert r.status_code == 403
     assert r.json()["code"] == "supervision.target_out_of_scope"
     # A case outside the issuer's scope: 404, as for every case read.
-    r = _issue(client, sup.headers, department_id=org.id("distA"), case_ids=[other["id"]])
+    r = issue_order(client, sup.headers, department_id=org.id("distA"), case_ids=[other["id"]])
     assert (r.status_code, r.json()["code"]) == (404, "case.not_found")
     after = (_count(session, SupervisionOrder), _count(session, Notice), _count(session, CaseEvent))
     assert after == before
@@ -135,7 +120,7 @@ def test_order_is_visible_on_case_department_and_board(client, org, session):
     c1 = as_user(client, "clerk_a").create(title="案件一")
     c2 = as_user(client, "clerk_a").create(title="案件二")
     sup = as_user(client, "supervisor")
-    r = _issue(
+    r = issue_order(
         client,
         sup.headers,
         kind="urge",
@@ -143,7 +128,7 @@ def test_order_is_visible_on_case_department_and_board(client, org, session):
         case_ids=[c1["id"], c2["id"]],
     )
     assert r.status_code == 201
-    r2 = _issue(client, sup.headers, department_id=org.id("fund"), case_ids=[c1["id"]])
+    r2 = issue_order(client, sup.headers, department_id=org.id("fund"), case_ids=[c1["id"]])
     assert r2.status_code == 201
     at(2026, 3, 5)
     as_user(client, "supervisor")  # sessions expire while the clock jumps
@@ -166,24 +151,16 @@ def test_order_is_visible_on_case_department_and_board(client, org, session):
     assert h
 
 
-def test_cli_sweep(client, org, session, monkeypatch):
-    from contextlib import contextmanager
-
-    class _Db:
-        @contextmanager
-        def transaction(self, write=True):
-            yield session
-
+def test_cli_sweep(client, org, session, cli):
     at(2026, 3, 2)
     case = as_user(client, "clerk_a").create()
     sup = as_user(client, "supervisor")
     assert (
-        _issue(
+        issue_order(
             client, sup.headers, department_id=org.id("distA"), case_ids=[case["id"]]
         ).status_code
         == 201
     )
     at(2026, 3, 5)
-    monkeypatch.setattr(sup_cli, "get_database", lambda: _Db())
-    out = CliRunner().invoke(sup_cli.supervision_group, ["sweep", "--json"], catch_exceptions=False)
+    out = cli("supervision", "sweep", "--json")
     assert out.output.strip() == '{"escalated": 1, "top_reached": 0, "decisions_overdue": 0}'

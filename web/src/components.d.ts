@@ -12,10 +12,12 @@ export {}
 declare module 'vue' {
   export interface GlobalComponents {
     ActionDialog: typeof import('./components/ActionDialog.vue')['default']
+    ActiveTag: typeof import('./components/ActiveTag.vue')['default']
     CaseEvaluations: typeof import('./components/CaseEvaluations.vue')['default']
     CaseMap: typeof import('./components/CaseMap.vue')['default']
     CaseTable: typeof import('./components/CaseTable.vue')['default']
     DepartmentSelect: typeof import('./components/DepartmentSelect.vue')['default']
+    EditDialog: typeof import('./components/EditDialog.vue')['default']
     ElAlert: typeof import('element-plus/es')['ElAlert']
     ElAside: typeof import('element-plus/es')['ElAside']
     ElBadge: typeof import('element-plus/es')['ElBadge']
@@ -75,14 +77,19 @@ declare module 'vue' {
     ElTree: typeof import('element-plus/es')['ElTree']
     ElTreeSelect: typeof import('element-plus/es')['ElTreeSelect']
     ElUpload: typeof import('element-plus/es')['ElUpload']
+    EnumSelect: typeof import('./components/EnumSelect.vue')['default']
     LightDot: typeof import('./components/LightDot.vue')['default']
     ListPager: typeof import('./components/ListPager.vue')['default']
+    MaterialsInput: typeof import('./components/MaterialsInput.vue')['default']
     MergeDialog: typeof import('./components/MergeDialog.vue')['default']
     NoticeBell: typeof import('./components/NoticeBell.vue')['default']
+    PageToolbar: typeof import('./components/PageToolbar.vue')['default']
     PrecedentsPanel: typeof import('./components/PrecedentsPanel.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
+    SecretDialog: typeof import('./components/SecretDialog.vue')['default']
     StateTag: typeof import('./components/StateTag.vue')['default']
+    VariableTags: typeof import('./components/VariableTags.vue')['default']
   }
   export interface GlobalDirectives {
     vLoading: typeof import('element-plus/es')['ElLoadingDirective']

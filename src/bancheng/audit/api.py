@@ -2,73 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated
 
 from fastapi import Depends, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict
-from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from bancheng.audit import export
+from bancheng.audit import export, repository
 from bancheng.audit.actions import OBJECT_LABELS, OUTCOME_LABELS, action_labels
-from bancheng.audit.models import LoginLog, OperationLog
-from bancheng.cases.lifecycle import MOVES
-from bancheng.core.clock import SHANGHAI
-from bancheng.core.deps import api_router, db_session, require
-from bancheng.org.scope import Principal
+from bancheng.audit.models import OperationLog
+from bancheng.audit.schemas import ActionOut, LoginOut, LoginPage, OperationOut, OperationPage
+from bancheng.core.deps import Caller, api_router, db_session, require
+from bancheng.core.tempfiles import stream_file
 
 router = api_router(prefix="/api/v1/audit", tags=["audit"])
 DB = Annotated[Session, Depends(db_session)]
-
-
-class OperationOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    at: datetime
-    actor_id: int | None
-    actor_name: str
-    action: str
-    object_type: str | None
-    object_id: str | None
-    outcome: str
-    ip: str | None
-    details: dict[str, Any]
-    action_label: str = ""
-    object_label: str | None = None
-    outcome_label: str = ""
-
-
-class ActionOut(BaseModel):
-    code: str
-    label: str
-
-
-class LoginOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    at: datetime
-    username: str
-    user_id: int | None
-    success: bool
-    reason: str | None
-    ip: str | None
-    user_agent: str | None
-
-
-class OperationPage(BaseModel):
-    items: list[OperationOut]
-    total: int
-
-
-class LoginPage(BaseModel):
-    items: list[LoginOut]
-    total: int
-
-
-def _labels() -> dict[str, str]:
-    return action_labels({f"case.{m.action}": f"案件{m.label_zh or m.action}" for m in MOVES})
 
 
 def _operation_out(row: OperationLog, labels: dict[str, str]) -> OperationOut:
@@ -77,23 +26,6 @@ def _operation_out(row: OperationLog, labels: dict[str, str]) -> OperationOut:
     out.object_label = OBJECT_LABELS.get(row.object_type or "") if row.object_type else None
     out.outcome_label = OUTCOME_LABELS.get(row.outcome, "其他")
     return out
-
-
-def _dates(column: Any, date_from: date | None, date_to: date | None) -> list[ColumnElement[bool]]:
-    conds = []
-    if date_from:
-        conds.append(column >= datetime.combine(date_from, time.min, tzinfo=SHANGHAI))
-    if date_to:
-        conds.append(
-            column < datetime.combine(date_to, time.min, tzinfo=SHANGHAI) + timedelta(days=1)
-        )
-    return conds
-
-
-def _page(session: Session, stmt: Select[Any], order: Any, page: int, size: int) -> tuple[Any, int]:
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(stmt.order_by(order).offset((page - 1) * size).limit(size)).all()
-    return rows, total
 
 
 @router.get("/operations", response_model=OperationPage)
@@ -108,29 +40,28 @@ def operations(
     date_to: date | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
-    _: Principal = require("audit.read"),
+    _: Caller = require("audit.read"),
 ) -> OperationPage:
-    stmt = select(OperationLog)
-    if actor:
-        stmt = stmt.where(OperationLog.actor_name == actor)
-    if action:
-        stmt = stmt.where(OperationLog.action.like(action.replace("%", "") + "%"))
-    if object_type:
-        stmt = stmt.where(OperationLog.object_type == object_type)
-    if object_id:
-        stmt = stmt.where(OperationLog.object_id == object_id)
-    if outcome:
-        stmt = stmt.where(OperationLog.outcome == outcome)
-    stmt = stmt.where(*_dates(OperationLog.at, date_from, date_to))
-    rows, total = _page(session, stmt, OperationLog.id.desc(), page, page_size)
-    labels = _labels()
+    rows, total = repository.operations(
+        session,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        outcome=outcome,
+        date_from=date_from,
+        date_to=date_to,
+        page=page,
+        page_size=page_size,
+    )
+    labels = action_labels()
     return OperationPage(items=[_operation_out(r, labels) for r in rows], total=total)
 
 
 @router.get("/actions", response_model=list[ActionOut])
-def actions(_: Principal = require("audit.read")) -> list[ActionOut]:
+def actions(_: Caller = require("audit.read")) -> list[ActionOut]:
     """Every operation code the log can hold, with its Chinese label (the log page's filter)."""
-    return [ActionOut(code=c, label=label) for c, label in sorted(_labels().items())]
+    return [ActionOut(code=c, label=label) for c, label in sorted(action_labels().items())]
 
 
 @router.get("/logins", response_model=LoginPage)
@@ -142,15 +73,17 @@ def logins(
     date_to: date | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
-    _: Principal = require("audit.read"),
+    _: Caller = require("audit.read"),
 ) -> LoginPage:
-    stmt = select(LoginLog)
-    if username:
-        stmt = stmt.where(LoginLog.username == username)
-    if success is not None:
-        stmt = stmt.where(LoginLog.success.is_(success))
-    stmt = stmt.where(*_dates(LoginLog.at, date_from, date_to))
-    rows, total = _page(session, stmt, LoginLog.id.desc(), page, page_size)
+    rows, total = repository.logins(
+        session,
+        username=username,
+        success=success,
+        date_from=date_from,
+        date_to=date_to,
+        page=page,
+        page_size=page_size,
+    )
     return LoginPage(items=[LoginOut.model_validate(r) for r in rows], total=total)
 
 
@@ -159,10 +92,8 @@ def _export(
     kind: str,
     date_from: date | None,
     date_to: date | None,
-    principal: Principal,
+    principal: Caller,
 ) -> StreamingResponse:
-    from bancheng.insights.export import stream_file
-
     path, n = export.temp_csv(
         session,
         kind,
@@ -185,7 +116,7 @@ def export_operations(
     session: DB,
     date_from: date | None = None,
     date_to: date | None = None,
-    principal: Principal = require("audit.read"),
+    principal: Caller = require("audit.read"),
 ) -> StreamingResponse:
     """The operation log between two Beijing dates (inclusive) as CSV; the export is logged."""
     return _export(session, "operations", date_from, date_to, principal)
@@ -196,7 +127,7 @@ def export_logins(
     session: DB,
     date_from: date | None = None,
     date_to: date | None = None,
-    principal: Principal = require("audit.read"),
+    principal: Caller = require("audit.read"),
 ) -> StreamingResponse:
     """The login log between two Beijing dates (inclusive) as CSV; the export is logged."""
     return _export(session, "logins", date_from, date_to, principal)

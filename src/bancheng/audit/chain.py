@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import ORMExecuteState, Session, attributes
 
 from bancheng.audit.models import AuditChainHead, LoginLog, OperationLog
@@ -151,8 +151,7 @@ def seal(session: Session, settings: Settings | None = None) -> int:
     return len(rows)
 
 
-@event.listens_for(Session, "before_flush")
-def _guard_flush(session: Session, _ctx: Any, _instances: Any) -> None:
+def guard_flush(session: Session, _ctx: Any, _instances: Any) -> None:
     if any(isinstance(o, OperationLog | LoginLog) for o in session.deleted):
         raise _refuse()
     for obj in session.dirty:
@@ -168,18 +167,15 @@ def _guard_flush(session: Session, _ctx: Any, _instances: Any) -> None:
     _track(session, list(session.new))
 
 
-@event.listens_for(Session, "before_commit")
-def _seal_on_commit(session: Session) -> None:
+def seal_on_commit(session: Session) -> None:
     seal(session)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _forget(session: Session, _previous: Any) -> None:
+def forget_unsealed(session: Session, _previous: Any) -> None:
     session.info[_PENDING] = []
 
 
-@event.listens_for(Session, "do_orm_execute")
-def _guard_statements(state: ORMExecuteState) -> None:
+def guard_statements(state: ORMExecuteState) -> None:
     if not (state.is_update or state.is_delete):
         return
     mapper = state.bind_mapper
@@ -188,6 +184,16 @@ def _guard_statements(state: ORMExecuteState) -> None:
         if state.is_delete and state.session.info.get(_PURGING):
             return
         raise _refuse()
+
+
+# Every session's listeners, registered by ``bancheng.hooks.install`` (not at import): the
+# guards hold on every path that writes, the app's, the CLI's and the jobs'.
+SESSION_LISTENERS = (
+    ("before_flush", guard_flush),
+    ("before_commit", seal_on_commit),
+    ("after_soft_rollback", forget_unsealed),
+    ("do_orm_execute", guard_statements),
+)
 
 
 # --- verification ----------------------------------------------------------------------

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from bancheng.core import clock
+from bancheng.core.cli import Env, pass_env
 from bancheng.core.config import get_settings
-from bancheng.core.db import get_database
 
 
 @click.group("audit")
@@ -19,11 +19,12 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
-def verify_command() -> None:
+@pass_env
+def verify_command(env: Env) -> None:
     """Recompute both logs' hash chains; exit 1 naming the first row changed or removed."""
     from bancheng.audit.chain import verify
 
-    with get_database().transaction(write=False) as session:
+    with env.database.transaction(write=False) as session:
         reports = verify(session)
     bad = False
     for r in reports:
@@ -48,21 +49,23 @@ def verify_command() -> None:
 @click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True)
-def export_command(kind: str, date_from: object, date_to: object, out: Path) -> None:
+@pass_env
+def export_command(env: Env, kind: str, date_from: object, date_to: object, out: Path) -> None:
     """Write one log (Beijing dates, inclusive) as CSV with each row's chain hash."""
     from bancheng.audit.export import write_csv
 
     def as_date(value: object) -> date | None:
         return value.date() if value is not None else None  # type: ignore[attr-defined]
 
-    with get_database().transaction() as session:
+    with env.database.transaction() as session:
         n = write_csv(session, kind, as_date(date_from), as_date(date_to), out, actor="cli")
     click.echo(f"exported {n} {kind} rows to {out}")
 
 
 @audit_group.command("purge")
 @click.option("--yes", is_flag=True, help="Do it (without it, only say what would go).")
-def purge_command(yes: bool) -> None:
+@pass_env
+def purge_command(env: Env, yes: bool) -> None:
     """Delete log rows older than BANCHENG_AUDIT_RETENTION_DAYS (never younger ones)."""
     from sqlalchemy import func, select
 
@@ -71,7 +74,7 @@ def purge_command(yes: bool) -> None:
 
     settings = get_settings()
     now = clock.now()
-    with get_database().transaction() as session:
+    with env.database.transaction() as session:
         if not yes:
             from datetime import timedelta
 

@@ -8,13 +8,13 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bancheng.audit import repository
 from bancheng.audit.models import LoginLog, OperationLog
 from bancheng.audit.service import log_operation
 from bancheng.core.clock import SHANGHAI
@@ -45,14 +45,7 @@ def _cell(value: Any) -> Any:
 def rows(
     session: Session, kind: str, date_from: date | None, date_to: date | None
 ) -> Iterator[list[Any]]:
-    model = MODELS[kind]
-    stmt = select(model).order_by(model.id)
-    if date_from:
-        stmt = stmt.where(model.at >= datetime.combine(date_from, time.min, tzinfo=SHANGHAI))
-    if date_to:
-        end = datetime.combine(date_to, time.min, tzinfo=SHANGHAI) + timedelta(days=1)
-        stmt = stmt.where(model.at < end)
-    for row in session.scalars(stmt.execution_options(yield_per=2000)):
+    for row in repository.all_between(session, MODELS[kind], date_from, date_to):
         yield [_cell(getattr(row, c)) for c in COLUMNS[kind]]
 
 

@@ -3,11 +3,10 @@ change it records was committed. Refusals are logged in a transaction of their o
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from bancheng.audit import chain as _chain  # noqa: F401 (registers the append-only guards)
 from bancheng.audit.actions import OPERATIONS, PATH_OBJECTS
 from bancheng.audit.models import LoginLog, OperationLog
 from bancheng.core import clock
@@ -43,6 +42,38 @@ def log_operation(
             ip=ip,
             details=details or {},
         )
+    )
+
+
+class Actor(Protocol):
+    """Who an endpoint's entry names (``org.scope.Principal`` is one)."""
+
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def ip(self) -> str | None: ...
+
+
+def log_action(
+    session: Session,
+    actor: Actor,
+    action: str,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """An entry an endpoint writes itself, for the signed-in caller (with its details)."""
+    log_operation(
+        session,
+        actor_id=actor.user_id,
+        actor_name=actor.username,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        ip=actor.ip,
+        details=details,
     )
 
 
@@ -104,6 +135,29 @@ def record_request(
     finally:
         session.info.pop(_LOGGED, None)
         session.info.pop(_OBJECT, None)
+
+
+def record_denied(
+    session: Session,
+    *,
+    method: str,
+    path_template: str | None,
+    path: str,
+    code: str,
+    actor_id: int,
+    actor_name: str,
+    ip: str | None,
+) -> None:
+    """The entry of a refused request (403/404), written in a transaction of its own."""
+    log_operation(
+        session,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        action=route_operation(method, path_template) or "access",
+        outcome="denied",
+        ip=ip,
+        details={"code": code, "request": f"{method} {path}"},
+    )
 
 
 def log_login(

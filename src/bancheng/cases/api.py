@@ -6,14 +6,15 @@ from typing import Annotated, Any
 
 from fastapi import Depends, File, Header, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_operation, note_object
+from bancheng.audit.service import log_action, note_object
 from bancheng.cases import actions, co_handling, service
 from bancheng.cases import repository as repo
 from bancheng.cases.enums import event_label
 from bancheng.cases.files import FileStore
+from bancheng.cases.hooks import hooks
 from bancheng.cases.models import Attachment, Case, CaseEvent
 from bancheng.cases.numbering import number_pending
 from bancheng.cases.schemas import (
@@ -30,6 +31,7 @@ from bancheng.cases.schemas import (
     EndRequestOut,
     EventOut,
     ExtensionOut,
+    LightCount,
     LocationOut,
     ObjectionOut,
     ReporterOut,
@@ -37,8 +39,7 @@ from bancheng.cases.schemas import (
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import api_router, db_session, require
-from bancheng.core.errors import Invalid, NotFound, TooLarge
-from bancheng.org.models import Matter
+from bancheng.core.errors import Invalid, TooLarge
 from bancheng.org.scope import Principal
 from bancheng.sla import extensions as sla_extensions
 from bancheng.sla.case_clock import light_at
@@ -124,7 +125,7 @@ def detail(
     ids |= {c.department_id for c in co}
     ids |= {o.department_id for o in objections} | {o.suggested_department_id for o in objections}
     names = service.department_names(session, {i for i in ids if i is not None})
-    matter = session.get(Matter, case.matter_id) if case.matter_id else None
+    matter = repo.matter_of(session, case)
     now = clock.now()
     reporter = ReporterOut(
         type=case.reporter_type,  # type: ignore[arg-type]
@@ -257,9 +258,8 @@ def create_case(
         session, settings, principal, data, idempotency_key, number_late=True
     )
     if created:
-        from bancheng.routing.service import auto_dispatch
-
-        auto_dispatch(session, settings, principal, case)
+        for registered in hooks.created():  # routing's automatic dispatch
+            registered(session, settings, principal, case)
     blockers = repo.blocker_types(session, [case])  # read before the number, like the rest
     number_pending(session)  # last: the counter's row lock lasts from here to the commit
     if not created:
@@ -300,13 +300,6 @@ def cases_by_phone(
     return [summary(c, names) for c in rows]
 
 
-class LightCount(BaseModel):
-    department: DepartmentRef
-    green: int = 0
-    yellow: int = 0
-    red: int = 0
-
-
 @router.get("/lights", response_model=list[LightCount])
 def lights_by_department(
     session: DB, principal: Principal = require("case.read")
@@ -334,14 +327,12 @@ def reveal_case_reporter(
 ) -> CaseOut:
     """The reporter's full phone and ID number. Every reveal is logged."""
     case = repo.get_case(session, principal, case_id)
-    log_operation(
+    log_action(
         session,
-        actor_id=principal.user_id,
-        actor_name=principal.username,
-        action="case.reveal_pii",
+        principal,
+        "case.reveal_pii",
         object_type="case",
         object_id=case.id,
-        ip=principal.ip,
     )
     return detail(session, case, service.reveal_reporter(case))
 
@@ -365,14 +356,12 @@ def perform_action(
 ) -> CaseOut:
     case = repo.get_case(session, principal, case_id, lock=True)
     actions.perform(session, settings, principal, case, action, body)
-    log_operation(
+    log_action(
         session,
-        actor_id=principal.user_id,
-        actor_name=principal.username,
-        action=f"case.{action}",
+        principal,
+        f"case.{action}",
         object_type="case",
         object_id=case.id,
-        ip=principal.ip,
     )
     return detail(session, case)
 
@@ -447,9 +436,7 @@ def download_attachment(
     principal: Principal = require("case.read"),
 ) -> FileResponse:
     case = repo.get_case(session, principal, case_id)
-    att = session.get(Attachment, attachment_id)
-    if att is None or att.case_id != case.id:
-        raise NotFound("attachment.not_found", "附件不存在")
+    att = repo.attachment(session, case, attachment_id)
     store = FileStore(settings.attachments_dir)
     return FileResponse(
         store.path_for(att.sha256),

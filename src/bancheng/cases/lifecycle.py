@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from bancheng.audit.actions import add_labels
 from bancheng.cases.enums import OPEN_STATES, Outcome, State
 
 if TYPE_CHECKING:
@@ -383,3 +384,8 @@ ACTIONS: tuple[str, ...] = tuple(m.action for m in MOVES)
 
 # Relations are checked against the actor's unit; supervisors act across units in scope.
 SCOPE_WIDE_ROLES = frozenset({"supervisor"})
+
+
+def install_hooks() -> None:
+    """The operation log shows a case move's code (``case.<action>``) by its label."""
+    add_labels({f"case.{m.action}": f"案件{m.label_zh or m.action}" for m in MOVES})

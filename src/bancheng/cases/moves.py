@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from bancheng.cases import co_handling
@@ -30,9 +31,9 @@ from bancheng.cases.enums import (
     Difficulty,
     Nature,
     Outcome,
-    Rating,
     State,
 )
+from bancheng.cases.hooks import hooks
 from bancheng.cases.lifecycle import ACTIONS, MoveContext, Need, Rule, given, transition
 from bancheng.cases.models import Case
 from bancheng.cases.service import add_event, department, reclassify
@@ -400,12 +401,12 @@ def decide_end(ctx: MoveContext) -> None:
 
 
 def _follow_master(ctx: MoveContext, action: str) -> None:
-    """A master's feedback and closing reach its merged followers (after the notices)."""
-    from bancheng.routing.merge import on_master_move
-
-    ctx.settled.append(
-        lambda: on_master_move(ctx.session, ctx.settings, ctx.principal, ctx.case, action)
-    )
+    """A master's feedback and closing reach its merged followers (after the notices:
+    ``hooks.master_moved``, routing's merge)."""
+    for follow in hooks.master_moved():
+        ctx.settled.append(
+            partial(follow, ctx.session, ctx.settings, ctx.principal, ctx.case, action)
+        )
 
 
 def give_feedback(ctx: MoveContext) -> None:
@@ -417,40 +418,9 @@ def give_feedback(ctx: MoveContext) -> None:
 
 
 def evaluate(ctx: MoveContext) -> None:
-    """A rating given at the window, entered for the reporter, on the offline indicator
-    set. Once the event is written, the evaluation (and for a bad one the rectification
-    and the callback) is recorded as for a rating from the phone."""
-    from bancheng.feedback import ratings
-    from bancheng.feedback.service import record_evaluation
-
-    session, settings, case, body = ctx.session, ctx.settings, ctx.case, ctx.body
-    ratings.check_window(session, settings, case)
-    window_set = ratings.active_set(session, "offline")
-    rating = Rating(given(body.rating))
-    scores, reasons = ratings.check_rating(
-        window_set,
-        rating.value,
-        body.scores,
-        body.bad_reasons,
-        require_scores=False,
-        require_reasons=False,
-    )
-    case.rating = rating.value
-    ctx.details["rating"] = case.rating
-    ctx.recorded.append(
-        lambda: record_evaluation(
-            session,
-            settings,
-            case,
-            rating=rating,
-            source="window",
-            channel="hall",
-            iset=window_set,
-            scores=scores,
-            bad_reasons=reasons,
-            push=True,
-        )
-    )
+    """A rating given at the window, entered for the reporter: feedback's effect
+    (``hooks.evaluate``, ``feedback.service.window_evaluation``)."""
+    hooks.evaluate()(ctx)
 
 
 def close_guard(ctx: MoveContext) -> DomainError | None:
@@ -480,9 +450,8 @@ def reopen(ctx: MoveContext) -> None:
     case, details = ctx.case, ctx.details
     details["previous_rating"] = case.rating
     details["previous_outcome"] = case.outcome
-    from bancheng.routing.merge import detach_on_reopen
-
-    detach_on_reopen(ctx.session, case, details)
+    for detach in hooks.reopened():  # a merged follower is its own case again
+        detach(ctx.session, case, details)
     case.rating = None
     case.reopen_count += 1
     # The earlier resolution stays in the timeline; the case is open again.

@@ -20,6 +20,7 @@ from bancheng.cases.models import (
 from bancheng.cases.schemas import CaseFilter
 from bancheng.core.clock import SHANGHAI
 from bancheng.core.errors import NotFound
+from bancheng.org.models import Matter
 from bancheng.org.scope import Principal, subtree_ids, visible_units
 
 
@@ -185,6 +186,18 @@ def attachments(session: Session, case_id: int) -> list[Attachment]:
             select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id)
         ).all()
     )
+
+
+def attachment(session: Session, case: Case, attachment_id: int) -> Attachment:
+    """An attachment of this case (already in the caller's scope); otherwise 404."""
+    att = session.get(Attachment, attachment_id)
+    if att is None or att.case_id != case.id:
+        raise NotFound("attachment.not_found", "附件不存在")
+    return att
+
+
+def matter_of(session: Session, case: Case) -> Matter | None:
+    return session.get(Matter, case.matter_id) if case.matter_id else None
 
 
 def attachment_count(session: Session, case_id: int) -> int:

@@ -337,3 +337,10 @@ class CaseFilter(Strict):
     order: Literal["asc", "desc"] = "desc"
     page: int = Field(default=1, ge=1)
     page_size: int = Field(default=20, ge=1, le=200)
+
+
+class LightCount(BaseModel):
+    department: DepartmentRef
+    green: int = 0
+    yellow: int = 0
+    red: int = 0

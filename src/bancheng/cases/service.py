@@ -18,6 +18,7 @@ from bancheng.cases.enums import (
     State,
 )
 from bancheng.cases.files import FileStore
+from bancheng.cases.hooks import hooks
 from bancheng.cases.models import (
     Attachment,
     Case,
@@ -43,7 +44,6 @@ from bancheng.core.validators import (
 from bancheng.org.models import Department, Hall, Matter, ServiceWindow
 from bancheng.org.scope import Principal, clear_subtree_cache, department_name_map
 from bancheng.sla import case_clock
-from bancheng.sla import service as _sla_service  # noqa: F401  (registers the calendar listener)
 
 STAFF_CHANNELS = frozenset(Channel) - {Channel.mobile}
 
@@ -254,28 +254,15 @@ def blocker_list(types: list[Any] | None, main: Any, field: str) -> list[str]:
 
 
 def notify_event(session: Session, settings: Settings, case: Case, event: CaseEvent) -> None:
-    """Who is told about ``event``; for a case still without its number, once it has one
-    (the messages carry it)."""
-    from bancheng.notify.events import on_case_event
+    """The people concerned hear of a flushed event (``hooks``: notify); for a case still
+    without its number, once it has one (the messages carry it)."""
 
-    when_numbered(session, case, lambda: on_case_event(session, settings, case, event))
+    def tell() -> None:
+        for notice in hooks.notices():
+            notice(session, settings, case, event)
 
+    when_numbered(session, case, tell)
 
-# Timeline actions whose result a 12345 order's platform receives (integrations).
-HOTLINE_PUSHED = frozenset(
-    {
-        "accept",
-        "return",
-        "objection_accepted",  # decide_objection approved (a rejection is not pushed)
-        "request_extension",
-        "decide_extension",
-        "resolve",
-        "resolve_on_spot",
-        "decide_end",  # when approved: the case is resolved
-        "give_feedback",
-        "evaluate",
-    }
-)
 
 LOCATION_SOURCES = ("device", "clerk", "hotline_12345", "open311", "import")
 
@@ -327,12 +314,9 @@ def add_event(
         public=public,
     )
     session.add(event)
-    pushed = action in HOTLINE_PUSHED and (action != "decide_end" or event.details.get("approved"))
-    if case.hotline_order_number and pushed:
-        # A 12345 order's result goes back to the platform, in this same transaction.
-        from bancheng.integrations.hotline_results import queue_result
-
-        queue_result(session, case, event)
+    # e.g. a 12345 order's result goes back to the platform, in this same transaction.
+    for added in hooks.event_added():
+        added(session, case, event)
     return event
 
 

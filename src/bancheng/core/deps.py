@@ -13,6 +13,10 @@ through the thread pool, while the transaction still holds its locks.
 
 A refusal (403/404) is logged in the same session after the rollback, so the log line
 lands and nothing else does.
+
+Core knows no domain: who the caller is (``org``) and how a request is written to the
+operation log (``audit``) are ``RequestHooks`` that the composition root installs
+(``bancheng.hooks.install``, called by ``create_app``, the CLI and the tests).
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ import inspect
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute, APIRouter
@@ -30,12 +35,10 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from bancheng.audit.service import log_operation, record_request, route_operation
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.db import get_database
-from bancheng.core.errors import DomainError, Forbidden, Unauthorized
+from bancheng.core.errors import DomainError, Forbidden
 from bancheng.core.inputs import check_inputs
-from bancheng.org.scope import Principal
 
 SESSION_COOKIE = "bc_session"
 CSRF_COOKIE = "bc_csrf"
@@ -46,17 +49,98 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 session_factory: Callable[[bool], Session] | None = None
 
 
-def _open_session(write: bool) -> Session:
+def open_session(write: bool) -> Session:
+    """A session of the request machinery's own (the tests' ``session_factory`` when set)."""
     if session_factory is not None:
         return session_factory(write)
     return get_database().session(write)
+
+
+# --- what core needs from the domains, installed by the composition root ----------------
+
+
+class Caller(Protocol):
+    """Who is calling, as far as the request machinery is concerned (``org.scope.Principal``)."""
+
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def ip(self) -> str | None: ...
+    @property
+    def must_change_password(self) -> bool: ...
+    @property
+    def password_expired(self) -> bool: ...
+    def can(self, permission: str) -> bool: ...
+
+
+class RecordRequest(Protocol):
+    """Write the operation-log entry of a state-changing request that succeeded, in the
+    request's session, just before its commit."""
+
+    def __call__(
+        self,
+        session: Session,
+        *,
+        method: str,
+        path_template: str | None,
+        path_params: dict[str, Any],
+        actor_id: int | None,
+        actor_name: str,
+        ip: str | None,
+    ) -> None: ...
+
+
+class RecordDenied(Protocol):
+    """Write the operation-log entry of a refused request (403/404), in ``session``."""
+
+    def __call__(
+        self,
+        session: Session,
+        *,
+        method: str,
+        path_template: str | None,
+        path: str,
+        code: str,
+        actor_id: int,
+        actor_name: str,
+        ip: str | None,
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class RequestHooks:
+    """``identify(request, session)``: the caller, from read-only look-ups in ``session``
+    (raises ``Unauthorized``/``Forbidden``); ``after_identify(request)``: the writes the
+    look-up left for after it ended (a session's last use), each in a transaction of its
+    own; ``record_request`` and ``record_denied``: the operation log."""
+
+    identify: Callable[[Request, Session], Caller]
+    after_identify: Callable[[Request], None]
+    record_request: RecordRequest
+    record_denied: RecordDenied
+
+
+_hooks: RequestHooks | None = None
+
+
+def install_request_hooks(hooks: RequestHooks) -> None:
+    global _hooks
+    _hooks = hooks
+
+
+def request_hooks() -> RequestHooks:
+    if _hooks is None:
+        raise RuntimeError("request hooks not installed: call bancheng.hooks.install() first")
+    return _hooks
 
 
 @contextmanager
 def separate_transaction(write: bool = True) -> Iterator[Session]:
     """A short transaction of its own, committed when the block ends, whatever the request
     does afterwards (a rate-limit hit, a reserved sign-in attempt)."""
-    s = _open_session(write)
+    s = open_session(write)
     try:
         yield s
         s.commit()
@@ -81,7 +165,7 @@ class UnitOfWork:
     @property
     def session(self) -> Session:
         if self._session is None:
-            self._session = _open_session(self.write)
+            self._session = open_session(self.write)
         return self._session
 
     @property
@@ -121,21 +205,19 @@ class UnitOfWork:
             self._session = None
 
     def _log_denied(self, exc: DomainError) -> None:
-        principal: Principal | None = getattr(self.request.state, "principal", None)
+        principal: Caller | None = getattr(self.request.state, "principal", None)
         if principal is None:
             return
         with separate_transaction() as s:
-            log_operation(
+            request_hooks().record_denied(
                 s,
+                method=self.request.method,
+                path_template=_template(self.request),
+                path=self.request.url.path,
+                code=exc.code,
                 actor_id=principal.user_id,
                 actor_name=principal.username,
-                action=route_operation(self.request.method, _template(self.request)) or "access",
-                outcome="denied",
                 ip=principal.ip,
-                details={
-                    "code": exc.code,
-                    "request": f"{self.request.method} {self.request.url.path}",
-                },
             )
 
 
@@ -240,8 +322,8 @@ def _template(request: Request) -> str | None:
 
 def _record(request: Request, session: Session) -> None:
     """The operation-log entry of a state-changing request (``audit.actions``)."""
-    principal: Principal | None = getattr(request.state, "principal", None)
-    record_request(
+    principal: Caller | None = getattr(request.state, "principal", None)
+    request_hooks().record_request(
         session,
         method=request.method,
         path_template=_template(request),
@@ -259,96 +341,27 @@ def client_ip(request: Request) -> str | None:
     return client_address(request)
 
 
-def _resolve_principal(request: Request, session: Session) -> Principal:
+def _resolve_principal(request: Request, session: Session) -> Caller:
     """Who is calling. The look-ups run in a short read session of their own: on SQLite the
     request's write session takes the database's write lock at its first statement, and
     that must happen in the endpoint, not in a dependency that then waits for a free
     worker thread while holding it (which starves the pool under load)."""
-    cached: Principal | None = getattr(request.state, "principal", None)
+    cached: Caller | None = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    lookup = _open_session(False)
+    hooks = request_hooks()
+    lookup = open_session(False)
     try:
-        principal = _lookup_principal(request, lookup)
+        principal = hooks.identify(request, lookup)
     finally:
         lookup.rollback()
         lookup.close()
-    touch = getattr(request.state, "touch_session_id", None)
-    if touch is not None:
-        _touch_session(touch)
+    hooks.after_identify(request)
     request.state.principal = principal
     return principal
 
 
-def _lookup_principal(request: Request, session: Session) -> Principal:
-    from bancheng.core import clock
-    from bancheng.org.auth import (
-        TOKEN_PREFIX,
-        api_token_lookup,
-        session_for_token,
-        session_use_is_stale,
-        token_use_is_stale,
-    )
-    from bancheng.org.scope import principal_for
-
-    ip = client_ip(request)
-    auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        raw = auth[7:].strip()
-        found = api_token_lookup(session, raw) if raw.startswith(TOKEN_PREFIX) else None
-        if found is None:
-            raise Unauthorized("auth.token_invalid", "令牌无效、已过期或已吊销")
-        token, user = found
-        if token_use_is_stale(token):
-            _touch_token(token.id)
-        return principal_for(session, user, frozenset(token.permissions), ip)
-    cookie = request.cookies.get(SESSION_COOKIE)
-    found_s = session_for_token(session, cookie) if cookie else None
-    if found_s is None:
-        raise Unauthorized("auth.required", "请先登录")
-    auth_session, user = found_s
-    if session_use_is_stale(auth_session, clock.now()):
-        request.state.touch_session_id = auth_session.id  # written once the look-up ended
-    if request.method not in SAFE_METHODS:
-        sent = request.headers.get(CSRF_HEADER)
-        if not sent or sent != auth_session.csrf_token:
-            raise Forbidden("auth.csrf_failed", "页面已过期，请刷新后重试")
-    return principal_for(session, user, None, ip)
-
-
-def _touch_token(token_id: int) -> None:
-    """Record an API token's use in a transaction of its own (begun and committed here)."""
-    from sqlalchemy import update
-
-    from bancheng.core import clock
-    from bancheng.org.models import ApiToken
-
-    s = _open_session(True)
-    try:
-        s.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=clock.now()))
-        s.commit()
-    finally:
-        s.close()
-
-
-def _touch_session(session_id: int) -> None:
-    """Record a console session's use (for the idle timeout) in a transaction of its own."""
-    from sqlalchemy import update
-
-    from bancheng.core import clock
-    from bancheng.org.models import AuthSession
-
-    s = _open_session(True)
-    try:
-        s.execute(
-            update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=clock.now())
-        )
-        s.commit()
-    finally:
-        s.close()
-
-
-def current_principal(request: Request, session: Session = Depends(db_session)) -> Principal:
+def current_principal(request: Request, session: Session = Depends(db_session)) -> Caller:
     """The caller, even one who still has to change an initial password."""
     return _resolve_principal(request, session)
 
@@ -360,7 +373,7 @@ class Require:
     def __init__(self, permission: str) -> None:
         self.permission = permission
 
-    def __call__(self, request: Request, session: Session = Depends(db_session)) -> Principal:
+    def __call__(self, request: Request, session: Session = Depends(db_session)) -> Caller:
         principal = _resolve_principal(request, session)
         if principal.password_expired:
             raise Forbidden("auth.password_expired", "密码已超过有效期，请先修改密码")

@@ -2,7 +2,7 @@
 
 Every periodic job (the SLA sweep, supervision escalation, feedback reminders and
 sampling, the insights refresh, the nightly rebuild, the daily summary e-mail, ...) is a
-``Job`` registered in ``registry`` at start-up (``bancheng.main.register_jobs``). Whoever
+``Job`` registered in ``registry`` at start-up (``bancheng.hooks.register_jobs``). Whoever
 runs a tick — the scheduler thread of any worker of any instance, an HTTP "sweep now"
 endpoint, the CLI — goes through ``run_job``, which runs it once across all of them:
 

@@ -53,9 +53,50 @@ DOWNLOADS = {
 # XML), in the shape that standard defines.
 OPEN311_PREFIX = "/open311/"
 _OPEN311_CONTENT: dict[str, Any] = {"application/json": {"schema": {}}, "text/xml": {"schema": {}}}
+# Two answer bodies of the same class name are told apart by their module
+# (``bancheng__<domain>__<module>__<Class>``). These names were published while the classes
+# lived in the domains' api modules; the classes have since moved to ``schemas.py``, and
+# the names stay as published (the console's generated types use them).
+PUBLISHED_NAMES = {
+    "bancheng__dispatch__schemas__ImportOut": "bancheng__dispatch__api__ImportOut",
+    "bancheng__feedback__schemas__AttemptOut": "bancheng__feedback__api__AttemptOut",
+    "bancheng__routing__schemas__LinkIn": "bancheng__routing__api__LinkIn",
+    "bancheng__outbox__schemas__AttemptOut": "bancheng__outbox__api__AttemptOut",
+    "bancheng__sla__schemas__ImportOut": "bancheng__sla__api__ImportOut",
+    "bancheng__sla__schemas__SweepOut": "bancheng__sla__ops_api__SweepOut",
+}
+
+
+_COMPONENTS = "#/components/schemas/"
+
+
+def _published(node: Any) -> Any:
+    """``node`` with every ``$ref`` to a renamed component pointing at its published name."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_COMPONENTS):
+            name = ref.removeprefix(_COMPONENTS)
+            node = {**node, "$ref": _COMPONENTS + PUBLISHED_NAMES.get(name, name)}
+        return {k: _published(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_published(v) for v in node]
+    return node
+
+
+def keep_published_names(schema: dict[str, Any]) -> None:
+    """Rename the components of ``PUBLISHED_NAMES`` back to their published names (in
+    FastAPI's order, sorted by name) and point every reference at them."""
+    components = schema.get("components", {}).get("schemas", {})
+    if not any(name in components for name in PUBLISHED_NAMES):
+        return
+    renamed = {PUBLISHED_NAMES.get(k, k): v for k, v in components.items()}
+    schema["components"]["schemas"] = dict(sorted(renamed.items()))
+    schema["paths"] = _published(schema["paths"])
+    schema["components"]["schemas"] = _published(schema["components"]["schemas"])
 
 
 def add_problem_responses(schema: dict[str, Any]) -> dict[str, Any]:
+    keep_published_names(schema)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = PROBLEM_SCHEMA
     for path, item in schema.get("paths", {}).items():

@@ -3,70 +3,28 @@ all staff, edited and imported by administrators) and matching a report's text t
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, File, Form, UploadFile
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_operation
+from bancheng.audit.service import log_action
 from bancheng.core.deps import api_router, db_session, require
 from bancheng.dispatch import service
 from bancheng.dispatch.models import DispatchCatalogueEntry
-from bancheng.insights.importer import read_upload
+from bancheng.dispatch.schemas import (
+    EntryIn,
+    EntryOut,
+    ImportErrorOut,
+    ImportOut,
+    MatchIn,
+    MatchOut,
+)
+from bancheng.integrations.hotline_import_rows import read_upload
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1/dispatch-catalogue", tags=["dispatch"])
 DB = Annotated[Session, Depends(db_session)]
-
-
-class EntryIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    matter: str = Field(min_length=1, max_length=100)
-    keywords: list[Annotated[str, Field(max_length=40)]] = Field(default=[], max_length=50)
-    department_id: int
-    co_department_ids: list[int] = Field(default=[], max_length=20)
-    note: str | None = Field(default=None, max_length=2000)
-    active: bool = True
-
-
-class EntryOut(BaseModel):
-    id: int
-    matter: str
-    keywords: list[str]
-    department_id: int
-    co_department_ids: list[int]
-    note: str | None
-    active: bool
-    updated_at: datetime
-
-
-class ImportErrorOut(BaseModel):
-    row: int
-    code: str
-    message: str
-
-
-class ImportOut(BaseModel):
-    created: int
-    updated: int
-    errors: list[ImportErrorOut]
-    dry_run: bool
-
-
-class MatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    title: str = Field(default="", max_length=200)
-    description: str = Field(default="", max_length=10000)
-
-
-class MatchOut(BaseModel):
-    entry_id: int
-    matter: str
-    department_id: int
-    co_department_ids: list[int]
-    matched: list[str]
 
 
 def _out(e: DispatchCatalogueEntry) -> EntryOut:
@@ -94,14 +52,12 @@ def _data(body: EntryIn) -> service.EntryData:
 
 
 def _log(session: Session, p: Principal, action: str, obj_id: Any, details: dict[str, Any]) -> None:
-    log_operation(
+    log_action(
         session,
-        actor_id=p.user_id,
-        actor_name=p.username,
-        action=action,
+        p,
+        action,
         object_type="dispatch_catalogue",
         object_id=obj_id,
-        ip=p.ip,
         details=details,
     )
 

@@ -2,32 +2,50 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import Depends, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_operation, note_object
+from bancheng.audit.service import log_action, note_object
 from bancheng.cases import repository as case_repo
 from bancheng.cases import service as case_service
 from bancheng.cases.enums import Kind
-from bancheng.cases.models import Case
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import api_router, db_session, require
-from bancheng.feedback import ratings, replies, service
+from bancheng.feedback import callbacks, ratings, replies, repository, service
 from bancheng.feedback.models import (
-    CallbackAttempt,
     CallbackTask,
-    Evaluation,
     IndicatorSet,
     Rectification,
     ReplyTemplate,
 )
+from bancheng.feedback.schemas import (
+    AppealDecisionIn,
+    AppealIn,
+    AttemptIn,
+    AttemptOut,
+    CallbackOut,
+    ConfirmIn,
+    EvaluationOut,
+    FilledTemplate,
+    IndicatorSetIn,
+    IndicatorSetOut,
+    NoteIn,
+    RaiseCaseIn,
+    RaisedCase,
+    RankingOut,
+    RatingItemIO,
+    RectificationOut,
+    ReplyTemplateAdmin,
+    ReplyTemplateIn,
+    ReplyTemplateOut,
+    ReplyTemplatePatch,
+    SampleOut,
+    VariableOut,
+)
 from bancheng.feedback.standard import CHANNEL_TYPE_LABELS_ZH
-from bancheng.org.scope import Principal, unit_clause
+from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1", tags=["feedback"])
 DB = Annotated[Session, Depends(db_session)]
@@ -40,109 +58,8 @@ CALLBACK_SCRIPT = (
 )
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class RectificationOut(BaseModel):
-    id: int
-    case_id: int
-    case_number: str
-    department_id: int
-    due_date: date
-    # The due date runs through a year the calendar does not know yet; recomputed on import.
-    deadline_provisional: bool = False
-    status: str
-    note: str | None
-    appeal_reason: str | None
-    decision: str | None
-    decision_note: str | None
-    created_at: datetime
-
-
-class NoteIn(Strict):
-    note: str = Field(min_length=1, max_length=2000)
-
-
-class AppealIn(Strict):
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class AppealDecisionIn(Strict):
-    uphold: bool
-    note: str | None = Field(default=None, max_length=2000)
-
-
-class AttemptOut(BaseModel):
-    at: datetime
-    outcome: str
-    note: str | None
-
-
-class CallbackOut(BaseModel):
-    id: int
-    case_id: int
-    case_number: str
-    case_title: str
-    reporter_name: str
-    reporter_phone: str
-    department_id: int
-    reason: str
-    round: int
-    status: str
-    failed_attempts: int
-    confirmed_resolved: bool | None
-    new_case_id: int | None
-    script: str
-    attempts: list[AttemptOut]
-    created_at: datetime
-
-
-class AttemptIn(Strict):
-    outcome: Literal["reached", "unreachable", "refused"]
-    note: str | None = Field(default=None, max_length=2000)
-
-
-class ConfirmIn(Strict):
-    resolved: bool
-    note: str | None = Field(default=None, max_length=2000)
-
-
-class RaiseCaseIn(Strict):
-    kind: Kind = Kind.cannot_do
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(min_length=1, max_length=10000)
-
-
-class RaisedCase(BaseModel):
-    id: int
-    number: str
-
-
-class EvaluationOut(BaseModel):
-    id: int
-    round: int
-    rating: str
-    timeliness: int | None
-    attitude: int | None
-    result: int | None
-    comment: str | None
-    source: str
-    # GB/T 39734-2020 indicators: the set's id, scores by code, bad-review reasons' codes
-    indicator_set_id: int | None = None
-    scores: dict[str, int] | None = None
-    bad_reasons: list[str] | None = None
-    excluded: bool
-    created_at: datetime
-
-
-class SampleOut(BaseModel):
-    reminded: int
-    sampled: int
-
-
 def _rect_out(session: Session, r: Rectification) -> RectificationOut:
-    case = session.get(Case, r.case_id)
+    case = repository.case_of(session, r.case_id)
     return RectificationOut(
         id=r.id,
         case_id=r.case_id,
@@ -160,11 +77,9 @@ def _rect_out(session: Session, r: Rectification) -> RectificationOut:
 
 
 def _cb_out(session: Session, t: CallbackTask) -> CallbackOut:
-    case = session.get(Case, t.case_id)
+    case = repository.case_of(session, t.case_id)
     assert case is not None
-    attempts = session.scalars(
-        select(CallbackAttempt).where(CallbackAttempt.task_id == t.id).order_by(CallbackAttempt.id)
-    ).all()
+    attempts = repository.attempts(session, t.id)
     return CallbackOut(
         id=t.id,
         case_id=case.id,
@@ -185,10 +100,6 @@ def _cb_out(session: Session, t: CallbackTask) -> CallbackOut:
     )
 
 
-def _scoped(stmt, column, principal: Principal):  # type: ignore[no-untyped-def]
-    return stmt.where(unit_clause(principal, column))
-
-
 # --- evaluations -------------------------------------------------------------------------
 
 
@@ -198,9 +109,7 @@ def list_evaluations(
 ) -> list[EvaluationOut]:
     """The 好差评 rounds of a case (data scope of the case)."""
     case = case_repo.get_case(session, principal, case_id)
-    rows = session.scalars(
-        select(Evaluation).where(Evaluation.case_id == case.id).order_by(Evaluation.round)
-    ).all()
+    rows = repository.evaluations(session, case.id)
     return [
         EvaluationOut(
             id=e.id,
@@ -230,10 +139,7 @@ def list_rectifications(
     principal: Principal = require("feedback.read"),
     status: Annotated[str | None, Query(max_length=12)] = None,
 ) -> list[RectificationOut]:
-    stmt = _scoped(select(Rectification), Rectification.department_id, principal)
-    if status:
-        stmt = stmt.where(Rectification.status == status)
-    rows = session.scalars(stmt.order_by(Rectification.id.desc()).limit(500)).all()
+    rows = repository.rectifications(session, principal, status)
     return [_rect_out(session, r) for r in rows]
 
 
@@ -273,10 +179,7 @@ def list_callbacks(
     principal: Principal = require("callback.work"),
     status: Annotated[str | None, Query(max_length=12)] = None,
 ) -> list[CallbackOut]:
-    stmt = _scoped(select(CallbackTask), CallbackTask.department_id, principal)
-    if status:
-        stmt = stmt.where(CallbackTask.status == status)
-    rows = session.scalars(stmt.order_by(CallbackTask.id.desc()).limit(500)).all()
+    rows = repository.callback_tasks(session, principal, status)
     return [_cb_out(session, t) for t in rows]
 
 
@@ -287,9 +190,9 @@ def run_sample(
     """Run the reminder and sampling sweep now (it also runs periodically), through the
     job registry's lock."""
     from bancheng.core.jobs import run_job
-    from bancheng.feedback import tasks
+    from bancheng.feedback import jobs as feedback_jobs
 
-    return SampleOut(**run_job(session, tasks.JOB, settings, force=True, wait=True).result)
+    return SampleOut(**run_job(session, feedback_jobs.JOB, settings, force=True, wait=True).result)
 
 
 @router.post("/callbacks/{task_id}/attempts", response_model=CallbackOut)
@@ -300,7 +203,7 @@ def attempt(
     settings: Conf,
     principal: Principal = require("callback.work"),
 ) -> CallbackOut:
-    task = service.record_attempt(session, settings, principal, task_id, body.outcome, body.note)
+    task = callbacks.record_attempt(session, settings, principal, task_id, body.outcome, body.note)
     return _cb_out(session, task)
 
 
@@ -308,7 +211,9 @@ def attempt(
 def confirm(
     task_id: int, body: ConfirmIn, session: DB, principal: Principal = require("callback.work")
 ) -> CallbackOut:
-    return _cb_out(session, service.confirm(session, principal, task_id, body.resolved, body.note))
+    return _cb_out(
+        session, callbacks.confirm(session, principal, task_id, body.resolved, body.note)
+    )
 
 
 @router.post("/callbacks/{task_id}/reveal")
@@ -316,18 +221,15 @@ def reveal_phone(
     task_id: int, session: DB, principal: Principal = require("callback.work")
 ) -> dict[str, str | None]:
     """The full phone number to call (logged)."""
-    task = service.get_task(session, principal, task_id)
-    case = session.get(Case, task.case_id)
+    task = callbacks.get_task(session, principal, task_id)
+    case = repository.case_of(session, task.case_id)
     assert case is not None
-    log_operation(
+    log_action(
         session,
-        actor_id=principal.user_id,
-        actor_name=principal.username,
-        action="callback.reveal_phone",
+        principal,
+        "callback.reveal_phone",
         object_type="callback_task",
         object_id=task_id,
-        outcome="ok",
-        ip=principal.ip,
         details={"case_id": case.id},
     )
     return {"phone": case_service.reveal_reporter(case)["phone"]}
@@ -342,34 +244,13 @@ def raise_case(
     principal: Principal = require("callback.work"),
 ) -> RaisedCase:
     """未诉先办: register a new case from the call (channel ``callback``)."""
-    case = service.raise_case(
+    case = callbacks.raise_case(
         session, settings, principal, task_id, body.title, body.description, body.kind.value
     )
     return RaisedCase(id=case.id, number=case.number)
 
 
 # --- 好差评 indicator sets (GB/T 39734-2020) and rankings ----------------------------------
-
-
-class RatingItemIO(Strict):
-    code: str = Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")
-    label: str = Field(min_length=1, max_length=50)
-
-
-class IndicatorSetOut(BaseModel):
-    id: int
-    channel_type: str
-    channel_type_label: str
-    version: int
-    indicators: list[RatingItemIO]
-    bad_reasons: list[RatingItemIO]
-    active: bool
-    created_at: datetime
-
-
-class IndicatorSetIn(Strict):
-    indicators: list[RatingItemIO] = Field(min_length=1, max_length=12)
-    bad_reasons: list[RatingItemIO] = Field(min_length=1, max_length=20)
 
 
 def _set_out(s: IndicatorSet) -> IndicatorSetOut:
@@ -414,27 +295,6 @@ def new_indicator_set(
     return _set_out(row)
 
 
-class RankingItem(BaseModel):
-    key: int
-    name: str
-    rank: int
-    count: int
-    bad: int
-    satisfaction: float
-    level: float
-    score: float
-    indicators: dict[str, float]
-    flagged: bool
-
-
-class RankingOut(BaseModel):
-    unit: str
-    month: str
-    bottom: int
-    min_count: int
-    ranking: list[RankingItem]
-
-
 @router.get("/feedback/rankings", response_model=RankingOut)
 def rating_rankings(
     session: DB,
@@ -451,51 +311,6 @@ def rating_rankings(
 
 
 # --- reply templates -------------------------------------------------------------------
-
-
-class ReplyTemplateOut(BaseModel):
-    id: int
-    action: str
-    action_label: str
-    kind: str | None
-    title: str
-    body: str
-    active: bool
-    updated_at: datetime
-
-
-class ReplyTemplateIn(Strict):
-    action: str = Field(min_length=1, max_length=32)
-    kind: Kind | None = None
-    title: str = Field(min_length=1, max_length=100)
-    body: str = Field(min_length=1, max_length=5000)
-    active: bool = True
-
-
-class ReplyTemplatePatch(Strict):
-    action: str | None = Field(default=None, min_length=1, max_length=32)
-    kind: Kind | None = None
-    title: str | None = Field(default=None, min_length=1, max_length=100)
-    body: str | None = Field(default=None, min_length=1, max_length=5000)
-    active: bool | None = None
-
-
-class VariableOut(BaseModel):
-    name: str
-    description: str
-
-
-class ReplyTemplateAdmin(BaseModel):
-    variables: list[VariableOut]
-    actions: dict[str, str]
-    templates: list[ReplyTemplateOut]
-
-
-class FilledTemplate(BaseModel):
-    id: int
-    title: str
-    kind: str | None
-    text: str
 
 
 TemplateId = Annotated[int, Path(ge=1, le=2**31 - 1)]

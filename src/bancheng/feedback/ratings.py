@@ -12,12 +12,11 @@ from sqlalchemy.orm import Session
 
 from bancheng.cases.enums import BAD_RATINGS, State
 from bancheng.cases.models import Case, CaseEvent
-from bancheng.core import clock
+from bancheng.core import clock, periods
 from bancheng.core.clock import SHANGHAI
 from bancheng.core.config import Settings
 from bancheng.core.errors import Conflict, Invalid, NotFound
 from bancheng.feedback.models import Evaluation, IndicatorSet
-from bancheng.insights import metrics
 from bancheng.org.models import Department, Hall, ServiceWindow, User
 from bancheng.org.scope import Principal, unit_clause
 from bancheng.sla.calendar import load_calendar
@@ -221,8 +220,8 @@ def rankings(
     were given). Ranked by score, then satisfaction, then count; the last ``bottom`` among
     those with at least ``min_count`` ratings are flagged (never the first of them).
     Excluded (appeal upheld) ratings do not count."""
-    month = month or metrics.period_key(clock.local_today(), "month")
-    start, end = metrics.period_bounds(month, "month")
+    month = month or periods.period_key(clock.local_today(), "month")
+    start, end = periods.period_bounds(month, "month")
     column = {
         "window": func.coalesce(Evaluation.window_id, Case.window_id),
         "staff": func.coalesce(Evaluation.staff_id, Case.assignee_id, Case.first_receipt_user_id),

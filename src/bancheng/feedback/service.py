@@ -1,37 +1,34 @@
 """好差评 rules: the reporter's evaluation (rounds), rectification of a bad review with a
-deadline in working days, appeals decided by a supervisor, callbacks (every bad review and
-a deterministic sample of closed cases), and the reminder when no rating comes."""
+deadline in working days, appeals decided by a supervisor. Callbacks (every bad review and
+a deterministic sample of closed cases): ``feedback/callbacks.py``; the reminder when no
+rating comes and the closing of unrated cases: ``feedback/reminders.py``."""
 
 from __future__ import annotations
-
-import hashlib
-from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bancheng.cases import service as case_service
-from bancheng.cases.enums import BAD_RATINGS, Channel, Rating, State
-from bancheng.cases.lifecycle import transition
-from bancheng.cases.models import Case, CaseEvent
-from bancheng.cases.schemas import CaseCreate, ReporterIn
+from bancheng.cases.enums import BAD_RATINGS, Rating, State
+from bancheng.cases.hooks import hooks
+from bancheng.cases.lifecycle import MoveContext, given, transition
+from bancheng.cases.models import Case
 from bancheng.core import clock
-from bancheng.core.config import Settings
+from bancheng.core.config import Settings, get_settings
 from bancheng.core.errors import Conflict, Invalid, NotFound
+from bancheng.feedback import records, repository
+from bancheng.feedback.callbacks import ensure_callback
 from bancheng.feedback.models import (
-    CallbackAttempt,
-    CallbackTask,
     Evaluation,
     IndicatorSet,
     Rectification,
 )
 from bancheng.notify import service as notify
-from bancheng.org.models import Department
-from bancheng.org.scope import Principal, sees_unit
+from bancheng.org.scope import Principal
 from bancheng.sla.calendar import load_calendar
+from bancheng.sla.service import on_provisional_recount
 
 BAD = frozenset(r.value for r in BAD_RATINGS)
-ATTEMPT_OUTCOMES = ("reached", "unreachable", "refused")
 
 
 # --- evaluations -----------------------------------------------------------------------
@@ -111,7 +108,7 @@ def evaluate(
     from bancheng.notify.events import on_case_event
 
     on_case_event(session, settings, case, rated)
-    _push(session, ev, "evaluated")
+    records.push(session, ev, "evaluated")
     return ev
 
 
@@ -167,17 +164,45 @@ def record_evaluation(
         ensure_callback(session, case, "bad_review", rnd)
     session.flush()
     if push:
-        _push(session, ev, "evaluated")
+        records.push(session, ev, "evaluated")
     return ev
 
 
-def _push(session: Session, ev: Evaluation | None, stage: str) -> None:
-    """The record goes to the unified 好差评 system (through the outbox)."""
-    if ev is None:
-        return
-    from bancheng.integrations.haochaping import queue_push
+def window_evaluation(ctx: MoveContext) -> None:
+    """The effect of the ``evaluate`` move (``cases.hooks``): a rating given at the window,
+    entered for the reporter, on the offline indicator set. Once the event is written, the
+    evaluation (and for a bad one the rectification and the callback) is recorded as for a
+    rating from the phone."""
+    from bancheng.feedback import ratings
 
-    queue_push(session, ev, stage)
+    session, settings, case, body = ctx.session, ctx.settings, ctx.case, ctx.body
+    ratings.check_window(session, settings, case)
+    window_set = ratings.active_set(session, "offline")
+    rating = Rating(given(body.rating))
+    scores, reasons = ratings.check_rating(
+        window_set,
+        rating.value,
+        body.scores,
+        body.bad_reasons,
+        require_scores=False,
+        require_reasons=False,
+    )
+    case.rating = rating.value
+    ctx.details["rating"] = case.rating
+    ctx.recorded.append(
+        lambda: record_evaluation(
+            session,
+            settings,
+            case,
+            rating=rating,
+            source="window",
+            channel="hall",
+            iset=window_set,
+            scores=scores,
+            bad_reasons=reasons,
+            push=True,
+        )
+    )
 
 
 def open_rectification(
@@ -230,14 +255,10 @@ def open_rectification(
 
 
 def _rect(session: Session, rect_id: int, principal: Principal) -> Rectification:
-    rect = session.get(Rectification, rect_id)
-    if rect is None or not _in_scope(principal, rect.department_id):
+    rect = repository.visible(session, principal, Rectification, rect_id)
+    if rect is None:
         raise NotFound("feedback.not_found", "整改任务不存在")
     return rect
-
-
-def _in_scope(principal: Principal, department_id: int) -> bool:
-    return sees_unit(principal, department_id)
 
 
 def complete_rectification(
@@ -282,7 +303,7 @@ def complete_rectification(
         {"rectification_id": rect.id, "case_number": case.number},
         case.id,
     )
-    _push(session, session.get(Evaluation, rect.evaluation_id), "rectified")
+    records.push(session, session.get(Evaluation, rect.evaluation_id), "rectified")
     return rect
 
 
@@ -319,310 +340,8 @@ def decide_appeal(
         ev.excluded = True
     session.flush()
     if uphold:
-        _push(session, ev, "overturned")
+        records.push(session, ev, "overturned")
     return rect
-
-
-# --- callbacks ---------------------------------------------------------------------------
-
-
-def ensure_callback(session: Session, case: Case, reason: str, rnd: int = 1) -> CallbackTask:
-    found = session.scalar(
-        select(CallbackTask).where(
-            CallbackTask.case_id == case.id,
-            CallbackTask.reason == reason,
-            CallbackTask.round == rnd,
-        )
-    )
-    if found is not None:
-        return found
-    task = CallbackTask(
-        case_id=case.id,
-        department_id=case.current_department_id,
-        reason=reason,
-        round=rnd,
-        status="open",
-        failed_attempts=0,
-        created_at=clock.now(),
-    )
-    session.add(task)
-    session.flush()
-    return task
-
-
-def sample_rates(settings: Settings) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for part in settings.callback_sample_rates.split(","):
-        if ":" in part:
-            code, rate = part.rsplit(":", 1)
-            out[code.strip()] = float(rate)
-    return out
-
-
-def sample_fraction(number: str, secret: str) -> float:
-    """A stable number in [0, 1) for a case: sampled when below the department's rate."""
-    digest = hashlib.sha256(f"{secret}:callback:{number}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
-
-
-def is_sampled(number: str, rate: float, secret: str) -> bool:
-    return sample_fraction(number, secret) < rate
-
-
-def sample_closed(
-    session: Session, settings: Settings, since: datetime | None = None
-) -> list[CallbackTask]:
-    """Create sample callbacks for closed cases (closed since ``since``, default the last
-    30 days). Deterministic per case, so running it again changes nothing."""
-    since = since or clock.now() - timedelta(days=30)
-    rates = sample_rates(settings)
-    codes: dict[int, str] = {
-        i: c for i, c in session.execute(select(Department.id, Department.code)).all()
-    }
-    have = select(CallbackTask.case_id).where(CallbackTask.reason == "sample")
-    rows = session.scalars(
-        select(Case).where(
-            Case.state == State.closed.value,
-            Case.closed_at >= since,
-            Case.id.not_in(have),
-        )
-    ).all()
-    made = []
-    for case in rows:
-        rate = rates.get(codes.get(case.current_department_id, ""), settings.callback_sample_rate)
-        if is_sampled(case.number, rate, settings.secret_key):
-            made.append(ensure_callback(session, case, "sample"))
-    return made
-
-
-def get_task(session: Session, principal: Principal, task_id: int) -> CallbackTask:
-    task = session.get(CallbackTask, task_id)
-    if task is None or not _in_scope(principal, task.department_id):
-        raise NotFound("callback.not_found", "回访任务不存在")
-    return task
-
-
-def record_attempt(
-    session: Session,
-    settings: Settings,
-    principal: Principal,
-    task_id: int,
-    outcome: str,
-    note: str | None,
-) -> CallbackTask:
-    task = get_task(session, principal, task_id)
-    if task.status != "open":
-        raise Conflict("callback.closed", "该回访任务已结束")
-    if outcome not in ATTEMPT_OUTCOMES:
-        raise Invalid("callback.outcome_invalid", "回访结果无效", field="outcome")
-    now = clock.now()
-    session.add(
-        CallbackAttempt(
-            task_id=task.id, at=now, outcome=outcome, note=note, user_id=principal.user_id
-        )
-    )
-    if outcome == "reached":
-        task.status = "reached"
-    elif outcome == "refused":
-        task.status = "refused"
-        task.closed_at = now
-    else:
-        task.failed_attempts += 1
-        if task.failed_attempts >= settings.callback_max_attempts:
-            task.status = "unreachable"
-            task.closed_at = now
-    session.flush()
-    return task
-
-
-def confirm(
-    session: Session, principal: Principal, task_id: int, resolved: bool, note: str | None
-) -> CallbackTask:
-    task = get_task(session, principal, task_id)
-    if task.status != "reached":
-        raise Conflict("callback.not_reached", "须先联系上反映人才能确认办理结果")
-    task.confirmed_resolved = resolved
-    task.confirm_note = (note or "").strip() or None
-    task.closed_at = clock.now()
-    case = session.get(Case, task.case_id)
-    assert case is not None
-    case_service.add_event(
-        session,
-        case,
-        "callback",
-        case.state,
-        case.state,
-        principal,
-        details={"task_id": task.id, "confirmed_resolved": resolved},
-        public=False,
-    )
-    session.flush()
-    if task.reason == "bad_review":
-        _push(
-            session,
-            session.scalar(
-                select(Evaluation).where(
-                    Evaluation.case_id == task.case_id, Evaluation.round == task.round
-                )
-            ),
-            "revisited",
-        )
-    return task
-
-
-def raise_case(
-    session: Session,
-    settings: Settings,
-    principal: Principal,
-    task_id: int,
-    title: str,
-    description: str,
-    kind: str,
-) -> Case:
-    """未诉先办: a new case found during the call, with the reporter of the called case."""
-    task = get_task(session, principal, task_id)
-    if task.new_case_id is not None:
-        existing = session.get(Case, task.new_case_id)
-        assert existing is not None
-        return existing
-    old = session.get(Case, task.case_id)
-    assert old is not None
-    phone = case_service.reveal_reporter(old)["phone"] or ""
-    data = CaseCreate(
-        channel=Channel.callback,
-        kind=kind,  # type: ignore[arg-type]
-        title=title,
-        description=description,
-        reporter=ReporterIn(
-            type=old.reporter_type,  # type: ignore[arg-type]
-            name=old.reporter_name,
-            phone=phone,
-            org_name=old.reporter_org_name,
-            credit_code=old.reporter_credit_code,
-        ),
-        matter_id=old.matter_id,
-    )
-    case, _ = case_service.create_case(session, settings, principal, data)
-    task.new_case_id = case.id
-    session.flush()
-    return case
-
-
-# --- reminders ---------------------------------------------------------------------------
-
-
-def _feedback_at(session: Session, case_id: int) -> datetime | None:
-    return session.scalar(
-        select(func.max(CaseEvent.at)).where(
-            CaseEvent.case_id == case_id, CaseEvent.action == "give_feedback"
-        )
-    )
-
-
-def rating_window_end(session: Session, settings: Settings, feedback_at: datetime) -> date:
-    """The last day the reporter may rate: ``rating_window_workdays`` working days after
-    the feedback."""
-    cal = load_calendar(session)
-    return cal.add_workdays(feedback_at, settings.rating_window_workdays).date
-
-
-def remind_unrated(session: Session, settings: Settings, now: datetime | None = None) -> int:
-    """Once per feedback round, ``rating_reminder_days`` working days after the feedback
-    and still unrated: an SMS to the reporter with the rating link, and a notice to the
-    first-receipt unit."""
-    now = now or clock.now()
-    cal = load_calendar(session)
-    today = clock.to_local(now).date()
-    cases = session.scalars(select(Case).where(Case.state == State.feedback_given.value)).all()
-    made = 0
-    for case in cases:
-        fb = _feedback_at(session, case.id)
-        if fb is None or cal.workdays_between(fb, today).workdays < settings.rating_reminder_days:
-            continue
-        already = session.scalar(
-            select(func.count())
-            .select_from(CaseEvent)
-            .where(
-                CaseEvent.case_id == case.id,
-                CaseEvent.action == "rating_reminder",
-                CaseEvent.at >= fb,
-            )
-        )
-        if already:
-            continue
-        notify.notice(
-            session,
-            department_id=case.first_receipt_department_id,
-            case_id=case.id,
-            kind="rating_reminder",
-            title=f"评价提醒：{case.number}",
-            body=(
-                f"反馈已超过{settings.rating_reminder_days}个工作日，群众尚未评价，"
-                "已短信提醒；如未收到请电话提醒评价。"
-            ),
-        )
-        event = case_service.add_event(
-            session, case, "rating_reminder", case.state, case.state, None, public=False
-        )
-        session.flush()
-        from bancheng.notify import messages
-
-        messages.to_reporter(
-            session,
-            settings,
-            case,
-            "reporter.rating_reminder",
-            f"reporter.rating_reminder:{case.number}:{event.id}",
-            {"deadline": rating_window_end(session, settings, fb).isoformat()},
-            with_link=True,
-        )
-        made += 1
-    session.flush()
-    return made
-
-
-def close_unrated(session: Session, settings: Settings, now: datetime | None = None) -> int:
-    """The late-rating window has ended (``rating_window_workdays`` working days after the
-    feedback) with no rating: the case closes as unrated, by rule (event ``close`` by the
-    system, ``details.rule = "rating_window"``), and the reporter is told."""
-    now = now or clock.now()
-    today = clock.to_local(now).date()
-    closed = 0
-    rows = session.scalars(
-        select(Case).where(Case.state == State.feedback_given.value).with_for_update()
-    ).all()
-    for case in rows:
-        fb = _feedback_at(session, case.id)
-        if fb is None or rating_window_end(session, settings, fb) >= today:
-            continue
-        before = transition(case, State.closed, now)
-        case.closed_at = now
-        event = case_service.add_event(
-            session,
-            case,
-            "close",
-            before,
-            State.closed,
-            None,
-            reason="评价期届满未评价，按规则归档",
-            details={"rule": "rating_window", "unrated": True},
-        )
-        session.flush()
-        from bancheng.notify import messages
-        from bancheng.notify.events import on_case_event
-
-        messages.to_reporter(
-            session,
-            settings,
-            case,
-            "reporter.rating_closed",
-            f"reporter.rating_closed:{case.number}:{event.id}",
-            {},
-        )
-        on_case_event(session, settings, case, event)
-        closed += 1
-    session.flush()
-    return closed
 
 
 def recompute_provisional_rectifications(session: Session, settings: Settings) -> int:
@@ -643,3 +362,14 @@ def recompute_provisional_rectifications(session: Session, settings: Settings) -
         changed += before != (rect.due_date, rect.deadline_provisional)
     session.flush()
     return changed
+
+
+def _recount_rectifications(session: Session) -> int:
+    return recompute_provisional_rectifications(session, get_settings())
+
+
+def install_hooks() -> None:
+    """The ``evaluate`` move's effect is feedback's (``cases.hooks``); rectification
+    deadlines are recounted after a calendar import (``sla.service``)."""
+    hooks.set_evaluate(window_evaluation)
+    on_provisional_recount("rectifications", _recount_rectifications)

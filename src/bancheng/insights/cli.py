@@ -1,18 +1,17 @@
-"""``bancheng insights ...`` (rollup, daily summary) and ``bancheng insights import``."""
+"""``bancheng insights ...``: rollup, refresh, daily summary. (``bancheng insights import`` is
+the 12345 import's command, ``integrations/cli.py``.)"""
 
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import click
 
 from bancheng.core import clock
+from bancheng.core.cli import Env, pass_env
 from bancheng.core.config import get_settings
-from bancheng.core.db import get_database
 
 
 @click.group("insights")
@@ -22,23 +21,25 @@ def insights_group() -> None:
 
 @insights_group.command("rollup")
 @click.option("--days", type=int, default=None, help="Only the last N days (default: all).")
-def rollup(days: int | None) -> None:
+@pass_env
+def rollup(env: Env, days: int | None) -> None:
     """Rebuild the daily rollup (case_daily_stats) that the dashboards read."""
     from bancheng.insights.service import refresh_rollup
 
-    with get_database().transaction() as session:
+    with env.database.transaction() as session:
         out = refresh_rollup(session, days)
     click.echo(json.dumps(out, ensure_ascii=False))
 
 
 @insights_group.command("refresh")
-def refresh_command() -> None:
+@pass_env
+def refresh_command(env: Env) -> None:
     """Bring the rollup and the light snapshots up to date (what ``serve`` does every
     minute): the days changed since the last refresh, today, deadlines passed. For
     deployments that run the jobs from cron instead of ``serve``."""
     from bancheng.insights.service import refresh
 
-    with get_database().transaction() as session:
+    with env.database.transaction() as session:
         out = refresh(session)
     click.echo(json.dumps(out, ensure_ascii=False))
 
@@ -48,7 +49,10 @@ def refresh_command() -> None:
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False), default=None)
 @click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False), default=None)
 @click.option("--email/--no-email", default=False, help="Send to BANCHENG_SUMMARY_RECIPIENTS.")
-def daily_summary(day: object, xlsx_path: str | None, pdf_path: str | None, email: bool) -> None:
+@pass_env
+def daily_summary(
+    env: Env, day: object, xlsx_path: str | None, pdf_path: str | None, email: bool
+) -> None:
     """每日汇总 of a day (default today), all departments: JSON on stdout."""
     from bancheng.core.errors import DomainError
     from bancheng.insights.summary import daily_summary as build
@@ -56,7 +60,7 @@ def daily_summary(day: object, xlsx_path: str | None, pdf_path: str | None, emai
 
     d = day.date() if day is not None else clock.local_today()  # type: ignore[attr-defined]
     assert isinstance(d, date)
-    with get_database().transaction() as session:
+    with env.database.transaction() as session:
         data = build(session, None, d)
     if xlsx_path:
         Path(xlsx_path).write_bytes(summary_xlsx(data))
@@ -69,125 +73,3 @@ def daily_summary(day: object, xlsx_path: str | None, pdf_path: str | None, emai
         sent = send_summary(get_settings(), data)
         click.echo("e-mail sent" if sent else "SMTP or recipients not configured", err=True)
     click.echo(json.dumps(data, ensure_ascii=False, indent=1))
-
-
-@click.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--mapping", default=None, help='JSON, a JSON file, or "field=header,..."')
-@click.option("--source", default="12345", show_default=True, help="Namespace of the ids.")
-@click.option("--department", "department", required=True, help="Receiving unit (code).")
-@click.option("--channel", default="transfer_12345", show_default=True)
-@click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None)
-@click.option(
-    "--skip-invalid",
-    is_flag=True,
-    default=False,
-    help="Import the valid rows and report the others (default: any rejected row means "
-    "nothing is imported).",
-)
-@click.option("--dry-run", is_flag=True, default=False, help="Validate only, write nothing.")
-@click.option(
-    "--batch-size",
-    type=click.IntRange(1, 10000),
-    default=None,
-    help="Rows per batch (default: the importer's, 5000).",
-)
-def import_file(
-    file: Path,
-    mapping: str | None,
-    source: str,
-    department: str,
-    channel: str,
-    report_path: str | None,
-    skip_invalid: bool,
-    dry_run: bool,
-    batch_size: int | None,
-) -> None:
-    """Import historical cases or 12345 work orders from .xlsx or .csv. All or nothing:
-    with a rejected row nothing is written (exit status 1) unless --skip-invalid."""
-    from sqlalchemy import select
-
-    from bancheng.insights.importer import (
-        BATCH_SIZE,
-        CHOICES,
-        import_rows,
-        parse_mapping,
-        read_table,
-    )
-    from bancheng.org.models import Department
-
-    settings = get_settings()
-    batch_size = batch_size or BATCH_SIZE
-    if channel not in CHOICES["channel"]:
-        raise click.ClickException(f"渠道不正确：{channel}")
-    mapped = parse_mapping(mapping, from_file=True)
-    header, rows = read_table(file)
-    data = list(rows)
-    bars = _Bars()
-    try:
-        with get_database().transaction() as session:
-            dept_id = session.scalar(select(Department.id).where(Department.code == department))
-            if dept_id is None:
-                raise click.ClickException(f"部门编码不存在：{department}")
-            report = import_rows(
-                session,
-                settings,
-                header,
-                data,
-                mapped,
-                source,
-                dept_id,
-                CHOICES["channel"][channel],
-                bars.update,
-                dry_run=dry_run,
-                skip_invalid=skip_invalid,
-                batch_size=batch_size,
-            )
-    finally:
-        bars.close()
-    out = report.as_dict()
-    if report_path:
-        Path(report_path).write_text(json.dumps(out, ensure_ascii=False, indent=1), "utf-8")
-    for r in report.rows:
-        if r.status not in ("imported", "valid"):
-            click.echo(f"第 {r.row} 行 [{r.status}] {r.external_id or ''}: {'；'.join(r.errors)}")
-    done = "可导入" if report.refused or report.dry_run else "导入"
-    click.echo(
-        f"共 {report.total} 行：{done} {report.imported}，重复 {report.duplicates}，"
-        f"拒绝 {report.rejected}"
-        + (f"；缺少列：{', '.join(report.missing_columns)}" if report.missing_columns else "")
-    )
-    if report.refused:
-        raise click.ClickException(
-            f"有 {report.rejected} 行无法导入，未导入任何数据"
-            "（修改后重新导入，或用 --skip-invalid 只导入有效行）"
-        )
-
-
-class _Bars:
-    """A progress bar on stderr per stage of the import (validation, writing)."""
-
-    LABELS = {"validate": "校验中", "write": "写入中"}
-
-    def __init__(self) -> None:
-        self.stage: str | None = None
-        self.bar: Any = None
-
-    def update(self, stage: str, rows: int, total: int) -> None:
-        if stage != self.stage:
-            self.close()
-            self.stage = stage
-            self.bar = click.progressbar(
-                length=total, label=self.LABELS.get(stage, stage), file=sys.stderr
-            )
-            self.bar.__enter__()
-        self.bar.update(rows)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-            self.bar = None
-
-
-import_command = import_file
-insights_group.add_command(import_file)

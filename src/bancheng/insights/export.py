@@ -151,12 +151,3 @@ def write_xlsx(session: Session, principal: Principal, f: CaseFilter) -> tuple[s
     os.close(fd)
     wb.save(path)
     return path, n
-
-
-def stream_file(path: str, chunk: int = 1 << 16) -> Iterator[bytes]:
-    try:
-        with open(path, "rb") as fh:
-            while data := fh.read(chunk):
-                yield data
-    finally:
-        os.unlink(path)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
+from bancheng.core.periods import period_bounds, period_key
 from bancheng.insights.models import COUNTERS
 
 PERIODS = ("day", "week", "month", "quarter", "year")
@@ -53,47 +54,6 @@ def rates(counts: dict[str, int]) -> dict[str, float | None]:
     for code in PENDING_RATES:
         out[code] = None
     return out
-
-
-def period_key(d: date, period: str) -> str:
-    if period == "day":
-        return d.isoformat()
-    if period == "week":
-        y, w, _ = d.isocalendar()
-        return f"{y}-W{w:02d}"
-    if period == "month":
-        return f"{d.year}-{d.month:02d}"
-    if period == "quarter":
-        return f"{d.year}-Q{(d.month - 1) // 3 + 1}"
-    if period == "year":
-        return str(d.year)
-    raise ValueError(period)
-
-
-def period_bounds(key: str, period: str) -> tuple[date, date]:
-    """First and last day of a period key."""
-    if period == "day":
-        d = date.fromisoformat(key)
-        return d, d
-    if period == "week":
-        y, w = key.split("-W")
-        start = date.fromisocalendar(int(y), int(w), 1)
-        return start, start + timedelta(days=6)
-    if period == "month":
-        yy, mm = (int(x) for x in key.split("-"))
-        start = date(yy, mm, 1)
-        nxt = date(yy + (mm == 12), mm % 12 + 1, 1)
-        return start, nxt - timedelta(days=1)
-    if period == "quarter":
-        y, q = key.split("-Q")
-        m = (int(q) - 1) * 3 + 1
-        start = date(int(y), m, 1)
-        end_m = m + 3
-        nxt = date(int(y) + (end_m > 12), (end_m - 1) % 12 + 1, 1)
-        return start, nxt - timedelta(days=1)
-    if period == "year":
-        return date(int(key), 1, 1), date(int(key), 12, 31)
-    raise ValueError(period)
 
 
 def previous_period(key: str, period: str) -> str:

@@ -14,14 +14,11 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
-    event,
-    select,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Mapped, Session, mapped_column
-from sqlalchemy.orm.util import identity_key
+from sqlalchemy.orm import Mapped, mapped_column
 
 from bancheng.core.db import Base
 from bancheng.core.types import UTCDateTime
@@ -154,50 +151,7 @@ class ImportedWorkOrder(Base):
     __table_args__ = (UniqueConstraint("source", "external_id"),)
 
 
-# --- marking the days whose cases changed ---------------------------------------------------
-
-# Objects whose change moves a case's counters: the case itself, the units involved (data
-# scope), and the citizen side's rows counted by the rates.
-_TRACKED = ("Case", "CaseDepartment", "Evaluation", "Rectification", "CallbackTask")
-
-
-@event.listens_for(Session, "after_flush")
-def _mark_dirty_days(session: Session, _ctx: Any) -> None:
-    """After every flush, put the registration days (before today: today is always
-    recomputed) of the cases changed in it on ``insights_dirty_days``, in the same
-    transaction, so the next refresh recomputes them."""
-    changed = [
-        obj
-        for obj in (*session.new, *session.dirty, *session.deleted)
-        if type(obj).__name__ in _TRACKED
-    ]
-    if not changed:
-        return
-    from bancheng.cases.models import Case
-
-    instants: list[datetime] = []
-    lookup: set[int] = set()
-    for obj in changed:
-        if isinstance(obj, Case):
-            if obj in session.dirty and not session.is_modified(obj):
-                continue
-            if obj.registered_at is not None:
-                instants.append(obj.registered_at)
-            continue
-        case_id = getattr(obj, "case_id", None)
-        if case_id is None:
-            continue
-        loaded = session.identity_map.get(identity_key(Case, case_id))
-        if isinstance(loaded, Case) and loaded.registered_at is not None:
-            instants.append(loaded.registered_at)
-        else:
-            lookup.add(case_id)
-    conn = session.connection()
-    if lookup:
-        instants += conn.scalars(
-            select(Case.registered_at).where(Case.id.in_(sorted(lookup)))
-        ).all()
-    mark_days_dirty(conn, instants)
+# --- marking the days whose cases changed (the flush listener: ``insights/marking.py``) ---
 
 
 def mark_days_dirty(conn: Connection, instants: Iterable[datetime]) -> None:

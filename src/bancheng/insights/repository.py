@@ -4,7 +4,7 @@ department-based viewer can have (everything, a unit and below, a unit alone), s
 dashboards read a few hundred rows instead of scanning cases. It is kept current by
 ``refresh``: the days whose cases changed since the last refresh (marked by a flush hook,
 ``insights.models``), today, and the days of open cases that went overdue meanwhile are
-recomputed (see docs/metrics.md)."""
+recomputed (see docs/metrics.md) by ``insights/rollup_refresh.py``."""
 
 from __future__ import annotations
 
@@ -12,25 +12,16 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    Column,
     ColumnElement,
-    Date,
-    Integer,
-    MetaData,
-    String,
-    Table,
     and_,
     case,
-    cast,
     delete,
     func,
     insert,
-    literal,
     or_,
     select,
 )
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.schema import CreateTable
 
 from bancheng.cases.models import Case, CaseDepartment
 from bancheng.cases.repository import scope_clause
@@ -40,7 +31,6 @@ from bancheng.insights.models import (
     COUNTERS,
     CaseDailyStat,
     LightSnapshot,
-    RollupDirtyDay,
     RollupScopeUnit,
     RollupState,
 )
@@ -57,7 +47,7 @@ DIMENSIONS = (
     "difficulty",
     "nature",
 )
-_CASE_DIM = {
+CASE_DIM = {
     "department": Case.current_department_id,
     "hall": Case.hall_id,
     "channel": Case.channel,
@@ -215,7 +205,7 @@ def live_rows(
 ) -> list[dict[str, Any]]:
     """Counters by (local registration day, *dims) straight from ``cases``, in scope."""
     day = local_day(session, Case.registered_at)
-    keys = [day, *(_CASE_DIM[d] for d in dims)]
+    keys = [day, *(CASE_DIM[d] for d in dims)]
     conds = [
         Case.registered_at >= day_start(day_from),
         Case.registered_at < day_start(day_to + timedelta(days=1)),
@@ -228,15 +218,7 @@ def live_rows(
     return [_row(dims, r) for r in session.execute(stmt)]
 
 
-def _in_days(day_from: date, day_to: date) -> list[ColumnElement[bool]]:
-    return [
-        Case.registered_at >= day_start(day_from),
-        Case.registered_at < day_start(day_to + timedelta(days=1)),
-        COUNTED,
-    ]
-
-
-def _scope_pairs(extra: list[ColumnElement[bool]]) -> Any:
+def scope_pairs(extra: list[ColumnElement[bool]]) -> Any:
     """(case, scope) for every rollup scope that sees the case — once per pair, however
     many of the scope's units were involved."""
     return (
@@ -358,136 +340,6 @@ def rows(
     return out
 
 
-# --- keeping it current -------------------------------------------------------------------
-
-
-# Per-statement scratch: the counters of each (day, scope, every dimension) combination,
-# from which each dimension's rows are summed. A temporary table: per connection, never
-# in the schema, nothing shared between transactions.
-_SCRATCH = Table(
-    "insights_rollup_scratch",
-    MetaData(),
-    Column("day", Date),
-    Column("scope", String(24)),
-    Column("department", Integer),
-    Column("hall", Integer),
-    Column("channel", String(32)),
-    Column("kind", String(32)),
-    Column("blocker_type", String(32)),
-    Column("matter", Integer),
-    Column("difficulty", String(32)),
-    Column("nature", String(32)),
-    *(Column(c, Integer) for c in COUNTERS),
-    prefixes=["TEMPORARY"],
-)
-# Full rebuilds go a month at a time: the scratch holds one month's (case, scope) groups.
-CHUNK_DAYS = 31
-
-
-def rebuild_days(session: Session, day_from: date, day_to: date) -> int:
-    """Recompute the rollup for ``day_from..day_to``, every scope, inside the database
-    (``INSERT ... SELECT``: nothing passes through Python). Two grouped scans of the cases
-    — everything, and the (case, scope) pairs — by every dimension at once into a scratch
-    table, then one small sum per dimension. Returns the rows written."""
-    session.execute(
-        delete(CaseDailyStat).where(CaseDailyStat.day >= day_from, CaseDailyStat.day <= day_to)
-    )
-    session.execute(CreateTable(_SCRATCH, if_not_exists=True))
-    written = 0
-    start = day_from
-    while start <= day_to:
-        end = min(day_to, start + timedelta(days=CHUNK_DAYS - 1))
-        written += _rebuild_chunk(session, start, end)
-        start = end + timedelta(days=1)
-    return written
-
-
-def _rebuild_chunk(session: Session, day_from: date, day_to: date) -> int:
-    session.execute(delete(_SCRATCH))
-    in_days = _in_days(day_from, day_to)
-    day = local_day(session, Case.registered_at)
-    dims = [_CASE_DIM[d] for d in DIMENSIONS]
-    scratch_cols = ["day", "scope", *DIMENSIONS, *COUNTERS]
-    everything = (
-        select(day, literal("*"), *dims, *counter_columns(clock.now()))
-        .where(*in_days)
-        .group_by(day, *dims)
-    )
-    pairs = _scope_pairs(in_days)
-    scoped = (
-        select(day, pairs.c.scope, *dims, *counter_columns(clock.now()))
-        .select_from(Case)
-        .join(pairs, pairs.c.case_id == Case.id)
-        .where(*in_days)
-        .group_by(day, pairs.c.scope, *dims)
-    )
-    for stmt in (everything, scoped):
-        session.execute(insert(_SCRATCH).from_select(scratch_cols, stmt))
-    names = ["day", "scope", "dimension", "key", *COUNTERS]
-    sums = [func.sum(_SCRATCH.c[c]) for c in COUNTERS]
-    written = 0
-    for dim in ("all", *DIMENSIONS):
-        col = _SCRATCH.c[dim] if dim != "all" else None
-        key = literal("") if col is None else cast(col, String)
-        groups = [] if col is None else [col]
-        stmt = select(_SCRATCH.c.day, _SCRATCH.c.scope, literal(dim), key, *sums).group_by(
-            _SCRATCH.c.day, _SCRATCH.c.scope, *groups
-        )
-        result = session.execute(insert(CaseDailyStat).from_select(names, stmt))
-        written += max(int(getattr(result, "rowcount", 0) or 0), 0)
-    session.execute(delete(_SCRATCH))
-    return written
-
-
-def claim_dirty_days(session: Session) -> set[date]:
-    """Take the marked days off the list (each recomputed by the caller in this
-    transaction). On PostgreSQL the DELETE waits for a marking transaction still open."""
-    days = session.scalars(delete(RollupDirtyDay).returning(RollupDirtyDay.day)).all()
-    return {as_date(d) for d in days}
-
-
-def turned_overdue_days(session: Session, since: datetime, now: datetime) -> set[date]:
-    """Registration days of open cases whose deadline passed in ``(since, now]``: their
-    ``overdue`` counter changed without the case being written."""
-    day = local_day(session, Case.registered_at)
-    stmt = (
-        select(day)
-        .where(Case.state.in_(OPEN_STATES), Case.due_at > since, Case.due_at <= now)
-        .distinct()
-    )
-    return {as_date(d) for d in session.scalars(stmt)}
-
-
-def day_runs(days: set[date]) -> list[tuple[date, date]]:
-    """Consecutive days as (first, last) runs."""
-    out: list[tuple[date, date]] = []
-    for d in sorted(days):
-        if out and d == out[-1][1] + timedelta(days=1):
-            out[-1] = (out[-1][0], d)
-        else:
-            out.append((d, d))
-    return out
-
-
-def first_case_day(session: Session) -> date | None:
-    first = session.scalar(select(func.min(Case.registered_at)))
-    return clock.to_local(first).date() if first else None
-
-
-def mark_refreshed(session: Session, complete_before: date, now: datetime, full: bool) -> None:
-    state = rollup_state(session)
-    if state is None:
-        session.add(
-            RollupState(id=1, complete_before=complete_before, built_at=now, refreshed_at=now)
-        )
-    else:
-        state.complete_before = max(state.complete_before, complete_before)
-        state.refreshed_at = now
-        if full:
-            state.built_at = now
-    session.flush()
-
-
 # --- lights -------------------------------------------------------------------------------
 
 
@@ -505,7 +357,7 @@ def count_lights(session: Session, now: datetime) -> LightCounts:
     it outside the writing transaction)."""
     is_open = and_(Case.state.in_(OPEN_STATES), COUNTED)
     rows = [("*", *session.execute(select(*_light_columns(now)).where(is_open)).one())]
-    pairs = _scope_pairs([is_open])
+    pairs = scope_pairs([is_open])
     rows += list(
         session.execute(
             select(pairs.c.scope, *_light_columns(now))

@@ -10,9 +10,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from bancheng.cases.enums import LABELS_ZH
-from bancheng.core import clock
+from bancheng.core import clock, periods
 from bancheng.core.config import Settings
-from bancheng.insights import metrics
+from bancheng.insights import metrics, rollup_refresh
 from bancheng.insights import repository as repo
 from bancheng.org.models import Department, Hall, Matter
 from bancheng.org.scope import Principal
@@ -161,10 +161,10 @@ def assessment(
     plus the units in the bottom ``bottom`` places this period and the one before."""
     if unit not in ("department", "hall") or period not in ("month", "quarter"):
         raise ValueError(unit)
-    key = key or metrics.period_key(clock.local_today(), period)
+    key = key or periods.period_key(clock.local_today(), period)
     prev = metrics.previous_period(key, period)
-    start, _ = metrics.period_bounds(prev, period)
-    _, end = metrics.period_bounds(key, period)
+    start, _ = periods.period_bounds(prev, period)
+    _, end = periods.period_bounds(key, period)
     w = weights(settings)
     folded = metrics.fold(repo.rows(session, principal, (unit,), start, end), period, (unit,))
     ranked: dict[str, list[dict[str, Any]]] = {}
@@ -231,34 +231,34 @@ def refresh(
     state = repo.rollup_state(session)
     wanted = repo.desired_scope_units(session)
     stored = repo.stored_scope_units(session)
-    first = repo.first_case_day(session)
+    first = rollup_refresh.first_case_day(session)
     days: set[date] = set()
     if state is None or full or wanted != stored:
         mode = "full"
         repo.store_scope_units(session, wanted)
-        repo.claim_dirty_days(session)
+        rollup_refresh.claim_dirty_days(session)
         runs = [(first, today)] if first else []
     else:
         mode = "incremental"
-        days = repo.claim_dirty_days(session) | {today}
+        days = rollup_refresh.claim_dirty_days(session) | {today}
         d = state.complete_before
         while d < today:  # the job did not run over midnight
             days.add(d)
             d += timedelta(days=1)
-        days |= repo.turned_overdue_days(session, state.refreshed_at, now)
+        days |= rollup_refresh.turned_overdue_days(session, state.refreshed_at, now)
         if recent is not None and first is not None:
             d = max(first, today - timedelta(days=recent))
             while d < today:
                 days.add(d)
                 d += timedelta(days=1)
-        runs = repo.day_runs({d for d in days if d <= today})
-    written = sum(repo.rebuild_days(session, a, b) for a, b in runs)
+        runs = rollup_refresh.day_runs({d for d in days if d <= today})
+    written = sum(rollup_refresh.rebuild_days(session, a, b) for a, b in runs)
     scopes = 0
     if lights is True or (mode == "full" and lights is not False):  # scopes may have changed
         scopes = repo.store_lights(session, repo.count_lights(session, now), now)
     elif isinstance(lights, tuple):
         scopes = repo.store_lights(session, lights[1], lights[0])
-    repo.mark_refreshed(session, today + timedelta(days=1), now, full=mode == "full")
+    rollup_refresh.mark_refreshed(session, today + timedelta(days=1), now, full=mode == "full")
     return {
         "ran": True,
         "mode": mode,

@@ -1,7 +1,7 @@
 """The daily summary (每日汇总): JSON, an Excel workbook, a PDF, and e-mail over SMTP.
 
 The PDF embeds the CJK font that the posters and receipts use
-(``intake.printing.cjk_pdf``); without it the PDF endpoint answers ``print.font_missing``
+(``core.pdf.cjk_pdf``); without it the PDF endpoint answers ``print.font_missing``
 and the e-mail carries the Excel file only."""
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from bancheng.cases.models import Case
 from bancheng.cases.repository import scope_clause
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
+from bancheng.core.pdf import FontMissing, cjk_pdf
 from bancheng.insights.export import xml_safe
 from bancheng.insights.repository import day_start
-from bancheng.intake.printing import FontMissing, cjk_pdf
 from bancheng.org.permissions import DATA_SCOPE_LABELS_ZH
 from bancheng.org.scope import Principal, department_name_map
 from bancheng.sla.case_clock import light_condition

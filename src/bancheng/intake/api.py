@@ -3,18 +3,14 @@ kept apart from the staff API under ``/api/v1/public``."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Depends, File, Header, Query, UploadFile
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.audit.service import note_object
-from bancheng.cases.enums import LABELS_ZH, Channel, Kind, Rating, event_label
-from bancheng.cases.models import Case, CaseEvent
-from bancheng.cases.schemas import LocationIn
+from bancheng.cases.enums import LABELS_ZH, Channel, event_label
+from bancheng.cases.models import Case
 from bancheng.cases.service import (
     add_attachment,
     add_event,
@@ -26,28 +22,33 @@ from bancheng.core.deps import api_router, db_session
 from bancheng.core.errors import Conflict, Invalid, TooLarge
 from bancheng.core.ratelimit import hit, rate_limit
 from bancheng.feedback import service as feedback
+from bancheng.intake import repository
 from bancheng.intake import service as intake
-from bancheng.org.models import Matter
+from bancheng.intake.schemas import (
+    OptOutIn,
+    OptOutOut,
+    PublicCase,
+    PublicDisclosure,
+    PublicEvaluationIn,
+    PublicEvent,
+    PublicMaster,
+    PublicMatter,
+    PublicOptions,
+    PublicPhotoOut,
+    PublicReportIn,
+    PublicReportOut,
+    RatingForm,
+    RatingItem,
+)
 
 router = api_router(prefix="/api/v1/public", tags=["public"])
 DB = Annotated[Session, Depends(db_session)]
 
 
-class PublicMatter(BaseModel):
-    id: int
-    name: str
-    materials: list[str]
-
-
-class PublicOptions(BaseModel):
-    kinds: dict[str, str]
-    matters: list[PublicMatter]
-
-
 @router.get("/options", response_model=PublicOptions, dependencies=[rate_limit("public")])
 def options(session: DB) -> PublicOptions:
     """What the phone form needs: the kinds of report and the matter catalogue."""
-    matters = session.scalars(select(Matter).where(Matter.active.is_(True)).order_by(Matter.code))
+    matters = repository.active_matters(session)
     return PublicOptions(
         kinds=LABELS_ZH["kind"],
         matters=[
@@ -60,106 +61,10 @@ def options(session: DB) -> PublicOptions:
 
 Conf = Annotated[Settings, Depends(get_settings)]
 PHONE_HEADER = "X-Reporter-Phone"
-
-
-class PublicReportIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    kind: Kind
-    matter_id: int | None = None
-    title: str = Field(default="", max_length=200)
-    description: str = Field(max_length=5000)
-    name: str = Field(min_length=1, max_length=100)
-    phone: str = Field(min_length=5, max_length=30)
-    org_name: str | None = Field(default=None, max_length=200)
-    credit_code: str | None = Field(default=None, max_length=18)
-    hall_id: int | None = None
-    window_id: int | None = None
-    staff: int | None = None
-    website: str | None = Field(default=None, max_length=200)  # honeypot: must stay empty
-    # Browser geolocation (WGS-84), sent only after the reporter agreed on the page.
-    location: LocationIn | None = None
-
-
-class PublicReportOut(BaseModel):
-    number: str
-    token: str
-    due_date: date | None
-    link: str
-
-
-class PublicEvent(BaseModel):
-    at: datetime
-    action: str
-    label: str
-    department: str
-
-
-class PublicMaster(BaseModel):
-    state: str
-    state_label: str
-    due_date: date | None
-    timeline: list[PublicEvent]
-
-
-class RatingItem(BaseModel):
-    code: str
-    label: str
-
-
-class RatingForm(BaseModel):
-    indicator_set_id: int
-    channel_type: str
-    version: int
-    indicators: list[RatingItem]
-    bad_reasons: list[RatingItem]
-
-
-class PublicCase(BaseModel):
-    number: str
-    state: str
-    state_label: str
-    kind_label: str
-    title: str
-    registered_at: datetime
-    due_date: date | None
-    timeline: list[PublicEvent]
-    notification_text: str | None
-    notification_materials: list[str]
-    # While suspended: what the reporter must supply (补正), as the handler wrote it.
-    supplement_request: str | None = None
-    rating: str | None
-    can_rate: bool
-    round: int
-    # 并单: this report was merged into another report of the same problem; its public
-    # progress (state, deadline, timeline; not its title nor its reporter) is shown here.
-    master: PublicMaster | None = None
-    # While it can be rated: the last day of the late-rating window (Beijing date) and the
-    # online indicator set (GB/T 39734-2020) with the bad-review checklist.
-    rating_deadline: date | None = None
-    rating_form: RatingForm | None = None
-
-
-class PublicEvaluationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    rating: Rating
-    timeliness: int | None = Field(default=None, ge=1, le=5)
-    attitude: int | None = Field(default=None, ge=1, le=5)
-    result: int | None = Field(default=None, ge=1, le=5)
-    comment: str | None = Field(default=None, max_length=2000)
-    # The online indicator set's 1–5 scores by code (``overall`` = the level), and for a
-    # bad review the codes of the checklist's reasons (at least one).
-    scores: dict[str, int] | None = Field(default=None, max_length=20)
-    bad_reasons: list[str] | None = Field(default=None, max_length=20)
-    # The 好差评 channel the page was reached by: the hall's QR code by default.
-    channel: Literal["qr", "web", "app", "mini_program", "sms"] = "qr"
-
-
-class PublicPhotoOut(BaseModel):
-    id: int
-    media_type: str
-    size: int
+# How a reporter reaches their case: the private link's token, or their phone number.
+Token = Annotated[str | None, Query(max_length=100)]
+Phone = Annotated[str | None, Header(alias=PHONE_HEADER, max_length=30)]
+LinkToken = Annotated[str, Query(max_length=100)]
 
 
 # What the reporter sees differs from the staff wording for a few events.
@@ -197,11 +102,7 @@ def _find(
 
 
 def _public_timeline(session: Session, case: Case) -> list[PublicEvent]:
-    events = session.scalars(
-        select(CaseEvent)
-        .where(CaseEvent.case_id == case.id, CaseEvent.public.is_(True))
-        .order_by(CaseEvent.at, CaseEvent.id)
-    ).all()
+    events = repository.public_events(session, case.id)
     names = department_names(
         session, {e.actor_department_id for e in events if e.actor_department_id}
     )
@@ -228,23 +129,17 @@ def _public_timeline(session: Session, case: Case) -> list[PublicEvent]:
 def _public_view(session: Session, case: Case) -> PublicCase:
     timeline = _public_timeline(session, case)
     master_out = None
-    if case.merged_into_id is not None:
-        master = session.get(Case, case.merged_into_id)
-        if master is not None:
-            master_out = PublicMaster(
-                state=master.state,
-                state_label=LABELS_ZH["state"].get(master.state, master.state),
-                due_date=master.due_date,
-                timeline=_public_timeline(session, master),
-            )
+    master = repository.master_of(session, case)
+    if master is not None:
+        master_out = PublicMaster(
+            state=master.state,
+            state_label=LABELS_ZH["state"].get(master.state, master.state),
+            due_date=master.due_date,
+            timeline=_public_timeline(session, master),
+        )
     supplement = None
     if case.state == "suspended":
-        supplement = session.scalar(
-            select(CaseEvent.reason)
-            .where(CaseEvent.case_id == case.id, CaseEvent.action == "suspend")
-            .order_by(CaseEvent.id.desc())
-            .limit(1)
-        )
+        supplement = repository.supplement_request(session, case.id)
     return PublicCase(
         number=case.number,
         state=case.state,
@@ -261,6 +156,7 @@ def _public_view(session: Session, case: Case) -> PublicCase:
         can_rate=feedback.can_rate(case),
         round=feedback.current_round(session, case.id),
         master=master_out,
+        sms_opt_out=case.reporter_opt_out,
         **_rating_form(session, case),
     )
 
@@ -353,7 +249,7 @@ def upload_photo(
     file: Annotated[UploadFile, File()],
     session: DB,
     settings: Conf,
-    token: Annotated[str, Query(max_length=100)],
+    token: LinkToken,
 ) -> PublicPhotoOut:
     """One photo per request (up to 9 per case), with the private link's token. HEIC is
     converted to JPEG; anything that is not a real image is refused."""
@@ -381,8 +277,8 @@ def follow(
     number: str,
     session: DB,
     settings: Conf,
-    token: Annotated[str | None, Query(max_length=100)] = None,
-    phone: Annotated[str | None, Header(alias=PHONE_HEADER, max_length=30)] = None,
+    token: Token = None,
+    phone: Phone = None,
 ) -> PublicCase:
     """Status, deadline and the public timeline (units, not staff; no internal notes).
     Access with the private link's token, or the phone in the ``X-Reporter-Phone`` header.
@@ -401,8 +297,8 @@ def rate(
     body: PublicEvaluationIn,
     session: DB,
     settings: Conf,
-    token: Annotated[str | None, Query(max_length=100)] = None,
-    phone: Annotated[str | None, Header(alias=PHONE_HEADER, max_length=30)] = None,
+    token: Token = None,
+    phone: Phone = None,
 ) -> PublicCase:
     """好差评: the overall level plus timeliness, attitude and result (1–5) and a comment."""
     case = _find(session, settings, number, token, phone)
@@ -425,15 +321,6 @@ def rate(
     return _public_view(session, case)
 
 
-class OptOutIn(BaseModel):
-    opt_out: bool
-
-
-class OptOutOut(BaseModel):
-    number: str
-    opt_out: bool
-
-
 @router.post(
     "/cases/{number}/notifications",
     response_model=OptOutOut,
@@ -444,7 +331,7 @@ def sms_opt_out(
     body: OptOutIn,
     session: DB,
     settings: Conf,
-    token: Annotated[str, Query(max_length=100)],
+    token: LinkToken,
 ) -> OptOutOut:
     """The reporter turns SMS about this case off (or on again), with the private link."""
     case = _find(session, settings, number, token, None)
@@ -464,46 +351,6 @@ def sms_opt_out(
 
 
 # --- public disclosure (国办发〔2019〕51号) ---------------------------------------------------
-
-
-class DisclosureRates(BaseModel):
-    on_time: float | None  # 按时办结率
-    satisfaction: float | None  # 满意率
-    bad_review: float | None  # 差评率
-    rectification: float | None  # 整改率
-
-
-class DisclosureFigures(BaseModel):
-    registered: int
-    resolved: int
-    rated: int
-    rates: DisclosureRates
-
-
-class DisclosureUnit(DisclosureFigures):
-    name: str
-
-
-class DisclosureRectification(BaseModel):
-    unit: str
-    matter: str
-    status: str
-    status_label: str
-    opened_on: date
-    due_date: date
-    completed_on: date | None
-    result: str | None  # anonymised
-
-
-class PublicDisclosure(BaseModel):
-    month: str
-    date_from: date
-    date_to: date
-    months: list[str]
-    totals: DisclosureFigures
-    units: list[DisclosureUnit]
-    rectifications: list[DisclosureRectification]
-    as_of: datetime | None
 
 
 @router.get("/disclosure", response_model=PublicDisclosure, dependencies=[rate_limit("public")])

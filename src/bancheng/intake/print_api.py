@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -14,9 +15,9 @@ from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import NotFound
-from bancheng.intake import printing
+from bancheng.intake import printing, repository
 from bancheng.intake import service as intake
-from bancheng.org.models import Hall, ServiceWindow
+from bancheng.org.models import Hall
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1", tags=["print"])
@@ -28,52 +29,57 @@ def _base(request: Request, settings: Settings) -> str:
     return settings.public_base_url or str(request.base_url).rstrip("/")
 
 
-def _place(session: Session, hall_id: int, window: int | None) -> tuple[Hall, str]:
-    hall = session.get(Hall, hall_id)
+@dataclass(frozen=True)
+class _Poster:
+    """The hall (and window, staff member) a QR code or poster is for, and its link."""
+
+    hall: Hall
+    subtitle: str
+    link: str
+
+
+def _poster(
+    hall_id: int,
+    request: Request,
+    session: DB,
+    settings: Conf,
+    window: Annotated[int | None, Query()] = None,
+    staff: Annotated[int | None, Query()] = None,
+) -> _Poster:
+    hall = repository.hall(session, hall_id)
     if hall is None:
         raise NotFound("print.hall_not_found", "大厅不存在")
     sub = ""
     if window is not None:
-        win = session.get(ServiceWindow, window)
+        win = repository.window(session, window)
         if win is None or win.hall_id != hall.id:
             raise NotFound("print.window_not_found", "窗口不存在")
         sub = f"{win.number}号窗口 {win.name}"
-    return hall, sub
+    return _Poster(
+        hall, sub, printing.report_link(_base(request, settings), hall.id, window, staff)
+    )
+
+
+Poster = Annotated[_Poster, Depends(_poster)]
+# Checked before the hall is looked up (the permission comes first, as everywhere).
+Printer = Annotated[Principal, require("qr.print")]
 
 
 @router.get("/halls/{hall_id}/qr.png", response_class=Response)
-def hall_qr(
-    hall_id: int,
-    request: Request,
-    session: DB,
-    settings: Conf,
-    principal: Principal = require("qr.print"),
-    window: Annotated[int | None, Query()] = None,
-    staff: Annotated[int | None, Query()] = None,
-) -> Response:
+def hall_qr(principal: Printer, poster: Poster) -> Response:
     """A QR code opening the phone form with the hall (and window, staff member) filled in."""
-    hall, _ = _place(session, hall_id, window)
-    link = printing.report_link(_base(request, settings), hall.id, window, staff)
-    return Response(printing.qr_png(link), media_type="image/png")
+    return Response(printing.qr_png(poster.link), media_type="image/png")
 
 
 @router.get("/halls/{hall_id}/poster.pdf", response_class=Response)
-def hall_poster(
-    hall_id: int,
-    request: Request,
-    session: DB,
-    settings: Conf,
-    principal: Principal = require("qr.print"),
-    window: Annotated[int | None, Query()] = None,
-    staff: Annotated[int | None, Query()] = None,
-) -> Response:
-    hall, sub = _place(session, hall_id, window)
-    link = printing.report_link(_base(request, settings), hall.id, window, staff)
-    pdf = printing.poster_pdf(settings.cjk_font_path, hall.name, sub, link)
+def hall_poster(principal: Printer, poster: Poster, settings: Conf) -> Response:
+    pdf = printing.poster_pdf(
+        settings.cjk_font_path, poster.hall.name, poster.subtitle, poster.link
+    )
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="poster-{hall.id}.pdf"'},
+        headers={"Content-Disposition": f'inline; filename="poster-{poster.hall.id}.pdf"'},
     )
 
 

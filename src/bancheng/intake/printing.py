@@ -1,23 +1,15 @@
-"""QR codes and printable PDFs (hall posters, walk-in receipts) with an embedded CJK font."""
+"""QR codes and printable PDFs (hall posters, walk-in receipts), on ``core.pdf``'s CJK page."""
 
 from __future__ import annotations
 
 import io
 from datetime import date
-from pathlib import Path
 from urllib.parse import urlencode
 
 import qrcode
 from fpdf import FPDF
 
-from bancheng.core.errors import DomainError
-
-# Noto Sans CJK collections hold JP, KR, SC, TC, HK in this order: 2 is Simplified Chinese.
-TTC_SC_INDEX = 2
-FALLBACK_FONTS = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-)
+from bancheng.core.pdf import cjk_pdf
 
 
 def report_link(
@@ -36,36 +28,6 @@ def qr_png(data: str, box: int = 10) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()
-
-
-class FontMissing(DomainError):
-    """No CJK font on the server: PDFs cannot be drawn (install fonts-noto-cjk)."""
-
-    status_code = 503
-    code = "print.font_missing"
-
-
-def find_cjk_font(font_path: str | None) -> str:
-    """The configured CJK font, else the first installed fallback; ``FontMissing`` if none."""
-    path = next(
-        (p for p in (font_path, *FALLBACK_FONTS) if p and Path(p).is_file()),
-        None,
-    )
-    if path is None:
-        raise FontMissing(detail="未安装中文字体（fonts-noto-cjk），无法生成PDF")
-    return path
-
-
-def cjk_pdf(font_path: str | None, size: float = 14) -> FPDF:
-    """An A4 document with the CJK font registered as ``cjk`` and a first page added.
-    Shared by the posters, receipts and the daily summary."""
-    path = find_cjk_font(font_path)
-    pdf = FPDF(format="A4")
-    index = TTC_SC_INDEX if path.endswith("NotoSansCJK-Regular.ttc") else 0
-    pdf.add_font("cjk", "", path, collection_font_number=index)
-    pdf.set_font("cjk", size=size)
-    pdf.add_page()
-    return pdf
 
 
 def _qr_image(pdf: FPDF, data: str, x: float, y: float, w: float) -> None:

@@ -22,6 +22,7 @@ from bancheng.core.config import Settings
 from bancheng.core.errors import NotFound
 from bancheng.core.validators import normalize_phone
 from bancheng.intake.models import CaseAccessToken
+from bancheng.notify import messages
 from bancheng.org.models import Department, Hall
 from bancheng.org.scope import Principal
 
@@ -201,3 +202,8 @@ def honeypot_answer(
     if probe in session:
         session.expunge(probe)
     return number, secrets.token_urlsafe(24), probe.due_date
+
+
+def install_hooks() -> None:
+    """A notice's link to the reporter's status page carries a token of ours."""
+    messages.link_token.provide(issue_token)

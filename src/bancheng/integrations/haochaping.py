@@ -25,6 +25,7 @@ from bancheng.cases.repository import scope_clause
 from bancheng.core import clock
 from bancheng.core.clock import SHANGHAI
 from bancheng.core.config import get_settings
+from bancheng.feedback import records as feedback_records
 from bancheng.feedback.models import CallbackTask, Evaluation, Rectification
 from bancheng.org.models import Department, Hall, Matter, ServiceWindow
 from bancheng.org.scope import Principal
@@ -244,3 +245,8 @@ def queue_push(session: Session, ev: Evaluation, stage: str) -> None:
         else None,
         case_id=case.id,
     )
+
+
+def install_hooks() -> None:
+    """feedback pushes its records here (``feedback.records.push_record``)."""
+    feedback_records.push_record.provide(queue_push)

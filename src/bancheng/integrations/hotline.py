@@ -18,9 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,6 +32,7 @@ from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.errors import Conflict, Invalid, NotFound
 from bancheng.integrations.models import HotlineOrder
+from bancheng.integrations.schemas import HotlineOrderIn
 from bancheng.org.scope import Principal
 from bancheng.sla import case_clock
 from bancheng.sla.calendar import load_calendar
@@ -51,45 +51,6 @@ APPEAL_TYPES: dict[str, Kind] = {
 }
 URGENCY_LABELS_ZH = {"normal": "一般", "urgent": "紧急", "very_urgent": "特急"}
 STATUS_LABELS_ZH = {"active": "办理中", "withdrawn": "已撤单"}
-
-
-class AttachmentRef(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    url: AnyHttpUrl
-    name: str = Field(default="", max_length=255)
-
-
-class HotlineOrderIn(BaseModel):
-    """A 12345 work order as the platform sends it."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    order_number: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
-    call_time: datetime
-    caller_name: str = Field(min_length=1, max_length=100)
-    caller_phone: str = Field(min_length=5, max_length=30)
-    appeal_type: str = Field(min_length=1, max_length=20)
-    title: str = Field(default="", max_length=200)
-    content: str = Field(min_length=1, max_length=10000)
-    address: str | None = Field(default=None, max_length=300)
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
-    # Most 12345 platforms use Chinese map services, which give GCJ-02.
-    datum: Literal["wgs84", "gcj02"] = "gcj02"
-    urgency: Literal["normal", "urgent", "very_urgent"] = "normal"
-    # The time limit: working days counted from the call, or a deadline. Neither: the
-    # matching SLA policy applies.
-    time_limit_workdays: int | None = Field(default=None, ge=0, le=365)
-    due_at: datetime | None = None
-    dispatching_unit: str = Field(default="", max_length=200)
-    attachments: list[AttachmentRef] = Field(default_factory=list, max_length=20)
-
-
-class WithdrawIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    reason: str = Field(min_length=1, max_length=2000)
 
 
 def _fingerprint(order: HotlineOrderIn) -> str:

@@ -6,11 +6,9 @@ by that account's unit. A signed-in person cannot use these routes, only such a 
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends, File, Request, Response, UploadFile
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from bancheng.audit.service import log_operation
@@ -20,32 +18,19 @@ from bancheng.cases.service import add_attachment
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import Forbidden, TooLarge
-from bancheng.integrations import hotline
+from bancheng.integrations import hotline, repository
 from bancheng.integrations.models import HotlineOrder
+from bancheng.integrations.schemas import (
+    HotlineAttachmentOut,
+    HotlineOrderIn,
+    HotlineOrderOut,
+    WithdrawIn,
+)
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1/hotline", tags=["hotline"])
 DB = Annotated[Session, Depends(db_session)]
 Conf = Annotated[Settings, Depends(get_settings)]
-
-
-class HotlineOrderOut(BaseModel):
-    order_number: str
-    status: str
-    case_number: str
-    state: str
-    state_label: str
-    due_at: datetime | None
-    due_date: date | None
-    times_received: int
-    # created | replayed | updated | reopened | withdrawn | current
-    result: str
-
-
-class HotlineAttachmentOut(BaseModel):
-    id: int
-    media_type: str
-    size: int
 
 
 def _token_only(principal: Principal) -> None:
@@ -82,7 +67,7 @@ def _log(session: Session, p: Principal, request: Request, row: HotlineOrder, wh
 
 @router.post("/orders", response_model=HotlineOrderOut)
 def push_order(
-    body: hotline.HotlineOrderIn,
+    body: HotlineOrderIn,
     request: Request,
     response: Response,
     session: DB,
@@ -107,15 +92,13 @@ def get_order(
     """Where an order stands in bancheng."""
     _token_only(p)
     row = hotline.find_order(session, order_number)
-    case = session.get(Case, row.case_id)
-    assert case is not None
-    return _out(row, case, "current")
+    return _out(row, repository.order_case(session, row), "current")
 
 
 @router.post("/orders/{order_number}/withdraw", response_model=HotlineOrderOut)
 def withdraw_order(
     order_number: str,
-    body: hotline.WithdrawIn,
+    body: WithdrawIn,
     request: Request,
     session: DB,
     p: Principal = require("hotline.push"),
@@ -142,8 +125,7 @@ def upload_attachment(
     _token_only(p)
     row = hotline.find_order(session, order_number)
     hotline.ensure_active(row)
-    case = session.get(Case, row.case_id, with_for_update=True)
-    assert case is not None
+    case = repository.order_case(session, row, lock=True)
     data = file.file.read(settings.attachment_max_bytes + 1)
     if len(data) > settings.attachment_max_bytes:
         raise TooLarge(

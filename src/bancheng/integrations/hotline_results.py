@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.cases.enums import BAD_RATINGS, LABELS_ZH
+from bancheng.cases.hooks import hooks
 from bancheng.cases.models import Case, CaseEvent, DispatchObjection
-from bancheng.cases.service import HOTLINE_PUSHED
 from bancheng.core import clock
 from bancheng.core.config import get_settings
 from bancheng.integrations.models import HotlineOrder
@@ -43,7 +43,6 @@ PUSHED: dict[str, str] = {
     "give_feedback": "order.replied",
     "evaluate": "order.rated",
 }
-assert set(PUSHED) == HOTLINE_PUSHED
 OUTCOME_LABELS_ZH = {
     "done": "已解决",
     "explained": "已解释说明",
@@ -131,8 +130,22 @@ def result_body(session: Session, case: Case, event: CaseEvent, key: str) -> dic
     }
 
 
+def on_event_added(session: Session, case: Case, event: CaseEvent) -> None:
+    """Every timeline event as it is added (``cases.hooks``): a pushed kind on a 12345
+    case goes back to the platform (``decide_end`` only when approved)."""
+    if not case.hotline_order_number or event.action not in PUSHED:
+        return
+    if event.action == "decide_end" and not (event.details or {}).get("approved"):
+        return
+    queue_result(session, case, event)
+
+
+def install_hooks() -> None:
+    hooks.on_event_added(on_event_added)
+
+
 def queue_result(session: Session, case: Case, event: CaseEvent) -> None:
-    """Called by ``cases.service.add_event`` for pushed actions on 12345 cases."""
+    """A pushed action on a 12345 case (``on_event_added``) becomes an outbox message."""
     from bancheng.outbox.service import enqueue
 
     settings = get_settings()

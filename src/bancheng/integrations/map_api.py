@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Depends
-from pydantic import BaseModel
 
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import api_router, require
+from bancheng.integrations.schemas import MapConfig
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1/map", tags=["map"])
-
-
-class MapConfig(BaseModel):
-    # None: no tile source is configured; the console lists cases instead of a map.
-    tile_url: str | None
-    datum: Literal["wgs84", "gcj02"]
-    attribution: str
 
 
 @router.get("/config", response_model=MapConfig)

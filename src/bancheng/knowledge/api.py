@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from bancheng.audit.service import note_object
@@ -17,72 +15,22 @@ from bancheng.core.errors import Invalid
 from bancheng.knowledge import service
 from bancheng.knowledge.masker import find_personal_data, mask
 from bancheng.knowledge.models import LibraryCase
+from bancheng.knowledge.schemas import (
+    Finding,
+    LedgerPrecedentOut,
+    LibraryIn,
+    LibraryOut,
+    LibraryPatch,
+    MaskIn,
+    MaskOut,
+    PrecedentsOut,
+)
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1", tags=["knowledge"])
 DB = Annotated[Session, Depends(db_session)]
 Reader = Annotated[Principal, require("knowledge.read")]
 Curator = Annotated[Principal, require("knowledge.curate")]
-
-
-class LibraryIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    case_id: int
-    title: str | None = Field(default=None, max_length=200)
-    summary: str | None = Field(default=None, max_length=20000)
-    stuck_point: str | None = Field(default=None, max_length=20000)
-    solution: str | None = Field(default=None, max_length=20000)
-    policy_basis: str | None = Field(default=None, max_length=20000)
-    tags: list[str] | None = Field(default=None, max_length=30)
-
-
-class LibraryPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    title: str | None = Field(default=None, max_length=200)
-    summary: str | None = Field(default=None, max_length=20000)
-    stuck_point: str | None = Field(default=None, max_length=20000)
-    solution: str | None = Field(default=None, max_length=20000)
-    policy_basis: str | None = Field(default=None, max_length=20000)
-    tags: list[str] | None = Field(default=None, max_length=30)
-
-
-class Finding(BaseModel):
-    field: str
-    kind: str
-    text: str
-
-
-class LibraryOut(BaseModel):
-    id: int
-    source_case_id: int | None
-    title: str
-    summary: str
-    stuck_point: str
-    solution: str
-    policy_basis: str
-    tags: list[str]
-    matter_id: int | None
-    blocker_type: str | None
-    status: str
-    created_at: datetime
-    updated_at: datetime
-    published_at: datetime | None
-    findings: list[Finding] = []
-    score: float | None = None
-
-
-class MaskIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    text: str = Field(max_length=50000)
-    names: list[str] = Field(default_factory=list, max_length=20)
-
-
-class MaskOut(BaseModel):
-    masked: str
-    findings: list[Finding]
 
 
 def _out(lib: LibraryCase, curator: bool, score: float | None = None) -> LibraryOut:
@@ -160,26 +108,6 @@ def mask_preview(body: MaskIn, p: Curator) -> MaskOut:
             for f in find_personal_data(body.text, body.names)
         ],
     )
-
-
-class LedgerPrecedentOut(BaseModel):
-    id: int
-    number: str
-    title: str
-    state: str
-    score: float
-    outcome: str | None
-    outcome_label: str | None
-    resolution: str | None
-    policy_explanation: str | None
-    alternative: str | None
-    blocker_types: list[str]
-    resolved_at: datetime | None
-
-
-class PrecedentsOut(BaseModel):
-    ledger: list[LedgerPrecedentOut]
-    library: list[LibraryOut]
 
 
 @router.get("/knowledge/precedents", response_model=PrecedentsOut)

@@ -4,22 +4,32 @@ kind of staff message (profile)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Depends, Path
-from pydantic import BaseModel, Field
-from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_operation
+from bancheng.audit.service import log_action
 from bancheng.core import clock
 from bancheng.core.crypto import get_crypto
 from bancheng.core.deps import api_router, current_principal, db_session, require
 from bancheng.core.errors import Forbidden, Invalid, NotFound
 from bancheng.core.validators import mask_phone, normalize_phone
-from bancheng.notify import webhooks
+from bancheng.notify import repository, webhooks
 from bancheng.notify.models import MessageTemplate, NotificationPreference, WebhookSubscription
+from bancheng.notify.schemas import (
+    EventType,
+    KindPreference,
+    PreferencesIn,
+    PreferencesOut,
+    SubscriptionCreated,
+    SubscriptionIn,
+    SubscriptionOut,
+    SubscriptionPatch,
+    TemplateIn,
+    TemplateOut,
+    Variable,
+)
 from bancheng.notify.templates import (
     DEFAULTS,
     STAFF_CHANNELS,
@@ -28,9 +38,11 @@ from bancheng.notify.templates import (
     template_for,
     unknown_variables,
 )
+from bancheng.org import repository as org_repository
 from bancheng.org.models import User
 from bancheng.org.scope import Principal
-from bancheng.outbox.api import MessageDetail, _detail
+from bancheng.outbox.api import message_detail
+from bancheng.outbox.schemas import MessageDetail
 
 router = api_router(prefix="/api/v1", tags=["notify"])
 DB = Annotated[Session, Depends(db_session)]
@@ -39,48 +51,7 @@ SubId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 MsgId = Annotated[int, Path(ge=1, le=2**62)]
 
 
-def _log(session: Session, p: Principal, action: str, obj: str, obj_id: str, **details: object):
-    log_operation(
-        session,
-        actor_id=p.user_id,
-        actor_name=p.username,
-        action=action,
-        object_type=obj,
-        object_id=obj_id,
-        ip=p.ip,
-        details=dict(details),
-    )
-
-
 # --- templates -------------------------------------------------------------------------
-
-
-class Variable(BaseModel):
-    name: str
-    label: str
-
-
-class TemplateOut(BaseModel):
-    kind: str
-    label: str
-    audience: str
-    subject: str
-    body: str
-    variables: list[Variable]
-    sms_params: list[str]
-    sms_aliyun_code: str | None
-    sms_tencent_id: str | None
-    enabled: bool
-    customised: bool
-
-
-class TemplateIn(BaseModel):
-    subject: str = Field(min_length=1, max_length=200)
-    body: str = Field(min_length=1, max_length=1000)
-    sms_aliyun_code: str | None = Field(default=None, max_length=64)
-    sms_tencent_id: str | None = Field(default=None, max_length=64)
-    sms_params: list[str] | None = Field(default=None, max_length=10)
-    enabled: bool = True
 
 
 def _out(session: Session, kind: str) -> TemplateOut:
@@ -126,7 +97,7 @@ def put_template(
             field="body",
             variables=bad,
         )
-    row = session.get(MessageTemplate, kind) or MessageTemplate(kind=kind)
+    row = repository.template(session, kind) or MessageTemplate(kind=kind)
     row.subject, row.body = body.subject, body.body
     row.sms_aliyun_code = (body.sms_aliyun_code or "").strip() or None
     row.sms_tencent_id = (body.sms_tencent_id or "").strip() or None
@@ -136,7 +107,7 @@ def put_template(
     row.updated_by_id = p.user_id
     session.add(row)
     session.flush()
-    _log(session, p, "notify.template_update", "message_template", kind)
+    log_action(session, p, "notify.template_update", object_type="message_template", object_id=kind)
     return _out(session, kind)
 
 
@@ -144,43 +115,12 @@ def put_template(
 def reset_template(kind: Kind, session: DB, p: Principal = require("notify.manage")) -> TemplateOut:
     """Back to the built-in wording."""
     _kind(kind)
-    session.execute(delete(MessageTemplate).where(MessageTemplate.kind == kind))
-    _log(session, p, "notify.template_reset", "message_template", kind)
+    repository.delete_template(session, kind)
+    log_action(session, p, "notify.template_reset", object_type="message_template", object_id=kind)
     return _out(session, kind)
 
 
 # --- webhooks --------------------------------------------------------------------------
-
-
-class SubscriptionOut(BaseModel):
-    id: int
-    name: str
-    url: str
-    event_types: list[str]
-    active: bool
-    created_at: datetime
-
-
-class SubscriptionCreated(SubscriptionOut):
-    secret: str  # shown once
-
-
-class SubscriptionIn(BaseModel):
-    name: str = Field(default="", max_length=100)
-    url: str = Field(min_length=8, max_length=500)
-    event_types: list[str] = Field(min_length=1, max_length=20)
-
-
-class SubscriptionPatch(BaseModel):
-    name: str | None = Field(default=None, max_length=100)
-    url: str | None = Field(default=None, min_length=8, max_length=500)
-    event_types: list[str] | None = Field(default=None, min_length=1, max_length=20)
-    active: bool | None = None
-
-
-class EventType(BaseModel):
-    type: str
-    label: str
 
 
 def _sub(s: WebhookSubscription) -> SubscriptionOut:
@@ -201,8 +141,7 @@ def event_types(_: Principal = require("notify.manage")) -> list[EventType]:
 
 @router.get("/notify/webhooks", response_model=list[SubscriptionOut])
 def list_webhooks(session: DB, _: Principal = require("notify.manage")) -> list[SubscriptionOut]:
-    rows = session.scalars(select(WebhookSubscription).order_by(WebhookSubscription.id))
-    return [_sub(s) for s in rows]
+    return [_sub(s) for s in repository.subscriptions(session)]
 
 
 @router.post("/notify/webhooks", status_code=201, response_model=SubscriptionCreated)
@@ -211,7 +150,14 @@ def create_webhook(
 ) -> SubscriptionCreated:
     """Register a subscription; the answer carries its signing secret, shown this once."""
     sub, secret = webhooks.create(session, body.name, body.url, body.event_types, p.user_id)
-    _log(session, p, "notify.webhook_create", "webhook_subscription", str(sub.id), url=sub.url)
+    log_action(
+        session,
+        p,
+        "notify.webhook_create",
+        object_type="webhook_subscription",
+        object_id=str(sub.id),
+        details={"url": sub.url},
+    )
     return SubscriptionCreated(**_sub(sub).model_dump(), secret=secret)
 
 
@@ -220,7 +166,13 @@ def update_webhook(
     sub_id: SubId, body: SubscriptionPatch, session: DB, p: Principal = require("notify.manage")
 ) -> SubscriptionOut:
     sub = webhooks.update(session, sub_id, body.name, body.url, body.event_types, body.active)
-    _log(session, p, "notify.webhook_update", "webhook_subscription", str(sub.id))
+    log_action(
+        session,
+        p,
+        "notify.webhook_update",
+        object_type="webhook_subscription",
+        object_id=str(sub.id),
+    )
     return _sub(sub)
 
 
@@ -230,32 +182,18 @@ def replay(
 ) -> MessageDetail:
     """Deliver a webhook event again (a new delivery with the same event id)."""
     msg = webhooks.replay(session, message_id)
-    _log(session, p, "notify.webhook_replay", "outbox_message", str(message_id), new=msg.id)
-    return _detail(session, msg)
+    log_action(
+        session,
+        p,
+        "notify.webhook_replay",
+        object_type="outbox_message",
+        object_id=str(message_id),
+        details={"new": msg.id},
+    )
+    return message_detail(session, msg)
 
 
 # --- my notification preferences (profile) ---------------------------------------------
-
-
-Channel = Literal["inapp", "email", "sms"]
-
-
-class KindPreference(BaseModel):
-    kind: str
-    label: str
-    channels: list[Channel]
-
-
-class PreferencesOut(BaseModel):
-    email: str | None
-    phone_masked: str | None
-    kinds: list[KindPreference]
-
-
-class PreferencesIn(BaseModel):
-    email: str | None = Field(default=None, max_length=200)
-    phone: str | None = Field(default=None, max_length=30)
-    kinds: dict[str, list[Channel]] = Field(default_factory=dict)
 
 
 def _prefs(session: Session, user: User) -> PreferencesOut:
@@ -278,7 +216,7 @@ def _prefs(session: Session, user: User) -> PreferencesOut:
 def _user(session: Session, p: Principal) -> User:
     if p.must_change_password:
         raise Forbidden("auth.password_change_required", "请先修改初始密码")
-    user = session.get(User, p.user_id)
+    user = org_repository.user(session, p.user_id)
     if user is None:
         raise NotFound("user.not_found", "用户不存在")
     return user
@@ -316,11 +254,11 @@ def set_my_preferences(
             raise Invalid("notify.email_missing", "请先填写电子邮箱", field="email")
         if "sms" in chans and not user.phone_enc:
             raise Invalid("notify.phone_missing", "请先填写手机号码", field="phone")
-        row = session.get(NotificationPreference, (user.id, kind))
+        row = repository.preference(session, user.id, kind)
         if row is None:
             row = NotificationPreference(user_id=user.id, kind=kind)
             session.add(row)
         row.channels = sorted(set(chans), key=STAFF_CHANNELS.index)
     session.flush()
-    _log(session, p, "notify.preferences_update", "user", str(user.id))
+    log_action(session, p, "notify.preferences_update", object_type="user", object_id=str(user.id))
     return _prefs(session, user)

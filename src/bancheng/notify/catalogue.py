@@ -74,14 +74,14 @@ ROUTES: tuple[Route, ...] = (
         "reporter.rating_reminder",
         "reporter",
         REPORTER_SMS,
-        "feedback.service.remind_unrated",
+        "feedback.reminders.remind_unrated",
     ),
     Route(
         "rating window over, case closed unrated (job `feedback.reminders_and_sampling`)",
         "reporter.rating_closed",
         "reporter",
         REPORTER_SMS,
-        "feedback.service.close_unrated",
+        "feedback.reminders.close_unrated",
     ),
     Route(
         "rectification of a bad rating completed",
@@ -125,7 +125,7 @@ ROUTES: tuple[Route, ...] = (
         "staff.meeting_decision",
         "the lead of the responsible unit",
         STAFF,
-        "supervision.service.create_meeting",
+        "supervision.meetings.create_meeting",
     ),
     Route(
         "a unit asks to end the case as unreasonable or invalid (`request_end`)",

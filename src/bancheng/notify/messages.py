@@ -10,6 +10,7 @@ not by SMS from here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -18,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from bancheng.cases.models import Case
 from bancheng.core.config import Settings
+from bancheng.core.slots import Slot
+from bancheng.notify import repository
 from bancheng.notify import service as inapp
-from bancheng.notify.models import NotificationPreference
 from bancheng.notify.templates import STAFF_CHANNELS, Template, template_for
 from bancheng.org.models import User
 from bancheng.outbox import service as outbox
@@ -37,10 +39,12 @@ def _sms_spec(t: Template) -> dict[str, Any]:
     return {"aliyun": t.sms_aliyun_code, "tencent": t.sms_tencent_id, "params": list(t.sms_params)}
 
 
-def private_link(session: Session, settings: Settings, case: Case) -> str:
-    from bancheng.intake.service import issue_token
+# The reporter's private status link carries a token only intake issues (``install_hooks``).
+link_token: Slot[Callable[[Session, Case], str]] = Slot("notify.messages.link_token")
 
-    token = issue_token(session, case)
+
+def private_link(session: Session, settings: Settings, case: Case) -> str:
+    token = link_token.get()(session, case)
     return f"{settings.public_base_url.rstrip('/')}/m/status?no={case.number}&t={token}"
 
 
@@ -81,7 +85,7 @@ def to_reporter(
 
 
 def channels_for(session: Session, user_id: int, kind: str) -> list[str]:
-    pref = session.get(NotificationPreference, (user_id, kind))
+    pref = repository.preference(session, user_id, kind)
     if pref is None:
         return ["inapp"]
     return [c for c in pref.channels if c in STAFF_CHANNELS]
@@ -185,6 +189,19 @@ def unit_leads(session: Session, department_id: int) -> list[User]:
         User.data_scope.in_(("dept_and_below", "all")),
     )
     return heads or unit_handlers(session, department_id)
+
+
+def to_unit_leads(
+    session: Session,
+    department_id: int,
+    kind: str,
+    key: str,
+    params: dict[str, Any],
+    case_id: int | None = None,
+) -> None:
+    """A staff message to the unit's lead (``unit_leads``), each on the channels they chose."""
+    for u in unit_leads(session, department_id):
+        to_user(session, u, kind, key, params, case_id)
 
 
 def supervisors_for(session: Session, department_id: int) -> list[User]:

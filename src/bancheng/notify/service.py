@@ -1,7 +1,8 @@
 """In-app notices, delivered through the outbox.
 
 A notice is an outbox row on the ``inapp`` channel; its delivery is the ``notices`` row,
-written in the same transaction (``outbox.service.register_transactional_channel``), so
+written in the same transaction (``deliver_inapp``, registered with
+``outbox.service.register_transactional_channel`` by ``bancheng.hooks.install``), so
 the row and the notice commit or roll back together and the deliveries page lists
 in-app notices beside SMS, e-mail and webhooks.
 """
@@ -23,7 +24,7 @@ from bancheng.outbox.models import OutboxMessage
 INAPP = "inapp"
 
 
-def _deliver_inapp(session: Session, msg: OutboxMessage) -> str:
+def deliver_inapp(session: Session, msg: OutboxMessage) -> str:
     p = msg.payload
     n = Notice(
         department_id=p["department_id"],
@@ -37,9 +38,6 @@ def _deliver_inapp(session: Session, msg: OutboxMessage) -> str:
     session.add(n)
     session.flush()
     return f"notice:{n.id}"
-
-
-outbox.register_transactional_channel(INAPP, _deliver_inapp)
 
 
 def notice(

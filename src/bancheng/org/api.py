@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.core.config import Settings, get_settings
@@ -21,9 +19,17 @@ from bancheng.core.deps import (
 )
 from bancheng.core.errors import Invalid
 from bancheng.core.ratelimit import rate_limit
-from bancheng.org import auth
-from bancheng.org.models import AuthSession, Department, Hall, Matter, ServiceWindow, User
+from bancheng.org import auth, repository
+from bancheng.org.models import Department, Hall, Matter
 from bancheng.org.permissions import PERMISSIONS
+from bancheng.org.schemas import (
+    DepartmentOut,
+    HallOut,
+    LoginIn,
+    MatterOut,
+    MeOut,
+    PasswordChangeIn,
+)
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1", tags=["auth", "org"])
@@ -31,33 +37,8 @@ DB = Annotated[Session, Depends(db_session)]
 Conf = Annotated[Settings, Depends(get_settings)]
 
 
-class LoginIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
-
-
-class PasswordChangeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    current_password: str = Field(min_length=1, max_length=256)
-    new_password: str = Field(min_length=1, max_length=256)
-
-
-class MeOut(BaseModel):
-    id: int
-    username: str
-    display_name: str
-    role: str
-    department_id: int
-    department_name: str
-    data_scope: str
-    must_change_password: bool
-    permissions: list[str]
-    csrf_token: str | None = None
-
-
 def _me(session: Session, p: Principal, csrf: str | None = None) -> MeOut:
-    dept = session.get(Department, p.department_id)
+    dept = repository.department(session, p.department_id)
     perms = sorted(k for k in PERMISSIONS if p.can(k))
     return MeOut(
         id=p.user_id,
@@ -91,25 +72,20 @@ def login(
         client_ip(request),
         request.headers.get("user-agent"),
     )
-    max_age = settings.session_hours * 3600
-    response.set_cookie(
-        SESSION_COOKIE,
-        result.token,
-        max_age=max_age,
-        httponly=True,
-        samesite="strict",
-        secure=settings.secure_cookies,
-        path="/",
-    )
-    response.set_cookie(
-        CSRF_COOKIE,
-        result.csrf_token,
-        max_age=max_age,
-        httponly=False,
-        samesite="strict",
-        secure=settings.secure_cookies,
-        path="/",
-    )
+    # The session cookie is out of scripts' reach; the CSRF cookie is read by the console.
+    for name, value, httponly in (
+        (SESSION_COOKIE, result.token, True),
+        (CSRF_COOKIE, result.csrf_token, False),
+    ):
+        response.set_cookie(
+            name,
+            value,
+            max_age=settings.session_hours * 3600,
+            httponly=httponly,
+            samesite="strict",
+            secure=settings.secure_cookies,
+            path="/",
+        )
     return _me(session, principal_for(session, result.user), result.csrf_token)
 
 
@@ -122,9 +98,7 @@ def logout(
 ) -> Response:
     raw = request.cookies.get(SESSION_COOKIE)
     if raw:
-        row = session.scalar(
-            select(AuthSession).where(AuthSession.token_hash == auth.sha256_hex(raw))
-        )
+        row = repository.auth_session(session, auth.sha256_hex(raw))
         if row is not None:
             row.revoked = True
     response.status_code = 204
@@ -148,7 +122,7 @@ def change_password(
     settings: Conf,
     principal: Principal = Depends(current_principal),
 ) -> Response:
-    user = session.get(User, principal.user_id)
+    user = repository.user(session, principal.user_id)
     assert user is not None
     if not auth.verify_password(user.password_hash, body.current_password):
         raise Invalid("auth.current_password_wrong", "当前密码不正确", field="current_password")
@@ -158,64 +132,16 @@ def change_password(
     return Response(status_code=204)
 
 
-class DepartmentOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    code: str
-    name: str
-    short_name: str | None
-    level: str
-    kind: str
-    parent_id: int | None
-    path: str
-    active: bool
-
-
-class MatterOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    code: str
-    name: str
-    department_id: int
-    materials: list[str]
-    active: bool
-
-
-class WindowOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    number: str
-    name: str
-    is_feedback_window: bool
-
-
-class HallOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    department_id: int
-    name: str
-    address: str | None
-    windows: list[WindowOut]
-
-
 @router.get("/departments", response_model=list[DepartmentOut])
 def list_departments(session: DB, _: Principal = require("org.read")) -> list[Department]:
-    return list(session.scalars(select(Department).order_by(Department.path, Department.sort)))
+    return repository.departments(session)
 
 
 @router.get("/matters", response_model=list[MatterOut])
 def list_matters(session: DB, _: Principal = require("org.read")) -> list[Matter]:
-    return list(
-        session.scalars(select(Matter).where(Matter.active.is_(True)).order_by(Matter.code))
-    )
+    return repository.active_matters(session)
 
 
 @router.get("/halls", response_model=list[HallOut])
 def list_halls(session: DB, _: Principal = require("org.read")) -> list[Hall]:
-    halls = list(session.scalars(select(Hall).order_by(Hall.id)))
-    for h in halls:
-        h.windows.sort(key=lambda w: w.number)
-    return halls
-
-
-__all__ = ["ServiceWindow", "router"]
+    return repository.halls(session)

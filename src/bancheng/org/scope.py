@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from bancheng.org.models import Department, User, UserScopeDepartment
+from bancheng.org.models import Department, User
 from bancheng.org.permissions import allowed
+from bancheng.org.repository import custom_scope_ids
 
 
 @dataclass(frozen=True)
@@ -138,11 +139,9 @@ def principal_for(
     elif user.data_scope == "dept":
         scope = frozenset({user.department_id})
     elif user.data_scope == "custom":
-        ids = session.scalars(
-            select(UserScopeDepartment.department_id).where(UserScopeDepartment.user_id == user.id)
-        ).all()
+        ids = custom_scope_ids(session, user.id)
         # The user's own unit stays visible: the cases they registered or hold are there.
-        scope = subtree_ids(session, list(ids)) | {user.department_id}
+        scope = subtree_ids(session, ids) | {user.department_id}
     else:  # "self": only the user's own cases
         scope = frozenset()
     # Password age applies to people signing in, not to an integration's API token.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import csv
+import io
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -10,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from bancheng.core import clock
 from bancheng.core.config import Settings
-from bancheng.core.crypto import get_crypto
 from bancheng.core.errors import Conflict, Invalid
+from bancheng.org import repository
 from bancheng.org.auth import check_password_policy, hash_password
-from bancheng.org.models import Department, User, UserScopeDepartment
+from bancheng.org.models import Department, Matter, User, UserScopeDepartment
 from bancheng.org.permissions import DATA_SCOPES, ROLES
 from bancheng.org.scope import clear_subtree_cache
 
@@ -123,93 +125,121 @@ def create_first_admin(
     )
 
 
-@dataclass(frozen=True)
-class RotationResult:
-    reencrypted: int
-    rehashed: int
+def require_unit(
+    session: Session, department_id: int, code: str, message: str, field: str
+) -> Department:
+    """The unit a request names, or ``Invalid`` with the request's own code and field."""
+    dept = repository.department(session, department_id)
+    if dept is None:
+        raise Invalid(code, message, field=field)
+    return dept
 
 
-def rotate_encryption(session: Session, batch: int = 1000) -> RotationResult:
-    """Re-encrypt every personal-data value that is not under the active key and cipher,
-    and recompute every look-up hash made with another algorithm or key. Core updates by
-    id: the cases' optimistic-lock versions stay as they are (nothing a user sees changed)."""
-    from sqlalchemy import update
+def check_custom_scope(session: Session, department_ids: list[int]) -> None:
+    for dept_id in department_ids:
+        require_unit(
+            session,
+            dept_id,
+            "user.department_not_found",
+            "自定义范围中的部门不存在",
+            "custom_department_ids",
+        )
 
-    from bancheng.cases.models import Case
 
-    crypto = get_crypto()
-    reencrypted = rehashed = 0
-    last_id = 0
-    while True:
-        rows = session.execute(
-            select(Case.id, Case.reporter_phone_enc, Case.reporter_phone_hash, Case.reporter_id_enc)
-            .where(Case.id > last_id)
-            .order_by(Case.id)
-            .limit(batch)
-        ).all()
+def set_custom_scope(session: Session, user: User, department_ids: list[int]) -> None:
+    """The units of the user's ``custom`` data scope become ``department_ids``."""
+    check_custom_scope(session, department_ids)
+    repository.clear_custom_scope(session, user.id)
+    session.add_all(UserScopeDepartment(user_id=user.id, department_id=d) for d in department_ids)
+
+
+# --- the matter catalogue import -----------------------------------------------------
+
+MATTER_COLUMNS = {
+    "code": ("code", "事项编码"),
+    "name": ("name", "事项名称"),
+    "department": ("department_code", "责任部门编码"),
+    "materials": ("materials", "申请材料"),
+}
+
+
+def rows_from_upload(data: bytes) -> list[dict[str, str]]:
+    """The rows of an uploaded .xlsx workbook or CSV file (UTF-8 or GBK), by header."""
+    if data[:2] == b"PK":  # an .xlsx workbook
+        from openpyxl import load_workbook
+
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        ws = wb.active
+        if ws is None:
+            return []
+        rows = list(ws.iter_rows(values_only=True))
         if not rows:
-            break
-        last_id = rows[-1].id
-        for row in rows:
-            values: dict[str, str] = {}
-            phone = crypto.decrypt(row.reporter_phone_enc)
-            if crypto.needs_rotation(row.reporter_phone_enc):
-                values["reporter_phone_enc"] = crypto.encrypt(phone)
-                reencrypted += 1
-            if row.reporter_id_enc and crypto.needs_rotation(row.reporter_id_enc):
-                values["reporter_id_enc"] = crypto.encrypt(crypto.decrypt(row.reporter_id_enc))
-                reencrypted += 1
-            digest = crypto.lookup_hash(phone)
-            if digest != row.reporter_phone_hash:
-                values["reporter_phone_hash"] = digest
-                rehashed += 1
-            if values:
-                session.execute(
-                    update(Case).where(Case.id == row.id).values(**values),
-                    execution_options={"synchronize_session": False},
-                )
-    reencrypted += _rotate_columns(session, crypto, batch)
-    session.flush()
-    return RotationResult(reencrypted, rehashed)
-
-
-def _encrypted_columns() -> list[tuple[Any, list[Any]]]:
-    """Every other encrypted column: (model, [columns])."""
-    from bancheng.notify.models import WebhookSubscription
-    from bancheng.outbox.models import OutboxMessage
-
+            return []
+        header = [str(h or "").strip() for h in rows[0]]
+        return [
+            {
+                header[i]: "" if v is None else str(v).strip()
+                for i, v in enumerate(r)
+                if i < len(header)
+            }
+            for r in rows[1:]
+        ]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            raise Invalid("import.encoding", "无法识别文件编码（请使用UTF-8或GBK）") from exc
     return [
-        (User, [User.phone_enc]),
-        (WebhookSubscription, [WebhookSubscription.secret_enc]),
-        (OutboxMessage, [OutboxMessage.recipient_enc, OutboxMessage.secret_enc]),
+        {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        for row in csv.DictReader(io.StringIO(text))
     ]
 
 
-def _rotate_columns(session: Session, crypto: Any, batch: int) -> int:
-    from sqlalchemy import or_, update
+def _pick(row: dict[str, str], key: str) -> str:
+    for col in MATTER_COLUMNS[key]:
+        if col in row:
+            return row[col]
+    return ""
 
-    n = 0
-    for model, columns in _encrypted_columns():
-        last_id = 0
-        while True:
-            rows = session.execute(
-                select(model.id, *columns)
-                .where(model.id > last_id, or_(*(c.is_not(None) for c in columns)))
-                .order_by(model.id)
-                .limit(batch)
-            ).all()
-            if not rows:
-                break
-            last_id = rows[-1][0]
-            for row in rows:
-                values = {}
-                for column, token in zip(columns, row[1:], strict=True):
-                    if token and crypto.needs_rotation(token):
-                        values[column.key] = crypto.encrypt(crypto.decrypt(token))
-                if values:
-                    n += len(values)
-                    session.execute(
-                        update(model).where(model.id == row[0]).values(**values),
-                        execution_options={"synchronize_session": False},
-                    )
-    return n
+
+def import_matters(session: Session, rows: list[dict[str, str]]) -> tuple[int, int]:
+    """Create or update the catalogue's matters by code: all rows valid or nothing changes
+    (``import.rows_rejected`` lists the bad rows). Returns (created, updated)."""
+    if not rows:
+        raise Invalid("import.empty", "文件中没有数据行")
+    depts = repository.department_ids_by_code(session)
+    rejected: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    parsed = []
+    for n, row in enumerate(rows, start=2):
+        code, name, dcode = _pick(row, "code"), _pick(row, "name"), _pick(row, "department")
+        reason = None
+        if not code or not name:
+            reason = "缺少事项编码或名称"
+        elif dcode not in depts:
+            reason = f"责任部门编码不存在：{dcode}"
+        elif code in seen:
+            reason = "文件内事项编码重复"
+        if reason:
+            rejected.append({"row": n, "code": code, "reason": reason})
+            continue
+        seen.add(code)
+        mats = [m.strip() for m in re.split(r"[；;、|]", _pick(row, "materials")) if m.strip()]
+        parsed.append((code, name, depts[dcode], mats))
+    if rejected:
+        raise Invalid("import.rows_rejected", "存在无效行，未导入任何数据", rejected=rejected)
+    created = updated = 0
+    existing = repository.matters_by_code(session)
+    for code, name, dept_id, mats in parsed:
+        m = existing.get(code)
+        if m is None:
+            session.add(
+                Matter(code=code, name=name, department_id=dept_id, materials=mats, active=True)
+            )
+            created += 1
+        else:
+            m.name, m.department_id, m.materials = name, dept_id, mats
+            updated += 1
+    return created, updated

@@ -5,7 +5,8 @@ send) and either returns a :class:`Delivered` or raises :class:`DeliveryError`
 (``permanent=True`` when retrying cannot help: a refused address, a bad template code).
 Adapters never touch the database; the worker records what happened.
 
-A domain (or a deployment) adds a channel with :func:`register_channel`.
+A domain (or a deployment) adds a channel with :func:`register_channel`; the built-in ones
+(log, email, webhook, sms) are registered by ``bancheng.hooks.install``.
 """
 
 from __future__ import annotations
@@ -116,6 +117,3 @@ class LogChannel:
         body = msg.text(mask_secrets=not self.reveal) or str(msg.payload.get("body", ""))
         log.info("[%s → %s] %s %s", msg.kind, msg.recipient_masked or "-", msg.subject or "", body)
         return Delivered(ref=f"log:{msg.id}", status="logged")
-
-
-register_channel("log", LogChannel)

@@ -9,8 +9,8 @@ import threading
 
 import click
 
+from bancheng.core.cli import Env, pass_env
 from bancheng.core.config import get_settings
-from bancheng.core.db import get_database
 
 
 @click.group("outbox")
@@ -21,19 +21,19 @@ def outbox_group() -> None:
 @outbox_group.command("run")
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
 @click.option("--poll", type=float, default=None, help="Seconds between polls.")
-def run(once: bool, poll: float | None) -> None:
+@pass_env
+def run(env: Env, once: bool, poll: float | None) -> None:
     """Deliver due messages until stopped (SIGTERM/SIGINT finish the batch in hand).
 
     The same worker as the ``outbox.deliver`` job inside ``serve``: run as many of these
     as you like beside (or instead of, with BANCHENG_OUTBOX_WORKER_IN_SERVE=false) the
     web workers; on PostgreSQL they share the rows, on SQLite one sends at a time."""
-    from bancheng.notify import service as _inapp  # noqa: F401  (in-app channel)
     from bancheng.outbox.worker import Deliverer, RunResult
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     # httpx logs every request (with its full URL) at INFO: the delivery log has the outcome.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    deliverer = Deliverer(get_database(), get_settings())
+    deliverer = Deliverer(env.database, get_settings())
     if once:
         total = RunResult()
         try:
@@ -54,13 +54,14 @@ def run(once: bool, poll: float | None) -> None:
 
 
 @outbox_group.command("status")
-def status() -> None:
+@pass_env
+def status(env: Env) -> None:
     """Messages per state and channel."""
     from sqlalchemy import func, select
 
     from bancheng.outbox.models import OutboxMessage
 
-    with get_database().transaction(write=False) as s:
+    with env.database.transaction(write=False) as s:
         rows = s.execute(
             select(OutboxMessage.channel, OutboxMessage.state, func.count()).group_by(
                 OutboxMessage.channel, OutboxMessage.state

@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 from bancheng.core.config import Settings
-from bancheng.outbox.channels import Delivered, DeliveryError, Outgoing, register_channel
+from bancheng.outbox.channels import Delivered, DeliveryError, Outgoing
 
 
 def message_id(key: str, domain: str = "bancheng") -> str:
@@ -99,6 +99,3 @@ class SmtpChannel:
             with contextlib.suppress(Exception):
                 self.conn.close()
             self.conn = None
-
-
-register_channel("email", SmtpChannel)

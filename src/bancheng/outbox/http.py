@@ -27,7 +27,7 @@ import httpx
 
 from bancheng.core.config import Settings
 from bancheng.core.errors import Invalid
-from bancheng.outbox.channels import Delivered, DeliveryError, Outgoing, register_channel
+from bancheng.outbox.channels import Delivered, DeliveryError, Outgoing
 
 SECRET_PREFIX = "whsec_"
 
@@ -238,6 +238,3 @@ class HttpChannel:
         text = r.text[:300]
         permanent = 400 <= r.status_code < 500 and r.status_code not in (408, 409, 425, 429)
         raise DeliveryError(f"HTTP {status}: {text}", status=status, permanent=permanent)
-
-
-register_channel("webhook", HttpChannel)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -30,7 +30,7 @@ from bancheng.outbox.models import OutboxMessage
 InTransaction = Callable[[Session, OutboxMessage], str | None]
 _IN_TRANSACTION: dict[str, InTransaction] = {}
 
-# The job registry's name of the delivery worker (``outbox.tasks``).
+# The job registry's name of the delivery worker (``outbox.jobs``).
 DELIVER_JOB = "outbox.deliver"
 
 # Set after a commit that enqueued something: an in-process worker wakes at once (the
@@ -153,13 +153,18 @@ def find(session: Session, idempotency_key: str) -> OutboxMessage | None:
     )
 
 
-@event.listens_for(Session, "after_commit")
-def _wake_worker(session: Session) -> None:
+def wake_worker(session: Session) -> None:
     if session.info.pop("outbox_enqueued", False):
         wakeup.set()
         nudge(DELIVER_JOB)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
+def forget_enqueued(session: Session) -> None:
     session.info.pop("outbox_enqueued", None)
+
+
+# Registered by ``bancheng.hooks.install``.
+SESSION_LISTENERS = (
+    ("after_commit", wake_worker),
+    ("after_rollback", forget_enqueued),
+)

@@ -42,7 +42,6 @@ from bancheng.outbox.channels import (
     DeliveryError,
     LogChannel,
     Outgoing,
-    register_channel,
 )
 
 ALIYUN_VERSION = "2017-05-25"
@@ -299,6 +298,3 @@ class SmsChannel:
 
     def send(self, msg: Outgoing) -> Delivered:
         return self.inner.send(msg)  # type: ignore[no-any-return]
-
-
-register_channel("sms", SmsChannel)

@@ -1,6 +1,6 @@
 """The delivery worker: claims due messages, sends each through its channel, records the
 outcome. Runs inside ``serve`` as the claim-based job ``outbox.deliver`` of the job
-registry (``outbox.tasks``: the scheduler's ``outbox`` lane ticks it every
+registry (``outbox.jobs``: the scheduler's ``outbox`` lane ticks it every
 ``outbox_poll_seconds``, and at once after a commit that enqueued something) and as
 ``bancheng outbox run`` (a process of its own, same ``Deliverer.drain``).
 
@@ -36,9 +36,6 @@ from bancheng.core.crypto import get_crypto
 from bancheng.core.db import Database
 from bancheng.core.observability import OUTBOX_DELIVERIES
 from bancheng.outbox import channels as _channels
-from bancheng.outbox import email as _email  # noqa: F401  (registers the channels)
-from bancheng.outbox import http as _http  # noqa: F401
-from bancheng.outbox import sms as _sms  # noqa: F401
 from bancheng.outbox.channels import (
     Channel,
     ChannelFactory,

@@ -4,11 +4,9 @@ category → department configuration, and hot issues."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bancheng.cases import repository as repo
@@ -18,63 +16,31 @@ from bancheng.core.clock import SHANGHAI
 from bancheng.core.config import Settings
 from bancheng.core.deps import api_router, db_session, require, settings_dep
 from bancheng.core.errors import Invalid
-from bancheng.org.models import Department
 from bancheng.org.scope import Principal
-from bancheng.routing import learning, merge, service
+from bancheng.routing import learning, merge, repository, service
 from bancheng.routing.hot_issues import Report, hot_issues
-from bancheng.routing.models import CaseMerge, RoutingTarget, RoutingUnitModel
+from bancheng.routing.models import CaseMerge, RoutingUnitModel
+from bancheng.routing.schemas import (
+    HotIssueOut,
+    LinkIn,
+    LinkOut,
+    MergedCaseOut,
+    MergeIn,
+    MergeOut,
+    RankedOut,
+    SimilarOut,
+    SuggestIn,
+    SuggestOut,
+    TargetIn,
+    TargetOut,
+    UnitModelOut,
+    UnitOut,
+    UnmergeIn,
+)
 
 router = api_router(prefix="/api/v1", tags=["routing"])
 DB = Annotated[Session, Depends(db_session)]
 Config = Annotated[Settings, Depends(settings_dep)]
-
-
-class SuggestIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    title: str = Field(max_length=200)
-    description: str = Field(default="", max_length=10000)
-    matter_id: int | None = None
-
-
-class RankedOut(BaseModel):
-    category: str
-    confidence: float
-    department_id: int | None
-    department_name: str | None
-
-
-class SimilarOut(BaseModel):
-    id: int
-    number: str
-    title: str
-    state: str
-    score: float
-    possible_duplicate: bool
-    resolution: str | None
-    registered_at: datetime
-    # With distance weighting: the text score alone and the distance (metres).
-    text_score: float | None = None
-    distance_m: float | None = None
-    # 并单: the master this case was merged into, if any.
-    merged_into_id: int | None = None
-
-
-class UnitOut(BaseModel):
-    department_id: int
-    department_name: str
-    score: float
-
-
-class SuggestOut(BaseModel):
-    ranked: list[RankedOut]
-    auto_dispatch: bool
-    threshold: float | None
-    department_id: int | None
-    matter_department_id: int | None
-    units: list[UnitOut]
-    unit_source: str
-    unit_confidence: float | None
-    similar: list[SimilarOut]
 
 
 def _similar_out(items: list[service.SimilarCase]) -> list[SimilarOut]:
@@ -152,16 +118,6 @@ def similar_cases(
     return _similar_out(items)
 
 
-class LinkIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    other_case_id: int
-
-
-class LinkOut(BaseModel):
-    case_id: int
-    number: str
-
-
 @router.get("/cases/{case_id}/links", response_model=list[LinkOut])
 def case_links(case_id: int, session: DB, p: Principal = require("case.read")) -> list[LinkOut]:
     case = repo.get_case(session, p, case_id)
@@ -177,18 +133,6 @@ def link_case(
     other = repo.get_case(session, p, body.other_case_id)
     service.link_duplicate(session, p, case, other)
     return [LinkOut(**x) for x in service.links(session, case.id)]
-
-
-class TargetOut(BaseModel):
-    category: str
-    department_id: int
-    department_name: str
-
-
-class TargetIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    category: str = Field(min_length=1, max_length=32)
-    department_id: int
 
 
 @router.get("/routing/targets", response_model=list[TargetOut])
@@ -212,35 +156,17 @@ def put_targets(
             raise Invalid(
                 "routing.unknown_category", f"未知分类：{t.category}", categories=sorted(labels)
             )
-        if session.get(Department, t.department_id) is None:
+        if not repository.department_exists(session, t.department_id):
             raise Invalid("routing.department_not_found", "部门不存在")
-    session.execute(delete(RoutingTarget))
-    session.add_all(RoutingTarget(category=t.category, department_id=t.department_id) for t in body)
-    session.flush()
+    repository.replace_targets(session, ((t.category, t.department_id) for t in body))
     return list_targets(session, _)
-
-
-class HotIssueOut(BaseModel):
-    case_ids: list[int]
-    reports: int
-    reporters: int
-    first_at: datetime
-    last_at: datetime
-    heat: float
-    titles: list[str]
 
 
 def hot_issue_list(
     session: Session, principal: Principal, since: date, limit: int = 20
 ) -> list[HotIssueOut]:
     start = datetime.combine(since, time.min, tzinfo=SHANGHAI)
-    rows = session.execute(
-        repo.scoped(principal)
-        .with_only_columns(
-            Case.id, Case.reporter_phone_hash, Case.title, Case.description, Case.registered_at
-        )
-        .where(Case.registered_at >= start)
-    ).all()
+    rows = repository.reports_since(session, principal, start)
     reports = [Report(key=i, reporter=h, title=t, text=d, at=at) for i, h, t, d, at in rows]
     found = hot_issues(reports, now=clock.now(), limit=limit)
     return [
@@ -272,20 +198,6 @@ def get_hot_issues(
 # --- the deployment's unit models: promotions, figures, revert ------------------------
 
 
-class UnitModelOut(BaseModel):
-    id: int
-    version: str
-    created_at: datetime
-    n_train: int
-    n_eval: int
-    decision: str
-    active: bool
-    figures: dict[str, Any]
-    previous_id: int | None
-    reverted_at: datetime | None
-    reverted_by_id: int | None
-
-
 def _unit_model_out(row: RoutingUnitModel) -> UnitModelOut:
     return UnitModelOut(
         id=row.id,
@@ -310,10 +222,7 @@ def list_unit_models(
 ) -> list[UnitModelOut]:
     """Runs of the learning job, newest first: promoted, rejected or reverted candidates
     with their figures against the router in use, and the drift report."""
-    rows = session.scalars(
-        select(RoutingUnitModel).order_by(RoutingUnitModel.id.desc()).limit(limit)
-    ).all()
-    return [_unit_model_out(r) for r in rows]
+    return [_unit_model_out(r) for r in repository.unit_models(session, limit)]
 
 
 @router.post("/routing/unit-models/{model_id}/revert", response_model=UnitModelOut)
@@ -322,17 +231,15 @@ def revert_unit_model(
 ) -> UnitModelOut:
     """Withdraw the promoted model in use; the one it replaced is used again (or routing
     by category alone)."""
-    from bancheng.audit.service import log_operation
+    from bancheng.audit.service import log_action
 
     row = learning.revert(session, model_id, p.user_id)
-    log_operation(
+    log_action(
         session,
-        actor_id=p.user_id,
-        actor_name=p.username,
-        action="routing.unit_model_revert",
+        p,
+        "routing.unit_model_revert",
         object_type="routing_unit_model",
         object_id=row.id,
-        ip=p.ip,
         details={"version": row.version, "restored_id": row.previous_id},
     )
     session.flush()
@@ -340,46 +247,6 @@ def revert_unit_model(
 
 
 # --- 并单: merging duplicates into a master -------------------------------------------
-
-
-class MergeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    master_id: int
-    reason: str = Field(default="", max_length=500)
-    version: int
-    # The similarity the suggestion showed, kept with the merge (how good suggestions are).
-    score: float | None = Field(default=None, ge=0.0, le=1.0)
-
-
-class UnmergeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    reason: str = Field(default="", max_length=500)
-    version: int
-
-
-class MergedCaseOut(BaseModel):
-    id: int
-    number: str
-    title: str
-    state: str
-    registered_at: datetime
-    reporter_name: str
-    reporter_phone: str
-    reason: str | None = None
-    merged_at: datetime | None = None
-    score: float | None = None
-
-
-class MergeOut(BaseModel):
-    """A case's place in a merged group: the master it follows (``None`` when it is not
-    merged, or when the master is outside the caller's scope: ``merged`` says which) and
-    the followers merged into it that the caller may see."""
-
-    case_id: int
-    merged: bool
-    master: MergedCaseOut | None
-    followers: list[MergedCaseOut]
-    can_undo: bool
 
 
 def _merged_out(case: Case, row: CaseMerge | None) -> MergedCaseOut:
@@ -401,18 +268,11 @@ def merge_view(session: Session, p: Principal, case: Case) -> MergeOut:
     master_out = None
     if case.merged_into_id is not None:
         row = merge.current_merge(session, case.id)
-        master = session.scalar(repo.scoped(p).where(Case.id == case.merged_into_id))
+        master = repository.visible_case(session, p, case.merged_into_id)
         if master is not None:
             master_out = _merged_out(master, row)
-    rows = {
-        r.case_id: r
-        for r in session.scalars(
-            select(CaseMerge).where(CaseMerge.master_id == case.id, CaseMerge.undone_at.is_(None))
-        )
-    }
-    followers = session.scalars(
-        repo.scoped(p).where(Case.merged_into_id == case.id).order_by(Case.id)
-    ).all()
+    rows = repository.merges_into(session, case.id)
+    followers = repository.visible_followers(session, p, case.id)
     return MergeOut(
         case_id=case.id,
         merged=case.merged_into_id is not None,
@@ -448,18 +308,16 @@ def merge_case(
 ) -> MergeOut:
     """并单: mark the case as a duplicate of ``master_id``. Its reporter follows the
     master's progress and gets its outcome; it closes with the master."""
-    from bancheng.audit.service import log_operation
+    from bancheng.audit.service import log_action
 
     follower, master = _lock_pair(session, p, case_id, body.master_id)
     row = merge.merge(session, p, follower, master, body.reason, body.version, body.score)
-    log_operation(
+    log_action(
         session,
-        actor_id=p.user_id,
-        actor_name=p.username,
-        action="case.merge",
+        p,
+        "case.merge",
         object_type="case",
         object_id=follower.id,
-        ip=p.ip,
         details={"master_id": master.id, "master_number": master.number, "merge_id": row.id},
     )
     session.flush()
@@ -471,18 +329,16 @@ def undo_merge(
     case_id: int, body: UnmergeIn, session: DB, p: Principal = require("case.merge_undo")
 ) -> MergeOut:
     """撤销并单 (supervisors): the case is its own case again."""
-    from bancheng.audit.service import log_operation
+    from bancheng.audit.service import log_action
 
     follower = repo.get_case(session, p, case_id, lock=True)
     row = merge.undo(session, p, follower, body.reason, body.version)
-    log_operation(
+    log_action(
         session,
-        actor_id=p.user_id,
-        actor_name=p.username,
-        action="case.merge_undo",
+        p,
+        "case.merge_undo",
         object_type="case",
         object_id=follower.id,
-        ip=p.ip,
         details={"master_id": row.master_id, "merge_id": row.id},
     )
     session.flush()

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from bancheng.core.cli import Env, pass_env
 from bancheng.routing.classifier import (
     RoutingDataError,
     RoutingModel,
@@ -89,7 +90,9 @@ def routing_group() -> None:
     type=click.FloatRange(0.5, 1.0),
     help="Precision required above the auto-dispatch threshold.",
 )
+@pass_env
 def train_command(
+    env: Env,
     data_dir: Path | None,
     from_cases: bool,
     out: Path | None,
@@ -104,9 +107,7 @@ def train_command(
     params = TrainingParams(folds=folds, seed=seed, target_precision=target_precision)
     try:
         if from_cases:
-            from bancheng.core.db import get_database
-
-            with get_database().transaction(write=False) as session:
+            with env.database.transaction(write=False) as session:
                 rows = resolved_case_rows(session)
             model = train_from_cases(rows, params)
         else:
@@ -224,13 +225,13 @@ def activate_command(version: str) -> None:
 )
 @click.option("--limit", type=int, default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
-def hot_issues_command(since: Any, limit: int, as_json: bool) -> None:
+@pass_env
+def hot_issues_command(env: Env, since: Any, limit: int, as_json: bool) -> None:
     """Recent cases grouped into clusters of one underlying problem, ranked by heat."""
     import json as _json
 
     from sqlalchemy import select as _select
 
-    from bancheng.core.db import get_database
     from bancheng.org.models import Department
     from bancheng.org.scope import Principal
     from bancheng.routing.api import hot_issue_list
@@ -244,7 +245,7 @@ def hot_issues_command(since: Any, limit: int, as_json: bool) -> None:
         data_scope="all",
         scope_department_ids=None,
     )
-    with get_database().transaction(write=False) as session:
+    with env.database.transaction(write=False) as session:
         session.scalar(_select(Department.id).limit(1))
         issues = hot_issue_list(session, everyone, since.date(), limit)
     if as_json:
@@ -260,13 +261,14 @@ def hot_issues_command(since: Any, limit: int, as_json: bool) -> None:
 
 
 @routing_group.command("learn")
-def learn_command() -> None:
+@pass_env
+def learn_command(env: Env) -> None:
     """Run the learning job once: train a unit model from the deployment's cases, score it
     against the router in use on the newest cases, promote it only if better at coverage
     at 99 % precision. Prints the run's record as JSON."""
-    from bancheng.routing.tasks import run_learning
+    from bancheng.routing.jobs import run_learning
 
-    result = run_learning()
+    result = run_learning(env.database)
     click.echo(
         json.dumps(
             {

@@ -27,6 +27,7 @@ from bancheng.cases import repository as repo
 from bancheng.cases.enums import BAD_RATINGS, OPEN_STATES, State
 from bancheng.cases.lifecycle import transition
 from bancheng.cases.models import Case
+from bancheng.cases.service import add_event, notify_event
 from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.errors import Conflict, Forbidden, Invalid
@@ -72,8 +73,6 @@ def merge(
 ) -> CaseMerge:
     """Merge ``follower`` into ``master``. Both are in the caller's scope (the caller
     looked them up through ``repository.get_case``). Nothing is written when refused."""
-    from bancheng.cases.service import add_event
-
     if principal.role not in ("clerk", "supervisor") or not principal.can("case.merge"):
         raise Forbidden("case.action_forbidden", "您的角色不能执行此操作")
     if version != follower.version:
@@ -123,17 +122,7 @@ def merge(
         reason=text,
         details={"master_id": master.id, "master_number": master.number, "merge_id": row.id},
     )
-    add_event(
-        session,
-        master,
-        "merge_follower",
-        master.state,
-        master.state,
-        principal,
-        reason=text,
-        details={"follower_id": follower.id, "follower_number": follower.number},
-        public=False,
-    )
+    _on_master(session, master, "merge_follower", principal, text, follower)
     session.flush()
     return row
 
@@ -143,8 +132,6 @@ def undo(
 ) -> CaseMerge:
     """Undo the merge of ``follower`` (supervisors): it is its own case again, in the state
     it kept, with its own deadline. Refused once the master's outcome reached it."""
-    from bancheng.cases.service import add_event
-
     if principal.role != "supervisor" or not principal.can("case.merge_undo"):
         raise Forbidden("case.merge_undo_forbidden", "只有督查员可以撤销并单")
     if version != follower.version:
@@ -178,19 +165,26 @@ def undo(
         details={"master_id": row.master_id, "master_number": master.number if master else None},
     )
     if master is not None:
-        add_event(
-            session,
-            master,
-            "unmerge_follower",
-            master.state,
-            master.state,
-            principal,
-            reason=text,
-            details={"follower_id": follower.id, "follower_number": follower.number},
-            public=False,
-        )
+        _on_master(session, master, "unmerge_follower", principal, text, follower)
     session.flush()
     return row
+
+
+def _on_master(
+    session: Session, master: Case, action: str, principal: Principal, text: str, follower: Case
+) -> None:
+    """The internal event on the master's timeline naming the follower merged or unmerged."""
+    add_event(
+        session,
+        master,
+        action,
+        master.state,
+        master.state,
+        principal,
+        reason=text,
+        details={"follower_id": follower.id, "follower_number": follower.number},
+        public=False,
+    )
 
 
 def _copy_outcome(session: Session, master: Case, follower: Case, now: datetime) -> None:
@@ -218,8 +212,6 @@ def on_master_move(
     closing reach them."""
     if action not in ("give_feedback", "close"):
         return
-    from bancheng.cases.service import add_event, notify_event
-
     now = clock.now()
     for f in followers(session, master.id):
         if action == "give_feedback" and f.state in OPEN:

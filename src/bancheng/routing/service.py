@@ -14,12 +14,14 @@ from sqlalchemy.orm import Session
 
 from bancheng.cases import repository as repo
 from bancheng.cases.enums import OPEN_STATES
+from bancheng.cases.hooks import hooks
 from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.core.cache import Cached
 from bancheng.core.errors import Conflict, Invalid
 from bancheng.org.models import Department, Matter
 from bancheng.org.scope import Principal
+from bancheng.routing import merge
 from bancheng.routing.classifier import load_active_model
 from bancheng.routing.models import CaseLink, RoutingTarget
 from bancheng.routing.similar import SimilarIndex
@@ -355,3 +357,12 @@ def auto_dispatch(session: Session, settings: Any, principal: Principal, case: C
     case.auto_department_id = s.department_id
     session.flush()
     return True
+
+
+def install_hooks() -> None:
+    """Routing's part in the lifecycle (``cases.hooks``): a clerk's new case is dispatched
+    automatically when the model is sure; merged followers follow their master and leave
+    it when reopened."""
+    hooks.on_created(auto_dispatch)
+    hooks.on_master_moved(merge.on_master_move)
+    hooks.on_reopened(merge.detach_on_reopen)

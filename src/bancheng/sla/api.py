@@ -12,7 +12,6 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, File, Query, UploadFile
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from bancheng.audit.service import note_object
@@ -22,7 +21,20 @@ from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import Invalid, TooLarge
 from bancheng.sla import calendar as cal
 from bancheng.sla import policies as pol
+from bancheng.sla.arrangements import MAX_FILE_BYTES
 from bancheng.sla.models import SlaPolicy
+from bancheng.sla.schemas import (
+    DayOut,
+    DeadlineOut,
+    ImportOut,
+    PolicyIn,
+    PolicyMatchOut,
+    PolicyOut,
+    PolicyPatch,
+    YearDaysOut,
+    YearOut,
+    YearsOut,
+)
 
 calendar_router = api_router(prefix="/api/v1/calendar", tags=["calendar"])
 policy_router = api_router(prefix="/api/v1/sla/policies", tags=["sla"])
@@ -33,120 +45,6 @@ SessionDep = Annotated[Session, Depends(db_session)]
 
 
 # --------------------------------------------------------------------------- schemas
-
-
-class YearOut(BaseModel):
-    year: int
-    source: str
-    loaded_at: datetime
-    complete: bool
-    holidays: int
-    makeup_workdays: int
-
-
-class YearsOut(BaseModel):
-    years: list[YearOut]
-    missing: list[int] = Field(description="本年和下一年中没有节假日安排的年份(管理员警告)")
-
-
-class DayOut(BaseModel):
-    date: date
-    kind: str
-    festival: str | None
-    workday: bool
-
-
-class YearDaysOut(BaseModel):
-    year: int
-    known: bool = Field(description="false: 没有安排,以下为周一至周五推算")
-    source: str | None
-    loaded_at: datetime | None
-    days: list[DayOut]
-
-
-class ImportOut(BaseModel):
-    years: list[int]
-    replaced_years: list[int]
-    holidays: int
-    makeup_workdays: int
-    source: str
-
-
-class DeadlineOut(BaseModel):
-    start: date
-    workdays: int
-    deadline: date
-    due_at: datetime = Field(description="逾期时刻(不含): 截止日次日零点,UTC")
-    provisional: bool
-
-
-class PolicyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=100)
-    kind: Kind | None = None
-    difficulty: Difficulty | None = None
-    channel: Channel | None = None
-    department_id: int | None = None
-    response_limit: float
-    response_unit: str
-    resolution_limit: float
-    resolution_unit: str
-    yellow_remaining: float | None = None
-    yellow_fraction: float | None = None
-    priority: int = 0
-    active: bool = True
-    note: str | None = None
-
-
-class PolicyPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    kind: Kind | None = None
-    difficulty: Difficulty | None = None
-    channel: Channel | None = None
-    department_id: int | None = None
-    response_limit: float | None = None
-    response_unit: str | None = None
-    resolution_limit: float | None = None
-    resolution_unit: str | None = None
-    yellow_remaining: float | None = None
-    yellow_fraction: float | None = None
-    priority: int | None = None
-    active: bool | None = None
-    note: str | None = None
-
-
-class PolicyOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    name: str
-    kind: str | None
-    difficulty: str | None
-    channel: str | None
-    department_id: int | None
-    response_limit: float
-    response_unit: str
-    resolution_limit: float
-    resolution_unit: str
-    yellow_remaining: float | None
-    yellow_fraction: float | None
-    priority: int
-    active: bool
-    note: str | None
-    created_at: datetime
-    updated_at: datetime
-
-
-class PolicyMatchOut(BaseModel):
-    policy: PolicyOut
-    accepted_at: datetime
-    response_due_at: datetime
-    resolution_date: date
-    resolution_due_at: datetime
-    provisional: bool
 
 
 # --------------------------------------------------------------------------- calendar
@@ -194,9 +92,9 @@ def post_import(
     session: SessionDep,
     file: Annotated[UploadFile, File(description="CSV 或 JSON: date, kind, festival")],
 ) -> ImportOut:
-    data = file.file.read(cal.MAX_FILE_BYTES + 1)
-    if len(data) > cal.MAX_FILE_BYTES:
-        raise TooLarge("calendar.file_too_large", f"文件超过 {cal.MAX_FILE_BYTES} 字节")
+    data = file.file.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise TooLarge("calendar.file_too_large", f"文件超过 {MAX_FILE_BYTES} 字节")
     result = cal.import_bytes(session, data, file.filename or "upload")
     return ImportOut(**result.to_dict())
 

@@ -14,8 +14,9 @@ import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from bancheng.core.cli import Env, pass_env
 from bancheng.core.clock import SHANGHAI
-from bancheng.core.db import get_database
+from bancheng.core.db import Database
 from bancheng.core.errors import DomainError
 from bancheng.sla.calendar import (
     DayView,
@@ -33,9 +34,8 @@ _MARK = {"holiday": "休", "makeup_workday": "班"}
 
 
 @contextmanager
-def _session(write: bool) -> Iterator[Session]:
+def _session(db: Database, write: bool) -> Iterator[Session]:
     """A unit of work, with domain and schema errors turned into CLI errors."""
-    db = get_database()
     try:
         with db.transaction(write=write) as session:
             yield session
@@ -58,11 +58,10 @@ def calendar_group() -> None:
 @calendar_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--source", help="来源说明(默认取文件中的 source 列或文件名)。")
-def import_command(file: Path, source: str | None) -> None:
+@pass_env
+def import_command(env: Env, file: Path, source: str | None) -> None:
     """导入官方节假日安排(CSV 或 JSON: date, kind, festival),整年替换,全部成功或全部不导入。"""
-    import bancheng.sla.service  # noqa: F401  (recomputes provisional deadlines on import)
-
-    with _session(write=True) as session:
+    with _session(env.database, write=True) as session:
         result = import_file(session, file, source=source)
     replaced = (
         f",替换了已有的 {', '.join(map(str, result.replaced_years))} 年"
@@ -81,9 +80,10 @@ def import_command(file: Path, source: str | None) -> None:
     is_flag=True,
     help="同时刷新以前由 chinesecalendar 导入的年份(管理员导入的年份不受影响)。",
 )
-def seed_command(replace: bool) -> None:
+@pass_env
+def seed_command(env: Env, replace: bool) -> None:
     """从 chinesecalendar 软件包导入它覆盖的年份。"""
-    with _session(write=True) as session:
+    with _session(env.database, write=True) as session:
         result = seed_from_chinese_calendar(session, replace=replace)
     if result is None:
         click.echo("没有需要导入的年份。")
@@ -96,9 +96,10 @@ def seed_command(replace: bool) -> None:
 
 @calendar_group.command("years")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
-def years_command(as_json: bool) -> None:
+@pass_env
+def years_command(env: Env, as_json: bool) -> None:
     """列出已载入的年份,并提示缺少数据的年份。"""
-    with _session(write=False) as session:
+    with _session(env.database, write=False) as session:
         years = list_years(session)
         missing = missing_years(session)
     if as_json:
@@ -145,9 +146,10 @@ def _cell(day: int, kind: str | None) -> str:
 
 @calendar_group.command("show")
 @click.argument("year", type=int)
-def show_command(year: int) -> None:
+@pass_env
+def show_command(env: Env, year: int) -> None:
     """按月显示一年的日历: 休 = 放假, 班 = 调休上班。"""
-    with _session(write=False) as session:
+    with _session(env.database, write=False) as session:
         view = show_year(session, year)
     kinds = {d.date: d.kind for d in view.days}
     header = (
@@ -222,7 +224,9 @@ def _parse_start(raw: str) -> date | datetime:
 @click.option(
     "--json", "as_json", is_flag=True, help='输出 {"deadline": ..., "provisional": ...}。'
 )
+@pass_env
 def deadline_command(
+    env: Env,
     start_raw: str,
     workdays: int | None,
     working_hours: float | None,
@@ -236,7 +240,7 @@ def deadline_command(
             "请给出且只给出 --workdays、--working-hours、--calendar-hours 之一。"
         )
     start = _parse_start(start_raw)
-    with _session(write=False) as session:
+    with _session(env.database, write=False) as session:
         cal = load_calendar(session)
         result: Deadline
         if workdays is not None:
@@ -273,14 +277,15 @@ def sla_group() -> None:
 
 @sla_group.command("sweep")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
-def sweep_command(as_json: bool) -> None:
+@pass_env
+def sweep_command(env: Env, as_json: bool) -> None:
     """Record turns to yellow/red, urge departments, escalate long-overdue cases (for cron)."""
     from bancheng.core.config import get_settings
     from bancheng.core.jobs import run_job
+    from bancheng.sla.jobs import SWEEP
     from bancheng.sla.sweeper import SweepResult
-    from bancheng.sla.tasks import SWEEP
 
-    with _session(write=True) as session:
+    with _session(env.database, write=True) as session:
         result = SweepResult(
             **run_job(session, SWEEP, get_settings(), force=True, wait=True).result
         )
@@ -301,12 +306,13 @@ def sweep_command(as_json: bool) -> None:
     is_flag=True,
     help="只重算暂定期限（案件、延期、催办督办、会议决定事项、差评整改）。",
 )
-def recompute_command(provisional_only: bool) -> None:
+@pass_env
+def recompute_command(env: Env, provisional_only: bool) -> None:
     """Apply the current policies and calendar to every open case (or, with
     --provisional-only, to every provisional working-day deadline)."""
     from bancheng.sla.service import recompute_open, recompute_provisional
 
-    with _session(write=True) as session:
+    with _session(env.database, write=True) as session:
         if provisional_only:
             out = recompute_provisional(session)
             click.echo(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from bancheng.core.config import get_settings
@@ -13,27 +12,16 @@ from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.jobs import run_job
 from bancheng.org.scope import Principal
 from bancheng.sla.calendar import missing_years
+from bancheng.sla.jobs import SWEEP
+from bancheng.sla.schemas import (
+    RecomputeOut,
+    StatusOut,
+    SweepOut,
+)
 from bancheng.sla.service import recompute_open, recompute_provisional
-from bancheng.sla.tasks import SWEEP
 
 router = api_router(prefix="/api/v1/sla", tags=["sla"])
 DB = Annotated[Session, Depends(db_session)]
-
-
-class SweepOut(BaseModel):
-    ran: bool
-    turned_yellow: int
-    turned_red: int
-    escalated: int
-
-
-class RecomputeOut(BaseModel):
-    changed: int
-
-
-class StatusOut(BaseModel):
-    missing_years: list[int]
-    warning: str | None
 
 
 @router.post("/sweep", response_model=SweepOut)

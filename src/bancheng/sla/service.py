@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from bancheng.cases.enums import OPEN_STATES
 from bancheng.cases.models import Case
 from bancheng.sla import case_clock
-from bancheng.sla.calendar import load_calendar, on_calendar_change
+from bancheng.sla.calendar import load_calendar
 from bancheng.sla.models import DeadlineExtension
 
 
@@ -79,27 +79,32 @@ def recompute_provisional_co_handlers(session: Session) -> int:
     return changed
 
 
+# What the domains built on sla count in working days, recounted with the cases
+# (``recompute_provisional``), in the order registered at start-up (``bancheng.hooks.install``):
+# supervision's orders and decisions, feedback's rectifications.
+_recounts: dict[str, Callable[[Session], int]] = {}
+
+
+def on_provisional_recount(name: str, recount: Callable[[Session], int]) -> None:
+    """Register ``recount(session)``: how many provisional deadlines it changed."""
+    _recounts.setdefault(name, recount)
+
+
 def recompute_provisional(session: Session) -> dict[str, int]:
     """Every working-day deadline that ran through a year without an official arrangement,
     recomputed from the calendar as it is now: cases (with their extensions), supervise
     orders, meeting decisions and rectifications. (A reporter's rating window is counted
     from the calendar whenever it is asked for, so it needs nothing here.)"""
-    from bancheng.core.config import get_settings
-    from bancheng.feedback.service import recompute_provisional_rectifications
-    from bancheng.supervision.service import recompute_provisional as supervision_recompute
-
     touched = recount_provisional_extensions(session)
     for case in session.scalars(select(Case).where(Case.id.in_(sorted(touched)))):
         case_clock.recompute(session, case)
     co_handling = recompute_provisional_co_handlers(session)
-    return {
-        "cases": recompute_open(session, provisional_only=True) + len(touched) + co_handling,
-        "supervision": supervision_recompute(session),
-        "rectifications": recompute_provisional_rectifications(session, get_settings()),
-    }
+    out = {"cases": recompute_open(session, provisional_only=True) + len(touched) + co_handling}
+    for name, recount in _recounts.items():
+        out[name] = recount(session)
+    return out
 
 
-@on_calendar_change
-def _recompute_after_import(session: Session, years: Iterable[int]) -> None:
+def recompute_after_import(session: Session, years: Iterable[int]) -> None:
     """A loaded year turns the provisional deadlines that ran through it into exact ones."""
     recompute_provisional(session)

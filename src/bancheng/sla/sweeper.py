@@ -1,12 +1,13 @@
 """The deadline sweeper: records each case's turn to yellow and to red once, urges the
 responsible department (催办), and escalates cases overdue by more than K working days to
 supervision. Set-based SQL: a few statements whatever the number of cases. Running it twice
-writes nothing new. It is the job ``sla.sweep`` (``sla/tasks.py``): the job registry's lock
+writes nothing new. It is the job ``sla.sweep`` (``sla/jobs.py``): the job registry's lock
 runs it once at a time across processes."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,11 +28,20 @@ from sqlalchemy.orm import Session
 from bancheng.cases.models import Case, CaseEvent
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
+from bancheng.core.slots import Slot
 from bancheng.sla.calendar import load_calendar
 from bancheng.sla.case_clock import RUNNING
 
 log = logging.getLogger("bancheng.sla")
 FRESH_LIGHT = timedelta(days=1)
+
+# Who hears of a sweep is notify's to decide (``notify.events.install_hooks``): the units,
+# set-based (rows of department, case, title; the kind; the key prefix), and the people
+# named on a case whose light turned (the case, the light, the tick's key).
+unit_notices: Slot[Callable[[Session, Select[Any], str, str], None]] = Slot(
+    "sla.sweeper.unit_notices"
+)
+light_notices: Slot[Callable[[Session, Case, str, str], None]] = Slot("sla.sweeper.light_notices")
 
 
 @dataclass
@@ -91,8 +101,6 @@ def _record(
         )
     )
     if notice_kind is not None:
-        from bancheng.notify.service import notices_from_select
-
         notices: Select[Any] = select(
             department,
             Case.id,
@@ -102,7 +110,7 @@ def _record(
             + literal("：")
             + Case.title,
         ).where(cond)
-        notices_from_select(session, notices, notice_kind, f"sla:{action}:{now.isoformat()}:")
+        unit_notices.get()(session, notices, notice_kind, f"sla:{action}:{now.isoformat()}:")
     return count
 
 
@@ -194,8 +202,7 @@ def _tell_people(session: Session, red: list[Case], yellow: list[Case], now: dat
     notice already): yellow to the assignee or the unit's handlers, red to the unit's lead.
     Lights that turned more than a day ago (a catch-up after downtime) are left to the
     inbox."""
-    from bancheng.notify.events import on_light
-
+    on_light = light_notices.get()
     key = now.isoformat()
     for case in red:
         on_light(session, case, "red", key)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.audit.service import note_object
@@ -16,9 +15,8 @@ from bancheng.core import clock
 from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import NotFound
 from bancheng.core.inputs import MONTH_PATTERN
-from bancheng.org.models import Matter
 from bancheng.org.scope import Principal, department_name_map
-from bancheng.supervision import documents, service, systemic
+from bancheng.supervision import documents, meetings, service, systemic
 from bancheng.supervision import repository as repo
 from bancheng.supervision.models import (
     Meeting,
@@ -188,7 +186,7 @@ def sweep(db: DB, p: Issuer) -> SweepOut:
     """Sweep now, through the job registry's lock (concurrent triggers escalate once)."""
     from bancheng.core.config import get_settings
     from bancheng.core.jobs import run_job
-    from bancheng.supervision.tasks import SWEEP
+    from bancheng.supervision.jobs import SWEEP
 
     return SweepOut(**run_job(db, SWEEP, get_settings(), force=True, wait=True).result)
 
@@ -211,7 +209,7 @@ def _decisions_out(db: Session, rows: list[MeetingDecision]) -> list[DecisionOut
             due_at=d.due_at,
             deadline_provisional=d.deadline_provisional,
             status=d.status,
-            light=service.decision_light(d, now),  # type: ignore[arg-type]
+            light=meetings.decision_light(d, now),  # type: ignore[arg-type]
             done_at=d.done_at,
             done_note=d.done_note,
         )
@@ -243,7 +241,7 @@ def _meeting_out(db: Session, p: Principal, m: Meeting) -> MeetingOut:
 
 @router.post("/supervision/meetings", response_model=MeetingOut, status_code=201)
 def create_meeting(body: MeetingIn, db: DB, p: Issuer) -> MeetingOut:
-    meeting = service.create_meeting(db, p, body)
+    meeting = meetings.create_meeting(db, p, body)
     note_object(db, "meeting", meeting.id)
     return _meeting_out(db, p, meeting)
 
@@ -280,10 +278,8 @@ def decision_done(
     meeting_id: int, decision_id: int, body: DecisionDoneIn, db: DB, p: Reader
 ) -> DecisionOut:
     repo.get_meeting(db, p, meeting_id)
-    d = db.get(MeetingDecision, decision_id)
-    if d is None or d.meeting_id != meeting_id:
-        raise NotFound("supervision.decision_not_found", "议定事项不存在")
-    return _decisions_out(db, [service.complete_decision(db, p, d, body.note)])[0]
+    d = repo.meeting_decision(db, meeting_id, decision_id)
+    return _decisions_out(db, [meetings.complete_decision(db, p, d, body.note)])[0]
 
 
 # --------------------------------------------------------------------------- systemic issues
@@ -306,7 +302,7 @@ def _change_out(c: SystemicChange) -> ChangeOut:
 def _issue_out(
     db: Session, p: Principal, i: SystemicIssue, count: int, full: bool = False
 ) -> IssueOut:
-    matter = db.get(Matter, i.matter_id) if i.matter_id else None
+    matter = repo.matter(db, i.matter_id) if i.matter_id else None
     return IssueOut(
         id=i.id,
         title=i.title,
@@ -324,7 +320,7 @@ def _issue_out(
 
 @router.get("/supervision/systemic-issues", response_model=list[IssueOut])
 def list_issues(db: DB, p: SysRead) -> list[IssueOut]:
-    issues = list(db.scalars(select(SystemicIssue).order_by(SystemicIssue.id.desc())))
+    issues = repo.systemic_issues(db)
     counts = systemic.case_counts(db, [i.id for i in issues])
     return [_issue_out(db, p, i, counts.get(i.id, 0)) for i in issues]
 
@@ -404,20 +400,12 @@ def issue_volumes(
 
 @router.get("/supervision/matters/{matter_id}", response_model=MatterLinksOut)
 def matter_links(matter_id: int, db: DB, p: SysRead) -> MatterLinksOut:
-    m = db.get(Matter, matter_id)
+    m = repo.matter(db, matter_id)
     if m is None:
         raise NotFound("matter.not_found", "事项不存在")
-    issue_ids = set(db.scalars(select(SystemicIssue.id).where(SystemicIssue.matter_id == m.id)))
-    issue_ids |= set(
-        db.scalars(select(SystemicChange.issue_id).where(SystemicChange.matter_id == m.id))
-    )
-    issues = list(db.scalars(select(SystemicIssue).where(SystemicIssue.id.in_(issue_ids))))
+    issues = repo.matter_issues(db, m.id)
     counts = systemic.case_counts(db, [i.id for i in issues])
-    guide = db.scalars(
-        select(SystemicChange)
-        .where(SystemicChange.matter_id == m.id, SystemicChange.type == "service_guide_revised")
-        .order_by(SystemicChange.changed_on)
-    )
+    guide = repo.guide_changes(db, m.id)
     return MatterLinksOut(
         id=m.id,
         code=m.code,

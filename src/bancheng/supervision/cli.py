@@ -6,7 +6,7 @@ import json
 
 import click
 
-from bancheng.core.db import get_database
+from bancheng.core.cli import Env, pass_env
 
 
 @click.group("supervision")
@@ -16,13 +16,14 @@ def supervision_group() -> None:
 
 @supervision_group.command("sweep")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果。")
-def sweep_command(as_json: bool) -> None:
+@pass_env
+def sweep_command(env: Env, as_json: bool) -> None:
     """扫描逾期督办单并逐级升级(可重复运行)。"""
     from bancheng.core.config import get_settings
     from bancheng.core.jobs import run_job
-    from bancheng.supervision.tasks import SWEEP
+    from bancheng.supervision.jobs import SWEEP
 
-    with get_database().transaction(write=True) as session:
+    with env.database.transaction(write=True) as session:
         result = run_job(session, SWEEP, get_settings(), force=True, wait=True).result
     if as_json:
         click.echo(json.dumps(result))

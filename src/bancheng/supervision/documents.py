@@ -15,8 +15,8 @@ from bancheng.core.inputs import without_forbidden_characters
 from bancheng.org.scope import Principal, department_name_map
 from bancheng.supervision import repository as repo
 from bancheng.supervision import systemic
+from bancheng.supervision.meetings import MEETING_KIND_ZH
 from bancheng.supervision.models import Meeting, SystemicChange, SystemicIssue
-from bancheng.supervision.service import MEETING_KIND_ZH
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

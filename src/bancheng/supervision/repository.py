@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bancheng.cases.models import Case
 from bancheng.core.errors import NotFound
+from bancheng.org.models import Matter
 from bancheng.org.scope import Principal, unit_clause
 from bancheng.supervision.models import (
     Meeting,
@@ -18,6 +19,8 @@ from bancheng.supervision.models import (
     SupervisionOrder,
     SupervisionOrderCase,
     SupervisionOrderEvent,
+    SystemicChange,
+    SystemicIssue,
 )
 
 
@@ -167,3 +170,48 @@ def open_decisions(session: Session, principal: Principal) -> list[MeetingDecisi
     stmt = select(MeetingDecision).where(MeetingDecision.status == "open")
     stmt = stmt.where(unit_clause(principal, MeetingDecision.responsible_department_id))
     return list(session.scalars(stmt.order_by(MeetingDecision.due_at).limit(500)))
+
+
+def meeting_decision(session: Session, meeting_id: int, decision_id: int) -> MeetingDecision:
+    """A decision of this meeting; otherwise 404."""
+    d = session.get(MeetingDecision, decision_id)
+    if d is None or d.meeting_id != meeting_id:
+        raise NotFound("supervision.decision_not_found", "议定事项不存在")
+    return d
+
+
+# --- systemic issues ---------------------------------------------------------------------
+
+
+def matter(session: Session, matter_id: int) -> Matter | None:
+    return session.get(Matter, matter_id)
+
+
+def systemic_issues(session: Session) -> list[SystemicIssue]:
+    """Every systemic issue, newest first."""
+    return list(session.scalars(select(SystemicIssue).order_by(SystemicIssue.id.desc())))
+
+
+def matter_issues(session: Session, matter_id: int) -> list[SystemicIssue]:
+    """The systemic issues about a matter, or with a change to it."""
+    ids = set(session.scalars(select(SystemicIssue.id).where(SystemicIssue.matter_id == matter_id)))
+    ids |= set(
+        session.scalars(
+            select(SystemicChange.issue_id).where(SystemicChange.matter_id == matter_id)
+        )
+    )
+    return list(session.scalars(select(SystemicIssue).where(SystemicIssue.id.in_(ids))))
+
+
+def guide_changes(session: Session, matter_id: int) -> list[SystemicChange]:
+    """The revisions of a matter's service guide, oldest first."""
+    return list(
+        session.scalars(
+            select(SystemicChange)
+            .where(
+                SystemicChange.matter_id == matter_id,
+                SystemicChange.type == "service_guide_revised",
+            )
+            .order_by(SystemicChange.changed_on)
+        )
+    )

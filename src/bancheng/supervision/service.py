@@ -1,5 +1,6 @@
-"""Rules of supervision: issuing, answering, escalating and closing orders; joint meetings
-and their decisions; the sweep that escalates overdue orders.
+"""Rules of supervision: issuing, answering, escalating and closing orders; the sweep that
+escalates overdue orders and notifies overdue meeting decisions (the meetings themselves:
+``supervision/meetings.py``).
 
 Deadlines are working days on the jurisdiction's calendar (``sla.calendar``). An order
 overdue at its deadline moves one level up the department tree (``Department.parent_id``)
@@ -22,23 +23,23 @@ from bancheng.cases.models import Case
 from bancheng.cases.service import add_event
 from bancheng.core import clock
 from bancheng.core.errors import Conflict, Forbidden, Invalid
+from bancheng.notify import messages
 from bancheng.notify import service as notify
 from bancheng.org.models import Department
 from bancheng.org.scope import Principal, sees_unit
 from bancheng.sla.calendar import load_calendar
+from bancheng.sla.service import on_provisional_recount
 from bancheng.sla.workdays import Deadline
 from bancheng.supervision.models import (
     Meeting,
-    MeetingCase,
     MeetingDecision,
     SupervisionOrder,
     SupervisionOrderCase,
     SupervisionOrderEvent,
 )
-from bancheng.supervision.schemas import MeetingIn, OrderIn
+from bancheng.supervision.schemas import OrderIn
 
 KIND_ZH = {"urge": "催办", "supervise": "督办"}
-MEETING_KIND_ZH = {"joint_meeting": "联席会议", "task_force": "工作专班"}
 
 
 def _deadline(session: Session, start: date | datetime, workdays: int) -> Deadline:
@@ -49,28 +50,34 @@ def in_scope(principal: Principal, department_id: int) -> bool:
     return sees_unit(principal, department_id)
 
 
-def _department(session: Session, dept_id: int, code: str, field: str) -> Department:
+def active_department(session: Session, dept_id: int, code: str, field: str) -> Department:
     dept = session.get(Department, dept_id)
     if dept is None or not dept.active:
         raise Invalid(code, "部门不存在", field=field)
     return dept
 
 
-def _notice(
-    session: Session, dept_id: int, kind: str, title: str, body: str, case_id: int | None
+def on_timelines(
+    session: Session,
+    cases: list[Case],
+    action: str,
+    principal: Principal,
+    reason: str,
+    details: dict[str, Any],
 ) -> None:
-    notify.notice(
-        session, department_id=dept_id, kind=kind, title=title, body=body, case_id=case_id
-    )
-
-
-def _tell_leads(
-    session: Session, dept_id: int, kind: str, key: str, params: dict[str, Any]
-) -> None:
-    from bancheng.notify import messages
-
-    for u in messages.unit_leads(session, dept_id):
-        messages.to_user(session, u, kind, key, params)
+    """An internal timeline event on each case an order or a meeting is about."""
+    for case in cases:
+        add_event(
+            session,
+            case,
+            action,
+            None,
+            None,
+            principal,
+            reason=reason,
+            details=details,
+            public=False,
+        )
 
 
 def _order_webhook(session: Session, order: SupervisionOrder, event_type: str, tag: str) -> None:
@@ -118,7 +125,7 @@ def _order_event(
     )
 
 
-def _cases_in_scope(session: Session, principal: Principal, case_ids: list[int]) -> list[Case]:
+def cases_in_scope(session: Session, principal: Principal, case_ids: list[int]) -> list[Case]:
     return [case_repo.get_case(session, principal, cid) for cid in dict.fromkeys(case_ids)]
 
 
@@ -126,8 +133,8 @@ def _cases_in_scope(session: Session, principal: Principal, case_ids: list[int])
 
 
 def issue_order(session: Session, principal: Principal, body: OrderIn) -> SupervisionOrder:
-    cases = _cases_in_scope(session, principal, body.case_ids)
-    dept = _department(
+    cases = cases_in_scope(session, principal, body.case_ids)
+    dept = active_department(
         session, body.department_id, "supervision.department_not_found", "department_id"
     )
     if not in_scope(principal, dept.id):
@@ -159,30 +166,23 @@ def issue_order(session: Session, principal: Principal, body: OrderIn) -> Superv
     session.flush()
     for case in cases:
         session.add(SupervisionOrderCase(order_id=order.id, case_id=case.id))
-        add_event(
-            session,
-            case,
-            body.kind,
-            None,
-            None,
-            principal,
-            reason=order.title,
-            details={
-                "order_id": order.id,
-                "department_id": dept.id,
-                "due_date": due.date.isoformat(),
-            },
-            public=False,
-        )
+    on_timelines(
+        session,
+        cases,
+        body.kind,
+        principal,
+        order.title,
+        {"order_id": order.id, "department_id": dept.id, "due_date": due.date.isoformat()},
+    )
     _order_event(session, order, "issued", principal, order.instructions, dept.id)
     numbers = "、".join(c.number for c in cases)
-    _notice(
+    notify.notice(
         session,
-        dept.id,
-        "supervision_order",
-        f"{KIND_ZH[body.kind]}：{order.title}",
-        f"{order.instructions}\n涉及案件：{numbers}\n请于 {due.date.isoformat()} 前书面回复。",
-        cases[0].id if len(cases) == 1 else None,
+        department_id=dept.id,
+        kind="supervision_order",
+        title=f"{KIND_ZH[body.kind]}：{order.title}",
+        body=f"{order.instructions}\n涉及案件：{numbers}\n请于 {due.date.isoformat()} 前书面回复。",
+        case_id=cases[0].id if len(cases) == 1 else None,
     )
     session.flush()
     params = {
@@ -190,7 +190,9 @@ def issue_order(session: Session, principal: Principal, body: OrderIn) -> Superv
         "title": order.title,
         "deadline": due.date.isoformat(),
     }
-    _tell_leads(session, dept.id, "staff.order_new", f"staff.order_new:order{order.id}", params)
+    messages.to_unit_leads(
+        session, dept.id, "staff.order_new", f"staff.order_new:order{order.id}", params
+    )
     _order_webhook(session, order, "order.issued", "issued")
     return order
 
@@ -223,13 +225,12 @@ def reply_order(
             details={"order_id": order.id},
             public=False,
         )
-    _notice(
+    notify.notice(
         session,
-        order.issuer_department_id,
-        "supervision_reply",
-        f"{KIND_ZH[order.kind]}已回复：{order.title}",
-        text.strip(),
-        None,
+        department_id=order.issuer_department_id,
+        kind="supervision_reply",
+        title=f"{KIND_ZH[order.kind]}已回复：{order.title}",
+        body=text.strip(),
     )
     session.flush()
     _order_webhook(session, order, "order.replied", f"reply{order.replied_at.isoformat()}")
@@ -318,15 +319,16 @@ def escalate_overdue(session: Session, now: datetime | None = None) -> tuple[int
                     },
                     public=False,
                 )
-            _notice(
+            notify.notice(
                 session,
-                parent_id,
-                "order_escalated",
-                f"升级督办：{order.title}",
-                f"下级部门逾期未回复{KIND_ZH[order.kind]}，请于 {due.date.isoformat()} 前回复。",
-                None,
+                department_id=parent_id,
+                kind="order_escalated",
+                title=f"升级督办：{order.title}",
+                body=(
+                    f"下级部门逾期未回复{KIND_ZH[order.kind]}，请于 {due.date.isoformat()} 前回复。"
+                ),
             )
-            _tell_leads(
+            messages.to_unit_leads(
                 session,
                 parent_id,
                 "staff.order_escalated",
@@ -357,161 +359,15 @@ def sweep(session: Session, now: datetime | None = None) -> dict[str, int]:
     ).all()
     for d in overdue:
         d.overdue_notified_at = now
-        _notice(
+        notify.notice(
             session,
-            d.responsible_department_id,
-            "decision_overdue",
-            "会议议定事项逾期",
-            f"{d.content}\n期限：{d.due_date.isoformat()}",
-            None,
+            department_id=d.responsible_department_id,
+            kind="decision_overdue",
+            title="会议议定事项逾期",
+            body=f"{d.content}\n期限：{d.due_date.isoformat()}",
         )
     session.flush()
     return {"escalated": escalated, "top_reached": top, "decisions_overdue": len(overdue)}
-
-
-# --------------------------------------------------------------------------- meetings
-
-
-def decision_light(d: MeetingDecision, now: datetime | None = None) -> str | None:
-    """Green until the last working day, yellow on it, red once overdue; None when done."""
-    if d.status != "open":
-        return None
-    now = now or clock.now()
-    if now >= d.due_at:
-        return "red"
-    if now >= d.yellow_at:
-        return "yellow"
-    return "green"
-
-
-def create_meeting(session: Session, principal: Principal, body: MeetingIn) -> Meeting:
-    # Everything is checked before anything is written.
-    for i, d in enumerate(body.decisions):
-        missing = [
-            f
-            for f, v in (
-                ("responsible_department_id", d.responsible_department_id),
-                ("deadline_workdays", d.deadline_workdays),
-            )
-            if v is None
-        ]
-        if missing:
-            raise Invalid(
-                "supervision.decision_incomplete",
-                "每项议定事项都必须明确责任单位和办理期限（工作日）",
-                index=i,
-                fields=missing,
-            )
-        assert d.deadline_workdays is not None and d.responsible_department_id is not None
-        if not 1 <= d.deadline_workdays <= 120:
-            raise Invalid(
-                "supervision.decision_incomplete",
-                "办理期限须为 1 至 120 个工作日",
-                index=i,
-                fields=["deadline_workdays"],
-            )
-        _department(
-            session,
-            d.responsible_department_id,
-            "supervision.department_not_found",
-            f"decisions[{i}].responsible_department_id",
-        )
-    for dept_id in body.participant_department_ids:
-        _department(
-            session, dept_id, "supervision.department_not_found", "participant_department_ids"
-        )
-    cases = _cases_in_scope(session, principal, body.case_ids)
-
-    now = clock.now()
-    meeting = Meeting(
-        kind=body.kind,
-        title=body.title.strip(),
-        convener_department_id=principal.department_id,
-        convened_by_id=principal.user_id,
-        convened_by_name=principal.display_name,
-        held_on=body.held_on,
-        location=body.location,
-        participant_department_ids=list(dict.fromkeys(body.participant_department_ids)),
-        summary=body.summary,
-        created_at=now,
-    )
-    session.add(meeting)
-    session.flush()
-    for case in cases:
-        session.add(MeetingCase(meeting_id=meeting.id, case_id=case.id))
-        add_event(
-            session,
-            case,
-            body.kind,
-            None,
-            None,
-            principal,
-            reason=meeting.title,
-            details={"meeting_id": meeting.id, "held_on": body.held_on.isoformat()},
-            public=False,
-        )
-    cal = load_calendar(session)
-    start = max(body.held_on, clock.local_today())
-    for i, d in enumerate(body.decisions, start=1):
-        assert d.deadline_workdays is not None and d.responsible_department_id is not None
-        due = cal.add_workdays(start, d.deadline_workdays)
-        yellow = (
-            cal.add_workdays(start, d.deadline_workdays - 1).due_at
-            if d.deadline_workdays > 1
-            else now
-        )
-        session.add(
-            MeetingDecision(
-                meeting_id=meeting.id,
-                seq=i,
-                content=d.content.strip(),
-                responsible_department_id=d.responsible_department_id,
-                deadline_workdays=d.deadline_workdays,
-                deadline_start=start,
-                due_date=due.date,
-                due_at=due.due_at,
-                deadline_provisional=due.provisional,
-                yellow_at=yellow,
-                status="open",
-            )
-        )
-        _notice(
-            session,
-            d.responsible_department_id,
-            "meeting_decision",
-            f"{MEETING_KIND_ZH[body.kind]}议定事项：{meeting.title}",
-            f"{d.content.strip()}\n请于 {due.date.isoformat()} 前办结。",
-            None,
-        )
-        _tell_leads(
-            session,
-            d.responsible_department_id,
-            "staff.meeting_decision",
-            f"staff.meeting_decision:meeting{meeting.id}:{i}",
-            {
-                "title": meeting.title,
-                "content": d.content.strip(),
-                "deadline": due.date.isoformat(),
-            },
-        )
-    session.flush()
-    return meeting
-
-
-def complete_decision(
-    session: Session, principal: Principal, decision: MeetingDecision, note: str | None
-) -> MeetingDecision:
-    if decision.status != "open":
-        raise Conflict("supervision.decision_done", "该事项已办结")
-    if principal.role not in ("supervisor", "leader") and (
-        decision.responsible_department_id not in principal.unit_department_ids
-    ):
-        raise Forbidden("supervision.not_responsible", "只有责任单位或督查人员可以办结该事项")
-    decision.status = "done"
-    decision.done_at = clock.now()
-    decision.done_note = note
-    session.flush()
-    return decision
 
 
 def _order_due(cal: Any, order: SupervisionOrder) -> Deadline:
@@ -560,3 +416,8 @@ def recompute_provisional(session: Session) -> int:
         changed += before != (d.due_date, d.due_at, d.deadline_provisional)
     session.flush()
     return changed
+
+
+def install_hooks() -> None:
+    """Supervision's deadlines are recounted after a calendar import (``sla.service``)."""
+    on_provisional_recount("supervision", recompute_provisional)

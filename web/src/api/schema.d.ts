@@ -2975,6 +2975,11 @@ export interface components {
             label: string;
             /** Required */
             required: string[];
+            /**
+             * Required When
+             * @default []
+             */
+            required_when: components["schemas"]["RequiredWhen"][];
             /** Warning */
             warning?: string | null;
         };
@@ -5215,6 +5220,11 @@ export interface components {
             /** Rating Deadline */
             rating_deadline?: string | null;
             rating_form?: components["schemas"]["RatingForm"] | null;
+            /**
+             * Sms Opt Out
+             * @default false
+             */
+            sms_opt_out: boolean;
         };
         /** PublicDisclosure */
         PublicDisclosure: {
@@ -5596,6 +5606,20 @@ export interface components {
          * @enum {string}
          */
         ReporterType: "person" | "enterprise";
+        /**
+         * RequiredWhen
+         * @description A field a move needs only when another field of the request has a given value (the
+         *     no-veto fields when ``outcome`` is ``cannot_by_policy``; a reason when ``approve`` is
+         *     false).
+         */
+        RequiredWhen: {
+            /** Field */
+            field: string;
+            /** When Field */
+            when_field: string;
+            /** Equals */
+            equals: string | boolean;
+        };
         /** SampleOut */
         SampleOut: {
             /** Reminded */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { ref } from 'vue'
 import { ApiError } from '@/api/client'
 import { useEditDialog } from './useEditDialog'
 
@@ -73,5 +74,27 @@ describe('useEditDialog', () => {
     d.open()
     await expect(d.save()).rejects.toThrow('bug')
     expect(d.saving.value).toBe(false)
+  })
+
+  it('drives an open state the parent owns and tells it of each refusal', async () => {
+    const open = ref(true)
+    const refused: string[] = []
+    const err = new ApiError(409, 'case.version_conflict', '', { code: 'case.version_conflict' })
+    let answer: () => Promise<unknown> = async () => Promise.reject(err)
+    const d = useEditDialog<{ reason: string }>({
+      visible: open,
+      blank: () => ({ reason: '' }),
+      submit: () => answer(),
+      onRefused: (e) => refused.push(e.code),
+      notify: () => undefined,
+    })
+    expect(d.visible).toBe(open)
+    await d.save()
+    expect(refused).toEqual(['case.version_conflict'])
+    expect(open.value).toBe(true)
+    answer = async () => 'ok'
+    expect(await d.save()).toBe('ok')
+    expect(open.value).toBe(false)
+    expect(refused).toEqual(['case.version_conflict'])
   })
 })

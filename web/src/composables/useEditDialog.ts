@@ -17,6 +17,10 @@ export interface EditDialogOptions<F extends object, R, S> {
   mapErrors?: (errors: Record<string, string>, err: ApiError) => void
   /** How a refusal's message is shown (ElMessage.error unless told). */
   notify?: (message: string) => void
+  /** Called with each refusal, after its field errors are placed (e.g. to tell a parent). */
+  onRefused?: (err: ApiError) => void
+  /** The open state, when the dialog's parent owns it (a component's `defineModel`). */
+  visible?: Ref<boolean>
 }
 
 export interface EditDialog<F extends object, R, S> {
@@ -46,7 +50,7 @@ export interface EditDialog<F extends object, R, S> {
 export function useEditDialog<F extends object, R = never, S = unknown>(
   options: EditDialogOptions<F, R, S>,
 ): EditDialog<F, R, S> {
-  const visible = ref(false)
+  const visible = options.visible ?? ref(false)
   const editing = ref<R | null>(null) as Ref<R | null>
   const saving = ref(false)
   const formRef = ref<FormInstance>()
@@ -82,6 +86,7 @@ export function useEditDialog<F extends object, R = never, S = unknown>(
       options.mapErrors?.(found, e)
       Object.assign(serverErrors, found)
       notify(e.message)
+      options.onRefused?.(e)
       return undefined
     } finally {
       saving.value = false

@@ -1,4 +1,6 @@
-// The citizen API (no account): a small fetch wrapper with Chinese error messages.
+// The citizen API (no account): a small fetch wrapper with Chinese error messages (the
+// console's error registry, src/api/errors.ts).
+import { messageFor, NETWORK_ERROR } from '@/api/errors'
 
 export class PublicError extends Error {
   readonly status: number
@@ -15,13 +17,13 @@ async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
   try {
     res = await fetch(`/api/v1/public${path}`, init)
   } catch {
-    throw new PublicError(0, 'network', '网络连接失败，请检查网络后重试')
+    throw new PublicError(0, 'network', NETWORK_ERROR)
   }
   const body = res.headers.get('content-type')?.includes('json') ? await res.json() : null
   if (!res.ok) {
     if (res.status === 422) throw new PublicError(422, 'request.malformed', '填写内容有误，请检查后重试')
-    if (res.status === 429) throw new PublicError(429, 'rate_limited', '操作过于频繁，请稍后再试')
-    throw new PublicError(res.status, body?.code ?? 'error', body?.detail ?? '')
+    const code: string = body?.code ?? (res.status === 429 ? 'rate_limited' : 'error')
+    throw new PublicError(res.status, code, messageFor(code, body?.detail, res.status))
   }
   return body as T
 }
@@ -74,6 +76,8 @@ export interface PublicCase {
   round: number
   // 并单: the report this one was merged into (same problem); its public progress.
   master?: PublicMaster | null
+  // The reporter turned SMS about this case off (the switch on the status page).
+  sms_opt_out: boolean
 }
 export interface PublicMaster {
   state: string
@@ -151,6 +155,12 @@ export const api = {
     init.headers = { ...(init.headers as Record<string, string>), ...headers }
     return call<PublicCase>(`/cases/${encodeURIComponent(number)}/evaluation${query}`, init)
   },
+  /** SMS about this case off (`optOut`) or on again; only with the private link. */
+  smsOptOut: (number: string, token: string, optOut: boolean) =>
+    call<{ number: string; opt_out: boolean }>(
+      `/cases/${encodeURIComponent(number)}/notifications?token=${encodeURIComponent(token)}`,
+      json({ opt_out: optOut }),
+    ),
 }
 
 /** Shrink a photo on the phone before upload: longest side 1600 px, JPEG 0.8. HEIC the

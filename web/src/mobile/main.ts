@@ -1,31 +1,11 @@
 import { createApp } from 'vue'
 import { createRouter, createWebHistory } from 'vue-router'
-import {
-  Button,
-  Cell,
-  CellGroup,
-  Checkbox,
-  CheckboxGroup,
-  Field,
-  Form,
-  NavBar,
-  Picker,
-  Popup,
-  Radio,
-  RadioGroup,
-  Rate,
-  Step,
-  Steps,
-  Switch,
-  Uploader,
-  Tag,
-  Locale,
-} from 'vant'
+import * as Vant from 'vant'
 import zhCN from 'vant/es/locale/lang/zh-CN'
 import 'vant/lib/index.css'
 import App from './App.vue'
 
-Locale.use('zh-CN', zhCN)
+Vant.Locale.use('zh-CN', zhCN)
 
 const router = createRouter({
   history: createWebHistory('/m/'),
@@ -40,25 +20,26 @@ const router = createRouter({
 })
 
 const app = createApp(App)
+// The Vant components the pages use (named one by one, so the build keeps only these).
 for (const c of [
-  Button,
-  Cell,
-  CellGroup,
-  Checkbox,
-  CheckboxGroup,
-  Field,
-  Form,
-  NavBar,
-  Picker,
-  Popup,
-  Radio,
-  RadioGroup,
-  Rate,
-  Step,
-  Steps,
-  Switch,
-  Uploader,
-  Tag,
+  Vant.Button,
+  Vant.Cell,
+  Vant.CellGroup,
+  Vant.Checkbox,
+  Vant.CheckboxGroup,
+  Vant.Field,
+  Vant.Form,
+  Vant.NavBar,
+  Vant.Picker,
+  Vant.Popup,
+  Vant.Radio,
+  Vant.RadioGroup,
+  Vant.Rate,
+  Vant.Step,
+  Vant.Steps,
+  Vant.Switch,
+  Vant.Uploader,
+  Vant.Tag,
 ]) {
   app.use(c)
 }

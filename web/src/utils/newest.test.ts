@@ -27,3 +27,19 @@ describe('newest', () => {
     expect(current()).toBe(false)
   })
 })
+
+describe('newestInto', () => {
+  it('fills the ref with the newest answer only', async () => {
+    const { ref } = await import('vue')
+    const { newestInto } = await import('./newest')
+    const target = ref('')
+    const fill = newestInto(target)
+    let releaseFirst: (v: string) => void = () => {}
+    const first = fill(new Promise<string>((r) => (releaseFirst = r)))
+    const second = fill(Promise.resolve('second'))
+    await second
+    releaseFirst('first')
+    await first
+    expect(target.value).toBe('second')
+  })
+})

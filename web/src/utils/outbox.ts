@@ -107,6 +107,16 @@ export function unknownVariables(allowed: string[], ...texts: string[]): string[
   return [...found].filter((v) => !allowed.includes(v)).sort()
 }
 
+/** A template's text refused (notify.template_variable_unknown, reply_template.variable_unknown):
+ *  the message beside the body names the variables the server listed. */
+export function placeTemplateRefusal(errors: Record<string, string>, err: { message: string; body: Record<string, unknown> }): void {
+  const vars = err.body.variables
+  const message = Array.isArray(vars)
+    ? `模板中有未知变量：${vars.map((v) => `{${String(v)}}`).join('、')}，请只使用列出的变量`
+    : err.message
+  if (errors.body || !Object.keys(errors).length) errors.body = message
+}
+
 /** Template preview: each `{name}` replaced by its Chinese label in 【】. */
 export function previewTemplate(text: string, labels: Record<string, string>): string {
   return text.replace(/\{(\w+)\}/g, (whole, name: string) => (labels[name] ? `【${labels[name]}】` : whole))

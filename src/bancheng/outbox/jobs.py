@@ -43,8 +43,6 @@ def deliverer_for(db: Database, settings: Settings) -> Deliverer:
 
 def _deliver(ctx: JobContext) -> dict[str, Any]:
     assert ctx.db is not None, "outbox.deliver runs with run_job_now (it needs ctx.db)"
-    from bancheng.notify import service as _inapp  # noqa: F401  (the in-app channel)
-
     r = deliverer_for(ctx.db, ctx.settings).drain(ctx.stop)
     return r.as_dict()
 

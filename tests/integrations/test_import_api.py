@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from bancheng.audit.models import OperationLog
 from bancheng.cases.models import Case, CaseEvent
-from bancheng.insights import importer
 from bancheng.insights.models import ImportedWorkOrder
+from bancheng.integrations import hotline_import_rows
 from tests.cases.helpers import as_user
 
 URL = "/api/v1/imports/cases"
@@ -175,8 +175,8 @@ def test_receiving_unit_and_scope(client, org, session):
 def test_files_that_are_not_spreadsheets_or_too_large(client, org, session, monkeypatch):
     user = as_user(client, "supervisor")
     before = _counts(session)
-    assert importer.MAX_IMPORT_BYTES == 20 * 1024 * 1024
-    monkeypatch.setattr(importer, "MAX_IMPORT_BYTES", 1024)
+    assert hotline_import_rows.MAX_IMPORT_BYTES == 20 * 1024 * 1024
+    monkeypatch.setattr(hotline_import_rows, "MAX_IMPORT_BYTES", 1024)
     r = _post(client, user.headers, GOOD + "X1,标题,内容,姓名,13900001111,2026-10-01,咨询\n" * 40)
     assert (r.status_code, r.json()["code"]) == (413, "import.too_large")
     monkeypatch.undo()
@@ -217,7 +217,9 @@ def test_xlsx_upload_gbk_csv_and_template(client, org, session):
     header = [c.value for c in book.worksheets[0][1]]
     assert header[0] == "编号" and "标题" in header and "登记时间" in header
     assert header == [
-        importer.DEFAULT_MAPPING[f] for f in importer.FIELDS if f in importer.DEFAULT_MAPPING
+        hotline_import_rows.DEFAULT_MAPPING[f]
+        for f in hotline_import_rows.FIELDS
+        if f in hotline_import_rows.DEFAULT_MAPPING
     ]
     # The template's headers are the default mapping: a filled template imports as is.
     book.worksheets[0].append(

@@ -8,15 +8,15 @@ from sqlalchemy.orm import Session
 
 from bancheng.core.config import Settings
 from bancheng.core.jobs import Job, JobContext, JobRegistry
-from bancheng.feedback import service
+from bancheng.feedback import callbacks, reminders
 
 JOB = "feedback.reminders_and_sampling"
 
 
 def run(session: Session, settings: Settings) -> dict[str, int]:
-    reminded = service.remind_unrated(session, settings)
-    closed = service.close_unrated(session, settings)
-    sampled = len(service.sample_closed(session, settings))
+    reminded = reminders.remind_unrated(session, settings)
+    closed = reminders.close_unrated(session, settings)
+    sampled = len(callbacks.sample_closed(session, settings))
     return {"reminded": reminded, "closed_unrated": closed, "sampled": sampled}
 
 

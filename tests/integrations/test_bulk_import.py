@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -23,9 +20,9 @@ from sqlalchemy.orm import Session
 from bancheng.cases.models import Case, CaseDepartment, CaseEvent, CaseNumberCounter
 from bancheng.cases.numbering import allocate_number, allocate_number_block
 from bancheng.core import clock
-from bancheng.insights import cli as insights_cli
-from bancheng.insights.importer import import_rows, parse_mapping
 from bancheng.insights.models import ImportedWorkOrder, RollupDirtyDay
+from bancheng.integrations.hotline_import import import_rows
+from bancheng.integrations.hotline_import_rows import parse_mapping
 from bancheng.sla import case_clock
 from bancheng.sla.policies import create_policy
 
@@ -411,20 +408,8 @@ def test_a_number_block_continues_the_counter(session, settings):
     assert allocate_number_block(session, juris, 2031, 2)[0][0] == 5
 
 
-class _TestDatabase:
-    """Runs the CLI's unit of work inside the test's transaction."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    @contextmanager
-    def transaction(self, write: bool = True) -> Iterator[Session]:
-        yield self.session
-
-
-def test_cli_all_or_nothing_by_default(session, org, tmp_path: Path, monkeypatch):
+def test_cli_all_or_nothing_by_default(session, org, tmp_path: Path, cli):
     clock.set_clock(lambda: NOW)
-    monkeypatch.setattr(insights_cli, "get_database", lambda: _TestDatabase(session))
     mapping = tmp_path / "mapping.json"
     mapping.write_text(
         '{"external_id": "编号", "state": "状态", "due_at": "办结期限", "resolved_at": "办结时间",'
@@ -439,14 +424,13 @@ def test_cli_all_or_nothing_by_default(session, org, tmp_path: Path, monkeypatch
     path.write_text("\n".join(",".join(r) for r in [HEADER, *bad]) + "\n", encoding="utf-8-sig")
     before = _counts(session)
     args = ["import", str(path), "--department", "C-SC", "--mapping", str(mapping)]
-    runner = CliRunner()
-    out = runner.invoke(insights_cli.insights_group, [*args, "--batch-size", "2"])
+    out = cli(*args, "--batch-size", "2")
     assert out.exit_code == 1, out.output
     assert "第 7 行 [rejected] W99" in out.stdout
     assert "未导入任何数据" in out.stderr and "--skip-invalid" in out.stderr
     assert "校验中" in out.stderr
     assert _counts(session) == before
-    ok = runner.invoke(insights_cli.insights_group, [*args, "--batch-size", "2", "--skip-invalid"])
+    ok = cli(*args, "--batch-size", "2", "--skip-invalid")
     assert ok.exit_code == 0, ok.output
     assert "共 6 行：导入 5，重复 0，拒绝 1" in ok.stdout
     assert "写入中" in ok.stderr

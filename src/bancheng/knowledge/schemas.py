@@ -1,0 +1,87 @@
+"""Request and answer bodies of ``knowledge/api.py``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class LibraryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: int
+    title: str | None = Field(default=None, max_length=200)
+    summary: str | None = Field(default=None, max_length=20000)
+    stuck_point: str | None = Field(default=None, max_length=20000)
+    solution: str | None = Field(default=None, max_length=20000)
+    policy_basis: str | None = Field(default=None, max_length=20000)
+    tags: list[str] | None = Field(default=None, max_length=30)
+
+
+class LibraryPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, max_length=200)
+    summary: str | None = Field(default=None, max_length=20000)
+    stuck_point: str | None = Field(default=None, max_length=20000)
+    solution: str | None = Field(default=None, max_length=20000)
+    policy_basis: str | None = Field(default=None, max_length=20000)
+    tags: list[str] | None = Field(default=None, max_length=30)
+
+
+class Finding(BaseModel):
+    field: str
+    kind: str
+    text: str
+
+
+class LibraryOut(BaseModel):
+    id: int
+    source_case_id: int | None
+    title: str
+    summary: str
+    stuck_point: str
+    solution: str
+    policy_basis: str
+    tags: list[str]
+    matter_id: int | None
+    blocker_type: str | None
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+    findings: list[Finding] = []
+    score: float | None = None
+
+
+class MaskIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(max_length=50000)
+    names: list[str] = Field(default_factory=list, max_length=20)
+
+
+class MaskOut(BaseModel):
+    masked: str
+    findings: list[Finding]
+
+
+class LedgerPrecedentOut(BaseModel):
+    id: int
+    number: str
+    title: str
+    state: str
+    score: float
+    outcome: str | None
+    outcome_label: str | None
+    resolution: str | None
+    policy_explanation: str | None
+    alternative: str | None
+    blocker_types: list[str]
+    resolved_at: datetime | None
+
+
+class PrecedentsOut(BaseModel):
+    ledger: list[LedgerPrecedentOut]
+    library: list[LibraryOut]
