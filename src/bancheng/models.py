@@ -7,6 +7,7 @@ from types import ModuleType
 
 from bancheng.audit import models as audit_models
 from bancheng.cases import models as cases_models
+from bancheng.core import cache as core_cache
 from bancheng.core import jobs as core_jobs
 from bancheng.core import ratelimit as core_ratelimit
 from bancheng.core.db import Base
@@ -26,6 +27,7 @@ from bancheng.supervision import models as supervision_models
 MODEL_MODULES: tuple[ModuleType, ...] = (
     audit_models,
     cases_models,
+    core_cache,  # cache_stamps
     core_jobs,  # job_runs
     core_ratelimit,  # rate_limit_counters
     dispatch_models,

@@ -158,6 +158,80 @@ def test_numbers_are_consecutive(client, org):
     assert seqs == [seqs[0], seqs[0] + 1, seqs[0] + 2]
 
 
+def _statements_of(connection, call):
+    """The SQL statements ``call`` sends, first word and table, in order."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def hook(_conn, _cur, statement, _params, _ctx, _many):
+        words = statement.split()
+        table = {"INSERT": 2, "UPDATE": 1, "DELETE": 2}.get(words[0])
+        if table is None:  # SELECT ... FROM table
+            table = words.index("FROM") + 1 if "FROM" in words else 0
+        seen.append(f"{words[0]} {words[table]}")
+
+    event.listen(connection, "before_cursor_execute", hook)
+    try:
+        result = call()
+    finally:
+        event.remove(connection, "before_cursor_execute", hook)
+    return result, seen
+
+
+# Written from the counter's UPDATE to the commit: what a registration does while every
+# other registration of the jurisdiction waits for the counter row.
+UNDER_THE_COUNTER = [
+    "UPDATE case_number_counters",
+    "UPDATE cases",
+    "INSERT case_access_tokens",
+    "INSERT outbox_messages",
+    "SELECT audit_chain_heads",
+    "UPDATE audit_chain_heads",
+    "INSERT operation_logs",
+]
+
+
+def test_number_is_taken_last(client, org, connection, session):
+    clerk = as_user(client, "clerk")
+    clerk.create()  # warm: the clerk's token, the policies, the templates are read once
+    r, seen = _statements_of(
+        connection,
+        lambda: client.post("/api/v1/cases", json=case_payload(), headers=clerk.headers),
+    )
+    assert r.status_code == 201
+    body = r.json()
+    assert body["version"] == 1
+    stored = session.get(Case, body["id"])
+    assert stored is not None and (stored.number, stored.seq) == (
+        body["number"],
+        int(body["number"].rsplit("-", 1)[1]),
+    )
+    written = [x for x in seen if not x.startswith(("SAVEPOINT", "RELEASE"))]
+    first = written.index("UPDATE case_number_counters")
+    assert written.index("INSERT cases") < first
+    assert written.index("INSERT case_events") < first
+    assert written[first:] == UNDER_THE_COUNTER
+
+
+def test_a_rolled_back_registration_gives_its_number_back(session, org, settings):
+    from bancheng.cases import service
+    from bancheng.cases.schemas import CaseCreate
+    from tests.conftest import principal_of
+
+    p = principal_of(session, org, "clerk")
+    data = CaseCreate.model_validate(case_payload())
+    first, _ = service.create_case(session, settings, p, data, number_late=True)
+    assert first.number.startswith("~") and first.seq < 0  # provisional until numbered
+    session.rollback()
+    second, _ = service.create_case(session, settings, p, data, number_late=True)
+    session.commit()
+    third, _ = service.create_case(session, settings, p, data)
+    assert int(third.number.rsplit("-", 1)[1]) == second.seq + 1
+    assert not second.number.startswith("~")
+    assert session.scalar(select(func.count()).where(Case.number.like("~%"))) == 0
+
+
 def _seed_ledger(client, org):
     clerk = as_user(client, "clerk")
     a = clerk.create(title="公积金提取难", kind="cannot_do", channel="window")

@@ -1,9 +1,12 @@
-"""200 concurrent creations give 200 distinct, consecutive numbers (committed for real)."""
+"""200 concurrent creations give 200 distinct, consecutive numbers (committed for real),
+numbered at once or at the end of their transactions (``number_late``, the intake
+endpoints' way), and the reporter's receipt carries the case's real number."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from sqlalchemy import select
 
 from bancheng.cases import service
@@ -11,13 +14,15 @@ from bancheng.cases.models import Case
 from bancheng.cases.schemas import CaseCreate
 from bancheng.org.scope import principal_for
 from bancheng.org.service import create_department
+from bancheng.outbox.models import OutboxMessage
 from tests.conftest import case_payload, make_user
 
 N = 200
 JURISDICTION = "CONC"
 
 
-def test_concurrent_creation_numbers(own_database, settings):
+@pytest.mark.parametrize("late", [False, True], ids=["at_once", "at_commit"])
+def test_concurrent_creation_numbers(own_database, settings, late):
     # Real commits from 32 threads, on a database of its own.
     database = own_database
     local = settings.model_copy(update={"jurisdiction_code": JURISDICTION})
@@ -29,8 +34,8 @@ def test_concurrent_creation_numbers(own_database, settings):
 
     def create(_: int) -> str:
         with database.transaction() as s:
-            case, _created = service.create_case(s, local, principal, data)
-            return case.number
+            case, _created = service.create_case(s, local, principal, data, number_late=late)
+        return case.number  # late: given by the commit
 
     with ThreadPoolExecutor(max_workers=32) as pool:
         numbers = list(pool.map(create, range(N)))
@@ -40,3 +45,12 @@ def test_concurrent_creation_numbers(own_database, settings):
     with database.transaction(write=False) as s:
         stored = s.scalars(select(Case.number).where(Case.jurisdiction == JURISDICTION)).all()
         assert sorted(stored) == sorted(numbers)
+        receipts = s.execute(
+            select(OutboxMessage.idempotency_key, OutboxMessage.payload, Case.number)
+            .join(Case, Case.id == OutboxMessage.case_id)
+            .where(Case.jurisdiction == JURISDICTION, OutboxMessage.kind == "reporter.accepted")
+        ).all()
+        assert len(receipts) == N
+        for key, payload, number in receipts:
+            assert payload["params"]["number"] == number
+            assert key.startswith(f"reporter.accepted:case_event:{number}:")

@@ -160,3 +160,22 @@ def test_installing_twice_registers_each_thing_once() -> None:
     assert deps.request_hooks().record_denied.__module__ == "bancheng.audit.service"
     assert registry.names() == jobs_before
     assert len(jobs_before) == 7
+
+
+def test_the_core_contract_forbids_every_domain_and_composition_root() -> None:
+    """``core imports no domain`` (pyproject.toml, run by ``make lint``) names every
+    package and top-level module but ``core`` itself and the migrations."""
+    import tomllib
+
+    conf = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = conf["tool"]["importlinter"]["contracts"]
+    (contract,) = [c for c in contracts if c["id"] == "core-imports-no-domain"]
+    src = ROOT / "src" / "bancheng"
+    packages = {
+        f"bancheng.{p.name}"
+        for p in src.iterdir()
+        if (p / "__init__.py").exists() and p.name not in ("core", "migrations")
+    }
+    modules = {f"bancheng.{p.stem}" for p in src.glob("*.py") if not p.stem.startswith("__")}
+    assert contract["source_modules"] == ["bancheng.core"]
+    assert sorted(contract["forbidden_modules"]) == sorted(packages | modules)

@@ -41,6 +41,19 @@ def move(staff: Console, case_id: int, action: str, **fields: Any) -> dict[str, 
     )
 
 
+def public_report(request: Any, server: Server, **fields: Any) -> dict[str, Any]:
+    """A report through the public API (as the phone page sends it): its number and token."""
+    import json
+
+    resp = request.post(
+        server.url("/api/v1/public/reports"),
+        data=json.dumps({"kind": "cannot_do", **fields}),
+        headers={"Content-Type": "application/json"},
+    )
+    assert resp.ok, resp.text()
+    return dict(resp.json())
+
+
 def phone_page(browser: Any) -> tuple[Any, Any, list[str]]:
     ctx = browser.new_context(
         viewport={"width": 390, "height": 844},

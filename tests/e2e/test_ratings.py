@@ -5,7 +5,6 @@ shows in the monthly ranking."""
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Console, Server
-from tests.e2e.test_citizen import move, phone_page
+from tests.e2e.test_citizen import move, phone_page, public_report
 from tests.e2e.test_console import act, expect_state, submit
 
 pytestmark = pytest.mark.e2e
@@ -58,21 +57,14 @@ def test_rate_on_the_channels_indicators(
     # --- a report from the phone, solved on the spot --------------------------------------
     ctx, mp, m_errors = phone_page(browser)
     phone = f"139{random.randint(10_000_000, 99_999_999)}"
-    resp = ctx.request.post(
-        server.url("/api/v1/public/reports"),
-        data=json.dumps(
-            {
-                "kind": "cannot_do",
-                "description": "网上申报营业执照，办事指南写的材料和窗口要的不一样，来回改了三次。",
-                "name": "王评价",
-                "phone": phone,
-                "hall_id": hall["id"],
-            }
-        ),
-        headers={"Content-Type": "application/json"},
+    out = public_report(
+        ctx.request,
+        server,
+        description="网上申报营业执照，办事指南写的材料和窗口要的不一样，来回改了三次。",
+        name="王评价",
+        phone=phone,
+        hall_id=hall["id"],
     )
-    assert resp.ok, resp.text()
-    out = resp.json()
     found = clerk.api("GET", f"/api/v1/cases?q={out['number']}")
     case_id = found["items"][0]["id"]
     move(
@@ -135,21 +127,15 @@ def test_rate_on_the_channels_indicators(
     expect(page.locator("[data-test=evaluation-reasons]")).to_contain_text("材料重复提交")
 
     # --- a rating entered at the window: the offline indicators -------------------------
-    resp = clerk.context.request.post(
-        server.url("/api/v1/public/reports"),
-        data=json.dumps(
-            {
-                "kind": "cannot_do",
-                "description": "窗口说社保转移要回原籍开证明，电话咨询又说不用，不知道听谁的。",
-                "name": "赵窗口",
-                "phone": f"138{random.randint(10_000_000, 99_999_999)}",
-                "hall_id": hall["id"],
-            }
-        ),
-        headers={"Content-Type": "application/json"},
+    second_report = public_report(
+        clerk.context.request,
+        server,
+        description="窗口说社保转移要回原籍开证明，电话咨询又说不用，不知道听谁的。",
+        name="赵窗口",
+        phone=f"138{random.randint(10_000_000, 99_999_999)}",
+        hall_id=hall["id"],
     )
-    assert resp.ok, resp.text()
-    second = clerk.api("GET", f"/api/v1/cases?q={resp.json()['number']}")["items"][0]["id"]
+    second = clerk.api("GET", f"/api/v1/cases?q={second_report['number']}")["items"][0]["id"]
     move(
         clerk, second, "resolve_on_spot", outcome="done", resolution="已当面说明无需回原籍开证明。"
     )

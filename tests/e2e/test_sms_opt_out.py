@@ -4,7 +4,6 @@ shows it again after a reload."""
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from collections.abc import Callable
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Console, Server
-from tests.e2e.test_citizen import phone_page
+from tests.e2e.test_citizen import phone_page, public_report
 
 pytestmark = pytest.mark.e2e
 
@@ -29,21 +28,14 @@ def test_sms_switch_on_the_status_page(
     clerk = sign_in("clerk")
     hall = clerk.api("GET", "/api/v1/halls")[0]
     phone = f"137{random.randint(10_000_000, 99_999_999)}"
-    resp = clerk.context.request.post(
-        server.url("/api/v1/public/reports"),
-        data=json.dumps(
-            {
-                "kind": "cannot_do",
-                "description": "办理营业执照变更，窗口让回去补材料，却没说清楚要补哪些。",
-                "name": "钱短信",
-                "phone": phone,
-                "hall_id": hall["id"],
-            }
-        ),
-        headers={"Content-Type": "application/json"},
+    created = public_report(
+        clerk.context.request,
+        server,
+        description="办理营业执照变更，窗口让回去补材料，却没说清楚要补哪些。",
+        name="钱短信",
+        phone=phone,
+        hall_id=hall["id"],
     )
-    assert resp.ok, resp.text()
-    created = resp.json()
     number, token = created["number"], created["token"]
 
     def opted_out() -> bool:

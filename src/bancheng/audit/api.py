@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session
 from bancheng.audit import export, repository
 from bancheng.audit.actions import OBJECT_LABELS, OUTCOME_LABELS, action_labels
 from bancheng.audit.models import OperationLog
-from bancheng.audit.schemas import ActionOut, LoginOut, LoginPage, OperationOut, OperationPage
+from bancheng.audit.schemas import (
+    ActionOut,
+    LoginOut,
+    LoginPage,
+    LogWindow,
+    OperationOut,
+    OperationPage,
+)
 from bancheng.core.deps import Caller, api_router, db_session, require
 from bancheng.core.tempfiles import stream_file
 
@@ -36,23 +43,17 @@ def operations(
     object_type: Annotated[str | None, Query(max_length=32)] = None,
     object_id: Annotated[str | None, Query(max_length=64)] = None,
     outcome: Annotated[str | None, Query(pattern="^(ok|denied)$")] = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    window: LogWindow = Depends(),
     _: Caller = require("audit.read"),
 ) -> OperationPage:
     rows, total = repository.operations(
         session,
+        window,
         actor=actor,
         action=action,
         object_type=object_type,
         object_id=object_id,
         outcome=outcome,
-        date_from=date_from,
-        date_to=date_to,
-        page=page,
-        page_size=page_size,
     )
     labels = action_labels()
     return OperationPage(items=[_operation_out(r, labels) for r in rows], total=total)
@@ -69,20 +70,14 @@ def logins(
     session: DB,
     username: Annotated[str | None, Query(max_length=64)] = None,
     success: bool | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    window: LogWindow = Depends(),
     _: Caller = require("audit.read"),
 ) -> LoginPage:
     rows, total = repository.logins(
         session,
+        window,
         username=username,
         success=success,
-        date_from=date_from,
-        date_to=date_to,
-        page=page,
-        page_size=page_size,
     )
     return LoginPage(items=[LoginOut.model_validate(r) for r in rows], total=total)
 

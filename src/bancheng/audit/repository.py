@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from bancheng.audit.models import LoginLog, OperationLog
+from bancheng.audit.schemas import LogWindow
 from bancheng.core.clock import SHANGHAI
 
 
@@ -28,24 +29,27 @@ def _between(
     return conds
 
 
-def _page(session: Session, stmt: Select[Any], order: Any, page: int, size: int) -> tuple[Any, int]:
+def _page(session: Session, stmt: Select[Any], model: Any, window: LogWindow) -> tuple[Any, int]:
+    """One page of the entries of ``stmt`` in the window's dates, newest first, and how
+    many there are."""
+    stmt = stmt.where(*_between(model.at, window.date_from, window.date_to))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(stmt.order_by(order).offset((page - 1) * size).limit(size)).all()
+    size = window.page_size
+    rows = session.scalars(
+        stmt.order_by(model.id.desc()).offset((window.page - 1) * size).limit(size)
+    ).all()
     return rows, total
 
 
 def operations(
     session: Session,
+    window: LogWindow,
     *,
     actor: str | None,
     action: str | None,
     object_type: str | None,
     object_id: str | None,
     outcome: str | None,
-    date_from: date | None,
-    date_to: date | None,
-    page: int,
-    page_size: int,
 ) -> tuple[list[OperationLog], int]:
     """A page of operation entries, newest first, and how many match. ``action`` is a
     prefix of the code; the other filters are exact."""
@@ -60,19 +64,11 @@ def operations(
         stmt = stmt.where(OperationLog.object_id == object_id)
     if outcome:
         stmt = stmt.where(OperationLog.outcome == outcome)
-    stmt = stmt.where(*_between(OperationLog.at, date_from, date_to))
-    return _page(session, stmt, OperationLog.id.desc(), page, page_size)
+    return _page(session, stmt, OperationLog, window)
 
 
 def logins(
-    session: Session,
-    *,
-    username: str | None,
-    success: bool | None,
-    date_from: date | None,
-    date_to: date | None,
-    page: int,
-    page_size: int,
+    session: Session, window: LogWindow, *, username: str | None, success: bool | None
 ) -> tuple[list[LoginLog], int]:
     """A page of sign-in attempts, newest first, and how many match."""
     stmt = select(LoginLog)
@@ -80,8 +76,7 @@ def logins(
         stmt = stmt.where(LoginLog.username == username)
     if success is not None:
         stmt = stmt.where(LoginLog.success.is_(success))
-    stmt = stmt.where(*_between(LoginLog.at, date_from, date_to))
-    return _page(session, stmt, LoginLog.id.desc(), page, page_size)
+    return _page(session, stmt, LoginLog, window)
 
 
 def all_between(

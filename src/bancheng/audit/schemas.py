@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict
+
+
+@dataclass(frozen=True)
+class LogWindow:
+    """The query parameters every log search shares: Beijing dates (both inclusive) and
+    the page."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    page: Annotated[int, Query(ge=1)] = 1
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50
 
 
 class OperationOut(BaseModel):

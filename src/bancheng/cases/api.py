@@ -16,6 +16,7 @@ from bancheng.cases.enums import event_label
 from bancheng.cases.files import FileStore
 from bancheng.cases.hooks import hooks
 from bancheng.cases.models import Attachment, Case, CaseEvent
+from bancheng.cases.numbering import number_pending
 from bancheng.cases.schemas import (
     ActionIn,
     AttachmentOut,
@@ -111,6 +112,7 @@ def detail(
     revealed: dict[str, str | None] | None = None,
     *,
     new: bool = False,
+    blockers: dict[int, list[str]] | None = None,
 ) -> CaseOut:
     ids = {
         case.current_department_id,
@@ -134,7 +136,9 @@ def detail(
         credit_code=case.reporter_credit_code,
         masked=revealed is None,
     )
-    base = summary(case, names, repo.blocker_types(session, [case])).model_dump()
+    if blockers is None:
+        blockers = repo.blocker_types(session, [case])
+    base = summary(case, names, blockers).model_dump()
     return CaseOut(
         **base,
         description=case.description,
@@ -250,16 +254,20 @@ def create_case(
     principal: Principal = require("case.create"),
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> CaseOut:
-    case, created = service.create_case(session, settings, principal, data, idempotency_key)
+    case, created = service.create_case(
+        session, settings, principal, data, idempotency_key, number_late=True
+    )
     if created:
         for registered in hooks.created():  # routing's automatic dispatch
             registered(session, settings, principal, case)
+    blockers = repo.blocker_types(session, [case])  # read before the number, like the rest
+    number_pending(session)  # last: the counter's row lock lasts from here to the commit
     if not created:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/api/v1/cases/{case.id}"
     note_object(session, "case", case.id)
-    return detail(session, case, new=created)
+    return detail(session, case, new=created, blockers=blockers)
 
 
 @router.get("", response_model=CasePage)

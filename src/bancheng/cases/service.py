@@ -27,9 +27,9 @@ from bancheng.cases.models import (
     CaseEvent,
     IdempotencyKey,
 )
-from bancheng.cases.numbering import allocate_number
+from bancheng.cases.numbering import allocate_number, number_later, when_numbered
 from bancheng.cases.schemas import ActionIn, CaseCreate, LocationIn
-from bancheng.core import clock
+from bancheng.core import cache, clock
 from bancheng.core.config import Settings
 from bancheng.core.crypto import get_crypto
 from bancheng.core.errors import Conflict, Invalid, TooLarge
@@ -88,11 +88,19 @@ def create_case(
     location_source: str = "clerk",
     hotline_order_number: str | None = None,
     fixed_due_at: datetime | None = None,
+    number_late: bool = False,
 ) -> tuple[Case, bool]:
     """Register a case. Returns the case and whether it was newly created (``False`` when
     an ``Idempotency-Key`` replays an earlier creation). The citizen side passes a system
-    principal (``user_id`` 0, role ``public``) and ``allow_channels={mobile}``."""
+    principal (``user_id`` 0, role ``public``) and ``allow_channels={mobile}``.
+
+    ``number_late``: the case is written under a provisional number and numbered by
+    ``cases.numbering.number_pending`` (which the caller runs once everything else of its
+    transaction is written), or at the latest at the commit; its messages wait for the
+    number. The intake endpoints do this: the counter row's lock is then held only from
+    that moment to the commit."""
     fp = fingerprint(data.model_dump(mode="json"))
+    cache.check(session)  # now, not with the reporter's SMS after the case number
     claim: IdempotencyKey | None = None
     if idempotency_key:
         existing = find_idempotent(session, idempotency_key, principal, fp)
@@ -206,7 +214,10 @@ def create_case(
     # The number last: from the counter's UPDATE to the commit every other registration of
     # the jurisdiction waits on this row, so everything that can be read or computed
     # without the number (validation, encryption, the policy, the deadlines) is done.
-    case.seq, case.number = allocate_number(session, settings.jurisdiction_code, year)
+    if number_late:
+        number_later(session, case)
+    else:
+        case.seq, case.number = allocate_number(session, settings.jurisdiction_code, year)
     session.add(case)
     session.flush()
     session.add(CaseDepartment(case_id=case.id, department_id=principal.department_id))
@@ -243,9 +254,14 @@ def blocker_list(types: list[Any] | None, main: Any, field: str) -> list[str]:
 
 
 def notify_event(session: Session, settings: Settings, case: Case, event: CaseEvent) -> None:
-    """The people concerned hear of a flushed event (``hooks``: notify)."""
-    for notice in hooks.notices():
-        notice(session, settings, case, event)
+    """The people concerned hear of a flushed event (``hooks``: notify); for a case still
+    without its number, once it has one (the messages carry it)."""
+
+    def tell() -> None:
+        for notice in hooks.notices():
+            notice(session, settings, case, event)
+
+    when_numbered(session, case, tell)
 
 
 LOCATION_SOURCES = ("device", "clerk", "hotline_12345", "open311", "import")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bancheng.cases.enums import Channel, Kind, ReporterType
 from bancheng.cases.models import Case
+from bancheng.cases.numbering import number_pending
 from bancheng.cases.schemas import CaseCreate, LocationIn, ReporterIn
 from bancheng.cases.service import create_case, phone_lookup_hash
 from bancheng.core import clock
@@ -138,8 +139,11 @@ def submit_report(
         key,
         allow_channels=PUBLIC_CHANNELS,
         location_source=location_source,
+        number_late=True,
     )
-    return case, issue_token(session, case), created
+    token = issue_token(session, case)
+    number_pending(session)  # last: the counter's row lock lasts from here to the commit
+    return case, token, created
 
 
 def _hash(token: str) -> str:

@@ -107,7 +107,7 @@ def put_template(
     row.updated_by_id = p.user_id
     session.add(row)
     session.flush()
-    log_action(session, p, "notify.template_update", object_type="message_template", object_id=kind)
+    log_action(session, p, "notify.template_update", "message_template", kind)
     return _out(session, kind)
 
 
@@ -116,7 +116,7 @@ def reset_template(kind: Kind, session: DB, p: Principal = require("notify.manag
     """Back to the built-in wording."""
     _kind(kind)
     repository.delete_template(session, kind)
-    log_action(session, p, "notify.template_reset", object_type="message_template", object_id=kind)
+    log_action(session, p, "notify.template_reset", "message_template", kind)
     return _out(session, kind)
 
 
@@ -151,12 +151,7 @@ def create_webhook(
     """Register a subscription; the answer carries its signing secret, shown this once."""
     sub, secret = webhooks.create(session, body.name, body.url, body.event_types, p.user_id)
     log_action(
-        session,
-        p,
-        "notify.webhook_create",
-        object_type="webhook_subscription",
-        object_id=str(sub.id),
-        details={"url": sub.url},
+        session, p, "notify.webhook_create", "webhook_subscription", str(sub.id), {"url": sub.url}
     )
     return SubscriptionCreated(**_sub(sub).model_dump(), secret=secret)
 
@@ -166,13 +161,7 @@ def update_webhook(
     sub_id: SubId, body: SubscriptionPatch, session: DB, p: Principal = require("notify.manage")
 ) -> SubscriptionOut:
     sub = webhooks.update(session, sub_id, body.name, body.url, body.event_types, body.active)
-    log_action(
-        session,
-        p,
-        "notify.webhook_update",
-        object_type="webhook_subscription",
-        object_id=str(sub.id),
-    )
+    log_action(session, p, "notify.webhook_update", "webhook_subscription", str(sub.id))
     return _sub(sub)
 
 
@@ -183,12 +172,7 @@ def replay(
     """Deliver a webhook event again (a new delivery with the same event id)."""
     msg = webhooks.replay(session, message_id)
     log_action(
-        session,
-        p,
-        "notify.webhook_replay",
-        object_type="outbox_message",
-        object_id=str(message_id),
-        details={"new": msg.id},
+        session, p, "notify.webhook_replay", "outbox_message", str(message_id), {"new": msg.id}
     )
     return message_detail(session, msg)
 
@@ -260,5 +244,5 @@ def set_my_preferences(
             session.add(row)
         row.channels = sorted(set(chans), key=STAFF_CHANNELS.index)
     session.flush()
-    log_action(session, p, "notify.preferences_update", object_type="user", object_id=str(user.id))
+    log_action(session, p, "notify.preferences_update", "user", str(user.id))
     return _prefs(session, user)

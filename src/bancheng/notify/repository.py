@@ -50,6 +50,11 @@ def notice(session: Session, p: Principal, notice_id: int) -> Notice | None:
     return row
 
 
+def templates(session: Session) -> list[MessageTemplate]:
+    """Every administrator's wording (``templates.template_for`` caches them)."""
+    return list(session.scalars(select(MessageTemplate)))
+
+
 def template(session: Session, kind: str) -> MessageTemplate | None:
     """An administrator's wording of ``kind`` (none: the built-in one)."""
     return session.get(MessageTemplate, kind)

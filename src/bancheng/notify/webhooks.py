@@ -9,12 +9,14 @@ the event can drop it.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.core import clock
+from bancheng.core.cache import Cached
 from bancheng.core.config import get_settings
 from bancheng.core.crypto import get_crypto
 from bancheng.core.errors import Conflict, Invalid, NotFound
@@ -94,16 +96,30 @@ def get(session: Session, sub_id: int) -> WebhookSubscription:
     return sub
 
 
+@dataclass(frozen=True)
+class Subscriber:
+    id: int
+    url: str
+    event_types: tuple[str, ...]
+    secret_enc: str
+
+
+def _active(session: Session) -> list[Subscriber]:
+    return [
+        Subscriber(s.id, s.url, tuple(s.event_types or ()), s.secret_enc)
+        for s in session.scalars(select(WebhookSubscription).where(WebhookSubscription.active))
+    ]
+
+
+ACTIVE = Cached("webhook_subscriptions", (WebhookSubscription,), _active)
+
+
 def publish(
     session: Session, event_type: str, source_key: str, data: dict[str, Any], case_id: int | None
 ) -> int:
     """One outbox row per active subscription to ``event_type``. ``source_key`` names the
     cause (``case_event:123``) so the same event is never queued twice."""
-    subs = [
-        s
-        for s in session.scalars(select(WebhookSubscription).where(WebhookSubscription.active))
-        if event_type in (s.event_types or [])
-    ]
+    subs = [s for s in ACTIVE.get(session) if event_type in s.event_types]
     if not subs:
         return 0
     event_id = "evt_" + hashlib.sha256(f"{event_type}:{source_key}".encode()).hexdigest()[:24]

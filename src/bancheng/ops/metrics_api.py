@@ -25,7 +25,6 @@ from fastapi.responses import Response
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bancheng.core import clock
@@ -33,6 +32,7 @@ from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import api_router, db_session
 from bancheng.core.errors import Forbidden
 from bancheng.core.observability import REGISTRY
+from bancheng.ops import repository
 
 router = api_router(tags=["ops"])
 
@@ -70,52 +70,28 @@ class _DatabaseFigures:
             return self._families
 
     def _read(self, session: Session) -> list[Metric]:
-        from bancheng.cases.models import Case
-        from bancheng.insights.models import LightSnapshot
-        from bancheng.insights.repository import count_lights
-
         by_state = GaugeMetricFamily("bancheng_cases", "Cases by lifecycle state", labels=["state"])
         by_light = GaugeMetricFamily(
             "bancheng_open_cases_by_light", "Open cases by deadline light", labels=["light"]
         )
-        for state, n in session.execute(
-            select(Case.state, func.count()).group_by(Case.state).order_by(Case.state)
-        ):
+        for state, n in repository.cases_by_state(session):
             by_state.add_metric([state], n)
-        snap = session.get(LightSnapshot, "*")
-        if snap is not None:
-            lights: tuple[int, ...] = (snap.green, snap.yellow, snap.red)
-        else:
-            lights = tuple(count_lights(session, clock.now())[0][1:])
+        lights = repository.open_cases_by_light(session, clock.now())
         for light, n in zip(("green", "yellow", "red"), lights, strict=True):
             by_light.add_metric([light], n)
         return [by_state, by_light, *self._outbox(session)]
 
     @staticmethod
     def _outbox(session: Session) -> list[Metric]:
-        from bancheng.outbox.models import OutboxMessage
-
         depth = GaugeMetricFamily(
             "bancheng_outbox_messages",
             "Outbox messages not yet sent (pending, sending) and given up (dead), by channel",
             labels=["channel", "state"],
         )
-        counts = {
-            (channel, state): n
-            for channel, state, n in session.execute(
-                select(OutboxMessage.channel, OutboxMessage.state, func.count())
-                .where(OutboxMessage.state.in_(("pending", "sending", "dead")))
-                .group_by(OutboxMessage.channel, OutboxMessage.state)
-            )
-        }
-        for (channel, state), n in sorted(counts.items()):
+        for (channel, state), n in sorted(repository.outbox_backlog(session).items()):
             depth.add_metric([channel, state], n)
         now = clock.now()
-        due = session.scalar(
-            select(func.min(OutboxMessage.next_attempt_at)).where(
-                OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now
-            )
-        )
+        due = repository.oldest_due(session, now)
         lag = GaugeMetricFamily(
             "bancheng_outbox_oldest_due_seconds",
             "How long the oldest message that is due has waited (0: none waiting)",

@@ -58,7 +58,7 @@ def _patch(
     """Apply a PATCH body's fields to a unit or a matter and log them."""
     for key, value in changes.items():
         setattr(row, key, value)
-    log_action(session, p, action, object_type=object_type, object_id=row.id, details=changes)
+    log_action(session, p, action, object_type, row.id, changes)
 
 
 # --- departments ---------------------------------------------------------------------
@@ -85,7 +85,7 @@ def add_department(
         short_name=body.short_name,
         sort=body.sort,
     )
-    log_action(session, p, "org.department_create", object_type="department", object_id=dept.id)
+    log_action(session, p, "org.department_create", "department", dept.id)
     return dept
 
 
@@ -110,7 +110,7 @@ def add_hall(body: HallIn, session: DB, p: Principal = require("org.manage")) ->
     hall = Hall(**body.model_dump())
     session.add(hall)
     session.flush()
-    log_action(session, p, "org.hall_create", object_type="hall", object_id=hall.id)
+    log_action(session, p, "org.hall_create", "hall", hall.id)
     hall.windows  # noqa: B018  (loaded now: the answer is built after the session closed)
     return hall
 
@@ -123,14 +123,7 @@ def add_window(
     session.add(ServiceWindow(hall_id=hall.id, **body.model_dump()))
     session.flush()
     session.refresh(hall, ["windows"])  # the answer is built after the session closed
-    log_action(
-        session,
-        p,
-        "org.window_create",
-        object_type="hall",
-        object_id=hall.id,
-        details={"number": body.number},
-    )
+    log_action(session, p, "org.window_create", "hall", hall.id, {"number": body.number})
     return hall
 
 
@@ -151,7 +144,7 @@ def add_matter(body: MatterIn, session: DB, p: Principal = require("org.manage")
     m = Matter(**body.model_dump(), active=True)
     session.add(m)
     session.flush()
-    log_action(session, p, "matter.create", object_type="matter", object_id=m.id)
+    log_action(session, p, "matter.create", "matter", m.id)
     return m
 
 
@@ -176,12 +169,7 @@ def import_matters(
     rows = service.rows_from_upload(file.file.read(5 * 1024 * 1024))
     created, updated = service.import_matters(session, rows)
     log_action(
-        session,
-        p,
-        "matter.import",
-        object_type="matter",
-        object_id=None,
-        details={"created": created, "updated": updated},
+        session, p, "matter.import", "matter", None, {"created": created, "updated": updated}
     )
     return ImportReport(created=created, updated=updated, rejected=[])
 
@@ -217,14 +205,7 @@ def add_user(
         must_change_password=True,
         custom_department_ids=body.custom_department_ids,
     )
-    log_action(
-        session,
-        p,
-        "user.create",
-        object_type="user",
-        object_id=u.id,
-        details={"role": u.role, "scope": u.data_scope},
-    )
+    log_action(session, p, "user.create", "user", u.id, {"role": u.role, "scope": u.data_scope})
     return _user_out(session, u)
 
 
@@ -268,7 +249,7 @@ def edit_user(
     logged = {k: v for k, v in changes.items()}
     if pwd:
         logged["password_reset"] = True
-    log_action(session, p, "user.update", object_type="user", object_id=u.id, details=logged)
+    log_action(session, p, "user.update", "user", u.id, logged)
     return _user_out(session, u)
 
 
@@ -302,14 +283,7 @@ def add_token(body: TokenIn, session: DB, p: Principal = require("token.manage")
             permissions=case_data,
         )
     token, raw = auth.create_api_token(session, user, body.name, body.permissions, body.days)
-    log_action(
-        session,
-        p,
-        "token.create",
-        object_type="api_token",
-        object_id=token.id,
-        details={"user_id": user.id},
-    )
+    log_action(session, p, "token.create", "api_token", token.id, {"user_id": user.id})
     return TokenCreated(**TokenOut.model_validate(token).model_dump(), token=raw)
 
 
@@ -318,5 +292,5 @@ def revoke_token(token_id: int, session: DB, p: Principal = require("token.manag
     token = _found(repository.api_token(session, token_id), "token.not_found", "令牌不存在")
     if token.revoked_at is None:
         token.revoked_at = clock.now()
-    log_action(session, p, "token.revoke", object_type="api_token", object_id=token.id)
+    log_action(session, p, "token.revoke", "api_token", token.id)
     return Response(status_code=204)

@@ -109,8 +109,8 @@ def retry_message(
         session,
         p,
         "outbox.retry",
-        object_type="outbox_message",
-        object_id=str(msg.id),
-        details={"kind": msg.kind, "channel": msg.channel},
+        "outbox_message",
+        str(msg.id),
+        {"kind": msg.kind, "channel": msg.channel},
     )
     return message_detail(session, msg)

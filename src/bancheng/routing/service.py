@@ -18,6 +18,7 @@ from bancheng.cases.enums import OPEN_STATES
 from bancheng.cases.hooks import hooks
 from bancheng.cases.models import Case
 from bancheng.core import clock
+from bancheng.core.cache import Cached
 from bancheng.core.clock import SHANGHAI
 from bancheng.core.errors import Conflict, Invalid
 from bancheng.org.models import Department, Matter
@@ -58,13 +59,21 @@ class RoutingSuggestion:
     unit_confidence: float | None = None
 
 
-def targets(session: Session) -> dict[str, tuple[int, str]]:
+def _targets(session: Session) -> dict[str, tuple[int, str]]:
     rows = session.execute(
         select(RoutingTarget.category, Department.id, Department.name)
         .join(Department, Department.id == RoutingTarget.department_id)
         .where(Department.active.is_(True))
     ).all()
     return {c: (d, n) for c, d, n in rows}
+
+
+TARGETS = Cached("routing_targets", (RoutingTarget, Department), _targets)
+
+
+def targets(session: Session) -> dict[str, tuple[int, str]]:
+    """Category -> the active unit configured for it, and its name."""
+    return dict(TARGETS.get(session))
 
 
 def _ledger_votes(session: Session) -> Any:

@@ -13,7 +13,8 @@ const ONCE_ON_MOUNT: Record<string, string> = {
   './insights/ImportView.vue': 'the import fields, read once',
 }
 
-const READS = /\bapi\.get\(/
+// `api.get(…)`, or the insights pages' `get<T>(…)` (views/insights/charts.ts).
+const READS = /\bapi\.get\(|(?<![.\w])get<\w/
 const GUARDED = /\buseList\s*[<(]|\bnewest\(\)|\bnewestInto\(/
 
 describe('the stale-answer guard', () => {
