@@ -3,13 +3,14 @@ change it records was committed. Refusals are logged in a transaction of their o
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bancheng.audit.actions import OPERATIONS, PATH_OBJECTS
 from bancheng.audit.models import LoginLog, OperationLog
 from bancheng.core import clock
+from bancheng.core.deps import Caller
 
 # ``session.info`` keys: set once an entry of this request is written; an object to name.
 _LOGGED = "bancheng.operation_logged"
@@ -45,20 +46,9 @@ def log_operation(
     )
 
 
-class Actor(Protocol):
-    """Who an endpoint's entry names (``org.scope.Principal`` is one)."""
-
-    @property
-    def user_id(self) -> int: ...
-    @property
-    def username(self) -> str: ...
-    @property
-    def ip(self) -> str | None: ...
-
-
 def log_action(
     session: Session,
-    actor: Actor,
+    actor: Caller,
     action: str,
     object_type: str | None = None,
     object_id: str | int | None = None,
