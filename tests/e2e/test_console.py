@@ -425,6 +425,14 @@ def test_administration_pages(sign_in: SignIn, screenshots: Path) -> None:
     expect(ops).to_contain_text("用户 " + str(target["id"]))
     expect(ops).not_to_contain_text("user.update")
     admin.shot(screenshots, "15-admin-operation-log")
+    # 导出CSV downloads the log as the server writes it, with the change in it.
+    with page.expect_download() as download:
+        page.locator("[data-test=export-operations]").click()
+    saved = download.value.path()
+    assert download.value.suggested_filename == "operations-start-now.csv"
+    exported = Path(saved).read_bytes().decode("utf-8-sig")
+    assert exported.startswith("id,chain_seq,at,") and "user.update" in exported
+    assert "公积金承办人" in exported
     page.get_by_role("tab", name="登录日志").click()
     expect(page.locator("[data-test=logins-table]")).to_contain_text("admin")
     admin.shot(screenshots, "15-admin-login-log")
