@@ -26,7 +26,7 @@ def run_sweep_bench(n: int) -> dict[str, object]:
     from bancheng.core import clock
     from bancheng.core.config import Settings
     from bancheng.core.db import Database
-    from bancheng.sla.sweeper import sweep
+    from bancheng.deadlines.sweeper import sweep
 
     url = fresh_postgres("bancheng_bench_sweep")
     org = prepare_org(url)

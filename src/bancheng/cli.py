@@ -17,8 +17,8 @@ from bancheng.hooks import install
 # Domains that add their own command groups: (module, attribute).
 DOMAIN_GROUPS = (
     ("bancheng.audit.cli", "audit_group"),
-    ("bancheng.sla.cli", "calendar_group"),
-    ("bancheng.sla.cli", "sla_group"),
+    ("bancheng.deadlines.cli", "calendar_group"),
+    ("bancheng.deadlines.cli", "sla_group"),
     ("bancheng.routing.cli", "routing_group"),
     ("bancheng.supervision.cli", "supervision_group"),
     ("bancheng.insights.cli", "insights_group"),

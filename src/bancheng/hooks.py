@@ -25,6 +25,8 @@ from bancheng.audit import service as audit_service
 from bancheng.cases import lifecycle as cases_lifecycle
 from bancheng.core.deps import RequestHooks, install_request_hooks
 from bancheng.core.jobs import JobRegistry, registry
+from bancheng.deadlines import jobs as sla_jobs
+from bancheng.deadlines import service as sla_service
 from bancheng.feedback import jobs as feedback_jobs
 from bancheng.feedback import service as feedback_service
 from bancheng.insights import jobs as insights_jobs
@@ -41,8 +43,6 @@ from bancheng.outbox.email import SmtpChannel
 from bancheng.outbox.http import HttpChannel
 from bancheng.outbox.sms import SmsChannel
 from bancheng.routing import service as routing_service
-from bancheng.sla import jobs as sla_jobs
-from bancheng.sla import service as sla_service
 from bancheng.sla.calendar import on_calendar_change
 from bancheng.supervision import jobs as supervision_jobs
 from bancheng.supervision import service as supervision_service
@@ -69,7 +69,7 @@ JOB_MODULES = (sla_jobs, supervision_jobs, feedback_jobs, insights_jobs, outbox_
 
 # The domains that take part in a lower domain's work register their part with
 # ``install_hooks()``: the case lifecycle's (``bancheng.cases.hooks``), the deadlines
-# recounted after a calendar import (``bancheng.sla.service.on_provisional_recount``).
+# recounted after a calendar import (``bancheng.deadlines.service.on_provisional_recount``).
 # Imports flow one way: the lower domain never imports these.
 HOOK_MODULES = (
     cases_lifecycle,

@@ -36,7 +36,7 @@ ROUTER_MODULES = (
     "bancheng.org.admin_api",
     "bancheng.cases.api",
     "bancheng.sla.api",
-    "bancheng.sla.ops_api",
+    "bancheng.deadlines.ops_api",
     "bancheng.routing.api",
     "bancheng.dispatch.api",
     "bancheng.audit.api",

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from bancheng.core import deps
 from bancheng.core.jobs import registry
+from bancheng.deadlines.service import recompute_after_import
 from bancheng.hooks import CHANNELS, SESSION_LISTENERS, install
 from bancheng.outbox.channels import factory_of
 from bancheng.sla import calendar
-from bancheng.sla.service import recompute_after_import
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -17,13 +17,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bancheng.cases import case_clock
 from bancheng.cases.models import Case, CaseDepartment, CaseEvent, CaseNumberCounter
 from bancheng.cases.numbering import allocate_number, allocate_number_block
 from bancheng.core import clock
 from bancheng.insights.models import ImportedWorkOrder, RollupDirtyDay
 from bancheng.integrations.hotline_import import import_rows
 from bancheng.integrations.hotline_import_rows import parse_mapping
-from bancheng.sla import case_clock
 from bancheng.sla.policies import create_policy
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)

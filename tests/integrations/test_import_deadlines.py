@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from bancheng.cases import case_clock
 from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.integrations import hotline_import_rows
-from bancheng.sla import case_clock
 from tests.cases.helpers import as_user
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)

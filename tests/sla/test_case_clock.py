@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from bancheng.cases.models import Case, CaseEvent
 from bancheng.core import clock
 from bancheng.core.clock import SHANGHAI
+from bancheng.deadlines.sweeper import sweep
 from bancheng.notify.models import Notice
-from bancheng.sla.sweeper import sweep
 from tests.cases.helpers import as_user
 from tests.conftest import login
 from tests.sla.data import synthetic_2027_csv

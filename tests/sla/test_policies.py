@@ -204,11 +204,11 @@ def test_seed_default_policies_only_fills_an_empty_table(session):
 
 
 def test_lights():
-    """The light of a running case (``sla/case_clock``): yellow from ``_yellow_at``, red
+    """The light of a running case (``cases/case_clock``): yellow from ``_yellow_at``, red
     from the deadline."""
     from types import SimpleNamespace
 
-    from bancheng.sla.case_clock import _yellow_at, light_at
+    from bancheng.cases.case_clock import _yellow_at, light_at
 
     accepted = local(2026, 9, 24, 15, 0)
     deadline = CAL.add_workdays(accepted, 12)  # 2026-10-19

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from bancheng.audit.service import log_action, note_object
 from bancheng.cases import actions, co_handling, service
+from bancheng.cases import extensions as sla_extensions
 from bancheng.cases import repository as repo
+from bancheng.cases.case_clock import light_at
 from bancheng.cases.enums import event_label
 from bancheng.cases.files import FileStore
 from bancheng.cases.hooks import hooks
@@ -41,8 +43,6 @@ from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import Invalid, TooLarge
 from bancheng.org.scope import Principal
-from bancheng.sla import extensions as sla_extensions
-from bancheng.sla.case_clock import light_at
 
 router = api_router(prefix="/api/v1/cases", tags=["cases"])
 

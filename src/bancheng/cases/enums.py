@@ -4,30 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-
-class Channel(StrEnum):
-    window = "window"
-    mobile = "mobile"
-    hotline = "hotline"
-    director_hotline = "director_hotline"
-    transfer_12345 = "transfer_12345"
-    callback = "callback"
-    online = "online"
-
-
-class Kind(StrEnum):
-    consultation = "consultation"
-    cannot_do = "cannot_do"
-    complaint = "complaint"
-    report = "report"
-    help = "help"
-    suggestion = "suggestion"
-
-
-class Difficulty(StrEnum):
-    immediate = "immediate"
-    general = "general"
-    hard = "hard"
+# The three a deadline policy is selected by live below cases, in sla (see sla/keys.py).
+from bancheng.sla.keys import Channel as Channel
+from bancheng.sla.keys import Difficulty as Difficulty
+from bancheng.sla.keys import Kind as Kind
 
 
 class BlockerType(StrEnum):

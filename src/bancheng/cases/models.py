@@ -35,7 +35,7 @@ class CaseNumberCounter(Base):
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
 
 
-# States whose clock runs (open, not suspended); kept in step with sla.case_clock.RUNNING.
+# States whose clock runs (open, not suspended); kept in step with cases.case_clock.RUNNING.
 RUNNING_STATES = ("accepted", "dispatched", "in_progress", "registered", "reopened")
 _RUNNING_SQL = "state IN ('accepted', 'dispatched', 'in_progress', 'registered', 'reopened')"
 _YELLOW_PENDING = text(f"yellow_notified_at IS NULL AND {_RUNNING_SQL}")
@@ -107,7 +107,7 @@ class Case(Base):
     rating: Mapped[str | None] = mapped_column(String(24))
     resolved_on_spot: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    # The clock (see sla/case_clock.py): started at registration and restarted on reopening,
+    # The clock (see cases/case_clock.py): started at registration and restarted on reopening,
     # paused while suspended (office seconds), extended by approved working days.
     sla_policy_id: Mapped[int | None] = mapped_column(ForeignKey("sla_policies.id"))
     clock_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

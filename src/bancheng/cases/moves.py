@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from bancheng.cases import co_handling
+from bancheng.cases import case_clock, co_handling, extensions
 from bancheng.cases import repository as repo
 from bancheng.cases.enums import (
     BAD_RATINGS,
@@ -39,7 +39,6 @@ from bancheng.cases.models import Case
 from bancheng.cases.service import add_event, department, reclassify
 from bancheng.core.config import Settings
 from bancheng.core.errors import Conflict, DomainError, Forbidden, Invalid
-from bancheng.sla import case_clock, extensions
 
 BAD = frozenset(r.value for r in BAD_RATINGS)
 

@@ -87,8 +87,8 @@ def filter_conditions(session: Session, f: CaseFilter) -> list[ColumnElement[boo
     if f.date_to:
         conds.append(Case.registered_at < _day_start(f.date_to) + timedelta(days=1))
     if f.light:
+        from bancheng.cases.case_clock import light_condition
         from bancheng.core import clock
-        from bancheng.sla.case_clock import light_condition
 
         now = clock.now()
         conds.append(or_(*[light_condition(x, now) for x in f.light]))
@@ -263,8 +263,8 @@ def uninvolve(session: Session, case_id: int, department_id: int, *, keep: int) 
 
 def light_counts(session: Session, principal: Principal) -> list[tuple[int, str, int]]:
     """(current department, light, count) over the open cases in the caller's scope."""
+    from bancheng.cases.case_clock import light_condition
     from bancheng.core import clock
-    from bancheng.sla.case_clock import light_condition
 
     now = clock.now()
     out: list[tuple[int, str, int]] = []

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bancheng.cases import case_clock
 from bancheng.cases import repository as repo
 from bancheng.cases.enums import (
     Channel,
@@ -43,7 +44,6 @@ from bancheng.core.validators import (
 )
 from bancheng.org.models import Department, Hall, Matter, ServiceWindow
 from bancheng.org.scope import Principal, clear_subtree_cache, department_name_map
-from bancheng.sla import case_clock
 
 STAFF_CHANNELS = frozenset(Channel) - {Channel.mobile}
 

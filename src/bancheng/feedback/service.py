@@ -16,6 +16,7 @@ from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.errors import Conflict, Invalid, NotFound
+from bancheng.deadlines.service import on_provisional_recount
 from bancheng.feedback import records, repository
 from bancheng.feedback.callbacks import ensure_callback
 from bancheng.feedback.models import (
@@ -26,7 +27,6 @@ from bancheng.feedback.models import (
 from bancheng.notify import service as notify
 from bancheng.org.scope import Principal
 from bancheng.sla.calendar import load_calendar
-from bancheng.sla.service import on_provisional_recount
 
 BAD = frozenset(r.value for r in BAD_RATINGS)
 
@@ -370,6 +370,6 @@ def _recount_rectifications(session: Session) -> int:
 
 def install_hooks() -> None:
     """The ``evaluate`` move's effect is feedback's (``cases.hooks``); rectification
-    deadlines are recounted after a calendar import (``sla.service``)."""
+    deadlines are recounted after a calendar import (``deadlines.service``)."""
     hooks.set_evaluate(window_evaluation)
     on_provisional_recount("rectifications", _recount_rectifications)

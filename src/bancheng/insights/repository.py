@@ -344,7 +344,7 @@ def rows(
 
 
 def _light_columns(now: datetime) -> list[Any]:
-    from bancheng.sla.case_clock import light_condition
+    from bancheng.cases.case_clock import light_condition
 
     return [_n(light_condition(light, now)).label(light) for light in ("green", "yellow", "red")]
 

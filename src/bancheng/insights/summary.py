@@ -19,6 +19,7 @@ from openpyxl import Workbook
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from bancheng.cases.case_clock import light_condition
 from bancheng.cases.enums import LABELS_ZH
 from bancheng.cases.models import Case
 from bancheng.cases.repository import scope_clause
@@ -29,7 +30,6 @@ from bancheng.insights.export import xml_safe
 from bancheng.insights.repository import day_start
 from bancheng.org.permissions import DATA_SCOPE_LABELS_ZH
 from bancheng.org.scope import Principal, department_name_map
-from bancheng.sla.case_clock import light_condition
 
 log = logging.getLogger(__name__)
 NOTABLE_LIMIT = 10

@@ -178,8 +178,8 @@ def honeypot_answer(
     """What a filled honeypot is told, shaped like a real acceptance and never stored: a
     number just past the jurisdiction's current one, a token like a real one, and the
     deadline a real report of that kind would get now."""
+    from bancheng.cases import case_clock
     from bancheng.cases.models import CaseNumberCounter
-    from bancheng.sla import case_clock
 
     now = clock.now()
     year = clock.to_local(now).year

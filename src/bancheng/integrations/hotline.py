@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bancheng.cases import case_clock
 from bancheng.cases.enums import OPEN_STATES, Channel, Kind, State
 from bancheng.cases.lifecycle import transition
 from bancheng.cases.models import Case
@@ -34,7 +35,6 @@ from bancheng.core.errors import Conflict, Invalid, NotFound
 from bancheng.integrations.models import HotlineOrder
 from bancheng.integrations.schemas import HotlineOrderIn
 from bancheng.org.scope import Principal
-from bancheng.sla import case_clock
 from bancheng.sla.calendar import load_calendar
 
 # 诉求类型 of a hotline order → the case's kind (codes are accepted too).

@@ -9,7 +9,7 @@ others), the rows are written in batches of ``BATCH_SIZE``: one number block per
 consecutive in file order within the year the case was registered), multi-row INSERTs of
 the cases, their units, their timeline event ``import`` and the register rows in
 ``imported_work_orders``. Open orders get their deadlines from the one rule
-(``sla.case_clock.clock_fields``) with the calendar and the active policies read once.
+(``cases.case_clock.clock_fields``) with the calendar and the active policies read once.
 
 ``dry_run`` validates every row and looks for duplicates without writing anything.
 Reading and validating the rows: ``integrations/hotline_import_rows.py``; the batch

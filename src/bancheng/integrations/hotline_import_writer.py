@@ -3,7 +3,7 @@ batches: one number block per (jurisdiction, year) per batch
 (``cases.numbering.allocate_number_block``, numbers consecutive in file order within the
 year the case was registered), multi-row INSERTs (PostgreSQL: COPY) of the cases, their
 units, their timeline event ``import`` and the register rows in ``imported_work_orders``.
-Open orders get their deadlines from the one rule (``sla.case_clock.clock_fields``) with
+Open orders get their deadlines from the one rule (``cases.case_clock.clock_fields``) with
 the calendar and the active policies read once."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlalchemy import Table, insert, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bancheng.cases import case_clock
 from bancheng.cases.enums import OPEN_STATES, State
 from bancheng.cases.models import Case, CaseDepartment, CaseEvent
 from bancheng.cases.numbering import allocate_number_block
@@ -22,7 +23,6 @@ from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.crypto import get_crypto
 from bancheng.insights.models import ImportedWorkOrder, mark_days_dirty
-from bancheng.sla import case_clock
 from bancheng.sla.calendar import load_calendar
 from bancheng.sla.workdays import WorkdayCalendar
 

@@ -11,11 +11,11 @@ from bancheng.cases.enums import LABELS_ZH
 from bancheng.cases.hooks import hooks
 from bancheng.cases.models import Case, CaseEvent
 from bancheng.core.config import Settings
+from bancheng.deadlines import sweeper
 from bancheng.notify import messages as m
 from bancheng.notify import webhooks
 from bancheng.notify.service import notices_from_select
 from bancheng.org.models import Department, User
-from bancheng.sla import sweeper
 
 
 def _unit_name(session: Session, dept_id: int | None) -> str:
@@ -231,7 +231,7 @@ def on_light(session: Session, case: Case, light: str, at_key: str) -> None:
 
 def install_hooks() -> None:
     """The notices of a case's events (``cases.hooks``) and of the deadline sweep's turns
-    (``sla.sweeper``)."""
+    (``deadlines.sweeper``)."""
     hooks.on_notice(on_case_event)
     sweeper.unit_notices.provide(notices_from_select)
     sweeper.light_notices.provide(on_light)

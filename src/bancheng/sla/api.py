@@ -15,13 +15,13 @@ from fastapi import Depends, File, Query, UploadFile
 from sqlalchemy.orm import Session
 
 from bancheng.audit.service import note_object
-from bancheng.cases.enums import Channel, Difficulty, Kind
 from bancheng.core.clock import SHANGHAI, now
 from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import Invalid, TooLarge
 from bancheng.sla import calendar as cal
 from bancheng.sla import policies as pol
 from bancheng.sla.arrangements import MAX_FILE_BYTES
+from bancheng.sla.keys import Channel, Difficulty, Kind
 from bancheng.sla.models import SlaPolicy
 from bancheng.sla.schemas import (
     DayOut,

@@ -24,10 +24,10 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bancheng.cases.enums import Channel, Difficulty, Kind
 from bancheng.core.clock import now as clock_now
 from bancheng.core.errors import Conflict, Invalid, NotFound
 from bancheng.org.models import Department
+from bancheng.sla.keys import Channel, Difficulty, Kind
 from bancheng.sla.models import SlaPolicy
 from bancheng.sla.workdays import (
     MAX_CALENDAR_HOURS,

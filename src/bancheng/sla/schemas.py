@@ -1,5 +1,5 @@
 """Request and answer bodies of ``sla/api.py`` (calendar, deadlines, policies) and
-``sla/ops_api.py`` (the sweep and the recomputation)."""
+``deadlines/ops_api.py`` (the sweep and the recomputation)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bancheng.cases.enums import Channel, Difficulty, Kind
+from bancheng.sla.keys import Channel, Difficulty, Kind
 
 
 class YearOut(BaseModel):

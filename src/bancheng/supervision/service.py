@@ -24,12 +24,12 @@ from bancheng.cases.models import Case
 from bancheng.cases.service import add_event
 from bancheng.core import clock
 from bancheng.core.errors import Conflict, Forbidden, Invalid
+from bancheng.deadlines.service import on_provisional_recount
 from bancheng.notify import messages
 from bancheng.notify import service as notify
 from bancheng.org.models import Department
 from bancheng.org.scope import Principal, sees_unit
 from bancheng.sla.calendar import load_calendar
-from bancheng.sla.service import on_provisional_recount
 from bancheng.sla.workdays import Deadline
 from bancheng.supervision.models import (
     Meeting,
@@ -422,5 +422,5 @@ def recompute_provisional(session: Session) -> int:
 
 
 def install_hooks() -> None:
-    """Supervision's deadlines are recounted after a calendar import (``sla.service``)."""
+    """Supervision's deadlines are recounted after a calendar import (``deadlines.service``)."""
     on_provisional_recount("supervision", recompute_provisional)

@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bancheng.cases import case_clock
 from bancheng.cases.models import Case
 from bancheng.core.errors import Conflict, DomainError, Invalid
 from bancheng.org.scope import Principal
-from bancheng.sla import case_clock
 from bancheng.sla.calendar import load_calendar
 from bancheng.sla.models import DeadlineExtension
 

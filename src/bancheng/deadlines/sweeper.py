@@ -1,7 +1,7 @@
 """The deadline sweeper: records each case's turn to yellow and to red once, urges the
 responsible department (催办), and escalates cases overdue by more than K working days to
 supervision. Set-based SQL: a few statements whatever the number of cases. Running it twice
-writes nothing new. It is the job ``sla.sweep`` (``sla/jobs.py``): the job registry's lock
+writes nothing new. It is the job ``sla.sweep`` (``deadlines/jobs.py``): the job registry's lock
 runs it once at a time across processes."""
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from bancheng.cases.case_clock import RUNNING
 from bancheng.cases.models import Case, CaseEvent
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.slots import Slot
 from bancheng.sla.calendar import load_calendar
-from bancheng.sla.case_clock import RUNNING
 
 log = logging.getLogger("bancheng.sla")
 FRESH_LIGHT = timedelta(days=1)
@@ -39,9 +39,11 @@ FRESH_LIGHT = timedelta(days=1)
 # set-based (rows of department, case, title; the kind; the key prefix), and the people
 # named on a case whose light turned (the case, the light, the tick's key).
 unit_notices: Slot[Callable[[Session, Select[Any], str, str], None]] = Slot(
-    "sla.sweeper.unit_notices"
+    "deadlines.sweeper.unit_notices"
 )
-light_notices: Slot[Callable[[Session, Case, str, str], None]] = Slot("sla.sweeper.light_notices")
+light_notices: Slot[Callable[[Session, Case, str, str], None]] = Slot(
+    "deadlines.sweeper.light_notices"
+)
 
 
 @dataclass

@@ -10,15 +10,15 @@ from sqlalchemy.orm import Session
 from bancheng.core.config import get_settings
 from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.jobs import run_job
+from bancheng.deadlines.jobs import SWEEP
+from bancheng.deadlines.service import recompute_open, recompute_provisional
 from bancheng.org.scope import Principal
 from bancheng.sla.calendar import missing_years
-from bancheng.sla.jobs import SWEEP
 from bancheng.sla.schemas import (
     RecomputeOut,
     StatusOut,
     SweepOut,
 )
-from bancheng.sla.service import recompute_open, recompute_provisional
 
 router = api_router(prefix="/api/v1/sla", tags=["sla"])
 DB = Annotated[Session, Depends(db_session)]

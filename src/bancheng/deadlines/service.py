@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bancheng.cases import case_clock
 from bancheng.cases.enums import OPEN_STATES
 from bancheng.cases.models import Case
-from bancheng.sla import case_clock
 from bancheng.sla.calendar import load_calendar
 from bancheng.sla.models import DeadlineExtension
 

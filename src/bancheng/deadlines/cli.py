@@ -282,8 +282,8 @@ def sweep_command(env: Env, as_json: bool) -> None:
     """Record turns to yellow/red, urge departments, escalate long-overdue cases (for cron)."""
     from bancheng.core.config import get_settings
     from bancheng.core.jobs import run_job
-    from bancheng.sla.jobs import SWEEP
-    from bancheng.sla.sweeper import SweepResult
+    from bancheng.deadlines.jobs import SWEEP
+    from bancheng.deadlines.sweeper import SweepResult
 
     with _session(env.database, write=True) as session:
         result = SweepResult(
@@ -310,7 +310,7 @@ def sweep_command(env: Env, as_json: bool) -> None:
 def recompute_command(env: Env, provisional_only: bool) -> None:
     """Apply the current policies and calendar to every open case (or, with
     --provisional-only, to every provisional working-day deadline)."""
-    from bancheng.sla.service import recompute_open, recompute_provisional
+    from bancheng.deadlines.service import recompute_open, recompute_provisional
 
     with _session(env.database, write=True) as session:
         if provisional_only:

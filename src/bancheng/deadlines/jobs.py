@@ -10,7 +10,7 @@ SWEEP = "sla.sweep"
 
 
 def _sweep(ctx: JobContext) -> dict[str, Any]:
-    from bancheng.sla.sweeper import sweep
+    from bancheng.deadlines.sweeper import sweep
 
     return dict(sweep(ctx.session, ctx.settings, ctx.now).as_dict())
 
