@@ -15,7 +15,7 @@ from bancheng.cases.lifecycle import MoveContext, given, transition
 from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
-from bancheng.core.errors import Conflict, Invalid, NotFound
+from bancheng.core.errors import Conflict, Invalid
 from bancheng.feedback import records, repository
 from bancheng.feedback.callbacks import ensure_callback
 from bancheng.feedback.models import (
@@ -255,10 +255,9 @@ def open_rectification(
 
 
 def _rect(session: Session, rect_id: int, principal: Principal) -> Rectification:
-    rect = repository.visible(session, principal, Rectification, rect_id)
-    if rect is None:
-        raise NotFound("feedback.not_found", "整改任务不存在")
-    return rect
+    return repository.visible_or_raise(
+        session, principal, Rectification, rect_id, "feedback.not_found", "整改任务不存在"
+    )
 
 
 def complete_rectification(
