@@ -26,7 +26,7 @@ from bancheng.feedback.models import (
 from bancheng.notify import service as notify
 from bancheng.org.scope import Principal
 from bancheng.sla.calendar import load_calendar
-from bancheng.sla.service import on_provisional_recount
+from bancheng.sla.service import on_provisional_recount, open_provisional
 
 BAD = frozenset(r.value for r in BAD_RATINGS)
 
@@ -348,12 +348,7 @@ def recompute_provisional_rectifications(session: Session, settings: Settings) -
     deadline ran through a year the calendar did not know. Returns how many changed."""
     cal = load_calendar(session)
     changed = 0
-    rows = session.scalars(
-        select(Rectification).where(
-            Rectification.status == "open", Rectification.deadline_provisional.is_(True)
-        )
-    ).all()
-    for rect in rows:
+    for rect in open_provisional(session, Rectification):
         start = clock.to_local(rect.created_at).date()
         due = cal.add_workdays(start, rect.deadline_workdays or settings.rectification_workdays)
         before = (rect.due_date, rect.deadline_provisional)

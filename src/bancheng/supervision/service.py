@@ -29,7 +29,7 @@ from bancheng.notify import service as notify
 from bancheng.org.models import Department
 from bancheng.org.scope import Principal, sees_unit
 from bancheng.sla.calendar import load_calendar
-from bancheng.sla.service import on_provisional_recount
+from bancheng.sla.service import on_provisional_recount, open_provisional
 from bancheng.sla.workdays import Deadline
 from bancheng.supervision.models import (
     Meeting,
@@ -389,23 +389,13 @@ def recompute_provisional(session: Session) -> int:
     open meeting decisions. Returns how many changed."""
     cal = load_calendar(session)
     changed = 0
-    orders = session.scalars(
-        select(SupervisionOrder).where(
-            SupervisionOrder.status == "open", SupervisionOrder.deadline_provisional.is_(True)
-        )
-    ).all()
-    for order in orders:
+    for order in open_provisional(session, SupervisionOrder):
         due = _order_due(cal, order)
         before = (order.due_date, order.due_at, order.deadline_provisional)
         order.due_date, order.due_at = due.date, due.due_at
         order.deadline_provisional = due.provisional
         changed += before != (order.due_date, order.due_at, order.deadline_provisional)
-    decisions = session.scalars(
-        select(MeetingDecision).where(
-            MeetingDecision.status == "open", MeetingDecision.deadline_provisional.is_(True)
-        )
-    ).all()
-    for d in decisions:
+    for d in open_provisional(session, MeetingDecision):
         start = d.deadline_start
         if start is None:  # decided before the start day was kept
             meeting = session.get(Meeting, d.meeting_id)
