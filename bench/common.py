@@ -23,8 +23,9 @@ PG_URL = os.environ.get(
 )
 
 
-def fresh_postgres(name: str) -> str:
-    u = make_url(PG_URL)
+def fresh_postgres(name: str, url: str = PG_URL) -> str:
+    """An empty database ``name`` on the server of ``url`` (dropped first if it exists)."""
+    u = make_url(url)
     admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
