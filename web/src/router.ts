@@ -57,8 +57,8 @@ export const routes: RouteRecordRaw[] = [
       { path: 'admin/reply-templates', name: 'reply-templates', component: () => import('./views/admin/ReplyTemplatesView.vue'), meta: { title: '回复模板', permission: 'reply_template.manage', menu: 'notify', icon: 'EditPen' } },
       { path: 'admin/webhooks', name: 'webhooks', component: () => import('./views/admin/WebhooksView.vue'), meta: { title: 'Webhook 订阅', permission: 'notify.manage', menu: 'notify', icon: 'Connection' } },
       { path: 'cases/:id(\\d+)', name: 'case', component: () => import('./views/CaseDetailView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { title: '案件详情', permission: 'case.read' } },
-      { path: 'forbidden', name: 'forbidden', component: () => import('./views/ForbiddenView.vue'), meta: { title: '无权访问' } },
-      { path: ':rest(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue'), meta: { title: '页面不存在' } },
+      { path: 'forbidden', name: 'forbidden', component: () => import('./views/ErrorPage.vue'), props: { icon: 'warning', subTitle: '您的角色不能使用此页面，如需开通请联系系统管理员。' }, meta: { title: '无权访问' } },
+      { path: ':rest(.*)*', name: 'not-found', component: () => import('./views/ErrorPage.vue'), props: { icon: 'info', subTitle: '请检查地址是否正确。' }, meta: { title: '页面不存在' } },
     ],
   },
 ]

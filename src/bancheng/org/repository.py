@@ -19,8 +19,9 @@ from bancheng.org.models import (
 )
 
 
-def department(session: Session, department_id: int) -> Department | None:
-    return session.get(Department, department_id)
+def department(session: Session, department_id: int | None) -> Department | None:
+    """The unit, or None (also for a caller without one, such as the system administrator)."""
+    return None if department_id is None else session.get(Department, department_id)
 
 
 def departments(session: Session) -> list[Department]:

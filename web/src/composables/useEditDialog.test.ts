@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { ref } from 'vue'
+import { ElMessage } from 'element-plus'
 import { ApiError } from '@/api/client'
 import { useEditDialog } from './useEditDialog'
 
@@ -67,6 +68,28 @@ describe('useEditDialog', () => {
     expect(d.serverErrors).toEqual({})
     expect(d.visible.value).toBe(false)
     expect(saved).toEqual([{ id: 9 }])
+  })
+
+  it('says the saved message, made from the answer, before onSaved and only on success', async () => {
+    const order: string[] = []
+    const success = vi.spyOn(ElMessage, 'success').mockImplementation((m) => {
+      order.push(`said ${String(m)}`)
+      return { close: () => undefined }
+    })
+    let answer: () => Promise<string> = async () => Promise.reject(new ApiError(409, 'conflict', '冲突', { code: 'conflict' }))
+    const d = useEditDialog<{ name: string }, Row, string>({
+      blank: () => ({ name: '' }),
+      submit: () => answer(),
+      savedMessage: (s) => `已保存：${s}`,
+      onSaved: (s) => void order.push(`saved ${s}`),
+      notify: (m) => order.push(`refused ${m}`),
+    })
+    d.open()
+    await d.save()
+    answer = async () => '张三'
+    await d.save()
+    expect(order).toEqual(['refused 数据冲突，请刷新后重试', 'said 已保存：张三', 'saved 张三'])
+    success.mockRestore()
   })
 
   it('does not swallow an error that is not a refusal', async () => {

@@ -10,7 +10,10 @@ export interface EditDialogOptions<F extends object, R, S> {
   fromRow?: (row: R) => Partial<F>
   /** Send the form (with `quiet: true`, so that the dialog shows the refusal). */
   submit: (form: F, editing: R | null) => Promise<S>
-  /** After a successful submit, once the dialog has closed (reload the list, say so). */
+  /** Said (ElMessage.success) after a successful submit, once the dialog has closed and
+   *  before `onSaved`: the text, or made from what `submit` answered. */
+  savedMessage?: string | ((saved: S) => string)
+  /** After a successful submit, once the dialog has closed (reload the list). */
   onSaved?: (saved: S, editing: R | null) => void | Promise<void>
   /** Adjust the field errors found in a refusal (e.g. the server's `initial_password` is
    *  the form's `password`). */
@@ -93,6 +96,8 @@ export function useEditDialog<F extends object, R = never, S = unknown>(
     }
     const was = editing.value
     visible.value = false
+    const said = options.savedMessage
+    if (said !== undefined) ElMessage.success(typeof said === 'string' ? said : said(saved))
     await options.onSaved?.(saved, was)
     return saved
   }
