@@ -23,8 +23,22 @@ PG_URL = os.environ.get(
 )
 
 
-def fresh_postgres(name: str) -> str:
-    u = make_url(PG_URL)
+def staff_case(title: str) -> dict[str, object]:
+    """The body of a clerk's ``POST /api/v1/cases``: a window report titled ``title``."""
+    return {
+        "channel": "window",
+        "kind": "cannot_do",
+        "difficulty": "general",
+        "blocker_type": "missing_materials",
+        "title": title,
+        "description": "第三次来办理公积金提取，每次都被要求补交不同的材料，希望一次性告知。",
+        "reporter": {"type": "person", "name": "张三", "phone": "13812345678"},
+    }
+
+
+def fresh_postgres(name: str, url: str = PG_URL) -> str:
+    """An empty database ``name`` on the server of ``url`` (dropped first if it exists)."""
+    u = make_url(url)
     admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

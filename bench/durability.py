@@ -48,6 +48,7 @@ from common import (
     fresh_sqlite,
     kill_group,
     prepare_clerks,
+    staff_case,
     start_server,
     stop_group,
 )
@@ -55,24 +56,14 @@ from common import (
 TAG = "幂等压测"
 
 
-def payload(key: str) -> dict[str, Any]:
-    return {
-        "channel": "window",
-        "kind": "cannot_do",
-        "difficulty": "general",
-        "blocker_type": "missing_materials",
-        "title": f"{TAG} {key}",
-        "description": "第三次来办理公积金提取，每次都被要求补交不同的材料，希望一次性告知。",
-        "reporter": {"type": "person", "name": "张三", "phone": "13812345678"},
-    }
-
-
 async def post(
     http: aiohttp.ClientSession, token: str, key: str
 ) -> tuple[int | str, dict[str, Any]]:
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
     try:
-        async with http.post("/api/v1/cases", json=payload(key), headers=headers) as r:
+        async with http.post(
+            "/api/v1/cases", json=staff_case(f"{TAG} {key}"), headers=headers
+        ) as r:
             data = await r.json(content_type=None)  # the whole answer, or it is not an ack
             return r.status, data if isinstance(data, dict) else {}
     except (TimeoutError, aiohttp.ClientError, ValueError) as exc:

@@ -43,22 +43,17 @@ import aiohttp
 from sqlalchemy import create_engine, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BENCH_PASSWORD, fresh_postgres, fresh_sqlite, prepare_clerks, server
+from common import (
+    BENCH_PASSWORD,
+    fresh_postgres,
+    fresh_sqlite,
+    prepare_clerks,
+    server,
+    staff_case,
+)
 from plain_write import measure as plain_limit
 
 MARK = "压测标记"
-
-
-def _staff_payload(tag: str) -> dict[str, object]:
-    return {
-        "channel": "window",
-        "kind": "cannot_do",
-        "difficulty": "general",
-        "blocker_type": "missing_materials",
-        "title": f"{MARK}{tag} 公积金提取被要求重复提交材料",
-        "description": "第三次来办理公积金提取，每次都被要求补交不同的材料，希望一次性告知。",
-        "reporter": {"type": "person", "name": "张三", "phone": "13812345678"},
-    }
 
 
 def _public_payload(tag: str, i: int) -> dict[str, object]:
@@ -102,7 +97,10 @@ async def drive(
                 seq += 1
                 tag = f"{prefix or scenario}-{i:02d}-{seq:06d}"
                 if scenario == "staff":
-                    path, body = "/api/v1/cases", _staff_payload(tag)
+                    path, body = (
+                        "/api/v1/cases",
+                        staff_case(f"{MARK}{tag} 公积金提取被要求重复提交材料"),
+                    )
                 elif scenario == "public":
                     Counters.phones += 1
                     path, body = "/api/v1/public/reports", _public_payload(tag, Counters.phones)

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import env_for, free_port, fresh_sqlite
+from common import env_for, free_port, fresh_postgres, fresh_sqlite
 
 SECRET = "whsec_" + "YmVuY2gtb3V0Ym94LXNpZ25pbmctc2VjcmV0LTAwMQ=="
 MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>]+>)", re.IGNORECASE | re.MULTILINE)
@@ -123,19 +123,6 @@ class Sinks:
         self.smtp.stop()
         self.http.shutdown()
         self.http.server_close()
-
-
-def fresh_postgres_on(url: str, name: str) -> str:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url)
-    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return u.set(database=name).render_as_string(hide_password=False)
 
 
 def enqueue_all(n: int, sinks: Sinks) -> list[str]:
@@ -225,7 +212,7 @@ def main() -> None:
 
     url, data_dir = fresh_sqlite()
     if args.database_url:
-        url = fresh_postgres_on(args.database_url, args.pg_db)
+        url = fresh_postgres(args.pg_db, args.database_url)
     sinks = Sinks()
     env = env_for(url, data_dir)
     env.update(

@@ -21,6 +21,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import make_url
@@ -84,35 +85,54 @@ def _run_threads(run: Callable[[], tuple[int, list[float]]], threads: int, out: 
     out.put((sum(counts), lat))
 
 
-def _pg_worker(
-    dsn: str,
-    case: dict[str, Any],
-    event: dict[str, Any],
-    threads: int,
-    seconds: float,
-    start_at: float,
-    out: Any,
-) -> None:
+@dataclass(frozen=True)
+class _Job:
+    """What each worker process writes, and for how long: the template rows, its
+    ``threads`` connections, ``seconds`` of writing from the wall-clock ``start_at``."""
+
+    case: dict[str, Any]
+    event: dict[str, Any]
+    threads: int
+    seconds: float
+    start_at: float
+
+
+@dataclass(frozen=True)
+class _Sql:
+    """The three statements of one write in a driver's placeholder style."""
+
+    ccols: list[str]
+    ecols: list[str]
+    ins_case: str
+    ins_event: str
+    bump: str
+
+
+def _sql(job: _Job, ph: str, returning: str) -> _Sql:
+    """The statements with the placeholder ``ph``; ``returning`` ends the case insert."""
+    ccols = list(job.case)
+    ecols = list(job.event)
+    return _Sql(
+        ccols,
+        ecols,
+        f"INSERT INTO cases ({', '.join(ccols)}) VALUES ({', '.join([ph] * len(ccols))})"
+        + returning,
+        f"INSERT INTO case_events (case_id, {', '.join(ecols)}) "
+        f"VALUES ({ph}, {', '.join([ph] * len(ecols))})",
+        "UPDATE case_number_counters SET last_seq = last_seq + 1 "
+        f"WHERE jurisdiction = {ph} AND year = {ph} RETURNING last_seq",
+    )
+
+
+def _pg_worker(dsn: str, job: _Job, out: Any) -> None:
     import psycopg
     from psycopg.types.json import Jsonb
 
     def adapt(v: Any) -> Any:
         return Jsonb(v) if isinstance(v, dict | list) else v
 
-    ccols = list(case)
-    ecols = list(event)
-    ins_case = (
-        f"INSERT INTO cases ({', '.join(ccols)}) VALUES ({', '.join(['%s'] * len(ccols))})"
-        " RETURNING id"
-    )
-    ins_event = (
-        f"INSERT INTO case_events (case_id, {', '.join(ecols)}) "
-        f"VALUES (%s, {', '.join(['%s'] * len(ecols))})"
-    )
-    bump = (
-        "UPDATE case_number_counters SET last_seq = last_seq + 1 "
-        "WHERE jurisdiction = %s AND year = %s RETURNING last_seq"
-    )
+    q = _sql(job, "%s", " RETURNING id")
+    case, event, seconds, start_at = job.case, job.event, job.seconds, job.start_at
     year = case["year"]
 
     def run() -> tuple[int, list[float]]:
@@ -125,37 +145,20 @@ def _pg_worker(
             while time.perf_counter() < stop:
                 t0 = time.perf_counter()
                 with conn.transaction():
-                    seq = conn.execute(bump, (JURISDICTION, year)).fetchone()[0]  # type: ignore[index]
+                    seq = conn.execute(q.bump, (JURISDICTION, year)).fetchone()[0]  # type: ignore[index]
                     row = _case_row(case, year, seq)
-                    cid = conn.execute(ins_case, [adapt(row[k]) for k in ccols]).fetchone()[0]  # type: ignore[index]
-                    conn.execute(ins_event, [cid, *(adapt(event[k]) for k in ecols)])
+                    cid = conn.execute(q.ins_case, [adapt(row[k]) for k in q.ccols]).fetchone()[0]  # type: ignore[index]
+                    conn.execute(q.ins_event, [cid, *(adapt(event[k]) for k in q.ecols)])
                 mine.append(time.perf_counter() - t0)
                 n += 1
         return n, mine
 
-    _run_threads(run, threads, out)
+    _run_threads(run, job.threads, out)
 
 
-def _sqlite_worker(
-    path: str,
-    case: dict[str, Any],
-    event: dict[str, Any],
-    threads: int,
-    seconds: float,
-    start_at: float,
-    out: Any,
-) -> None:
-    ccols = list(case)
-    ecols = list(event)
-    ins_case = f"INSERT INTO cases ({', '.join(ccols)}) VALUES ({', '.join(['?'] * len(ccols))})"
-    ins_event = (
-        f"INSERT INTO case_events (case_id, {', '.join(ecols)}) "
-        f"VALUES (?, {', '.join(['?'] * len(ecols))})"
-    )
-    bump = (
-        "UPDATE case_number_counters SET last_seq = last_seq + 1 "
-        "WHERE jurisdiction = ? AND year = ? RETURNING last_seq"
-    )
+def _sqlite_worker(path: str, job: _Job, out: Any) -> None:
+    q = _sql(job, "?", "")
+    case, event, seconds, start_at = job.case, job.event, job.seconds, job.start_at
     year = case["year"]
 
     def adapt(v: Any) -> Any:
@@ -176,10 +179,10 @@ def _sqlite_worker(
             t0 = time.perf_counter()
             conn.execute("BEGIN IMMEDIATE")
             try:
-                seq = conn.execute(bump, (JURISDICTION, year)).fetchone()[0]
+                seq = conn.execute(q.bump, (JURISDICTION, year)).fetchone()[0]
                 row = _case_row(case, year, seq)
-                cur = conn.execute(ins_case, [adapt(row[k]) for k in ccols])
-                conn.execute(ins_event, [cur.lastrowid, *(adapt(event[k]) for k in ecols)])
+                cur = conn.execute(q.ins_case, [adapt(row[k]) for k in q.ccols])
+                conn.execute(q.ins_event, [cur.lastrowid, *(adapt(event[k]) for k in q.ecols)])
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -189,7 +192,7 @@ def _sqlite_worker(
         conn.close()
         return n, mine
 
-    _run_threads(run, threads, out)
+    _run_threads(run, job.threads, out)
 
 
 def measure(url: str, seconds: float, processes: int, threads: int) -> dict[str, Any]:
@@ -210,11 +213,9 @@ def measure(url: str, seconds: float, processes: int, threads: int) -> dict[str,
     _ensure_counter(url, int(case["year"]))
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
-    start_at = time.time() + 2.0  # every process connected before the clock starts
-    procs = [
-        ctx.Process(target=target, args=(where, case, event, threads, seconds, start_at, out))
-        for _ in range(processes)
-    ]
+    # Every process connected before the clock starts.
+    job = _Job(case, event, threads, seconds, start_at=time.time() + 2.0)
+    procs = [ctx.Process(target=target, args=(where, job, out)) for _ in range(processes)]
     for p in procs:
         p.start()
     total = 0

@@ -5,25 +5,15 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
-
 from bancheng.core import clock
-from bancheng.feedback.models import Rectification
-from tests.cases.helpers import as_user
-from tests.integrations.test_haochaping import NOW, _bad_review
+from tests.integrations.test_haochaping import NOW, _bad_review, handler_acts
 
 
 def test_a_month_made_public_without_people(client, org, session):
     clock.set_clock(lambda: NOW)  # Tuesday 1 December 2026, 10:00 in Beijing
     number, case_id = _bad_review(client, org)
-    rect = session.scalar(select(Rectification).where(Rectification.case_id == case_id))
-    handler = as_user(client, "handler_fund")
-    r = client.post(
-        f"/api/v1/feedback/rectifications/{rect.id}/complete",
-        json={"note": "已向李四当面致歉（电话13900001111），约谈窗口人员，当日补办完成"},
-        headers=handler.headers,
-    )
-    assert r.status_code == 200, r.text
+    note = "已向李四当面致歉（电话13900001111），约谈窗口人员，当日补办完成"
+    handler_acts(client, session, case_id, "complete", {"note": note})
     client.cookies.clear()  # the public, signed out
 
     r = client.get("/api/v1/public/disclosure", params={"month": "2026-12"})

@@ -52,6 +52,19 @@ def _bad_review(client, org) -> tuple[str, int]:
     return out["number"], case_id
 
 
+def handler_acts(client, session, case_id: int, action: str, body: dict) -> Rectification:
+    """The fund unit's handler posts ``action`` (complete, appeal) on the case's
+    rectification, which it accepts; returns the rectification."""
+    rect = session.scalar(select(Rectification).where(Rectification.case_id == case_id))
+    r = client.post(
+        f"/api/v1/feedback/rectifications/{rect.id}/{action}",
+        json=body,
+        headers=as_user(client, "handler_fund").headers,
+    )
+    assert r.status_code == 200, r.text
+    return rect
+
+
 def test_a_bad_review_in_the_field_set_through_rectification_and_revisit(
     client, org, session, unified, deliver
 ):
@@ -89,14 +102,7 @@ def test_a_bad_review_in_the_field_set_through_rectification_and_revisit(
     }
     assert rec["rectification_due"] == "2026-12-08"  # five working days
 
-    rect = session.scalar(select(Rectification).where(Rectification.case_id == case_id))
-    as_user(client, "handler_fund")
-    r = client.post(
-        f"/api/v1/feedback/rectifications/{rect.id}/complete",
-        json={"note": "已约谈窗口人员，当日补办完成"},
-        headers=as_user(client, "handler_fund").headers,
-    )
-    assert r.status_code == 200, r.text
+    handler_acts(client, session, case_id, "complete", {"note": "已约谈窗口人员，当日补办完成"})
     task = session.scalar(select(CallbackTask).where(CallbackTask.case_id == case_id))
     clerk = as_user(client, "clerk")
     r = client.post(
@@ -189,14 +195,8 @@ def test_an_upheld_appeal_is_pushed_as_overturned_and_excluded(
     more with stage ``overturned``, its rectification overturned and ``excluded`` true."""
     clock.set_clock(lambda: NOW)
     number, case_id = _bad_review(client, org)
-    rect = session.scalar(select(Rectification).where(Rectification.case_id == case_id))
-    handler = as_user(client, "handler_fund")
-    r = client.post(
-        f"/api/v1/feedback/rectifications/{rect.id}/appeal",
-        json={"reason": "评价人误选了办理单位，事项实际由不动产中心受理"},
-        headers=handler.headers,
-    )
-    assert r.status_code == 200, r.text
+    reason = "评价人误选了办理单位，事项实际由不动产中心受理"
+    rect = handler_acts(client, session, case_id, "appeal", {"reason": reason})
     sup = as_user(client, "supervisor")
     r = client.post(
         f"/api/v1/feedback/rectifications/{rect.id}/decision",

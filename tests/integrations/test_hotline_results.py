@@ -56,6 +56,15 @@ def _received(remote) -> list[dict]:
     return out
 
 
+def _delivered(deliver, remote, *types: str) -> list[dict]:
+    """One delivery pass sends exactly the results of ``types``, in order; their bodies."""
+    r = deliver()
+    assert (r.claimed, r.sent) == (len(types), len(types))
+    got = _received(remote)
+    assert [b["type"] for b in got] == list(types)
+    return got
+
+
 def test_the_platform_receives_every_result_under_its_order_number(
     client, org, session, platform, remote, deliver
 ):
@@ -76,16 +85,15 @@ def test_the_platform_receives_every_result_under_its_order_number(
 
     # Nothing has left yet: the messages wait in the outbox, written with each change.
     assert remote.requests == []
-    r = deliver()
-    assert (r.claimed, r.sent) == (5, 5)
-    got = _received(remote)
-    assert [b["type"] for b in got] == [
+    got = _delivered(
+        deliver,
+        remote,
         "order.accepted",
         "order.extension_requested",
         "order.resolved",
         "order.replied",
         "order.rated",
-    ]
+    )
     assert {b["order_number"] for b in got} == {ORDER}
     assert {b["case_number"] for b in got} == {case.number}
     by_type = {b["type"]: b for b in got}
@@ -239,11 +247,8 @@ def test_an_approved_objection_is_returned_to_the_platform_and_a_rejected_one_is
     )
     clerk.use()
     clerk.act(case.id, "decide_objection", approve=True, reason="同意改派不动产登记中心")
-    r = deliver()
-    assert (r.claimed, r.sent) == (1, 1)
-    [body] = _received(remote)
+    [body] = _delivered(deliver, remote, "order.returned")
     session.refresh(case)
-    assert body["type"] == "order.returned"
     assert (body["order_number"], body["case_number"], body["state"]) == (
         ORDER,
         case.number,
@@ -273,16 +278,15 @@ def test_both_decisions_on_an_extension_reach_the_platform(
     ask = {"reason": "需调取档案", "new_due_date": date(2026, 12, 9).isoformat()}
     refusal, approval = "材料齐全，按期办结", {"reason": "同意延期"}
     _refused_then_approved(client, case, "extension", ask, refusal, approval)
-    r = deliver()
-    assert (r.claimed, r.sent) == (5, 5)
-    got = _received(remote)
-    assert [b["type"] for b in got] == [
+    got = _delivered(
+        deliver,
+        remote,
         "order.accepted",
         "order.extension_requested",
         "order.extension_decided",
         "order.extension_requested",
         "order.extension_decided",
-    ]
+    )
     refused, approved = got[2], got[4]
     assert refused["data"] == {
         "approved": False,

@@ -30,6 +30,19 @@ def _find(session, kind="cannot_do", difficulty="general", channel="window", dep
     )
 
 
+def _unit_policy(session, name: str, department_id: int, days: int):
+    """A policy of ``department_id``: respond in one working day, resolve in ``days``."""
+    return pol.create_policy(
+        session,
+        name=name,
+        department_id=department_id,
+        response_limit=1,
+        response_unit="working_days",
+        resolution_limit=days,
+        resolution_unit="working_days",
+    )
+
+
 def test_the_seeded_defaults(session):
     assert _find(session).name == "其他诉求 12 个工作日"
     assert _find(session, kind="consultation").name == "咨询 3 个工作日"
@@ -53,28 +66,12 @@ def test_deadlines_of_the_defaults(session):
 
 
 def test_a_department_policy_applies_below_it(session, org):
-    special = pol.create_policy(
-        session,
-        name="甲区 5 个工作日",
-        department_id=org.id("distA"),
-        response_limit=1,
-        response_unit="working_days",
-        resolution_limit=5,
-        resolution_unit="working_days",
-    )
+    special = _unit_policy(session, "甲区 5 个工作日", org.id("distA"), 5)
     assert _find(session, dept=org.id("distA_comm")).id == special.id
     assert _find(session, dept=org.id("distA")).id == special.id
     assert _find(session, dept=org.id("distB")).name == "其他诉求 12 个工作日"
     # The nearest department wins over a farther one, whatever their other keys.
-    nearer = pol.create_policy(
-        session,
-        name="东街道 4 个工作日",
-        department_id=org.id("distA_street"),
-        response_limit=1,
-        response_unit="working_days",
-        resolution_limit=4,
-        resolution_unit="working_days",
-    )
+    nearer = _unit_policy(session, "东街道 4 个工作日", org.id("distA_street"), 4)
     assert _find(session, kind="consultation", dept=org.id("distA_comm")).id == nearer.id
     with pytest.raises(NotFound) as err:
         _find(session, dept=999_999)

@@ -18,6 +18,7 @@ from bancheng.cases.lifecycle import (
     Move,
     MoveContext,
     Need,
+    check_version,
     transition,
 )
 from bancheng.cases.models import Case
@@ -128,10 +129,7 @@ def perform(
     move = MOVES_BY_ACTION.get(action)
     if move is None:
         raise Invalid("case.unknown_action", f"未知操作：{action}")
-    if body.version != case.version:
-        raise Conflict(
-            "case.version_conflict", "案件已被他人修改，请刷新后重试", current_version=case.version
-        )
+    check_version(case, body.version)
     if principal.role not in move.roles or not principal.can("case.act"):
         raise Forbidden("case.action_forbidden", "您的角色不能执行此操作")
     if State(case.state) not in move.sources:

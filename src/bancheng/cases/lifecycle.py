@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from bancheng.audit.actions import add_labels
 from bancheng.cases.enums import OPEN_STATES, Outcome, State
+from bancheng.core.errors import Conflict
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -163,6 +164,14 @@ def transition(case: Case, target: State, now: datetime) -> State:
     case.state = target.value
     case.updated_at = now
     return before
+
+
+def check_version(case: Case, version: int) -> None:
+    """Refuse a change made on a stale copy: ``version`` must be the case's current one."""
+    if version != case.version:
+        raise Conflict(
+            "case.version_conflict", "案件已被他人修改，请刷新后重试", current_version=case.version
+        )
 
 
 def _reason(message: str, when: tuple[str, Any] | None = None) -> Need:

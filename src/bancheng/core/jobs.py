@@ -109,16 +109,45 @@ class Job:
         return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def _sweep_interval(settings: Settings) -> float:
+    return float(settings.sla_sweep_interval_seconds)
+
+
+def sweep_job(
+    name: str, run: Callable[[JobContext], dict[str, Any] | None], description: str
+) -> Job:
+    """An interval job at the cadence of the deadline-driven sweeps (SLA, supervision,
+    feedback): every ``sla_sweep_interval_seconds``."""
+    return Job(name=name, run=run, interval=_sweep_interval, description=description)
+
+
+def _not_on_interval(_settings: Settings) -> float:
+    return 0.0
+
+
+def daily_job(
+    name: str, run: Callable[[JobContext], dict[str, Any] | None], hour: int, description: str
+) -> Job:
+    """A job run once per local day, at the first tick after ``hour`` (no interval)."""
+    return Job(
+        name=name,
+        run=run,
+        interval=_not_on_interval,
+        daily_after_hour=hour,
+        description=description,
+    )
+
+
 class JobRegistry:
     def __init__(self) -> None:
         self._jobs: dict[str, Job] = {}
 
-    def register(self, job: Job) -> Job:
-        existing = self._jobs.get(job.name)
-        if existing is not None and existing.run is not job.run:
-            raise ValueError(f"two different jobs are registered as {job.name!r}")
-        self._jobs[job.name] = job
-        return job
+    def register(self, *jobs: Job) -> None:
+        for job in jobs:
+            existing = self._jobs.get(job.name)
+            if existing is not None and existing.run is not job.run:
+                raise ValueError(f"two different jobs are registered as {job.name!r}")
+            self._jobs[job.name] = job
 
     def get(self, name: str) -> Job:
         try:

@@ -1,5 +1,6 @@
 """Checks for Chinese identifiers: mainland phone numbers, GB 11643 ID-card numbers,
-GB 32100 unified social credit codes; and the masks used in lists, exports and logs."""
+GB 32100 unified social credit codes; the masks used in lists, exports and logs; and the
+text of an uploaded CSV file (UTF-8 or GBK)."""
 
 from __future__ import annotations
 
@@ -101,3 +102,14 @@ def mask_name(name: str | None) -> str | None:
     if len(name) <= 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def decode_text_file(data: bytes, code: str, message: str) -> str:
+    """An uploaded text file's content: UTF-8 (with or without a BOM), else GB18030 (which
+    reads GBK, as Excel in Chinese saves CSV); ``Invalid(code, message)`` when neither."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise Invalid(code, message)

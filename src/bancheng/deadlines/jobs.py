@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bancheng.core.jobs import Job, JobContext, JobRegistry
+from bancheng.core.jobs import JobContext, JobRegistry, sweep_job
 
 SWEEP = "sla.sweep"
 
@@ -16,11 +16,4 @@ def _sweep(ctx: JobContext) -> dict[str, Any]:
 
 
 def register(jobs: JobRegistry) -> None:
-    jobs.register(
-        Job(
-            name=SWEEP,
-            run=_sweep,
-            interval=lambda s: float(s.sla_sweep_interval_seconds),
-            description="办理时限扫描：转黄、转红、催办与升级督办",
-        )
-    )
+    jobs.register(sweep_job(SWEEP, _sweep, "办理时限扫描：转黄、转红、催办与升级督办"))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,6 +13,18 @@ from bancheng.cases.enums import OPEN_STATES
 from bancheng.cases.models import Case
 from bancheng.sla.calendar import load_calendar
 from bancheng.sla.models import DeadlineExtension
+
+Task = TypeVar("Task")
+
+
+def open_provisional(session: Session, model: type[Task]) -> Sequence[Task]:
+    """The open rows of ``model`` (a rectification, an order, a meeting decision: a
+    ``status`` and a ``deadline_provisional`` column) whose working-day deadline is
+    provisional: what a calendar import recounts."""
+    columns: Any = model  # sla does not import the models of the domains above it
+    return session.scalars(
+        select(model).where(columns.status == "open", columns.deadline_provisional.is_(True))
+    ).all()
 
 
 def recompute_open(session: Session, *, provisional_only: bool = False) -> int:

@@ -16,7 +16,7 @@ from bancheng.cases.models import Case
 from bancheng.cases.schemas import CaseCreate, ReporterIn
 from bancheng.core import clock
 from bancheng.core.config import Settings
-from bancheng.core.errors import Conflict, Invalid, NotFound
+from bancheng.core.errors import Conflict, Invalid
 from bancheng.feedback import records, repository
 from bancheng.feedback.models import CallbackAttempt, CallbackTask, Evaluation
 from bancheng.org.models import Department
@@ -95,10 +95,9 @@ def sample_closed(
 
 
 def get_task(session: Session, principal: Principal, task_id: int) -> CallbackTask:
-    task = repository.visible(session, principal, CallbackTask, task_id)
-    if task is None:
-        raise NotFound("callback.not_found", "回访任务不存在")
-    return task
+    return repository.visible_or_raise(
+        session, principal, CallbackTask, task_id, "callback.not_found", "回访任务不存在"
+    )
 
 
 def record_attempt(

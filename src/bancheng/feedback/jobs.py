@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from bancheng.core.config import Settings
-from bancheng.core.jobs import Job, JobContext, JobRegistry
+from bancheng.core.jobs import JobContext, JobRegistry, sweep_job
 from bancheng.feedback import callbacks, reminders
 
 JOB = "feedback.reminders_and_sampling"
@@ -25,11 +25,4 @@ def _job(ctx: JobContext) -> dict[str, int]:
 
 
 def register(jobs: JobRegistry) -> None:
-    jobs.register(
-        Job(
-            name=JOB,
-            run=_job,
-            interval=lambda s: float(s.sla_sweep_interval_seconds),
-            description="好差评：未评价提醒、逾期未评结案与回访抽样",
-        )
-    )
+    jobs.register(sweep_job(JOB, _job, "好差评：未评价提醒、逾期未评结案与回访抽样"))

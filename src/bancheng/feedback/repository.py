@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.cases.models import Case
+from bancheng.core.errors import NotFound
 from bancheng.feedback.models import CallbackAttempt, CallbackTask, Evaluation, Rectification
 from bancheng.org.scope import Principal, sees_unit, unit_clause
 
@@ -20,10 +21,15 @@ Row = TypeVar("Row", Rectification, CallbackTask)
 LIST_LIMIT = 500
 
 
-def visible(session: Session, principal: Principal, model: type[Row], row_id: int) -> Row | None:
-    """A rectification or callback task if the caller sees its responsible unit, else None."""
+def visible_or_raise(
+    session: Session, principal: Principal, model: type[Row], row_id: int, code: str, message: str
+) -> Row:
+    """A rectification or callback task if the caller sees its responsible unit; otherwise
+    ``NotFound(code, message)`` (a row out of scope is not told apart from a missing one)."""
     row = session.get(model, row_id)
-    return row if row is not None and sees_unit(principal, row.department_id) else None
+    if row is None or not sees_unit(principal, row.department_id):
+        raise NotFound(code, message)
+    return row
 
 
 def case_of(session: Session, case_id: int) -> Case | None:

@@ -15,8 +15,8 @@ from bancheng.cases.lifecycle import MoveContext, given, transition
 from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
-from bancheng.core.errors import Conflict, Invalid, NotFound
-from bancheng.deadlines.service import on_provisional_recount
+from bancheng.core.errors import Conflict, Invalid
+from bancheng.deadlines.service import on_provisional_recount, open_provisional
 from bancheng.feedback import records, repository
 from bancheng.feedback.callbacks import ensure_callback
 from bancheng.feedback.models import (
@@ -255,10 +255,9 @@ def open_rectification(
 
 
 def _rect(session: Session, rect_id: int, principal: Principal) -> Rectification:
-    rect = repository.visible(session, principal, Rectification, rect_id)
-    if rect is None:
-        raise NotFound("feedback.not_found", "整改任务不存在")
-    return rect
+    return repository.visible_or_raise(
+        session, principal, Rectification, rect_id, "feedback.not_found", "整改任务不存在"
+    )
 
 
 def complete_rectification(
@@ -349,12 +348,7 @@ def recompute_provisional_rectifications(session: Session, settings: Settings) -
     deadline ran through a year the calendar did not know. Returns how many changed."""
     cal = load_calendar(session)
     changed = 0
-    rows = session.scalars(
-        select(Rectification).where(
-            Rectification.status == "open", Rectification.deadline_provisional.is_(True)
-        )
-    ).all()
-    for rect in rows:
+    for rect in open_provisional(session, Rectification):
         start = clock.to_local(rect.created_at).date()
         due = cal.add_workdays(start, rect.deadline_workdays or settings.rectification_workdays)
         before = (rect.due_date, rect.deadline_provisional)

@@ -19,18 +19,10 @@ from bancheng.feedback.models import Rectification
 from bancheng.insights import service
 from bancheng.knowledge.masker import mask
 from bancheng.org.models import Matter
-from bancheng.org.scope import Principal, department_name_map
+from bancheng.org.scope import department_name_map, every_unit
 
 # The public sees figures over every unit, and nothing else: no case, no person.
-EVERY_UNIT = Principal(
-    user_id=0,
-    username="disclosure",
-    display_name="公开",
-    role="public",
-    department_id=0,
-    data_scope="all",
-    scope_department_ids=None,
-)
+EVERY_UNIT = every_unit("disclosure", "公开", "public")
 RATES = ("on_time", "satisfaction", "bad_review", "rectification")
 RECTIFICATION_STATUS_ZH = {
     "open": "整改中",

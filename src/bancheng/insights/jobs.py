@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from bancheng.core import clock
-from bancheng.core.jobs import Job, JobContext, JobRegistry
+from bancheng.core.jobs import Job, JobContext, JobRegistry, daily_job
 
 log = logging.getLogger("bancheng.insights")
 SUMMARY_HOUR = 7
@@ -74,23 +74,7 @@ def register(jobs: JobRegistry) -> None:
             run=refresh_job,
             interval=lambda s: float(s.insights_refresh_seconds),
             description="统计汇总与亮灯快照增量刷新",
-        )
-    )
-    jobs.register(
-        Job(
-            name=NIGHTLY,
-            run=nightly_job,
-            interval=lambda s: 0.0,
-            daily_after_hour=REBUILD_HOUR,
-            description="每晚重算近期统计汇总（兜底）",
-        )
-    )
-    jobs.register(
-        Job(
-            name=SUMMARY,
-            run=summary_job,
-            interval=lambda s: 0.0,
-            daily_after_hour=SUMMARY_HOUR,
-            description="每日工作摘要（配置邮件时发送）",
-        )
+        ),
+        daily_job(NIGHTLY, nightly_job, REBUILD_HOUR, "每晚重算近期统计汇总（兜底）"),
+        daily_job(SUMMARY, summary_job, SUMMARY_HOUR, "每日工作摘要（配置邮件时发送）"),
     )

@@ -32,7 +32,7 @@ from bancheng.cases.enums import (
 from bancheng.core.clock import SHANGHAI
 from bancheng.core.errors import Invalid, TooLarge
 from bancheng.core.inputs import FIRST_YEAR, LAST_YEAR, without_forbidden_characters
-from bancheng.core.validators import mask_phone, normalize_phone
+from bancheng.core.validators import decode_text_file, mask_phone, normalize_phone
 from bancheng.insights.export import COLUMNS
 from bancheng.org.models import Department, Hall, Matter
 
@@ -189,13 +189,7 @@ def read_upload(filename: str, data: bytes) -> tuple[list[str], list[list[Any]]]
         raise Invalid("import.xls_not_supported", "不支持旧版 .xls 文件，请另存为 .xlsx 或 CSV")
     if suffix in (".xlsx", ".xlsm") or b"\x00" in data[:65536]:
         raise Invalid("import.type_not_allowed", "只能导入Excel工作簿（.xlsx）或CSV文件")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("gb18030")
-        except UnicodeDecodeError as exc:
-            raise Invalid("import.encoding", "无法识别文件编码（请使用UTF-8或GBK）") from exc
+    text = decode_text_file(data, "import.encoding", "无法识别文件编码（请使用UTF-8或GBK）")
     reader = csv.reader(io.StringIO(text))
     try:
         header = [h.strip() for h in next(reader, [])]

@@ -121,27 +121,17 @@ def to_user(
                 case_id=case_id,
                 key=f"{key}:u{user.id}:inapp",
             )
-        elif ch == "email" and user.email:
+        elif (ch == "email" and user.email) or (ch == "sms" and user.phone_enc):
+            # An e-mail address is stored plain; a phone number only encrypted and masked.
+            email = user.email if ch == "email" else None
             outbox.enqueue(
                 session,
-                channel="email",
+                channel=ch,
                 kind=kind,
-                idempotency_key=f"{key}:u{user.id}:email",
-                recipient=user.email,
-                recipient_masked=user.email,
-                subject=subject,
-                payload=payload,
-                case_id=case_id,
-                user_id=user.id,
-            )
-        elif ch == "sms" and user.phone_enc:
-            outbox.enqueue(
-                session,
-                channel="sms",
-                kind=kind,
-                idempotency_key=f"{key}:u{user.id}:sms",
-                recipient_enc=user.phone_enc,
-                recipient_masked=user.phone_masked or "",
+                idempotency_key=f"{key}:u{user.id}:{ch}",
+                recipient=email or "",
+                recipient_enc=None if email else user.phone_enc,
+                recipient_masked=email or user.phone_masked or "",
                 subject=subject,
                 payload=payload,
                 case_id=case_id,

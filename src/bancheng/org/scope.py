@@ -41,6 +41,19 @@ class Principal:
         return self.scope_department_ids is None and self.data_scope == "all"
 
 
+def every_unit(username: str, display_name: str, role: str) -> Principal:
+    """A principal of no user who sees every unit (the public figures, a command line)."""
+    return Principal(
+        user_id=0,
+        username=username,
+        display_name=display_name,
+        role=role,
+        department_id=0,
+        data_scope="all",
+        scope_department_ids=None,
+    )
+
+
 # --- the one data-scope rule ---------------------------------------------------------------
 # Which units' rows a principal may see. Every domain's reads of unit-owned rows (orders,
 # meetings and decisions, rectifications, callbacks, messages, notices, figures, exports) go

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.errors import Conflict, Invalid
+from bancheng.core.validators import decode_text_file
 from bancheng.org import repository
 from bancheng.org.auth import check_password_policy, hash_password
 from bancheng.org.models import Department, Matter, User, UserScopeDepartment
@@ -184,13 +185,7 @@ def rows_from_upload(data: bytes) -> list[dict[str, str]]:
             }
             for r in rows[1:]
         ]
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("gb18030")
-        except UnicodeDecodeError as exc:
-            raise Invalid("import.encoding", "无法识别文件编码（请使用UTF-8或GBK）") from exc
+    text = decode_text_file(data, "import.encoding", "无法识别文件编码（请使用UTF-8或GBK）")
     return [
         {k.strip(): (v or "").strip() for k, v in row.items() if k}
         for row in csv.DictReader(io.StringIO(text))

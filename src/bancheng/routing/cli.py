@@ -233,18 +233,10 @@ def hot_issues_command(env: Env, since: Any, limit: int, as_json: bool) -> None:
     from sqlalchemy import select as _select
 
     from bancheng.org.models import Department
-    from bancheng.org.scope import Principal
+    from bancheng.org.scope import every_unit
     from bancheng.routing.service import hot_issue_list
 
-    everyone = Principal(
-        user_id=0,
-        username="cli",
-        display_name="cli",
-        role="supervisor",
-        department_id=0,
-        data_scope="all",
-        scope_department_ids=None,
-    )
+    everyone = every_unit("cli", "cli", "supervisor")
     with env.database.transaction(write=False) as session:
         session.scalar(_select(Department.id).limit(1))
         issues = hot_issue_list(session, everyone, since.date(), limit)

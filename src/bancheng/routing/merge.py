@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from bancheng.cases import repository as repo
 from bancheng.cases.enums import BAD_RATINGS, OPEN_STATES, State
-from bancheng.cases.lifecycle import transition
+from bancheng.cases.lifecycle import check_version, transition
 from bancheng.cases.models import Case
 from bancheng.cases.service import add_event, notify_event
 from bancheng.core import clock
@@ -75,12 +75,7 @@ def merge(
     looked them up through ``repository.get_case``). Nothing is written when refused."""
     if principal.role not in ("clerk", "supervisor") or not principal.can("case.merge"):
         raise Forbidden("case.action_forbidden", "您的角色不能执行此操作")
-    if version != follower.version:
-        raise Conflict(
-            "case.version_conflict",
-            "案件已被他人修改，请刷新后重试",
-            current_version=follower.version,
-        )
+    check_version(follower, version)
     text = _reason(reason, "case.merge_reason_required", "请填写并单理由")
     if follower.id == master.id:
         raise Invalid("case.merge_self", "不能把案件并入自身", field="master_id")
@@ -134,12 +129,7 @@ def undo(
     it kept, with its own deadline. Refused once the master's outcome reached it."""
     if principal.role != "supervisor" or not principal.can("case.merge_undo"):
         raise Forbidden("case.merge_undo_forbidden", "只有督查员可以撤销并单")
-    if version != follower.version:
-        raise Conflict(
-            "case.version_conflict",
-            "案件已被他人修改，请刷新后重试",
-            current_version=follower.version,
-        )
+    check_version(follower, version)
     text = _reason(reason, "case.merge_undo_reason_required", "请填写撤销并单的理由")
     row = current_merge(session, follower.id) if follower.merged_into_id is not None else None
     if row is None:

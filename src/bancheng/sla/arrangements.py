@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bancheng.core.errors import Invalid, TooLarge
+from bancheng.core.validators import decode_text_file
 from bancheng.sla.workdays import KINDS, MAX_YEAR, MIN_YEAR, default_kind
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -122,15 +123,6 @@ class _Errors:
         )
 
 
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise Invalid("calendar.unreadable", "无法识别文件编码(请使用 UTF-8)")
-
-
 def _rows_from_csv(text: str) -> tuple[list[tuple[int, dict[str, Any]]], set[str]]:
     reader = csv.DictReader(io.StringIO(text))
     if reader.fieldnames is None:
@@ -195,7 +187,7 @@ def parse_calendar_file(data: bytes, filename: str = "") -> dict[int, list[DayEn
     """
     if len(data) > MAX_FILE_BYTES:
         raise TooLarge("calendar.file_too_large", f"文件超过 {MAX_FILE_BYTES} 字节")
-    text = _decode(data)
+    text = decode_text_file(data, "calendar.unreadable", "无法识别文件编码(请使用 UTF-8)")
     if not text.strip():
         raise Invalid("calendar.empty_file", "文件为空")
     suffix = Path(filename).suffix.lower()

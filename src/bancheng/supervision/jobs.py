@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bancheng.core.jobs import Job, JobContext, JobRegistry
+from bancheng.core.jobs import JobContext, JobRegistry, sweep_job
 
 SWEEP = "supervision.sweep"
 
@@ -18,11 +18,4 @@ def _sweep(ctx: JobContext) -> dict[str, Any]:
 
 
 def register(jobs: JobRegistry) -> None:
-    jobs.register(
-        Job(
-            name=SWEEP,
-            run=_sweep,
-            interval=lambda s: float(s.sla_sweep_interval_seconds),
-            description="督办扫描：逾期督办单逐级升级，会议议定事项逾期提醒",
-        )
-    )
+    jobs.register(sweep_job(SWEEP, _sweep, "督办扫描：逾期督办单逐级升级，会议议定事项逾期提醒"))

@@ -24,7 +24,7 @@ from bancheng.cases.models import Case
 from bancheng.cases.service import add_event
 from bancheng.core import clock
 from bancheng.core.errors import Conflict, Forbidden, Invalid
-from bancheng.deadlines.service import on_provisional_recount
+from bancheng.deadlines.service import on_provisional_recount, open_provisional
 from bancheng.notify import messages
 from bancheng.notify import service as notify
 from bancheng.org.models import Department
@@ -389,23 +389,13 @@ def recompute_provisional(session: Session) -> int:
     open meeting decisions. Returns how many changed."""
     cal = load_calendar(session)
     changed = 0
-    orders = session.scalars(
-        select(SupervisionOrder).where(
-            SupervisionOrder.status == "open", SupervisionOrder.deadline_provisional.is_(True)
-        )
-    ).all()
-    for order in orders:
+    for order in open_provisional(session, SupervisionOrder):
         due = _order_due(cal, order)
         before = (order.due_date, order.due_at, order.deadline_provisional)
         order.due_date, order.due_at = due.date, due.due_at
         order.deadline_provisional = due.provisional
         changed += before != (order.due_date, order.due_at, order.deadline_provisional)
-    decisions = session.scalars(
-        select(MeetingDecision).where(
-            MeetingDecision.status == "open", MeetingDecision.deadline_provisional.is_(True)
-        )
-    ).all()
-    for d in decisions:
+    for d in open_provisional(session, MeetingDecision):
         start = d.deadline_start
         if start is None:  # decided before the start day was kept
             meeting = session.get(Meeting, d.meeting_id)
