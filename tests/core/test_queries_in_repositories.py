@@ -57,8 +57,6 @@ NOT_YET: set[str] = {
     "cases/extensions.py",
     "cases/numbering.py",
     "cases/service.py",
-    "deadlines/service.py",
-    "deadlines/sweeper.py",
     "demo/loader.py",
     "demo/org.py",
     "dispatch/service.py",
