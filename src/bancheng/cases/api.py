@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from bancheng.audit.service import log_action, note_object
 from bancheng.cases import actions, co_handling, service
-from bancheng.cases import extensions as sla_extensions
 from bancheng.cases import repository as repo
 from bancheng.cases.case_clock import light_at
 from bancheng.cases.enums import event_label
@@ -121,7 +120,7 @@ def detail(
         case.suggested_department_id,
     }
     co = [] if new else co_handling.co_handlers_of(case)
-    objections = [] if new else co_handling.objections(session, case.id)
+    objections = [] if new else repo.objections(session, case.id)
     ids |= {c.department_id for c in co}
     ids |= {o.department_id for o in objections} | {o.suggested_department_id for o in objections}
     names = service.department_names(session, {i for i in ids if i is not None})
@@ -176,7 +175,7 @@ def detail(
         if new
         else [
             ExtensionOut.model_validate(e, from_attributes=True)
-            for e in sla_extensions.extensions(session, case.id)
+            for e in repo.extensions(session, case.id)
         ],
         location=location_out(case),
         co_handlers=[
