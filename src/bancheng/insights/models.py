@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -15,9 +13,6 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bancheng.core.db import Base
@@ -149,22 +144,3 @@ class ImportedWorkOrder(Base):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("source", "external_id"),)
-
-
-# --- marking the days whose cases changed (the flush listener: ``insights/marking.py``) ---
-
-
-def mark_days_dirty(conn: Connection, instants: Iterable[datetime]) -> None:
-    """Put the registration days of ``instants`` (before today) on ``insights_dirty_days``;
-    for writers that bypass the ORM's flush (the bulk import's multi-row inserts)."""
-    from bancheng.core import clock
-
-    today = clock.local_today()
-    days = sorted({d for d in (clock.to_local(i).date() for i in instants) if d < today})
-    if not days:
-        return
-    ins: Any = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = ins(RollupDirtyDay).values([{"day": d, "marks": 1} for d in days])
-    conn.execute(
-        stmt.on_conflict_do_update(index_elements=["day"], set_={"marks": RollupDirtyDay.marks + 1})
-    )
