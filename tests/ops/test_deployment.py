@@ -595,7 +595,7 @@ def test_production_refuses_weak_settings_in_a_sentence(tmp_path: Path) -> None:
         },
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=180,  # a cold interpreter importing the app on a loaded machine
     )
     assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
     assert "settings refused" in r.stderr and "BANCHENG_ENCRYPTION_KEYS must be set" in r.stderr
