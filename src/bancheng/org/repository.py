@@ -42,18 +42,6 @@ def department_names(session: Session) -> dict[int, str]:
     return {i: n for i, n in rows}
 
 
-def departments_under(session: Session, department_ids: list[int]) -> frozenset[int]:
-    """The given units and everything below them: one indexed query on ``path`` (after
-    the given units' own paths)."""
-    paths = session.scalars(select(Department.path).where(Department.id.in_(department_ids))).all()
-    if not paths:
-        return frozenset()
-    rows = session.scalars(
-        select(Department.id).where(or_(*[Department.path.like(p + "%") for p in paths]))
-    ).all()
-    return frozenset(rows)
-
-
 def departments(session: Session) -> list[Department]:
     """The whole tree, each unit after its parent (by path), siblings in their order."""
     return list(session.scalars(select(Department).order_by(Department.path, Department.sort)))
@@ -103,6 +91,22 @@ def username_taken(session: Session, username: str) -> bool:
 
 def users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.id)))
+
+
+def department_paths(session: Session) -> dict[int, str]:
+    """Every unit's materialised path by id."""
+    return {i: p for i, p in session.execute(select(Department.id, Department.path))}
+
+
+def fresh_subtree_ids(session: Session, department_ids: list[int]) -> frozenset[int]:
+    """The given units and everything below them, read now: one indexed query on ``path``."""
+    paths = session.scalars(select(Department.path).where(Department.id.in_(department_ids))).all()
+    if not paths:
+        return frozenset()
+    rows = session.scalars(
+        select(Department.id).where(or_(*[Department.path.like(p + "%") for p in paths]))
+    ).all()
+    return frozenset(rows)
 
 
 def custom_scope_ids(session: Session, user_id: int) -> list[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,7 +120,7 @@ def subtree_ids(session: Session, department_ids: list[int]) -> frozenset[int]:
     now = time.monotonic()
     if hit is not None and hit[0] > now:
         return hit[1]
-    result = repository.departments_under(session, list(key))
+    result = repository.fresh_subtree_ids(session, list(key))
     if len(_subtree_cache) > 10_000:
         _subtree_cache.clear()
     _subtree_cache[key] = (now + SUBTREE_TTL, result)
@@ -131,8 +132,11 @@ def principal_for(
     user: User,
     token_permissions: frozenset[str] | None = None,
     ip: str | None = None,
+    subtrees: Callable[[list[int]], frozenset[int]] | None = None,
 ) -> Principal:
-    unit = subtree_ids(session, [user.department_id])
+    """``subtrees``: how the units below a unit are found (default: ``subtree_ids``)."""
+    below = subtrees or (lambda ids: subtree_ids(session, ids))
+    unit = below([user.department_id])
     scope: frozenset[int] | None
     if user.data_scope == "all":
         scope = None
@@ -143,7 +147,7 @@ def principal_for(
     elif user.data_scope == "custom":
         ids = repository.custom_scope_ids(session, user.id)
         # The user's own unit stays visible: the cases they registered or hold are there.
-        scope = subtree_ids(session, ids) | {user.department_id}
+        scope = below(ids) | {user.department_id}
     else:  # "self": only the user's own cases
         scope = frozenset()
     # Password age applies to people signing in, not to an integration's API token.
