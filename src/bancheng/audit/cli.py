@@ -67,9 +67,8 @@ def export_command(env: Env, kind: str, date_from: object, date_to: object, out:
 @pass_env
 def purge_command(env: Env, yes: bool) -> None:
     """Delete log rows older than BANCHENG_AUDIT_RETENTION_DAYS (never younger ones)."""
-    from sqlalchemy import func, select
-
     from bancheng.audit.chain import CHAINS, purge_expired
+    from bancheng.audit.repository import count_older_than
     from bancheng.audit.service import log_operation
 
     settings = get_settings()
@@ -80,7 +79,7 @@ def purge_command(env: Env, yes: bool) -> None:
 
             cutoff = now - timedelta(days=settings.audit_retention_days)
             for chain, model in CHAINS.items():
-                n = session.scalar(select(func.count()).select_from(model).where(model.at < cutoff))
+                n = count_older_than(session, model, cutoff)
                 click.echo(f"{chain}: {n} rows older than {settings.audit_retention_days} days")
             click.echo("nothing deleted (add --yes)")
             return

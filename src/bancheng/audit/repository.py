@@ -85,3 +85,10 @@ def all_between(
     """Every entry of one log between two Beijing dates, oldest first, streamed."""
     stmt = select(model).order_by(model.id).where(*_between(model.at, date_from, date_to))
     yield from session.scalars(stmt.execution_options(yield_per=2000))
+
+
+def count_older_than(session: Session, model: Any, cutoff: datetime) -> int:
+    """How many rows of the log ``model`` were written before ``cutoff``."""
+    return int(
+        session.scalar(select(func.count()).select_from(model).where(model.at < cutoff)) or 0
+    )

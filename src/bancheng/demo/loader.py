@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.cases import actions, service
@@ -21,24 +20,25 @@ from bancheng.cases.enums import (
     Kind,
     State,
 )
-from bancheng.cases.models import Case, CaseEvent
+from bancheng.cases.models import Case
 from bancheng.cases.schemas import ActionIn, CaseCreate, ReporterIn
 from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.errors import Conflict, DomainError
+from bancheng.demo import repository
 from bancheng.demo.data import CITY, CITY_CODE
 from bancheng.demo.library import seed_library
 from bancheng.demo.org import Org, build_org, one_hash_per_password, seed_routing_targets
 from bancheng.demo.plan import SPAN_DAYS, Plan, plan_cases
 from bancheng.demo.schedule import schedule
-from bancheng.org.models import Department
+from bancheng.org import repository as org_repository
 from bancheng.org.permissions import ROLE_LABELS_ZH
 from bancheng.org.scope import Principal, principal_for
 from bancheng.sla.calendar import load_calendar
 
 
 def demo_is_loaded(session: Session) -> bool:
-    return session.scalar(select(Department.id).limit(1)) is not None
+    return repository.any_department(session)
 
 
 def load_demo(
@@ -58,7 +58,7 @@ def load_demo(
     demo city exists, and always under ``BANCHENG_ENV=production``."""
     if settings.env == "production":
         raise Conflict("demo.production", "生产环境不加载演示数据")
-    if session.scalar(select(Department.id).where(Department.code == CITY_CODE)) is not None:
+    if org_repository.department_code_taken(session, CITY_CODE):
         raise Conflict("demo.already_loaded", f"演示数据（{CITY}）已经存在")
     now = (now or clock.now()).astimezone(UTC)
     plans = plan_cases(seed, n_cases, settings.max_transfers)
@@ -86,12 +86,7 @@ def load_demo(
     ratings = (
         [
             str(details.get("rating"))
-            for details in session.scalars(
-                select(CaseEvent.details).where(
-                    CaseEvent.action == "evaluate",
-                    CaseEvent.case_id.in_([c.id for c in cases]),
-                )
-            )
+            for details in repository.evaluation_details(session, [c.id for c in cases])
         ]
         if cases
         else []

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.core.config import Settings
+from bancheng.demo import repository
 from bancheng.demo.data import (
     CITY,
     CITY_AGENCIES,
@@ -31,6 +31,7 @@ from bancheng.demo.data import (
     agency_full,
 )
 from bancheng.demo.people import chinese_name
+from bancheng.org import repository as org_repository
 from bancheng.org import service as org_service
 from bancheng.org.models import Department, Hall, Matter, ServiceWindow, User
 from bancheng.org.service import create_department, create_user
@@ -166,7 +167,7 @@ def build_org(session: Session, settings: Settings, password: str, seed: int) ->
 
     # Staff accounts.
     def user(username: str, role: str, dept_key: str, scope: str, title: str) -> None:
-        existing = session.scalar(select(User).where(User.username == username))
+        existing = repository.user_by_username(session, username)
         if existing is not None:  # e.g. an administrator created before the demo
             org.users[username] = existing
             org.accounts.append(
@@ -251,7 +252,7 @@ def one_hash_per_password() -> Iterator[None]:
 
 
 def _dept_name(session: Session, dept_id: int) -> str:
-    dept = session.get(Department, dept_id)
+    dept = org_repository.department(session, dept_id)
     return dept.name if dept else str(dept_id)
 
 
@@ -261,7 +262,7 @@ def seed_routing_targets(session: Session) -> None:
     for category, name in ROUTING_TARGETS.items():
         # The city's departments carry its name: 市教育局 is 云川市教育局.
         full = CITY + name.removeprefix("市")
-        dept_id = session.scalar(select(Department.id).where(Department.name == full))
-        if dept_id is not None and session.get(RoutingTarget, category) is None:
+        dept_id = repository.department_id_by_name(session, full)
+        if dept_id is not None and repository.routing_target(session, category) is None:
             session.add(RoutingTarget(category=category, department_id=dept_id))
     session.flush()

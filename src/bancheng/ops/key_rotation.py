@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bancheng.cases.models import Case
 from bancheng.core.crypto import get_crypto
 from bancheng.notify.models import WebhookSubscription
+from bancheng.ops import repository
 from bancheng.org.models import User
 from bancheng.outbox.models import OutboxMessage
 
@@ -31,12 +31,7 @@ def rotate_encryption(session: Session, batch: int = 1000) -> RotationResult:
     reencrypted = rehashed = 0
     last_id = 0
     while True:
-        rows = session.execute(
-            select(Case.id, Case.reporter_phone_enc, Case.reporter_phone_hash, Case.reporter_id_enc)
-            .where(Case.id > last_id)
-            .order_by(Case.id)
-            .limit(batch)
-        ).all()
+        rows = repository.case_secrets_after(session, last_id, batch)
         if not rows:
             break
         last_id = rows[-1].id
@@ -54,10 +49,7 @@ def rotate_encryption(session: Session, batch: int = 1000) -> RotationResult:
                 values["reporter_phone_hash"] = digest
                 rehashed += 1
             if values:
-                session.execute(
-                    update(Case).where(Case.id == row.id).values(**values),
-                    execution_options={"synchronize_session": False},
-                )
+                repository.update_by_id(session, Case, row.id, values)
     reencrypted += _rotate_columns(session, crypto, batch)
     session.flush()
     return RotationResult(reencrypted, rehashed)
@@ -77,12 +69,7 @@ def _rotate_columns(session: Session, crypto: Any, batch: int) -> int:
     for model, columns in _encrypted_columns():
         last_id = 0
         while True:
-            rows = session.execute(
-                select(model.id, *columns)
-                .where(model.id > last_id, or_(*(c.is_not(None) for c in columns)))
-                .order_by(model.id)
-                .limit(batch)
-            ).all()
+            rows = repository.encrypted_values_after(session, model, columns, last_id, batch)
             if not rows:
                 break
             last_id = rows[-1][0]
@@ -93,8 +80,5 @@ def _rotate_columns(session: Session, crypto: Any, batch: int) -> int:
                         values[column.key] = crypto.encrypt(crypto.decrypt(token))
                 if values:
                     n += len(values)
-                    session.execute(
-                        update(model).where(model.id == row[0]).values(**values),
-                        execution_options={"synchronize_session": False},
-                    )
+                    repository.update_by_id(session, model, row[0], values)
     return n

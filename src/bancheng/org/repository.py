@@ -1,5 +1,6 @@
 """Every query the organisation's endpoints make: units, halls, the matter catalogue,
-staff accounts and their custom scopes, API tokens, sign-in sessions. The tree and the
+staff accounts and their custom scopes, API tokens, sign-in sessions; and what the data
+scope (``org/scope.py``) and the organisation's services read. The tree and the
 catalogue are not scoped (``org.read`` sees all of it); the data scope itself is
 ``org/scope.py``."""
 
@@ -22,6 +23,23 @@ from bancheng.org.models import (
 def department(session: Session, department_id: int | None) -> Department | None:
     """The unit, or None (also for a caller without one, such as the system administrator)."""
     return None if department_id is None else session.get(Department, department_id)
+
+
+def department_code_taken(session: Session, code: str) -> bool:
+    return session.scalar(select(Department.id).where(Department.code == code)) is not None
+
+
+def first_root_department(session: Session) -> Department | None:
+    """The oldest unit without a parent (the top of the tree), if there is one."""
+    return session.scalar(
+        select(Department).where(Department.parent_id.is_(None)).order_by(Department.id)
+    )
+
+
+def department_names(session: Session) -> dict[int, str]:
+    """Every unit's name by id."""
+    rows = session.execute(select(Department.id, Department.name)).all()
+    return {i: n for i, n in rows}
 
 
 def departments(session: Session) -> list[Department]:
@@ -65,6 +83,10 @@ def matter_code_taken(session: Session, code: str) -> bool:
 
 def user(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
+
+
+def username_taken(session: Session, username: str) -> bool:
+    return session.scalar(select(User.id).where(User.username == username)) is not None
 
 
 def users(session: Session) -> list[User]:

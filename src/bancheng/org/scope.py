@@ -7,12 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, false, or_, true
 from sqlalchemy.orm import Session
 
-from bancheng.org.models import Department, User
+from bancheng.org import repository
+from bancheng.org.models import User
 from bancheng.org.permissions import allowed
-from bancheng.org.repository import custom_scope_ids, fresh_subtree_ids
 
 
 @dataclass(frozen=True)
@@ -107,8 +107,7 @@ def department_name_map(session: Session) -> dict[int, str]:
     now = time.monotonic()
     if _names[0] > now:
         return _names[1]
-    rows = session.execute(select(Department.id, Department.name)).all()
-    _names = (now + SUBTREE_TTL, {i: n for i, n in rows})
+    _names = (now + SUBTREE_TTL, repository.department_names(session))
     return _names[1]
 
 
@@ -121,15 +120,11 @@ def subtree_ids(session: Session, department_ids: list[int]) -> frozenset[int]:
     now = time.monotonic()
     if hit is not None and hit[0] > now:
         return hit[1]
-    result = _subtree_query(session, list(key))
+    result = repository.fresh_subtree_ids(session, list(key))
     if len(_subtree_cache) > 10_000:
         _subtree_cache.clear()
     _subtree_cache[key] = (now + SUBTREE_TTL, result)
     return result
-
-
-def _subtree_query(session: Session, department_ids: list[int]) -> frozenset[int]:
-    return fresh_subtree_ids(session, department_ids)
 
 
 def principal_for(
@@ -150,7 +145,7 @@ def principal_for(
     elif user.data_scope == "dept":
         scope = frozenset({user.department_id})
     elif user.data_scope == "custom":
-        ids = custom_scope_ids(session, user.id)
+        ids = repository.custom_scope_ids(session, user.id)
         # The user's own unit stays visible: the cases they registered or hold are there.
         scope = below(ids) | {user.department_id}
     else:  # "self": only the user's own cases

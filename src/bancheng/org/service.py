@@ -7,7 +7,6 @@ import io
 import re
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.core import clock
@@ -38,7 +37,7 @@ def create_department(
         raise Invalid("org.level_invalid", "层级不正确", field="level")
     if parent is not None and LEVEL_ORDER[level] < LEVEL_ORDER[parent.level]:
         raise Invalid("org.level_above_parent", "下级单位的层级不能高于上级", field="level")
-    if session.scalar(select(Department.id).where(Department.code == code)) is not None:
+    if repository.department_code_taken(session, code):
         raise Conflict("org.department_code_taken", "部门编码已存在", field="code")
     dept = Department(
         code=code,
@@ -76,9 +75,9 @@ def create_user(
         raise Invalid("user.role_invalid", "角色不正确", field="role")
     if data_scope not in DATA_SCOPES:
         raise Invalid("user.data_scope_invalid", "数据范围不正确", field="data_scope")
-    if session.get(Department, department_id) is None:
+    if repository.department(session, department_id) is None:
         raise Invalid("user.department_not_found", "所属部门不存在", field="department_id")
-    if session.scalar(select(User.id).where(User.username == username)) is not None:
+    if repository.username_taken(session, username):
         raise Conflict("user.username_taken", "用户名已存在", field="username")
     if check_policy:
         check_password_policy(password, username, settings)
@@ -106,9 +105,7 @@ def create_first_admin(
     session: Session, settings: Settings, username: str, display_name: str, password: str
 ) -> User:
     """An administrator at the root of the tree (creating a root unit on an empty database)."""
-    root = session.scalar(
-        select(Department).where(Department.parent_id.is_(None)).order_by(Department.id)
-    )
+    root = repository.first_root_department(session)
     if root is None:
         root = create_department(
             session, code="ROOT", name="政务服务中心", level="city", kind="centre"
