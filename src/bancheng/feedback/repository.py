@@ -10,8 +10,8 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import SQLColumnExpression, func, or_, select
 from sqlalchemy import Row as DbRow
+from sqlalchemy import SQLColumnExpression, func, or_, select
 from sqlalchemy.orm import Session
 
 from bancheng.cases.enums import State
@@ -176,9 +176,7 @@ def ranking_rows(
     ).all()
 
 
-def window_labels(
-    session: Session, ids: Collection[int]
-) -> Sequence[DbRow[int, str, str, str]]:
+def window_labels(session: Session, ids: Collection[int]) -> Sequence[DbRow[int, str, str, str]]:
     """(id, number, name, hall's name) of the service windows ``ids``."""
     return session.execute(
         select(ServiceWindow.id, ServiceWindow.number, ServiceWindow.name, Hall.name)
