@@ -26,8 +26,13 @@ from bancheng.cases.models import RUNNING_STATES, Case
 from bancheng.core.clock import SHANGHAI
 from bancheng.core.errors import DomainError
 from bancheng.sla.calendar import load_calendar
-from bancheng.sla.models import SlaPolicy
-from bancheng.sla.policies import department_chain, find_policy, list_policies, select_policy
+from bancheng.sla.policies import (
+    PolicyRow,
+    active_policies,
+    department_chain,
+    find_policy,
+    select_policy,
+)
 from bancheng.sla.workdays import Deadline, WorkdayCalendar, local_date
 
 Light = Literal["green", "yellow", "red"]
@@ -45,7 +50,7 @@ def _midnight(day: date) -> datetime:
 
 
 def deadline_fields(
-    policy: SlaPolicy | None,
+    policy: PolicyRow | None,
     cal: WorkdayCalendar,
     *,
     start: datetime,
@@ -104,7 +109,7 @@ NO_DEADLINE: dict[str, Any] = {
 
 
 def clock_fields(
-    policy: SlaPolicy | None,
+    policy: PolicyRow | None,
     cal: WorkdayCalendar | None,
     *,
     start: datetime,
@@ -130,7 +135,7 @@ def clock_fields(
 
 
 def _yellow_at(
-    policy: SlaPolicy,
+    policy: PolicyRow,
     cal: WorkdayCalendar,
     start: datetime,
     due_date: date,
@@ -159,7 +164,7 @@ def _yellow_at(
     return max(start, min(candidates))
 
 
-def _policy_for(session: Session, case: Case) -> SlaPolicy | None:
+def _policy_for(session: Session, case: Case) -> PolicyRow | None:
     try:
         return find_policy(
             session,
@@ -179,12 +184,12 @@ class PolicyChooser:
 
     def __init__(self, session: Session) -> None:
         self._session = session
-        self._policies = list_policies(session, active_only=True)
-        self._chosen: dict[tuple[str, str, str, int | None], SlaPolicy | None] = {}
+        self._policies = active_policies(session)
+        self._chosen: dict[tuple[str, str, str, int | None], PolicyRow | None] = {}
 
     def __call__(
         self, kind: str, difficulty: str, channel: str, department_id: int | None
-    ) -> SlaPolicy | None:
+    ) -> PolicyRow | None:
         key = (kind, difficulty, channel, department_id)
         if key not in self._chosen:
             try:

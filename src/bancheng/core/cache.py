@@ -1,11 +1,13 @@
 """Per-process caches of small, rarely changed tables (message templates, webhook
-subscriptions, routing targets), with invalidation that holds across worker processes.
+subscriptions, routing targets, the caller's principal, SLA policies, department paths, the
+working-day calendar), with invalidation that holds across worker processes.
 
 Each cache has a stamp, a row of ``cache_stamps``. Every change of a table a cache is built
 from gives its stamp a new random value *in the changing transaction* (an ORM flush of one
-of its models, or an ORM ``update()``/``delete()`` statement on it), so the new stamp is
-committed exactly when the change is. A transaction reads all the stamps once, with one ``SELECT``
-(``check``, or its first ``Cached.get``), and a cache whose stamp has moved is loaded
+of its models, or an ORM ``insert()``/``update()``/``delete()`` statement on it), so the
+new stamp is committed exactly when the change is. Core statements on the tables are not
+seen: use them only for columns no cache reads. A transaction reads all the stamps once,
+with one ``SELECT`` (``check``, or its first ``Cached.get``), and a cache whose stamp has moved is loaded
 again. What a transaction gets from a cache is therefore what it would have read itself at
 the moment it read the stamps — never older. The intake path calls ``check`` early, so that
 the look-ups that come after the case number (the reporter's SMS, the webhooks) cost no
@@ -69,6 +71,11 @@ class Cached(Generic[T]):
             self._stamp, self._value = stamp, value
         return value
 
+    def clear(self) -> None:
+        """Forget the value: the next ``get`` loads again."""
+        with self._lock:
+            self._stamp, self._value = None, _MISSING
+
 
 def stamps(session: Session) -> dict[str, int]:
     """The stamps as this transaction first read them (one ``SELECT`` per transaction)."""
@@ -103,6 +110,12 @@ def _bump(session: Session, names: set[str]) -> None:
             held[1][name] = version
 
 
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, _previous: Any) -> None:
+    """A rolled-back savepoint takes its bumps with it: read the stamps again."""
+    session.info.pop(_STAMPS, None)
+
+
 @event.listens_for(Session, "after_flush")
 def _bump_after_flush(session: Session, _ctx: Any) -> None:
     names: set[str] = set()
@@ -114,7 +127,7 @@ def _bump_after_flush(session: Session, _ctx: Any) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _bump_on_statement(state: ORMExecuteState) -> None:
-    if not (state.is_update or state.is_delete) or state.bind_mapper is None:
+    if not (state.is_insert or state.is_update or state.is_delete) or state.bind_mapper is None:
         return
     names = _watched.get(state.bind_mapper.class_)
     if names:

@@ -342,23 +342,35 @@ def client_ip(request: Request) -> str | None:
 
 
 def _resolve_principal(request: Request, session: Session) -> Caller:
-    """Who is calling. The look-ups run in a short read session of their own: on SQLite the
+    """Who is calling. On SQLite the look-ups run in a short read session of their own: the
     request's write session takes the database's write lock at its first statement, and
     that must happen in the endpoint, not in a dependency that then waits for a free
-    worker thread while holding it (which starves the pool under load)."""
+    worker thread while holding it (which starves the pool under load). Elsewhere reads
+    take no lock, and they run in the request's own session: one connection and one
+    transaction per request, and the cache stamps (``core/cache.py``) read once for both
+    the caller and the endpoint."""
     cached: Caller | None = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
     hooks = request_hooks()
-    lookup = open_session(False)
-    try:
-        principal = hooks.identify(request, lookup)
-    finally:
-        lookup.rollback()
-        lookup.close()
+    if _reads_lock(session):
+        lookup = open_session(False)
+        try:
+            principal = hooks.identify(request, lookup)
+        finally:
+            lookup.rollback()
+            lookup.close()
+    else:
+        principal = hooks.identify(request, session)
     hooks.after_identify(request)
     request.state.principal = principal
     return principal
+
+
+def _reads_lock(session: Session) -> bool:
+    """Whether the first statement of ``session`` may take a lock (SQLite's write session
+    begins ``BEGIN IMMEDIATE``)."""
+    return session.get_bind().dialect.name == "sqlite"
 
 
 def current_principal(request: Request, session: Session = Depends(db_session)) -> Caller:

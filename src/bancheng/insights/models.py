@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
-    BigInteger,
     Date,
-    ForeignKey,
     Index,
     Integer,
     String,
@@ -16,7 +14,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bancheng.core.db import Base
-from bancheng.core.types import UTCDateTime
+from bancheng.core.types import BigId, UTCDateTime, cascade_fk
 
 # The counters kept per (registration day, department, hall, channel, kind, blocker, matter).
 COUNTERS = (
@@ -53,7 +51,7 @@ class CaseDailyStat(Base):
 
     __tablename__ = "case_daily_stats"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     day: Mapped[date] = mapped_column(Date)
     scope: Mapped[str] = mapped_column(String(24))
     dimension: Mapped[str] = mapped_column(String(16))
@@ -140,7 +138,7 @@ class ImportedWorkOrder(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(32))
     external_id: Mapped[str] = mapped_column(String(64))
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = cascade_fk("cases.id", index=True)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("source", "external_id"),)

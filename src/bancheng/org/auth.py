@@ -58,10 +58,16 @@ def check_password_policy(password: str, username: str, settings: Settings) -> N
 
 def password_expired(user: User, settings: Settings, now: datetime | None = None) -> bool:
     """Older than ``password_max_age_days`` (0: passwords never expire)."""
+    return password_age_expired(
+        user.password_changed_at or user.created_at, settings, now or clock.now()
+    )
+
+
+def password_age_expired(changed: datetime, settings: Settings, now: datetime) -> bool:
+    """A password set at ``changed`` is older than ``password_max_age_days`` at ``now``."""
     if not settings.password_max_age_days:
         return False
-    changed = user.password_changed_at or user.created_at
-    return (now or clock.now()) - changed > timedelta(days=settings.password_max_age_days)
+    return now - changed > timedelta(days=settings.password_max_age_days)
 
 
 def set_password(
@@ -95,17 +101,16 @@ def set_password(
     user.must_change_password = must_change
 
 
-def session_is_idle(row: AuthSession, settings: Settings, now: datetime) -> bool:
+def session_is_idle(last_seen: datetime, settings: Settings, now: datetime) -> bool:
+    """A console session last seen at ``last_seen`` (or begun then) has been idle too long."""
     if not settings.session_idle_minutes:
         return False
-    last = row.last_seen_at or row.created_at
-    return now - last > timedelta(minutes=settings.session_idle_minutes)
+    return now - last_seen > timedelta(minutes=settings.session_idle_minutes)
 
 
-def session_use_is_stale(row: AuthSession, now: datetime) -> bool:
+def session_use_is_stale(last_seen: datetime, now: datetime) -> bool:
     """Write ``last_seen_at`` at most once a minute (reads stay reads)."""
-    last = row.last_seen_at or row.created_at
-    return now - last > timedelta(seconds=60)
+    return now - last_seen > timedelta(seconds=60)
 
 
 def sha256_hex(value: str) -> str:
@@ -248,7 +253,7 @@ def session_for_token(session: Session, token: str) -> tuple[AuthSession, User] 
     now = clock.now()
     if row.revoked or row.expires_at <= now or not user.active:
         return None
-    if session_is_idle(row, get_settings(), now):
+    if session_is_idle(row.last_seen_at or row.created_at, get_settings(), now):
         return None
     return row, user
 
@@ -287,7 +292,7 @@ def api_token_lookup(session: Session, raw: str) -> tuple[ApiToken, User] | None
     return row, user
 
 
-def token_use_is_stale(token: ApiToken) -> bool:
-    """Use is recorded at most once a minute: a write per request would cost more than it
-    tells."""
-    return token.last_used_at is None or clock.now() - token.last_used_at > timedelta(minutes=1)
+def token_use_is_stale(last_used: datetime | None) -> bool:
+    """Use is recorded at most once a minute (per process): a write per request would cost
+    more than it tells."""
+    return last_used is None or clock.now() - last_used > timedelta(minutes=1)

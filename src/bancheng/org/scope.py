@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bancheng.org.models import Department, User
 from bancheng.org.permissions import allowed
-from bancheng.org.repository import custom_scope_ids
+from bancheng.org.repository import custom_scope_ids, fresh_subtree_ids
 
 
 @dataclass(frozen=True)
@@ -128,13 +129,7 @@ def subtree_ids(session: Session, department_ids: list[int]) -> frozenset[int]:
 
 
 def _subtree_query(session: Session, department_ids: list[int]) -> frozenset[int]:
-    paths = session.scalars(select(Department.path).where(Department.id.in_(department_ids))).all()
-    if not paths:
-        return frozenset()
-    rows = session.scalars(
-        select(Department.id).where(or_(*[Department.path.like(p + "%") for p in paths]))
-    ).all()
-    return frozenset(rows)
+    return fresh_subtree_ids(session, department_ids)
 
 
 def principal_for(
@@ -142,8 +137,11 @@ def principal_for(
     user: User,
     token_permissions: frozenset[str] | None = None,
     ip: str | None = None,
+    subtrees: Callable[[list[int]], frozenset[int]] | None = None,
 ) -> Principal:
-    unit = subtree_ids(session, [user.department_id])
+    """``subtrees``: how the units below a unit are found (default: ``subtree_ids``)."""
+    below = subtrees or (lambda ids: subtree_ids(session, ids))
+    unit = below([user.department_id])
     scope: frozenset[int] | None
     if user.data_scope == "all":
         scope = None
@@ -154,7 +152,7 @@ def principal_for(
     elif user.data_scope == "custom":
         ids = custom_scope_ids(session, user.id)
         # The user's own unit stays visible: the cases they registered or hold are there.
-        scope = subtree_ids(session, ids) | {user.department_id}
+        scope = below(ids) | {user.department_id}
     else:  # "self": only the user's own cases
         scope = frozenset()
     # Password age applies to people signing in, not to an integration's API token.

@@ -113,7 +113,7 @@ _NOT_NULL = (
 )
 
 
-def _policy_out(policy: SlaPolicy) -> PolicyOut:
+def _policy_out(policy: SlaPolicy | pol.PolicyRow) -> PolicyOut:
     return PolicyOut.model_validate(policy)
 
 

@@ -7,7 +7,6 @@ written or none is. What an arrangement file may contain, and how it is checked,
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -18,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from bancheng.core.cache import Cached
 from bancheng.core.clock import local_today, now
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.errors import Invalid, NotFound
@@ -217,14 +217,27 @@ def seed_from_chinese_calendar(session: Session, *, replace: bool = False) -> Im
 
 # --------------------------------------------------------------------------- reading
 
-_cache_lock = threading.Lock()
-_cache: tuple[tuple[Any, ...], WorkdayCalendar] | None = None
+
+def _load_days(session: Session) -> WorkdayCalendar:
+    known = set(session.scalars(select(CalendarYear.year).where(CalendarYear.complete.is_(True))))
+    days: dict[date, str] = {}
+    if known:
+        rows = session.execute(
+            select(CalendarDay.date, CalendarDay.kind).where(CalendarDay.year.in_(sorted(known)))
+        )
+        days = {day: kind for day, kind in rows}
+    return WorkdayCalendar(days, known_years=known, rules=rules_from_settings())
+
+
+# The working-day index, per process, loaded again in every process once an import or
+# change of the calendar commits (``core/cache.py``: ``write_years`` writes through ORM
+# statements, which give the stamp a new value in the importing transaction).
+_calendar: Cached[WorkdayCalendar] = Cached("calendar", (CalendarYear, CalendarDay), _load_days)
 
 
 def invalidate_calendar_cache() -> None:
-    global _cache
-    with _cache_lock:
-        _cache = None
+    """Drop this process's index (other processes follow the stamp)."""
+    _calendar.clear()
 
 
 def rules_from_settings(settings: Settings | None = None) -> WorkdayRules:
@@ -243,40 +256,11 @@ def _rules(count_from_next_day: bool, office_hours: str) -> WorkdayRules:
 
 
 def load_calendar(session: Session, rules: WorkdayRules | None = None) -> WorkdayCalendar:
-    """The working-day index of what the database holds, cached in the process.
-
-    A one-row fingerprint query (count and latest load of the complete years) decides
-    whether the cached index is current, so an import by another instance is picked up
-    on the next call; an import in this process also drops the cache at once.
-    """
-    global _cache
+    """The working-day index of what the database holds, as this transaction sees it,
+    cached in the process: no statement while the calendar's stamp is unchanged."""
     rules = rules or rules_from_settings()
-    fingerprint = tuple(
-        session.execute(
-            select(
-                func.count(CalendarYear.year),
-                func.max(CalendarYear.loaded_at),
-                func.coalesce(func.sum(CalendarYear.year), 0),
-            ).where(CalendarYear.complete.is_(True))
-        ).one()
-    )
-    with _cache_lock:
-        cached = _cache
-    if cached is not None and cached[0] == fingerprint:
-        calendar = cached[1]
-        return calendar if calendar.rules == rules else calendar.with_rules(rules)
-
-    known = set(session.scalars(select(CalendarYear.year).where(CalendarYear.complete.is_(True))))
-    days: dict[date, str] = {}
-    if known:
-        rows = session.execute(
-            select(CalendarDay.date, CalendarDay.kind).where(CalendarDay.year.in_(sorted(known)))
-        )
-        days = {day: kind for day, kind in rows}
-    calendar = WorkdayCalendar(days, known_years=known, rules=rules)
-    with _cache_lock:
-        _cache = (fingerprint, calendar)
-    return calendar
+    calendar = _calendar.get(session)
+    return calendar if calendar.rules == rules else calendar.with_rules(rules)
 
 
 def list_years(session: Session) -> list[YearSummary]:

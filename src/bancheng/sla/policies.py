@@ -19,14 +19,18 @@ The preset ``jiaxiang`` replaces the kind split by Jiaxiang's difficulty split
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple, Protocol, TypeVar
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bancheng.core.cache import Cached
 from bancheng.core.clock import now as clock_now
 from bancheng.core.errors import Conflict, Invalid, NotFound
 from bancheng.org.models import Department
+from bancheng.org.repository import department_paths
 from bancheng.sla.keys import Channel, Difficulty, Kind
 from bancheng.sla.models import SlaPolicy
 from bancheng.sla.workdays import (
@@ -123,39 +127,32 @@ PRESETS: dict[str, list[dict[str, Any]]] = {
 }
 
 
-class PolicyLike(Protocol):
-    """What the look-up and the deadline maths read off a policy (an ``SlaPolicy`` row
-    or any object with these attributes)."""
+@dataclass(frozen=True, slots=True)
+class PolicyRow:
+    """A policy as the look-up and the deadline maths read it: a snapshot of an
+    ``SlaPolicy`` row, shared by every thread of the process (``active_policies``)."""
 
-    @property
-    def id(self) -> int: ...
-    @property
-    def kind(self) -> str | None: ...
-    @property
-    def difficulty(self) -> str | None: ...
-    @property
-    def channel(self) -> str | None: ...
-    @property
-    def department_id(self) -> int | None: ...
-    @property
-    def response_limit(self) -> float: ...
-    @property
-    def response_unit(self) -> str: ...
-    @property
-    def resolution_limit(self) -> float: ...
-    @property
-    def resolution_unit(self) -> str: ...
-    @property
-    def yellow_remaining(self) -> float | None: ...
-    @property
-    def yellow_fraction(self) -> float | None: ...
-    @property
-    def priority(self) -> int: ...
-    @property
-    def active(self) -> bool: ...
+    id: int
+    name: str
+    kind: str | None
+    difficulty: str | None
+    channel: str | None
+    department_id: int | None
+    response_limit: float
+    response_unit: str
+    resolution_limit: float
+    resolution_unit: str
+    yellow_remaining: float | None
+    yellow_fraction: float | None
+    priority: int
+    active: bool
+    note: str | None
+    created_at: datetime
+    updated_at: datetime
 
-
-P = TypeVar("P", bound=PolicyLike)
+    @classmethod
+    def of(cls, row: SlaPolicy) -> PolicyRow:
+        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
 
 
 class PolicyDeadlines(NamedTuple):
@@ -318,11 +315,27 @@ def seed_default_policies(session: Session, preset: str = "default") -> int:
 # --------------------------------------------------------------------------- look-up
 
 
+def _load_active(session: Session) -> tuple[PolicyRow, ...]:
+    return tuple(PolicyRow.of(p) for p in list_policies(session, active_only=True))
+
+
+# The department tree's paths and the active policies, per process, loaded again in every
+# process once a change of them commits (``core/cache.py``): choosing a new case's policy
+# costs no statement while nothing changed.
+_paths: Cached[dict[int, str]] = Cached("department_paths", (Department,), department_paths)
+_active: Cached[tuple[PolicyRow, ...]] = Cached("sla_policies", (SlaPolicy,), _load_active)
+
+
+def active_policies(session: Session) -> tuple[PolicyRow, ...]:
+    """The active policies, in id order, as this transaction sees them."""
+    return _active.get(session)
+
+
 def department_chain(session: Session, department_id: int | None) -> list[int]:
     """The department and its ancestors, nearest first (from the materialised path)."""
     if department_id is None:
         return []
-    path = session.scalar(select(Department.path).where(Department.id == department_id))
+    path = _paths.get(session).get(department_id)
     if path is None:
         raise NotFound("org.department_not_found", f"部门不存在: {department_id}")
     ids = [int(p) for p in path.strip("/").split("/") if p]
@@ -332,13 +345,13 @@ def department_chain(session: Session, department_id: int | None) -> list[int]:
 
 
 def select_policy(
-    policies: Iterable[P],
+    policies: Iterable[PolicyRow],
     *,
     kind: str,
     difficulty: str,
     channel: str,
     department_chain: Sequence[int] = (),
-) -> P | None:
+) -> PolicyRow | None:
     """The policy for a case, or ``None``. Pure.
 
     A policy matches when each of its non-NULL keys equals the case's (a department
@@ -346,7 +359,7 @@ def select_policy(
     department wins, then the most keys set, then the higher priority, then the older.
     """
     depth = {dep: len(department_chain) - i for i, dep in enumerate(department_chain)}
-    best: P | None = None
+    best: PolicyRow | None = None
     best_rank: tuple[int, int, int, int] | None = None
     for p in policies:
         if not p.active:
@@ -377,15 +390,14 @@ def find_policy(
     difficulty: str,
     channel: str,
     department_id: int | None = None,
-) -> SlaPolicy:
+) -> PolicyRow:
     """The active policy for a case; ``sla.no_policy`` (404) when none matches."""
-    chain = department_chain(session, department_id)
     found = select_policy(
-        list_policies(session, active_only=True),
+        active_policies(session),
         kind=kind,
         difficulty=difficulty,
         channel=channel,
-        department_chain=chain,
+        department_chain=department_chain(session, department_id),
     )
     if found is None:
         raise NotFound(
@@ -399,7 +411,7 @@ def find_policy(
 
 
 def policy_deadlines(
-    policy: PolicyLike, calendar: WorkdayCalendar, accepted_at: Any
+    policy: PolicyRow, calendar: WorkdayCalendar, accepted_at: Any
 ) -> PolicyDeadlines:
     """Response and resolution deadlines of a case accepted at ``accepted_at``."""
     return PolicyDeadlines(
