@@ -19,7 +19,7 @@ from bancheng.cases.numbering import allocate_number_block
 from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.crypto import get_crypto
-from bancheng.insights.repository.rollup import mark_days_dirty
+from bancheng.insights.repository.rollup import mark_registered_days_dirty
 from bancheng.integrations import repository
 from bancheng.sla.calendar import load_calendar
 from bancheng.sla.workdays import WorkdayCalendar
@@ -160,4 +160,4 @@ class BatchWriter:
 
     def finish(self) -> None:
         """Mark the rollup's dirty days, as the ORM's flush would have (once per import)."""
-        mark_days_dirty(self.session.connection(), self.registered)
+        mark_registered_days_dirty(self.session, self.registered)
