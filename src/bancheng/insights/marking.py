@@ -12,7 +12,7 @@ from sqlalchemy.orm.util import identity_key
 
 from bancheng.cases.models import Case, CaseDepartment
 from bancheng.feedback.models import CallbackTask, Evaluation, Rectification
-from bancheng.insights.repository.rollup import mark_days_dirty, registered_at_of
+from bancheng.insights.repository.rollup import mark_registered_days_dirty
 
 # Objects whose change moves a case's counters: the case itself, the units involved (data
 # scope), and the citizen side's rows counted by the rates.
@@ -45,10 +45,7 @@ def mark_dirty_days(session: Session, _ctx: Any) -> None:
             instants.append(loaded.registered_at)
         else:
             lookup.add(case_id)
-    conn = session.connection()
-    if lookup:
-        instants += registered_at_of(conn, lookup)
-    mark_days_dirty(conn, instants)
+    mark_registered_days_dirty(session, instants, lookup)
 
 
 SESSION_LISTENERS = (("after_flush", mark_dirty_days),)

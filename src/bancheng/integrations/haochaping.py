@@ -17,17 +17,15 @@ from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from bancheng.cases.models import Case
-from bancheng.cases.repository import scope_clause
 from bancheng.core import clock
 from bancheng.core.clock import SHANGHAI
 from bancheng.core.config import get_settings
 from bancheng.feedback import records as feedback_records
-from bancheng.feedback.models import CallbackTask, Evaluation, Rectification
-from bancheng.org.models import Department, Hall, Matter, ServiceWindow
+from bancheng.feedback.models import Evaluation
+from bancheng.integrations import repository
 from bancheng.org.scope import Principal
 
 # 评价渠道: code → (label, online/offline, the indicators collected on it).
@@ -113,12 +111,10 @@ def _iso(moment: datetime | None) -> str | None:
 
 class _Lookups:
     def __init__(self, session: Session) -> None:
-        self.depts = {d.id: (d.code, d.name) for d in session.scalars(select(Department))}
-        self.matters = {m.id: (m.code, m.name) for m in session.scalars(select(Matter))}
-        self.halls = dict(session.execute(select(Hall.id, Hall.name)).all())
-        self.windows = {
-            w.id: f"{w.number}号 {w.name}" for w in session.scalars(select(ServiceWindow))
-        }
+        self.depts = repository.unit_codes_names(session)
+        self.matters = repository.matter_codes_names(session)
+        self.halls = repository.hall_names(session)
+        self.windows = repository.window_labels(session)
 
 
 def record(
@@ -141,14 +137,8 @@ def record(
     )
     unit_code, unit_name = lk.depts.get(ev.department_id or case.current_department_id, ("", ""))
     matter_code, matter_name = lk.matters.get(case.matter_id or 0, (None, None))
-    rect = session.scalar(select(Rectification).where(Rectification.evaluation_id == ev.id))
-    revisit = session.scalar(
-        select(CallbackTask).where(
-            CallbackTask.case_id == case.id,
-            CallbackTask.reason == "bad_review",
-            CallbackTask.round == ev.round,
-        )
-    )
+    rect = repository.rectification_of(session, ev.id)
+    revisit = repository.bad_review_callback(session, case.id, ev.round)
     return {
         "evaluation_id": f"{case.number}-{ev.round}",
         "case_number": case.number,
@@ -186,15 +176,7 @@ def evaluations(
     data scope, oldest first."""
     start = datetime.combine(date_from, time.min, SHANGHAI)
     end = datetime.combine(date_to + timedelta(days=1), time.min, SHANGHAI)
-    rows = session.execute(
-        select(Evaluation, Case)
-        .join(Case, Case.id == Evaluation.case_id)
-        .where(
-            and_(scope_clause(principal), Evaluation.created_at >= start),
-            Evaluation.created_at < end,
-        )
-        .order_by(Evaluation.created_at, Evaluation.id)
-    ).all()
+    rows = repository.evaluations_between(session, principal, start, end)
     lk = _Lookups(session)
     for ev, case in rows:
         yield record(session, ev, case, lk)
@@ -228,7 +210,7 @@ def queue_push(session: Session, ev: Evaluation, stage: str) -> None:
     settings = get_settings()
     if not settings.haochaping_url:
         return
-    case = session.get(Case, ev.case_id)
+    case = repository.case(session, ev.case_id)
     assert case is not None
     session.flush()
     body = {"stage": stage, "record": record(session, ev, case)}

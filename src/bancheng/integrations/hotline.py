@@ -20,7 +20,6 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.cases import case_clock
@@ -32,6 +31,7 @@ from bancheng.cases.service import add_event, create_case
 from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.errors import Conflict, Invalid, NotFound
+from bancheng.integrations import repository
 from bancheng.integrations.models import HotlineOrder
 from bancheng.integrations.schemas import HotlineOrderIn
 from bancheng.org.scope import Principal
@@ -108,10 +108,7 @@ def _details(order: HotlineOrderIn) -> dict[str, Any]:
 
 
 def find_order(session: Session, order_number: str, *, lock: bool = False) -> HotlineOrder:
-    stmt = select(HotlineOrder).where(HotlineOrder.order_number == order_number)
-    if lock:
-        stmt = stmt.with_for_update()
-    row = session.scalar(stmt)
+    row = repository.hotline_order(session, order_number, lock=lock)
     if row is None:
         raise NotFound("hotline.order_not_found", "未找到该12345工单")
     return row
@@ -127,11 +124,7 @@ def receive(
     fp = _fingerprint(order)
     due = fixed_deadline(session, order)
     now = clock.now()
-    existing = session.scalar(
-        select(HotlineOrder)
-        .where(HotlineOrder.order_number == order.order_number)
-        .with_for_update()
-    )
+    existing = repository.hotline_order(session, order.order_number, lock=True)
     if existing is None:
         location = None
         if order.address or order.latitude is not None or order.longitude is not None:
@@ -182,7 +175,7 @@ def receive(
         session.flush()
         return row, case, "created"
 
-    found = session.get(Case, existing.case_id, with_for_update=True)
+    found = repository.case(session, existing.case_id, lock=True)
     assert found is not None
     case = found
     if existing.fingerprint == fp and existing.status == "active":
@@ -238,7 +231,7 @@ def withdraw(
     """The platform takes the order back (撤单). An open case is closed with the reason;
     a case already resolved keeps its result. Withdrawing twice changes nothing."""
     row = find_order(session, order_number, lock=True)
-    case = session.get(Case, row.case_id, with_for_update=True)
+    case = repository.case(session, row.case_id, lock=True)
     assert case is not None
     if row.status == "withdrawn":
         return row, case

@@ -21,12 +21,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.core.config import Settings
 from bancheng.core.errors import Invalid
-from bancheng.insights.models import ImportedWorkOrder
+from bancheng.integrations import repository
 from bancheng.integrations.hotline_import_rows import (
     FIELD_LABELS_ZH,
     REQUIRED_FIELDS,
@@ -35,7 +34,6 @@ from bancheng.integrations.hotline_import_rows import (
     validate,
 )
 from bancheng.integrations.hotline_import_writer import BatchWriter
-from bancheng.org.models import Department
 
 # Rows per multi-row INSERT and per number block.
 BATCH_SIZE = 5000
@@ -112,7 +110,7 @@ def import_rows(
         {mapping.get(f) or f for f in REQUIRED_FIELDS if mapping.get(f) not in index}
     )
     report.extra_columns = sorted(set(index) - used)
-    if session.get(Department, department_id) is None:
+    if repository.department(session, department_id) is None:
         raise Invalid("import.department_not_found", "默认受理部门不存在")
     lk = Lookups(session)
     lines = data if isinstance(data, list) else list(data)
@@ -174,13 +172,7 @@ def _without_duplicates(
     for start in range(0, len(valid), batch_size):
         batch = valid[start : start + batch_size]
         ids = sorted({v["external_id"] for _, v in batch})
-        registered = set(
-            session.scalars(
-                select(ImportedWorkOrder.external_id).where(
-                    ImportedWorkOrder.source == source, ImportedWorkOrder.external_id.in_(ids)
-                )
-            )
-        )
+        registered = repository.imported_ids(session, source, ids)
         for result, v in batch:
             ext = v["external_id"]
             if ext in registered or ext in seen:

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.cases.enums import (
@@ -34,7 +33,7 @@ from bancheng.core.errors import Invalid, TooLarge
 from bancheng.core.inputs import FIRST_YEAR, LAST_YEAR, without_forbidden_characters
 from bancheng.core.validators import decode_text_file, mask_phone, normalize_phone
 from bancheng.insights.export import COLUMNS
-from bancheng.org.models import Department, Hall, Matter
+from bancheng.integrations import repository
 
 FIELDS = (
     "external_id",
@@ -280,20 +279,17 @@ def cell_text(v: Any) -> str:
 
 class Lookups:
     def __init__(self, session: Session) -> None:
-        depts = session.execute(select(Department.id, Department.name, Department.code)).all()
+        depts = repository.departments_for_import(session)
         self.depts = {d.name: d.id for d in depts} | {d.code: d.id for d in depts}
-        matters = session.execute(
-            select(Matter.id, Matter.name, Matter.code, Matter.department_id)
-        ).all()
+        matters = repository.matters_for_import(session)
         self.matter_code = {m.code: (m.id, m.department_id) for m in matters}
         self.matter_name = {m.name: (m.id, m.department_id) for m in matters}
-        self.halls = dict((n, i) for i, n in session.execute(select(Hall.id, Hall.name)).all())
+        self.halls = repository.halls_by_name(session)
 
 
 def department_id_by_code(session: Session, code: str) -> int | None:
     """The unit with this code (the import's receiving unit), or None."""
-    dept_id: int | None = session.scalar(select(Department.id).where(Department.code == code))
-    return dept_id
+    return repository.department_id_by_code(session, code)
 
 
 def validate(

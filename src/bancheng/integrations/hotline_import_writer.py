@@ -11,35 +11,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, insert, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bancheng.cases import case_clock
 from bancheng.cases.enums import OPEN_STATES, State
-from bancheng.cases.models import Case, CaseDepartment, CaseEvent
 from bancheng.cases.numbering import allocate_number_block
 from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.crypto import get_crypto
-from bancheng.insights.models import ImportedWorkOrder
-from bancheng.insights.repository.rollup import mark_days_dirty
+from bancheng.insights.repository.rollup import mark_registered_days_dirty
+from bancheng.integrations import repository
 from bancheng.sla.calendar import load_calendar
 from bancheng.sla.workdays import WorkdayCalendar
 
 if TYPE_CHECKING:
     from bancheng.integrations.hotline_import import RowResult
-
-
-def _table(model: Any) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-CASES, CASE_UNITS, CASE_EVENTS, REGISTER = (
-    _table(m) for m in (Case, CaseDepartment, CaseEvent, ImportedWorkOrder)
-)
 
 
 class BatchWriter:
@@ -128,72 +114,6 @@ class BatchWriter:
             row["due_date"] = clock.to_local(v["due_at"]).date() if v["due_at"] else None
         return row
 
-    def _insert_cases(self, rows: list[dict[str, Any]]) -> list[int]:
-        """Insert the cases, return their ids in order. PostgreSQL: the ids are drawn from
-        the table's sequence first (psycopg
-        parses a multi-row VALUES statement of this width slowly) and the rows sent by
-        COPY (``_insert``); SQLite: a multi-row
-        INSERT ... RETURNING (ids matched by number: the answer need not be in order)."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            ids = list(
-                self.session.scalars(
-                    text(
-                        "SELECT nextval(pg_get_serial_sequence('cases', 'id'))"
-                        " FROM generate_series(1, :n)"
-                    ),
-                    {"n": len(rows)},
-                )
-            )
-            for case_id, row in zip(ids, rows, strict=True):
-                row["id"] = case_id
-            self._insert(CASES, rows)
-            return ids
-        by_number: dict[str, int] = dict(
-            self.session.execute(insert(CASES).returning(CASES.c.number, CASES.c.id), rows).all()
-        )
-        return [by_number[row["number"]] for row in rows]
-
-    def _insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        """A multi-row insert: PostgreSQL ``COPY ... FROM STDIN`` with the values bound as
-        SQLAlchemy would bind them (the columns' bind processors, the Python-side
-        defaults of the columns not given), elsewhere a Core executemany INSERT."""
-        if not rows:
-            return
-        conn = self.session.connection()
-        dialect = conn.dialect
-        if dialect.name != "postgresql":
-            conn.execute(insert(table), rows)
-            return
-        given = list(rows[0])
-        defaults = {}
-        for col in table.c:
-            if col.key in rows[0] or col.default is None:
-                continue
-            arg = getattr(col.default, "arg", None)
-            if getattr(col.default, "is_scalar", False):
-                defaults[col.key] = arg
-            elif getattr(col.default, "is_callable", False) and callable(arg):
-                defaults[col.key] = arg(None)
-        names = [*given, *defaults]
-        procs = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
-        fixed = list(defaults.values())
-        quoted = ", ".join(dialect.identifier_preparer.quote(n) for n in names)
-        raw: Any = conn.connection.dbapi_connection
-        statement = f"COPY {table.name} ({quoted}) FROM STDIN"
-        try:
-            with raw.cursor() as cur, cur.copy(statement) as copy:
-                for row in rows:
-                    values = [row[n] for n in given] + fixed
-                    copy.write_row(
-                        [
-                            p(v) if p is not None and v is not None else v
-                            for p, v in zip(procs, values, strict=True)
-                        ]
-                    )
-        except dialect.loaded_dbapi.IntegrityError as exc:
-            # As SQLAlchemy would raise it (a concurrent import of the same orders: 409).
-            raise IntegrityError(statement, None, exc) from exc
-
     def write(self, batch: list[tuple[RowResult, dict[str, Any]]]) -> None:
         """One batch: a number block per year, then one multi-row INSERT per table."""
         by_year: dict[int, list[int]] = {}
@@ -205,7 +125,7 @@ class BatchWriter:
             for i, taken in zip(where, block, strict=True):
                 numbers[i] = taken
         rows = [self._case_row(v, *numbers[i]) for i, (_, v) in enumerate(batch)]
-        ids = self._insert_cases(rows)
+        ids = repository.insert_cases(self.session, rows)
         units, events, register = [], [], []
         for case_id, row, (result, v) in zip(ids, rows, batch, strict=True):
             for d in sorted({row["first_receipt_department_id"], row["current_department_id"]}):
@@ -235,11 +155,9 @@ class BatchWriter:
             )
             result.status = "imported"
             result.number = row["number"]
-        self._insert(CASE_UNITS, units)
-        self._insert(CASE_EVENTS, events)
-        self._insert(REGISTER, register)
+        repository.insert_imported(self.session, units, events, register)
         self.registered.extend(r["registered_at"] for r in rows)
 
     def finish(self) -> None:
         """Mark the rollup's dirty days, as the ORM's flush would have (once per import)."""
-        mark_days_dirty(self.session.connection(), self.registered)
+        mark_registered_days_dirty(self.session, self.registered)

@@ -16,16 +16,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.cases.enums import BAD_RATINGS, LABELS_ZH
 from bancheng.cases.hooks import hooks
-from bancheng.cases.models import Case, CaseEvent, DispatchObjection
+from bancheng.cases.models import Case, CaseEvent
 from bancheng.core import clock
 from bancheng.core.config import get_settings
-from bancheng.integrations.models import HotlineOrder
-from bancheng.org.models import Department
+from bancheng.integrations import repository
 
 # Timeline action → the result type the platform receives.
 PUSHED: dict[str, str] = {
@@ -55,7 +53,7 @@ OUTCOME_LABELS_ZH = {
 def _unit(session: Session, dept_id: int | None) -> dict[str, str] | None:
     if dept_id is None:
         return None
-    dept = session.get(Department, dept_id)
+    dept = repository.department(session, dept_id)
     return {"code": dept.code, "name": dept.name} if dept else None
 
 
@@ -73,7 +71,7 @@ def _data(session: Session, case: Case, event: CaseEvent) -> dict[str, Any]:
             "suggested_unit": _unit(session, d.get("suggested_department_id")),
         }
     if a == "objection_accepted":
-        row = session.get(DispatchObjection, d.get("objection_id"))
+        row = repository.objection(session, d.get("objection_id"))
         assert row is not None
         return {
             "reason": row.reason,
@@ -151,9 +149,7 @@ def queue_result(session: Session, case: Case, event: CaseEvent) -> None:
     settings = get_settings()
     if not settings.hotline_results_url or not case.hotline_order_number:
         return
-    status = session.scalar(
-        select(HotlineOrder.status).where(HotlineOrder.order_number == case.hotline_order_number)
-    )
+    status = repository.hotline_order_status(session, case.hotline_order_number)
     if status == "withdrawn":
         return
     session.flush()  # the event's id names the message

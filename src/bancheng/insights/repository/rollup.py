@@ -207,3 +207,15 @@ def mark_days_dirty(conn: Connection, instants: Iterable[datetime]) -> None:
     conn.execute(
         stmt.on_conflict_do_update(index_elements=["day"], set_={"marks": RollupDirtyDay.marks + 1})
     )
+
+
+def mark_registered_days_dirty(
+    session: Session, instants: Iterable[datetime], case_ids: Collection[int] = ()
+) -> None:
+    """``mark_days_dirty`` on the session's connection for ``instants`` and the
+    registration instants of the cases ``case_ids`` (read on that connection)."""
+    conn = session.connection()
+    found = list(instants)
+    if case_ids:
+        found += registered_at_of(conn, case_ids)
+    mark_days_dirty(conn, found)
