@@ -31,7 +31,8 @@ from bancheng.cases.schemas import CaseCreate, LocationIn, ReporterIn
 from bancheng.cases.service import add_event, create_case
 from bancheng.core import clock
 from bancheng.core.config import Settings
-from bancheng.core.errors import Conflict, Invalid, NotFound
+from bancheng.core.db import found
+from bancheng.core.errors import Conflict, Invalid
 from bancheng.integrations.models import HotlineOrder
 from bancheng.integrations.schemas import HotlineOrderIn
 from bancheng.org.scope import Principal
@@ -109,12 +110,7 @@ def _details(order: HotlineOrderIn) -> dict[str, Any]:
 
 def find_order(session: Session, order_number: str, *, lock: bool = False) -> HotlineOrder:
     stmt = select(HotlineOrder).where(HotlineOrder.order_number == order_number)
-    if lock:
-        stmt = stmt.with_for_update()
-    row = session.scalar(stmt)
-    if row is None:
-        raise NotFound("hotline.order_not_found", "未找到该12345工单")
-    return row
+    return found(session, stmt, "hotline.order_not_found", "未找到该12345工单", lock=lock)
 
 
 def receive(
