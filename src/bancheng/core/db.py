@@ -32,9 +32,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def found(
-    session: Session, stmt: Select[T], code: str, detail: str, *, lock: bool = False
-) -> T:
+def found(session: Session, stmt: Select[T], code: str, detail: str, *, lock: bool = False) -> T:
     """The row ``stmt`` selects (locked for update with ``lock``), or ``NotFound(code,
     detail)``."""
     row = session.scalar(stmt.with_for_update() if lock else stmt)

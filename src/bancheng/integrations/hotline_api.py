@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, File, Request, Response, UploadFile
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_operation
+from bancheng.audit.service import log_action
 from bancheng.cases.enums import LABELS_ZH
 from bancheng.cases.models import Case
 from bancheng.cases.service import add_attachment
@@ -53,16 +53,8 @@ def _out(row: HotlineOrder, case: Case, result: str) -> HotlineOrderOut:
 
 
 def _log(session: Session, p: Principal, request: Request, row: HotlineOrder, what: str) -> None:
-    log_operation(
-        session,
-        actor_id=p.user_id,
-        actor_name=p.username,
-        action=f"hotline.{what}",
-        object_type="hotline_order",
-        object_id=row.order_number,
-        ip=p.ip,
-        details={"case_id": row.case_id, "path": request.url.path},
-    )
+    details = {"case_id": row.case_id, "path": request.url.path}
+    log_action(session, p, f"hotline.{what}", "hotline_order", row.order_number, details)
 
 
 @router.post("/orders", response_model=HotlineOrderOut)
