@@ -19,6 +19,7 @@ from bancheng.core.deps import (
 )
 from bancheng.core.errors import Invalid
 from bancheng.core.ratelimit import rate_limit
+from bancheng.core.schemas import from_row
 from bancheng.org import auth, repository
 from bancheng.org.models import Department, Hall, Matter
 from bancheng.org.permissions import PERMISSIONS
@@ -40,15 +41,11 @@ Conf = Annotated[Settings, Depends(get_settings)]
 def _me(session: Session, p: Principal, csrf: str | None = None) -> MeOut:
     dept = repository.department(session, p.department_id)
     perms = sorted(k for k in PERMISSIONS if p.can(k))
-    return MeOut(
+    return from_row(
+        MeOut,
+        p,
         id=p.user_id,
-        username=p.username,
-        display_name=p.display_name,
-        role=p.role,
-        department_id=p.department_id,
         department_name=dept.name if dept else "",
-        data_scope=p.data_scope,
-        must_change_password=p.must_change_password,
         permissions=perms,
         csrf_token=csrf,
     )

@@ -176,19 +176,7 @@ def get_hot_issues(
 
 
 def _unit_model_out(row: RoutingUnitModel) -> UnitModelOut:
-    return UnitModelOut(
-        id=row.id,
-        version=row.version,
-        created_at=row.created_at,
-        n_train=row.n_train,
-        n_eval=row.n_eval,
-        decision=row.decision,
-        active=row.active,
-        figures=row.figures,
-        previous_id=row.previous_id,
-        reverted_at=row.reverted_at,
-        reverted_by_id=row.reverted_by_id,
-    )
+    return UnitModelOut.model_validate(row, from_attributes=True)
 
 
 @router.get("/routing/unit-models", response_model=list[UnitModelOut])
