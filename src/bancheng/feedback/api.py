@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import Depends, Path, Query
+from fastapi import Path, Query
 from sqlalchemy.orm import Session
 
 from bancheng.audit.service import log_action, note_object
 from bancheng.cases import repository as case_repo
 from bancheng.cases import service as case_service
 from bancheng.cases.enums import Kind
-from bancheng.core.config import Settings, get_settings
-from bancheng.core.deps import api_router, db_session, require
+from bancheng.core.deps import DB, Conf, api_router, require
 from bancheng.core.schemas import from_row
 from bancheng.feedback import callbacks, ratings, replies, repository, service
 from bancheng.feedback.models import (
@@ -49,8 +48,6 @@ from bancheng.feedback.standard import CHANNEL_TYPE_LABELS_ZH
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1", tags=["feedback"])
-DB = Annotated[Session, Depends(db_session)]
-Conf = Annotated[Settings, Depends(get_settings)]
 
 CALLBACK_SCRIPT = (
     "您好，这里是政务服务中心“办不成事”反映窗口。您此前反映的诉求（编号{number}）已办结，"

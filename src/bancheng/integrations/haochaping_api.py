@@ -6,18 +6,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from bancheng.audit.service import log_action
-from bancheng.core.deps import api_router, db_session, require
+from bancheng.core.deps import DB, api_router, require
 from bancheng.core.errors import Invalid
 from bancheng.integrations import haochaping
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1/haochaping", tags=["haochaping"])
-DB = Annotated[Session, Depends(db_session)]
 MAX_DAYS = 366
 
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 
-from bancheng.core.config import Settings, get_settings
+from bancheng.core.config import get_settings
 from bancheng.core.deps import (
     CSRF_COOKIE,
+    DB,
     SESSION_COOKIE,
+    Conf,
     api_router,
     client_ip,
     current_principal,
-    db_session,
     require,
 )
 from bancheng.core.errors import Invalid
@@ -34,8 +33,6 @@ from bancheng.org.schemas import (
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1", tags=["auth", "org"])
-DB = Annotated[Session, Depends(db_session)]
-Conf = Annotated[Settings, Depends(get_settings)]
 
 
 def _me(session: Session, p: Principal, csrf: str | None = None) -> MeOut:

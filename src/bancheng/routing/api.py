@@ -13,7 +13,7 @@ from bancheng.cases import repository as repo
 from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.core.config import Settings
-from bancheng.core.deps import api_router, db_session, require, settings_dep
+from bancheng.core.deps import DB, api_router, require, settings_dep
 from bancheng.core.errors import Invalid
 from bancheng.org.scope import Principal
 from bancheng.routing import learning, merge, repository, service
@@ -37,7 +37,6 @@ from bancheng.routing.schemas import (
 )
 
 router = api_router(prefix="/api/v1", tags=["routing"])
-DB = Annotated[Session, Depends(db_session)]
 Config = Annotated[Settings, Depends(settings_dep)]
 
 
