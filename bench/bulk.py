@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Engine
 
+from bancheng.cases.enums import BlockerType
+
 STATES = (
     ["closed"] * 60
     + ["evaluated"] * 4
@@ -38,14 +40,7 @@ CHANNELS = [
 ]
 KINDS = ["cannot_do", "cannot_do", "consultation", "complaint", "report", "help", "suggestion"]
 DIFFICULTIES = ["immediate", "general", "general", "hard"]
-BLOCKERS = [
-    "missing_materials",
-    "cross_department",
-    "rigid_policy",
-    "system_failure",
-    "legacy",
-    "other",
-]
+BLOCKERS = [b.value for b in BlockerType]
 TITLES = [
     "公积金提取被要求重复提交材料",
     "不动产登记办理时间过长",

@@ -58,6 +58,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def last_line_of(code: str, url: str, data_dir: Path) -> str:
+    """Run ``code`` in a Python of its own against the database ``url``; the last line it
+    printed."""
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env_for(url, data_dir),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return res.stdout.strip().splitlines()[-1]
+
+
 def env_for(url: str, data_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -119,14 +132,7 @@ with get_database().transaction() as session:
         out.append([u.username, raw])
 print(json.dumps(out))
 """
-    res = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env_for(url, data_dir),
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return [(u, t) for u, t in json.loads(res.stdout.strip().splitlines()[-1])]
+    return [(u, t) for u, t in json.loads(last_line_of(code, url, data_dir))]
 
 
 def start_server(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 import urllib.request
@@ -21,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bulk import build_cases, prepare_org
-from common import env_for, fresh_postgres, server
+from common import fresh_postgres, last_line_of, server
 
 
 def token_for(url: str, data_dir: Path, username: str) -> str:
@@ -35,14 +34,7 @@ with get_database().transaction() as s:
     _, raw = create_api_token(s, u, "bench", ["case.read"], 1)
 print(raw)
 """
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env_for(url, data_dir),
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return out.stdout.strip().splitlines()[-1]
+    return last_line_of(code, url, data_dir)
 
 
 def timed(base: str, token: str, path: str, n: int) -> dict[str, float]:

@@ -334,12 +334,7 @@ def main() -> None:
                 agree = unl[0].argmax(axis=1) == unl[1].argmax(axis=1)
                 take = np.flatnonzero(agree & (prob >= args.pseudo_min))
                 pseudo_counts.append(len(take))
-                fitted = _fit_linear(
-                    _vstack(x, unl_counts[take]),
-                    np.concatenate([y, comb[take].argmax(axis=1)]),
-                    params,
-                    len(labels),
-                )
+                fitted = _fit_with_pseudo(x, y, unl_counts, comb, take, params, len(labels))
             if spec.get("teacher"):
                 from sklearn.linear_model import LogisticRegression
 
@@ -359,12 +354,7 @@ def main() -> None:
                 if spec["teacher"] == "hard":
                     take = np.flatnonzero(soft.max(axis=1) >= args.pseudo_min)
                     pseudo_counts.append(len(take))
-                    fitted = _fit_linear(
-                        _vstack(x, unl_counts[take]),
-                        np.concatenate([y, soft[take].argmax(axis=1)]),
-                        params,
-                        len(labels),
-                    )
+                    fitted = _fit_with_pseudo(x, y, unl_counts, soft, take, params, len(labels))
                 else:
                     row, lab = np.nonzero(soft >= 0.05)
                     pseudo_counts.append(len(row))
@@ -570,6 +560,19 @@ def fit_linear_weighted(
         intercept2[label] = binary.intercept_[0]
     components.append((coef2, intercept2))
     return {"keep": keep, "idf": idf, "components": components}
+
+
+def _fit_with_pseudo(
+    x: Any, y: Any, unl_counts: Any, scores: Any, take: Any, params: Any, n_labels: int
+) -> Any:
+    """The linear model fitted again on the training rows and the unlabeled rows ``take``,
+    each labelled by its top score."""
+    return _fit_linear(
+        _vstack(x, unl_counts[take]),
+        np.concatenate([y, scores[take].argmax(axis=1)]),
+        params,
+        n_labels,
+    )
 
 
 def _vstack(a: Any, b: Any) -> Any:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bancheng import demo
 from bancheng.cases import service
-from bancheng.cases.enums import BAD_RATINGS, Channel, Kind, State
+from bancheng.cases.enums import BAD_RATINGS, BlockerType, Channel, Kind, State
 from bancheng.cases.models import Case, CaseEvent
 from bancheng.core import clock
 from bancheng.core.config import Settings
@@ -207,14 +207,7 @@ def test_demo_load(session: Session, settings: Settings) -> None:
     assert {c.channel for c in cases} == {c.value for c in Channel} - {"mobile"}
     assert {c.kind for c in cases} == {k.value for k in Kind}
     assert {c.difficulty for c in cases} == {"immediate", "general", "hard"}
-    assert {c.blocker_type for c in cases} == {
-        "missing_materials",
-        "cross_department",
-        "rigid_policy",
-        "system_failure",
-        "legacy",
-        "other",
-    }
+    assert {c.blocker_type for c in cases} == {b.value for b in BlockerType}
     assert {c.reporter_type for c in cases} == {"person", "enterprise"}
 
     # Numbers: consecutive per jurisdiction and year, in registration order.

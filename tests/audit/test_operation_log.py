@@ -12,7 +12,7 @@ from bancheng.audit.models import OperationLog
 from bancheng.main import api_routes
 from tests.cases.helpers import as_user
 from tests.conftest import login
-from tests.sla.data import synthetic_2027_csv
+from tests.sla.data import DIRECTOR_HOTLINE_POLICY, synthetic_2027_csv
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -78,18 +78,7 @@ def test_writes_are_logged_with_their_object(client, org, session):
         json=[{"category": "劳动和社会保障", "department_id": org.id("hrss")}],
     )
     assert r.status_code == 200, r.text
-    r = client.post(
-        "/api/v1/sla/policies",
-        headers=h,
-        json={
-            "name": "局长热线 48 小时",
-            "channel": "director_hotline",
-            "response_limit": 2,
-            "response_unit": "working_hours",
-            "resolution_limit": 48,
-            "resolution_unit": "calendar_hours",
-        },
-    )
+    r = client.post("/api/v1/sla/policies", headers=h, json=DIRECTOR_HOTLINE_POLICY)
     assert r.status_code == 201, r.text
     policy = r.json()["id"]
     r = client.post(

@@ -89,26 +89,13 @@ def test_non_ascii_digits_are_not_numbers(client, org):
 
 def test_impossible_dates_and_months(client, org):
     login(client, "supervisor")
-    _problem(
-        client.get("/api/v1/supervision/systemic-issues/report.docx", params={"month": "0000-01"}),
-        422,
-        "request.malformed",
-    )
-    _problem(
-        client.get("/api/v1/supervision/systemic-issues/report.docx", params={"month": "2025-13"}),
-        422,
-        "request.malformed",
-    )
-    _problem(
-        client.get("/api/v1/insights/assessment", params={"key": "2025-00"}),
-        422,
-        "request.malformed",
-    )
-    _problem(
-        client.get("/api/v1/insights/daily-summary", params={"day": "2025-02-30"}),
-        422,
-        "request.malformed",
-    )
+    for path, params in (
+        ("/api/v1/supervision/systemic-issues/report.docx", {"month": "0000-01"}),
+        ("/api/v1/supervision/systemic-issues/report.docx", {"month": "2025-13"}),
+        ("/api/v1/insights/assessment", {"key": "2025-00"}),
+        ("/api/v1/insights/daily-summary", {"day": "2025-02-30"}),
+    ):
+        _problem(client.get(path, params=params), 422, "request.malformed")
     r = client.get("/api/v1/insights/daily-summary", params={"day": "9999-12-31"})
     assert _problem(r, 422, "request.date_out_of_range")["field"] == "day"
 

@@ -17,6 +17,7 @@ from bancheng.sla.calendar import load_calendar
 from tests.cases.helpers import as_user
 from tests.intake.test_public_reports import drive_to_feedback, report
 from tests.outbox.sinks import HttpSink
+from tests.supervision.helpers import issue_order
 
 
 def kinds(session, case_id=None, channel=None):
@@ -146,17 +147,14 @@ def test_supervise_order_reaches_the_units_lead(client, org, session):
     case = clerk.create()
     clerk.act(case["id"], "dispatch", department_id=org.id("distA"))
     sup = as_user(client, "supervisor")
-    r = client.post(
-        "/api/v1/supervision/orders",
-        json={
-            "kind": "supervise",
-            "title": "限期办结",
-            "instructions": "请三日内办结",
-            "department_id": org.id("distA"),
-            "case_ids": [case["id"]],
-            "deadline_workdays": 3,
-        },
-        headers=sup.headers,
+    r = issue_order(
+        client,
+        sup.headers,
+        org.id("distA"),
+        [case["id"]],
+        title="限期办结",
+        instructions="请三日内办结",
+        deadline_workdays=3,
     )
     assert r.status_code == 201, r.text
     named = session.scalars(

@@ -10,6 +10,17 @@ from pathlib import Path
 
 import pytest
 
+# A policy that is not seeded: the director's hotline, 2 working hours to respond and 48
+# calendar hours to resolve.
+DIRECTOR_HOTLINE_POLICY = {
+    "name": "局长热线 48 小时",
+    "channel": "director_hotline",
+    "response_limit": 2,
+    "response_unit": "working_hours",
+    "resolution_limit": 48,
+    "resolution_unit": "calendar_hours",
+}
+
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 OFFICIAL_CSV = SHARED / "data" / "calendar" / "cn_state_council_holidays_2024_2026.csv"
 

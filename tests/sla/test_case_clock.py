@@ -40,6 +40,15 @@ def _new_case(client, org, **over):
     return clerk, clerk.create(**over)
 
 
+def _accepted_by_fund(client, org):
+    """A new case, dispatched to the housing fund and accepted there: its id, the handler."""
+    clerk, case = _new_case(client, org)
+    clerk.act(case["id"], "dispatch", department_id=org.id("fund"))
+    h = as_user(client, "handler_fund")
+    h.act(case["id"], "accept")
+    return case["id"], h
+
+
 def test_twelve_working_days_across_mid_autumn_and_national_day(client, org):
     at(2026, 9, 24)  # Thursday before 中秋 (25–27 Sep) and 国庆 (1–7 Oct), 10 Oct worked
     _, case = _new_case(client, org)
@@ -69,11 +78,7 @@ def test_consultation_and_immediate_policies(client, org):
 
 def test_pause_survives_reclassification(client, org):
     at(2026, 9, 24)
-    clerk, case = _new_case(client, org)
-    cid = case["id"]
-    clerk.act(cid, "dispatch", department_id=org.id("fund"))
-    h = as_user(client, "handler_fund")
-    h.act(cid, "accept")
+    cid, h = _accepted_by_fund(client, org)
     h.act(cid, "start")
     at(2026, 9, 28)  # Monday 10:00
     c = h.act(cid, "suspend", reason="待补交离职证明")
@@ -96,11 +101,7 @@ def test_pause_survives_reclassification(client, org):
 
 def test_extension_requested_and_approved(client, org, session):
     at(2026, 9, 24)
-    clerk, case = _new_case(client, org)
-    cid = case["id"]
-    clerk.act(cid, "dispatch", department_id=org.id("fund"))
-    h = as_user(client, "handler_fund")
-    h.act(cid, "accept")
+    cid, h = _accepted_by_fund(client, org)
     at(2026, 10, 12)
     r = h.act_raw(cid, "request_extension", reason="需跨部门核查", new_due_date="2026-10-19")
     assert r.status_code == 400 and r.json()["code"] == "sla.extension_not_later"

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from bancheng.sla.models import CalendarYear
 from tests.conftest import login
-from tests.sla.data import official_csv, synthetic_2027_csv
+from tests.sla.data import DIRECTOR_HOTLINE_POLICY, official_csv, synthetic_2027_csv
 
 
 @pytest.fixture()
@@ -196,16 +196,7 @@ def test_api_policies(api):
         "即办 当日办结",
     ]
     created = api.post(
-        "/api/v1/sla/policies",
-        json={
-            "name": "局长热线 48 小时",
-            "channel": "director_hotline",
-            "response_limit": 2,
-            "response_unit": "working_hours",
-            "resolution_limit": 48,
-            "resolution_unit": "calendar_hours",
-            "yellow_remaining": 12,
-        },
+        "/api/v1/sla/policies", json={**DIRECTOR_HOTLINE_POLICY, "yellow_remaining": 12}
     )
     assert created.status_code == 201, created.text
     pid = created.json()["id"]

@@ -20,11 +20,10 @@ from bancheng.audit.schemas import (
     OperationOut,
     OperationPage,
 )
-from bancheng.core.deps import Caller, api_router, db_session, require
+from bancheng.core.deps import DB, Caller, api_router, require
 from bancheng.core.tempfiles import stream_file
 
 router = api_router(prefix="/api/v1/audit", tags=["audit"])
-DB = Annotated[Session, Depends(db_session)]
 
 
 def _operation_out(row: OperationLog, labels: dict[str, str]) -> OperationOut:

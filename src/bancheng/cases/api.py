@@ -38,16 +38,13 @@ from bancheng.cases.schemas import (
     ReporterOut,
 )
 from bancheng.core import clock
-from bancheng.core.config import Settings, get_settings
-from bancheng.core.deps import api_router, db_session, require
+from bancheng.core.deps import DB, Conf, api_router, require
 from bancheng.core.errors import Invalid, TooLarge
 from bancheng.core.schemas import from_row
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1/cases", tags=["cases"])
 
-DB = Annotated[Session, Depends(db_session)]
-Conf = Annotated[Settings, Depends(get_settings)]
 LIST_PARAMS = frozenset(CaseFilter.model_fields)
 MULTI_PARAMS = frozenset(
     {"state", "channel", "kind", "difficulty", "blocker_type", "nature", "light"}

@@ -20,6 +20,7 @@ from bancheng.cases.models import (
 )
 from bancheng.cases.schemas import CaseFilter
 from bancheng.core.clock import SHANGHAI
+from bancheng.core.db import found
 from bancheng.core.errors import NotFound
 from bancheng.org.models import Matter
 from bancheng.org.scope import Principal, subtree_ids, visible_units
@@ -50,12 +51,7 @@ def scoped(principal: Principal) -> Select[Case]:
 def get_case(session: Session, principal: Principal, case_id: int, *, lock: bool = False) -> Case:
     """The case if it is in the caller's scope; otherwise 404, whether or not it exists."""
     stmt = scoped(principal).where(Case.id == case_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    case = session.scalar(stmt)
-    if case is None:
-        raise NotFound("case.not_found", "案件不存在或无权查看")
-    return case
+    return found(session, stmt, "case.not_found", "案件不存在或无权查看", lock=lock)
 
 
 def _day_start(d: Any) -> datetime:

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, Select, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from bancheng.core.config import Settings, get_settings
+from bancheng.core.errors import NotFound
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -27,6 +30,15 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def found(session: Session, stmt: Select[T], code: str, detail: str, *, lock: bool = False) -> T:
+    """The row ``stmt`` selects (locked for update with ``lock``), or ``NotFound(code,
+    detail)``."""
+    row = session.scalar(stmt.with_for_update() if lock else stmt)
+    if row is None:
+        raise NotFound(code, detail)
+    return row
 
 
 def _sqlite_engine(url: str, immediate: bool, **kw: Any) -> Engine:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute, APIRouter
@@ -402,3 +402,8 @@ def require(permission: str) -> Any:
 
 def settings_dep() -> Settings:
     return get_settings()
+
+
+# A route's session and settings as parameter types (``session: DB``, ``settings: Conf``).
+DB = Annotated[Session, Depends(db_session)]
+Conf = Annotated[Settings, Depends(get_settings)]

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Depends
-from sqlalchemy.orm import Session
-
 from bancheng.core.config import get_settings
-from bancheng.core.deps import api_router, db_session, require
+from bancheng.core.deps import DB, api_router, require
 from bancheng.core.jobs import run_job
 from bancheng.deadlines.jobs import SWEEP
 from bancheng.deadlines.service import recompute_open, recompute_provisional
@@ -21,7 +16,6 @@ from bancheng.sla.schemas import (
 )
 
 router = api_router(prefix="/api/v1/sla", tags=["sla"])
-DB = Annotated[Session, Depends(db_session)]
 
 
 @router.post("/sweep", response_model=SweepOut)

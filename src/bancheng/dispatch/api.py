@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, File, Form, UploadFile
+from fastapi import File, Form, UploadFile
 from sqlalchemy.orm import Session
 
 from bancheng.audit.service import log_action
-from bancheng.core.deps import api_router, db_session, require
+from bancheng.core.deps import DB, api_router, require
 from bancheng.dispatch import service
 from bancheng.dispatch.models import DispatchCatalogueEntry
 from bancheng.dispatch.schemas import (
@@ -24,7 +24,6 @@ from bancheng.integrations.hotline_import_rows import read_upload
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1/dispatch-catalogue", tags=["dispatch"])
-DB = Annotated[Session, Depends(db_session)]
 
 
 def _out(e: DispatchCatalogueEntry) -> EntryOut:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import Depends, Path, Query
+from fastapi import Path, Query
 from sqlalchemy.orm import Session
 
 from bancheng.audit.service import log_action, note_object
 from bancheng.cases import repository as case_repo
 from bancheng.cases import service as case_service
 from bancheng.cases.enums import Kind
-from bancheng.core.config import Settings, get_settings
-from bancheng.core.deps import api_router, db_session, require
+from bancheng.core.deps import DB, Conf, api_router, require
+from bancheng.core.schemas import from_row
 from bancheng.feedback import callbacks, ratings, replies, repository, service
 from bancheng.feedback.models import (
     CallbackTask,
@@ -48,8 +48,6 @@ from bancheng.feedback.standard import CHANNEL_TYPE_LABELS_ZH
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1", tags=["feedback"])
-DB = Annotated[Session, Depends(db_session)]
-Conf = Annotated[Settings, Depends(get_settings)]
 
 CALLBACK_SCRIPT = (
     "您好，这里是政务服务中心“办不成事”反映窗口。您此前反映的诉求（编号{number}）已办结，"
@@ -60,43 +58,22 @@ CALLBACK_SCRIPT = (
 
 def _rect_out(session: Session, r: Rectification) -> RectificationOut:
     case = repository.case_of(session, r.case_id)
-    return RectificationOut(
-        id=r.id,
-        case_id=r.case_id,
-        case_number=case.number if case else "",
-        department_id=r.department_id,
-        due_date=r.due_date,
-        deadline_provisional=r.deadline_provisional,
-        status=r.status,
-        note=r.note,
-        appeal_reason=r.appeal_reason,
-        decision=r.decision,
-        decision_note=r.decision_note,
-        created_at=r.created_at,
-    )
+    return from_row(RectificationOut, r, case_number=case.number if case else "")
 
 
 def _cb_out(session: Session, t: CallbackTask) -> CallbackOut:
     case = repository.case_of(session, t.case_id)
     assert case is not None
     attempts = repository.attempts(session, t.id)
-    return CallbackOut(
-        id=t.id,
-        case_id=case.id,
+    return from_row(
+        CallbackOut,
+        t,
         case_number=case.number,
         case_title=case.title,
         reporter_name=case.reporter_name,
         reporter_phone=case.reporter_phone_masked,
-        department_id=t.department_id,
-        reason=t.reason,
-        round=t.round,
-        status=t.status,
-        failed_attempts=t.failed_attempts,
-        confirmed_resolved=t.confirmed_resolved,
-        new_case_id=t.new_case_id,
         script=CALLBACK_SCRIPT.format(number=case.number),
-        attempts=[AttemptOut(at=a.at, outcome=a.outcome, note=a.note) for a in attempts],
-        created_at=t.created_at,
+        attempts=[AttemptOut.model_validate(a, from_attributes=True) for a in attempts],
     )
 
 
@@ -110,24 +87,7 @@ def list_evaluations(
     """The 好差评 rounds of a case (data scope of the case)."""
     case = case_repo.get_case(session, principal, case_id)
     rows = repository.evaluations(session, case.id)
-    return [
-        EvaluationOut(
-            id=e.id,
-            round=e.round,
-            rating=e.rating,
-            timeliness=e.timeliness,
-            attitude=e.attitude,
-            result=e.result,
-            comment=e.comment,
-            source=e.source,
-            indicator_set_id=e.indicator_set_id,
-            scores=e.scores,
-            bad_reasons=e.bad_reasons,
-            excluded=e.excluded,
-            created_at=e.created_at,
-        )
-        for e in rows
-    ]
+    return [EvaluationOut.model_validate(e, from_attributes=True) for e in rows]
 
 
 # --- rectifications ----------------------------------------------------------------------

@@ -10,14 +10,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from sqlalchemy.orm import Session
 
 from bancheng.audit.service import log_action
 from bancheng.cases.api import parse_filter
 from bancheng.cases.schemas import CaseFilter
 from bancheng.core import clock
-from bancheng.core.config import Settings, get_settings
-from bancheng.core.deps import api_router, db_session, require
+from bancheng.core.deps import DB, Conf, api_router, require
 from bancheng.core.errors import Invalid
 from bancheng.core.inputs import PERIOD_KEY_PATTERN
 from bancheng.core.tempfiles import stream_file
@@ -25,8 +23,6 @@ from bancheng.insights import export, service, summary
 from bancheng.org.scope import Principal
 
 router = api_router(tags=["insights"])
-DB = Annotated[Session, Depends(db_session)]
-Conf = Annotated[Settings, Depends(get_settings)]
 PREFIX = "/api/v1/insights"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, File, Header, Query, UploadFile
+from fastapi import File, Header, Query, UploadFile
 from sqlalchemy.orm import Session
 
 from bancheng.audit.service import note_object
@@ -18,7 +18,7 @@ from bancheng.cases.service import (
     phone_lookup_hash,
 )
 from bancheng.core.config import Settings, get_settings
-from bancheng.core.deps import api_router, db_session
+from bancheng.core.deps import DB, Conf, api_router
 from bancheng.core.errors import Conflict, Invalid, TooLarge
 from bancheng.core.ratelimit import hit, rate_limit
 from bancheng.feedback import service as feedback
@@ -42,7 +42,6 @@ from bancheng.intake.schemas import (
 )
 
 router = api_router(prefix="/api/v1/public", tags=["public"])
-DB = Annotated[Session, Depends(db_session)]
 
 
 @router.get("/options", response_model=PublicOptions, dependencies=[rate_limit("public")])
@@ -59,7 +58,6 @@ def options(session: DB) -> PublicOptions:
 
 # --- reporting and following a case ----------------------------------------------------
 
-Conf = Annotated[Settings, Depends(get_settings)]
 PHONE_HEADER = "X-Reporter-Phone"
 # How a reporter reaches their case: the private link's token, or their phone number.
 Token = Annotated[str | None, Query(max_length=100)]

@@ -7,13 +7,12 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from bancheng.cases import repository as repo
 from bancheng.cases.service import department_names
 from bancheng.core import clock
-from bancheng.core.config import Settings, get_settings
-from bancheng.core.deps import api_router, db_session, require
+from bancheng.core.config import Settings
+from bancheng.core.deps import DB, Conf, api_router, require
 from bancheng.core.errors import NotFound
 from bancheng.intake import printing, repository
 from bancheng.intake import service as intake
@@ -21,8 +20,6 @@ from bancheng.org.models import Hall
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1", tags=["print"])
-DB = Annotated[Session, Depends(db_session)]
-Conf = Annotated[Settings, Depends(get_settings)]
 
 
 def _base(request: Request, settings: Settings) -> str:

@@ -6,18 +6,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_operation
-from bancheng.core.deps import api_router, db_session, require
+from bancheng.audit.service import log_action
+from bancheng.core.deps import DB, api_router, require
 from bancheng.core.errors import Invalid
 from bancheng.integrations import haochaping
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1/haochaping", tags=["haochaping"])
-DB = Annotated[Session, Depends(db_session)]
 MAX_DAYS = 366
 
 
@@ -52,15 +50,8 @@ def export_evaluations(
     """The batch file (UTF-8 CSV with a Chinese header row)."""
     _range(date_from, date_to)
     records = list(haochaping.evaluations(session, p, date_from, date_to))
-    log_operation(
-        session,
-        actor_id=p.user_id,
-        actor_name=p.username,
-        action=f"GET {request.url.path}",
-        object_type="evaluation",
-        ip=p.ip,
-        details={"from": date_from.isoformat(), "to": date_to.isoformat(), "rows": len(records)},
-    )
+    details = {"from": date_from.isoformat(), "to": date_to.isoformat(), "rows": len(records)}
+    log_action(session, p, f"GET {request.url.path}", "evaluation", details=details)
     name = f"haochaping-{date_from.isoformat()}-{date_to.isoformat()}.csv"
     return Response(
         haochaping.to_csv(iter(records)),

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, File, Request, Response, UploadFile
+from fastapi import File, Request, Response, UploadFile
 from sqlalchemy.orm import Session
 
-from bancheng.audit.service import log_operation
+from bancheng.audit.service import log_action
 from bancheng.cases.enums import LABELS_ZH
 from bancheng.cases.models import Case
 from bancheng.cases.service import add_attachment
-from bancheng.core.config import Settings, get_settings
-from bancheng.core.deps import api_router, db_session, require
+from bancheng.core.deps import DB, Conf, api_router, require
 from bancheng.core.errors import Forbidden, TooLarge
 from bancheng.integrations import hotline, repository
 from bancheng.integrations.models import HotlineOrder
@@ -29,8 +28,6 @@ from bancheng.integrations.schemas import (
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1/hotline", tags=["hotline"])
-DB = Annotated[Session, Depends(db_session)]
-Conf = Annotated[Settings, Depends(get_settings)]
 
 
 def _token_only(principal: Principal) -> None:
@@ -53,16 +50,8 @@ def _out(row: HotlineOrder, case: Case, result: str) -> HotlineOrderOut:
 
 
 def _log(session: Session, p: Principal, request: Request, row: HotlineOrder, what: str) -> None:
-    log_operation(
-        session,
-        actor_id=p.user_id,
-        actor_name=p.username,
-        action=f"hotline.{what}",
-        object_type="hotline_order",
-        object_id=row.order_number,
-        ip=p.ip,
-        details={"case_id": row.case_id, "path": request.url.path},
-    )
+    details = {"case_id": row.case_id, "path": request.url.path}
+    log_action(session, p, f"hotline.{what}", "hotline_order", row.order_number, details)
 
 
 @router.post("/orders", response_model=HotlineOrderOut)

@@ -5,21 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, File, Form, UploadFile
+from fastapi import File, Form, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from bancheng.audit.service import log_action, nothing_changed
-from bancheng.core.config import Settings, get_settings
-from bancheng.core.deps import api_router, db_session, require
+from bancheng.core.deps import DB, Conf, api_router, require
 from bancheng.core.errors import Invalid
 from bancheng.integrations import hotline_import, hotline_import_rows
 from bancheng.integrations.schemas import CaseImportReport, ImportField
 from bancheng.org.scope import Principal, sees_unit, visible_units
 
 router = api_router(tags=["insights"])
-DB = Annotated[Session, Depends(db_session)]
-Conf = Annotated[Settings, Depends(get_settings)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_PREFIX = "/api/v1/imports"
 MAX_REPORT_ROWS = 1000

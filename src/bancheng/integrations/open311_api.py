@@ -3,22 +3,17 @@ serve): every route in JSON and XML by its suffix, refusals in the spec's error 
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import Depends, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
-from bancheng.core.config import Settings, get_settings
-from bancheng.core.deps import api_router, db_session
+from bancheng.core.config import Settings
+from bancheng.core.deps import DB, Conf, api_router
 from bancheng.core.inputs import check_inputs
 from bancheng.core.ratelimit import rate_limit
 from bancheng.integrations import open311
 from bancheng.integrations.open311_format import FORMATS, guard, hint, render, split
 
 router = api_router(prefix="/open311/v2", tags=["open311"], dependencies=[rate_limit("public")])
-DB = Annotated[Session, Depends(db_session)]
-Conf = Annotated[Settings, Depends(get_settings)]
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query
-from sqlalchemy.orm import Session
+from fastapi import Query
 
 from bancheng.audit.service import note_object
 from bancheng.cases import repository as case_repo
 from bancheng.cases.enums import LABELS_ZH
-from bancheng.core.deps import api_router, db_session, require
+from bancheng.core.deps import DB, api_router, require
 from bancheng.core.errors import Invalid
 from bancheng.knowledge import service
 from bancheng.knowledge.masker import find_personal_data, mask
@@ -28,7 +27,6 @@ from bancheng.knowledge.schemas import (
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1", tags=["knowledge"])
-DB = Annotated[Session, Depends(db_session)]
 Reader = Annotated[Principal, require("knowledge.read")]
 Curator = Annotated[Principal, require("knowledge.curate")]
 

@@ -7,18 +7,6 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class LibraryIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    case_id: int
-    title: str | None = Field(default=None, max_length=200)
-    summary: str | None = Field(default=None, max_length=20000)
-    stuck_point: str | None = Field(default=None, max_length=20000)
-    solution: str | None = Field(default=None, max_length=20000)
-    policy_basis: str | None = Field(default=None, max_length=20000)
-    tags: list[str] | None = Field(default=None, max_length=30)
-
-
 class LibraryPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -28,6 +16,16 @@ class LibraryPatch(BaseModel):
     solution: str | None = Field(default=None, max_length=20000)
     policy_basis: str | None = Field(default=None, max_length=20000)
     tags: list[str] | None = Field(default=None, max_length=30)
+
+
+class _FromCase(BaseModel):
+    case_id: int
+
+
+# A case for the library, with the texts that replace its own (those of a patch). Pydantic
+# takes the fields base by base from the last, so ``case_id`` comes first.
+class LibraryIn(LibraryPatch, _FromCase):
+    pass
 
 
 class Finding(BaseModel):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bancheng.audit.service import log_action
 from bancheng.core import clock
 from bancheng.core.crypto import get_crypto
-from bancheng.core.deps import api_router, current_principal, db_session, require
+from bancheng.core.deps import DB, api_router, current_principal, require
 from bancheng.core.errors import Forbidden, Invalid, NotFound
 from bancheng.core.validators import mask_phone, normalize_phone
 from bancheng.notify import repository, webhooks
@@ -45,7 +45,6 @@ from bancheng.outbox.api import message_detail
 from bancheng.outbox.schemas import MessageDetail
 
 router = api_router(prefix="/api/v1", tags=["notify"])
-DB = Annotated[Session, Depends(db_session)]
 Kind = Annotated[str, Path(max_length=64)]
 SubId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 MsgId = Annotated[int, Path(ge=1, le=2**62)]

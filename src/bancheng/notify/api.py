@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query
-from sqlalchemy.orm import Session
+from fastapi import Query
 
 from bancheng.core import clock
-from bancheng.core.deps import api_router, db_session, require
+from bancheng.core.deps import DB, api_router, require
 from bancheng.core.errors import NotFound
 from bancheng.notify import repository
 from bancheng.notify.models import Notice
@@ -16,7 +15,6 @@ from bancheng.notify.schemas import NoticeOut, NoticePage
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1/notices", tags=["notices"])
-DB = Annotated[Session, Depends(db_session)]
 
 
 @router.get("", response_model=NoticePage)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, File, Response, UploadFile
+from fastapi import File, Response, UploadFile
 from sqlalchemy.orm import Session
 
 from bancheng.audit.service import log_action
 from bancheng.core import clock
-from bancheng.core.config import Settings, get_settings
-from bancheng.core.deps import api_router, db_session, require
+from bancheng.core.deps import DB, Conf, api_router, require
 from bancheng.core.errors import Conflict, Forbidden, Invalid, NotFound
 from bancheng.org import auth, repository, service
 from bancheng.org.models import ApiToken, Department, Hall, Matter, ServiceWindow, User
@@ -36,8 +35,6 @@ from bancheng.org.schemas import (
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1/admin", tags=["admin"])
-DB = Annotated[Session, Depends(db_session)]
-Conf = Annotated[Settings, Depends(get_settings)]
 T = TypeVar("T")
 
 

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 
-from bancheng.core.config import Settings, get_settings
+from bancheng.core.config import get_settings
 from bancheng.core.deps import (
     CSRF_COOKIE,
+    DB,
     SESSION_COOKIE,
+    Conf,
     api_router,
     client_ip,
     current_principal,
-    db_session,
     require,
 )
 from bancheng.core.errors import Invalid
 from bancheng.core.ratelimit import rate_limit
+from bancheng.core.schemas import from_row
 from bancheng.org import auth, repository
 from bancheng.org.models import Department, Hall, Matter
 from bancheng.org.permissions import PERMISSIONS
@@ -33,22 +33,16 @@ from bancheng.org.schemas import (
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1", tags=["auth", "org"])
-DB = Annotated[Session, Depends(db_session)]
-Conf = Annotated[Settings, Depends(get_settings)]
 
 
 def _me(session: Session, p: Principal, csrf: str | None = None) -> MeOut:
     dept = repository.department(session, p.department_id)
     perms = sorted(k for k in PERMISSIONS if p.can(k))
-    return MeOut(
+    return from_row(
+        MeOut,
+        p,
         id=p.user_id,
-        username=p.username,
-        display_name=p.display_name,
-        role=p.role,
-        department_id=p.department_id,
         department_name=dept.name if dept else "",
-        data_scope=p.data_scope,
-        must_change_password=p.must_change_password,
         permissions=perms,
         csrf_token=csrf,
     )

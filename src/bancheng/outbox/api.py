@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 from typing import Annotated, Literal
 
-from fastapi import Depends, Path, Query
+from fastapi import Path, Query
 from sqlalchemy.orm import Session
 
 from bancheng.audit.service import log_action
-from bancheng.core.deps import api_router, db_session, require
+from bancheng.core.deps import DB, api_router, require
 from bancheng.core.errors import NotFound
 from bancheng.org.scope import Principal
 from bancheng.outbox import repository, service
@@ -20,7 +20,6 @@ from bancheng.outbox.models import OutboxMessage
 from bancheng.outbox.schemas import AttemptOut, MessageDetail, MessageOut, MessagePage
 
 router = api_router(prefix="/api/v1/outbox", tags=["outbox"])
-DB = Annotated[Session, Depends(db_session)]
 State = Literal["pending", "sending", "sent", "dead"]
 MessageId = Annotated[int, Path(ge=1, le=2**62)]
 

@@ -13,7 +13,7 @@ from bancheng.cases import repository as repo
 from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.core.config import Settings
-from bancheng.core.deps import api_router, db_session, require, settings_dep
+from bancheng.core.deps import DB, api_router, require, settings_dep
 from bancheng.core.errors import Invalid
 from bancheng.org.scope import Principal
 from bancheng.routing import learning, merge, repository, service
@@ -37,7 +37,6 @@ from bancheng.routing.schemas import (
 )
 
 router = api_router(prefix="/api/v1", tags=["routing"])
-DB = Annotated[Session, Depends(db_session)]
 Config = Annotated[Settings, Depends(settings_dep)]
 
 
@@ -176,19 +175,7 @@ def get_hot_issues(
 
 
 def _unit_model_out(row: RoutingUnitModel) -> UnitModelOut:
-    return UnitModelOut(
-        id=row.id,
-        version=row.version,
-        created_at=row.created_at,
-        n_train=row.n_train,
-        n_eval=row.n_eval,
-        decision=row.decision,
-        active=row.active,
-        figures=row.figures,
-        previous_id=row.previous_id,
-        reverted_at=row.reverted_at,
-        reverted_by_id=row.reverted_by_id,
-    )
+    return UnitModelOut.model_validate(row, from_attributes=True)
 
 
 @router.get("/routing/unit-models", response_model=list[UnitModelOut])

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Response
+from fastapi import Query, Response
 from sqlalchemy.orm import Session
 
 from bancheng.audit.service import note_object
 from bancheng.cases import repository as case_repo
 from bancheng.cases.models import Case
 from bancheng.core import clock
-from bancheng.core.deps import api_router, db_session, require
+from bancheng.core.deps import DB, api_router, require
 from bancheng.core.errors import NotFound
 from bancheng.core.inputs import MONTH_PATTERN
 from bancheng.core.schemas import from_row
@@ -52,7 +52,6 @@ from bancheng.supervision.schemas import (
 )
 
 router = api_router(prefix="/api/v1", tags=["supervision"])
-DB = Annotated[Session, Depends(db_session)]
 Reader = Annotated[Principal, require("supervision.read")]
 Issuer = Annotated[Principal, require("supervision.issue")]
 Replier = Annotated[Principal, require("supervision.reply")]
