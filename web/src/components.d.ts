@@ -103,11 +103,13 @@ declare module 'vue' {
     NoticeBell: typeof import('./components/NoticeBell.vue')['default']
     PageToolbar: typeof import('./components/PageToolbar.vue')['default']
     PrecedentsPanel: typeof import('./components/PrecedentsPanel.vue')['default']
+    ProvisionalTag: typeof import('./components/ProvisionalTag.vue')['default']
     RejectedRows: typeof import('./components/RejectedRows.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
     SecretDialog: typeof import('./components/SecretDialog.vue')['default']
     StateTag: typeof import('./components/StateTag.vue')['default']
+    StatusTag: typeof import('./components/StatusTag.vue')['default']
     VariableTags: typeof import('./components/VariableTags.vue')['default']
   }
   export interface GlobalDirectives {
