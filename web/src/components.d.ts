@@ -96,6 +96,7 @@ declare module 'vue' {
     ElTreeSelect: typeof import('element-plus/es')['ElTreeSelect']
     ElUpload: typeof import('element-plus/es')['ElUpload']
     EnumSelect: typeof import('./components/EnumSelect.vue')['default']
+    ImportButton: typeof import('./components/ImportButton.vue')['default']
     LightDot: typeof import('./components/LightDot.vue')['default']
     ListPager: typeof import('./components/ListPager.vue')['default']
     MaterialsInput: typeof import('./components/MaterialsInput.vue')['default']
