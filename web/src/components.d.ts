@@ -96,6 +96,7 @@ declare module 'vue' {
     ElTreeSelect: typeof import('element-plus/es')['ElTreeSelect']
     ElUpload: typeof import('element-plus/es')['ElUpload']
     EnumSelect: typeof import('./components/EnumSelect.vue')['default']
+    ImportButton: typeof import('./components/ImportButton.vue')['default']
     LightDot: typeof import('./components/LightDot.vue')['default']
     ListPager: typeof import('./components/ListPager.vue')['default']
     MaterialsInput: typeof import('./components/MaterialsInput.vue')['default']
@@ -103,11 +104,13 @@ declare module 'vue' {
     NoticeBell: typeof import('./components/NoticeBell.vue')['default']
     PageToolbar: typeof import('./components/PageToolbar.vue')['default']
     PrecedentsPanel: typeof import('./components/PrecedentsPanel.vue')['default']
+    ProvisionalTag: typeof import('./components/ProvisionalTag.vue')['default']
     RejectedRows: typeof import('./components/RejectedRows.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
     SecretDialog: typeof import('./components/SecretDialog.vue')['default']
     StateTag: typeof import('./components/StateTag.vue')['default']
+    StatusTag: typeof import('./components/StatusTag.vue')['default']
     VariableTags: typeof import('./components/VariableTags.vue')['default']
   }
   export interface GlobalDirectives {

@@ -96,6 +96,7 @@ export const EXTENSION_STATUS: Record<string, string> = {
   approved: '已批准',
   refused: '未批准',
 }
+export const EXTENSION_STATUS_TAG = { pending: 'warning', approved: 'success', refused: 'danger' } as const
 
 export const CO_HANDLER_STATUS: Record<string, string> = {
   pending: '待回复',
@@ -110,6 +111,7 @@ export const OBJECTION_STATUS: Record<string, string> = {
   rejected: '不同意',
   lapsed: '已失效',
 }
+export const OBJECTION_STATUS_TAG = { pending: 'warning', accepted: 'success', rejected: 'danger' } as const
 
 export const TIME_UNIT: Record<string, string> = {
   working_days: '个工作日',
