@@ -300,7 +300,7 @@ def test_duplicate_threshold(client, org, session, settings):
 
 def test_merged_group_counts_once(client, org, session):
     from bancheng.insights import repository as insights
-    from bancheng.insights import rollup_refresh
+    from bancheng.insights.repository import rollup
     from tests.conftest import principal_of
 
     clerk = as_user(client, "clerk")
@@ -331,7 +331,7 @@ def test_merged_group_counts_once(client, org, session):
     assert not set(ids[1:]) & set(ledger())
     assert set(ids) <= set(ledger(include_merged="true"))
     # The rollup (every scope) leaves the followers out as well.
-    rollup_refresh.rebuild_days(session, today, today)
+    rollup.rebuild_days(session, today, today)
     session.flush()
     total = insights.rollup_rows(session, "*", (), today, today)
     assert sum(r["registered"] for r in total) == registered()

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from bancheng.core import clock
+from tests.cases.helpers import as_user
 
 
 def at(y: int, m: int, d: int, hour_utc: int = 2) -> datetime:
@@ -16,6 +17,11 @@ def at(y: int, m: int, d: int, hour_utc: int = 2) -> datetime:
     t = datetime(y, m, d, hour_utc, tzinfo=UTC)
     clock.set_clock(lambda: t)
     return t
+
+
+def register_cases(client: TestClient, clerk: str, *titles: str) -> list[dict[str, Any]]:
+    """``clerk`` registers a case of each title; the cases, in that order."""
+    return [as_user(client, clerk).create(title=title) for title in titles]
 
 
 def issue_order(

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bancheng.cases.models import CaseEvent
 from bancheng.supervision.models import Meeting, MeetingCase, MeetingDecision
 from tests.cases.helpers import as_user
-from tests.supervision.helpers import at, decision, hold_meeting
+from tests.supervision.helpers import at, decision, hold_meeting, register_cases
 
 
 def _counts(session):
@@ -48,8 +48,9 @@ def test_decision_without_unit_or_deadline_is_refused_and_nothing_written(client
 
 def test_meeting_from_two_cases_with_lights_and_minutes(client, org, session):
     at(2026, 3, 2)
-    c1 = as_user(client, "clerk").create(title="公积金提取被要求重复提交材料")
-    c2 = as_user(client, "clerk").create(title="不动产登记与公积金材料不互认")
+    c1, c2 = register_cases(
+        client, "clerk", "公积金提取被要求重复提交材料", "不动产登记与公积金材料不互认"
+    )
     sup = as_user(client, "supervisor")
     r = hold_meeting(
         client,

@@ -11,7 +11,7 @@ from bancheng.notify.models import Notice
 from bancheng.supervision.models import SupervisionOrder, SupervisionOrderEvent
 from bancheng.supervision.service import sweep
 from tests.cases.helpers import as_user
-from tests.supervision.helpers import at, issue_order
+from tests.supervision.helpers import at, issue_order, register_cases
 
 
 def _count(session, model) -> int:
@@ -117,8 +117,7 @@ def test_order_to_a_unit_outside_scope_is_refused_and_nothing_written(client, or
 
 def test_order_is_visible_on_case_department_and_board(client, org, session):
     at(2026, 3, 2)
-    c1 = as_user(client, "clerk_a").create(title="案件一")
-    c2 = as_user(client, "clerk_a").create(title="案件二")
+    c1, c2 = register_cases(client, "clerk_a", "案件一", "案件二")
     sup = as_user(client, "supervisor")
     r = issue_order(
         client,

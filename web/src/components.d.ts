@@ -11,7 +11,12 @@ export {}
 /* prettier-ignore */
 declare module 'vue' {
   export interface GlobalComponents {
+    ActionClassifyFields: typeof import('./components/action/ActionClassifyFields.vue')['default']
+    ActionDecisionFields: typeof import('./components/action/ActionDecisionFields.vue')['default']
     ActionDialog: typeof import('./components/ActionDialog.vue')['default']
+    ActionDispatchFields: typeof import('./components/action/ActionDispatchFields.vue')['default']
+    ActionNoVetoFields: typeof import('./components/action/ActionNoVetoFields.vue')['default']
+    ActionRatingFields: typeof import('./components/action/ActionRatingFields.vue')['default']
     ActiveTag: typeof import('./components/ActiveTag.vue')['default']
     CaseAttachments: typeof import('./components/case/CaseAttachments.vue')['default']
     CaseBasics: typeof import('./components/case/CaseBasics.vue')['default']
@@ -21,6 +26,8 @@ declare module 'vue' {
     CaseHeader: typeof import('./components/case/CaseHeader.vue')['default']
     CaseMap: typeof import('./components/CaseMap.vue')['default']
     CaseMerge: typeof import('./components/case/CaseMerge.vue')['default']
+    CaseNewReporter: typeof import('./components/case-new/CaseNewReporter.vue')['default']
+    CaseNewSuggestion: typeof import('./components/case-new/CaseNewSuggestion.vue')['default']
     CaseOutcome: typeof import('./components/case/CaseOutcome.vue')['default']
     CaseReporter: typeof import('./components/case/CaseReporter.vue')['default']
     CaseSimilar: typeof import('./components/case/CaseSimilar.vue')['default']

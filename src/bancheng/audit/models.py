@@ -9,13 +9,13 @@ from sqlalchemy import BigInteger, Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bancheng.core.db import Base
-from bancheng.core.types import JSONType, UTCDateTime
+from bancheng.core.types import BigId, JSONType, UTCDateTime
 
 
 class OperationLog(Base):
     __tablename__ = "operation_logs"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
     actor_name: Mapped[str] = mapped_column(String(64))
@@ -34,7 +34,7 @@ class OperationLog(Base):
 class LoginLog(Base):
     __tablename__ = "login_logs"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     username: Mapped[str] = mapped_column(String(64), index=True)
     user_id: Mapped[int | None] = mapped_column(Integer)

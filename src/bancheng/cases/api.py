@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from bancheng.audit.service import log_action, note_object
 from bancheng.cases import actions, co_handling, service
-from bancheng.cases import extensions as sla_extensions
 from bancheng.cases import repository as repo
 from bancheng.cases.case_clock import light_at
 from bancheng.cases.enums import event_label
@@ -42,6 +41,7 @@ from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import Invalid, TooLarge
+from bancheng.core.schemas import from_row
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1/cases", tags=["cases"])
@@ -61,49 +61,20 @@ def _ref(names: dict[int, str], ident: int | None) -> DepartmentRef | None:
 def summary(
     case: Case, names: dict[int, str], blockers: dict[int, list[str]] | None = None
 ) -> CaseSummary:
-    return CaseSummary(
-        id=case.id,
-        number=case.number,
-        state=case.state,
-        channel=case.channel,  # type: ignore[arg-type]
-        kind=case.kind,
-        difficulty=case.difficulty,
-        blocker_type=case.blocker_type,  # type: ignore[arg-type]
-        blocker_types=(blockers or {}).get(case.id, [case.blocker_type]),  # type: ignore[arg-type]
-        nature=case.nature,
-        title=case.title,
-        reporter_name=case.reporter_name,  # type: ignore[arg-type]
+    return from_row(
+        CaseSummary,
+        case,
+        blocker_types=(blockers or {}).get(case.id, [case.blocker_type]),
         reporter_phone=case.reporter_phone_masked,
-        current_department=_ref(names, case.current_department_id),  # type: ignore[arg-type]
-        registered_at=case.registered_at,
-        updated_at=case.updated_at,
-        transfer_count=case.transfer_count,
-        needs_supervision=case.needs_supervision,
-        version=case.version,
-        due_at=case.due_at,
-        due_date=case.due_date,
-        deadline_provisional=case.deadline_provisional,
+        current_department=_ref(names, case.current_department_id),
         light=light_at(case, clock.now()),
-        hotline_order_number=case.hotline_order_number,
-        address=case.address,
-        wgs84_lat=case.wgs84_lat,
-        wgs84_lng=case.wgs84_lng,
-        merged_into_id=case.merged_into_id,
     )
 
 
 def location_out(case: Case) -> LocationOut | None:
     if case.address is None and case.latitude is None:
         return None
-    return LocationOut(
-        address=case.address,
-        latitude=case.latitude,
-        longitude=case.longitude,
-        datum=case.coord_datum,  # type: ignore[arg-type]
-        source=case.location_source,
-        wgs84_lat=case.wgs84_lat,
-        wgs84_lng=case.wgs84_lng,
-    )
+    return from_row(LocationOut, case, datum=case.coord_datum, source=case.location_source)
 
 
 def detail(
@@ -121,7 +92,7 @@ def detail(
         case.suggested_department_id,
     }
     co = [] if new else co_handling.co_handlers_of(case)
-    objections = [] if new else co_handling.objections(session, case.id)
+    objections = [] if new else repo.objections(session, case.id)
     ids |= {c.department_id for c in co}
     ids |= {o.department_id for o in objections} | {o.suggested_department_id for o in objections}
     names = service.department_names(session, {i for i in ids if i is not None})
@@ -138,76 +109,37 @@ def detail(
     )
     if blockers is None:
         blockers = repo.blocker_types(session, [case])
-    base = summary(case, names, blockers).model_dump()
-    return CaseOut(
-        **base,
-        description=case.description,
+    return from_row(
+        CaseOut,
+        case,
+        **summary(case, names, blockers).model_dump(),
         reporter=reporter,
-        matter_id=case.matter_id,
         matter_name=matter.name if matter else None,
         stuck_department=_ref(names, case.stuck_department_id),
-        first_receipt_department=_ref(names, case.first_receipt_department_id),  # type: ignore[arg-type]
-        first_receipt_user_id=case.first_receipt_user_id,
-        assignee_id=case.assignee_id,
+        first_receipt_department=_ref(names, case.first_receipt_department_id),
         suggested_department=_ref(names, case.suggested_department_id),
-        hall_id=case.hall_id,
-        window_id=case.window_id,
-        return_count=case.return_count,
-        reopen_count=case.reopen_count,
-        supervision_reason=case.supervision_reason,
-        suspended_from=case.suspended_from,  # type: ignore[arg-type]
-        outcome=case.outcome,  # type: ignore[arg-type]
-        resolution=case.resolution,
-        policy_explanation=case.policy_explanation,
-        alternative=case.alternative,
-        alternative_owner=case.alternative_owner,
-        notification_text=case.notification_text,
-        notification_materials=case.notification_materials,
-        rating=case.rating,  # type: ignore[arg-type]
-        resolved_on_spot=case.resolved_on_spot,
-        accepted_at=case.accepted_at,
-        resolved_at=case.resolved_at,
-        closed_at=case.closed_at,
-        response_due_at=case.response_due_at,
-        clock_started_at=case.clock_started_at,
-        paused_seconds=case.paused_seconds,
-        extension_workdays=case.extension_workdays,
         extensions=[]
         if new
         else [
             ExtensionOut.model_validate(e, from_attributes=True)
-            for e in sla_extensions.extensions(session, case.id)
+            for e in repo.extensions(session, case.id)
         ],
         location=location_out(case),
         co_handlers=[
-            CoHandlerOut(
-                id=c.id,
-                department=_ref(names, c.department_id),  # type: ignore[arg-type]
-                status=c.status,  # type: ignore[arg-type]
-                assigned_at=c.assigned_at,
-                workdays=c.workdays,
-                due_date=c.due_date,
-                due_at=c.due_at,
-                deadline_provisional=c.deadline_provisional,
+            from_row(
+                CoHandlerOut,
+                c,
+                department=_ref(names, c.department_id),
                 overdue=(c.replied_at or now) >= c.due_at if c.status != "cancelled" else False,
-                reply=c.reply,
-                replied_at=c.replied_at,
-                replied_by_name=c.replied_by_name,
             )
             for c in co
         ],
         objections=[
-            ObjectionOut(
-                id=o.id,
-                department=_ref(names, o.department_id),  # type: ignore[arg-type]
-                reason=o.reason,
+            from_row(
+                ObjectionOut,
+                o,
+                department=_ref(names, o.department_id),
                 suggested_department=_ref(names, o.suggested_department_id),
-                status=o.status,  # type: ignore[arg-type]
-                raised_at=o.raised_at,
-                raised_by_name=o.raised_by_name,
-                decided_at=o.decided_at,
-                decided_by_name=o.decided_by_name,
-                decision_note=o.decision_note,
             )
             for o in objections
         ],

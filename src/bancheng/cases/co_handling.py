@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from bancheng.cases import repository as repo
@@ -26,34 +25,12 @@ def co_handlers_of(case: Case) -> list[CaseCoHandler]:
     session = object_session(case)
     if session is None or case.id is None:
         return []
-    return list(
-        session.scalars(
-            select(CaseCoHandler).where(CaseCoHandler.case_id == case.id).order_by(CaseCoHandler.id)
-        )
-    )
+    return repo.co_handlers(session, case.id)
 
 
 def outstanding(case: Case) -> list[CaseCoHandler]:
     """The co-handling units whose reply is still awaited."""
     return [c for c in co_handlers_of(case) if c.status == "pending"]
-
-
-def objections(session: Session, case_id: int) -> list[DispatchObjection]:
-    return list(
-        session.scalars(
-            select(DispatchObjection)
-            .where(DispatchObjection.case_id == case_id)
-            .order_by(DispatchObjection.id)
-        )
-    )
-
-
-def pending_objection(session: Session, case_id: int) -> DispatchObjection | None:
-    return session.scalar(
-        select(DispatchObjection).where(
-            DispatchObjection.case_id == case_id, DispatchObjection.status == "pending"
-        )
-    )
 
 
 def co_departments(session: Session, ids: list[int], lead_id: int) -> list[int]:
@@ -228,7 +205,7 @@ def decide_objection(
 ) -> DispatchObjection:
     """Record the decision on the pending objection (the ``decide_objection`` guard has
     checked there is one, raised by another unit)."""
-    row = pending_objection(session, case.id)
+    row = repo.pending_objection(session, case.id)
     assert row is not None
     row.status = "accepted" if approve else "rejected"
     row.decided_at = now
@@ -247,6 +224,6 @@ def cancel_co_handlers(case: Case) -> None:
 
 def lapse_objection(session: Session, case: Case) -> None:
     """The case leaves the objecting unit by another move: its objection is moot."""
-    row = pending_objection(session, case.id)
+    row = repo.pending_objection(session, case.id)
     if row is not None:
         row.status = "lapsed"

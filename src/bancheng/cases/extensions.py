@@ -8,33 +8,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.cases import case_clock
+from bancheng.cases import repository as repo
 from bancheng.cases.models import Case
 from bancheng.core.errors import Conflict, DomainError, Invalid
 from bancheng.org.scope import Principal
 from bancheng.sla.calendar import load_calendar
 from bancheng.sla.models import DeadlineExtension
-
-
-def pending_extension(session: Session, case_id: int) -> DeadlineExtension | None:
-    return session.scalar(
-        select(DeadlineExtension).where(
-            DeadlineExtension.case_id == case_id, DeadlineExtension.status == "pending"
-        )
-    )
-
-
-def extensions(session: Session, case_id: int) -> list[DeadlineExtension]:
-    return list(
-        session.scalars(
-            select(DeadlineExtension)
-            .where(DeadlineExtension.case_id == case_id)
-            .order_by(DeadlineExtension.id)
-        )
-    )
 
 
 def request_refusal(
@@ -106,7 +88,7 @@ def decide_extension(
     """Approve or refuse the pending request (``decide_refusal`` has passed). An approval
     after the original deadline has passed is refused: the request came too late to
     decide."""
-    ext = pending_extension(session, case.id)
+    ext = repo.pending_extension(session, case.id)
     assert ext is not None
     if approve and case.due_at is not None and now >= case.due_at:
         raise Conflict("sla.extension_expired", "已超过原办理时限，延期申请不能再批准")

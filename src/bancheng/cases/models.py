@@ -6,7 +6,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     Date,
     Float,
@@ -21,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bancheng.core.db import Base
-from bancheng.core.types import JSONType, UTCDateTime
+from bancheng.core.types import BigId, JSONType, UTCDateTime, cascade_fk
 
 
 class CaseNumberCounter(Base):
@@ -46,7 +45,7 @@ _ESC_PENDING = text(f"escalated_at IS NULL AND {_RUNNING_SQL}")
 class Case(Base):
     __tablename__ = "cases"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     jurisdiction: Mapped[str] = mapped_column(String(8))
     year: Mapped[int] = mapped_column(Integer)
@@ -207,9 +206,7 @@ class CaseDepartment(Base):
 
     __tablename__ = "case_departments"
 
-    case_id: Mapped[int] = mapped_column(
-        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
-    )
+    case_id: Mapped[int] = cascade_fk("cases.id", primary_key=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True)
 
     __table_args__ = (Index("ix_case_departments_department_case", "department_id", "case_id"),)
@@ -222,9 +219,7 @@ class CaseBlocker(Base):
 
     __tablename__ = "case_blockers"
 
-    case_id: Mapped[int] = mapped_column(
-        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
-    )
+    case_id: Mapped[int] = cascade_fk("cases.id", primary_key=True)
     blocker_type: Mapped[str] = mapped_column(String(24), primary_key=True)
 
     __table_args__ = (Index("ix_case_blockers_type_case", "blocker_type", "case_id"),)
@@ -235,8 +230,8 @@ class CaseEvent(Base):
 
     __tablename__ = "case_events"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = cascade_fk("cases.id", index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     action: Mapped[str] = mapped_column(String(32))
     from_state: Mapped[str | None] = mapped_column(String(20))
@@ -253,7 +248,7 @@ class Attachment(Base):
     __tablename__ = "attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = cascade_fk("cases.id", index=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     media_type: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
@@ -273,7 +268,7 @@ class IdempotencyKey(Base):
     principal: Mapped[str] = mapped_column(String(64), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
     # Claimed before the case is written (so a concurrent retry waits on the key), then set.
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    case_id: Mapped[int | None] = cascade_fk("cases.id")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -287,7 +282,7 @@ class CaseCoHandler(Base):
     __tablename__ = "case_co_handlers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = cascade_fk("cases.id", index=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     status: Mapped[str] = mapped_column(String(12), default="pending")
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -315,7 +310,7 @@ class DispatchObjection(Base):
     __tablename__ = "dispatch_objections"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = cascade_fk("cases.id", index=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     reason: Mapped[str] = mapped_column(Text)
     suggested_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))

@@ -152,11 +152,11 @@ def return_(ctx: MoveContext) -> None:
 
 
 def _pending_objection(ctx: MoveContext) -> Any:
-    return ctx.memo("objection", lambda: co_handling.pending_objection(ctx.session, ctx.case.id))
+    return ctx.memo("objection", lambda: repo.pending_objection(ctx.session, ctx.case.id))
 
 
 def _pending_extension(ctx: MoveContext) -> Any:
-    return ctx.memo("extension", lambda: extensions.pending_extension(ctx.session, ctx.case.id))
+    return ctx.memo("extension", lambda: repo.pending_extension(ctx.session, ctx.case.id))
 
 
 def object_guard(ctx: MoveContext) -> DomainError | None:

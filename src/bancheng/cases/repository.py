@@ -16,12 +16,14 @@ from bancheng.cases.models import (
     CaseCoHandler,
     CaseDepartment,
     CaseEvent,
+    DispatchObjection,
 )
 from bancheng.cases.schemas import CaseFilter
 from bancheng.core.clock import SHANGHAI
 from bancheng.core.errors import NotFound
 from bancheng.org.models import Matter
 from bancheng.org.scope import Principal, subtree_ids, visible_units
+from bancheng.sla.models import DeadlineExtension
 
 
 def scope_clause(principal: Principal) -> ColumnElement[bool]:
@@ -276,3 +278,63 @@ def light_counts(session: Session, principal: Principal) -> list[tuple[int, str,
         ).all()
         out.extend((dept, light, n) for dept, n in rows)
     return out
+
+
+def lock_case_row(session: Session, case_id: int) -> None:
+    """Take the case's row lock (``SELECT … FOR UPDATE``) for the rest of the transaction."""
+    session.execute(select(Case.id).where(Case.id == case_id).with_for_update())
+
+
+# -- co-handling (协办) and objections to a dispatch (退单) ---------------------------------
+
+
+def co_handlers(session: Session, case_id: int) -> list[CaseCoHandler]:
+    """The case's co-handling assignments, oldest first."""
+    return list(
+        session.scalars(
+            select(CaseCoHandler).where(CaseCoHandler.case_id == case_id).order_by(CaseCoHandler.id)
+        )
+    )
+
+
+def objections(session: Session, case_id: int) -> list[DispatchObjection]:
+    """The case's objections to a dispatch, oldest first."""
+    return list(
+        session.scalars(
+            select(DispatchObjection)
+            .where(DispatchObjection.case_id == case_id)
+            .order_by(DispatchObjection.id)
+        )
+    )
+
+
+def pending_objection(session: Session, case_id: int) -> DispatchObjection | None:
+    """The case's objection still to be decided, if any."""
+    return session.scalar(
+        select(DispatchObjection).where(
+            DispatchObjection.case_id == case_id, DispatchObjection.status == "pending"
+        )
+    )
+
+
+# -- deadline extensions (延期) -------------------------------------------------------------
+
+
+def pending_extension(session: Session, case_id: int) -> DeadlineExtension | None:
+    """The case's extension request still to be decided, if any."""
+    return session.scalar(
+        select(DeadlineExtension).where(
+            DeadlineExtension.case_id == case_id, DeadlineExtension.status == "pending"
+        )
+    )
+
+
+def extensions(session: Session, case_id: int) -> list[DeadlineExtension]:
+    """The case's extension requests, oldest first."""
+    return list(
+        session.scalars(
+            select(DeadlineExtension)
+            .where(DeadlineExtension.case_id == case_id)
+            .order_by(DeadlineExtension.id)
+        )
+    )

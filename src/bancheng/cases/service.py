@@ -8,7 +8,6 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,6 +41,7 @@ from bancheng.core.validators import (
     normalize_id_number,
     normalize_phone,
 )
+from bancheng.org import repository as org_repository
 from bancheng.org.models import Department, Hall, Matter, ServiceWindow
 from bancheng.org.scope import Principal, clear_subtree_cache, department_name_map
 
@@ -353,7 +353,7 @@ def add_attachment(
     """Check and store one file for a case. The count limit is checked under the case's
     row lock (taken here, whoever uploads: staff or the public), so concurrent uploads
     cannot exceed it; the content is checked before anything is written to disk."""
-    session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    repo.lock_case_row(session, case.id)
     if case.state == State.closed.value:
         raise Conflict("attachment.case_closed", "已归档的案件不能再添加附件")
     if repo.attachment_count(session, case.id) >= settings.attachment_max_count:
@@ -393,7 +393,7 @@ def add_attachment(
 
 
 def department(session: Session, dept_id: int, field: str) -> Department:
-    dept = session.get(Department, dept_id)
+    dept = org_repository.department(session, dept_id)
     if dept is None or not dept.active:
         raise Invalid("case.department_not_found", "目标单位不存在或已停用", field=field)
     return dept

@@ -1,12 +1,13 @@
-"""Column types shared by the domains."""
+"""Column types and column shapes shared by the domains."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, TypeDecorator
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import MappedColumn, mapped_column
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -31,3 +32,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+# A key of a table that grows without bound: 64-bit on PostgreSQL, SQLite's INTEGER there
+# (a 64-bit rowid already, and only INTEGER PRIMARY KEY counts up by itself).
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+def cascade_fk(target: str, **kw: Any) -> MappedColumn[Any]:
+    """A key to the row this one belongs to, deleted with it (``ON DELETE CASCADE``); ``kw``
+    as for ``mapped_column`` (``primary_key``, ``index``)."""
+    return mapped_column(ForeignKey(target, ondelete="CASCADE"), **kw)

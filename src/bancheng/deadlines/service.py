@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.cases import case_clock
-from bancheng.cases.enums import OPEN_STATES
-from bancheng.cases.models import Case
+from bancheng.deadlines import repository
 from bancheng.sla.calendar import load_calendar
-from bancheng.sla.models import DeadlineExtension
 
 Task = TypeVar("Task")
 
@@ -21,20 +18,14 @@ def open_provisional(session: Session, model: type[Task]) -> Sequence[Task]:
     """The open rows of ``model`` (a rectification, an order, a meeting decision: a
     ``status`` and a ``deadline_provisional`` column) whose working-day deadline is
     provisional: what a calendar import recounts."""
-    columns: Any = model  # sla does not import the models of the domains above it
-    return session.scalars(
-        select(model).where(columns.status == "open", columns.deadline_provisional.is_(True))
-    ).all()
+    return repository.open_provisional(session, model)
 
 
 def recompute_open(session: Session, *, provisional_only: bool = False) -> int:
     """Recompute the deadlines of every open case (or only the provisional ones) from
     their original start, pauses and extensions. Returns how many changed."""
-    stmt = select(Case).where(Case.state.in_(sorted(s.value for s in OPEN_STATES)))
-    if provisional_only:
-        stmt = stmt.where(Case.deadline_provisional.is_(True))
     changed = 0
-    for case in session.scalars(stmt.execution_options(yield_per=1000)):
+    for case in repository.open_cases(session, provisional_only=provisional_only):
         before = (case.due_at, case.yellow_at, case.deadline_provisional, case.sla_policy_id)
         case_clock.recompute(session, case)
         if (case.due_at, case.yellow_at, case.deadline_provisional, case.sla_policy_id) != before:
@@ -49,16 +40,7 @@ def recount_provisional_extensions(session: Session) -> set[int]:
     and keeps it. Returns the ids of the cases whose clock changed."""
     cal = load_calendar(session)
     touched: set[int] = set()
-    rows = session.execute(
-        select(DeadlineExtension, Case)
-        .join(Case, Case.id == DeadlineExtension.case_id)
-        .where(
-            DeadlineExtension.deadline_provisional.is_(True),
-            DeadlineExtension.status.in_(("pending", "approved")),
-            Case.state.in_(sorted(s.value for s in OPEN_STATES)),
-        )
-    ).all()
-    for ext, case in rows:
+    for ext, case in repository.provisional_extensions_of_open_cases(session):
         count = cal.workdays_between(ext.old_due_date, ext.new_due_date)
         ext.deadline_provisional = count.provisional
         if count.workdays != ext.extra_workdays:
@@ -73,16 +55,9 @@ def recount_provisional_extensions(session: Session) -> set[int]:
 def recompute_provisional_co_handlers(session: Session) -> int:
     """Co-handling reply deadlines still awaited that ran through an unknown year, counted
     again from the dispatch with the calendar as it is now. Returns how many changed."""
-    from bancheng.cases.models import CaseCoHandler
-
     cal = load_calendar(session)
     changed = 0
-    rows = session.scalars(
-        select(CaseCoHandler).where(
-            CaseCoHandler.deadline_provisional.is_(True), CaseCoHandler.status == "pending"
-        )
-    )
-    for row in rows:
+    for row in repository.pending_provisional_co_handlers(session):
         deadline = cal.add_workdays(row.assigned_at, row.workdays)
         if (deadline.date, deadline.provisional) != (row.due_date, row.deadline_provisional):
             changed += 1
@@ -109,7 +84,7 @@ def recompute_provisional(session: Session) -> dict[str, int]:
     orders, meeting decisions and rectifications. (A reporter's rating window is counted
     from the calendar whenever it is asked for, so it needs nothing here.)"""
     touched = recount_provisional_extensions(session)
-    for case in session.scalars(select(Case).where(Case.id.in_(sorted(touched)))):
+    for case in repository.cases_by_ids(session, sorted(touched)):
         case_clock.recompute(session, case)
     co_handling = recompute_provisional_co_handlers(session)
     out = {"cases": recompute_open(session, provisional_only=True) + len(touched) + co_handling}

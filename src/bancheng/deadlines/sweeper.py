@@ -12,24 +12,15 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    and_,
-    func,
-    insert,
-    literal,
-    literal_column,
-    select,
-    update,
-)
+from sqlalchemy import ColumnElement, Select, and_
 from sqlalchemy.orm import Session
 
 from bancheng.cases.case_clock import RUNNING
-from bancheng.cases.models import Case, CaseEvent
+from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.slots import Slot
+from bancheng.deadlines import repository
 from bancheng.sla.calendar import load_calendar
 
 log = logging.getLogger("bancheng.sla")
@@ -57,12 +48,6 @@ class SweepResult:
         return asdict(self)
 
 
-def _empty_json(session: Session) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return literal_column("CAST('{}' AS JSONB)")
-    return literal_column("'{}'")
-
-
 def _record(
     session: Session,
     cond: ColumnElement[bool],
@@ -74,44 +59,12 @@ def _record(
     now: datetime,
 ) -> int:
     """One event per matching case, and optionally one notice to ``department``."""
-    count = int(session.scalar(select(func.count()).select_from(Case).where(cond)) or 0)
+    count = repository.count_cases(session, cond)
     if count == 0:
         return 0
-    events = select(
-        Case.id,
-        literal(now),
-        literal(action),
-        Case.state,
-        Case.state,
-        literal("系统"),
-        _empty_json(session),
-        literal(False),
-    ).where(cond)  # type: ignore[arg-type]
-    session.execute(
-        insert(CaseEvent).from_select(
-            [
-                "case_id",
-                "at",
-                "action",
-                "from_state",
-                "to_state",
-                "actor_name",
-                "details",
-                "public",
-            ],
-            events,
-        )
-    )
+    repository.add_system_events(session, cond, action, now)
     if notice_kind is not None:
-        notices: Select[Any] = select(
-            department,
-            Case.id,
-            literal(title_prefix)
-            + Case.number
-            + literal(title_suffix)
-            + literal("：")
-            + Case.title,
-        ).where(cond)
+        notices = repository.notice_rows(cond, department, title_prefix, title_suffix)
         unit_notices.get()(session, notices, notice_kind, f"sla:{action}:{now.isoformat()}:")
     return count
 
@@ -127,7 +80,7 @@ def sweep(
 
     red = and_(running, Case.due_at <= now, Case.red_notified_at.is_(None))
     fresh = now - FRESH_LIGHT
-    named_red = list(session.scalars(select(Case).where(red, Case.due_at >= fresh)))
+    named_red = repository.cases_where(session, red, Case.due_at >= fresh)
     result.turned_red = _record(
         session,
         red,
@@ -138,19 +91,12 @@ def sweep(
         Case.current_department_id,
         now,
     )
-    session.execute(
-        update(Case)
-        .where(red)
-        .values(
-            red_notified_at=now, yellow_notified_at=func.coalesce(Case.yellow_notified_at, now)
-        ),
-        execution_options={"synchronize_session": False},
-    )
+    repository.mark_red(session, red, now)
 
     yellow = and_(
         running, Case.yellow_at <= now, Case.due_at > now, Case.yellow_notified_at.is_(None)
     )
-    named_yellow = list(session.scalars(select(Case).where(yellow, Case.yellow_at >= fresh)))
+    named_yellow = repository.cases_where(session, yellow, Case.yellow_at >= fresh)
     result.turned_yellow = _record(
         session,
         yellow,
@@ -161,10 +107,7 @@ def sweep(
         Case.current_department_id,
         now,
     )
-    session.execute(
-        update(Case).where(yellow).values(yellow_notified_at=now),
-        execution_options={"synchronize_session": False},
-    )
+    repository.mark_yellow(session, yellow, now)
 
     _tell_people(session, named_red, named_yellow, now)
 
@@ -185,17 +128,7 @@ def sweep(
         Case.first_receipt_department_id,
         now,
     )
-    session.execute(
-        update(Case)
-        .where(escalate)
-        .values(
-            escalated_at=now,
-            needs_supervision=True,
-            supervision_reason=func.coalesce(Case.supervision_reason, "overdue"),
-            version=Case.version + 1,
-        ),
-        execution_options={"synchronize_session": False},
-    )
+    repository.mark_escalated(session, escalate, now)
     return result
 
 

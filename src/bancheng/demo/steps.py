@@ -69,6 +69,11 @@ def build_steps(
     ) -> None:
         steps.append(Step(action, actor, rng.randint(lo, hi), fields, expect))
 
+    def transfer(lo: int, hi: int, to: str, text: str, expect: str | None = None) -> None:
+        """The handler transfers the case to ``to``, with the reason ``TEXTS[text]``."""
+        reason = TEXTS[text].format(department=_dept_label(to, s))
+        add("transfer", "handler", lo, hi, expect, department=to, reason=reason)
+
     def policy_fields() -> dict[str, Any]:
         assert tpl.policy is not None
         exp, alt, owner = (fmt(p, s) for p in tpl.policy)
@@ -210,14 +215,7 @@ def build_steps(
         add("dispatch", "clerk", 10, 240, department=wrong)
         add("accept", "handler", 20, 300)
         add("start", "handler", 10, 240)
-        add(
-            "transfer",
-            "handler",
-            60,
-            2 * 1440,
-            department=dept,
-            reason=TEXTS["transfer"].format(department=_dept_label(dept, s)),
-        )
+        transfer(60, 2 * 1440, dept, "transfer")
         add("accept", "handler", 20, 300)
         add("start", "handler", 5, 120)
         work = (2 * 1440, 6 * 1440) if plan.difficulty == "hard" else (600, 3 * 1440)
@@ -234,26 +232,11 @@ def build_steps(
         add("dispatch", "clerk", 10, 240, department=chain[0])
         for nxt in chain[1:]:
             add("accept", "handler", 30, 600)
-            add(
-                "transfer",
-                "handler",
-                240,
-                3 * 1440,
-                department=nxt,
-                reason=TEXTS["transfer_chain"].format(department=_dept_label(nxt, s)),
-            )
+            transfer(240, 3 * 1440, nxt, "transfer_chain")
         add("accept", "handler", 30, 600)
         add("start", "handler", 10, 240)
         extra = _wrong(rng, dept, set(chain))
-        add(
-            "transfer",
-            "handler",
-            600,
-            3 * 1440,
-            expect="case.transfer_limit_reached",
-            department=extra,
-            reason=TEXTS["transfer_over_limit"].format(department=_dept_label(extra, s)),
-        )
+        transfer(600, 3 * 1440, extra, "transfer_over_limit", "case.transfer_limit_reached")
         if sc == "transfer_limit_open":
             return steps
         add("classify", "handler", 1440, 3 * 1440, nature="hard_to_do")

@@ -8,13 +8,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.core import clock
 from bancheng.core.errors import Conflict, Invalid, NotFound
+from bancheng.dispatch import repository
 from bancheng.dispatch.models import DispatchCatalogueEntry
-from bancheng.org.models import Department
 from bancheng.org.scope import Principal
 
 MAX_KEYWORDS = 20
@@ -53,9 +52,7 @@ def _check(session: Session, data: EntryData) -> EntryData:
     if not matter:
         raise Invalid("dispatch.matter_required", "请填写事项名称", field="matter")
     ids = [data.department_id, *data.co_department_ids]
-    found = {
-        d.id for d in session.scalars(select(Department).where(Department.id.in_(ids))) if d.active
-    }
+    found = repository.active_department_ids(session, ids)
     if data.department_id not in found:
         raise Invalid(
             "dispatch.department_not_found", "主办单位不存在或已停用", field="department_id"
@@ -78,23 +75,18 @@ def _check(session: Session, data: EntryData) -> EntryData:
 
 
 def list_entries(session: Session, include_inactive: bool = True) -> list[DispatchCatalogueEntry]:
-    stmt = select(DispatchCatalogueEntry).order_by(DispatchCatalogueEntry.matter)
-    if not include_inactive:
-        stmt = stmt.where(DispatchCatalogueEntry.active.is_(True))
-    return list(session.scalars(stmt))
+    return repository.entries(session, include_inactive)
 
 
 def get_entry(session: Session, entry_id: int) -> DispatchCatalogueEntry:
-    entry = session.get(DispatchCatalogueEntry, entry_id)
+    entry = repository.entry(session, entry_id)
     if entry is None:
         raise NotFound("dispatch.not_found", "派单目录条目不存在")
     return entry
 
 
 def _by_matter(session: Session, matter: str) -> DispatchCatalogueEntry | None:
-    return session.scalar(
-        select(DispatchCatalogueEntry).where(DispatchCatalogueEntry.matter == matter)
-    )
+    return repository.entry_for_matter(session, matter)
 
 
 def _apply(entry: DispatchCatalogueEntry, data: EntryData, principal: Principal) -> None:
@@ -170,7 +162,7 @@ def import_rows(
     }
     if "matter" not in cols or "department" not in cols:
         raise Invalid("dispatch.import_columns", "导入文件须包含“事项”和“主办单位”两列")
-    depts = list(session.scalars(select(Department).where(Department.active.is_(True))))
+    depts = repository.active_departments(session)
     by_key: dict[str, int] = {}
     for d in depts:
         by_key.setdefault(d.name, d.id)

@@ -7,32 +7,24 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.cases import service as case_service
-from bancheng.cases.enums import Channel, State
+from bancheng.cases.enums import Channel
 from bancheng.cases.models import Case
 from bancheng.cases.schemas import CaseCreate, ReporterIn
 from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.errors import Conflict, Invalid
 from bancheng.feedback import records, repository
-from bancheng.feedback.models import CallbackAttempt, CallbackTask, Evaluation
-from bancheng.org.models import Department
+from bancheng.feedback.models import CallbackAttempt, CallbackTask
 from bancheng.org.scope import Principal
 
 ATTEMPT_OUTCOMES = ("reached", "unreachable", "refused")
 
 
 def ensure_callback(session: Session, case: Case, reason: str, rnd: int = 1) -> CallbackTask:
-    found = session.scalar(
-        select(CallbackTask).where(
-            CallbackTask.case_id == case.id,
-            CallbackTask.reason == reason,
-            CallbackTask.round == rnd,
-        )
-    )
+    found = repository.callback_task(session, case.id, reason, rnd)
     if found is not None:
         return found
     task = CallbackTask(
@@ -75,17 +67,8 @@ def sample_closed(
     30 days). Deterministic per case, so running it again changes nothing."""
     since = since or clock.now() - timedelta(days=30)
     rates = sample_rates(settings)
-    codes: dict[int, str] = {
-        i: c for i, c in session.execute(select(Department.id, Department.code)).all()
-    }
-    have = select(CallbackTask.case_id).where(CallbackTask.reason == "sample")
-    rows = session.scalars(
-        select(Case).where(
-            Case.state == State.closed.value,
-            Case.closed_at >= since,
-            Case.id.not_in(have),
-        )
-    ).all()
+    codes = repository.department_codes(session)
+    rows = repository.closed_unsampled(session, since)
     made = []
     for case in rows:
         rate = rates.get(codes.get(case.current_department_id, ""), settings.callback_sample_rate)
@@ -142,7 +125,7 @@ def confirm(
     task.confirmed_resolved = resolved
     task.confirm_note = (note or "").strip() or None
     task.closed_at = clock.now()
-    case = session.get(Case, task.case_id)
+    case = repository.case_of(session, task.case_id)
     assert case is not None
     case_service.add_event(
         session,
@@ -156,11 +139,7 @@ def confirm(
     )
     session.flush()
     if task.reason == "bad_review":
-        ev = session.scalar(
-            select(Evaluation).where(
-                Evaluation.case_id == task.case_id, Evaluation.round == task.round
-            )
-        )
+        ev = repository.evaluation_of_round(session, task.case_id, task.round)
         records.push(session, ev, "revisited")
     return task
 
@@ -177,10 +156,10 @@ def raise_case(
     """未诉先办: a new case found during the call, with the reporter of the called case."""
     task = get_task(session, principal, task_id)
     if task.new_case_id is not None:
-        existing = session.get(Case, task.new_case_id)
+        existing = repository.case_of(session, task.new_case_id)
         assert existing is not None
         return existing
-    old = session.get(Case, task.case_id)
+    old = repository.case_of(session, task.case_id)
     assert old is not None
     phone = case_service.reveal_reporter(old)["phone"] or ""
     data = CaseCreate(

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bancheng.core.db import Base
-from bancheng.core.types import JSONType, UTCDateTime
+from bancheng.core.types import JSONType, UTCDateTime, cascade_fk
 
 
 class IndicatorSet(Base):
@@ -57,7 +57,7 @@ class Evaluation(Base):
     __tablename__ = "evaluations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = cascade_fk("cases.id", index=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     round: Mapped[int] = mapped_column(Integer)
     rating: Mapped[str] = mapped_column(String(24))
@@ -91,7 +91,7 @@ class Rectification(Base):
     __tablename__ = "rectifications"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = cascade_fk("cases.id", index=True)
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), unique=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     due_date: Mapped[date] = mapped_column(Date)
@@ -117,7 +117,7 @@ class CallbackTask(Base):
     __tablename__ = "callback_tasks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = cascade_fk("cases.id", index=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     reason: Mapped[str] = mapped_column(String(12))  # bad_review | sample
     round: Mapped[int] = mapped_column(Integer, default=1)
@@ -139,9 +139,7 @@ class CallbackAttempt(Base):
     __tablename__ = "callback_attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    task_id: Mapped[int] = mapped_column(
-        ForeignKey("callback_tasks.id", ondelete="CASCADE"), index=True
-    )
+    task_id: Mapped[int] = cascade_fk("callback_tasks.id", index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     outcome: Mapped[str] = mapped_column(String(12))  # reached | unreachable | refused
     note: Mapped[str | None] = mapped_column(Text)

@@ -7,18 +7,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from bancheng.cases.enums import BAD_RATINGS, State
-from bancheng.cases.models import Case, CaseEvent
+from bancheng.cases.models import Case
 from bancheng.core import clock, periods
 from bancheng.core.clock import SHANGHAI
 from bancheng.core.config import Settings
 from bancheng.core.errors import Conflict, Invalid, NotFound
+from bancheng.feedback import repository
 from bancheng.feedback.models import Evaluation, IndicatorSet
-from bancheng.org.models import Department, Hall, ServiceWindow, User
-from bancheng.org.scope import Principal, unit_clause
+from bancheng.org.scope import Principal
 from bancheng.sla.calendar import load_calendar
 
 CHANNEL_TYPES = ("online", "offline")
@@ -40,23 +40,14 @@ def channel_type(channel: str) -> str:
 
 
 def active_set(session: Session, kind: str) -> IndicatorSet:
-    found = session.scalar(
-        select(IndicatorSet)
-        .where(IndicatorSet.channel_type == kind, IndicatorSet.active.is_(True))
-        .order_by(IndicatorSet.version.desc())
-        .limit(1)
-    )
+    found = repository.active_indicator_set(session, kind)
     if found is None:
         raise NotFound("rating.indicator_set_not_found", "没有可用的评价指标")
     return found
 
 
 def list_sets(session: Session) -> list[IndicatorSet]:
-    return list(
-        session.scalars(
-            select(IndicatorSet).order_by(IndicatorSet.channel_type, IndicatorSet.version)
-        )
-    )
+    return repository.indicator_sets(session)
 
 
 def _codes(items: list[Any]) -> list[str]:
@@ -84,12 +75,8 @@ def new_version(
     check_items(bad_reasons, "bad_reasons")
     if "overall" not in [i["code"] for i in indicators]:
         raise Invalid("rating.overall_required", "指标中须包含整体满意度（overall）")
-    latest = session.scalar(
-        select(func.max(IndicatorSet.version)).where(IndicatorSet.channel_type == kind)
-    )
-    for old in session.scalars(
-        select(IndicatorSet).where(IndicatorSet.channel_type == kind, IndicatorSet.active)
-    ):
+    latest = repository.latest_indicator_version(session, kind)
+    for old in repository.active_indicator_sets(session, kind):
         old.active = False
     row = IndicatorSet(
         channel_type=kind,
@@ -153,16 +140,7 @@ def rated_staff(session: Session, case: Case) -> int | None:
     solving it on the spot), else the registering clerk."""
     if case.assignee_id:
         return case.assignee_id
-    resolver = session.scalar(
-        select(CaseEvent.actor_id)
-        .where(
-            CaseEvent.case_id == case.id,
-            CaseEvent.action.in_(("resolve", "resolve_on_spot")),
-            CaseEvent.actor_id.is_not(None),
-        )
-        .order_by(CaseEvent.at.desc(), CaseEvent.id.desc())
-        .limit(1)
-    )
+    resolver = repository.last_resolver(session, case.id)
     return resolver or case.first_receipt_user_id
 
 
@@ -170,11 +148,7 @@ def rated_staff(session: Session, case: Case) -> int | None:
 
 
 def feedback_at(session: Session, case_id: int) -> datetime | None:
-    return session.scalar(
-        select(func.max(CaseEvent.at)).where(
-            CaseEvent.case_id == case_id, CaseEvent.action == "give_feedback"
-        )
-    )
+    return repository.feedback_at(session, case_id)
 
 
 def window_end(session: Session, settings: Settings, case: Case) -> date | None:
@@ -228,18 +202,11 @@ def rankings(
         "department": func.coalesce(Evaluation.department_id, Case.current_department_id),
         "hall": Case.hall_id,
     }[unit]
-    stmt = (
-        select(column, Evaluation.rating, Evaluation.scores)
-        .join(Case, Case.id == Evaluation.case_id)
-        .where(
-            Evaluation.excluded.is_(False),
-            Evaluation.created_at >= _midnight(start),
-            Evaluation.created_at < _midnight(end + timedelta(days=1)),
-            unit_clause(principal, Evaluation.department_id, Case.current_department_id),
-        )
+    rows = repository.ranking_rows(
+        session, principal, column, _midnight(start), _midnight(end + timedelta(days=1))
     )
     groups: dict[Any, dict[str, Any]] = {}
-    for key, rating, scores in session.execute(stmt):
+    for key, rating, scores in rows:
         if key is None:
             continue
         g = groups.setdefault(key, {"count": 0, "bad": 0, "levels": 0, "sums": {}, "n": {}})
@@ -293,12 +260,6 @@ def _names(session: Session, unit: str, keys: set[Any]) -> dict[Any, str]:
     if not keys:
         return {}
     if unit == "window":
-        rows = session.execute(
-            select(ServiceWindow.id, ServiceWindow.number, ServiceWindow.name, Hall.name)
-            .join(Hall, Hall.id == ServiceWindow.hall_id)
-            .where(ServiceWindow.id.in_(keys))
-        ).all()
+        rows = repository.window_labels(session, keys)
         return {i: f"{hall} {num}号窗口（{name}）" for i, num, name, hall in rows}
-    model: Any = {"staff": User, "department": Department, "hall": Hall}[unit]
-    label = model.display_name if unit == "staff" else model.name
-    return dict(session.execute(select(model.id, label).where(model.id.in_(keys))).all())
+    return repository.unit_names(session, unit, keys)

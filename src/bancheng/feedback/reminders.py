@@ -6,26 +6,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bancheng.cases import service as case_service
 from bancheng.cases.enums import State
 from bancheng.cases.lifecycle import transition
-from bancheng.cases.models import Case, CaseEvent
 from bancheng.core import clock
 from bancheng.core.config import Settings
+from bancheng.feedback import repository
 from bancheng.notify import messages
 from bancheng.notify import service as notify
 from bancheng.sla.calendar import load_calendar
-
-
-def _feedback_at(session: Session, case_id: int) -> datetime | None:
-    return session.scalar(
-        select(func.max(CaseEvent.at)).where(
-            CaseEvent.case_id == case_id, CaseEvent.action == "give_feedback"
-        )
-    )
 
 
 def rating_window_end(session: Session, settings: Settings, feedback_at: datetime) -> date:
@@ -42,21 +33,13 @@ def remind_unrated(session: Session, settings: Settings, now: datetime | None = 
     now = now or clock.now()
     cal = load_calendar(session)
     today = clock.to_local(now).date()
-    cases = session.scalars(select(Case).where(Case.state == State.feedback_given.value)).all()
+    cases = repository.awaiting_rating(session)
     made = 0
     for case in cases:
-        fb = _feedback_at(session, case.id)
+        fb = repository.feedback_at(session, case.id)
         if fb is None or cal.workdays_between(fb, today).workdays < settings.rating_reminder_days:
             continue
-        already = session.scalar(
-            select(func.count())
-            .select_from(CaseEvent)
-            .where(
-                CaseEvent.case_id == case.id,
-                CaseEvent.action == "rating_reminder",
-                CaseEvent.at >= fb,
-            )
-        )
+        already = repository.reminded_since(session, case.id, fb)
         if already:
             continue
         notify.notice(
@@ -95,11 +78,9 @@ def close_unrated(session: Session, settings: Settings, now: datetime | None = N
     now = now or clock.now()
     today = clock.to_local(now).date()
     closed = 0
-    rows = session.scalars(
-        select(Case).where(Case.state == State.feedback_given.value).with_for_update()
-    ).all()
+    rows = repository.awaiting_rating(session, lock=True)
     for case in rows:
-        fb = _feedback_at(session, case.id)
+        fb = repository.feedback_at(session, case.id)
         if fb is None or rating_window_end(session, settings, fb) >= today:
             continue
         before = transition(case, State.closed, now)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bancheng.cases.enums import LABELS_ZH
@@ -18,8 +17,8 @@ from bancheng.cases.lifecycle import MOVES_BY_ACTION
 from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.core.errors import Invalid, NotFound
+from bancheng.feedback import repository
 from bancheng.feedback.models import ReplyTemplate
-from bancheng.org.models import Department, Matter
 
 # The documented variables (docs/citizen.md): name → what it is filled with.
 VARIABLES: dict[str, str] = {
@@ -61,20 +60,14 @@ def _check(action: str, kind: str | None, title: str, body: str) -> None:
 
 
 def get(session: Session, template_id: int) -> ReplyTemplate:
-    row = session.get(ReplyTemplate, template_id)
+    row = repository.reply_template(session, template_id)
     if row is None:
         raise NotFound("reply_template.not_found", "回复模板不存在")
     return row
 
 
 def list_all(session: Session) -> list[ReplyTemplate]:
-    return list(
-        session.scalars(
-            select(ReplyTemplate).order_by(
-                ReplyTemplate.action, ReplyTemplate.kind, ReplyTemplate.id
-            )
-        )
-    )
+    return repository.reply_templates(session)
 
 
 def create(
@@ -123,10 +116,10 @@ def values(session: Session, case: Case) -> dict[str, str]:
     """The variables' values for one case."""
 
     def dept(i: int | None) -> str:
-        row = session.get(Department, i) if i else None
+        row = repository.department(session, i) if i else None
         return row.name if row else ""
 
-    matter = session.get(Matter, case.matter_id) if case.matter_id else None
+    matter = repository.matter(session, case.matter_id) if case.matter_id else None
     return {
         "案件编号": case.number,
         "标题": case.title,
@@ -148,14 +141,6 @@ def render(text: str, vals: dict[str, str]) -> str:
 def for_case(session: Session, case: Case, action: str | None) -> list[tuple[ReplyTemplate, str]]:
     """The active templates of an action for the case's kind (and those for every kind),
     each with its text filled in for the case."""
-    rows = session.scalars(
-        select(ReplyTemplate)
-        .where(
-            ReplyTemplate.action == action if action else ReplyTemplate.action.is_not(None),
-            ReplyTemplate.active.is_(True),
-            or_(ReplyTemplate.kind.is_(None), ReplyTemplate.kind == case.kind),
-        )
-        .order_by(ReplyTemplate.kind.is_(None), ReplyTemplate.id)
-    ).all()
+    rows = repository.active_templates_for(session, action, case.kind)
     vals = values(session, case)
     return [(r, render(r.body, vals)) for r in rows]

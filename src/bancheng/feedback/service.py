@@ -5,7 +5,6 @@ rating comes and the closing of unrated cases: ``feedback/reminders.py``."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bancheng.cases import service as case_service
@@ -35,10 +34,7 @@ BAD = frozenset(r.value for r in BAD_RATINGS)
 
 
 def current_round(session: Session, case_id: int) -> int:
-    n = session.scalar(
-        select(func.count()).select_from(Evaluation).where(Evaluation.case_id == case_id)
-    )
-    return int(n or 0) + 1
+    return repository.evaluation_count(session, case_id) + 1
 
 
 def can_rate(case: Case) -> bool:
@@ -271,7 +267,7 @@ def complete_rectification(
     rect.status = "done"
     rect.note = note.strip()
     rect.completed_at = clock.now()
-    case = session.get(Case, rect.case_id)
+    case = repository.case_of(session, rect.case_id)
     assert case is not None
     case_service.add_event(
         session,
@@ -302,7 +298,7 @@ def complete_rectification(
         {"rectification_id": rect.id, "case_number": case.number},
         case.id,
     )
-    records.push(session, session.get(Evaluation, rect.evaluation_id), "rectified")
+    records.push(session, repository.evaluation(session, rect.evaluation_id), "rectified")
     return rect
 
 
@@ -334,7 +330,7 @@ def decide_appeal(
     rect.decided_at = clock.now()
     rect.status = "overturned" if uphold else "open"
     if uphold:
-        ev = session.get(Evaluation, rect.evaluation_id)
+        ev = repository.evaluation(session, rect.evaluation_id)
         assert ev is not None
         ev.excluded = True
     session.flush()

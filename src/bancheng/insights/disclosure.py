@@ -9,16 +9,13 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.core.errors import Invalid
-from bancheng.feedback.models import Rectification
 from bancheng.insights import service
+from bancheng.insights.repository import reports
 from bancheng.knowledge.masker import mask
-from bancheng.org.models import Matter
 from bancheng.org.scope import department_name_map, every_unit
 
 # The public sees figures over every unit, and nothing else: no case, no person.
@@ -80,14 +77,7 @@ def month_disclosure(session: Session, value: str | None) -> dict[str, Any]:
     start = datetime.combine(first, time(), clock.SHANGHAI).astimezone(UTC)
     end = datetime.combine(_month_end(first) + timedelta(days=1), time(), clock.SHANGHAI)
     names = department_name_map(session)
-    rows = session.execute(
-        select(Rectification, Case.reporter_name, Matter.name)
-        .join(Case, Case.id == Rectification.case_id)
-        .outerjoin(Matter, Matter.id == Case.matter_id)
-        .where(Rectification.created_at >= start, Rectification.created_at < end)
-        .order_by(Rectification.created_at, Rectification.id)
-        .limit(MAX_RECTIFICATIONS)
-    ).all()
+    rows = reports.rectifications_opened(session, start, end, MAX_RECTIFICATIONS)
     rectifications = [
         {
             "unit": names.get(r.department_id, ""),

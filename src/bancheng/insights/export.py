@@ -12,16 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from openpyxl import Workbook
-from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from bancheng.cases.enums import LABELS_ZH
-from bancheng.cases.models import Case
-from bancheng.cases.repository import filter_conditions, scope_clause
 from bancheng.cases.schemas import CaseFilter
 from bancheng.core import clock
 from bancheng.core.inputs import without_forbidden_characters
-from bancheng.org.models import Hall, Matter
+from bancheng.insights.repository import reports
 from bancheng.org.scope import Principal, department_name_map
 
 # (header, field). The import's default mapping reads the same headers back.
@@ -62,44 +59,11 @@ def _fmt(value: datetime | None) -> str | None:
 
 
 def rows(session: Session, principal: Principal, f: CaseFilter) -> Iterator[list[Any]]:
-    where = and_(scope_clause(principal), *filter_conditions(session, f))
     names = department_name_map(session)
-    matters = {
-        m.id: (m.code, m.name) for m in session.execute(select(Matter.id, Matter.code, Matter.name))
-    }
-    halls = dict(session.execute(select(Hall.id, Hall.name)).all())
+    matters = reports.matter_codes(session)
+    halls = reports.hall_names(session)
     zh = LABELS_ZH
-    cols = (
-        Case.number,
-        Case.hotline_order_number,
-        Case.state,
-        Case.channel,
-        Case.kind,
-        Case.difficulty,
-        Case.blocker_type,
-        Case.nature,
-        Case.title,
-        Case.description,
-        Case.reporter_type,
-        Case.reporter_name,
-        Case.reporter_phone_masked,
-        Case.reporter_id_masked,
-        Case.reporter_org_name,
-        Case.matter_id,
-        Case.hall_id,
-        Case.current_department_id,
-        Case.transfer_count,
-        Case.return_count,
-        Case.resolved_on_spot,
-        Case.resolution,
-        Case.rating,
-        Case.registered_at,
-        Case.due_at,
-        Case.resolved_at,
-    )
-    stmt = select(*cols).where(where).order_by(Case.registered_at.desc(), Case.id.desc())
-    result = session.execute(stmt.execution_options(yield_per=1000, stream_results=True))
-    for c in result:
+    for c in reports.export_rows(session, principal, f):
         code, mname = matters.get(c.matter_id, (None, None)) if c.matter_id else (None, None)
         yield [
             c.number,

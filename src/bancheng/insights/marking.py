@@ -7,13 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from bancheng.cases.models import Case, CaseDepartment
 from bancheng.feedback.models import CallbackTask, Evaluation, Rectification
-from bancheng.insights.models import mark_days_dirty
+from bancheng.insights.repository.rollup import mark_days_dirty, registered_at_of
 
 # Objects whose change moves a case's counters: the case itself, the units involved (data
 # scope), and the citizen side's rows counted by the rates.
@@ -48,9 +47,7 @@ def mark_dirty_days(session: Session, _ctx: Any) -> None:
             lookup.add(case_id)
     conn = session.connection()
     if lookup:
-        instants += conn.scalars(
-            select(Case.registered_at).where(Case.id.in_(sorted(lookup)))
-        ).all()
+        instants += registered_at_of(conn, lookup)
     mark_days_dirty(conn, instants)
 
 

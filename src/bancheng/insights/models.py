@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Date,
-    ForeignKey,
     Index,
     Integer,
     String,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bancheng.core.db import Base
-from bancheng.core.types import UTCDateTime
+from bancheng.core.types import BigId, UTCDateTime, cascade_fk
 
 # The counters kept per (registration day, department, hall, channel, kind, blocker, matter).
 COUNTERS = (
@@ -58,7 +51,7 @@ class CaseDailyStat(Base):
 
     __tablename__ = "case_daily_stats"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     day: Mapped[date] = mapped_column(Date)
     scope: Mapped[str] = mapped_column(String(24))
     dimension: Mapped[str] = mapped_column(String(16))
@@ -145,26 +138,7 @@ class ImportedWorkOrder(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(32))
     external_id: Mapped[str] = mapped_column(String(64))
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = cascade_fk("cases.id", index=True)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("source", "external_id"),)
-
-
-# --- marking the days whose cases changed (the flush listener: ``insights/marking.py``) ---
-
-
-def mark_days_dirty(conn: Connection, instants: Iterable[datetime]) -> None:
-    """Put the registration days of ``instants`` (before today) on ``insights_dirty_days``;
-    for writers that bypass the ORM's flush (the bulk import's multi-row inserts)."""
-    from bancheng.core import clock
-
-    today = clock.local_today()
-    days = sorted({d for d in (clock.to_local(i).date() for i in instants) if d < today})
-    if not days:
-        return
-    ins: Any = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = ins(RollupDirtyDay).values([{"day": d, "marks": 1} for d in days])
-    conn.execute(
-        stmt.on_conflict_do_update(index_elements=["day"], set_={"marks": RollupDirtyDay.marks + 1})
-    )

@@ -6,15 +6,14 @@ import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from bancheng.cases.enums import LABELS_ZH
 from bancheng.core import clock, periods
 from bancheng.core.config import Settings
-from bancheng.insights import metrics, rollup_refresh
+from bancheng.insights import metrics
 from bancheng.insights import repository as repo
-from bancheng.org.models import Department, Hall, Matter
+from bancheng.insights.repository import reports, rollup
 from bancheng.org.scope import Principal
 
 DEFAULT_WEIGHTS: dict[str, float] = {
@@ -57,11 +56,10 @@ def trend(
 def _names(session: Session, dim: str, ids: set[Any]) -> dict[Any, str]:
     if dim in LABELS_ZH:
         return dict(LABELS_ZH[dim])
-    model: Any = {"department": Department, "hall": Hall, "matter": Matter}[dim]
     clean = [i for i in ids if i is not None]
     if not clean:
         return {}
-    return dict(session.execute(select(model.id, model.name).where(model.id.in_(clean))).all())
+    return reports.names_of(session, dim, clean)
 
 
 def breakdown(
@@ -83,7 +81,7 @@ def breakdown(
     }
     parents: dict[int, int | None] = {}
     if dim == "department" and rollup_tree:
-        depts = session.execute(select(Department.id, Department.path, Department.parent_id)).all()
+        depts = reports.department_tree(session)
         paths = {d.id: d.path for d in depts}
         parents = {d.id: d.parent_id for d in depts}
         folded = metrics.roll_up_tree(folded, paths)  # type: ignore[arg-type]
@@ -202,6 +200,17 @@ def assessment(
     }
 
 
+def day_runs(days: set[date]) -> list[tuple[date, date]]:
+    """Consecutive days as (first, last) runs."""
+    out: list[tuple[date, date]] = []
+    for d in sorted(days):
+        if out and d == out[-1][1] + timedelta(days=1):
+            out[-1] = (out[-1][0], d)
+        else:
+            out.append((d, d))
+    return out
+
+
 ADVISORY_LOCK_KEY = 0x62616E63  # one refresher at a time across processes (PostgreSQL)
 
 
@@ -220,45 +229,41 @@ def refresh(
     counted beforehand by the caller in a read transaction (``(when, counts)``, so SQLite's
     write lock is not held while counting), or left as they are (``False``). Idempotent;
     PostgreSQL runs one refresher at a time (``ran: false`` when another holds the lock)."""
-    if session.get_bind().dialect.name == "postgresql":
-        got = session.execute(select(func.pg_try_advisory_xact_lock(ADVISORY_LOCK_KEY)))
-        if not got.scalar():
-            return {"ran": False}
-        # The grouping sorts a day's (case, scope) pairs: keep them in memory.
-        session.execute(text("SET LOCAL work_mem = '64MB'"))
+    if not rollup.try_refresh_lock(session, ADVISORY_LOCK_KEY):
+        return {"ran": False}
     now = clock.now()
     today = clock.to_local(now).date()
     state = repo.rollup_state(session)
     wanted = repo.desired_scope_units(session)
     stored = repo.stored_scope_units(session)
-    first = rollup_refresh.first_case_day(session)
+    first = rollup.first_case_day(session)
     days: set[date] = set()
     if state is None or full or wanted != stored:
         mode = "full"
         repo.store_scope_units(session, wanted)
-        rollup_refresh.claim_dirty_days(session)
+        rollup.claim_dirty_days(session)
         runs = [(first, today)] if first else []
     else:
         mode = "incremental"
-        days = rollup_refresh.claim_dirty_days(session) | {today}
+        days = rollup.claim_dirty_days(session) | {today}
         d = state.complete_before
         while d < today:  # the job did not run over midnight
             days.add(d)
             d += timedelta(days=1)
-        days |= rollup_refresh.turned_overdue_days(session, state.refreshed_at, now)
+        days |= rollup.turned_overdue_days(session, state.refreshed_at, now)
         if recent is not None and first is not None:
             d = max(first, today - timedelta(days=recent))
             while d < today:
                 days.add(d)
                 d += timedelta(days=1)
-        runs = rollup_refresh.day_runs({d for d in days if d <= today})
-    written = sum(rollup_refresh.rebuild_days(session, a, b) for a, b in runs)
+        runs = day_runs({d for d in days if d <= today})
+    written = sum(rollup.rebuild_days(session, a, b) for a, b in runs)
     scopes = 0
     if lights is True or (mode == "full" and lights is not False):  # scopes may have changed
         scopes = repo.store_lights(session, repo.count_lights(session, now), now)
     elif isinstance(lights, tuple):
         scopes = repo.store_lights(session, lights[1], lights[0])
-    rollup_refresh.mark_refreshed(session, today + timedelta(days=1), now, full=mode == "full")
+    rollup.mark_refreshed(session, today + timedelta(days=1), now, full=mode == "full")
     return {
         "ran": True,
         "mode": mode,

@@ -11,23 +11,19 @@ import logging
 import smtplib
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from email.message import EmailMessage
 from typing import Any
 
 from openpyxl import Workbook
-from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from bancheng.cases.case_clock import light_condition
 from bancheng.cases.enums import LABELS_ZH
-from bancheng.cases.models import Case
-from bancheng.cases.repository import scope_clause
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.pdf import FontMissing, cjk_pdf
 from bancheng.insights.export import xml_safe
-from bancheng.insights.repository import day_start
+from bancheng.insights.repository import reports
 from bancheng.org.permissions import DATA_SCOPE_LABELS_ZH
 from bancheng.org.scope import Principal, department_name_map
 
@@ -60,54 +56,30 @@ def notable_rows(data: dict[str, Any], due: Callable[[Any], Any]) -> list[list[A
     ]
 
 
-def _count_by(session: Session, where: Any, column: Any) -> dict[Any, int]:
-    rows = session.execute(select(column, func.count()).where(where).group_by(column)).all()
-    return {k: int(n) for k, n in rows}
-
-
 def daily_summary(session: Session, principal: Principal | None, day: date) -> dict[str, Any]:
     """Figures of one local day. ``principal=None``: everything (the scheduler's copy)."""
-    start, end = day_start(day), day_start(day + timedelta(days=1))
-    scope = scope_clause(principal) if principal is not None else None
-    base = [scope] if scope is not None else []
-    as_of = min(clock.now(), end)
-    new = and_(Case.registered_at >= start, Case.registered_at < end, *base)
-    resolved = and_(Case.resolved_at >= start, Case.resolved_at < end, *base)
-    red = and_(light_condition("red", as_of), *base)
-    yellow = and_(light_condition("yellow", as_of), *base)
+    counts = reports.day_counts(session, principal, day, NOTABLE_LIMIT)
     names = department_name_map(session)
-
-    def n(where: Any) -> int:
-        return session.scalar(select(func.count()).select_from(Case).where(where)) or 0
-
-    by_kind = _count_by(session, new, Case.kind)
-    by_blocker = _count_by(session, new, Case.blocker_type)
-    by_dept = _count_by(session, new, Case.current_department_id)
-    notable = session.scalars(
-        select(Case)
-        .where(red)
-        .order_by(Case.needs_supervision.desc(), Case.due_at.asc(), Case.id)
-        .limit(NOTABLE_LIMIT)
-    ).all()
+    notable = counts.notable
     return {
         "date": day.isoformat(),
         "scope": scope_label(principal, names),
-        "new": n(new),
-        "resolved": n(resolved),
-        "resolved_on_spot": n(and_(resolved, Case.resolved_on_spot.is_(True))),
-        "overdue": n(red),
-        "yellow": n(yellow),
+        "new": counts.new,
+        "resolved": counts.resolved,
+        "resolved_on_spot": counts.resolved_on_spot,
+        "overdue": counts.overdue,
+        "yellow": counts.yellow,
         "by_kind": [
             {"key": k, "name": LABELS_ZH["kind"].get(k, k), "count": v}
-            for k, v in Counter(by_kind).most_common()
+            for k, v in Counter(counts.by_kind).most_common()
         ],
         "by_blocker_type": [
             {"key": k, "name": LABELS_ZH["blocker_type"].get(k, k), "count": v}
-            for k, v in Counter(by_blocker).most_common()
+            for k, v in Counter(counts.by_blocker).most_common()
         ],
         "by_department": [
             {"key": k, "name": names.get(k, str(k)), "count": v}
-            for k, v in Counter(by_dept).most_common()
+            for k, v in Counter(counts.by_department).most_common()
         ],
         "notable": [
             {

@@ -22,7 +22,8 @@ from bancheng.cases.numbering import allocate_number_block
 from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.crypto import get_crypto
-from bancheng.insights.models import ImportedWorkOrder, mark_days_dirty
+from bancheng.insights.models import ImportedWorkOrder
+from bancheng.insights.repository.rollup import mark_days_dirty
 from bancheng.sla.calendar import load_calendar
 from bancheng.sla.workdays import WorkdayCalendar
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bancheng.core.db import Base
-from bancheng.core.types import JSONType, UTCDateTime
-
-CASE_ID = BigInteger().with_variant(Integer, "sqlite")  # as cases.id
+from bancheng.core.types import JSONType, UTCDateTime, cascade_fk
 
 
 class HotlineOrder(Base):
@@ -22,9 +20,7 @@ class HotlineOrder(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_number: Mapped[str] = mapped_column(String(64), unique=True)
-    case_id: Mapped[int] = mapped_column(
-        CASE_ID, ForeignKey("cases.id", ondelete="CASCADE"), index=True
-    )
+    case_id: Mapped[int] = cascade_fk("cases.id", index=True)
     # active | withdrawn
     status: Mapped[str] = mapped_column(String(12), default="active")
     # SHA-256 of the order as last received: a re-send of the same order changes nothing.
@@ -43,7 +39,5 @@ class Open311Token(Base):
     __tablename__ = "open311_tokens"
 
     token: Mapped[str] = mapped_column(String(64), primary_key=True)
-    case_id: Mapped[int] = mapped_column(
-        CASE_ID, ForeignKey("cases.id", ondelete="CASCADE"), index=True
-    )
+    case_id: Mapped[int] = cascade_fk("cases.id", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

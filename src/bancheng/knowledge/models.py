@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bancheng.core.db import Base
-from bancheng.core.types import JSONType, UTCDateTime
-
-_ID = BigInteger().with_variant(Integer, "sqlite")
+from bancheng.core.types import BigId, JSONType, UTCDateTime, cascade_fk
 
 
 class LibraryCase(Base):
@@ -19,7 +17,7 @@ class LibraryCase(Base):
 
     __tablename__ = "library_cases"
 
-    id: Mapped[int] = mapped_column(_ID, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     source_case_id: Mapped[int | None] = mapped_column(
         ForeignKey("cases.id", ondelete="SET NULL"), index=True
     )
@@ -47,7 +45,5 @@ class LibraryGram(Base):
     __tablename__ = "library_grams"
 
     gram: Mapped[str] = mapped_column(String(4), primary_key=True)
-    library_case_id: Mapped[int] = mapped_column(
-        ForeignKey("library_cases.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    library_case_id: Mapped[int] = cascade_fk("library_cases.id", primary_key=True, index=True)
     weight: Mapped[int] = mapped_column(Integer, default=1)

@@ -15,15 +15,16 @@ import re
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, true
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from bancheng.cases import repository as case_repo
 from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.core.errors import Conflict, Invalid, NotFound
+from bancheng.knowledge import repository
 from bancheng.knowledge.masker import find_personal_data, mask
-from bancheng.knowledge.models import LibraryCase, LibraryGram
+from bancheng.knowledge.models import LibraryCase
 from bancheng.org.scope import Principal
 
 RESOLVED_STATES = frozenset({"resolved", "feedback_given", "evaluated", "closed"})
@@ -46,32 +47,16 @@ def bigrams(text: str) -> Counter[str]:
 
 
 def _index(session: Session, lib: LibraryCase) -> None:
-    session.execute(delete(LibraryGram).where(LibraryGram.library_case_id == lib.id))
     grams: Counter[str] = Counter()
     for f in TEXT_FIELDS:
         grams.update(bigrams(getattr(lib, f) or ""))
     for t in lib.tags or []:
         grams.update(bigrams(str(t)))
-    session.add_all(LibraryGram(gram=g, library_case_id=lib.id, weight=n) for g, n in grams.items())
-
-
-def visible_clause(principal: Principal) -> ColumnElement[bool]:
-    """The library entries this principal may see: a published entry (anonymised) is for
-    everyone who reads the library; a draft or withdrawn one only for a curator who may see
-    the case it was drawn from (the data scope of ``cases.repository.scope_clause``)."""
-    published = LibraryCase.status == "published"
-    if not principal.can("knowledge.curate"):
-        return published
-    in_scope = select(Case.id).where(case_repo.scope_clause(principal))
-    return or_(
-        published, LibraryCase.source_case_id.is_(None), LibraryCase.source_case_id.in_(in_scope)
-    )
+    repository.replace_grams(session, lib.id, grams)
 
 
 def get_library_case(session: Session, principal: Principal, lib_id: int) -> LibraryCase:
-    lib = session.scalar(
-        select(LibraryCase).where(LibraryCase.id == lib_id, visible_clause(principal))
-    )
+    lib = repository.visible_entry(session, principal, lib_id)
     if lib is None:  # out of scope looks like missing
         raise NotFound("knowledge.not_found", "案例不存在")
     return lib
@@ -198,17 +183,7 @@ def _ranked(
 ) -> list[tuple[LibraryCase, int]]:
     if not grams:
         return []
-    hits = func.count(LibraryGram.gram).label("hits")
-    stmt = (
-        select(LibraryCase, hits)
-        .join(LibraryGram, LibraryGram.library_case_id == LibraryCase.id)
-        .where(LibraryGram.gram.in_(grams), LibraryCase.status.in_(statuses))
-        .where(true() if visible is None else visible)
-        .group_by(LibraryCase.id)
-        .order_by(hits.desc(), LibraryCase.id.desc())
-        .limit(limit)
-    )
-    return [(lib, int(n)) for lib, n in session.execute(stmt).all()]
+    return repository.ranked_by_grams(session, grams, statuses, limit, visible)
 
 
 def search(
@@ -227,17 +202,10 @@ def search(
     if q and q.strip():
         grams = sorted(bigrams(q))
         need = max(1, (len(grams) + 1) // 2)
-        visible = visible_clause(principal)
+        visible = repository.visible_clause(principal)
         found = [lib for lib, n in _ranked(session, grams, statuses, 500, visible) if n >= need]
     else:
-        found = list(
-            session.scalars(
-                select(LibraryCase)
-                .where(LibraryCase.status.in_(statuses), visible_clause(principal))
-                .order_by(LibraryCase.updated_at.desc(), LibraryCase.id.desc())
-                .limit(500)
-            )
-        )
+        found = repository.newest_visible(session, principal, statuses, 500)
     if tag:
         found = [lib for lib in found if tag in (lib.tags or [])]
     return found[:limit]

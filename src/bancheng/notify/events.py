@@ -13,13 +13,13 @@ from bancheng.cases.models import Case, CaseEvent
 from bancheng.core.config import Settings
 from bancheng.deadlines import sweeper
 from bancheng.notify import messages as m
-from bancheng.notify import webhooks
+from bancheng.notify import repository, webhooks
 from bancheng.notify.service import notices_from_select
-from bancheng.org.models import Department, User
+from bancheng.org import repository as org_repository
 
 
 def _unit_name(session: Session, dept_id: int | None) -> str:
-    d = session.get(Department, dept_id) if dept_id else None
+    d = org_repository.department(session, dept_id) if dept_id else None
     return d.name if d else ""
 
 
@@ -144,10 +144,12 @@ def on_case_event(session: Session, settings: Settings, case: Case, event: CaseE
                 case.id,
             )
     elif action == "decide_extension":
-        from bancheng.sla.models import DeadlineExtension
-
-        ext = session.get(DeadlineExtension, d.get("extension_id"))
-        requester = session.get(User, ext.requested_by_id) if ext else None
+        ext = repository.extension(session, d.get("extension_id"))
+        requester = (
+            org_repository.user(session, ext.requested_by_id)
+            if ext and ext.requested_by_id
+            else None
+        )
         if requester is not None:
             m.to_user(
                 session,
@@ -175,16 +177,9 @@ def on_case_event(session: Session, settings: Settings, case: Case, event: CaseE
 
 def _on_objection(session: Session, case: Case, event: CaseEvent, key: str) -> None:
     """退单: the clerk who made the last dispatch, and the supervisors over the unit."""
-    from sqlalchemy import select
-
-    dispatcher_id = session.scalar(
-        select(CaseEvent.actor_id)
-        .where(CaseEvent.case_id == case.id, CaseEvent.action == "dispatch")
-        .order_by(CaseEvent.id.desc())
-        .limit(1)
-    )
+    dispatcher_id = repository.last_dispatcher_id(session, case.id)
     people = m.supervisors_for(session, case.current_department_id)
-    dispatcher = session.get(User, dispatcher_id) if dispatcher_id else None
+    dispatcher = org_repository.user(session, dispatcher_id) if dispatcher_id else None
     if dispatcher is not None and dispatcher.active and dispatcher not in people:
         people.insert(0, dispatcher)
     params = {

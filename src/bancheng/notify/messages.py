@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.cases.models import Case
@@ -23,6 +22,7 @@ from bancheng.core.slots import Slot
 from bancheng.notify import repository
 from bancheng.notify import service as inapp
 from bancheng.notify.templates import STAFF_CHANNELS, Template, template_for
+from bancheng.org import repository as org_repository
 from bancheng.org.models import User
 from bancheng.outbox import service as outbox
 from bancheng.outbox.channels import render
@@ -147,9 +147,7 @@ def to_user(
 
 
 def _active(session: Session, *conds: Any) -> list[User]:
-    return list(
-        session.scalars(select(User).where(User.active.is_(True), *conds).order_by(User.id))
-    )
+    return repository.active_users(session, *conds)
 
 
 def unit_handlers(session: Session, department_id: int) -> list[User]:
@@ -159,7 +157,7 @@ def unit_handlers(session: Session, department_id: int) -> list[User]:
 def case_workers(session: Session, case: Case) -> list[User]:
     """The assignee once someone has accepted; before that every handler of the unit."""
     if case.assignee_id:
-        u = session.get(User, case.assignee_id)
+        u = org_repository.user(session, case.assignee_id)
         if u is not None and u.active:
             return [u]
     return unit_handlers(session, case.current_department_id)

@@ -7,23 +7,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bancheng.core.db import Base
-from bancheng.core.types import JSONType, UTCDateTime
+from bancheng.core.types import BigId, JSONType, UTCDateTime, cascade_fk
 
 
 class Notice(Base):
     __tablename__ = "notices"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     # Set: addressed to this person only (in their department's inbox for them alone).
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    case_id: Mapped[int | None] = mapped_column(
-        ForeignKey("cases.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[int | None] = cascade_fk("users.id")
+    case_id: Mapped[int | None] = cascade_fk("cases.id", index=True)
     kind: Mapped[str] = mapped_column(String(24))
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str | None] = mapped_column(Text)
@@ -60,9 +58,7 @@ class NotificationPreference(Base):
 
     __tablename__ = "notification_preferences"
 
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = cascade_fk("users.id", primary_key=True)
     kind: Mapped[str] = mapped_column(String(64), primary_key=True)
     channels: Mapped[list[Any]] = mapped_column(JSONType, default=list)
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, String, cast, insert, literal, select
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from bancheng.core import clock
 from bancheng.core.config import get_settings
+from bancheng.notify import repository
 from bancheng.notify.models import Notice
 from bancheng.outbox import service as outbox
 from bancheng.outbox.models import OutboxMessage
@@ -73,69 +74,19 @@ def notice(
     )
     if msg is None or not msg.provider_ref:
         return None
-    return session.get(Notice, int(msg.provider_ref.split(":", 1)[1]))
+    return repository.notice_row(session, int(msg.provider_ref.split(":", 1)[1]))
 
 
 def notices_from_select(session: Session, rows: Select[Any], kind: str, key_prefix: str) -> None:
     """Set-based notices for a sweep over many cases: ``rows`` selects (department_id,
     case_id, title) per case; one outbox row (recorded as sent, keyed
     ``key_prefix + case id``) and one notice each, in two statements."""
-    now = clock.now()
-    sub = rows.subquery()
-    dept, case, title = sub.c[0], sub.c[1], sub.c[2]
-    session.execute(
-        insert(Notice).from_select(
-            ["department_id", "case_id", "kind", "title", "created_at"],
-            select(dept, case, literal(kind), title, literal(now)),
-        )
-    )
-    max_attempts = get_settings().outbox_max_attempts
-    session.execute(
-        insert(OutboxMessage).from_select(
-            [
-                "channel",
-                "kind",
-                "idempotency_key",
-                "recipient",
-                "recipient_masked",
-                "subject",
-                "payload",
-                "case_id",
-                "state",
-                "attempts",
-                "max_attempts",
-                "next_attempt_at",
-                "created_at",
-                "sent_at",
-            ],
-            select(
-                literal(INAPP),
-                literal(f"notice.{kind}"),
-                literal(key_prefix) + cast(case, String),
-                literal("department:") + cast(dept, String),
-                literal(""),
-                title,
-                _json_object(session, dept, case, kind, title),
-                case,
-                literal("sent"),
-                literal(1),
-                literal(max_attempts),
-                literal(now),
-                literal(now),
-                literal(now),
-            ),
-        )
-    )
-
-
-def _json_object(session: Session, dept: Any, case: Any, kind_value: str, title: Any) -> Any:
-    from sqlalchemy import func
-
-    kind = cast(literal(kind_value), String)
-    if session.get_bind().dialect.name == "postgresql":
-        return func.jsonb_build_object(
-            "department_id", dept, "case_id", case, "notice_kind", kind, "title", title
-        )
-    return func.json_object(
-        "department_id", dept, "case_id", case, "notice_kind", kind, "title", title
+    repository.add_notices_from_select(
+        session,
+        rows,
+        channel=INAPP,
+        kind=kind,
+        key_prefix=key_prefix,
+        now=clock.now(),
+        max_attempts=get_settings().outbox_max_attempts,
     )

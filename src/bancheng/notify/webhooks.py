@@ -12,7 +12,6 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.core import clock
@@ -20,6 +19,7 @@ from bancheng.core.cache import Cached
 from bancheng.core.config import get_settings
 from bancheng.core.crypto import get_crypto
 from bancheng.core.errors import Conflict, Invalid, NotFound
+from bancheng.notify import repository
 from bancheng.notify.models import WebhookSubscription
 from bancheng.outbox import service as outbox
 from bancheng.outbox.http import check_url, new_secret
@@ -90,7 +90,7 @@ def update(
 
 
 def get(session: Session, sub_id: int) -> WebhookSubscription:
-    sub = session.get(WebhookSubscription, sub_id)
+    sub = repository.subscription(session, sub_id)
     if sub is None:
         raise NotFound("webhook.not_found", "订阅不存在")
     return sub
@@ -107,7 +107,7 @@ class Subscriber:
 def _active(session: Session) -> list[Subscriber]:
     return [
         Subscriber(s.id, s.url, tuple(s.event_types or ()), s.secret_enc)
-        for s in session.scalars(select(WebhookSubscription).where(WebhookSubscription.active))
+        for s in repository.active_subscriptions(session)
     ]
 
 
@@ -153,20 +153,13 @@ def publish(
 def replay(session: Session, message_id: int) -> OutboxMessage:
     """Deliver a webhook message again, as a new outbox row with the same event id and
     the subscription's current address and secret."""
-    orig = session.get(OutboxMessage, message_id)
+    orig = repository.outbox_message(session, message_id)
     if orig is None or orig.channel != "webhook" or orig.subscription_id is None:
         raise NotFound("webhook.delivery_not_found", "投递记录不存在")
     sub = get(session, orig.subscription_id)
     if not sub.active:
         raise Conflict("webhook.inactive", "该订阅已停用")
-    n = sum(
-        1
-        for _ in session.scalars(
-            select(OutboxMessage.id).where(
-                OutboxMessage.idempotency_key.startswith(orig.idempotency_key + "#replay")
-            )
-        )
-    )
+    n = repository.replay_count(session, orig.idempotency_key)
     msg = outbox.enqueue(
         session,
         channel="webhook",

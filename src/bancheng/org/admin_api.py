@@ -76,14 +76,7 @@ def add_department(
             session, body.parent_id, "org.parent_not_found", "上级单位不存在", "parent_id"
         )
     dept = service.create_department(
-        session,
-        code=body.code,
-        name=body.name,
-        level=body.level,
-        kind=body.kind,
-        parent=parent,
-        short_name=body.short_name,
-        sort=body.sort,
+        session, **body.model_dump(exclude={"parent_id"}), parent=parent
     )
     log_action(session, p, "org.department_create", "department", dept.id)
     return dept

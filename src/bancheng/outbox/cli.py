@@ -57,14 +57,8 @@ def run(env: Env, once: bool, poll: float | None) -> None:
 @pass_env
 def status(env: Env) -> None:
     """Messages per state and channel."""
-    from sqlalchemy import func, select
-
-    from bancheng.outbox.models import OutboxMessage
+    from bancheng.outbox.repository import counts_by_channel_and_state
 
     with env.database.transaction(write=False) as s:
-        rows = s.execute(
-            select(OutboxMessage.channel, OutboxMessage.state, func.count()).group_by(
-                OutboxMessage.channel, OutboxMessage.state
-            )
-        ).all()
-    click.echo(json.dumps({f"{c}.{st}": int(n) for c, st, n in rows}, sort_keys=True))
+        rows = counts_by_channel_and_state(s)
+    click.echo(json.dumps({f"{c}.{st}": n for c, st, n in rows}, sort_keys=True))

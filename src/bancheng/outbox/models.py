@@ -5,22 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bancheng.core.db import Base
-from bancheng.core.types import JSONType, UTCDateTime
+from bancheng.core.types import BigId, JSONType, UTCDateTime, cascade_fk
 
 # pending: waiting for its next attempt; sending: claimed by a worker (lease until
 # locked_until); sent; dead: gave up after max_attempts (or a permanent refusal).
 STATES = ("pending", "sending", "sent", "dead")
-BIGINT = BigInteger().with_variant(Integer, "sqlite")
 
 
 class OutboxMessage(Base):
     __tablename__ = "outbox_messages"
 
-    id: Mapped[int] = mapped_column(BIGINT, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     channel: Mapped[str] = mapped_column(String(24))
     kind: Mapped[str] = mapped_column(String(64))
     # The same key never makes a second row; it travels with the message (Message-ID,
@@ -65,10 +64,8 @@ class OutboxAttempt(Base):
 
     __tablename__ = "outbox_attempts"
 
-    id: Mapped[int] = mapped_column(BIGINT, primary_key=True)
-    message_id: Mapped[int] = mapped_column(
-        ForeignKey("outbox_messages.id", ondelete="CASCADE"), index=True
-    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_id: Mapped[int] = cascade_fk("outbox_messages.id", index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     worker: Mapped[str] = mapped_column(String(64))
     ok: Mapped[bool] = mapped_column(default=False)

@@ -1,16 +1,20 @@
-"""Every query of the deliveries page. A supervisor whose scope is limited sees the
-messages about cases in it (by the unit that holds the case) and the messages to them."""
+"""Every query of the outbox. The deliveries page: a supervisor whose scope is limited
+sees the messages about cases in it (by the unit that holds the case) and the messages to
+them. Then the outbox's own writes (enqueue, retry) and the delivery worker's claims,
+outcomes and SQLite sender lease."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bancheng.cases.models import Case
 from bancheng.org.scope import Principal, unit_clause
-from bancheng.outbox.models import OutboxAttempt, OutboxMessage
+from bancheng.outbox.models import OutboxAttempt, OutboxLease, OutboxMessage
 
 
 def _visible(p: Principal) -> list[Any]:
@@ -75,4 +79,190 @@ def attempts(session: Session, message_id: int) -> list[OutboxAttempt]:
             .where(OutboxAttempt.message_id == message_id)
             .order_by(OutboxAttempt.id)
         )
+    )
+
+
+# -- the outbox itself: enqueue, retry, find (``outbox.service``) ------------------------
+
+
+def insert_message(session: Session, values: dict[str, Any]) -> OutboxMessage | None:
+    """Insert one message unless one with its idempotency key exists (then ``None``). The
+    row comes back as an ORM object from the INSERT itself (no second round trip: a
+    registration holds the case-number counter's lock until it commits)."""
+    dialect = session.get_bind().dialect.name
+    ins_mod: Any = postgresql if dialect == "postgresql" else sqlite
+    stmt = (
+        ins_mod.insert(OutboxMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(OutboxMessage)
+    )
+    return session.scalars(stmt).first()
+
+
+def message_for_update(session: Session, message_id: int) -> OutboxMessage | None:
+    """One message, its row locked."""
+    return session.get(OutboxMessage, message_id, with_for_update=True)
+
+
+def reset_for_retry(session: Session, message_id: int, now: datetime) -> None:
+    """The message waits for an attempt at ``now`` with a fresh budget, unclaimed."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(
+            state="pending",
+            attempts=0,
+            next_attempt_at=now,
+            locked_by=None,
+            locked_until=None,
+        ),
+        execution_options={"synchronize_session": "fetch"},
+    )
+
+
+def message_by_key(session: Session, idempotency_key: str) -> OutboxMessage | None:
+    """The message with this idempotency key."""
+    return session.scalar(
+        select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)
+    )
+
+
+def counts_by_channel_and_state(session: Session) -> list[tuple[str, str, int]]:
+    """How many messages there are of each (channel, state)."""
+    rows = session.execute(
+        select(OutboxMessage.channel, OutboxMessage.state, func.count()).group_by(
+            OutboxMessage.channel, OutboxMessage.state
+        )
+    ).all()
+    return [(c, st, int(n)) for c, st, n in rows]
+
+
+# -- the delivery worker (``outbox.worker``) --------------------------------------------
+
+SENDER_LEASE = "sender"
+_NO_SYNC = {"synchronize_session": False}
+
+
+def take_sender_lease(session: Session, worker: str, now: datetime, seconds: float) -> bool:
+    """Hold the SQLite ``sender`` lease for ``seconds`` if it is free, expired or ours
+    already (the row is created on first use). Whether ``worker`` holds it now."""
+    res = session.execute(
+        update(OutboxLease)
+        .where(
+            OutboxLease.name == SENDER_LEASE,
+            or_(
+                OutboxLease.holder == worker,
+                OutboxLease.holder.is_(None),
+                OutboxLease.expires_at < now,
+            ),
+        )
+        .values(holder=worker, expires_at=now + timedelta(seconds=seconds)),
+        execution_options=_NO_SYNC,
+    )
+    if res.rowcount == 1:  # type: ignore[attr-defined]
+        return True
+    if session.get(OutboxLease, SENDER_LEASE) is None:
+        session.add(OutboxLease(name=SENDER_LEASE, holder=worker, expires_at=now))
+        session.flush()
+        return True
+    return False
+
+
+def release_sender_lease(session: Session, worker: str) -> None:
+    """Give the ``sender`` lease up if ``worker`` holds it."""
+    session.execute(
+        update(OutboxLease)
+        .where(OutboxLease.name == SENDER_LEASE, OutboxLease.holder == worker)
+        .values(holder=None, expires_at=None),
+        execution_options=_NO_SYNC,
+    )
+
+
+def bury_lost_last_attempts(session: Session, expired: ColumnElement[bool]) -> None:
+    """Messages matching ``expired`` (a claim whose lease ran out) with no attempt left
+    are dead: their last allowed attempt was lost with its worker."""
+    session.execute(
+        update(OutboxMessage)
+        .where(expired, OutboxMessage.attempts >= OutboxMessage.max_attempts)
+        .values(
+            state="dead",
+            locked_by=None,
+            locked_until=None,
+            last_error="worker lost during the last attempt",
+        ),
+        execution_options=_NO_SYNC,
+    )
+
+
+def claim_due(
+    session: Session,
+    due: ColumnElement[bool],
+    *,
+    worker: str,
+    limit: int,
+    locked_until: datetime,
+    skip_locked: bool,
+) -> list[OutboxMessage]:
+    """One UPDATE … WHERE id IN (the first ``limit`` messages matching ``due`` by their
+    next attempt, ``FOR UPDATE SKIP LOCKED`` when ``skip_locked``) … RETURNING: each is
+    now ``sending``, claimed by ``worker`` until ``locked_until``, one attempt more."""
+    ids = select(OutboxMessage.id).where(due).order_by(OutboxMessage.next_attempt_at)
+    ids = ids.limit(limit)
+    if skip_locked:
+        ids = ids.with_for_update(skip_locked=True)
+    return list(
+        session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(
+                state="sending",
+                locked_by=worker,
+                locked_until=locked_until,
+                attempts=OutboxMessage.attempts + 1,
+            )
+            .returning(OutboxMessage),
+            execution_options=_NO_SYNC,
+        ).all()
+    )
+
+
+def write_outcome(session: Session, message_id: int, worker: str, values: dict[str, Any]) -> bool:
+    """Set ``values`` on the message only while ``worker``'s claim on it stands; whether
+    it did."""
+    res = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.state == "sending",
+            OutboxMessage.locked_by == worker,
+        )
+        .values(**values),
+        execution_options=_NO_SYNC,
+    )
+    return bool(res.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def add_attempt(session: Session, **values: Any) -> None:
+    """One row of a message's delivery log."""
+    session.execute(insert(OutboxAttempt).values(**values))
+
+
+def release_claims(session: Session, message_ids: list[int], worker: str) -> None:
+    """Messages ``worker`` claimed and did not try go back to ``pending``, the attempt
+    not counted."""
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(message_ids),
+            OutboxMessage.state == "sending",
+            OutboxMessage.locked_by == worker,
+        )
+        .values(
+            state="pending",
+            locked_by=None,
+            locked_until=None,
+            attempts=OutboxMessage.attempts - 1,
+        ),
+        execution_options=_NO_SYNC,
     )

@@ -15,8 +15,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bancheng.core import clock
@@ -24,6 +22,7 @@ from bancheng.core.config import get_settings
 from bancheng.core.crypto import get_crypto
 from bancheng.core.errors import Conflict, NotFound
 from bancheng.core.jobs import nudge
+from bancheng.outbox import repository
 from bancheng.outbox.models import OutboxMessage
 
 # Channels delivered inside the enqueuing transaction: name → fn(session, message).
@@ -90,17 +89,7 @@ def enqueue(
         "next_attempt_at": not_before or now,
         "created_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    ins_mod: Any = postgresql if dialect == "postgresql" else sqlite
-    # The row comes back as an ORM object from the INSERT itself (no second round trip:
-    # a registration holds the case-number counter's lock until it commits).
-    stmt = (
-        ins_mod.insert(OutboxMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(OutboxMessage)
-    )
-    msg = session.scalars(stmt).first()
+    msg = repository.insert_message(session, values)
     if msg is None:
         return None
     session.info["outbox_enqueued"] = True
@@ -125,32 +114,19 @@ def secrets_of(msg: OutboxMessage) -> dict[str, Any]:
 def retry(session: Session, message_id: int) -> OutboxMessage:
     """Put a dead (or waiting) message back for an attempt now, with a fresh budget of
     attempts. A message being sent or already sent is refused."""
-    msg = session.get(OutboxMessage, message_id, with_for_update=True)
+    msg = repository.message_for_update(session, message_id)
     if msg is None:
         raise NotFound("outbox.not_found", "消息不存在")
     if msg.state not in ("dead", "pending"):
         raise Conflict("outbox.not_retryable", "只有失败或等待重试的消息可以重新发送")
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == msg.id)
-        .values(
-            state="pending",
-            attempts=0,
-            next_attempt_at=clock.now(),
-            locked_by=None,
-            locked_until=None,
-        ),
-        execution_options={"synchronize_session": "fetch"},
-    )
+    repository.reset_for_retry(session, msg.id, clock.now())
     session.info["outbox_enqueued"] = True
     session.refresh(msg)
     return msg
 
 
 def find(session: Session, idempotency_key: str) -> OutboxMessage | None:
-    return session.scalar(
-        select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)
-    )
+    return repository.message_by_key(session, idempotency_key)
 
 
 def wake_worker(session: Session) -> None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, or_
 from sqlalchemy.orm import Session
 
 from bancheng.core import clock
@@ -36,6 +36,7 @@ from bancheng.core.crypto import get_crypto
 from bancheng.core.db import Database
 from bancheng.core.observability import OUTBOX_DELIVERIES
 from bancheng.outbox import channels as _channels
+from bancheng.outbox import repository
 from bancheng.outbox.channels import (
     Channel,
     ChannelFactory,
@@ -45,11 +46,10 @@ from bancheng.outbox.channels import (
     build_channel,
     factory_of,
 )
-from bancheng.outbox.models import OutboxAttempt, OutboxLease, OutboxMessage
+from bancheng.outbox.models import OutboxMessage
 from bancheng.outbox.service import secrets_of, wakeup
 
 log = logging.getLogger("bancheng.outbox")
-SENDER_LEASE = "sender"
 # The SQLite sender lease only keeps a second process from claiming; each claimed row has
 # its own lease (outbox_lease_seconds), which is what keeps two workers off one message.
 SENDER_LEASE_SECONDS = 30.0
@@ -92,39 +92,11 @@ class RunResult:
         }
 
 
-def _take_sender_lease(session: Session, worker: str, now: datetime, lease: float) -> bool:
-    res = session.execute(
-        update(OutboxLease)
-        .where(
-            OutboxLease.name == SENDER_LEASE,
-            or_(
-                OutboxLease.holder == worker,
-                OutboxLease.holder.is_(None),
-                OutboxLease.expires_at < now,
-            ),
-        )
-        .values(holder=worker, expires_at=now + timedelta(seconds=lease)),
-        execution_options={"synchronize_session": False},
-    )
-    if res.rowcount == 1:  # type: ignore[attr-defined]
-        return True
-    if session.get(OutboxLease, SENDER_LEASE) is None:
-        session.add(OutboxLease(name=SENDER_LEASE, holder=worker, expires_at=now))
-        session.flush()
-        return True
-    return False
-
-
 def release_sender_lease(db: Database, worker: str) -> None:
     if not db.is_sqlite:
         return
     with db.transaction() as s:
-        s.execute(
-            update(OutboxLease)
-            .where(OutboxLease.name == SENDER_LEASE, OutboxLease.holder == worker)
-            .values(holder=None, expires_at=None),
-            execution_options={"synchronize_session": False},
-        )
+        repository.release_sender_lease(s, worker)
 
 
 def claim(
@@ -133,41 +105,23 @@ def claim(
     """Take up to ``limit`` due messages for ``worker`` (one transaction: the caller's)."""
     now = now or clock.now()
     is_pg = session.get_bind().dialect.name == "postgresql"
-    if not is_pg and not _take_sender_lease(session, worker, now, SENDER_LEASE_SECONDS):
+    if not is_pg and not repository.take_sender_lease(session, worker, now, SENDER_LEASE_SECONDS):
         return []
     expired = and_(OutboxMessage.state == "sending", OutboxMessage.locked_until < now)
     # A message whose last allowed attempt was lost with its worker is not sent again.
-    session.execute(
-        update(OutboxMessage)
-        .where(expired, OutboxMessage.attempts >= OutboxMessage.max_attempts)
-        .values(
-            state="dead",
-            locked_by=None,
-            locked_until=None,
-            last_error="worker lost during the last attempt",
-        ),
-        execution_options={"synchronize_session": False},
-    )
+    repository.bury_lost_last_attempts(session, expired)
     due = or_(
         and_(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now),
         expired,
     )
-    ids = select(OutboxMessage.id).where(due).order_by(OutboxMessage.next_attempt_at)
-    ids = ids.limit(limit)
-    if is_pg:
-        ids = ids.with_for_update(skip_locked=True)
-    rows = session.scalars(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids))
-        .values(
-            state="sending",
-            locked_by=worker,
-            locked_until=now + timedelta(seconds=settings.outbox_lease_seconds),
-            attempts=OutboxMessage.attempts + 1,
-        )
-        .returning(OutboxMessage),
-        execution_options={"synchronize_session": False},
-    ).all()
+    rows = repository.claim_due(
+        session,
+        due,
+        worker=worker,
+        limit=limit,
+        locked_until=now + timedelta(seconds=settings.outbox_lease_seconds),
+        skip_locked=is_pg,
+    )
     return sorted(rows, key=lambda m: m.id)
 
 
@@ -202,11 +156,6 @@ def record(
     """Write one outcome, only if the claim is still ours. Returns the new state, or
     ``lost``."""
     now = now or clock.now()
-    mine = and_(
-        OutboxMessage.id == msg.id,
-        OutboxMessage.state == "sending",
-        OutboxMessage.locked_by == worker,
-    )
     values: dict[str, Any] = {"locked_by": None, "locked_until": None}
     if ok is not None:
         values.update(state="sent", sent_at=now, provider_ref=ok.ref, last_error=None)
@@ -217,22 +166,17 @@ def record(
             values["state"] = "dead"
         else:
             values.update(state="pending", next_attempt_at=now + backoff(settings, msg.attempts))
-    res = session.execute(
-        update(OutboxMessage).where(mine).values(**values),
-        execution_options={"synchronize_session": False},
-    )
-    if res.rowcount != 1:  # type: ignore[attr-defined]
+    if not repository.write_outcome(session, msg.id, worker, values):
         return "lost"
-    session.execute(
-        insert(OutboxAttempt).values(
-            message_id=msg.id,
-            at=now,
-            worker=worker,
-            ok=ok is not None,
-            status=(ok.status if ok else err.status if err else None),
-            error=None if ok else str(err)[:2000],
-            duration_ms=duration_ms,
-        )
+    repository.add_attempt(
+        session,
+        message_id=msg.id,
+        at=now,
+        worker=worker,
+        ok=ok is not None,
+        status=(ok.status if ok else err.status if err else None),
+        error=None if ok else str(err)[:2000],
+        duration_ms=duration_ms,
     )
     return str(values["state"])
 
@@ -299,21 +243,7 @@ class Deliverer:
 
     def _release(self, msgs: list[OutboxMessage]) -> None:
         with self.db.transaction() as s:
-            s.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id.in_([m.id for m in msgs]),
-                    OutboxMessage.state == "sending",
-                    OutboxMessage.locked_by == self.worker,
-                )
-                .values(
-                    state="pending",
-                    locked_by=None,
-                    locked_until=None,
-                    attempts=OutboxMessage.attempts - 1,
-                ),
-                execution_options={"synchronize_session": False},
-            )
+            repository.release_claims(s, [m.id for m in msgs], self.worker)
 
     def drain(self, stop: threading.Event | None = None, budget: float = 30.0) -> RunResult:
         """Claim and deliver batch after batch while full batches come (a backlog), for at

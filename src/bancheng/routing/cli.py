@@ -31,18 +31,9 @@ RESOLVED_STATES = ("resolved", "feedback_given", "evaluated", "closed")
 
 def resolved_case_rows(session: Any) -> list[tuple[str, str, str]]:
     """(title, description, department name) of every resolved case."""
-    from sqlalchemy import select
+    from bancheng.routing import repository
 
-    from bancheng.cases.models import Case
-    from bancheng.org.models import Department
-
-    query = (
-        select(Case.title, Case.description, Department.name)
-        .join(Department, Department.id == Case.current_department_id)
-        .where(Case.state.in_(RESOLVED_STATES))
-        .order_by(Case.id)
-    )
-    return [(title, description, name) for title, description, name in session.execute(query)]
+    return repository.resolved_case_rows(session, RESOLVED_STATES)
 
 
 def _load_model(model_path: Path | None) -> RoutingModel:
@@ -230,15 +221,13 @@ def hot_issues_command(env: Env, since: Any, limit: int, as_json: bool) -> None:
     """Recent cases grouped into clusters of one underlying problem, ranked by heat."""
     import json as _json
 
-    from sqlalchemy import select as _select
-
-    from bancheng.org.models import Department
     from bancheng.org.scope import every_unit
+    from bancheng.routing import repository
     from bancheng.routing.service import hot_issue_list
 
     everyone = every_unit("cli", "cli", "supervisor")
     with env.database.transaction(write=False) as session:
-        session.scalar(_select(Department.id).limit(1))
+        repository.any_department_id(session)
         issues = hot_issue_list(session, everyone, since.date(), limit)
     if as_json:
         click.echo(_json.dumps([i.model_dump(mode="json") for i in issues], ensure_ascii=False))

@@ -32,12 +32,11 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.core.errors import Conflict, NotFound
+from bancheng.routing import repository
 from bancheng.routing.classifier import (
     RoutingModel,
     Sample,
@@ -46,7 +45,7 @@ from bancheng.routing.classifier import (
     train,
 )
 from bancheng.routing.evaluate import macro_f1
-from bancheng.routing.models import RoutingTarget, RoutingUnitModel
+from bancheng.routing.models import RoutingUnitModel
 from bancheng.routing.similar import SimilarIndex
 from bancheng.routing.threshold import coverage_at_precision
 
@@ -75,17 +74,7 @@ class Example:
 
 def examples(session: Session) -> list[Example]:
     """The deployment's labelled examples, oldest first."""
-    rows = session.execute(
-        select(
-            Case.id, Case.registered_at, Case.title, Case.description, Case.current_department_id
-        )
-        .where(
-            Case.state.in_(SETTLED_STATES + HELD_STATES),
-            Case.resolved_on_spot.is_(False),
-            Case.current_department_id != Case.first_receipt_department_id,
-        )
-        .order_by(Case.registered_at, Case.id)
-    ).all()
+    rows = repository.labelled_examples(session, SETTLED_STATES + HELD_STATES)
     return [Example(i, at, t or "", d or "", u) for i, at, t, d, u in rows]
 
 
@@ -188,24 +177,18 @@ _cache: dict[str, Any] = {"id": None, "model": None}
 
 
 def active_unit_row(session: Session) -> RoutingUnitModel | None:
-    return session.scalar(
-        select(RoutingUnitModel).where(RoutingUnitModel.active.is_(True)).limit(1)
-    )
+    return repository.active_unit_row(session)
 
 
 def active_unit_model(session: Session) -> RoutingModel | None:
     """The promoted unit model in use (cached per process by row id), or ``None``."""
-    row_id = session.scalar(
-        select(RoutingUnitModel.id).where(RoutingUnitModel.active.is_(True)).limit(1)
-    )
+    row_id = repository.active_unit_id(session)
     if row_id is None:
         return None
     with _cache_lock:
         if _cache["id"] == row_id:
             return _cache["model"]  # type: ignore[no-any-return]
-    artefact = session.scalar(
-        select(RoutingUnitModel.artefact).where(RoutingUnitModel.id == row_id)
-    )
+    artefact = repository.unit_artefact(session, row_id)
     model = RoutingModel.from_bytes(artefact) if artefact else None
     with _cache_lock:
         _cache["id"], _cache["model"] = row_id, model
@@ -213,10 +196,7 @@ def active_unit_model(session: Session) -> RoutingModel | None:
 
 
 def target_units(session: Session) -> dict[str, int]:
-    return {
-        c: d
-        for c, d in session.execute(select(RoutingTarget.category, RoutingTarget.department_id))
-    }
+    return repository.target_units(session)
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -381,8 +361,8 @@ def learn(
             if current_row and current_row.figures.get("trained_until")
             else None
         )
-        last_id = session.scalar(select(func.max(RoutingUnitModel.id)))
-        last_row = session.get(RoutingUnitModel, last_id) if last_id is not None else None
+        last_id = repository.last_unit_model_id(session)
+        last_row = repository.unit_model(session, last_id) if last_id is not None else None
         last_until = last_row.figures.get("examples_until") if last_row else None
     if len(rows) < MIN_EXAMPLES:
         return LearnResult(False, "too_few_examples")
@@ -428,13 +408,9 @@ def learn(
         },
     }
     with write() as session:
-        if session.get_bind().dialect.name == "postgresql":
-            got = session.execute(
-                select(func.pg_try_advisory_xact_lock(ADVISORY_LOCK_KEY))
-            ).scalar()
-            if not got:
-                return LearnResult(False, "another_run")
-        if session.scalar(select(func.max(RoutingUnitModel.id))) != last_id:
+        if not repository.try_run_lock(session, ADVISORY_LOCK_KEY):
+            return LearnResult(False, "another_run")
+        if repository.last_unit_model_id(session) != last_id:
             return LearnResult(False, "another_run")
         version = (
             f"{clock.now():%Y%m%d-%H%M%S}-{hashlib.sha256(candidate.to_bytes()).hexdigest()[:8]}"
@@ -451,11 +427,7 @@ def learn(
             previous_id=current_id,
         )
         if promote and current_row is not None:
-            session.execute(
-                update(RoutingUnitModel)
-                .where(RoutingUnitModel.id == current_id)
-                .values(active=False)
-            )
+            repository.deactivate_unit_model(session, current_id)
         session.add(row)
         session.flush()
         if promote:
@@ -467,7 +439,7 @@ def learn(
 def revert(session: Session, model_id: int, user_id: int | None) -> RoutingUnitModel:
     """Withdraw the promoted model in use: the one it replaced (or routing by category
     alone) is used again. Flushes; the caller commits and logs."""
-    row = session.get(RoutingUnitModel, model_id, with_for_update=True)
+    row = repository.unit_model(session, model_id, for_update=True)
     if row is None:
         raise NotFound("routing.unit_model_not_found", "模型记录不存在")
     if not row.active:
@@ -477,7 +449,7 @@ def revert(session: Session, model_id: int, user_id: int | None) -> RoutingUnitM
     row.reverted_at = clock.now()
     row.reverted_by_id = user_id
     session.flush()
-    previous = session.get(RoutingUnitModel, row.previous_id) if row.previous_id else None
+    previous = repository.unit_model(session, row.previous_id) if row.previous_id else None
     if previous is not None and previous.decision == "promoted" and previous.artefact:
         previous.active = True
     session.flush()

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.cases import repository as repo
@@ -32,6 +31,7 @@ from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.errors import Conflict, Forbidden, Invalid
 from bancheng.org.scope import Principal
+from bancheng.routing import repository as routing_repo
 from bancheng.routing.models import CaseMerge
 
 OPEN = frozenset(s.value for s in OPEN_STATES)
@@ -48,18 +48,11 @@ def _reason(text: str | None, code: str, detail: str) -> str:
 
 def current_merge(session: Session, case_id: int) -> CaseMerge | None:
     """The merge that holds the case now (not undone)."""
-    return session.scalar(
-        select(CaseMerge)
-        .where(CaseMerge.case_id == case_id, CaseMerge.undone_at.is_(None))
-        .order_by(CaseMerge.id.desc())
-        .limit(1)
-    )
+    return routing_repo.current_merge(session, case_id)
 
 
 def followers(session: Session, master_id: int) -> list[Case]:
-    return list(
-        session.scalars(select(Case).where(Case.merged_into_id == master_id).order_by(Case.id))
-    )
+    return routing_repo.followers(session, master_id)
 
 
 def merge(
@@ -136,7 +129,7 @@ def undo(
         raise Conflict("case.merge_not_merged", "该案件未并单")
     if follower.state not in OPEN:
         raise Conflict("case.merge_undo_too_late", "主案件的办理结果已告知本件反映人，不能撤销并单")
-    master = session.get(Case, row.master_id)
+    master = routing_repo.case(session, row.master_id)
     now = clock.now()
     row.undone_at = now
     row.undone_by_id = principal.user_id or None

@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, Float, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bancheng.core.db import Base
-from bancheng.core.types import JSONType, UTCDateTime
+from bancheng.core.types import JSONType, UTCDateTime, cascade_fk
 
 
 class RoutingTarget(Base):
@@ -27,12 +27,8 @@ class CaseLink(Base):
 
     __tablename__ = "case_links"
 
-    case_id: Mapped[int] = mapped_column(
-        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
-    )
-    other_case_id: Mapped[int] = mapped_column(
-        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    case_id: Mapped[int] = cascade_fk("cases.id", primary_key=True)
+    other_case_id: Mapped[int] = cascade_fk("cases.id", primary_key=True, index=True)
     kind: Mapped[str] = mapped_column(String(16), default="duplicate")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(Integer)
@@ -45,8 +41,8 @@ class CaseMerge(Base):
     __tablename__ = "case_merges"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    master_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = cascade_fk("cases.id", index=True)
+    master_id: Mapped[int] = cascade_fk("cases.id", index=True)
     reason: Mapped[str] = mapped_column(String(500))
     score: Mapped[float | None] = mapped_column(Float)
     merged_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -10,10 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bancheng.cases import repository as repo
 from bancheng.cases.enums import OPEN_STATES
 from bancheng.cases.hooks import hooks
 from bancheng.cases.models import Case
@@ -21,7 +19,7 @@ from bancheng.core import clock
 from bancheng.core.cache import Cached
 from bancheng.core.clock import SHANGHAI
 from bancheng.core.errors import Conflict, Invalid
-from bancheng.org.models import Department, Matter
+from bancheng.org.models import Department
 from bancheng.org.scope import Principal
 from bancheng.routing import merge
 from bancheng.routing import repository as routing_repo
@@ -60,11 +58,7 @@ class RoutingSuggestion:
 
 
 def _targets(session: Session) -> dict[str, tuple[int, str]]:
-    rows = session.execute(
-        select(RoutingTarget.category, Department.id, Department.name)
-        .join(Department, Department.id == RoutingTarget.department_id)
-        .where(Department.active.is_(True))
-    ).all()
+    rows = routing_repo.active_targets(session)
     return {c: (d, n) for c, d, n in rows}
 
 
@@ -86,15 +80,8 @@ def _ledger_votes(session: Session) -> Any:
         matches = index.query(text, k=SIMILAR_K, min_score=SIMILAR_MIN_SCORE)
         if not matches:
             return {}
-        unit_of = dict(
-            session.execute(
-                select(Case.id, Case.current_department_id).where(
-                    Case.id.in_([m.key for m in matches]),
-                    Case.state.in_(SETTLED_STATES + HELD_STATES),
-                    Case.resolved_on_spot.is_(False),
-                    Case.current_department_id != Case.first_receipt_department_id,
-                )
-            ).all()
+        unit_of = routing_repo.labelled_units(
+            session, [m.key for m in matches], SETTLED_STATES + HELD_STATES
         )
         out: dict[int, float] = {}
         for m in matches:
@@ -131,17 +118,11 @@ def suggest(
         similar_units=_ledger_votes(session),
         category_ranked=full,
     )
-    names = dict(
-        session.execute(
-            select(Department.id, Department.name).where(
-                Department.id.in_([u for u, _ in routed.ranked[:3]]), Department.active.is_(True)
-            )
-        ).all()
-    )
+    names = routing_repo.active_unit_names(session, [u for u, _ in routed.ranked[:3]])
     units = [RankedUnit(u, names[u], round(p, 4)) for u, p in routed.ranked[:3] if u in names]
     matter_dept = None
     if matter_id is not None:
-        matter = session.get(Matter, matter_id)
+        matter = routing_repo.matter(session, matter_id)
         matter_dept = matter.department_id if matter else None
     top_unit = units[0].department_id if units else None
     department_id = matter_dept or top_unit
@@ -186,10 +167,9 @@ def _refresh(session: Session) -> SimilarIndex[int]:
         now = time.monotonic()
         if _state.built and now - _state.checked < 2.0:
             return _state.index
-        stmt = select(Case.id, Case.title, Case.description).where(Case.id > _state.last_id)
-        if not _state.built:
-            stmt = stmt.order_by(Case.id.desc()).limit(MAX_INDEXED)
-        rows = session.execute(stmt).all()
+        rows = routing_repo.case_texts_after(
+            session, _state.last_id, None if _state.built else MAX_INDEXED
+        )
         if not _state.built:
             _state.index.build((i, case_text(t, d)) for i, t, d in reversed(rows))
             _state.built = True
@@ -244,7 +224,7 @@ def similar_to_text(
     if not matches:
         return []
     ids = [m.key for m in matches]
-    visible = {c.id: c for c in session.scalars(repo.scoped(principal).where(Case.id.in_(ids)))}
+    visible = routing_repo.visible_cases(session, principal, ids)
     open_states = {s.value for s in OPEN_STATES}
     out = []
     for m in matches:
@@ -281,7 +261,7 @@ def link_duplicate(session: Session, principal: Principal, case: Case, other: Ca
 
     if case.id == other.id:
         raise Invalid("routing.link_self", "不能把案件关联到自身")
-    if session.get(CaseLink, (case.id, other.id)) is not None:
+    if routing_repo.link(session, case.id, other.id) is not None:
         raise Conflict("routing.already_linked", "两件案件已关联")
     link = CaseLink(
         case_id=case.id,
@@ -316,16 +296,8 @@ def link_duplicate(session: Session, principal: Principal, case: Case, other: Ca
 
 
 def links(session: Session, case_id: int) -> list[dict[str, Any]]:
-    rows = session.execute(
-        select(CaseLink.case_id, CaseLink.other_case_id, Case.number)
-        .join(Case, Case.id == CaseLink.other_case_id)
-        .where(CaseLink.case_id == case_id)
-    ).all()
-    back = session.execute(
-        select(CaseLink.case_id, CaseLink.other_case_id, Case.number)
-        .join(Case, Case.id == CaseLink.case_id)
-        .where(CaseLink.other_case_id == case_id)
-    ).all()
+    rows = routing_repo.links_from(session, case_id)
+    back = routing_repo.links_to(session, case_id)
     return [{"case_id": o, "number": n} for _, o, n in rows] + [
         {"case_id": c, "number": n} for c, _, n in back
     ]

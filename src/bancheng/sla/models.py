@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bancheng.core.db import Base
-from bancheng.core.types import UTCDateTime
+from bancheng.core.types import UTCDateTime, cascade_fk
 
 
 class CalendarYear(Base):
@@ -42,7 +42,7 @@ class CalendarDay(Base):
     __tablename__ = "calendar_days"
 
     date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    year: Mapped[int] = mapped_column(ForeignKey("calendar_years.year", ondelete="CASCADE"))
+    year: Mapped[int] = cascade_fk("calendar_years.year")
     kind: Mapped[str] = mapped_column(String(16))
     festival: Mapped[str | None] = mapped_column(String(64))
     source: Mapped[str | None] = mapped_column(Text)
@@ -110,7 +110,7 @@ class DeadlineExtension(Base):
     __tablename__ = "deadline_extensions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = cascade_fk("cases.id", index=True)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(Text)

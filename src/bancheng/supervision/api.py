@@ -15,6 +15,7 @@ from bancheng.core import clock
 from bancheng.core.deps import api_router, db_session, require
 from bancheng.core.errors import NotFound
 from bancheng.core.inputs import MONTH_PATTERN
+from bancheng.core.schemas import from_row
 from bancheng.org.scope import Principal, department_name_map
 from bancheng.supervision import documents, meetings, service, systemic
 from bancheng.supervision import repository as repo
@@ -60,7 +61,7 @@ SysManage = Annotated[Principal, require("systemic.manage")]
 
 
 def _case_ref(c: Case) -> CaseRef:
-    return CaseRef(id=c.id, number=c.number, title=c.title, state=c.state)
+    return CaseRef.model_validate(c, from_attributes=True)
 
 
 def _orders_out(
@@ -73,13 +74,10 @@ def _orders_out(
     for o in orders:
         events = (
             [
-                OrderEventOut(
-                    at=e.at,
-                    action=e.action,
-                    actor_name=e.actor_name,
-                    department_id=e.department_id,
+                from_row(
+                    OrderEventOut,
+                    e,
                     department_name=names.get(e.department_id) if e.department_id else None,
-                    text=e.text,
                 )
                 for e in repo.order_events(db, o.id)
             ]
@@ -87,29 +85,12 @@ def _orders_out(
             else []
         )
         out.append(
-            OrderOut(
-                id=o.id,
-                kind=o.kind,  # type: ignore[arg-type]
-                title=o.title,
-                instructions=o.instructions,
-                issuer_name=o.issuer_name,
-                issuer_department_id=o.issuer_department_id,
-                original_department_id=o.original_department_id,
+            from_row(
+                OrderOut,
+                o,
                 original_department_name=names.get(o.original_department_id, ""),
-                department_id=o.department_id,
                 department_name=names.get(o.department_id, ""),
-                deadline_workdays=o.deadline_workdays,
-                level=o.level,
-                status=o.status,
-                issued_at=o.issued_at,
-                due_date=o.due_date,
-                due_at=o.due_at,
-                deadline_provisional=o.deadline_provisional,
                 overdue=o.status == "open" and now >= o.due_at,
-                escalated_at=o.escalated_at,
-                top_reached_at=o.top_reached_at,
-                replied_at=o.replied_at,
-                closed_at=o.closed_at,
                 cases=[_case_ref(c) for c in cases[o.id]],
                 events=events,
             )
@@ -198,20 +179,11 @@ def _decisions_out(db: Session, rows: list[MeetingDecision]) -> list[DecisionOut
     names = department_name_map(db)
     now = clock.now()
     return [
-        DecisionOut(
-            id=d.id,
-            seq=d.seq,
-            content=d.content,
-            responsible_department_id=d.responsible_department_id,
+        from_row(
+            DecisionOut,
+            d,
             responsible_department_name=names.get(d.responsible_department_id, ""),
-            deadline_workdays=d.deadline_workdays,
-            due_date=d.due_date,
-            due_at=d.due_at,
-            deadline_provisional=d.deadline_provisional,
-            status=d.status,
-            light=meetings.decision_light(d, now),  # type: ignore[arg-type]
-            done_at=d.done_at,
-            done_note=d.done_note,
+            light=meetings.decision_light(d, now),
         )
         for d in rows
     ]
@@ -219,21 +191,15 @@ def _decisions_out(db: Session, rows: list[MeetingDecision]) -> list[DecisionOut
 
 def _meeting_out(db: Session, p: Principal, m: Meeting) -> MeetingOut:
     names = department_name_map(db)
-    return MeetingOut(
-        id=m.id,
-        kind=m.kind,  # type: ignore[arg-type]
-        title=m.title,
+    return from_row(
+        MeetingOut,
+        m,
         convener_department=DepartmentRef(
             id=m.convener_department_id, name=names.get(m.convener_department_id, "")
         ),
-        convened_by_name=m.convened_by_name,
-        held_on=m.held_on,
-        location=m.location,
         participants=[
             DepartmentRef(id=i, name=names.get(i, "")) for i in m.participant_department_ids
         ],
-        summary=m.summary,
-        created_at=m.created_at,
         cases=[_case_ref(c) for c in repo.meeting_cases(db, m.id, p)],
         decisions=_decisions_out(db, repo.decisions(db, m.id)),
     )
@@ -286,32 +252,17 @@ def decision_done(
 
 
 def _change_out(c: SystemicChange) -> ChangeOut:
-    return ChangeOut(
-        id=c.id,
-        type=c.type,  # type: ignore[arg-type]
-        changed_on=c.changed_on,
-        owner=c.owner,
-        owner_department_id=c.owner_department_id,
-        description=c.description,
-        matter_id=c.matter_id,
-        materials=c.materials,
-        previous_materials=c.previous_materials,
-    )
+    return ChangeOut.model_validate(c, from_attributes=True)
 
 
 def _issue_out(
     db: Session, p: Principal, i: SystemicIssue, count: int, full: bool = False
 ) -> IssueOut:
     matter = repo.matter(db, i.matter_id) if i.matter_id else None
-    return IssueOut(
-        id=i.id,
-        title=i.title,
-        root_cause=i.root_cause,
-        matter_id=i.matter_id,
+    return from_row(
+        IssueOut,
+        i,
         matter_name=matter.name if matter else None,
-        owner_department_id=i.owner_department_id,
-        status=i.status,
-        created_at=i.created_at,
         case_count=count,
         cases=[_case_ref(c) for c in systemic.issue_cases(db, i.id, p)] if full else [],
         changes=[_change_out(c) for c in systemic.changes(db, i.id)] if full else [],
@@ -406,10 +357,9 @@ def matter_links(matter_id: int, db: DB, p: SysRead) -> MatterLinksOut:
     issues = repo.matter_issues(db, m.id)
     counts = systemic.case_counts(db, [i.id for i in issues])
     guide = repo.guide_changes(db, m.id)
-    return MatterLinksOut(
-        id=m.id,
-        code=m.code,
-        name=m.name,
+    return from_row(
+        MatterLinksOut,
+        m,
         materials=[str(x) for x in m.materials or []],
         systemic_issues=[_issue_out(db, p, i, counts.get(i.id, 0)) for i in issues],
         guide_changes=[_change_out(c) for c in guide],

@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 from docx import Document
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.core import clock
@@ -16,7 +15,7 @@ from bancheng.org.scope import Principal, department_name_map
 from bancheng.supervision import repository as repo
 from bancheng.supervision import systemic
 from bancheng.supervision.meetings import MEETING_KIND_ZH
-from bancheng.supervision.models import Meeting, SystemicChange, SystemicIssue
+from bancheng.supervision.models import Meeting
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -104,15 +103,9 @@ def monthly_report(session: Session, month: str) -> bytes:
     names = department_name_map(session)
     doc = _Document()
     doc.add_heading(f"制度性堵点（类问题）月度报告 {month}", level=0)
-    issues = list(session.scalars(select(SystemicIssue).order_by(SystemicIssue.id)))
+    issues = repo.systemic_issues_in_order(session)
     counts = systemic.case_counts(session, [i.id for i in issues])
-    changed = list(
-        session.scalars(
-            select(SystemicChange)
-            .where(SystemicChange.changed_on >= start, SystemicChange.changed_on < end)
-            .order_by(SystemicChange.changed_on)
-        )
-    )
+    changed = repo.changes_between(session, start, end)
     doc.add_paragraph(f"类问题共 {len(issues)} 个，本月完成整改 {len(changed)} 项。")
     status_zh = {"open": "待整改", "addressed": "已整改", "closed": "已销号"}
     for issue in issues:

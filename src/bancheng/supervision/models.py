@@ -7,7 +7,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -19,9 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bancheng.core.db import Base
-from bancheng.core.types import JSONType, UTCDateTime
-
-_ID = BigInteger().with_variant(Integer, "sqlite")
+from bancheng.core.types import BigId, JSONType, UTCDateTime, cascade_fk
 
 
 class SupervisionOrder(Base):
@@ -29,7 +26,7 @@ class SupervisionOrder(Base):
 
     __tablename__ = "supervision_orders"
 
-    id: Mapped[int] = mapped_column(_ID, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kind: Mapped[str] = mapped_column(String(12))
     title: Mapped[str] = mapped_column(String(200))
     instructions: Mapped[str] = mapped_column(Text)
@@ -58,12 +55,8 @@ class SupervisionOrder(Base):
 class SupervisionOrderCase(Base):
     __tablename__ = "supervision_order_cases"
 
-    order_id: Mapped[int] = mapped_column(
-        ForeignKey("supervision_orders.id", ondelete="CASCADE"), primary_key=True
-    )
-    case_id: Mapped[int] = mapped_column(
-        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    order_id: Mapped[int] = cascade_fk("supervision_orders.id", primary_key=True)
+    case_id: Mapped[int] = cascade_fk("cases.id", primary_key=True, index=True)
 
 
 class SupervisionOrderEvent(Base):
@@ -71,10 +64,8 @@ class SupervisionOrderEvent(Base):
 
     __tablename__ = "supervision_order_events"
 
-    id: Mapped[int] = mapped_column(_ID, primary_key=True)
-    order_id: Mapped[int] = mapped_column(
-        ForeignKey("supervision_orders.id", ondelete="CASCADE"), index=True
-    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = cascade_fk("supervision_orders.id", index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     action: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -89,7 +80,7 @@ class Meeting(Base):
 
     __tablename__ = "supervision_meetings"
 
-    id: Mapped[int] = mapped_column(_ID, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(200))
     convener_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
@@ -105,12 +96,8 @@ class Meeting(Base):
 class MeetingCase(Base):
     __tablename__ = "supervision_meeting_cases"
 
-    meeting_id: Mapped[int] = mapped_column(
-        ForeignKey("supervision_meetings.id", ondelete="CASCADE"), primary_key=True
-    )
-    case_id: Mapped[int] = mapped_column(
-        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    meeting_id: Mapped[int] = cascade_fk("supervision_meetings.id", primary_key=True)
+    case_id: Mapped[int] = cascade_fk("cases.id", primary_key=True, index=True)
 
 
 class MeetingDecision(Base):
@@ -118,10 +105,8 @@ class MeetingDecision(Base):
 
     __tablename__ = "supervision_meeting_decisions"
 
-    id: Mapped[int] = mapped_column(_ID, primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(
-        ForeignKey("supervision_meetings.id", ondelete="CASCADE"), index=True
-    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    meeting_id: Mapped[int] = cascade_fk("supervision_meetings.id", index=True)
     seq: Mapped[int] = mapped_column(Integer)
     content: Mapped[str] = mapped_column(Text)
     responsible_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
@@ -142,7 +127,7 @@ class SystemicIssue(Base):
 
     __tablename__ = "systemic_issues"
 
-    id: Mapped[int] = mapped_column(_ID, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     root_cause: Mapped[str] = mapped_column(Text)
     matter_id: Mapped[int | None] = mapped_column(ForeignKey("matters.id"), index=True)
@@ -155,12 +140,8 @@ class SystemicIssue(Base):
 class SystemicIssueCase(Base):
     __tablename__ = "systemic_issue_cases"
 
-    issue_id: Mapped[int] = mapped_column(
-        ForeignKey("systemic_issues.id", ondelete="CASCADE"), primary_key=True
-    )
-    case_id: Mapped[int] = mapped_column(
-        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    issue_id: Mapped[int] = cascade_fk("systemic_issues.id", primary_key=True)
+    case_id: Mapped[int] = cascade_fk("cases.id", primary_key=True, index=True)
     source: Mapped[str] = mapped_column(String(12), default="manual")
     linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -172,10 +153,8 @@ class SystemicChange(Base):
 
     __tablename__ = "systemic_issue_changes"
 
-    id: Mapped[int] = mapped_column(_ID, primary_key=True)
-    issue_id: Mapped[int] = mapped_column(
-        ForeignKey("systemic_issues.id", ondelete="CASCADE"), index=True
-    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    issue_id: Mapped[int] = cascade_fk("systemic_issues.id", index=True)
     type: Mapped[str] = mapped_column(String(24))
     changed_on: Mapped[date] = mapped_column(Date)
     owner: Mapped[str] = mapped_column(String(100))

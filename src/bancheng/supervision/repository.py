@@ -4,13 +4,15 @@ scope: orders addressed to (or first addressed to) a unit in scope, or issued by
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from bancheng.cases import repository as case_repo
 from bancheng.cases.models import Case
 from bancheng.core.errors import NotFound
-from bancheng.org.models import Matter
+from bancheng.org.models import Department, Matter
 from bancheng.org.scope import Principal, unit_clause
 from bancheng.supervision.models import (
     Meeting,
@@ -21,6 +23,7 @@ from bancheng.supervision.models import (
     SupervisionOrderEvent,
     SystemicChange,
     SystemicIssue,
+    SystemicIssueCase,
 )
 
 
@@ -214,4 +217,136 @@ def guide_changes(session: Session, matter_id: int) -> list[SystemicChange]:
             )
             .order_by(SystemicChange.changed_on)
         )
+    )
+
+
+def systemic_issue(session: Session, issue_id: int) -> SystemicIssue | None:
+    return session.get(SystemicIssue, issue_id)
+
+
+def systemic_issues_in_order(session: Session) -> list[SystemicIssue]:
+    """Every systemic issue, oldest first (the monthly report)."""
+    return list(session.scalars(select(SystemicIssue).order_by(SystemicIssue.id)))
+
+
+def linked_case_ids(session: Session, issue_id: int) -> set[int]:
+    """The ids of the cases linked to an issue."""
+    return set(
+        session.scalars(
+            select(SystemicIssueCase.case_id).where(SystemicIssueCase.issue_id == issue_id)
+        )
+    )
+
+
+def issue_case_link(session: Session, issue_id: int, case_id: int) -> SystemicIssueCase | None:
+    return session.get(SystemicIssueCase, (issue_id, case_id))
+
+
+def issue_changes(session: Session, issue_id: int) -> list[SystemicChange]:
+    """An issue's changes, by the day they were made."""
+    return list(
+        session.scalars(
+            select(SystemicChange)
+            .where(SystemicChange.issue_id == issue_id)
+            .order_by(SystemicChange.changed_on, SystemicChange.id)
+        )
+    )
+
+
+def changes_between(session: Session, start: date, end: date) -> list[SystemicChange]:
+    """The changes made on ``start`` ≤ day < ``end``, by day."""
+    return list(
+        session.scalars(
+            select(SystemicChange)
+            .where(SystemicChange.changed_on >= start, SystemicChange.changed_on < end)
+            .order_by(SystemicChange.changed_on)
+        )
+    )
+
+
+def issue_cases(session: Session, issue_id: int, principal: Principal | None) -> list[Case]:
+    """An issue's cases (``visible_cases``: those the caller may see, or all for None),
+    by registration."""
+    return list(
+        session.scalars(
+            select(Case)
+            .join(SystemicIssueCase, SystemicIssueCase.case_id == Case.id)
+            .where(SystemicIssueCase.issue_id == issue_id, visible_cases(principal))
+            .order_by(Case.registered_at, Case.id)
+        )
+    )
+
+
+def linked_case_counts(session: Session, issue_ids: list[int]) -> dict[int, int]:
+    """Issue id → how many cases are linked to it (issues with none are left out)."""
+    rows = session.execute(
+        select(SystemicIssueCase.issue_id, func.count())
+        .where(SystemicIssueCase.issue_id.in_(issue_ids))
+        .group_by(SystemicIssueCase.issue_id)
+    ).all()
+    return {i: n for i, n in rows}
+
+
+def recent_visible_cases(
+    session: Session, principal: Principal, since: datetime, limit: int
+) -> list[Case]:
+    """The cases in the caller's scope registered since ``since``, by id, at most ``limit``."""
+    return list(
+        session.scalars(
+            case_repo.scoped(principal)
+            .where(Case.registered_at >= since)
+            .order_by(Case.id)
+            .limit(limit)
+        ).all()
+    )
+
+
+# --- orders and decisions (the sweep) -----------------------------------------------------
+
+
+def department(session: Session, department_id: int) -> Department | None:
+    return session.get(Department, department_id)
+
+
+def meeting(session: Session, meeting_id: int) -> Meeting | None:
+    return session.get(Meeting, meeting_id)
+
+
+def cases_of_order(session: Session, order_id: int) -> list[Case]:
+    """The cases an order is about."""
+    return list(
+        session.scalars(
+            select(Case)
+            .join(SupervisionOrderCase, SupervisionOrderCase.case_id == Case.id)
+            .where(SupervisionOrderCase.order_id == order_id)
+        )
+    )
+
+
+def overdue_open_orders(session: Session, now: datetime) -> list[SupervisionOrder]:
+    """The open orders past their deadline at ``now`` that have not reached the top of the
+    tree, by id."""
+    return list(
+        session.scalars(
+            select(SupervisionOrder)
+            .where(
+                SupervisionOrder.status == "open",
+                SupervisionOrder.due_at <= now,
+                SupervisionOrder.top_reached_at.is_(None),
+            )
+            .order_by(SupervisionOrder.id)
+        ).all()
+    )
+
+
+def overdue_unnotified_decisions(session: Session, now: datetime) -> list[MeetingDecision]:
+    """The open meeting decisions past their deadline at ``now`` not yet notified."""
+    return list(
+        session.scalars(
+            select(MeetingDecision).where(
+                MeetingDecision.status == "open",
+                MeetingDecision.due_at <= now,
+                MeetingDecision.overdue_notified_at.is_(None),
+            )
+        ).all()
     )

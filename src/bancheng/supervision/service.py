@@ -16,7 +16,6 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.cases import repository as case_repo
@@ -31,8 +30,8 @@ from bancheng.org.models import Department
 from bancheng.org.scope import Principal, sees_unit
 from bancheng.sla.calendar import load_calendar
 from bancheng.sla.workdays import Deadline
+from bancheng.supervision import repository
 from bancheng.supervision.models import (
-    Meeting,
     MeetingDecision,
     SupervisionOrder,
     SupervisionOrderCase,
@@ -52,7 +51,7 @@ def in_scope(principal: Principal, department_id: int) -> bool:
 
 
 def active_department(session: Session, dept_id: int, code: str, field: str) -> Department:
-    dept = session.get(Department, dept_id)
+    dept = repository.department(session, dept_id)
     if dept is None or not dept.active:
         raise Invalid(code, "部门不存在", field=field)
     return dept
@@ -256,13 +255,7 @@ def close_order(
 
 
 def _order_case_rows(session: Session, order: SupervisionOrder) -> list[Case]:
-    return list(
-        session.scalars(
-            select(Case)
-            .join(SupervisionOrderCase, SupervisionOrderCase.case_id == Case.id)
-            .where(SupervisionOrderCase.order_id == order.id)
-        )
-    )
+    return repository.cases_of_order(session, order.id)
 
 
 def escalate_overdue(session: Session, now: datetime | None = None) -> tuple[int, int]:
@@ -270,18 +263,10 @@ def escalate_overdue(session: Session, now: datetime | None = None) -> tuple[int
     that reached the top of the tree)."""
     now = now or clock.now()
     escalated = top = 0
-    rows = session.scalars(
-        select(SupervisionOrder)
-        .where(
-            SupervisionOrder.status == "open",
-            SupervisionOrder.due_at <= now,
-            SupervisionOrder.top_reached_at.is_(None),
-        )
-        .order_by(SupervisionOrder.id)
-    ).all()
+    rows = repository.overdue_open_orders(session, now)
     for order in rows:
         while order.due_at <= now:
-            current = session.get(Department, order.department_id)
+            current = repository.department(session, order.department_id)
             parent_id = current.parent_id if current else None
             if parent_id is None:
                 order.top_reached_at = now
@@ -353,13 +338,7 @@ def sweep(session: Session, now: datetime | None = None) -> dict[str, int]:
     Idempotent; the CLI (``bancheng supervision sweep``) and a scheduler call it."""
     now = now or clock.now()
     escalated, top = escalate_overdue(session, now)
-    overdue = session.scalars(
-        select(MeetingDecision).where(
-            MeetingDecision.status == "open",
-            MeetingDecision.due_at <= now,
-            MeetingDecision.overdue_notified_at.is_(None),
-        )
-    ).all()
+    overdue = repository.overdue_unnotified_decisions(session, now)
     for d in overdue:
         d.overdue_notified_at = now
         notify.notice(
@@ -398,7 +377,7 @@ def recompute_provisional(session: Session) -> int:
     for d in open_provisional(session, MeetingDecision):
         start = d.deadline_start
         if start is None:  # decided before the start day was kept
-            meeting = session.get(Meeting, d.meeting_id)
+            meeting = repository.meeting(session, d.meeting_id)
             assert meeting is not None
             start = meeting.held_on
         due = cal.add_workdays(start, d.deadline_workdays)

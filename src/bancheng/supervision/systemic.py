@@ -14,7 +14,6 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bancheng.cases import repository as case_repo
@@ -23,6 +22,7 @@ from bancheng.core import clock
 from bancheng.core.errors import Invalid, NotFound
 from bancheng.org.models import Matter
 from bancheng.org.scope import Principal
+from bancheng.supervision import repository
 from bancheng.supervision.models import SystemicChange, SystemicIssue, SystemicIssueCase
 from bancheng.supervision.schemas import ChangeIn, IssueIn, IssuePatch
 
@@ -34,7 +34,7 @@ CHANGE_TYPE_ZH = {
 
 
 def get_issue(session: Session, issue_id: int) -> SystemicIssue:
-    issue = session.get(SystemicIssue, issue_id)
+    issue = repository.systemic_issue(session, issue_id)
     if issue is None:
         raise NotFound("systemic.not_found", "类问题不存在")
     return issue
@@ -43,7 +43,7 @@ def get_issue(session: Session, issue_id: int) -> SystemicIssue:
 def _matter(session: Session, matter_id: int | None) -> Matter | None:
     if matter_id is None:
         return None
-    m = session.get(Matter, matter_id)
+    m = repository.matter(session, matter_id)
     if m is None:
         raise Invalid("systemic.matter_not_found", "事项不存在", field="matter_id")
     return m
@@ -79,11 +79,7 @@ def link_cases(
     session: Session, principal: Principal, issue: SystemicIssue, case_ids: list[int], source: str
 ) -> int:
     cases = [case_repo.get_case(session, principal, cid) for cid in dict.fromkeys(case_ids)]
-    have = set(
-        session.scalars(
-            select(SystemicIssueCase.case_id).where(SystemicIssueCase.issue_id == issue.id)
-        )
-    )
+    have = repository.linked_case_ids(session, issue.id)
     added = 0
     for case in cases:
         if case.id in have:
@@ -104,7 +100,7 @@ def link_cases(
 
 def unlink_case(session: Session, principal: Principal, issue: SystemicIssue, case_id: int) -> None:
     case_repo.get_case(session, principal, case_id)
-    row = session.get(SystemicIssueCase, (issue.id, case_id))
+    row = repository.issue_case_link(session, issue.id, case_id)
     if row is None:
         raise NotFound("systemic.case_not_linked", "该案件未关联此类问题")
     session.delete(row)
@@ -151,39 +147,19 @@ def add_change(
 
 
 def changes(session: Session, issue_id: int) -> list[SystemicChange]:
-    return list(
-        session.scalars(
-            select(SystemicChange)
-            .where(SystemicChange.issue_id == issue_id)
-            .order_by(SystemicChange.changed_on, SystemicChange.id)
-        )
-    )
+    return repository.issue_changes(session, issue_id)
 
 
 def issue_cases(session: Session, issue_id: int, principal: Principal | None = None) -> list[Case]:
     """The issue's cases; with ``principal``, only those the caller may see (counts and
     volumes stay whole: they name no case)."""
-    from bancheng.supervision.repository import visible_cases
-
-    return list(
-        session.scalars(
-            select(Case)
-            .join(SystemicIssueCase, SystemicIssueCase.case_id == Case.id)
-            .where(SystemicIssueCase.issue_id == issue_id, visible_cases(principal))
-            .order_by(Case.registered_at, Case.id)
-        )
-    )
+    return repository.issue_cases(session, issue_id, principal)
 
 
 def case_counts(session: Session, issue_ids: list[int]) -> dict[int, int]:
     if not issue_ids:
         return {}
-    rows = session.execute(
-        select(SystemicIssueCase.issue_id, func.count())
-        .where(SystemicIssueCase.issue_id.in_(issue_ids))
-        .group_by(SystemicIssueCase.issue_id)
-    ).all()
-    return {i: n for i, n in rows}
+    return repository.linked_case_counts(session, issue_ids)
 
 
 def _month(d: date) -> str:
@@ -247,9 +223,7 @@ def suggestions(session: Session, principal: Principal, days: int = 90) -> list[
     from bancheng.routing import hot_issues as hi
 
     since = clock.now() - timedelta(days=days)
-    rows = session.scalars(
-        case_repo.scoped(principal).where(Case.registered_at >= since).order_by(Case.id).limit(5000)
-    ).all()
+    rows = repository.recent_visible_cases(session, principal, since, 5000)
     if len(rows) < 2:
         return []
     reports = [

@@ -1,15 +1,19 @@
-"""Keeping the rollup (``case_daily_stats``) current: recomputing days inside the database,
-the days marked dirty by the flush hook (``insights.models``), the days of open cases
-that went overdue, and the rollup's state. The counters and dimensions are those of
-``insights/repository.py``."""
+"""The statements that keep the rollup (``case_daily_stats``) current, run by
+``insights.service.refresh``: recomputing days inside the database, the days marked dirty
+by the flush listener (``insights/marking.py``) and the bulk import, the days of open
+cases that went overdue, the refresher's lock and the rollup's state. The counters and
+dimensions are those of ``insights/repository/__init__.py``."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     Column,
     ColumnElement,
+    Connection,
     Date,
     Integer,
     MetaData,
@@ -21,7 +25,10 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    text,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateTable
 
@@ -146,23 +153,14 @@ def turned_overdue_days(session: Session, since: datetime, now: datetime) -> set
     return {as_date(d) for d in session.scalars(stmt)}
 
 
-def day_runs(days: set[date]) -> list[tuple[date, date]]:
-    """Consecutive days as (first, last) runs."""
-    out: list[tuple[date, date]] = []
-    for d in sorted(days):
-        if out and d == out[-1][1] + timedelta(days=1):
-            out[-1] = (out[-1][0], d)
-        else:
-            out.append((d, d))
-    return out
-
-
 def first_case_day(session: Session) -> date | None:
+    """The (Beijing) day the first case was registered, if there is one."""
     first = session.scalar(select(func.min(Case.registered_at)))
     return clock.to_local(first).date() if first else None
 
 
 def mark_refreshed(session: Session, complete_before: date, now: datetime, full: bool) -> None:
+    """The rollup is complete before ``complete_before`` as of ``now`` (``full``: rebuilt)."""
     state = rollup_state(session)
     if state is None:
         session.add(
@@ -174,3 +172,38 @@ def mark_refreshed(session: Session, complete_before: date, now: datetime, full:
         if full:
             state.built_at = now
     session.flush()
+
+
+def try_refresh_lock(session: Session, key: int) -> bool:
+    """On PostgreSQL: the transaction's advisory lock ``key`` (False when another
+    refresher holds it), and room in memory for the grouping's sorts; elsewhere True."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    got = session.execute(select(func.pg_try_advisory_xact_lock(key)))
+    if not got.scalar():
+        return False
+    # The grouping sorts a day's (case, scope) pairs: keep them in memory.
+    session.execute(text("SET LOCAL work_mem = '64MB'"))
+    return True
+
+
+# --- marking the days whose cases changed ----------------------------------------------
+
+
+def registered_at_of(conn: Connection, case_ids: Collection[int]) -> list[datetime]:
+    """When the cases ``case_ids`` were registered (read on the flush's connection)."""
+    return list(conn.scalars(select(Case.registered_at).where(Case.id.in_(sorted(case_ids)))).all())
+
+
+def mark_days_dirty(conn: Connection, instants: Iterable[datetime]) -> None:
+    """Put the registration days of ``instants`` (before today) on ``insights_dirty_days``;
+    for writers that bypass the ORM's flush (the bulk import's multi-row inserts)."""
+    today = clock.local_today()
+    days = sorted({d for d in (clock.to_local(i).date() for i in instants) if d < today})
+    if not days:
+        return
+    ins: Any = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = ins(RollupDirtyDay).values([{"day": d, "marks": 1} for d in days])
+    conn.execute(
+        stmt.on_conflict_do_update(index_elements=["day"], set_={"marks": RollupDirtyDay.marks + 1})
+    )

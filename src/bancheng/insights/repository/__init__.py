@@ -3,8 +3,9 @@ rollup (``case_daily_stats``) holds the same counters per day for every data sco
 department-based viewer can have (everything, a unit and below, a unit alone), so the
 dashboards read a few hundred rows instead of scanning cases. It is kept current by
 ``refresh``: the days whose cases changed since the last refresh (marked by a flush hook,
-``insights.models``), today, and the days of open cases that went overdue meanwhile are
-recomputed (see docs/metrics.md) by ``insights/rollup_refresh.py``."""
+``insights/marking.py``), today, and the days of open cases that went overdue meanwhile are
+recomputed (see docs/metrics.md) by ``insights/repository/rollup.py``; the reports' queries
+(daily summary, export, disclosure) are ``insights/repository/reports.py``."""
 
 from __future__ import annotations
 
