@@ -12,9 +12,10 @@ on the app's engines).
         [--scenarios staff,public] [--statements] [--profile FILE]
 
 ``--statements``: also print the statements of one staff registration. ``--profile FILE``:
-run each child under py-spy (every thread, ``uv tool run py-spy``), writing collapsed
-stacks to ``FILE.<database>`` (warm-up and set-up included; the figures then include the
-sampler's cost, so measure without it).
+run each child under py-spy (``uv tool run py-spy``; ``--gil``: only the thread holding the
+interpreter, so CPU rather than waits), writing collapsed stacks to ``FILE.<database>``
+(warm-up and set-up included; the figures then include the sampler's cost, so measure
+without it).
 
 Each database runs in a child process of its own (settings and engines are per process).
 PostgreSQL: a fresh database ``$BENCH_PG_DB`` + ``_cpu`` (default ``bancheng_bench_cpu``).
@@ -137,7 +138,8 @@ def main() -> None:
         env = env_for(url, d)
         cmd = [sys.executable, __file__, "--child", "--label", label, "--token", token]
         if args.profile:
-            spy = ["uv", "tool", "run", "py-spy", "record", "--rate", "200", "--format", "raw"]
+            spy = ["uv", "tool", "run", "py-spy", "record", "--gil", "--rate", "200"]
+            spy += ["--format", "raw"]
             cmd = [*spy, "--output", f"{args.profile}.{label}", "--", *cmd]
         cmd += ["--n", str(args.n), "--warmup", str(args.warmup), "--scenarios", args.scenarios]
         if args.statements:

@@ -189,7 +189,13 @@ def create_case(
     if created:
         for registered in hooks.created():  # routing's automatic dispatch
             registered(session, settings, principal, case)
-    blockers = repo.blocker_types(session, [case])  # read before the number, like the rest
+    # A new case's blockers are the ones just written; a replay's are read, both before
+    # the number, like the rest.
+    blockers = (
+        {case.id: service.blocker_list(data.blocker_types, data.blocker_type, "blocker_types")}
+        if created
+        else repo.blocker_types(session, [case])
+    )
     number_pending(session)  # last: the counter's row lock lasts from here to the commit
     if not created:
         response.status_code = 200

@@ -7,11 +7,11 @@ from gives its stamp a new random value *in the changing transaction* (an ORM fl
 of its models, or an ORM ``insert()``/``update()``/``delete()`` statement on it), so the
 new stamp is committed exactly when the change is. Core statements on the tables are not
 seen: use them only for columns no cache reads. A transaction reads all the stamps once,
-with one ``SELECT`` (``check``, or its first ``Cached.get``), and a cache whose stamp has moved is loaded
-again. What a transaction gets from a cache is therefore what it would have read itself at
-the moment it read the stamps — never older. The intake path calls ``check`` early, so that
-the look-ups that come after the case number (the reporter's SMS, the webhooks) cost no
-statement while the counter row is locked.
+with one ``SELECT`` (``check``, or its first ``Cached.get``), and a cache whose stamp has
+moved is loaded again. What a transaction gets from a cache is therefore what it would
+have read itself at the moment it read the stamps — never older. The intake path calls
+``check`` early, so that the look-ups that come after the case number (the reporter's SMS,
+the webhooks) cost no statement while the counter row is locked.
 """
 
 from __future__ import annotations

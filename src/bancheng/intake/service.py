@@ -18,6 +18,7 @@ from bancheng.cases.numbering import number_pending
 from bancheng.cases.schemas import CaseCreate, LocationIn, ReporterIn
 from bancheng.cases.service import create_case, phone_lookup_hash
 from bancheng.core import clock
+from bancheng.core.cache import Cached
 from bancheng.core.config import Settings
 from bancheng.core.errors import NotFound
 from bancheng.core.validators import normalize_phone
@@ -51,6 +52,12 @@ def centre_department(session: Session) -> Department:
     return root
 
 
+# The city centre's id, per process, read again once any department changes.
+_centre: Cached[int] = Cached(
+    "public_centre", (Department,), lambda session: centre_department(session).id
+)
+
+
 def public_principal(session: Session, hall_id: int | None) -> Principal:
     """The reporter as a system actor: first receipt is the hall's department, or the
     city centre without a hall. ``user_id`` 0 is stored as no user."""
@@ -59,14 +66,12 @@ def public_principal(session: Session, hall_id: int | None) -> Principal:
         hall = session.get(Hall, hall_id)
         if hall is not None:
             dept = session.get(Department, hall.department_id)
-    if dept is None:
-        dept = centre_department(session)
     return Principal(
         user_id=0,
         username="public",
         display_name=PUBLIC_ACTOR,
         role="public",
-        department_id=dept.id,
+        department_id=dept.id if dept is not None else _centre.get(session),
         data_scope="self",
         scope_department_ids=frozenset(),
     )
