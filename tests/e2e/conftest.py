@@ -199,8 +199,12 @@ class Console:
         self.page.screenshot(path=str(directory / f"{name}.png"), full_page=full_page)
 
 
+# The ``sign_in`` fixture: a console signed in as the named user.
+SignIn = Callable[[str], Console]
+
+
 @pytest.fixture
-def sign_in(server: Server, browser: Any) -> Iterator[Callable[[str], Console]]:
+def sign_in(server: Server, browser: Any) -> Iterator[SignIn]:
     opened: list[Console] = []
 
     def open_as(username: str) -> Console:

@@ -9,15 +9,12 @@ injected into each page through Playwright.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import REPO, Console, Server
-
-SignIn = Callable[[str], Console]
+from tests.e2e.conftest import REPO, Console, Server, SignIn
 
 AXE = REPO / "web" / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")

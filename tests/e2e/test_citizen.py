@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Console, Server
+from tests.e2e.conftest import Console, Server, SignIn
 from tests.e2e.test_console import act, choose_department, expect_state, submit
 
 pytestmark = pytest.mark.e2e
-
-SignIn = Callable[[str], Console]
 
 
 def make_jpeg(path: Path) -> Path:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Console, make_pdf, make_png
+from tests.e2e.conftest import Console, SignIn, make_pdf, make_png
 
 pytestmark = pytest.mark.e2e
-
-SignIn = Callable[[str], Console]
 
 
 # --- Element Plus helpers --------------------------------------------------------------

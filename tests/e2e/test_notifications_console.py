@@ -12,12 +12,11 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Console, Server
+from tests.e2e.conftest import Console, Server, SignIn
 from tests.e2e.test_console import field
 
 pytestmark = pytest.mark.e2e
 
-SignIn = Callable[[str], Console]
 
 CASE = {
     "channel": "window",

@@ -7,19 +7,17 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Console, Server
+from tests.e2e.conftest import Server, SignIn
 from tests.e2e.test_citizen import move, phone_page, public_report
 from tests.e2e.test_console import act, expect_state, submit
 
 pytestmark = pytest.mark.e2e
 
-SignIn = Callable[[str], Console]
 ONLINE = {
     "overall": "整体满意度",
     "efficiency": "办事效率",

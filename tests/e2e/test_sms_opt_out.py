@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Console, Server
+from tests.e2e.conftest import Server, SignIn
 from tests.e2e.test_citizen import phone_page, public_report
 
 pytestmark = pytest.mark.e2e
-
-SignIn = Callable[[str], Console]
 
 
 def test_sms_switch_on_the_status_page(
