@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -365,3 +365,20 @@ def case_payload(**over: Any) -> dict[str, Any]:
     }
     body.update(over)
     return body
+
+
+def reads_of(connection: Any, tables: tuple[str, ...], call: Callable[[], Any]) -> tuple[Any, int]:
+    """``call()``'s result and how many statements it sent that read FROM one of ``tables``
+    (for the caches' tests: a cached look-up sends none)."""
+    seen: list[str] = []
+
+    def hook(_conn: Any, _cur: Any, statement: str, *_: Any) -> None:
+        if any(f"FROM {t}" in statement for t in tables):
+            seen.append(statement)
+
+    event.listen(connection, "before_cursor_execute", hook)
+    try:
+        result = call()
+    finally:
+        event.remove(connection, "before_cursor_execute", hook)
+    return result, len(seen)

@@ -4,29 +4,15 @@ in any other — and never serving what a rolled-back change wrote."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import delete, func, select, update
 
 from bancheng.core import clock
 from bancheng.core.cache import CacheStamp, stamps
 from bancheng.notify.models import MessageTemplate
 from bancheng.notify.templates import DEFAULTS, template_for
+from tests.conftest import reads_of
 
 KIND = "reporter.accepted"
-
-
-def _selects_of_templates(connection, call):
-    seen: list[str] = []
-
-    def hook(_conn, _cur, statement, *_):
-        if "FROM message_templates" in statement:
-            seen.append(statement)
-
-    event.listen(connection, "before_cursor_execute", hook)
-    try:
-        result = call()
-    finally:
-        event.remove(connection, "before_cursor_execute", hook)
-    return result, len(seen)
 
 
 def _customise(session, body: str) -> None:
@@ -39,15 +25,15 @@ def _customise(session, body: str) -> None:
 
 def test_answered_from_memory_until_a_change(session, connection):
     session.commit()
-    first, _ = _selects_of_templates(connection, lambda: template_for(session, KIND))
+    first, _ = reads_of(connection, ("message_templates",), lambda: template_for(session, KIND))
     session.commit()
-    again, n2 = _selects_of_templates(connection, lambda: template_for(session, KIND))
+    again, n2 = reads_of(connection, ("message_templates",), lambda: template_for(session, KIND))
     assert first == again == DEFAULTS[KIND]
     assert n2 == 0  # same stamp: no statement
     before = stamps(session).get("message_templates")
     _customise(session, "您的诉求{number}已受理")
     # The changing transaction reads its own change at once ...
-    mine, n3 = _selects_of_templates(connection, lambda: template_for(session, KIND))
+    mine, n3 = reads_of(connection, ("message_templates",), lambda: template_for(session, KIND))
     assert mine.body == "您的诉求{number}已受理" and n3 == 1
     session.commit()
     # ... and every later one sees the new stamp.

@@ -10,29 +10,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from bancheng.core import clock
 from bancheng.core.cache import CacheStamp
 from bancheng.org import caller
 from bancheng.org.auth import create_api_token
 from bancheng.org.models import ApiToken, AuthSession, User
-from tests.conftest import case_payload, login
-
-
-def _token_reads(connection, call):
-    seen: list[str] = []
-
-    def hook(_conn, _cur, statement, *_):
-        if "FROM api_tokens" in statement or "FROM auth_sessions" in statement:
-            seen.append(statement)
-
-    event.listen(connection, "before_cursor_execute", hook)
-    try:
-        result = call()
-    finally:
-        event.remove(connection, "before_cursor_execute", hook)
-    return result, len(seen)
+from tests.conftest import case_payload, login, reads_of
 
 
 def _bearer(session, org, permissions=("case.read", "case.create")):
@@ -48,10 +33,18 @@ def _stamp(session) -> int | None:
 
 def test_a_known_token_is_not_read_again(client, org, session, connection):
     token_id, bearer = _bearer(session, org)
-    r, first = _token_reads(connection, lambda: client.get("/api/v1/cases", headers=bearer))
+    r, first = reads_of(
+        connection,
+        ("api_tokens", "auth_sessions"),
+        lambda: client.get("/api/v1/cases", headers=bearer),
+    )
     assert r.status_code == 200 and first == 1
     before = _stamp(session)
-    r, again = _token_reads(connection, lambda: client.get("/api/v1/cases", headers=bearer))
+    r, again = reads_of(
+        connection,
+        ("api_tokens", "auth_sessions"),
+        lambda: client.get("/api/v1/cases", headers=bearer),
+    )
     assert r.status_code == 200 and again == 0
     # Recording the token's use (once a minute) does not invalidate anyone's principals.
     caller._touch_token(token_id)
@@ -130,9 +123,13 @@ def test_a_disabled_user_and_a_revoked_session_are_refused(client, org, session)
 
 def test_a_known_session_is_not_read_again_and_its_csrf_still_checked(client, org, connection):
     h = login(client, "clerk")
-    r, first = _token_reads(connection, lambda: client.get("/api/v1/cases"))
+    r, first = reads_of(
+        connection, ("api_tokens", "auth_sessions"), lambda: client.get("/api/v1/cases")
+    )
     assert r.status_code == 200 and first == 1
-    r, again = _token_reads(connection, lambda: client.get("/api/v1/cases"))
+    r, again = reads_of(
+        connection, ("api_tokens", "auth_sessions"), lambda: client.get("/api/v1/cases")
+    )
     assert r.status_code == 200 and again == 0
     r = client.post("/api/v1/cases", json=case_payload(), headers={"X-CSRF-Token": "wrong"})
     assert (r.status_code, r.json()["code"]) == (403, "auth.csrf_failed")

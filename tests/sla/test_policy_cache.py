@@ -7,28 +7,14 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import delete, event, insert, update
+from sqlalchemy import delete, insert, update
 
 from bancheng.core.cache import CacheStamp
 from bancheng.sla import calendar as cal
 from bancheng.sla import policies as pol
 from bancheng.sla.models import SlaPolicy
+from tests.conftest import reads_of
 from tests.sla.data import synthetic_2027_csv
-
-
-def _reads(connection, tables, call):
-    seen: list[str] = []
-
-    def hook(_conn, _cur, statement, *_):
-        if any(f"FROM {t}" in statement for t in tables):
-            seen.append(statement)
-
-    event.listen(connection, "before_cursor_execute", hook)
-    try:
-        result = call()
-    finally:
-        event.remove(connection, "before_cursor_execute", hook)
-    return result, len(seen)
 
 
 def _find(session, dept=None):
@@ -49,7 +35,7 @@ def test_the_policy_is_chosen_from_memory_until_a_change(session, org, connectio
     session.commit()
     first = _find(session, org.id("distA"))
     session.commit()
-    again, n = _reads(
+    again, n = reads_of(
         connection, ("sla_policies", "departments"), lambda: _find(session, org.id("distA"))
     )
     assert again == first and n == 0
@@ -105,7 +91,7 @@ def test_the_calendar_is_read_from_memory_until_an_import(session, connection):
     session.commit()
     first = cal.load_calendar(session)
     session.commit()
-    again, n = _reads(
+    again, n = reads_of(
         connection, ("calendar_years", "calendar_days"), lambda: cal.load_calendar(session)
     )
     assert again is first and n == 0
