@@ -61,8 +61,6 @@ NOT_YET: set[str] = {
     "intake/service.py",
     "org/auth.py",
     "org/caller.py",
-    "sla/calendar.py",
-    "sla/policies.py",
 }
 
 

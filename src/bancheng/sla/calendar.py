@@ -14,13 +14,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from bancheng.core.cache import Cached
 from bancheng.core.clock import local_today, now
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.errors import Invalid, NotFound
+from bancheng.sla import repository
 from bancheng.sla.arrangements import (
     PACKAGE_SOURCE,
     DayEntry,
@@ -128,11 +128,7 @@ def write_years(
     names = sorted(years)
     stamp = now()
     with session.begin_nested():
-        replaced = sorted(
-            session.scalars(select(CalendarYear.year).where(CalendarYear.year.in_(names)))
-        )
-        session.execute(delete(CalendarDay).where(CalendarDay.year.in_(names)))
-        session.execute(delete(CalendarYear).where(CalendarYear.year.in_(names)))
+        replaced = repository.calendar_years_among(session, names)
         year_rows = [
             {
                 "year": y,
@@ -142,7 +138,6 @@ def write_years(
             }
             for y in names
         ]
-        session.execute(insert(CalendarYear), year_rows)
         day_rows: list[dict[str, Any]] = []
         for y in names:
             declared = {e.date: e for e in years[y]}
@@ -159,7 +154,7 @@ def write_years(
                     }
                 )
                 day += timedelta(days=1)
-        session.execute(insert(CalendarDay), day_rows)
+        repository.replace_calendar_years(session, names, year_rows, day_rows)
         for listener in list(_listeners):
             listener(session, names)
     invalidate_calendar_cache()
@@ -200,10 +195,7 @@ def seed_from_chinese_calendar(session: Session, *, replace: bool = False) -> Im
     Returns ``None`` when there was nothing to load.
     """
     package_years = chinese_calendar_days()
-    existing = {
-        year: source
-        for year, source in session.execute(select(CalendarYear.year, CalendarYear.source))
-    }
+    existing = repository.calendar_year_sources(session)
     wanted = {
         y: entries
         for y, entries in package_years.items()
@@ -219,13 +211,8 @@ def seed_from_chinese_calendar(session: Session, *, replace: bool = False) -> Im
 
 
 def _load_days(session: Session) -> WorkdayCalendar:
-    known = set(session.scalars(select(CalendarYear.year).where(CalendarYear.complete.is_(True))))
-    days: dict[date, str] = {}
-    if known:
-        rows = session.execute(
-            select(CalendarDay.date, CalendarDay.kind).where(CalendarDay.year.in_(sorted(known)))
-        )
-        days = {day: kind for day, kind in rows}
+    known = repository.complete_calendar_years(session)
+    days = repository.calendar_day_kinds(session, known) if known else {}
     return WorkdayCalendar(days, known_years=known, rules=rules_from_settings())
 
 
@@ -264,14 +251,7 @@ def load_calendar(session: Session, rules: WorkdayRules | None = None) -> Workda
 
 
 def list_years(session: Session) -> list[YearSummary]:
-    counts: dict[tuple[int, str], int] = {
-        (y, k): n
-        for y, k, n in session.execute(
-            select(CalendarDay.year, CalendarDay.kind, func.count())
-            .where(CalendarDay.kind.in_(("holiday", "makeup_workday")))
-            .group_by(CalendarDay.year, CalendarDay.kind)
-        )
-    }
+    counts = repository.special_day_counts(session)
     return [
         YearSummary(
             year=row.year,
@@ -281,7 +261,7 @@ def list_years(session: Session) -> list[YearSummary]:
             holidays=counts.get((row.year, "holiday"), 0),
             makeup_workdays=counts.get((row.year, "makeup_workday"), 0),
         )
-        for row in session.scalars(select(CalendarYear).order_by(CalendarYear.year))
+        for row in repository.calendar_years(session)
     ]
 
 
@@ -297,13 +277,10 @@ def _check_year(year: int) -> None:
 def show_year(session: Session, year: int) -> YearView:
     """Every day of a year; the Monday–Friday fallback when no data is loaded."""
     _check_year(year)
-    row = session.get(CalendarYear, year)
+    row = repository.calendar_year(session, year)
     if row is not None and row.complete:
         days = [
-            DayView(d.date, d.kind, d.festival)
-            for d in session.scalars(
-                select(CalendarDay).where(CalendarDay.year == year).order_by(CalendarDay.date)
-            )
+            DayView(d.date, d.kind, d.festival) for d in repository.calendar_days(session, year)
         ]
         return YearView(year, True, row.source, row.loaded_at, days)
     fallback: list[DayView] = []
@@ -323,11 +300,5 @@ def missing_years(session: Session, years: Iterable[int] | None = None) -> list[
     wanted = sorted({y for y in years if MIN_YEAR <= y <= MAX_YEAR})
     if not wanted:
         return []
-    known = set(
-        session.scalars(
-            select(CalendarYear.year).where(
-                CalendarYear.year.in_(wanted), CalendarYear.complete.is_(True)
-            )
-        )
-    )
+    known = repository.complete_calendar_years(session, wanted)
     return [y for y in wanted if y not in known]

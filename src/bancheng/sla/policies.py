@@ -23,7 +23,6 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.core.cache import Cached
@@ -31,6 +30,7 @@ from bancheng.core.clock import now as clock_now
 from bancheng.core.errors import Conflict, Invalid, NotFound
 from bancheng.org.models import Department
 from bancheng.org.repository import department_paths
+from bancheng.sla import repository
 from bancheng.sla.keys import Channel, Difficulty, Kind
 from bancheng.sla.models import SlaPolicy
 from bancheng.sla.workdays import (
@@ -229,7 +229,7 @@ def validate_policy(values: Mapping[str, Any]) -> None:
 
 
 def _check_department(session: Session, department_id: int | None) -> None:
-    if department_id is not None and session.get(Department, department_id) is None:
+    if department_id is not None and not repository.department_exists(session, department_id):
         raise NotFound("org.department_not_found", f"部门不存在: {department_id}")
 
 
@@ -238,7 +238,7 @@ def _check_unique(session: Session, values: Mapping[str, Any], exclude_id: int |
     coin toss."""
     if not values.get("active", True):
         return
-    for other in session.scalars(select(SlaPolicy).where(SlaPolicy.active.is_(True))):
+    for other in repository.policies(session, active_only=True):
         if other.id == exclude_id:
             continue
         if (
@@ -276,7 +276,7 @@ def create_policy(session: Session, **values: Any) -> SlaPolicy:
 def update_policy(session: Session, policy_id: int, **changes: Any) -> SlaPolicy:
     """Change a policy. New cases use it at once; open cases keep their deadlines until
     an explicit recompute."""
-    policy = session.get(SlaPolicy, policy_id)
+    policy = repository.policy(session, policy_id)
     if policy is None:
         raise NotFound("sla.policy_not_found", f"时限策略不存在: {policy_id}")
     unknown = set(changes) - set(EDITABLE_FIELDS)
@@ -295,17 +295,14 @@ def update_policy(session: Session, policy_id: int, **changes: Any) -> SlaPolicy
 
 
 def list_policies(session: Session, *, active_only: bool = False) -> list[SlaPolicy]:
-    query = select(SlaPolicy).order_by(SlaPolicy.id)
-    if active_only:
-        query = query.where(SlaPolicy.active.is_(True))
-    return list(session.scalars(query))
+    return repository.policies(session, active_only=active_only)
 
 
 def seed_default_policies(session: Session, preset: str = "default") -> int:
     """Insert a preset's policies when the table is empty; returns how many."""
     if preset not in PRESETS:
         raise Invalid("sla.unknown_preset", f"未知的预设: {preset!r}")
-    if session.scalars(select(SlaPolicy.id).limit(1)).first() is not None:
+    if repository.any_policy(session):
         return 0
     for values in PRESETS[preset]:
         create_policy(session, **values)
