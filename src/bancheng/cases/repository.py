@@ -17,6 +17,7 @@ from bancheng.cases.models import (
     CaseDepartment,
     CaseEvent,
     DispatchObjection,
+    IdempotencyKey,
 )
 from bancheng.cases.schemas import CaseFilter
 from bancheng.core.clock import SHANGHAI
@@ -334,3 +335,22 @@ def extensions(session: Session, case_id: int) -> list[DeadlineExtension]:
             .order_by(DeadlineExtension.id)
         )
     )
+
+
+# -- registration --
+
+
+def idempotency_claim(session: Session, key: str, user_id: int | None) -> IdempotencyKey | None:
+    """The claim of an ``Idempotency-Key`` by this caller, if any."""
+    return session.get(IdempotencyKey, (key, str(user_id)))
+
+
+def case_by_id(session: Session, case_id: int | None) -> Case | None:
+    """A case by its id, without data scope (for the caller's own replay)."""
+    return session.get(Case, case_id)
+
+
+def row_by_id(session: Session, model: Any, ident: int) -> Any:
+    """A row of ``model`` by primary key (the registration's references: hall, window,
+    matter, department)."""
+    return session.get(model, ident)

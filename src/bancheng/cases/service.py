@@ -58,12 +58,12 @@ def fingerprint(payload: dict[str, Any]) -> str:
 
 
 def find_idempotent(session: Session, key: str, principal: Principal, fp: str) -> Case | None:
-    row = session.get(IdempotencyKey, (key, str(principal.user_id)))
+    row = repo.idempotency_claim(session, key, principal.user_id)
     if row is None:
         return None
     if row.fingerprint != fp:
         raise Conflict("idempotency.key_reused", "同一幂等键已用于不同的请求内容")
-    return session.get(Case, row.case_id)
+    return repo.case_by_id(session, row.case_id)
 
 
 def require_row(
@@ -71,7 +71,7 @@ def require_row(
 ) -> Any:
     if ident is None:
         return None
-    row = session.get(model, ident)
+    row = repo.row_by_id(session, model, ident)
     if row is None or (hasattr(row, "active") and not row.active):
         raise Invalid(code, f"{label}不存在或已停用", field=field)
     return row
@@ -161,7 +161,7 @@ def create_case(
     if window is not None and hall is not None and window.hall_id != hall.id:
         raise Invalid("case.window_not_in_hall", "窗口不属于所选大厅", field="window_id")
     if window is not None and hall is None:
-        hall = session.get(Hall, window.hall_id)
+        hall = repo.row_by_id(session, Hall, window.hall_id)
 
     blockers = blocker_list(data.blocker_types, data.blocker_type, "blocker_types")
     if (
