@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bancheng.cases.models import Case, CaseEvent
-from bancheng.org.models import Hall, Matter, ServiceWindow
+from bancheng.cases.models import Case, CaseEvent, CaseNumberCounter
+from bancheng.intake.models import CaseAccessToken
+from bancheng.org.models import Department, Hall, Matter, ServiceWindow
 
 
 def active_matters(session: Session) -> Sequence[Matter]:
@@ -51,3 +52,40 @@ def hall(session: Session, hall_id: int) -> Hall | None:
 
 def window(session: Session, window_id: int) -> ServiceWindow | None:
     return session.get(ServiceWindow, window_id)
+
+
+def department(session: Session, department_id: int) -> Department | None:
+    return session.get(Department, department_id)
+
+
+def active_centres(session: Session) -> Sequence[Department]:
+    """The active units of kind ``centre``."""
+    return session.scalars(
+        select(Department).where(Department.kind == "centre", Department.active.is_(True))
+    ).all()
+
+
+def root_department(session: Session) -> Department | None:
+    """The first unit without a parent."""
+    return session.scalar(
+        select(Department).where(Department.parent_id.is_(None)).order_by(Department.id)
+    )
+
+
+def case_of_token(session: Session, token_hash: str) -> Case | None:
+    """The case a private status link's token hash opens, if any."""
+    row = session.scalar(select(CaseAccessToken).where(CaseAccessToken.token_hash == token_hash))
+    return session.get(Case, row.case_id) if row is not None else None
+
+
+def case_by_number(session: Session, number: str) -> Case | None:
+    return session.scalar(select(Case).where(Case.number == number))
+
+
+def last_case_seq(session: Session, jurisdiction: str, year: int) -> int | None:
+    """The jurisdiction's last case number of the year (read, not locked)."""
+    return session.scalar(
+        select(CaseNumberCounter.last_seq).where(
+            CaseNumberCounter.jurisdiction == jurisdiction, CaseNumberCounter.year == year
+        )
+    )

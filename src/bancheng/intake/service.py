@@ -9,7 +9,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.cases.enums import Channel, Kind, ReporterType
@@ -22,9 +21,10 @@ from bancheng.core.cache import Cached
 from bancheng.core.config import Settings
 from bancheng.core.errors import NotFound
 from bancheng.core.validators import normalize_phone
+from bancheng.intake import repository
 from bancheng.intake.models import CaseAccessToken
 from bancheng.notify import messages
-from bancheng.org.models import Department, Hall
+from bancheng.org.models import Department
 from bancheng.org.scope import Principal
 
 # The phone page files ``mobile`` cases; Open311 clients (apps, websites) file ``online``.
@@ -39,14 +39,10 @@ def not_found() -> NotFound:
 
 def centre_department(session: Session) -> Department:
     """The city centre: the highest active unit of kind ``centre`` (shortest path)."""
-    rows = session.scalars(
-        select(Department).where(Department.kind == "centre", Department.active.is_(True))
-    ).all()
+    rows = repository.active_centres(session)
     if rows:
         return min(rows, key=lambda d: (d.path.count("/"), d.id))
-    root = session.scalar(
-        select(Department).where(Department.parent_id.is_(None)).order_by(Department.id)
-    )
+    root = repository.root_department(session)
     if root is None:
         raise NotFound("public.not_configured", "系统尚未配置受理单位")
     return root
@@ -63,9 +59,9 @@ def public_principal(session: Session, hall_id: int | None) -> Principal:
     city centre without a hall. ``user_id`` 0 is stored as no user."""
     dept: Department | None = None
     if hall_id is not None:
-        hall = session.get(Hall, hall_id)
+        hall = repository.hall(session, hall_id)
         if hall is not None:
-            dept = session.get(Department, hall.department_id)
+            dept = repository.department(session, hall.department_id)
     return Principal(
         user_id=0,
         username="public",
@@ -163,15 +159,14 @@ def issue_token(session: Session, case: Case) -> str:
 
 
 def case_by_token(session: Session, number: str, token: str) -> Case:
-    row = session.scalar(select(CaseAccessToken).where(CaseAccessToken.token_hash == _hash(token)))
-    case = session.get(Case, row.case_id) if row is not None else None
+    case = repository.case_of_token(session, _hash(token))
     if case is None or not secrets.compare_digest(case.number, number):
         raise not_found()
     return case
 
 
 def case_by_phone(session: Session, number: str, phone_hash: str) -> Case:
-    case = session.scalar(select(Case).where(Case.number == number))
+    case = repository.case_by_number(session, number)
     if case is None or not secrets.compare_digest(case.reporter_phone_hash, phone_hash):
         raise not_found()
     return case
@@ -184,16 +179,10 @@ def honeypot_answer(
     number just past the jurisdiction's current one, a token like a real one, and the
     deadline a real report of that kind would get now."""
     from bancheng.cases import case_clock
-    from bancheng.cases.models import CaseNumberCounter
 
     now = clock.now()
     year = clock.to_local(now).year
-    last = session.scalar(
-        select(CaseNumberCounter.last_seq).where(
-            CaseNumberCounter.jurisdiction == settings.jurisdiction_code,
-            CaseNumberCounter.year == year,
-        )
-    )
+    last = repository.last_case_seq(session, settings.jurisdiction_code, year)
     number = f"{settings.jurisdiction_code}-{year}-{(last or 0) + 1 + secrets.randbelow(3):06d}"
     principal = public_principal(session, hall_id)
     probe = Case(
