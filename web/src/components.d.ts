@@ -35,6 +35,7 @@ declare module 'vue' {
     CaseTimeline: typeof import('./components/case/CaseTimeline.vue')['default']
     DatesAndSearch: typeof import('./components/DatesAndSearch.vue')['default']
     DepartmentSelect: typeof import('./components/DepartmentSelect.vue')['default']
+    DialogButtons: typeof import('./components/DialogButtons.vue')['default']
     EditDialog: typeof import('./components/EditDialog.vue')['default']
     ElAlert: typeof import('element-plus/es')['ElAlert']
     ElAside: typeof import('element-plus/es')['ElAside']
