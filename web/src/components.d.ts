@@ -38,6 +38,7 @@ declare module 'vue' {
     DateTimeColumn: typeof import('./components/DateTimeColumn.vue')['default']
     DepartmentSelect: typeof import('./components/DepartmentSelect.vue')['default']
     DialogButtons: typeof import('./components/DialogButtons.vue')['default']
+    EditColumn: typeof import('./components/EditColumn.vue')['default']
     EditDialog: typeof import('./components/EditDialog.vue')['default']
     ElAlert: typeof import('element-plus/es')['ElAlert']
     ElAside: typeof import('element-plus/es')['ElAside']
