@@ -113,6 +113,12 @@ export const OBJECTION_STATUS: Record<string, string> = {
 }
 export const OBJECTION_STATUS_TAG = { pending: 'warning', accepted: 'success', rejected: 'danger' } as const
 
+export const CALLBACK_STATUS: Record<string, string> = { open: '待回访', reached: '已联系', unreachable: '无法联系', refused: '拒绝回访' }
+export const CALLBACK_STATUS_TAG = { open: 'primary', reached: 'success', unreachable: 'info', refused: 'warning' } as const
+
+export const RECTIFICATION_STATUS: Record<string, string> = { open: '整改中', done: '已整改', appealed: '申诉待审', overturned: '申诉成立' }
+export const RECTIFICATION_STATUS_TAG = { open: 'danger', done: 'success', appealed: 'warning', overturned: 'info' } as const
+
 export const TIME_UNIT: Record<string, string> = {
   working_days: '个工作日',
   working_hours: '个工作小时',

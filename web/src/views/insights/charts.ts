@@ -64,6 +64,27 @@ export function disposeAll(els: (HTMLElement | null)[]): void {
   })
 }
 
+const COUNT_NAMES: Record<string, string> = { registered: '登记', resolved: '办结', overdue: '超期' }
+
+/** The trend's lines of the named counts (登记, 办结, 超期), for `lineOption`. */
+export function countLines(...codes: string[]): { name: string; value: (p: TrendPoint) => number }[] {
+  return codes.map((code) => ({ name: COUNT_NAMES[code] ?? code, value: (p: TrendPoint) => p.counts[code] ?? 0 }))
+}
+
+/** The 红黄绿灯 pie's slices, in their colours. */
+export function lightSlices(lights: Record<string, number>): { name: string; value: number; color: string }[] {
+  return [
+    { name: '绿灯', value: lights.green ?? 0, color: '#67c23a' },
+    { name: '黄灯', value: lights.yellow ?? 0, color: '#e6a23c' },
+    { name: '红灯', value: lights.red ?? 0, color: '#f56c6c' },
+  ]
+}
+
+/** Each row's name and the cases registered, for `barOption` and `pieOption`. */
+export function registered(rows: BreakdownRow[]): { name: string; value: number }[] {
+  return rows.map((r) => ({ name: r.name, value: r.counts.registered ?? 0 }))
+}
+
 export function lineOption(points: TrendPoint[], series: { name: string; value: (p: TrendPoint) => number | null }[], percent = false): unknown {
   return {
     tooltip: { trigger: 'axis' },
