@@ -19,10 +19,9 @@ The preset ``jiaxiang`` replaces the kind split by Jiaxiang's difficulty split
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
-from datetime import datetime
 from typing import Any, NamedTuple
 
+from pydantic import ConfigDict
 from sqlalchemy.orm import Session
 
 from bancheng.core.cache import Cached
@@ -33,6 +32,7 @@ from bancheng.org.repository import department_paths
 from bancheng.sla import repository
 from bancheng.sla.keys import Channel, Difficulty, Kind
 from bancheng.sla.models import SlaPolicy
+from bancheng.sla.schemas import PolicyOut
 from bancheng.sla.workdays import (
     MAX_CALENDAR_HOURS,
     MAX_WORKDAYS,
@@ -127,32 +127,16 @@ PRESETS: dict[str, list[dict[str, Any]]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class PolicyRow:
+class PolicyRow(PolicyOut):
     """A policy as the look-up and the deadline maths read it: a snapshot of an
-    ``SlaPolicy`` row, shared by every thread of the process (``active_policies``)."""
+    ``SlaPolicy`` row, shared by every thread of the process (``active_policies``). Its
+    fields are those the API shows (``PolicyOut``); frozen, since the snapshot is shared."""
 
-    id: int
-    name: str
-    kind: str | None
-    difficulty: str | None
-    channel: str | None
-    department_id: int | None
-    response_limit: float
-    response_unit: str
-    resolution_limit: float
-    resolution_unit: str
-    yellow_remaining: float | None
-    yellow_fraction: float | None
-    priority: int
-    active: bool
-    note: str | None
-    created_at: datetime
-    updated_at: datetime
+    model_config = ConfigDict(from_attributes=True, frozen=True)
 
     @classmethod
     def of(cls, row: SlaPolicy) -> PolicyRow:
-        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
+        return cls.model_validate(row)
 
 
 class PolicyDeadlines(NamedTuple):
