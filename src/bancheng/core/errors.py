@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,6 +15,7 @@ from starlette.routing import Match
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger("bancheng.errors")
+T = TypeVar("T")
 
 
 class DomainError(Exception):
@@ -68,6 +69,16 @@ class TooLarge(DomainError, status=413, code="payload.too_large"): ...
 
 
 class RateLimited(DomainError, status=429, code="rate_limited"): ...
+
+
+def present(row: T | None, missing: DomainError) -> T:
+    """``row``, or ``missing`` raised when it is ``None``: ``present(repository.hall(session,
+    hall_id), NotFound("print.hall_not_found", "大厅不存在"))``. The error is written out at
+    the call, so the code stays a literal argument of its error class (the test of the
+    console's messages finds the codes so)."""
+    if row is None:
+        raise missing
+    return row
 
 
 def problem(

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from bancheng.core.cache import Cached
 from bancheng.core.clock import now as clock_now
-from bancheng.core.errors import Conflict, Invalid, NotFound
+from bancheng.core.errors import Conflict, Invalid, NotFound, present
 from bancheng.org.models import Department
 from bancheng.org.repository import department_paths
 from bancheng.sla import repository
@@ -260,9 +260,10 @@ def create_policy(session: Session, **values: Any) -> SlaPolicy:
 def update_policy(session: Session, policy_id: int, **changes: Any) -> SlaPolicy:
     """Change a policy. New cases use it at once; open cases keep their deadlines until
     an explicit recompute."""
-    policy = repository.policy(session, policy_id)
-    if policy is None:
-        raise NotFound("sla.policy_not_found", f"时限策略不存在: {policy_id}")
+    policy = present(
+        repository.policy(session, policy_id),
+        NotFound("sla.policy_not_found", f"时限策略不存在: {policy_id}"),
+    )
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise Invalid("sla.invalid_key", f"未知字段: {', '.join(sorted(unknown))}")
