@@ -45,8 +45,7 @@ _PENDING = "bancheng_audit_unsealed"
 _PURGING = "bancheng_audit_purging"
 
 
-class AppendOnly(Conflict):
-    code = "audit.append_only"
+class AppendOnly(Conflict, code="audit.append_only"): ...
 
 
 def _refuse() -> AppendOnly:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from bancheng.audit.actions import OPERATIONS, PATH_OBJECTS
 from bancheng.audit.models import LoginLog, OperationLog
 from bancheng.core import clock
-from bancheng.core.deps import Caller
+from bancheng.core.deps import Caller, LoggedRequest
 
 # ``session.info`` keys: set once an entry of this request is written; an object to name.
 _LOGGED = "bancheng.operation_logged"
@@ -83,22 +83,13 @@ def route_operation(method: str, path_template: str | None) -> str | None:
     return op.code if op else None
 
 
-def record_request(
-    session: Session,
-    *,
-    method: str,
-    path_template: str | None,
-    path_params: dict[str, Any],
-    actor_id: int | None,
-    actor_name: str,
-    ip: str | None,
-) -> None:
+def record_request(session: Session, request: LoggedRequest) -> None:
     """The entry of a state-changing request that succeeded, unless its endpoint wrote
     one itself. Called by the unit of work just before the commit."""
     try:
         if session.info.get(_LOGGED):
             return
-        code = route_operation(method, path_template)
+        code = route_operation(request.method, request.path_template)
         if code is None:
             return  # a route on the test's exemption list (it changes nothing worth a line)
         object_type: str | None = None
@@ -107,19 +98,19 @@ def record_request(
         if noted is not None:
             object_type, object_id = noted
         details: dict[str, Any] = {}
-        for name, value in path_params.items():
+        for name, value in request.path_params.items():
             if object_type is None and name in PATH_OBJECTS:
                 object_type, object_id = PATH_OBJECTS[name], value
             else:
                 details[name] = value
         log_operation(
             session,
-            actor_id=actor_id,
-            actor_name=actor_name,
+            actor_id=request.actor_id,
+            actor_name=request.actor_name,
             action=code,
             object_type=object_type,
             object_id=object_id,
-            ip=ip,
+            ip=request.ip,
             details=details,
         )
     finally:
@@ -127,26 +118,16 @@ def record_request(
         session.info.pop(_OBJECT, None)
 
 
-def record_denied(
-    session: Session,
-    *,
-    method: str,
-    path_template: str | None,
-    path: str,
-    code: str,
-    actor_id: int,
-    actor_name: str,
-    ip: str | None,
-) -> None:
+def record_denied(session: Session, request: LoggedRequest, code: str) -> None:
     """The entry of a refused request (403/404), written in a transaction of its own."""
     log_operation(
         session,
-        actor_id=actor_id,
-        actor_name=actor_name,
-        action=route_operation(method, path_template) or "access",
+        actor_id=request.actor_id,
+        actor_name=request.actor_name,
+        action=route_operation(request.method, request.path_template) or "access",
         outcome="denied",
-        ip=ip,
-        details={"code": code, "request": f"{method} {path}"},
+        ip=request.ip,
+        details={"code": code, "request": f"{request.method} {request.path}"},
     )
 
 

@@ -52,7 +52,7 @@ def scoped(principal: Principal) -> Select[Case]:
 def get_case(session: Session, principal: Principal, case_id: int, *, lock: bool = False) -> Case:
     """The case if it is in the caller's scope; otherwise 404, whether or not it exists."""
     stmt = scoped(principal).where(Case.id == case_id)
-    return found(session, stmt, "case.not_found", "案件不存在或无权查看", lock=lock)
+    return found(session, stmt, NotFound("case.not_found", "案件不存在或无权查看"), lock=lock)
 
 
 def _day_start(d: Any) -> datetime:

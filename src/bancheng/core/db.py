@@ -15,7 +15,7 @@ from sqlalchemy import Engine, MetaData, Select, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from bancheng.core.config import Settings, get_settings
-from bancheng.core.errors import NotFound
+from bancheng.core.errors import NotFound, present
 
 T = TypeVar("T")
 
@@ -32,13 +32,10 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def found(session: Session, stmt: Select[T], code: str, detail: str, *, lock: bool = False) -> T:
-    """The row ``stmt`` selects (locked for update with ``lock``), or ``NotFound(code,
-    detail)``."""
-    row = session.scalar(stmt.with_for_update() if lock else stmt)
-    if row is None:
-        raise NotFound(code, detail)
-    return row
+def found(session: Session, stmt: Select[T], missing: NotFound, *, lock: bool = False) -> T:
+    """The row ``stmt`` selects (locked for update with ``lock``), or ``missing`` raised
+    (``core.errors.present``)."""
+    return present(session.scalar(stmt.with_for_update() if lock else stmt), missing)
 
 
 def _sqlite_engine(url: str, immediate: bool, **kw: Any) -> Engine:

@@ -75,38 +75,18 @@ class Caller(Protocol):
     def can(self, permission: str) -> bool: ...
 
 
-class RecordRequest(Protocol):
-    """Write the operation-log entry of a state-changing request that succeeded, in the
-    request's session, just before its commit."""
+@dataclass(frozen=True)
+class LoggedRequest:
+    """What the operation log keeps of a request: its route, the caller (``None`` and
+    "公众" for the public) and the caller's address."""
 
-    def __call__(
-        self,
-        session: Session,
-        *,
-        method: str,
-        path_template: str | None,
-        path_params: dict[str, Any],
-        actor_id: int | None,
-        actor_name: str,
-        ip: str | None,
-    ) -> None: ...
-
-
-class RecordDenied(Protocol):
-    """Write the operation-log entry of a refused request (403/404), in ``session``."""
-
-    def __call__(
-        self,
-        session: Session,
-        *,
-        method: str,
-        path_template: str | None,
-        path: str,
-        code: str,
-        actor_id: int,
-        actor_name: str,
-        ip: str | None,
-    ) -> None: ...
+    method: str
+    path_template: str | None
+    path: str
+    path_params: dict[str, Any]
+    actor_id: int | None
+    actor_name: str
+    ip: str | None
 
 
 @dataclass(frozen=True)
@@ -114,12 +94,14 @@ class RequestHooks:
     """``identify(request, session)``: the caller, from read-only look-ups in ``session``
     (raises ``Unauthorized``/``Forbidden``); ``after_identify(request)``: the writes the
     look-up left for after it ended (a session's last use), each in a transaction of its
-    own; ``record_request`` and ``record_denied``: the operation log."""
+    own; ``record_request(session, request)`` (a state-changing request that succeeded,
+    just before its commit) and ``record_denied(session, request, code)`` (a refusal,
+    403/404): the operation log."""
 
     identify: Callable[[Request, Session], Caller]
     after_identify: Callable[[Request], None]
-    record_request: RecordRequest
-    record_denied: RecordDenied
+    record_request: Callable[[Session, LoggedRequest], None]
+    record_denied: Callable[[Session, LoggedRequest, str], None]
 
 
 _hooks: RequestHooks | None = None
@@ -205,20 +187,10 @@ class UnitOfWork:
             self._session = None
 
     def _log_denied(self, exc: DomainError) -> None:
-        principal: Caller | None = getattr(self.request.state, "principal", None)
-        if principal is None:
+        if getattr(self.request.state, "principal", None) is None:
             return
         with separate_transaction() as s:
-            request_hooks().record_denied(
-                s,
-                method=self.request.method,
-                path_template=_template(self.request),
-                path=self.request.url.path,
-                code=exc.code,
-                actor_id=principal.user_id,
-                actor_name=principal.username,
-                ip=principal.ip,
-            )
+            request_hooks().record_denied(s, _logged(self.request), exc.code)
 
 
 _current_uow: ContextVar[UnitOfWork | None] = ContextVar("bancheng_uow", default=None)
@@ -320,18 +292,22 @@ def _template(request: Request) -> str | None:
     return getattr(route, "path", None)
 
 
-def _record(request: Request, session: Session) -> None:
-    """The operation-log entry of a state-changing request (``audit.actions``)."""
+def _logged(request: Request) -> LoggedRequest:
     principal: Caller | None = getattr(request.state, "principal", None)
-    request_hooks().record_request(
-        session,
+    return LoggedRequest(
         method=request.method,
         path_template=_template(request),
+        path=request.url.path,
         path_params=dict(request.path_params),
         actor_id=principal.user_id if principal else None,
         actor_name=principal.username if principal else "公众",
         ip=principal.ip if principal else client_ip(request),
     )
+
+
+def _record(request: Request, session: Session) -> None:
+    """The operation-log entry of a state-changing request (``audit.actions``)."""
+    request_hooks().record_request(session, _logged(request))
 
 
 def client_ip(request: Request) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,16 +15,27 @@ from starlette.routing import Match
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger("bancheng.errors")
+T = TypeVar("T")
 
 
 class DomainError(Exception):
-    """A refusal by the rules. ``code`` is stable and the UI maps it to Chinese text."""
+    """A refusal by the rules. ``code`` is stable and the UI maps it to Chinese text.
+
+    A subclass names its HTTP status and default code in its header:
+    ``class NotFound(DomainError, status=404, code="not_found")``."""
 
     status_code = 409
     code = "domain.error"
     # Some refusals must still keep what they recorded (a failed sign-in's log line, the
     # supervision flag set when a transfer is refused): the request commits instead.
     commit_changes = False
+
+    def __init_subclass__(cls, *, status: int | None = None, code: str | None = None) -> None:
+        super().__init_subclass__()
+        if status is not None:
+            cls.status_code = status
+        if code is not None:
+            cls.code = code
 
     def __init__(self, code: str | None = None, detail: str = "", **extra: Any) -> None:
         self.code = code or self.code
@@ -33,49 +44,41 @@ class DomainError(Exception):
         super().__init__(f"{self.code}: {self.detail}")
 
 
-class NotFound(DomainError):
-    status_code = 404
-    code = "not_found"
+class NotFound(DomainError, status=404, code="not_found"): ...
 
 
-class Invalid(DomainError):
+class Invalid(DomainError, status=400, code="invalid"):
     """Well-formed but semantically invalid input (bad checksum, empty text, ...)."""
 
-    status_code = 400
-    code = "invalid"
 
-
-class Malformed(DomainError):
+class Malformed(DomainError, status=422, code="request.malformed"):
     """Input that parses but no request may carry (``core/inputs.py``): a number out of
     range, a forbidden character, an impossible date."""
 
-    status_code = 422
-    code = "request.malformed"
+
+class Conflict(DomainError, status=409, code="conflict"): ...
 
 
-class Conflict(DomainError):
-    status_code = 409
-    code = "conflict"
+class Forbidden(DomainError, status=403, code="auth.forbidden"): ...
 
 
-class Forbidden(DomainError):
-    status_code = 403
-    code = "auth.forbidden"
+class Unauthorized(DomainError, status=401, code="auth.required"): ...
 
 
-class Unauthorized(DomainError):
-    status_code = 401
-    code = "auth.required"
+class TooLarge(DomainError, status=413, code="payload.too_large"): ...
 
 
-class TooLarge(DomainError):
-    status_code = 413
-    code = "payload.too_large"
+class RateLimited(DomainError, status=429, code="rate_limited"): ...
 
 
-class RateLimited(DomainError):
-    status_code = 429
-    code = "rate_limited"
+def present(row: T | None, missing: DomainError) -> T:
+    """``row``, or ``missing`` raised when it is ``None``: ``present(repository.hall(session,
+    hall_id), NotFound("print.hall_not_found", "大厅不存在"))``. The error is written out at
+    the call, so the code stays a literal argument of its error class (the test of the
+    console's messages finds the codes so)."""
+    if row is None:
+        raise missing
+    return row
 
 
 def problem(

@@ -17,11 +17,8 @@ FALLBACK_FONTS = (
 )
 
 
-class FontMissing(DomainError):
+class FontMissing(DomainError, status=503, code="print.font_missing"):
     """No CJK font on the server: PDFs cannot be drawn (install fonts-noto-cjk)."""
-
-    status_code = 503
-    code = "print.font_missing"
 
 
 def find_cjk_font(font_path: str | None) -> str:

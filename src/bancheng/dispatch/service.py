@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bancheng.core import clock
-from bancheng.core.errors import Conflict, Invalid, NotFound
+from bancheng.core.errors import Conflict, Invalid, NotFound, present
 from bancheng.dispatch import repository
 from bancheng.dispatch.models import DispatchCatalogueEntry
 from bancheng.org.scope import Principal
@@ -79,10 +79,9 @@ def list_entries(session: Session, include_inactive: bool = True) -> list[Dispat
 
 
 def get_entry(session: Session, entry_id: int) -> DispatchCatalogueEntry:
-    entry = repository.entry(session, entry_id)
-    if entry is None:
-        raise NotFound("dispatch.not_found", "派单目录条目不存在")
-    return entry
+    return present(
+        repository.entry(session, entry_id), NotFound("dispatch.not_found", "派单目录条目不存在")
+    )
 
 
 def _by_matter(session: Session, matter: str) -> DispatchCatalogueEntry | None:

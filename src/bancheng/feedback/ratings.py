@@ -15,7 +15,7 @@ from bancheng.cases.models import Case
 from bancheng.core import clock, periods
 from bancheng.core.clock import SHANGHAI
 from bancheng.core.config import Settings
-from bancheng.core.errors import Conflict, Invalid, NotFound
+from bancheng.core.errors import Conflict, Invalid, NotFound, present
 from bancheng.feedback import repository
 from bancheng.feedback.models import Evaluation, IndicatorSet
 from bancheng.org.scope import Principal
@@ -40,10 +40,10 @@ def channel_type(channel: str) -> str:
 
 
 def active_set(session: Session, kind: str) -> IndicatorSet:
-    found = repository.active_indicator_set(session, kind)
-    if found is None:
-        raise NotFound("rating.indicator_set_not_found", "没有可用的评价指标")
-    return found
+    return present(
+        repository.active_indicator_set(session, kind),
+        NotFound("rating.indicator_set_not_found", "没有可用的评价指标"),
+    )
 
 
 def list_sets(session: Session) -> list[IndicatorSet]:

@@ -16,7 +16,7 @@ from bancheng.cases.enums import LABELS_ZH
 from bancheng.cases.lifecycle import MOVES_BY_ACTION
 from bancheng.cases.models import Case
 from bancheng.core import clock
-from bancheng.core.errors import Invalid, NotFound
+from bancheng.core.errors import Invalid, NotFound, present
 from bancheng.feedback import repository
 from bancheng.feedback.models import ReplyTemplate
 
@@ -60,10 +60,10 @@ def _check(action: str, kind: str | None, title: str, body: str) -> None:
 
 
 def get(session: Session, template_id: int) -> ReplyTemplate:
-    row = repository.reply_template(session, template_id)
-    if row is None:
-        raise NotFound("reply_template.not_found", "回复模板不存在")
-    return row
+    return present(
+        repository.reply_template(session, template_id),
+        NotFound("reply_template.not_found", "回复模板不存在"),
+    )
 
 
 def list_all(session: Session) -> list[ReplyTemplate]:

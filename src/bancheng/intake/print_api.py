@@ -13,7 +13,7 @@ from bancheng.cases.service import department_names
 from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.core.deps import DB, Conf, api_router, require
-from bancheng.core.errors import NotFound
+from bancheng.core.errors import NotFound, present
 from bancheng.intake import printing, repository
 from bancheng.intake import service as intake
 from bancheng.org.models import Hall
@@ -43,9 +43,9 @@ def _poster(
     window: Annotated[int | None, Query()] = None,
     staff: Annotated[int | None, Query()] = None,
 ) -> _Poster:
-    hall = repository.hall(session, hall_id)
-    if hall is None:
-        raise NotFound("print.hall_not_found", "大厅不存在")
+    hall = present(
+        repository.hall(session, hall_id), NotFound("print.hall_not_found", "大厅不存在")
+    )
     sub = ""
     if window is not None:
         win = repository.window(session, window)

@@ -19,7 +19,7 @@ from bancheng.cases.service import create_case, phone_lookup_hash
 from bancheng.core import clock
 from bancheng.core.cache import Cached
 from bancheng.core.config import Settings
-from bancheng.core.errors import NotFound
+from bancheng.core.errors import NotFound, present
 from bancheng.core.validators import normalize_phone
 from bancheng.intake import repository
 from bancheng.intake.models import CaseAccessToken
@@ -42,10 +42,10 @@ def centre_department(session: Session) -> Department:
     rows = repository.active_centres(session)
     if rows:
         return min(rows, key=lambda d: (d.path.count("/"), d.id))
-    root = repository.root_department(session)
-    if root is None:
-        raise NotFound("public.not_configured", "系统尚未配置受理单位")
-    return root
+    return present(
+        repository.root_department(session),
+        NotFound("public.not_configured", "系统尚未配置受理单位"),
+    )
 
 
 # The city centre's id, per process, read again once any department changes.

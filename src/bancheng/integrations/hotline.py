@@ -30,7 +30,7 @@ from bancheng.cases.schemas import CaseCreate, LocationIn, ReporterIn
 from bancheng.cases.service import add_event, create_case
 from bancheng.core import clock
 from bancheng.core.config import Settings
-from bancheng.core.errors import Conflict, Invalid, NotFound
+from bancheng.core.errors import Conflict, Invalid, NotFound, present
 from bancheng.integrations import repository
 from bancheng.integrations.models import HotlineOrder
 from bancheng.integrations.schemas import HotlineOrderIn
@@ -108,10 +108,10 @@ def _details(order: HotlineOrderIn) -> dict[str, Any]:
 
 
 def find_order(session: Session, order_number: str, *, lock: bool = False) -> HotlineOrder:
-    row = repository.hotline_order(session, order_number, lock=lock)
-    if row is None:
-        raise NotFound("hotline.order_not_found", "未找到该12345工单")
-    return row
+    return present(
+        repository.hotline_order(session, order_number, lock=lock),
+        NotFound("hotline.order_not_found", "未找到该12345工单"),
+    )
 
 
 def receive(

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from bancheng.cases import repository as case_repo
 from bancheng.cases.models import Case
 from bancheng.core import clock
-from bancheng.core.errors import Conflict, Invalid, NotFound
+from bancheng.core.errors import Conflict, Invalid, NotFound, present
 from bancheng.knowledge import repository
 from bancheng.knowledge.masker import find_personal_data, mask
 from bancheng.knowledge.models import LibraryCase
@@ -56,10 +56,11 @@ def _index(session: Session, lib: LibraryCase) -> None:
 
 
 def get_library_case(session: Session, principal: Principal, lib_id: int) -> LibraryCase:
-    lib = repository.visible_entry(session, principal, lib_id)
-    if lib is None:  # out of scope looks like missing
-        raise NotFound("knowledge.not_found", "案例不存在")
-    return lib
+    # out of scope looks like missing
+    return present(
+        repository.visible_entry(session, principal, lib_id),
+        NotFound("knowledge.not_found", "案例不存在"),
+    )
 
 
 def draft_from_case(

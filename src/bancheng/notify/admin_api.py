@@ -13,7 +13,7 @@ from bancheng.audit.service import log_action
 from bancheng.core import clock
 from bancheng.core.crypto import get_crypto
 from bancheng.core.deps import DB, api_router, current_principal, require
-from bancheng.core.errors import Forbidden, Invalid, NotFound
+from bancheng.core.errors import Forbidden, Invalid, NotFound, present
 from bancheng.core.validators import mask_phone, normalize_phone
 from bancheng.notify import repository, webhooks
 from bancheng.notify.models import MessageTemplate, NotificationPreference, WebhookSubscription
@@ -199,10 +199,9 @@ def _prefs(session: Session, user: User) -> PreferencesOut:
 def _user(session: Session, p: Principal) -> User:
     if p.must_change_password:
         raise Forbidden("auth.password_change_required", "请先修改初始密码")
-    user = org_repository.user(session, p.user_id)
-    if user is None:
-        raise NotFound("user.not_found", "用户不存在")
-    return user
+    return present(
+        org_repository.user(session, p.user_id), NotFound("user.not_found", "用户不存在")
+    )
 
 
 @router.get("/auth/me/notifications", response_model=PreferencesOut)

@@ -8,7 +8,7 @@ from fastapi import Query
 
 from bancheng.core import clock
 from bancheng.core.deps import DB, api_router, require
-from bancheng.core.errors import NotFound
+from bancheng.core.errors import NotFound, present
 from bancheng.notify import repository
 from bancheng.notify.models import Notice
 from bancheng.notify.schemas import NoticeOut, NoticePage
@@ -36,9 +36,9 @@ def list_notices(
 
 @router.post("/{notice_id}/read", response_model=NoticeOut)
 def mark_read(notice_id: int, session: DB, p: Principal = require("notice.read")) -> Notice:
-    notice = repository.notice(session, p, notice_id)
-    if notice is None:
-        raise NotFound("notice.not_found", "通知不存在")
+    notice = present(
+        repository.notice(session, p, notice_id), NotFound("notice.not_found", "通知不存在")
+    )
     if notice.read_at is None:
         notice.read_at = clock.now()
         notice.read_by_id = p.user_id

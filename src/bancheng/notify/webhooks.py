@@ -18,7 +18,7 @@ from bancheng.core import clock
 from bancheng.core.cache import Cached
 from bancheng.core.config import get_settings
 from bancheng.core.crypto import get_crypto
-from bancheng.core.errors import Conflict, Invalid, NotFound
+from bancheng.core.errors import Conflict, Invalid, NotFound, present
 from bancheng.notify import repository
 from bancheng.notify.models import WebhookSubscription
 from bancheng.outbox import service as outbox
@@ -90,10 +90,9 @@ def update(
 
 
 def get(session: Session, sub_id: int) -> WebhookSubscription:
-    sub = repository.subscription(session, sub_id)
-    if sub is None:
-        raise NotFound("webhook.not_found", "订阅不存在")
-    return sub
+    return present(
+        repository.subscription(session, sub_id), NotFound("webhook.not_found", "订阅不存在")
+    )
 
 
 @dataclass(frozen=True)

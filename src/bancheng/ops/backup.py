@@ -55,8 +55,7 @@ FILE_ROOTS = ("attachments", "models")
 CHUNK = 1 << 20
 
 
-class BackupError(Invalid):
-    code = "backup.failed"
+class BackupError(Invalid, code="backup.failed"): ...
 
 
 class FileEntry(BaseModel):

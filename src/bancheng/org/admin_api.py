@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import File, Response, UploadFile
 from sqlalchemy.orm import Session
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from bancheng.audit.service import log_action
 from bancheng.core import clock
 from bancheng.core.deps import DB, Conf, api_router, require
-from bancheng.core.errors import Conflict, Forbidden, Invalid, NotFound
+from bancheng.core.errors import Conflict, Forbidden, Invalid, NotFound, present
 from bancheng.org import auth, repository, service
 from bancheng.org.models import ApiToken, Department, Hall, Matter, ServiceWindow, User
 from bancheng.org.permissions import CASE_DATA, DATA_SCOPES, PERMISSIONS, ROLES, allowed
@@ -35,13 +35,6 @@ from bancheng.org.schemas import (
 from bancheng.org.scope import Principal
 
 router = api_router(prefix="/api/v1/admin", tags=["admin"])
-T = TypeVar("T")
-
-
-def _found(row: T | None, code: str, message: str) -> T:
-    if row is None:
-        raise NotFound(code, message)
-    return row
 
 
 def _patch(
@@ -83,7 +76,9 @@ def add_department(
 def edit_department(
     dept_id: int, body: DepartmentPatch, session: DB, p: Principal = require("org.manage")
 ) -> Department:
-    dept = _found(repository.department(session, dept_id), "org.department_not_found", "部门不存在")
+    dept = present(
+        repository.department(session, dept_id), NotFound("org.department_not_found", "部门不存在")
+    )
     changes = body.model_dump(exclude_unset=True)
     _patch(session, p, dept, changes, "org.department_update", "department")
     return dept
@@ -109,7 +104,7 @@ def add_hall(body: HallIn, session: DB, p: Principal = require("org.manage")) ->
 def add_window(
     hall_id: int, body: WindowIn, session: DB, p: Principal = require("org.manage")
 ) -> Hall:
-    hall = _found(repository.hall(session, hall_id), "org.hall_not_found", "大厅不存在")
+    hall = present(repository.hall(session, hall_id), NotFound("org.hall_not_found", "大厅不存在"))
     session.add(ServiceWindow(hall_id=hall.id, **body.model_dump()))
     session.flush()
     session.refresh(hall, ["windows"])  # the answer is built after the session closed
@@ -142,7 +137,7 @@ def add_matter(body: MatterIn, session: DB, p: Principal = require("org.manage")
 def edit_matter(
     matter_id: int, body: MatterPatch, session: DB, p: Principal = require("org.manage")
 ) -> Matter:
-    m = _found(repository.matter(session, matter_id), "matter.not_found", "事项不存在")
+    m = present(repository.matter(session, matter_id), NotFound("matter.not_found", "事项不存在"))
     changes = body.model_dump(exclude_unset=True)
     if "department_id" in changes:
         _matter_unit(session, changes["department_id"])
@@ -207,7 +202,7 @@ def edit_user(
     settings: Conf,
     p: Principal = require("user.manage"),
 ) -> UserOut:
-    u = _found(repository.user(session, user_id), "user.not_found", "用户不存在")
+    u = present(repository.user(session, user_id), NotFound("user.not_found", "用户不存在"))
     changes = body.model_dump(exclude_unset=True)
     if "role" in changes and changes["role"] not in ROLES:
         raise Invalid("user.role_invalid", "角色不正确", field="role")
@@ -279,7 +274,9 @@ def add_token(body: TokenIn, session: DB, p: Principal = require("token.manage")
 
 @router.delete("/tokens/{token_id}", status_code=204)
 def revoke_token(token_id: int, session: DB, p: Principal = require("token.manage")) -> Response:
-    token = _found(repository.api_token(session, token_id), "token.not_found", "令牌不存在")
+    token = present(
+        repository.api_token(session, token_id), NotFound("token.not_found", "令牌不存在")
+    )
     if token.revoked_at is None:
         token.revoked_at = clock.now()
     log_action(session, p, "token.revoke", "api_token", token.id)

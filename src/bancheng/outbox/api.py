@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bancheng.audit.service import log_action
 from bancheng.core.deps import DB, api_router, require
-from bancheng.core.errors import NotFound
+from bancheng.core.errors import NotFound, present
 from bancheng.org.scope import Principal
 from bancheng.outbox import repository, service
 from bancheng.outbox.channels import Outgoing
@@ -25,10 +25,9 @@ MessageId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 def _get(session: Session, p: Principal, message_id: int) -> OutboxMessage:
-    msg = repository.message(session, p, message_id)
-    if msg is None:
-        raise NotFound("outbox.not_found", "消息不存在")
-    return msg
+    return present(
+        repository.message(session, p, message_id), NotFound("outbox.not_found", "消息不存在")
+    )
 
 
 def preview(msg: OutboxMessage) -> str:

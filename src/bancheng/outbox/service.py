@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bancheng.core import clock
 from bancheng.core.config import get_settings
 from bancheng.core.crypto import get_crypto
-from bancheng.core.errors import Conflict, NotFound
+from bancheng.core.errors import Conflict, NotFound, present
 from bancheng.core.jobs import nudge
 from bancheng.outbox import repository
 from bancheng.outbox.models import OutboxMessage
@@ -114,9 +114,10 @@ def secrets_of(msg: OutboxMessage) -> dict[str, Any]:
 def retry(session: Session, message_id: int) -> OutboxMessage:
     """Put a dead (or waiting) message back for an attempt now, with a fresh budget of
     attempts. A message being sent or already sent is refused."""
-    msg = repository.message_for_update(session, message_id)
-    if msg is None:
-        raise NotFound("outbox.not_found", "消息不存在")
+    msg = present(
+        repository.message_for_update(session, message_id),
+        NotFound("outbox.not_found", "消息不存在"),
+    )
     if msg.state not in ("dead", "pending"):
         raise Conflict("outbox.not_retryable", "只有失败或等待重试的消息可以重新发送")
     repository.reset_for_retry(session, msg.id, clock.now())

@@ -35,7 +35,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from bancheng.core import clock
-from bancheng.core.errors import Conflict, NotFound
+from bancheng.core.errors import Conflict, NotFound, present
 from bancheng.routing import repository
 from bancheng.routing.classifier import (
     RoutingModel,
@@ -439,9 +439,10 @@ def learn(
 def revert(session: Session, model_id: int, user_id: int | None) -> RoutingUnitModel:
     """Withdraw the promoted model in use: the one it replaced (or routing by category
     alone) is used again. Flushes; the caller commits and logs."""
-    row = repository.unit_model(session, model_id, for_update=True)
-    if row is None:
-        raise NotFound("routing.unit_model_not_found", "模型记录不存在")
+    row = present(
+        repository.unit_model(session, model_id, for_update=True),
+        NotFound("routing.unit_model_not_found", "模型记录不存在"),
+    )
     if not row.active:
         raise Conflict("routing.unit_model_not_active", "只能回退正在使用的模型")
     row.active = False

@@ -32,7 +32,6 @@ from bancheng.sla.schemas import (
     PolicyOut,
     PolicyPatch,
     YearDaysOut,
-    YearOut,
     YearsOut,
 )
 
@@ -52,8 +51,7 @@ SessionDep = Annotated[Session, Depends(db_session)]
 
 @calendar_router.get("/years", response_model=YearsOut, dependencies=READ)
 def get_years(session: SessionDep) -> YearsOut:
-    years = [YearOut(**vars(y)) for y in cal.list_years(session)]
-    return YearsOut(years=years, missing=cal.missing_years(session))
+    return YearsOut(years=cal.list_years(session), missing=cal.missing_years(session))
 
 
 @calendar_router.get("/deadline", response_model=DeadlineOut, dependencies=READ)

@@ -29,6 +29,7 @@ from bancheng.sla.arrangements import (
 )
 from bancheng.sla.models import CalendarDay, CalendarYear
 from bancheng.sla.office_hours import DEFAULT_OFFICE_HOURS, OfficeHours, WorkdayRules
+from bancheng.sla.schemas import YearOut
 from bancheng.sla.workdays import MAX_YEAR, MIN_YEAR, WorkdayCalendar, default_kind
 
 # --------------------------------------------------------------------------- values
@@ -50,16 +51,6 @@ class ImportResult:
             "makeup_workdays": self.makeup_workdays,
             "source": self.source,
         }
-
-
-@dataclass(frozen=True)
-class YearSummary:
-    year: int
-    source: str
-    loaded_at: datetime
-    complete: bool
-    holidays: int
-    makeup_workdays: int
 
 
 @dataclass(frozen=True)
@@ -250,10 +241,11 @@ def load_calendar(session: Session, rules: WorkdayRules | None = None) -> Workda
     return calendar if calendar.rules == rules else calendar.with_rules(rules)
 
 
-def list_years(session: Session) -> list[YearSummary]:
+def list_years(session: Session) -> list[YearOut]:
+    """The loaded years, as the API shows them."""
     counts = repository.special_day_counts(session)
     return [
-        YearSummary(
+        YearOut(
             year=row.year,
             source=row.source,
             loaded_at=row.loaded_at,

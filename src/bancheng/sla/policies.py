@@ -19,20 +19,20 @@ The preset ``jiaxiang`` replaces the kind split by Jiaxiang's difficulty split
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
-from datetime import datetime
 from typing import Any, NamedTuple
 
+from pydantic import ConfigDict
 from sqlalchemy.orm import Session
 
 from bancheng.core.cache import Cached
 from bancheng.core.clock import now as clock_now
-from bancheng.core.errors import Conflict, Invalid, NotFound
+from bancheng.core.errors import Conflict, Invalid, NotFound, present
 from bancheng.org.models import Department
 from bancheng.org.repository import department_paths
 from bancheng.sla import repository
 from bancheng.sla.keys import Channel, Difficulty, Kind
 from bancheng.sla.models import SlaPolicy
+from bancheng.sla.schemas import PolicyOut
 from bancheng.sla.workdays import (
     MAX_CALENDAR_HOURS,
     MAX_WORKDAYS,
@@ -127,32 +127,16 @@ PRESETS: dict[str, list[dict[str, Any]]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class PolicyRow:
+class PolicyRow(PolicyOut):
     """A policy as the look-up and the deadline maths read it: a snapshot of an
-    ``SlaPolicy`` row, shared by every thread of the process (``active_policies``)."""
+    ``SlaPolicy`` row, shared by every thread of the process (``active_policies``). Its
+    fields are those the API shows (``PolicyOut``); frozen, since the snapshot is shared."""
 
-    id: int
-    name: str
-    kind: str | None
-    difficulty: str | None
-    channel: str | None
-    department_id: int | None
-    response_limit: float
-    response_unit: str
-    resolution_limit: float
-    resolution_unit: str
-    yellow_remaining: float | None
-    yellow_fraction: float | None
-    priority: int
-    active: bool
-    note: str | None
-    created_at: datetime
-    updated_at: datetime
+    model_config = ConfigDict(from_attributes=True, frozen=True)
 
     @classmethod
     def of(cls, row: SlaPolicy) -> PolicyRow:
-        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
+        return cls.model_validate(row)
 
 
 class PolicyDeadlines(NamedTuple):
@@ -276,9 +260,10 @@ def create_policy(session: Session, **values: Any) -> SlaPolicy:
 def update_policy(session: Session, policy_id: int, **changes: Any) -> SlaPolicy:
     """Change a policy. New cases use it at once; open cases keep their deadlines until
     an explicit recompute."""
-    policy = repository.policy(session, policy_id)
-    if policy is None:
-        raise NotFound("sla.policy_not_found", f"时限策略不存在: {policy_id}")
+    policy = present(
+        repository.policy(session, policy_id),
+        NotFound("sla.policy_not_found", f"时限策略不存在: {policy_id}"),
+    )
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise Invalid("sla.invalid_key", f"未知字段: {', '.join(sorted(unknown))}")

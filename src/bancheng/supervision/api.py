@@ -13,7 +13,7 @@ from bancheng.cases import repository as case_repo
 from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.core.deps import DB, api_router, require
-from bancheng.core.errors import NotFound
+from bancheng.core.errors import NotFound, present
 from bancheng.core.inputs import MONTH_PATTERN
 from bancheng.core.schemas import from_row
 from bancheng.org.scope import Principal, department_name_map
@@ -350,9 +350,7 @@ def issue_volumes(
 
 @router.get("/supervision/matters/{matter_id}", response_model=MatterLinksOut)
 def matter_links(matter_id: int, db: DB, p: SysRead) -> MatterLinksOut:
-    m = repo.matter(db, matter_id)
-    if m is None:
-        raise NotFound("matter.not_found", "事项不存在")
+    m = present(repo.matter(db, matter_id), NotFound("matter.not_found", "事项不存在"))
     issues = repo.matter_issues(db, m.id)
     counts = systemic.case_counts(db, [i.id for i in issues])
     guide = repo.guide_changes(db, m.id)

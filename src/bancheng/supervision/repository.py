@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bancheng.cases import repository as case_repo
 from bancheng.cases.models import Case
+from bancheng.core.db import found
 from bancheng.core.errors import NotFound
 from bancheng.org.models import Department, Matter
 from bancheng.org.scope import Principal, unit_clause
@@ -39,12 +40,8 @@ def order_scope(principal: Principal) -> ColumnElement[bool]:
 
 
 def get_order(session: Session, principal: Principal, order_id: int) -> SupervisionOrder:
-    order = session.scalar(
-        select(SupervisionOrder).where(SupervisionOrder.id == order_id, order_scope(principal))
-    )
-    if order is None:
-        raise NotFound("supervision.order_not_found", "督办单不存在或无权查看")
-    return order
+    stmt = select(SupervisionOrder).where(SupervisionOrder.id == order_id, order_scope(principal))
+    return found(session, stmt, NotFound("supervision.order_not_found", "督办单不存在或无权查看"))
 
 
 def list_orders(
@@ -129,10 +126,8 @@ def meeting_scope(principal: Principal) -> ColumnElement[bool]:
 
 
 def get_meeting(session: Session, principal: Principal, meeting_id: int) -> Meeting:
-    m = session.scalar(select(Meeting).where(Meeting.id == meeting_id, meeting_scope(principal)))
-    if m is None:
-        raise NotFound("supervision.meeting_not_found", "会议不存在或无权查看")
-    return m
+    stmt = select(Meeting).where(Meeting.id == meeting_id, meeting_scope(principal))
+    return found(session, stmt, NotFound("supervision.meeting_not_found", "会议不存在或无权查看"))
 
 
 def list_meetings(

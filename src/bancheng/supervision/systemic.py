@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from bancheng.cases import repository as case_repo
 from bancheng.cases.models import Case
 from bancheng.core import clock
-from bancheng.core.errors import Invalid, NotFound
+from bancheng.core.errors import Invalid, NotFound, present
 from bancheng.org.models import Matter
 from bancheng.org.scope import Principal
 from bancheng.supervision import repository
@@ -34,10 +34,9 @@ CHANGE_TYPE_ZH = {
 
 
 def get_issue(session: Session, issue_id: int) -> SystemicIssue:
-    issue = repository.systemic_issue(session, issue_id)
-    if issue is None:
-        raise NotFound("systemic.not_found", "类问题不存在")
-    return issue
+    return present(
+        repository.systemic_issue(session, issue_id), NotFound("systemic.not_found", "类问题不存在")
+    )
 
 
 def _matter(session: Session, matter_id: int | None) -> Matter | None:
@@ -100,9 +99,10 @@ def link_cases(
 
 def unlink_case(session: Session, principal: Principal, issue: SystemicIssue, case_id: int) -> None:
     case_repo.get_case(session, principal, case_id)
-    row = repository.issue_case_link(session, issue.id, case_id)
-    if row is None:
-        raise NotFound("systemic.case_not_linked", "该案件未关联此类问题")
+    row = present(
+        repository.issue_case_link(session, issue.id, case_id),
+        NotFound("systemic.case_not_linked", "该案件未关联此类问题"),
+    )
     session.delete(row)
     session.flush()
 
