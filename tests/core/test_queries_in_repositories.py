@@ -24,9 +24,7 @@ Writing through the unit of work (``add``, ``add_all``, ``flush``, ``delete``,
 (``func``, ``and_``, ``or_``) and types alone build no statement.
 
 Exempt are the repositories, ``models.py`` (a table's own defaults and listeners), the
-migrations, and the few infrastructure modules in ``ALLOWED``, each with its reason.
-``NOT_YET`` lists the files still to be cleaned; it only shrinks: a listed file that has
-become clean fails the test until it is removed from the list."""
+migrations, and the few infrastructure modules in ``ALLOWED``, each with its reason."""
 
 from __future__ import annotations
 
@@ -54,14 +52,6 @@ ALLOWED: dict[str, str] = {
     "advanced in the flush that writes each log row; verify and purge walk it by seq",
     "ops/backup.py": "dump and restore of the whole database, table by table, in raw SQL",
 }
-
-# Files that still build queries; remove each once it is clean (the test says when).
-NOT_YET: set[str] = {
-    "cases/numbering.py",
-    "org/auth.py",
-    "org/caller.py",
-}
-
 
 def _is_exempt(rel: str) -> bool:
     parts = rel.split("/")
@@ -144,17 +134,9 @@ def _problems_by_file() -> dict[str, list[str]]:
 
 def test_queries_live_in_repositories() -> None:
     found = _problems_by_file()
-    offenders = {rel: p for rel, p in found.items() if rel not in NOT_YET}
-    assert not offenders, "queries outside a repository (→ the domain's repository.py):\n" + (
-        "\n".join(f"  {rel}:\n    " + "\n    ".join(p) for rel, p in offenders.items())
+    assert not found, "queries outside a repository (→ the domain's repository.py):\n" + (
+        "\n".join(f"  {rel}:\n    " + "\n    ".join(p) for rel, p in found.items())
     )
-
-
-def test_not_yet_only_shrinks() -> None:
-    """A file in NOT_YET that has become clean, or no longer exists, leaves the list."""
-    found = _problems_by_file()
-    stale = sorted(rel for rel in NOT_YET if rel not in found)
-    assert not stale, "clean now, remove from NOT_YET: " + ", ".join(stale)
 
 
 def test_allowed_files_exist_and_still_need_it() -> None:
@@ -165,7 +147,6 @@ def test_allowed_files_exist_and_still_need_it() -> None:
         if not (SRC / rel).is_file() or not query_problems((SRC / rel).read_text("utf-8"))
     )
     assert not stale, "no query (or no file) any more, remove from ALLOWED: " + ", ".join(stale)
-    assert not NOT_YET & ALLOWED.keys()
 
 
 def test_the_check_finds_what_is_put_back() -> None:

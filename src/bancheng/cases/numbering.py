@@ -8,12 +8,12 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event, inspect, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bancheng.cases.models import Case, CaseNumberCounter
+from bancheng.cases import repository
+from bancheng.cases.models import Case
 
 
 def allocate_number(session: Session, jurisdiction: str, year: int) -> tuple[int, str]:
@@ -31,24 +31,7 @@ def allocate_number_block(
     same row lock as ``allocate_number``. Returns ``(seq, number)`` in order, consecutive."""
     if n <= 0:
         return []
-    bump = (
-        update(CaseNumberCounter)
-        .where(CaseNumberCounter.jurisdiction == jurisdiction, CaseNumberCounter.year == year)
-        .values(last_seq=CaseNumberCounter.last_seq + n)
-        .returning(CaseNumberCounter.last_seq)
-    )
-    opts = {"synchronize_session": False}
-    last = session.execute(bump, execution_options=opts).scalar()
-    if last is None:
-        dialect = session.get_bind().dialect.name
-        ins_mod: Any = postgresql if dialect == "postgresql" else sqlite
-        session.execute(
-            ins_mod.insert(CaseNumberCounter)
-            .values(jurisdiction=jurisdiction, year=year, last_seq=0)
-            .on_conflict_do_nothing()
-        )
-        last = session.execute(bump, execution_options=opts).scalar()
-    assert last is not None
+    last = repository.bump_counter(session, jurisdiction, year, n)
     return [(seq, f"{jurisdiction}-{year}-{seq:06d}") for seq in range(last - n + 1, last + 1)]
 
 
@@ -93,12 +76,7 @@ def number_pending(session: Session) -> None:
         if not inspect(case).persistent:
             continue  # rolled back with its transaction
         seq, number = allocate_number(session, case.jurisdiction, case.year)
-        # A Core UPDATE: numbering is not a change of the case (its version stays).
-        session.execute(
-            update(Case.__table__)  # type: ignore[arg-type]
-            .where(Case.__table__.c.id == case.id)  # type: ignore[attr-defined]
-            .values(seq=seq, number=number)
-        )
+        repository.write_number(session, case.id, seq, number)
         set_committed_value(case, "seq", seq)
         set_committed_value(case, "number", number)
         for then in callbacks:

@@ -6,7 +6,19 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bancheng.cases.models import (
@@ -16,6 +28,7 @@ from bancheng.cases.models import (
     CaseCoHandler,
     CaseDepartment,
     CaseEvent,
+    CaseNumberCounter,
     DispatchObjection,
     IdempotencyKey,
 )
@@ -354,3 +367,38 @@ def row_by_id(session: Session, model: Any, ident: int) -> Any:
     """A row of ``model`` by primary key (the registration's references: hall, window,
     matter, department)."""
     return session.get(model, ident)
+
+
+# -- numbering (cases/numbering.py) --
+
+
+def bump_counter(session: Session, jurisdiction: str, year: int, n: int) -> int:
+    """Add ``n`` to the (jurisdiction, year) counter, creating its row when missing, and
+    return its new last number. The UPDATE takes the counter's row lock (PostgreSQL) or
+    the write lock (SQLite) until the transaction ends."""
+    bump = (
+        update(CaseNumberCounter)
+        .where(CaseNumberCounter.jurisdiction == jurisdiction, CaseNumberCounter.year == year)
+        .values(last_seq=CaseNumberCounter.last_seq + n)
+        .returning(CaseNumberCounter.last_seq)
+    )
+    opts = {"synchronize_session": False}
+    last = session.execute(bump, execution_options=opts).scalar()
+    if last is None:
+        dialect = session.get_bind().dialect.name
+        ins_mod: Any = postgresql if dialect == "postgresql" else sqlite
+        session.execute(
+            ins_mod.insert(CaseNumberCounter)
+            .values(jurisdiction=jurisdiction, year=year, last_seq=0)
+            .on_conflict_do_nothing()
+        )
+        last = session.execute(bump, execution_options=opts).scalar()
+    assert last is not None
+    return int(last)
+
+
+def write_number(session: Session, case_id: int, seq: int, number: str) -> None:
+    """Give the case its number with a Core UPDATE: numbering is not a change of the case
+    (its version stays)."""
+    table: Any = Case.__table__
+    session.execute(update(table).where(table.c.id == case_id).values(seq=seq, number=number))

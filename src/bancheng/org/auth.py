@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bancheng.audit.service import log_login
 from bancheng.core import clock
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.errors import Invalid, Unauthorized
+from bancheng.org import repository
 from bancheng.org.models import ApiToken, AuthSession, PasswordHistory, User
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -78,11 +78,7 @@ def set_password(
     check_password_policy(new_password, user.username, settings)
     keep = settings.password_history
     if keep:
-        earlier = session.scalars(
-            select(PasswordHistory)
-            .where(PasswordHistory.user_id == user.id)
-            .order_by(PasswordHistory.changed_at.desc(), PasswordHistory.id.desc())
-        ).all()
+        earlier = repository.password_history(session, user.id)
         recent = [user.password_hash, *(h.password_hash for h in earlier[: keep - 1])]
         if any(verify_password(h, new_password) for h in recent):
             raise Invalid(
@@ -143,16 +139,7 @@ def _reserve_attempt(username: str, now: datetime) -> _Attempt | None:
     from bancheng.core.deps import separate_transaction
 
     with separate_transaction() as s:
-        row = s.execute(
-            update(User)
-            .where(
-                User.username == username,
-                User.active.is_(True),
-                or_(User.locked_until.is_(None), User.locked_until <= now),
-            )
-            .values(failed_logins=User.failed_logins + 1)
-            .returning(User.id, User.failed_logins, User.password_hash)
-        ).first()
+        row = repository.count_login_attempt(s, username, now)
     return _Attempt(row[0], row[1], row[2]) if row is not None else None
 
 
@@ -178,24 +165,18 @@ def authenticate(
     limit = settings.max_failed_logins
     usable = attempt is not None and attempt.failures <= limit
     ok = verify_password(attempt.password_hash if usable else _DUMMY_HASH, password)  # type: ignore[union-attr]
-    user = session.get(User, attempt.user_id) if attempt is not None else None
+    user = repository.user(session, attempt.user_id) if attempt is not None else None
     if not (usable and ok):
         if attempt is None:
-            existing = session.scalar(select(User).where(User.username == username))
+            existing = repository.user_by_username(session, username)
             reason = "unknown_or_inactive" if existing is None or not existing.active else "locked"
             user_id = existing.id if existing is not None else None
         else:
             reason = "bad_password" if usable else "locked"
             user_id = attempt.user_id
             if usable and attempt.failures == limit:
-                session.execute(
-                    update(User)
-                    .where(User.id == attempt.user_id)
-                    .values(
-                        locked_until=now + timedelta(minutes=settings.lockout_minutes),
-                        failed_logins=0,
-                    )
-                )
+                until = now + timedelta(minutes=settings.lockout_minutes)
+                repository.lock_user(session, attempt.user_id, until)
         log_login(
             session,
             username=username,
@@ -209,9 +190,7 @@ def authenticate(
         err.commit_changes = True  # keep the log line and the lock
         raise err
     assert user is not None
-    session.execute(
-        update(User).where(User.id == user.id).values(failed_logins=0, locked_until=None)
-    )
+    repository.clear_login_failures(session, user.id)
     session.refresh(user)
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(24)
@@ -242,11 +221,7 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password-but-costs-the-same")
 
 
 def session_for_token(session: Session, token: str) -> tuple[AuthSession, User] | None:
-    found = session.execute(
-        select(AuthSession, User)
-        .join(User, User.id == AuthSession.user_id)
-        .where(AuthSession.token_hash == sha256_hex(token))
-    ).first()
+    found = repository.session_and_user(session, sha256_hex(token))
     if found is None:
         return None
     row, user = found
@@ -278,11 +253,7 @@ def create_api_token(
 
 
 def api_token_lookup(session: Session, raw: str) -> tuple[ApiToken, User] | None:
-    found = session.execute(
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == sha256_hex(raw))
-    ).first()
+    found = repository.token_and_user(session, sha256_hex(raw))
     now = clock.now()
     if found is None:
         return None

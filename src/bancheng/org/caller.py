@@ -7,10 +7,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
 
 from fastapi import Request
-from sqlalchemy import Table, update
 from sqlalchemy.orm import Session
 
 from bancheng.core import clock
@@ -24,6 +22,7 @@ from bancheng.core.deps import (
     open_session,
 )
 from bancheng.core.errors import Forbidden, Unauthorized
+from bancheng.org import repository
 from bancheng.org.auth import (
     TOKEN_PREFIX,
     api_token_lookup,
@@ -176,18 +175,11 @@ def after_identify(request: Request) -> None:
         _touch_session(session_id)
 
 
-# The last-use writes are Core statements on the tables: the time of last use is not part
-# of ``_known``, and an ORM statement would give its stamp a new value once a minute per
-# token and session, reloading every process's principals.
-_tokens = cast(Table, ApiToken.__table__)
-_sessions = cast(Table, AuthSession.__table__)
-
-
 def _touch_token(token_id: int) -> None:
     """Record an API token's use in a transaction of its own (begun and committed here)."""
     s = open_session(True)
     try:
-        s.execute(update(_tokens).where(_tokens.c.id == token_id).values(last_used_at=clock.now()))
+        repository.touch_token(s, token_id, clock.now())
         s.commit()
     finally:
         s.close()
@@ -197,9 +189,7 @@ def _touch_session(session_id: int) -> None:
     """Record a console session's use (for the idle timeout) in a transaction of its own."""
     s = open_session(True)
     try:
-        s.execute(
-            update(_sessions).where(_sessions.c.id == session_id).values(last_seen_at=clock.now())
-        )
+        repository.touch_session(s, session_id, clock.now())
         s.commit()
     finally:
         s.close()

@@ -6,7 +6,10 @@ catalogue are not scoped (``org.read`` sees all of it); the data scope itself is
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_, select
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import Table, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from bancheng.org.models import (
@@ -15,6 +18,7 @@ from bancheng.org.models import (
     Department,
     Hall,
     Matter,
+    PasswordHistory,
     User,
     UserScopeDepartment,
 )
@@ -133,3 +137,86 @@ def api_tokens(session: Session) -> list[ApiToken]:
 def auth_session(session: Session, token_hash: str) -> AuthSession | None:
     """The sign-in session whose cookie hashes to ``token_hash``."""
     return session.scalar(select(AuthSession).where(AuthSession.token_hash == token_hash))
+
+
+# -- sign-in (org/auth.py, org/caller.py) --
+
+
+def password_history(session: Session, user_id: int) -> list[PasswordHistory]:
+    """The account's earlier passwords, newest first."""
+    return list(
+        session.scalars(
+            select(PasswordHistory)
+            .where(PasswordHistory.user_id == user_id)
+            .order_by(PasswordHistory.changed_at.desc(), PasswordHistory.id.desc())
+        )
+    )
+
+
+def user_by_username(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+def count_login_attempt(
+    session: Session, username: str, now: datetime
+) -> tuple[int, int, str] | None:
+    """Count a sign-in attempt against an active, unlocked account in one statement:
+    ``(id, failed_logins, password_hash)`` after the count, or None (nothing changed)."""
+    row = session.execute(
+        update(User)
+        .where(
+            User.username == username,
+            User.active.is_(True),
+            or_(User.locked_until.is_(None), User.locked_until <= now),
+        )
+        .values(failed_logins=User.failed_logins + 1)
+        .returning(User.id, User.failed_logins, User.password_hash)
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def lock_user(session: Session, user_id: int, until: datetime) -> None:
+    session.execute(
+        update(User).where(User.id == user_id).values(locked_until=until, failed_logins=0)
+    )
+
+
+def clear_login_failures(session: Session, user_id: int) -> None:
+    session.execute(
+        update(User).where(User.id == user_id).values(failed_logins=0, locked_until=None)
+    )
+
+
+def session_and_user(session: Session, token_hash: str) -> tuple[AuthSession, User] | None:
+    """The sign-in session whose cookie hashes to ``token_hash``, with its account."""
+    found = session.execute(
+        select(AuthSession, User)
+        .join(User, User.id == AuthSession.user_id)
+        .where(AuthSession.token_hash == token_hash)
+    ).first()
+    return None if found is None else (found[0], found[1])
+
+
+def token_and_user(session: Session, token_hash: str) -> tuple[ApiToken, User] | None:
+    """The API token that hashes to ``token_hash``, with its account."""
+    found = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == token_hash)
+    ).first()
+    return None if found is None else (found[0], found[1])
+
+
+# The last-use writes are Core statements on the tables: the time of last use is not part
+# of the principal cache (``org/caller.py``), and an ORM statement would give its stamp a
+# new value once a minute per token and session, reloading every process's principals.
+_tokens = cast(Table, ApiToken.__table__)
+_sessions = cast(Table, AuthSession.__table__)
+
+
+def touch_token(session: Session, token_id: int, now: datetime) -> None:
+    session.execute(update(_tokens).where(_tokens.c.id == token_id).values(last_used_at=now))
+
+
+def touch_session(session: Session, session_id: int, now: datetime) -> None:
+    session.execute(update(_sessions).where(_sessions.c.id == session_id).values(last_seen_at=now))
