@@ -17,7 +17,6 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
-from sklearn.feature_extraction.text import CountVectorizer
 
 MIN_COVERAGE = 0.2
 # Above this many title x detail pairs per label, a one-to-one assignment is too costly;
@@ -45,6 +44,9 @@ class _UnionFind:
 
 def _title_coverage(titles: Sequence[str], details: Sequence[str]) -> NDArray[np.float32]:
     """coverage[i, j]: IDF-weighted share of title i's character bigrams found in detail j."""
+    # sklearn takes seconds to import: loaded on first use, not by every process
+    from sklearn.feature_extraction.text import CountVectorizer
+
     vectorizer = CountVectorizer(
         analyzer="char", ngram_range=(2, 2), binary=True, lowercase=False, dtype=np.float32
     )

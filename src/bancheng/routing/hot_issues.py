@@ -31,7 +31,6 @@ from numpy.typing import NDArray
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial.distance import squareform
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bancheng.routing.similar import index_text
 
@@ -78,6 +77,9 @@ class HotIssue:
 
 
 def _vectors(reports: Sequence[Report], params: HotIssueParams) -> sp.csr_matrix:
+    # sklearn takes seconds to import: loaded on first use, not by every process
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     texts = [
         index_text(r.title, params.title_chars) * 2 + index_text(r.text, params.text_chars)
         for r in reports

@@ -22,13 +22,11 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.preprocessing import normalize
 
 from bancheng.routing.classifier import normalize_text
 
@@ -71,15 +69,8 @@ class SimilarIndex(Generic[K]):
         self.rebuild_fraction = rebuild_fraction
         self.min_delta = min_delta
         self._n_features = n_features
-        self._hasher = HashingVectorizer(
-            analyzer="char",
-            ngram_range=ngram_range,
-            n_features=n_features,
-            alternate_sign=False,
-            norm=None,
-            lowercase=False,
-            dtype=np.float32,
-        )
+        self._ngram_range = ngram_range
+        self._hasher_made: Any = None
         self._keys: list[K] = []
         self._row_of: dict[K, int] = {}
         self._alive = np.zeros(0, dtype=bool)
@@ -92,6 +83,24 @@ class SimilarIndex(Generic[K]):
 
     # ---- building
 
+    @property
+    def _hasher(self) -> Any:
+        """The n-gram hasher, made on first use: ``routing/service.py`` makes its index at
+        import, and sklearn takes seconds to import — not in every process."""
+        if self._hasher_made is None:
+            from sklearn.feature_extraction.text import HashingVectorizer
+
+            self._hasher_made = HashingVectorizer(
+                analyzer="char",
+                ngram_range=self._ngram_range,
+                n_features=self._n_features,
+                alternate_sign=False,
+                norm=None,
+                lowercase=False,
+                dtype=np.float32,
+            )
+        return self._hasher_made
+
     def _vectors(self, texts: list[str]) -> sp.csr_matrix:
         """Sublinear TF x IDF, L2-normalised, one row per text."""
         prepared = [index_text(t, self.max_chars) for t in texts]
@@ -102,6 +111,9 @@ class SimilarIndex(Generic[K]):
         return self._weigh(tf)
 
     def _weigh(self, tf: sp.csr_matrix) -> sp.csr_matrix:
+        # sklearn takes seconds to import: loaded on first use, not by every process
+        from sklearn.preprocessing import normalize
+
         weighted = tf.multiply(self._idf).tocsr()
         weighted.eliminate_zeros()
         return normalize(weighted, norm="l2", copy=False).astype(np.float32)
