@@ -29,6 +29,8 @@ from bancheng.core.observability import ObservabilityMiddleware
 from bancheng.core.openapi import install_openapi
 from bancheng.core.security_headers import SecurityHeaders
 from bancheng.hooks import install
+from bancheng.integrations import open311_format
+from bancheng.integrations.open311_format import Open311Error
 
 # Each domain with an HTTP surface exposes ``router`` from its ``api`` module.
 ROUTER_MODULES = (
@@ -180,6 +182,9 @@ def create_app(web_dist: Path | None = None) -> FastAPI:
             logger.warning("null refused by the database: %s", exc.orig)
             return problem(422, "request.null_not_allowed", "必填内容不能为空")
         return problem(409, "conflict.integrity", "数据冲突，请刷新后重试")
+
+    # Open311's refusals raised before its routes' own guard (the rate limit) in its format.
+    app.add_exception_handler(Open311Error, open311_format.refused)
 
     for router in _routers():
         app.include_router(router)  # type: ignore[arg-type]

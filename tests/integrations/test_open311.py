@@ -340,9 +340,18 @@ def test_too_many_calls_get_429_and_file_nothing(client, org, session, settings,
     assert client.get(f"{BASE}/services.json").status_code == 200
     before = session.scalar(select(func.count()).select_from(Case))
     r = client.get(f"{BASE}/services.json")
+    # In the spec's error format, like every other Open311 refusal, not problem+json.
     assert r.status_code == 429
-    assert r.json()["code"] == "rate_limited"
+    assert r.headers["content-type"].startswith("application/json")
+    assert r.json() == [
+        {"code": 429, "description": "操作过于频繁，请稍后再试", "error": "rate_limited"}
+    ]
     assert 0 < int(r.headers["retry-after"]) <= 60
-    r = client.post(f"{BASE}/requests.json", data=_form("any-key"))
+    r = client.post(f"{BASE}/requests.xml", data=_form("any-key"))
     assert r.status_code == 429
+    error = xmltodict.parse(r.content)["errors"]["error"]
+    assert (error["code"], error["error"]) == ("429", "rate_limited")
+    assert 0 < int(r.headers["retry-after"]) <= 60
+    r = client.get(f"{BASE}/requests/BC-2026-000001")  # no suffix: JSON
+    assert r.status_code == 429 and r.json()[0]["error"] == "rate_limited"
     assert session.scalar(select(func.count()).select_from(Case)) == before

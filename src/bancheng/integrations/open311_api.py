@@ -9,11 +9,17 @@ from fastapi.responses import Response
 from bancheng.core.config import Settings
 from bancheng.core.deps import DB, Conf, api_router
 from bancheng.core.inputs import check_inputs
-from bancheng.core.ratelimit import rate_limit
 from bancheng.integrations import open311
-from bancheng.integrations.open311_format import FORMATS, guard, hint, render, split
+from bancheng.integrations.open311_format import (
+    FORMATS,
+    Open311Limit,
+    guard,
+    hint,
+    render,
+    split,
+)
 
-router = api_router(prefix="/open311/v2", tags=["open311"], dependencies=[rate_limit("public")])
+router = api_router(prefix="/open311/v2", tags=["open311"], dependencies=[Depends(Open311Limit())])
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 

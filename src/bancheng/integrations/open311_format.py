@@ -9,17 +9,42 @@ from collections.abc import Callable
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
-from bancheng.core.errors import DomainError
+from bancheng.core.errors import DomainError, RateLimited
+from bancheng.core.ratelimit import RateLimit
 
 FORMATS = {"json": "application/json", "xml": "text/xml"}
 
 
 class Open311Error(Exception):
-    def __init__(self, status: int, description: str, error: str) -> None:
+    def __init__(
+        self, status: int, description: str, error: str, retry_after: int | None = None
+    ) -> None:
         super().__init__(description)
         self.status, self.description, self.error = status, description, error
+        self.retry_after = retry_after
+
+
+class Open311Limit(RateLimit):
+    """The per-client limit of the phone page, refused in the spec's error format: it runs
+    as a dependency, before ``guard``, so its refusal is answered by ``refused``."""
+
+    def __init__(self) -> None:
+        super().__init__("public")
+
+    def __call__(self, request: Request) -> None:
+        try:
+            super().__call__(request)
+        except RateLimited as exc:
+            raise Open311Error(429, exc.detail, exc.code, exc.extra.get("retry_after")) from None
+
+
+async def refused(request: Request, exc: Exception) -> Response:
+    """The app's handler of an ``Open311Error`` raised outside ``guard`` (a dependency)."""
+    assert isinstance(exc, Open311Error)
+    return _error(hint(request.url.path), exc)
 
 
 def _xml_value(parent: ET.Element, key: str, value: Any, item: str) -> None:
@@ -61,9 +86,18 @@ def render(fmt: str, data: Any, root: str, item: str, status: int = 200) -> Resp
     return Response(body, status_code=status, media_type="text/xml; charset=utf-8")
 
 
-def error_response(fmt: str, status: int, description: str, error: str) -> Response:
+def error_response(
+    fmt: str, status: int, description: str, error: str, retry_after: int | None = None
+) -> Response:
     data = [{"code": status, "description": description, "error": error}]
-    return render(fmt if fmt in FORMATS else "json", data, "errors", "error", status)
+    response = render(fmt if fmt in FORMATS else "json", data, "errors", "error", status)
+    if status == 429 and retry_after is not None:
+        response.headers["Retry-After"] = str(max(1, int(retry_after)))
+    return response
+
+
+def _error(fmt: str, exc: Open311Error) -> Response:
+    return error_response(fmt, exc.status, exc.description, exc.error, exc.retry_after)
 
 
 def split(path_tail: str) -> tuple[str, str]:
@@ -79,10 +113,10 @@ def guard(fmt_hint: str, fn: Callable[[], Response]) -> Response:
     try:
         return fn()
     except Open311Error as exc:
-        return error_response(fmt_hint, exc.status, exc.description, exc.error)
+        return _error(fmt_hint, exc)
     except DomainError as exc:
         status = 429 if exc.status_code == 429 else (400 if exc.status_code < 500 else 500)
-        return error_response(fmt_hint, status, exc.detail, exc.code)
+        return error_response(fmt_hint, status, exc.detail, exc.code, exc.extra.get("retry_after"))
 
 
 def hint(tail: str) -> str:
