@@ -170,7 +170,7 @@ def test_export_csv_through_the_api(client: TestClient, org: Any, session: Sessi
     r = client.get("/api/v1/audit/logins.csv")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert rows[0][:4] == ["id", "chain_seq", "at", "username"]
+    assert rows[0][:4] == ["编号", "链序号", "时间（北京时间）", "用户名"]
     assert [row[3] for row in rows[1:]] == ["clerk", "admin"]
     assert rows[1][2].endswith("+08:00")  # Beijing time
     assert r.headers["x-row-count"] == "2"

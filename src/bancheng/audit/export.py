@@ -19,14 +19,20 @@ from bancheng.audit.models import LoginLog, OperationLog
 from bancheng.audit.service import log_operation
 from bancheng.core.clock import SHANGHAI
 
-COLUMNS: dict[str, list[str]] = {
+# Each log's columns: (field, Chinese header). Values stay as stored, so that ``row_hash``
+# can be recomputed from the file; the header row is for the people who read it.
+FIELDS: dict[str, list[tuple[str, str]]] = {
     "operations": [
-        "id", "chain_seq", "at", "actor_id", "actor_name", "action", "object_type",
-        "object_id", "outcome", "ip", "details", "row_hash",
+        ("id", "编号"), ("chain_seq", "链序号"), ("at", "时间（北京时间）"),
+        ("actor_id", "操作人编号"), ("actor_name", "操作人"), ("action", "操作代码"),
+        ("object_type", "对象类型"), ("object_id", "对象编号"), ("outcome", "结果"),
+        ("ip", "IP 地址"), ("details", "详情"), ("row_hash", "行哈希"),
     ],
     "logins": [
-        "id", "chain_seq", "at", "username", "user_id", "success", "reason", "ip",
-        "user_agent", "row_hash",
+        ("id", "编号"), ("chain_seq", "链序号"), ("at", "时间（北京时间）"),
+        ("username", "用户名"), ("user_id", "用户编号"), ("success", "是否成功"),
+        ("reason", "失败原因代码"), ("ip", "IP 地址"), ("user_agent", "浏览器标识"),
+        ("row_hash", "行哈希"),
     ],
 }  # fmt: skip
 MODELS: dict[str, Any] = {"operations": OperationLog, "logins": LoginLog}
@@ -46,7 +52,7 @@ def rows(
     session: Session, kind: str, date_from: date | None, date_to: date | None
 ) -> Iterator[list[Any]]:
     for row in repository.all_between(session, MODELS[kind], date_from, date_to):
-        yield [_cell(getattr(row, c)) for c in COLUMNS[kind]]
+        yield [_cell(getattr(row, field)) for field, _ in FIELDS[kind]]
 
 
 def write_csv(
@@ -63,7 +69,7 @@ def write_csv(
     n = 0
     with out.open("w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f)
-        w.writerow(COLUMNS[kind])
+        w.writerow([header for _, header in FIELDS[kind]])
         for r in rows(session, kind, date_from, date_to):
             w.writerow(r)
             n += 1
