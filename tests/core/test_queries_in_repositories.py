@@ -53,6 +53,7 @@ ALLOWED: dict[str, str] = {
     "ops/backup.py": "dump and restore of the whole database, table by table, in raw SQL",
 }
 
+
 def _is_exempt(rel: str) -> bool:
     parts = rel.split("/")
     name = parts[-1]
