@@ -14,12 +14,17 @@ transaction, which is rolled back when the test ends.
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, event, text
@@ -382,3 +387,41 @@ def reads_of(connection: Any, tables: tuple[str, ...], call: Callable[[], Any]) 
     finally:
         event.remove(connection, "before_cursor_execute", hook)
     return result, len(seen)
+
+
+# --- servers in subprocesses ---------------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on at the moment."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(base: str, proc: subprocess.Popen[Any], seconds: float) -> bool:
+    """Poll ``base/api/health`` until it answers 200 (True), or ``proc`` exits or
+    ``seconds`` pass (False)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+
+
+def stop(proc: subprocess.Popen[Any], seconds: float, *, group: bool = False) -> None:
+    """SIGTERM ``proc``; if it has not exited after ``seconds``, SIGKILL it (its whole
+    process group with ``group``: one started with ``start_new_session=True``)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        if group:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
