@@ -21,6 +21,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +199,17 @@ def _real_clock() -> Iterator[None]:
 
 
 @pytest.fixture()
+def fresh_index() -> Iterator[None]:
+    """The similar-case index is the process's and looks for new cases at most every 2 s:
+    a test right after another would search an index that predates its cases."""
+    from bancheng.routing import service
+
+    service.reset_index()
+    yield
+    service.reset_index()
+
+
+@pytest.fixture()
 def client(db: ConnectionDatabase, settings: Settings) -> Iterator[TestClient]:
     """An API client whose requests run inside the test's transaction."""
     from bancheng.main import create_app
@@ -370,6 +382,37 @@ def case_payload(**over: Any) -> dict[str, Any]:
     }
     body.update(over)
     return body
+
+
+def case_row(
+    jurisdiction: str, n: int, department_id: int, at: datetime, **over: Any
+) -> dict[str, Any]:
+    """The columns of case ``n`` numbered ``{jurisdiction}-2026-{n:06d}``, written straight
+    to the table (no service, no events): a closed window case registered and last updated
+    ``at``, received and held by ``department_id``; ``over`` overrides any column."""
+    return {
+        "number": f"{jurisdiction}-2026-{n:06d}",
+        "jurisdiction": jurisdiction,
+        "year": 2026,
+        "seq": n,
+        "state": "closed",
+        "channel": "window",
+        "kind": "cannot_do",
+        "difficulty": "general",
+        "blocker_type": "missing_materials",
+        "title": "测试",
+        "description": "测试",
+        "reporter_type": "person",
+        "reporter_name": "张三",
+        "reporter_phone_enc": "x",
+        "reporter_phone_hash": f"h{n}",
+        "reporter_phone_masked": "138****5678",
+        "first_receipt_department_id": department_id,
+        "current_department_id": department_id,
+        "registered_at": at,
+        "updated_at": at,
+        **over,
+    }
 
 
 def reads_of(connection: Any, tables: tuple[str, ...], call: Callable[[], Any]) -> tuple[Any, int]:
