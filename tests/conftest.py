@@ -14,12 +14,18 @@ transaction, which is rolled back when the test ends.
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, event, text
@@ -190,6 +196,17 @@ def cli(db: ConnectionDatabase) -> Any:
 def _real_clock() -> Iterator[None]:
     yield
     clock.set_clock(None)
+
+
+@pytest.fixture()
+def fresh_index() -> Iterator[None]:
+    """The similar-case index is the process's and looks for new cases at most every 2 s:
+    a test right after another would search an index that predates its cases."""
+    from bancheng.routing import service
+
+    service.reset_index()
+    yield
+    service.reset_index()
 
 
 @pytest.fixture()
@@ -367,6 +384,37 @@ def case_payload(**over: Any) -> dict[str, Any]:
     return body
 
 
+def case_row(
+    jurisdiction: str, n: int, department_id: int, at: datetime, **over: Any
+) -> dict[str, Any]:
+    """The columns of case ``n`` numbered ``{jurisdiction}-2026-{n:06d}``, written straight
+    to the table (no service, no events): a closed window case registered and last updated
+    ``at``, received and held by ``department_id``; ``over`` overrides any column."""
+    return {
+        "number": f"{jurisdiction}-2026-{n:06d}",
+        "jurisdiction": jurisdiction,
+        "year": 2026,
+        "seq": n,
+        "state": "closed",
+        "channel": "window",
+        "kind": "cannot_do",
+        "difficulty": "general",
+        "blocker_type": "missing_materials",
+        "title": "测试",
+        "description": "测试",
+        "reporter_type": "person",
+        "reporter_name": "张三",
+        "reporter_phone_enc": "x",
+        "reporter_phone_hash": f"h{n}",
+        "reporter_phone_masked": "138****5678",
+        "first_receipt_department_id": department_id,
+        "current_department_id": department_id,
+        "registered_at": at,
+        "updated_at": at,
+        **over,
+    }
+
+
 def reads_of(connection: Any, tables: tuple[str, ...], call: Callable[[], Any]) -> tuple[Any, int]:
     """``call()``'s result and how many statements it sent that read FROM one of ``tables``
     (for the caches' tests: a cached look-up sends none)."""
@@ -382,3 +430,41 @@ def reads_of(connection: Any, tables: tuple[str, ...], call: Callable[[], Any]) 
     finally:
         event.remove(connection, "before_cursor_execute", hook)
     return result, len(seen)
+
+
+# --- servers in subprocesses ---------------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on at the moment."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(base: str, proc: subprocess.Popen[Any], seconds: float) -> bool:
+    """Poll ``base/api/health`` until it answers 200 (True), or ``proc`` exits or
+    ``seconds`` pass (False)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+
+
+def stop(proc: subprocess.Popen[Any], seconds: float, *, group: bool = False) -> None:
+    """SIGTERM ``proc``; if it has not exited after ``seconds``, SIGKILL it (its whole
+    process group with ``group``: one started with ``start_new_session=True``)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        if group:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()

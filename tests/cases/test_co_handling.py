@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from bancheng.cases.models import Case, CaseCoHandler, CaseEvent, DispatchObjection
+from bancheng.cases.models import CaseCoHandler, DispatchObjection
 from bancheng.sla.calendar import load_calendar
-from tests.cases.helpers import as_user
-
-
-def _events(session, case_id):
-    session.expire_all()
-    return session.scalar(
-        select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case_id)
-    )
-
-
-def _case(session, case_id):
-    session.expire_all()
-    return session.get(Case, case_id)
+from tests.cases.helpers import as_user, event_count, fresh_case
 
 
 def _co_rows(session, case_id):
@@ -97,10 +85,10 @@ def test_co_handlers_see_their_cases_only_and_may_only_reply(client, org, sessio
     assert [x["id"] for x in inbox["items"]] == [cid]
 
     # A co-handler cannot take the lead's moves; nothing changes.
-    version, events = _case(session, cid).version, _events(session, cid)
+    version, events = fresh_case(session, cid).version, event_count(session, cid)
     r = co.act_raw(cid, "accept")
     assert r.status_code == 403 and r.json()["code"] == "case.not_your_unit"
-    assert (_case(session, cid).version, _events(session, cid)) == (version, events)
+    assert (fresh_case(session, cid).version, event_count(session, cid)) == (version, events)
 
     # A unit that is no co-handler cannot reply, and does not see the case at all.
     b = as_user(client, "handler_b")
@@ -109,7 +97,7 @@ def test_co_handlers_see_their_cases_only_and_may_only_reply(client, org, sessio
     lead = as_user(client, "handler_fund")
     r = lead.act_raw(cid, "co_reply", reply="主办单位不是协办单位")
     assert r.status_code == 403 and r.json()["code"] == "case.not_your_unit"
-    assert (_case(session, cid).version, _events(session, cid)) == (version, events)
+    assert (fresh_case(session, cid).version, event_count(session, cid)) == (version, events)
     assert [r.status for r in _co_rows(session, cid)] == ["pending", "pending"]
 
 
@@ -126,10 +114,10 @@ def test_replies_are_recorded_and_the_inbox_empties(client, org, session):
     assert estate["replied_by_name"] == "handler_estate" and estate["overdue"] is False
     assert out["state"] == "dispatched"
     assert co.actions(cid) == []
-    version, events = _case(session, cid).version, _events(session, cid)
+    version, events = fresh_case(session, cid).version, event_count(session, cid)
     r = co.act_raw(cid, "co_reply", reply="再回复一次")
     assert r.status_code == 403 and r.json()["code"] == "case.not_your_unit"
-    assert (_case(session, cid).version, _events(session, cid)) == (version, events)
+    assert (fresh_case(session, cid).version, event_count(session, cid)) == (version, events)
     inbox = client.get(
         "/api/v1/cases", params={"awaiting_reply_department_id": org.id("estate")}
     ).json()
@@ -151,14 +139,14 @@ def test_the_lead_cannot_resolve_while_replies_are_outstanding_unless_it_says_wh
     )
     assert resolve["required"] == ["outcome", "resolution", "co_handling_note"]
 
-    version, events = _case(session, cid).version, _events(session, cid)
+    version, events = fresh_case(session, cid).version, event_count(session, cid)
     r = lead.act_raw(cid, "resolve", outcome="done", resolution="已办理")
     assert r.status_code == 409
     body = r.json()
     assert body["code"] == "case.co_replies_outstanding"
     assert "市人社局" in body["detail"]
-    case = _case(session, cid)
-    assert (case.state, case.version, case.outcome, _events(session, cid)) == (
+    case = fresh_case(session, cid)
+    assert (case.state, case.version, case.outcome, event_count(session, cid)) == (
         "in_progress",
         version,
         None,
@@ -195,7 +183,7 @@ def test_the_lead_resolves_without_a_note_once_every_reply_is_in(client, org):
 def test_bad_co_handler_lists_are_refused_and_nothing_is_written(client, org, session):
     clerk = as_user(client, "clerk")
     cid = clerk.create()["id"]
-    version, events = _case(session, cid).version, _events(session, cid)
+    version, events = fresh_case(session, cid).version, event_count(session, cid)
     for co, code in (
         ([org.id("fund")], "case.co_handler_is_lead"),
         ([org.id("estate"), org.id("estate")], "case.co_handler_duplicate"),
@@ -206,8 +194,8 @@ def test_bad_co_handler_lists_are_refused_and_nothing_is_written(client, org, se
         )
         assert r.status_code == 400 and r.json()["code"] == code, r.text
         assert r.json()["field"] == "co_department_ids"
-    case = _case(session, cid)
-    assert (case.state, case.version, _events(session, cid)) == ("registered", version, events)
+    case = fresh_case(session, cid)
+    assert (case.state, case.version, event_count(session, cid)) == ("registered", version, events)
     assert _co_rows(session, cid) == []
 
 
@@ -236,10 +224,10 @@ def test_objection_rejected_keeps_the_case_and_accepted_sends_it_back(client, or
 
     clerk.use()
     assert "decide_objection" in clerk.actions(cid)
-    version, events = _case(session, cid).version, _events(session, cid)
+    version, events = fresh_case(session, cid).version, event_count(session, cid)
     r = clerk.act_raw(cid, "decide_objection", approve=False)
     assert r.status_code == 400 and r.json()["code"] == "case.reason_required"
-    assert (_case(session, cid).version, _events(session, cid)) == (version, events)
+    assert (fresh_case(session, cid).version, event_count(session, cid)) == (version, events)
     out = clerk.act(cid, "decide_objection", approve=False, reason="事项目录明确由公积金中心主办")
     assert out["state"] == "dispatched" and out["current_department"]["id"] == org.id("fund")
     assert out["objections"][0]["status"] == "rejected"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from bancheng.cases.models import Case, CaseEvent
-from tests.cases.helpers import as_user
+from bancheng.cases.models import CaseEvent
+from tests.cases.helpers import as_user, event_count, fresh_case
 
 NO_VETO = {
     "outcome": "cannot_by_policy",
@@ -14,17 +14,6 @@ NO_VETO = {
     "alternative": "可于2027年3月后申请销户提取，或先办理租房提取。",
     "alternative_owner": "市住房公积金管理中心归集科",
 }
-
-
-def _event_count(session, case_id):
-    return session.scalar(
-        select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case_id)
-    )
-
-
-def _state(session, case_id):
-    session.expire_all()
-    return session.get(Case, case_id)
 
 
 def dispatched_to_fund(client, org):
@@ -96,13 +85,13 @@ def test_resolve_on_spot_straight_from_registered(client, org):
 
 def test_resolve_on_spot_only_from_registered(client, org, session):
     clerk, case = dispatched_to_fund(client, org)
-    before = _event_count(session, case["id"])
+    before = event_count(session, case["id"])
     r = clerk.act_raw(case["id"], "resolve_on_spot", outcome="done", resolution="x")
     assert r.status_code == 409
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["code"] == "case.illegal_transition"
-    assert _event_count(session, case["id"]) == before
-    assert _state(session, case["id"]).state == "dispatched"
+    assert event_count(session, case["id"]) == before
+    assert fresh_case(session, case["id"]).state == "dispatched"
 
 
 def test_return_needs_reason_and_the_unit_that_should_take_it(client, org, session):
@@ -116,7 +105,7 @@ def test_return_needs_reason_and_the_unit_that_should_take_it(client, org, sessi
         case["id"], "return", reason="不属于本单位职责", suggested_department_id=org.id("fund")
     )
     assert r.status_code == 400 and r.json()["code"] == "case.return_to_self"
-    assert _state(session, case["id"]).state == "dispatched"
+    assert fresh_case(session, case["id"]).state == "dispatched"
     c = handler.act(
         case["id"], "return", reason="属不动产登记事项", suggested_department_id=org.id("estate")
     )
@@ -142,16 +131,16 @@ def test_transfer_limit_refused_and_flagged_for_supervision(client, org, session
     acts = client.get(f"/api/v1/cases/{cid}/actions").json()
     transfer = next(a for a in acts if a["action"] == "transfer")
     assert transfer["warning"] == "case.transfer_limit_reached"
-    events_before = _event_count(session, cid)
+    events_before = event_count(session, cid)
     r = h.act_raw(cid, "transfer", reason="仍非本单位职责", department_id=org.id("fund"))
     assert r.status_code == 409
     assert r.json()["code"] == "case.transfer_limit_reached"
-    c = _state(session, cid)
+    c = fresh_case(session, cid)
     assert c.transfer_count == 2
     assert c.current_department_id == org.id("hrss")
     assert c.state == "accepted"
     assert c.needs_supervision is True and c.supervision_reason == "transfer_limit"
-    assert _event_count(session, cid) == events_before + 1
+    assert event_count(session, cid) == events_before + 1
     flagged = session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == cid).order_by(CaseEvent.id.desc())
     ).first()
@@ -159,13 +148,13 @@ def test_transfer_limit_refused_and_flagged_for_supervision(client, org, session
     # A second refusal does not flag twice.
     r = h.act_raw(cid, "transfer", reason="再次尝试", department_id=org.id("fund"))
     assert r.json()["code"] == "case.transfer_limit_reached"
-    assert _event_count(session, cid) == events_before + 1
+    assert event_count(session, cid) == events_before + 1
     timeline = client.get(f"/api/v1/cases/{cid}/timeline").json()
     assert timeline[-1]["label"] == "提交督查协调"
     # Resolved after coordination: the case no longer carries the flag; the reason stays.
     h.act(cid, "start")
     h.act(cid, "resolve", outcome="done", resolution="联席会议协调后办结")
-    c = _state(session, cid)
+    c = fresh_case(session, cid)
     assert (c.needs_supervision, c.supervision_reason) == (False, "transfer_limit")
 
 
@@ -179,7 +168,7 @@ def test_transfer_needs_reason_and_target(client, org, session):
     assert r.json()["code"] == "case.department_id_required"
     r = h.act_raw(case["id"], "transfer", reason="x", department_id=999999)
     assert r.json()["code"] == "case.department_not_found"
-    assert _state(session, case["id"]).transfer_count == 0
+    assert fresh_case(session, case["id"]).transfer_count == 0
 
 
 def test_cannot_by_policy_needs_the_no_veto_fields(client, org, session):
@@ -192,7 +181,7 @@ def test_cannot_by_policy_needs_the_no_veto_fields(client, org, session):
     assert r.status_code == 400
     assert r.json()["code"] == "case.no_veto_fields_required"
     assert r.json()["fields"] == ["alternative_owner"]
-    assert _state(session, case["id"]).state == "in_progress"
+    assert fresh_case(session, case["id"]).state == "in_progress"
     c = h.act(case["id"], "resolve", **NO_VETO)
     assert c["nature"] == "cannot_by_policy"
     assert c["alternative_owner"] == "市住房公积金管理中心归集科"
@@ -268,7 +257,7 @@ def test_stale_version_is_refused(client, org, session):
     )
     assert r.status_code == 409 and r.json()["code"] == "case.version_conflict"
     assert r.json()["current_version"] == case["version"]
-    assert _state(session, case["id"]).state == "registered"
+    assert fresh_case(session, case["id"]).state == "registered"
 
 
 def test_wrong_unit_and_wrong_role_are_refused(client, org, session):
@@ -280,7 +269,7 @@ def test_wrong_unit_and_wrong_role_are_refused(client, org, session):
     leader = as_user(client, "leader")
     r = leader.act_raw(case["id"], "accept")
     assert r.status_code == 403 and r.json()["code"] == "auth.forbidden"
-    assert _state(session, case["id"]).state == "dispatched"
+    assert fresh_case(session, case["id"]).state == "dispatched"
 
 
 def test_classify_changes_fields_without_moving(client, org):

@@ -115,11 +115,7 @@ def _steps(client, org):
     clerk.act(cid, "reopen", reason="申请人不满意，重新办理")
     yield "reopened", cid
     clerk.act(cid, "dispatch", department_id=org.id("fund"))
-    h = as_user(client, "handler_fund")
-    h.act(cid, "accept")
-    h.act(cid, "start")
-    h.act(cid, "resolve", outcome="done", resolution="重办后已办结")
-    h.act(cid, "give_feedback", notification_text="已办结。")
+    as_user(client, "handler_fund").handle(cid, "重办后已办结", "已办结。")
     clerk = as_user(client, "clerk")
     clerk.act(cid, "evaluate", rating="satisfied")
     yield "evaluated_satisfied", cid

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -35,18 +34,15 @@ from tests.conftest import (
     REPO,
     TEST_PASSWORD,
     case_payload,
+    free_port,
     make_org,
     make_user,
     own_database_url,
+    stop,
+    wait_healthy,
 )
 
 CLIENTS = 32
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -95,7 +91,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, worker_id: str, settings: Any
         "BANCHENG_PUBLIC_PHONE_LIMIT_PER_HOUR": "1000",
         "BANCHENG_LOGIN_RATE_LIMIT_PER_MINUTE": "100000",
     }
-    port = _free_port()
+    port = free_port()
     log_path = data_dir / "serve.log"
     log = log_path.open("w")
     proc = subprocess.Popen(
@@ -107,26 +103,14 @@ def live(tmp_path_factory: pytest.TempPathFactory, worker_id: str, settings: Any
         start_new_session=True,  # its workers are stopped with it, whatever happens
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180  # a loaded machine imports slowly
-    while True:
-        try:
-            if httpx.get(base + "/api/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            os.killpg(proc.pid, signal.SIGKILL)
-            log.close()
-            pytest.fail("server did not start:\n" + log_path.read_text())
-        time.sleep(0.2)
+    if not wait_healthy(base, proc, 180):  # a loaded machine imports slowly
+        os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+        pytest.fail("server did not start:\n" + log_path.read_text())
     try:
         yield Live(base=base, db=db, ids=ids)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop(proc, 15, group=True)
         log.close()
         db.dispose()
         errors = [ln for ln in Path(log_path).read_text().splitlines() if "Traceback" in ln]

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.conftest import free_port, stop, wait_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 WEB_DIST = REPO / "web" / "dist"
@@ -42,12 +41,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.e2e)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _cli(*args: str) -> list[str]:
@@ -94,7 +87,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def serving(env: dict[str, str], data_dir: Path, log_name: str) -> Iterator[str]:
     """``bancheng serve`` on a free port with ``env``, its output in ``data_dir/log_name``;
     yields its base URL once ``/api/health`` answers, and stops it afterwards."""
-    port = _free_port()
+    port = free_port()
     log_path = data_dir / log_name
     log = log_path.open("w")
     proc = subprocess.Popen(
@@ -105,27 +98,14 @@ def serving(env: dict[str, str], data_dir: Path, log_name: str) -> Iterator[str]
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180  # a loaded 2-core CI machine starts slowly
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/api/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            log.close()
-            pytest.fail("server did not start:\n" + log_path.read_text())
-        time.sleep(0.2)
+    if not wait_healthy(base, proc, 180):  # a loaded 2-core CI machine starts slowly
+        proc.kill()
+        log.close()
+        pytest.fail("server did not start:\n" + log_path.read_text())
     try:
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, 10)
         log.close()
 
 

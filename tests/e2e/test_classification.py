@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_console import SignIn, act, expect_state, field, submit
+from tests.e2e.conftest import SignIn, window_case
+from tests.e2e.test_console import act, expect_state, field, submit
 
 pytestmark = pytest.mark.e2e
 
@@ -65,13 +66,13 @@ def test_end_as_unreasonable_with_approval(sign_in: SignIn, screenshots: Path) -
     created = clerk.api(
         "POST",
         "/api/v1/cases",
-        {
-            "channel": "window",
-            "kind": "cannot_do",
-            "title": "要求补发已过时效的一次性补贴",
-            "description": "要求补发十年前的一次性补贴，已超过申领时效。",
-            "reporter": {"name": "钱七", "phone": "13800003333"},
-        },
+        window_case(
+            "cannot_do",
+            "要求补发已过时效的一次性补贴",
+            "要求补发十年前的一次性补贴，已超过申领时效。",
+            "钱七",
+            "13800003333",
+        ),
     )
     cid = created["id"]
     if created["state"] == "registered":

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import window_case
-from tests.e2e.test_console import SignIn, act, expect_state, field, submit
+from tests.e2e.conftest import SignIn, window_case
+from tests.e2e.test_console import act, expect_state, field, submit
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Console, SignIn, make_pdf, make_png
+from tests.e2e.conftest import Console, SignIn, make_pdf, make_png, window_case
 
 pytestmark = pytest.mark.e2e
 
@@ -366,13 +366,7 @@ def test_handler_cannot_open_a_case_outside_their_scope(sign_in: SignIn, screens
     created = clerk.api(
         "POST",
         "/api/v1/cases",
-        {
-            "channel": "window",
-            "kind": "consultation",
-            "title": "只在受理窗口的案件",
-            "description": "尚未派单",
-            "reporter": {"name": "王五", "phone": "13800001111"},
-        },
+        window_case("consultation", "只在受理窗口的案件", "尚未派单", "王五", "13800001111"),
     )
     handler = sign_in("handler_gjj")
     page = handler.goto(f"/cases/{created['id']}")

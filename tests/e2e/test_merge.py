@@ -8,18 +8,19 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.conftest import SignIn, window_case
 from tests.e2e.test_citizen import phone_page, van_field
-from tests.e2e.test_console import SignIn, field
+from tests.e2e.test_console import field
 
 pytestmark = pytest.mark.e2e
 
-FIRST = {
-    "channel": "window",
-    "kind": "complaint",
-    "title": "建设路口路灯坏了一个月没人修",
-    "description": "建设路与解放路交叉口的三盏路灯坏了一个多月，晚上过马路很不安全，希望尽快维修。",
-    "reporter": {"name": "赵六", "phone": "13800002222"},
-}
+FIRST = window_case(
+    "complaint",
+    "建设路口路灯坏了一个月没人修",
+    "建设路与解放路交叉口的三盏路灯坏了一个多月，晚上过马路很不安全，希望尽快维修。",
+    "赵六",
+    "13800002222",
+)
 AGAIN = {
     **FIRST,
     "description": FIRST["description"].replace("三盏", "四盏"),

@@ -12,19 +12,19 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Console, Server, SignIn
+from tests.e2e.conftest import Console, Server, SignIn, window_case
 from tests.e2e.test_console import field
 
 pytestmark = pytest.mark.e2e
 
 
-CASE = {
-    "channel": "window",
-    "kind": "cannot_do",
-    "title": "不动产登记窗口要求重复提交已上传的材料",
-    "description": "办理不动产转移登记时，窗口要求再次提交网上已经上传过的身份证明材料。",
-    "reporter": {"name": "赵六", "phone": "13800002222"},
-}
+CASE = window_case(
+    "cannot_do",
+    "不动产登记窗口要求重复提交已上传的材料",
+    "办理不动产转移登记时，窗口要求再次提交网上已经上传过的身份证明材料。",
+    "赵六",
+    "13800002222",
+)
 
 # Codes of the API that must never reach the screen (labels are Chinese).
 RAW_CODES = re.compile(

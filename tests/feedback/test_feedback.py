@@ -14,18 +14,15 @@ from bancheng.feedback.models import CallbackTask, Evaluation, Rectification
 from bancheng.notify.models import Notice
 from bancheng.sla.calendar import load_calendar
 from tests.cases.helpers import as_user
-from tests.intake.test_public_reports import drive_to_feedback, report
+from tests.conftest import case_row
+from tests.intake.test_public_reports import drive_to_feedback, rate, report
 
 
 def bad_review(client, org, rating: str = "very_dissatisfied") -> tuple[dict, int]:
     out = report(client)
     case_id = drive_to_feedback(client, org, out["number"])
-    r = client.post(
-        f"/api/v1/public/cases/{out['number']}/evaluation",
-        params={"token": out["token"]},
-        json={"rating": rating, "comment": "态度差"}
-        | ({"bad_reasons": ["no_reply"]} if "dissatisfied" in rating else {}),
-    )
+    reasons = {"bad_reasons": ["no_reply"]} if "dissatisfied" in rating else {}
+    r = rate(client, out, rating=rating, comment="态度差", **reasons)
     assert r.status_code == 200, r.text
     return out, case_id
 
@@ -157,44 +154,19 @@ def test_callback_attempts_unreachable_after_three_and_raise_case(client, org, s
 def _closed_case_rows(org, n: int) -> list[dict]:
     depts = [org.id(k) for k in ("fund", "estate", "hrss", "distA")]
     now = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
-    rows = []
-    for i in range(n):
-        d = depts[i % len(depts)]
-        rows.append(
-            dict(
-                number=f"SX-2026-{i + 1:06d}",
-                jurisdiction="SX",
-                year=2026,
-                seq=i + 1,
-                state="closed",
-                channel="window",
-                kind="consultation",
-                difficulty="general",
-                blocker_type="other",
-                title="t",
-                description="d",
-                reporter_type="person",
-                reporter_name="x",
-                reporter_phone_enc="x",
-                reporter_phone_hash="h",
-                reporter_phone_masked="m",
-                first_receipt_department_id=d,
-                current_department_id=d,
-                registered_at=now,
-                updated_at=now,
-                closed_at=now,
-                version=1,
-                transfer_count=0,
-                return_count=0,
-                reopen_count=0,
-                needs_supervision=False,
-                resolved_on_spot=False,
-                paused_seconds=0.0,
-                extension_workdays=0,
-                deadline_provisional=False,
-            )
+    return [
+        case_row(
+            "SX",
+            i + 1,
+            depts[i % len(depts)],
+            now,
+            kind="consultation",
+            blocker_type="other",
+            reporter_phone_hash="h",
+            closed_at=now,
         )
-    return rows
+        for i in range(n)
+    ]
 
 
 def test_callback_sampling_rate_holds_per_department(session, org, settings):

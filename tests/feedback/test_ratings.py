@@ -13,7 +13,7 @@ from bancheng.feedback import ratings, reminders
 from bancheng.feedback.models import Evaluation, IndicatorSet, Rectification
 from bancheng.feedback.standard import OFFLINE_V1, ONLINE_V1
 from tests.cases.helpers import as_user
-from tests.intake.test_public_reports import drive_to_feedback, report
+from tests.intake.test_public_reports import drive_to_feedback, rate, report
 from tests.supervision.helpers import at
 
 ONLINE = [i["code"] for i in ONLINE_V1]
@@ -23,15 +23,6 @@ OFFLINE = [i["code"] for i in OFFLINE_V1]
 def _reported(client, org) -> tuple[dict, int]:
     out = report(client, hall_id=org.hall.id, window_id=org.window.id)
     return out, drive_to_feedback(client, org, out["number"])
-
-
-def _rate(client, out, **body):
-    client.cookies.clear()
-    return client.post(
-        f"/api/v1/public/cases/{out['number']}/evaluation",
-        params={"token": out["token"]},
-        json=body,
-    )
 
 
 def _count(session, model) -> int:
@@ -64,7 +55,7 @@ def test_phone_page_rates_on_the_online_set(client, org, session, settings):
     assert view.json()["rating_deadline"] == "2026-03-16"
 
     scores = {"overall": 2, "efficiency": 1, "guide_accuracy": 3, "convenience": 2, "usability": 4}
-    r = _rate(
+    r = rate(
         client,
         out,
         rating="dissatisfied",
@@ -122,12 +113,12 @@ def test_refused_ratings_write_nothing(client, org, session):
         ({"rating": "satisfied", "bad_reasons": ["other"]}, "rating.reasons_only_for_bad"),
     ]
     for body, code in cases:
-        r = _rate(client, out, **body)
+        r = rate(client, out, **body)
         assert (r.status_code, r.json()["code"]) == (400, code), (body, r.text)
     assert _count(session, Evaluation) == 0
     assert _count(session, Rectification) == 0
     assert session.get(Case, case_id).state == "feedback_given"
-    missing = _rate(
+    missing = rate(
         client, out, rating="very_dissatisfied", bad_reasons=["other"], scores={"overall": 1}
     )
     assert missing.json()["missing"] == ONLINE[1:]
@@ -140,10 +131,10 @@ def test_late_rating_within_the_window_and_refused_after(client, org, session, s
     end = ratings.window_end(session, settings, session.get(Case, case_id))
     assert end is not None and end.isoformat() == "2026-03-16"
     at(end.year, end.month, end.day, 15)  # 23:00 Beijing on the last day: still accepted
-    assert _rate(client, out, rating="satisfied").status_code == 200
+    assert rate(client, out, rating="satisfied").status_code == 200
 
     at(end.year, end.month, end.day + 1)  # the day after
-    r = _rate(client, late, rating="very_satisfied")
+    r = rate(client, late, rating="very_satisfied")
     assert (r.status_code, r.json()["code"], r.json()["deadline"]) == (
         409,
         "feedback.rating_window_closed",
@@ -157,7 +148,7 @@ def test_late_rating_within_the_window_and_refused_after(client, org, session, s
     assert (r.status_code, r.json()["code"]) == (409, "feedback.rating_window_closed")
     # once the sweep closed it as unrated: the same answer, not "not ratable"
     assert reminders.close_unrated(session, settings) == 1
-    r = _rate(client, late, rating="very_satisfied")
+    r = rate(client, late, rating="very_satisfied")
     assert (r.status_code, r.json()["code"]) == (409, "feedback.rating_window_closed")
     assert session.get(Case, late_id).rating is None
 
@@ -240,7 +231,7 @@ def test_a_new_set_version_replaces_the_active_one(client, org, session):
         ("online", 1, False),
         ("online", 2, True),
     ]
-    r = _rate(client, out, rating="satisfied", scores={"overall": 4, "speed": 5})
+    r = rate(client, out, rating="satisfied", scores={"overall": 4, "speed": 5})
     assert r.status_code == 200, r.text
     ev = session.scalar(select(Evaluation).where(Evaluation.case_id == case_id))
     assert ev.indicator_set_id == ratings.active_set(session, "online").id
@@ -286,24 +277,9 @@ def test_rankings_per_window_staff_unit_and_hall(client, org, session):
     march = datetime(2026, 3, 10, 2, tzinfo=UTC)
     h, a = org.users["handler_fund"].id, org.users["clerk"].id
     # window 01: two good (5 and 4 on every indicator)
-    _ev(
-        session,
-        c1,
-        "very_satisfied",
-        march,
-        window_id=org.window.id,
-        staff_id=h,
-        scores={"overall": 5, "efficiency": 5},
-    )
-    _ev(
-        session,
-        c1,
-        "satisfied",
-        march,
-        window_id=org.window.id,
-        staff_id=h,
-        scores={"overall": 4, "efficiency": 4},
-    )
+    for rating, score in (("very_satisfied", 5), ("satisfied", 4)):
+        scores = {"overall": score, "efficiency": score}
+        _ev(session, c1, rating, march, window_id=org.window.id, staff_id=h, scores=scores)
     # window 02: one bad, no scores (level 2)
     _ev(session, c2, "dissatisfied", march, window_id=w2.id, staff_id=a)
     # window 03: one very good, one bad that an appeal overturned (not counted)

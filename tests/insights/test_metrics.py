@@ -12,7 +12,7 @@ import pytest
 from bancheng.cases.models import Case, CaseDepartment
 from bancheng.core import clock
 from bancheng.insights import service
-from tests.conftest import principal_of
+from tests.conftest import case_row, principal_of
 
 H = timedelta(hours=1)
 D = timedelta(days=1)
@@ -25,29 +25,7 @@ _seq = count(1)
 
 def _case(session: Any, org: Any, dept: str, reg: datetime, **kw: Any) -> Case:
     n = next(_seq)
-    c = Case(
-        number=f"T-2026-{n:06d}",
-        jurisdiction="T",
-        year=2026,
-        seq=n,
-        state=kw.pop("state", "closed"),
-        channel=kw.pop("channel", "window"),
-        kind=kw.pop("kind", "cannot_do"),
-        difficulty="general",
-        blocker_type=kw.pop("blocker_type", "missing_materials"),
-        title="测试",
-        description="测试",
-        reporter_type="person",
-        reporter_name="张三",
-        reporter_phone_enc="x",
-        reporter_phone_hash=f"h{n}",
-        reporter_phone_masked="138****5678",
-        first_receipt_department_id=org.id(dept),
-        current_department_id=org.id(dept),
-        registered_at=reg,
-        updated_at=reg,
-        **kw,
-    )
+    c = Case(**case_row("T", n, org.id(dept), reg, **kw))
     session.add(c)
     session.flush()
     session.add(CaseDepartment(case_id=c.id, department_id=org.id(dept)))

@@ -36,20 +36,24 @@ def report(client, **over: Any) -> dict[str, Any]:
     return r.json()
 
 
+def rate(client, out: dict[str, Any], **body: Any) -> Any:
+    """The reporter of ``out`` (``report``'s answer) rates the case with its token."""
+    client.cookies.clear()
+    return client.post(
+        f"/api/v1/public/cases/{out['number']}/evaluation",
+        params={"token": out["token"]},
+        json=body,
+    )
+
+
 def drive_to_feedback(client, org, number: str) -> int:
     case_id = _case_id(client, number)
     clerk = as_user(client, "clerk")
     clerk.act(case_id, "dispatch", department_id=org.id("fund"))
-    h = as_user(client, "handler_fund")
-    h.act(case_id, "accept")
-    h.act(case_id, "start")
-    h.act(
-        case_id, "resolve", outcome="done", resolution="已一次性告知并办结（内部备注：张科长处理）"
-    )
-    h.act(
+    as_user(client, "handler_fund").handle(
         case_id,
-        "give_feedback",
-        notification_text="请携带身份证和购房合同到3号窗口办理",
+        "已一次性告知并办结（内部备注：张科长处理）",
+        "请携带身份证和购房合同到3号窗口办理",
         notification_materials=["身份证", "购房合同"],
     )
     client.cookies.clear()
@@ -243,18 +247,10 @@ def test_evaluation_rounds(client, org, session):
     out = report(client)
     case_id = drive_to_feedback(client, org, out["number"])
     url = f"/api/v1/public/cases/{out['number']}/evaluation"
-    r = client.post(
-        url,
-        params={"token": out["token"]},
-        json={
-            "rating": "very_dissatisfied",
-            "timeliness": 1,
-            "attitude": 2,
-            "result": 1,
-            "comment": "没解决",
-            "bad_reasons": ["result_unsatisfied"],
-        },
-    )
+    r = rate(
+        client, out, rating="very_dissatisfied", timeliness=1, attitude=2, result=1,
+        comment="没解决", bad_reasons=["result_unsatisfied"],
+    )  # fmt: skip
     assert r.status_code == 200, r.text
     assert r.json()["state"] == "evaluated" and not r.json()["can_rate"]
     again = client.post(url, params={"token": out["token"]}, json={"rating": "satisfied"})
@@ -263,11 +259,7 @@ def test_evaluation_rounds(client, org, session):
     clerk = as_user(client, "clerk")
     clerk.act(case_id, "reopen", reason="群众不满意，重办")
     clerk.act(case_id, "dispatch", department_id=org.id("fund"))
-    h = as_user(client, "handler_fund")
-    h.act(case_id, "accept")
-    h.act(case_id, "start")
-    h.act(case_id, "resolve", outcome="done", resolution="已办结")
-    h.act(case_id, "give_feedback", notification_text="已为您办理完毕")
+    as_user(client, "handler_fund").handle(case_id, "已办结", "已为您办理完毕")
     client.cookies.clear()
     body = client.get(
         f"/api/v1/public/cases/{out['number']}", params={"token": out["token"]}

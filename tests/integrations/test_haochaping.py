@@ -17,7 +17,7 @@ from bancheng.feedback.models import CallbackTask, Rectification
 from bancheng.integrations import haochaping
 from bancheng.outbox.models import OutboxMessage
 from tests.cases.helpers import as_user
-from tests.intake.test_public_reports import drive_to_feedback, report
+from tests.intake.test_public_reports import drive_to_feedback, rate, report
 from tests.integrations.conftest import SECRET
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
@@ -35,19 +35,10 @@ def unified(settings, monkeypatch, remote):
 def _bad_review(client, org) -> tuple[str, int]:
     out = report(client, matter_id=org.matters["fund"].id, hall_id=org.hall.id)
     case_id = drive_to_feedback(client, org, out["number"])
-    r = client.post(
-        f"/api/v1/public/cases/{out['number']}/evaluation",
-        params={"token": out["token"]},
-        json={
-            "rating": "dissatisfied",
-            "timeliness": 2,
-            "attitude": 4,
-            "result": 1,
-            "comment": "跑了三趟",
-            "bad_reasons": ["too_slow"],
-            "channel": "sms",
-        },
-    )
+    r = rate(
+        client, out, rating="dissatisfied", timeliness=2, attitude=4, result=1,
+        comment="跑了三趟", bad_reasons=["too_slow"], channel="sms",
+    )  # fmt: skip
     assert r.status_code == 200, r.text
     return out["number"], case_id
 

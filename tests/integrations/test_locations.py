@@ -8,7 +8,6 @@ import math
 import pytest
 
 from bancheng.core import geo
-from bancheng.routing import service as routing
 from tests.cases.helpers import as_user
 from tests.intake.test_public_reports import report
 
@@ -19,11 +18,7 @@ NOISE = {
 P = (39.9087, 116.3975)  # WGS-84
 
 
-@pytest.fixture(autouse=True)
-def _fresh_index():
-    routing.reset_index()
-    yield
-    routing.reset_index()
+pytestmark = pytest.mark.usefixtures("fresh_index")
 
 
 def _at(lat: float, lng: float, datum: str = "wgs84", **over):

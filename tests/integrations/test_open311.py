@@ -4,7 +4,6 @@ format, a request filed through the phone page's intake, and two Open311 clients
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.integrations.models import Open311Token
 from bancheng.org.auth import create_api_token
+from tests.conftest import free_port
 
 BASE = "/open311/v2"
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
@@ -195,12 +195,6 @@ def test_post_request_files_a_case_and_it_can_be_read(client, org, session, api_
     assert session.scalar(select(func.count()).select_from(Open311Token)) == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class _OneAtATime:
     """Requests one after another, each to its very end: they all share the test's one
     connection (and its transaction), which must not see two sessions at once."""
@@ -225,7 +219,7 @@ def serve():
     and joined before the test reads the database itself."""
     from bancheng.main import create_app
 
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(_OneAtATime(create_app()), host="127.0.0.1", port=port, log_level="warning")
     )

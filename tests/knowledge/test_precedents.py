@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from bancheng.routing import service as routing
 from tests.cases.helpers import as_user
 
 TITLE = "公积金提取被要求重复提交购房合同"
@@ -13,13 +12,7 @@ TEXT = "办理公积金提取时每次都被要求补交购房合同原件，希
 RESOLUTION = "公积金中心与不动产登记中心共享购房合同数据，免交原件"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_index():
-    """The similar-case index is the process's and looks for new cases at most every 2 s:
-    a test right after another would search an index that predates its cases."""
-    routing.reset_index()
-    yield
-    routing.reset_index()
+pytestmark = pytest.mark.usefixtures("fresh_index")
 
 
 def _resolved_with_fund(client, org, **over):

@@ -18,6 +18,7 @@ from bancheng.org.models import User
 from bancheng.outbox.models import OutboxMessage
 from tests.cases.helpers import as_user
 from tests.conftest import TEST_PASSWORD
+from tests.intake.test_public_reports import report
 from tests.outbox.sinks import HttpSink
 from tests.outbox.test_sms_channels import AK_SECRET, aliyun_check, aliyun_settings
 
@@ -56,18 +57,12 @@ def test_reporter_hears_every_step_in_order(client, session, settings, deliver):
         == 0
     )
 
-    client.cookies.clear()
-    r = client.post(
-        "/api/v1/public/reports",
-        json={
-            "kind": "cannot_do",
-            "description": "公积金提取被要求补交材料，跑了三趟还没办成。",
-            "name": "王五",
-            "phone": "13700001234",
-        },
-    )
-    assert r.status_code == 201, r.text
-    number = r.json()["number"]
+    number = report(
+        client,
+        description="公积金提取被要求补交材料，跑了三趟还没办成。",
+        name="王五",
+        phone="13700001234",
+    )["number"]
     case = session.scalar(select(Case).where(Case.number == number))
     handler = session.scalar(select(User).where(User.username == "handler_gjj"))
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -30,7 +29,7 @@ from sqlalchemy.engine import Engine
 from bancheng.core.config import Settings
 from bancheng.core.migrate import upgrade
 from bancheng.ops.backup import BackupError, restore
-from tests.conftest import case_payload, own_database_url
+from tests.conftest import case_payload, free_port, own_database_url, stop, wait_healthy
 
 PASSWORD = "Demo-Backup-Passw0rd!"
 BANCHENG = [sys.executable, "-m", "bancheng.cli"]
@@ -67,12 +66,6 @@ def _urls(tmp_path: Path, worker_id: str) -> tuple[str, str]:
         own_database_url("bancheng", tmp_path / "src", worker_id + "_bksrc"),
         own_database_url("bancheng", tmp_path / "dst", worker_id + "_bkdst"),
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _png(i: int) -> bytes:
@@ -132,7 +125,7 @@ def server(tmp_path: Path, worker_id: str) -> Iterator[tuple[dict[str, str], str
     (tmp_path / "src").mkdir()
     upgrade(src_url)
     _cli(env, "demo", "load", "--cases", "12")
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "serve.log").open("w")  # a file: a full pipe would stall the server
     proc = subprocess.Popen(
         [*BANCHENG, "serve", "--port", str(port)],
@@ -142,23 +135,11 @@ def server(tmp_path: Path, worker_id: str) -> Iterator[tuple[dict[str, str], str
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 240  # a shared, busy machine
-        while True:
-            try:
-                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()[-3000:]
-            time.sleep(0.2)
+        # a shared, busy machine
+        assert wait_healthy(base, proc, 240), (tmp_path / "serve.log").read_text()[-3000:]
         yield env, base, dst_url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, 30)
         log.close()
 
 

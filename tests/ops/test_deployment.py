@@ -47,7 +47,7 @@ from sqlalchemy.engine import make_url
 from bancheng import cli
 from bancheng.core.config import Settings, production_problems
 from bancheng.integrations.hotline_import_rows import MAX_IMPORT_BYTES
-from tests.conftest import REPO, TEST_PASSWORD, _test_url
+from tests.conftest import REPO, TEST_PASSWORD, _test_url, stop, wait_healthy
 
 DOC = REPO / "docs" / "deployment.md"
 DEPLOY = REPO / "deploy"
@@ -400,17 +400,9 @@ class Machine:
 
     def wait_healthy(self, port: int) -> None:
         proc = self.instances[port]
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log = (self.root / f"bancheng@{port}.log").read_text()
-                pytest.fail(f"bancheng@{port} did not start:\n{log[-4000:]}")
-            time.sleep(0.2)
+        if not wait_healthy(f"http://127.0.0.1:{port}", proc, 120):
+            log = (self.root / f"bancheng@{port}.log").read_text()
+            pytest.fail(f"bancheng@{port} did not start:\n{log[-4000:]}")
 
     def stop_instance(self, port: int) -> None:
         self.stop_instances(port)
@@ -466,11 +458,7 @@ class Machine:
 
     def shutdown(self) -> None:
         if self.nginx is not None and self.nginx.poll() is None:
-            self.nginx.terminate()
-            try:
-                self.nginx.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.nginx.pid, signal.SIGKILL)
+            stop(self.nginx, 10, group=True)
         self.stop_instances(*self.instances)
 
     # --- clients --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from bancheng.core.observability import configure_logging, redact
 from tests.conftest import case_payload, login
+from tests.intake.test_public_reports import report
 
 PHONE, ID_NUMBER, NAME = "13812345678", "11010519491231002X", "张三"
 CITIZEN_PHONE, CITIZEN_NAME = "13900001111", "李四"
@@ -71,18 +72,7 @@ def test_no_personal_data_in_logs(client: TestClient, org: Any, log_stream: io.S
     bad = case_payload()
     bad["reporter"]["phone"] = "1381234567x"
     assert client.post("/api/v1/cases", json=bad, headers=headers).status_code in (400, 422)
-    client.cookies.clear()
-    report = client.post(
-        "/api/v1/public/reports",
-        json={
-            "kind": "cannot_do",
-            "description": "办理公积金提取时被要求反复提交材料，跑了三趟还没办成。",
-            "name": CITIZEN_NAME,
-            "phone": CITIZEN_PHONE,
-        },
-    )
-    assert report.status_code == 201, report.text
-    number = report.json()["number"]
+    number = report(client, name=CITIZEN_NAME, phone=CITIZEN_PHONE)["number"]
     follow = client.get(
         f"/api/v1/public/cases/{number}", headers={"X-Reporter-Phone": CITIZEN_PHONE}
     )

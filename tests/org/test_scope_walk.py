@@ -36,27 +36,46 @@ MARK = "城外密件"  # in every out-of-scope title
 NOT_DATA = {"/api/health", "/metrics", "/api/v1/auth/me"}
 
 
-@pytest.fixture()
-def outside(client, org, session) -> dict[str, Any]:
-    at(2026, 3, 2)
-    case = as_user(client, "clerk").create(title=f"{MARK}：市级案件")
-    sup = as_user(client, "supervisor")
-    r = issue_order(
-        client, sup.headers, org.id("fund"), [case["id"]], title=f"{MARK}：请公积金中心回复"
-    )
+def _supervised_case(
+    client: Any,
+    users: tuple[str, str],
+    case_title: str,
+    order: tuple[int, dict[str, Any]],
+    participants: list[int],
+    content: str,
+    **meeting: Any,
+) -> tuple[dict[str, Any], int, dict[str, Any]]:
+    """``users`` = (clerk, supervisor): the clerk registers a case of ``case_title``; the
+    supervisor issues an order about it to ``order`` = (unit, fields), then holds a meeting
+    (``meeting`` fields) of ``participants`` deciding ``content`` for the order's unit, in 5
+    working days. The case, the order's id and the meeting."""
+    clerk, supervisor = users
+    unit, order_fields = order
+    case = as_user(client, clerk).create(title=case_title)
+    sup = as_user(client, supervisor)
+    r = issue_order(client, sup.headers, unit, [case["id"]], **order_fields)
     assert r.status_code == 201, r.text
     order_id = r.json()["id"]
     r = hold_meeting(
+        client, sup.headers, participants, [case["id"]], [decision(content, unit, 5)], **meeting
+    )
+    assert r.status_code == 201, r.text
+    return case, order_id, r.json()
+
+
+@pytest.fixture()
+def outside(client, org, session) -> dict[str, Any]:
+    at(2026, 3, 2)
+    case, order_id, meeting = _supervised_case(
         client,
-        sup.headers,
+        ("clerk", "supervisor"),
+        f"{MARK}：市级案件",
+        (org.id("fund"), {"title": f"{MARK}：请公积金中心回复"}),
         [org.id("fund"), org.id("estate")],
-        [case["id"]],
-        [decision(f"{MARK}：公积金中心答复", org.id("fund"), 5)],
+        f"{MARK}：公积金中心答复",
         title=f"{MARK}：市级联席会议",
         summary="研究市级案件。",
     )
-    assert r.status_code == 201, r.text
-    meeting = r.json()
     number, bad_id = _bad_review(client, org)
     rect = session.scalar(select(Rectification).where(Rectification.case_id == bad_id))
     task = session.scalar(select(CallbackTask).where(CallbackTask.case_id == bad_id))
@@ -181,26 +200,18 @@ def test_out_of_scope_ids_look_missing(client, org, session, outside, role):
 def inside(client, org, session) -> dict[str, int]:
     """District A's own order and meeting, issued by its supervisor."""
     at(2026, 3, 2)
-    case = as_user(client, "clerk_a").create(title="甲区案件")
-    sup = as_user(client, "supervisor_a")
-    r = issue_order(
-        client, sup.headers, org.id("distA_comm"), [case["id"]],
-        kind="urge", title="请社区加快办理",
-    )  # fmt: skip
-    assert r.status_code == 201, r.text
-    order_id = r.json()["id"]
-    r = hold_meeting(
+    _, order_id, meeting = _supervised_case(
         client,
-        sup.headers,
+        ("clerk_a", "supervisor_a"),
+        "甲区案件",
+        (org.id("distA_comm"), {"kind": "urge", "title": "请社区加快办理"}),
         [org.id("distA"), org.id("distA_comm")],
-        [case["id"]],
-        [decision("社区答复", org.id("distA_comm"), 5)],
+        "社区答复",
         title="甲区联席会议",
         location="区政务中心",
         summary="研究甲区案件。",
     )
-    assert r.status_code == 201, r.text
-    return {"order_id": order_id, "meeting_id": r.json()["id"]}
+    return {"order_id": order_id, "meeting_id": meeting["id"]}
 
 
 @pytest.mark.parametrize("role", sorted(set(ROLE_USERS) - {"admin"}))

@@ -10,6 +10,7 @@ import json
 import socket
 import ssl
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -37,18 +38,31 @@ def allow_local(settings):
     return settings.model_copy(update={"outbox_allow_private_targets": True})
 
 
+def _hook(s, key: str, url: str, body: Any, kind: str = "webhook.test", **secrets: str) -> None:
+    """Enqueue webhook message ``key`` in ``s``: POST ``body`` to ``url``; ``secrets`` (the
+    signing secret) go with it when given."""
+    service.enqueue(
+        s,
+        channel="webhook",
+        kind=kind,
+        idempotency_key=key,
+        recipient=url,
+        payload={"body": body},
+        secrets=secrets or None,
+    )
+
+
 def test_signed_delivery(committed, allow_local):
     secret = webhook.new_secret()
     with HttpSink() as sink:
         with committed.transaction() as s:
-            service.enqueue(
+            _hook(
                 s,
-                channel="webhook",
+                "evt_1",
+                sink.url + "/hook",
+                {"type": "case.created", "data": {"number": "BC-2026-000001"}},
                 kind="webhook.case.created",
-                idempotency_key="evt_1",
-                recipient=sink.url + "/hook",
-                payload={"body": {"type": "case.created", "data": {"number": "BC-2026-000001"}}},
-                secrets={"signing_secret": secret},
+                signing_secret=secret,
             )
         r = Deliverer(committed, allow_local).run_once()
         assert r.sent == 1
@@ -69,14 +83,7 @@ def test_5xx_is_retried_and_4xx_is_permanent(committed, allow_local):
     with HttpSink(lambda r: (answers[r["path"]], b"no")) as sink:
         with committed.transaction() as s:
             for path in answers:
-                service.enqueue(
-                    s,
-                    channel="webhook",
-                    kind="webhook.test",
-                    idempotency_key=f"evt{path}",
-                    recipient=sink.url + path,
-                    payload={"body": {}},
-                )
+                _hook(s, f"evt{path}", sink.url + path, {})
         r = Deliverer(committed, allow_local).run_once()
     assert (r.retried, r.dead) == (1, 1)
     with committed.transaction(write=False) as s:
@@ -115,14 +122,7 @@ def test_ssrf_guard_allows_public_and_private_by_setting():
 def test_refused_target_is_dead_without_a_request(committed, settings):
     with HttpSink() as sink:
         with committed.transaction() as s:
-            service.enqueue(
-                s,
-                channel="webhook",
-                kind="webhook.test",
-                idempotency_key="evt-ssrf",
-                recipient=sink.url,
-                payload={"body": {}},
-            )
+            _hook(s, "evt-ssrf", sink.url, {})
         assert Deliverer(committed, settings).run_once().dead == 1
         assert sink.requests == []
 
@@ -161,14 +161,7 @@ def resolver(monkeypatch):
 
 def _enqueue_one(committed, url: str, key: str) -> None:
     with committed.transaction() as s:
-        service.enqueue(
-            s,
-            channel="webhook",
-            kind="webhook.test",
-            idempotency_key=key,
-            recipient=url,
-            payload={"body": {"n": 1}},
-        )
+        _hook(s, key, url, {"n": 1})
 
 
 def _row(committed, key: str) -> tuple[str, str | None, int]:
@@ -216,14 +209,8 @@ def test_an_allowed_name_is_delivered_to_its_resolved_address_with_its_host(
         port = sink.server.server_address[1]
         fake = resolver({"receiver.test": ["127.0.0.1"]})
         with committed.transaction() as s:
-            service.enqueue(
-                s,
-                channel="webhook",
-                kind="webhook.test",
-                idempotency_key="evt-named",
-                recipient=f"http://receiver.test:{port}/in",
-                payload={"body": {"n": 1}},
-                secrets={"signing_secret": secret},
+            _hook(
+                s, "evt-named", f"http://receiver.test:{port}/in", {"n": 1}, signing_secret=secret
             )
         r = Deliverer(committed, allow_local).run_once()
         assert (r.claimed, r.sent) == (1, 1)

@@ -18,7 +18,7 @@ from bancheng.core import clock
 from bancheng.routing import learning, service
 from bancheng.routing.models import RoutingTarget, RoutingUnitModel
 from tests.cases.helpers import as_user
-from tests.conftest import login
+from tests.conftest import case_row, login
 
 T0 = datetime(2026, 9, 1, 2, 0, tzinfo=UTC)
 _seq = count(1)
@@ -41,26 +41,17 @@ SUBJECTS = {
 def _case(session: Any, org: Any, unit: str, title: str, at: datetime, state: str = "closed"):
     n = next(_seq)
     c = Case(
-        number=f"L-2026-{n:06d}",
-        jurisdiction="L",
-        year=2026,
-        seq=n,
-        state=state,
-        channel="window",
-        kind="cannot_do",
-        difficulty="general",
-        blocker_type="missing_materials",
-        title=title,
-        description=f"群众反映{title}的问题，多次到窗口仍未办成，希望尽快解决。",
-        reporter_type="person",
-        reporter_name="张三",
-        reporter_phone_enc="x",
-        reporter_phone_hash=f"l{n}",
-        reporter_phone_masked="138****5678",
-        first_receipt_department_id=org.id("centre"),
-        current_department_id=org.id(unit),
-        registered_at=at,
-        updated_at=at,
+        **case_row(
+            "L",
+            n,
+            org.id("centre"),
+            at,
+            state=state,
+            title=title,
+            description=f"群众反映{title}的问题，多次到窗口仍未办成，希望尽快解决。",
+            reporter_phone_hash=f"l{n}",
+            current_department_id=org.id(unit),
+        )
     )
     session.add(c)
     return c

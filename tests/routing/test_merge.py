@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from bancheng.cases.models import Case, CaseEvent
 from bancheng.core import clock
 from bancheng.outbox.models import OutboxMessage
-from bancheng.routing import service
 from bancheng.routing.models import CaseMerge
 from tests.cases.helpers import as_user
 from tests.intake.test_public_reports import report
@@ -23,11 +22,7 @@ TEXT = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fresh_index():
-    service.reset_index()
-    yield
-    service.reset_index()
+pytestmark = pytest.mark.usefixtures("fresh_index")
 
 
 def _id(session, number):
@@ -108,11 +103,7 @@ def test_follower_follows_master_to_the_end(client, org, session, settings):
     assert "title" not in page["master"]
     assert [e["label"] for e in page["timeline"]][-1] == "与同一问题的诉求合并办理"
 
-    h = as_user(client, "handler_fund")
-    h.act(master, "accept")
-    h.act(master, "start")
-    h.act(master, "resolve", outcome="done", resolution="已更换路灯")
-    h.act(master, "give_feedback", notification_text="南门口三盏路灯已于今日修复")
+    as_user(client, "handler_fund").handle(master, "已更换路灯", "南门口三盏路灯已于今日修复")
 
     session.expire_all()
     f = session.get(Case, follower)

@@ -11,17 +11,11 @@ from sqlalchemy import select
 from bancheng.cases.models import Case, CaseDepartment
 from bancheng.core import clock
 from bancheng.insights.repository import counter_columns
-from bancheng.routing import service
 from tests.cases.helpers import as_user
 from tests.conftest import login
 from tests.routing.test_routing_api import SOCIAL, _map
 
-
-@pytest.fixture(autouse=True)
-def _fresh_index():
-    service.reset_index()
-    yield
-    service.reset_index()
+pytestmark = pytest.mark.usefixtures("fresh_index")
 
 
 def _auto_case(client, org):

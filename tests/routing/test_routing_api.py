@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from bancheng.routing import service
 from tests.cases.helpers import as_user
 from tests.conftest import login
 
@@ -19,11 +18,7 @@ NOISE = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fresh_index():
-    service.reset_index()
-    yield
-    service.reset_index()
+pytestmark = pytest.mark.usefixtures("fresh_index")
 
 
 def _map(client, org):
