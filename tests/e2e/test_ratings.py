@@ -140,6 +140,8 @@ def test_rate_on_the_channels_indicators(
     move(clerk, second, "give_feedback", notification_text="社保转移无需回原籍开具证明。")
     page = clerk.goto(f"/cases/{second}")
     dialog = act(page, "evaluate")
+    # The reporter rated on the 12345 hotline's return call: the clerk says so.
+    dialog.locator("[data-test=field-rating-channel] label", has_text="12345热线").click()
     dialog.locator("[data-test=field-rating]").click()
     page.locator(".el-select-dropdown__item:visible", has_text=re.compile("^非常不满意$")).click()
     for label in ("服务效率", "服务水平", "服务态度", "服务环境", "办事便捷度"):
@@ -152,9 +154,10 @@ def test_rate_on_the_channels_indicators(
     submit(dialog)
     expect_state(page, "已评价")
     window_ev = clerk.api("GET", f"/api/v1/cases/{second}/evaluations")
-    assert [(e["source"], e["scores"]["attitude"], e["bad_reasons"]) for e in window_ev] == [
-        ("window", 1, ["poor_attitude"])
-    ]
+    assert [
+        (e["source"], e["channel"], e["scores"]["attitude"], e["bad_reasons"]) for e in window_ev
+    ] == [("window", "hotline_12345", 1, ["poor_attitude"])]
+    expect(page.locator("[data-test=evaluation-source]")).to_have_text("窗口录入 · 12345热线")
 
     # --- the month's ranking per staff member -------------------------------------------
     page = clerk.goto("/ratings/rankings")

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bancheng.core import clock
-from bancheng.feedback.models import CallbackTask, Rectification
+from bancheng.feedback.models import CallbackTask, Evaluation, Rectification
 from bancheng.integrations import haochaping
 from bancheng.outbox.models import OutboxMessage
 from tests.cases.helpers import as_user
@@ -177,6 +177,40 @@ def test_window_rating_is_the_hall_channel_and_scope_applies(client, org, sessio
     handler = as_user(client, "handler_fund")
     r = client.get("/api/v1/haochaping/evaluations.csv", params=DAY, headers=handler.headers)
     assert (r.status_code, r.json()["code"]) == (403, "auth.forbidden")
+
+
+def test_a_rating_taken_on_a_12345_call_or_a_terminal_keeps_its_channel(client, org, session):
+    """The clerk enters a rating the reporter gave elsewhere offline: its channel is kept
+    (12345热线, 自助终端) and goes to the 好差评 record; an online channel is refused."""
+    clock.set_clock(lambda: NOW)
+    clerk = as_user(client, "clerk")
+    ids = []
+    for title in ("热线回访评价", "自助终端评价"):
+        case = clerk.create(title=title)
+        clerk.act(case["id"], "resolve_on_spot", outcome="done", resolution="当场办结")
+        clerk.act(case["id"], "give_feedback", notification_text="已办结")
+        ids.append(case["id"])
+    before = clerk.get(ids[0])
+    r = clerk.act_raw(ids[0], "evaluate", rating="satisfied", rating_channel="qr")
+    assert (r.status_code, r.json()["code"]) == (422, "request.malformed")
+    after = clerk.get(ids[0])
+    assert (after["state"], after["version"]) == ("feedback_given", before["version"])
+    assert session.scalar(select(Evaluation).where(Evaluation.case_id == ids[0])) is None
+    clerk.act(ids[0], "evaluate", rating="satisfied", rating_channel="hotline_12345")
+    clerk.act(ids[1], "evaluate", rating="very_satisfied", rating_channel="terminal")
+    channels = {
+        ev.case_id: (ev.source, ev.channel)
+        for ev in session.scalars(select(Evaluation).where(Evaluation.case_id.in_(ids)))
+    }
+    assert channels == {ids[0]: ("window", "hotline_12345"), ids[1]: ("window", "terminal")}
+    sup = as_user(client, "supervisor")
+    records = client.get("/api/v1/haochaping/evaluations", params=DAY, headers=sup.headers).json()
+    assert sorted(
+        (r["channel"], r["channel_name"], r["channel_type"], r["level"]) for r in records
+    ) == [
+        ("hotline_12345", "12345热线", "offline", 4),
+        ("terminal", "自助终端", "offline", 5),
+    ]
 
 
 def test_an_upheld_appeal_is_pushed_as_overturned_and_excluded(

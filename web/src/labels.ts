@@ -65,6 +65,23 @@ export const RATING: Record<S['Rating'], string> = {
   very_dissatisfied: '非常不满意',
 }
 
+type OfflineRatingChannel = NonNullable<S['ActionIn']['rating_channel']>
+/** The offline channels a rating entered by staff was given on (好差评 评价渠道). */
+export const OFFLINE_RATING_CHANNEL: Record<OfflineRatingChannel, string> = {
+  hall: '窗口（评价器）',
+  terminal: '自助终端',
+  hotline_12345: '12345热线',
+}
+/** Every 好差评 channel a rating was given on (integrations/haochaping.CHANNELS). */
+export const RATING_CHANNEL: Record<string, string> = {
+  qr: '二维码（码上评）',
+  web: '政务服务网',
+  app: '政务服务APP',
+  mini_program: '小程序',
+  sms: '短信',
+  ...OFFLINE_RATING_CHANNEL,
+}
+
 export const OUTCOME: Record<S['Outcome'], string> = {
   done: '已办成',
   cannot_by_policy: '办不了（政策不允许，已说明替代办法）',

@@ -93,6 +93,9 @@ class ActionIn(Strict):
     # review the checklist's reasons (feedback/ratings.py)
     scores: dict[str, int] | None = Field(default=None, max_length=20)
     bad_reasons: list[str] | None = Field(default=None, max_length=20)
+    # evaluate: the offline channel the reporter rated on — at the window (its evaluation
+    # device, the default), a self-service terminal, or a 12345 hotline call
+    rating_channel: Literal["hall", "terminal", "hotline_12345"] | None = None
     kind: Kind | None = None
     difficulty: Difficulty | None = None
     blocker_type: BlockerType | None = None

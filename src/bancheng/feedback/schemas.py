@@ -95,6 +95,9 @@ class EvaluationOut(BaseModel):
     result: int | None
     comment: str | None
     source: str
+    # the 好差评 channel it was given on (qr, sms, hall, terminal, hotline_12345, …); None
+    # on rows from before it was recorded
+    channel: str | None = None
     # GB/T 39734-2020 indicators: the set's id, scores by code, bad-review reasons' codes
     indicator_set_id: int | None = None
     scores: dict[str, int] | None = None

@@ -192,7 +192,7 @@ def window_evaluation(ctx: MoveContext) -> None:
             case,
             rating=rating,
             source="window",
-            channel="hall",
+            channel=body.rating_channel or "hall",
             iset=window_set,
             scores=scores,
             bad_reasons=reasons,

@@ -2878,6 +2878,8 @@ export interface components {
             } | null;
             /** Bad Reasons */
             bad_reasons?: string[] | null;
+            /** Rating Channel */
+            rating_channel?: ("hall" | "terminal" | "hotline_12345") | null;
             kind?: components["schemas"]["Kind"] | null;
             difficulty?: components["schemas"]["Difficulty"] | null;
             blocker_type?: components["schemas"]["BlockerType"] | null;
@@ -3827,6 +3829,8 @@ export interface components {
             comment: string | null;
             /** Source */
             source: string;
+            /** Channel */
+            channel?: string | null;
             /** Indicator Set Id */
             indicator_set_id?: number | null;
             /** Scores */

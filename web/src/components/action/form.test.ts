@@ -118,10 +118,12 @@ describe('the body a move sends', () => {
     expect(body(form, 'evaluate', ['rating'], { indicators })).toEqual({
       version: 3,
       rating: 'dissatisfied',
+      rating_channel: 'hall',
       scores: { overall: 2, waiting: 3, attitude: 1 },
       bad_reasons: ['slow'],
     })
-    expect(body(form, 'evaluate', ['rating'])).toEqual({ version: 3, rating: 'dissatisfied' })
+    form.rating_channel = 'hotline_12345'
+    expect(body(form, 'evaluate', ['rating'])).toEqual({ version: 3, rating: 'dissatisfied', rating_channel: 'hotline_12345' })
   })
 
   it('a decision sends its note when there is one', () => {

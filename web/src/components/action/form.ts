@@ -40,6 +40,7 @@ export function blankActionForm(c: CaseDetail, needs: (field: string) => boolean
     notification_text: '',
     notification_materials: [] as string[],
     rating: null as Rating | null,
+    rating_channel: 'hall' as NonNullable<ActionIn['rating_channel']>,
     kind: c.kind as Kind | null,
     difficulty: c.difficulty as Difficulty | null,
     blocker_types: [...(c.blocker_types?.length ? c.blocker_types : [c.blocker_type])] as BlockerType[],
@@ -109,6 +110,7 @@ export function actionBody(form: ActionForm, { name, caseData: c, needs, asks, i
   }
   if (needs('rating')) {
     b.rating = form.rating
+    b.rating_channel = form.rating_channel
     if (indicators && form.rating) {
       b.scores = Object.fromEntries(
         indicators.indicators.map((i) => [i.code, i.code === 'overall' ? LEVEL_SCORE[form.rating as string] : form.scores[i.code] || 1]),
