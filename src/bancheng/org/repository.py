@@ -7,7 +7,7 @@ catalogue are not scoped (``org.read`` sees all of it); the data scope itself is
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, delete, or_, select, update
 from sqlalchemy.orm import Session
@@ -187,24 +187,21 @@ def clear_login_failures(session: Session, user_id: int) -> None:
     )
 
 
+def _with_user(session: Session, model: type[AuthSession] | type[ApiToken], token_hash: str) -> Any:
+    """The credential row (a sign-in session or an API token) with its account."""
+    query = select(model, User).join(User, User.id == model.user_id)
+    found = session.execute(query.where(model.token_hash == token_hash)).first()
+    return None if found is None else (found[0], found[1])
+
+
 def session_and_user(session: Session, token_hash: str) -> tuple[AuthSession, User] | None:
     """The sign-in session whose cookie hashes to ``token_hash``, with its account."""
-    found = session.execute(
-        select(AuthSession, User)
-        .join(User, User.id == AuthSession.user_id)
-        .where(AuthSession.token_hash == token_hash)
-    ).first()
-    return None if found is None else (found[0], found[1])
+    return cast("tuple[AuthSession, User] | None", _with_user(session, AuthSession, token_hash))
 
 
 def token_and_user(session: Session, token_hash: str) -> tuple[ApiToken, User] | None:
     """The API token that hashes to ``token_hash``, with its account."""
-    found = session.execute(
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == token_hash)
-    ).first()
-    return None if found is None else (found[0], found[1])
+    return cast("tuple[ApiToken, User] | None", _with_user(session, ApiToken, token_hash))
 
 
 # The last-use writes are Core statements on the tables: the time of last use is not part
