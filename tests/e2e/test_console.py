@@ -422,7 +422,7 @@ def test_administration_pages(sign_in: SignIn, screenshots: Path) -> None:
     saved = download.value.path()
     assert download.value.suggested_filename == "operations-start-now.csv"
     exported = Path(saved).read_bytes().decode("utf-8-sig")
-    assert exported.startswith("id,chain_seq,at,") and "user.update" in exported
+    assert exported.startswith("编号,链序号,时间（北京时间）,") and "user.update" in exported
     assert "公积金承办人" in exported
     page.get_by_role("tab", name="登录日志").click()
     expect(page.locator("[data-test=logins-table]")).to_contain_text("admin")
