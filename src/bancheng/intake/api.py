@@ -200,7 +200,17 @@ def report(
         session,
         settings,
         intake.PublicReport(
-            **body.model_dump(exclude={"staff", "website", "location"}), location=body.location
+            kind=body.kind,
+            matter_id=body.matter_id,
+            title=body.title,
+            description=body.description,
+            name=body.name,
+            phone=body.phone,
+            org_name=body.org_name,
+            credit_code=body.credit_code,
+            hall_id=body.hall_id,
+            window_id=body.window_id,
+            location=body.location,
         ),
         channel=Channel.mobile,
         location_source="device",
