@@ -3,18 +3,30 @@ change it records was committed. Refusals are logged in a transaction of their o
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from bancheng.audit.actions import OPERATIONS, PATH_OBJECTS
 from bancheng.audit.models import LoginLog, OperationLog
 from bancheng.core import clock
-from bancheng.core.deps import Caller, LoggedRequest
+from bancheng.core.deps import LoggedRequest
 
 # ``session.info`` keys: set once an entry of this request is written; an object to name.
 _LOGGED = "bancheng.operation_logged"
 _OBJECT = "bancheng.operation_object"
+
+
+class Actor(Protocol):
+    """Whom an entry names: a signed-in ``Caller``, or a ``LoggedRequest`` (``None`` and
+    "公众" for the public)."""
+
+    @property
+    def user_id(self) -> int | None: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def ip(self) -> str | None: ...
 
 
 def log_operation(
@@ -48,13 +60,14 @@ def log_operation(
 
 def log_action(
     session: Session,
-    actor: Caller,
+    actor: Actor,
     action: str,
     object_type: str | None = None,
     object_id: str | int | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """An entry an endpoint writes itself, for the signed-in caller (with its details)."""
+    """A successful operation's entry: one an endpoint writes itself for the signed-in
+    caller (with its details), or the one ``record_request`` writes for a request."""
     log_operation(
         session,
         actor_id=actor.user_id,
@@ -103,16 +116,7 @@ def record_request(session: Session, request: LoggedRequest) -> None:
                 object_type, object_id = PATH_OBJECTS[name], value
             else:
                 details[name] = value
-        log_operation(
-            session,
-            actor_id=request.actor_id,
-            actor_name=request.actor_name,
-            action=code,
-            object_type=object_type,
-            object_id=object_id,
-            ip=request.ip,
-            details=details,
-        )
+        log_action(session, request, code, object_type, object_id, details)
     finally:
         session.info.pop(_LOGGED, None)
         session.info.pop(_OBJECT, None)
@@ -122,8 +126,8 @@ def record_denied(session: Session, request: LoggedRequest, code: str) -> None:
     """The entry of a refused request (403/404), written in a transaction of its own."""
     log_operation(
         session,
-        actor_id=request.actor_id,
-        actor_name=request.actor_name,
+        actor_id=request.user_id,
+        actor_name=request.username,
         action=route_operation(request.method, request.path_template) or "access",
         outcome="denied",
         ip=request.ip,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -347,3 +347,28 @@ class LightCount(BaseModel):
     green: int = 0
     yellow: int = 0
     red: int = 0
+
+
+class _FoundCase(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def number(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+
+
+class CaseRefOut(BaseModel):
+    """The case an answer names (a similar case, a ledger precedent, a merged case); ``of``
+    fills these fields from the case, the subclass's own come as keywords."""
+
+    id: int
+    number: str
+    title: str
+    state: str
+
+    @classmethod
+    def of(cls, case: _FoundCase, **fields: Any) -> Self:
+        return cls(id=case.id, number=case.number, title=case.title, state=case.state, **fields)

@@ -8,6 +8,9 @@ test hands the commands its own: ``CliRunner().invoke(main, args, obj=Env(databa
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import click
 
 from bancheng.core.db import Database, get_database
@@ -30,3 +33,15 @@ class Env:
 
 # ``ensure=True``: a command group invoked on its own (without the root) still gets an Env.
 pass_env = click.make_pass_decorator(Env, ensure=True)
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def flag(name: str, help: str | None = None) -> Callable[[_F], _F]:
+    """An on/off option ``name`` (``--replace``), off unless given."""
+    return click.option(name, is_flag=True, help=help)
+
+
+def json_flag(help: str = "输出 JSON。") -> Callable[[_F], _F]:
+    """``--json`` (the parameter ``as_json``): print the result as JSON."""
+    return click.option("--json", "as_json", is_flag=True, help=help)

@@ -84,8 +84,8 @@ class LoggedRequest:
     path_template: str | None
     path: str
     path_params: dict[str, Any]
-    actor_id: int | None
-    actor_name: str
+    user_id: int | None
+    username: str
     ip: str | None
 
 
@@ -299,8 +299,8 @@ def _logged(request: Request) -> LoggedRequest:
         path_template=_template(request),
         path=request.url.path,
         path_params=dict(request.path_params),
-        actor_id=principal.user_id if principal else None,
-        actor_name=principal.username if principal else "公众",
+        user_id=principal.user_id if principal else None,
+        username=principal.username if principal else "公众",
         ip=principal.ip if principal else client_ip(request),
     )
 

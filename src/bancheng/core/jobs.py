@@ -109,8 +109,26 @@ class Job:
         return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def _sweep_interval(settings: Settings) -> float:
-    return float(settings.sla_sweep_interval_seconds)
+def interval_job(
+    name: str,
+    run: Callable[[JobContext], dict[str, Any] | None],
+    seconds: Callable[[Settings], float],
+    description: str,
+    *,
+    concurrent: bool = False,
+    lane: str = "jobs",
+    on_stop: Callable[[Database], None] | None = None,
+) -> Job:
+    """A job run every ``seconds(settings)`` seconds (the options as for ``Job``)."""
+    return Job(
+        name=name,
+        run=run,
+        interval=lambda settings: float(seconds(settings)),
+        description=description,
+        concurrent=concurrent,
+        lane=lane,
+        on_stop=on_stop,
+    )
 
 
 def sweep_job(
@@ -118,7 +136,7 @@ def sweep_job(
 ) -> Job:
     """An interval job at the cadence of the deadline-driven sweeps (SLA, supervision,
     feedback): every ``sla_sweep_interval_seconds``."""
-    return Job(name=name, run=run, interval=_sweep_interval, description=description)
+    return interval_job(name, run, lambda s: s.sla_sweep_interval_seconds, description)
 
 
 def _not_on_interval(_settings: Settings) -> float:

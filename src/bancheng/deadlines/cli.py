@@ -14,7 +14,7 @@ import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from bancheng.core.cli import Env, pass_env
+from bancheng.core.cli import Env, flag, json_flag, pass_env
 from bancheng.core.clock import SHANGHAI
 from bancheng.core.db import Database
 from bancheng.core.errors import DomainError
@@ -75,11 +75,7 @@ def import_command(env: Env, file: Path, source: str | None) -> None:
 
 
 @calendar_group.command("seed")
-@click.option(
-    "--replace",
-    is_flag=True,
-    help="同时刷新以前由 chinesecalendar 导入的年份(管理员导入的年份不受影响)。",
-)
+@flag("--replace", "同时刷新以前由 chinesecalendar 导入的年份(管理员导入的年份不受影响)。")
 @pass_env
 def seed_command(env: Env, replace: bool) -> None:
     """从 chinesecalendar 软件包导入它覆盖的年份。"""
@@ -95,7 +91,7 @@ def seed_command(env: Env, replace: bool) -> None:
 
 
 @calendar_group.command("years")
-@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@json_flag()
 @pass_env
 def years_command(env: Env, as_json: bool) -> None:
     """列出已载入的年份,并提示缺少数据的年份。"""
@@ -221,9 +217,7 @@ def _parse_start(raw: str) -> date | datetime:
 @click.option("--workdays", type=int, help="时限: 工作日数。")
 @click.option("--working-hours", type=float, help="时限: 工作小时(按办公时间)。")
 @click.option("--calendar-hours", type=float, help="时限: 自然小时。")
-@click.option(
-    "--json", "as_json", is_flag=True, help='输出 {"deadline": ..., "provisional": ...}。'
-)
+@json_flag('输出 {"deadline": ..., "provisional": ...}。')
 @pass_env
 def deadline_command(
     env: Env,
@@ -276,7 +270,7 @@ def sla_group() -> None:
 
 
 @sla_group.command("sweep")
-@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@json_flag()
 @pass_env
 def sweep_command(env: Env, as_json: bool) -> None:
     """Record turns to yellow/red, urge departments, escalate long-overdue cases (for cron)."""
@@ -301,11 +295,7 @@ def sweep_command(env: Env, as_json: bool) -> None:
 
 
 @sla_group.command("recompute")
-@click.option(
-    "--provisional-only",
-    is_flag=True,
-    help="只重算暂定期限（案件、延期、催办督办、会议决定事项、差评整改）。",
-)
+@flag("--provisional-only", "只重算暂定期限（案件、延期、催办督办、会议决定事项、差评整改）。")
 @pass_env
 def recompute_command(env: Env, provisional_only: bool) -> None:
     """Apply the current policies and calendar to every open case (or, with

@@ -48,24 +48,39 @@ class SweepResult:
         return asdict(self)
 
 
-def _record(
-    session: Session,
-    cond: ColumnElement[bool],
-    action: str,
-    notice_kind: str | None,
-    title_prefix: str,
-    title_suffix: str,
-    department: Any,
-    now: datetime,
-) -> int:
-    """One event per matching case, and optionally one notice to ``department``."""
+@dataclass(frozen=True)
+class _Step:
+    """What a sweep step records of each matching case: an event (``action``) and a notice
+    of ``kind`` to the case's ``department``, titled ``prefix`` + the case + ``suffix``."""
+
+    action: str
+    kind: str
+    prefix: str
+    suffix: str
+    department: Any
+
+
+_UNIT = Case.current_department_id
+_RED = _Step("light_red", "overdue", "超期催办：", " 已超过办理时限", _UNIT)
+_YELLOW = _Step("light_yellow", "due_soon", "预警催办：", " 即将到期", _UNIT)
+
+
+def _escalation(k: int) -> _Step:
+    """Overdue by more than ``k`` working days: to the department that first received it."""
+    suffix = f" 超期{k}个工作日以上"
+    return _Step(
+        "escalate", "escalation", "超期升级督办：", suffix, Case.first_receipt_department_id
+    )
+
+
+def _record(session: Session, cond: ColumnElement[bool], step: _Step, now: datetime) -> int:
+    """One event per matching case, and one notice to the step's department."""
     count = repository.count_cases(session, cond)
     if count == 0:
         return 0
-    repository.add_system_events(session, cond, action, now)
-    if notice_kind is not None:
-        notices = repository.notice_rows(cond, department, title_prefix, title_suffix)
-        unit_notices.get()(session, notices, notice_kind, f"sla:{action}:{now.isoformat()}:")
+    repository.add_system_events(session, cond, step.action, now)
+    notices = repository.notice_rows(cond, step.department, step.prefix, step.suffix)
+    unit_notices.get()(session, notices, step.kind, f"sla:{step.action}:{now.isoformat()}:")
     return count
 
 
@@ -81,32 +96,14 @@ def sweep(
     red = and_(running, Case.due_at <= now, Case.red_notified_at.is_(None))
     fresh = now - FRESH_LIGHT
     named_red = repository.cases_where(session, red, Case.due_at >= fresh)
-    result.turned_red = _record(
-        session,
-        red,
-        "light_red",
-        "overdue",
-        "超期催办：",
-        " 已超过办理时限",
-        Case.current_department_id,
-        now,
-    )
+    result.turned_red = _record(session, red, _RED, now)
     repository.mark_red(session, red, now)
 
     yellow = and_(
         running, Case.yellow_at <= now, Case.due_at > now, Case.yellow_notified_at.is_(None)
     )
     named_yellow = repository.cases_where(session, yellow, Case.yellow_at >= fresh)
-    result.turned_yellow = _record(
-        session,
-        yellow,
-        "light_yellow",
-        "due_soon",
-        "预警催办：",
-        " 即将到期",
-        Case.current_department_id,
-        now,
-    )
+    result.turned_yellow = _record(session, yellow, _YELLOW, now)
     repository.mark_yellow(session, yellow, now)
 
     _tell_people(session, named_red, named_yellow, now)
@@ -118,16 +115,7 @@ def sweep(
     escalate = and_(
         running, Case.due_at <= now, Case.due_date < cutoff, Case.escalated_at.is_(None)
     )
-    result.escalated = _record(
-        session,
-        escalate,
-        "escalate",
-        "escalation",
-        "超期升级督办：",
-        f" 超期{k}个工作日以上",
-        Case.first_receipt_department_id,
-        now,
-    )
+    result.escalated = _record(session, escalate, _escalation(k), now)
     repository.mark_escalated(session, escalate, now)
     return result
 

@@ -232,7 +232,7 @@ def list_indicator_sets(
 ) -> list[IndicatorSetOut]:
     """Every version of the online and offline indicator sets (the active one per type has
     ``active``), with the bad-review checklists."""
-    return [_set_out(s) for s in ratings.list_sets(session)]
+    return [_set_out(s) for s in repository.indicator_sets(session)]
 
 
 @router.post(
@@ -297,7 +297,7 @@ def list_reply_templates(
     return ReplyTemplateAdmin(
         variables=[VariableOut(name=k, description=v) for k, v in replies.VARIABLES.items()],
         actions=replies.actions(),
-        templates=[_tpl_out(r) for r in replies.list_all(session)],
+        templates=[_tpl_out(r) for r in repository.reply_templates(session)],
     )
 
 

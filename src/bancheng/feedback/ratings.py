@@ -46,10 +46,6 @@ def active_set(session: Session, kind: str) -> IndicatorSet:
     )
 
 
-def list_sets(session: Session) -> list[IndicatorSet]:
-    return repository.indicator_sets(session)
-
-
 def _codes(items: list[Any]) -> list[str]:
     return [str(i["code"]) for i in items]
 

@@ -42,17 +42,12 @@ def remind_unrated(session: Session, settings: Settings, now: datetime | None = 
         already = repository.reminded_since(session, case.id, fb)
         if already:
             continue
-        notify.notice(
-            session,
-            department_id=case.first_receipt_department_id,
-            case_id=case.id,
-            kind="rating_reminder",
-            title=f"评价提醒：{case.number}",
-            body=(
-                f"反馈已超过{settings.rating_reminder_days}个工作日，群众尚未评价，"
-                "已短信提醒；如未收到请电话提醒评价。"
-            ),
+        body = (
+            f"反馈已超过{settings.rating_reminder_days}个工作日，群众尚未评价，"
+            "已短信提醒；如未收到请电话提醒评价。"
         )
+        unit = case.first_receipt_department_id
+        notify.case_notice(session, case, unit, "rating_reminder", "评价提醒", body)
         event = case_service.add_event(
             session, case, "rating_reminder", case.state, case.state, None, public=False
         )

@@ -66,10 +66,6 @@ def get(session: Session, template_id: int) -> ReplyTemplate:
     )
 
 
-def list_all(session: Session) -> list[ReplyTemplate]:
-    return repository.reply_templates(session)
-
-
 def create(
     session: Session, action: str, kind: str | None, title: str, body: str, active: bool
 ) -> ReplyTemplate:

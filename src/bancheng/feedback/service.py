@@ -219,14 +219,10 @@ def open_rectification(
     )
     session.add(rect)
     session.flush()
-    notify.notice(
-        session,
-        department_id=case.current_department_id,
-        case_id=case.id,
-        kind="rectification",
-        title=f"差评整改：{case.number}",
-        body=f"群众评价为“不满意”，请于{due.isoformat()}前完成整改并重新办理。",
-        key=f"rectification:{case.number}:{rect.id}",
+    body = f"群众评价为“不满意”，请于{due.isoformat()}前完成整改并重新办理。"
+    key = f"rectification:{case.number}:{rect.id}"
+    notify.case_notice(
+        session, case, case.current_department_id, "rectification", "差评整改", body, key
     )
     from bancheng.notify import webhooks
 

@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from bancheng.core import clock
-from bancheng.core.jobs import Job, JobContext, JobRegistry, daily_job
+from bancheng.core.jobs import JobContext, JobRegistry, daily_job, interval_job
 
 log = logging.getLogger("bancheng.insights")
 SUMMARY_HOUR = 7
@@ -69,11 +69,8 @@ def summary_job(ctx: JobContext) -> dict[str, Any]:
 
 def register(jobs: JobRegistry) -> None:
     jobs.register(
-        Job(
-            name=REFRESH,
-            run=refresh_job,
-            interval=lambda s: float(s.insights_refresh_seconds),
-            description="统计汇总与亮灯快照增量刷新",
+        interval_job(
+            REFRESH, refresh_job, lambda s: s.insights_refresh_seconds, "统计汇总与亮灯快照增量刷新"
         ),
         daily_job(NIGHTLY, nightly_job, REBUILD_HOUR, "每晚重算近期统计汇总（兜底）"),
         daily_job(SUMMARY, summary_job, SUMMARY_HOUR, "每日工作摘要（配置邮件时发送）"),

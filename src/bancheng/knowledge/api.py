@@ -136,11 +136,8 @@ def precedents(
     )
     return PrecedentsOut(
         ledger=[
-            LedgerPrecedentOut(
-                id=s.case.id,
-                number=s.case.number,
-                title=s.case.title,
-                state=s.case.state,
+            LedgerPrecedentOut.of(
+                s.case,
                 score=s.score,
                 outcome=s.case.outcome,
                 outcome_label=LABELS_ZH["outcome"].get(s.case.outcome or "")

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bancheng.cases.schemas import CaseRefOut
+
 
 class LibraryPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -65,11 +67,7 @@ class MaskOut(BaseModel):
     findings: list[Finding]
 
 
-class LedgerPrecedentOut(BaseModel):
-    id: int
-    number: str
-    title: str
-    state: str
+class LedgerPrecedentOut(CaseRefOut):
     score: float
     outcome: str | None
     outcome_label: str | None

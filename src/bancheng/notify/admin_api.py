@@ -123,14 +123,7 @@ def reset_template(kind: Kind, session: DB, p: Principal = require("notify.manag
 
 
 def _sub(s: WebhookSubscription) -> SubscriptionOut:
-    return SubscriptionOut(
-        id=s.id,
-        name=s.name,
-        url=s.url,
-        event_types=list(s.event_types or []),
-        active=s.active,
-        created_at=s.created_at,
-    )
+    return SubscriptionOut.model_validate(s, from_attributes=True)
 
 
 @router.get("/notify/webhook-events", response_model=list[EventType])

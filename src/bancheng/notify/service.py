@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
+from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.core.config import get_settings
 from bancheng.notify import repository
@@ -75,6 +76,28 @@ def notice(
     if msg is None or not msg.provider_ref:
         return None
     return repository.notice_row(session, int(msg.provider_ref.split(":", 1)[1]))
+
+
+def case_notice(
+    session: Session,
+    case: Case,
+    department_id: int,
+    kind: str,
+    label: str,
+    body: str,
+    key: str | None = None,
+) -> None:
+    """A notice to a unit about ``case``, titled ``label：number`` (see ``notice``)."""
+    title = f"{label}：{case.number}"
+    notice(
+        session,
+        department_id=department_id,
+        kind=kind,
+        title=title,
+        body=body,
+        case_id=case.id,
+        key=key,
+    )
 
 
 def notices_from_select(session: Session, rows: Select[Any], kind: str, key_prefix: str) -> None:

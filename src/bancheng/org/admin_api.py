@@ -181,14 +181,9 @@ def add_user(
     u = service.create_user(
         session,
         settings,
-        username=body.username,
-        display_name=body.display_name,
-        role=body.role,
-        department_id=body.department_id,
-        data_scope=body.data_scope,
+        **body.model_dump(exclude={"initial_password"}),
         password=body.initial_password,
         must_change_password=True,
-        custom_department_ids=body.custom_department_ids,
     )
     log_action(session, p, "user.create", "user", u.id, {"role": u.role, "scope": u.data_scope})
     return _user_out(session, u)

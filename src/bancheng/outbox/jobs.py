@@ -18,7 +18,7 @@ from typing import Any
 
 from bancheng.core.config import Settings
 from bancheng.core.db import Database
-from bancheng.core.jobs import Job, JobContext, JobRegistry
+from bancheng.core.jobs import JobContext, JobRegistry, interval_job
 from bancheng.outbox.service import DELIVER_JOB
 from bancheng.outbox.worker import Deliverer, new_worker_id
 
@@ -56,11 +56,11 @@ def _release(db: Database) -> None:
 
 def register(jobs: JobRegistry) -> None:
     jobs.register(
-        Job(
-            name=DELIVER,
-            run=_deliver,
-            interval=lambda s: float(s.outbox_poll_seconds),
-            description="投递待发消息：短信、邮件、Webhook（按行认领，可多进程同时运行）",
+        interval_job(
+            DELIVER,
+            _deliver,
+            lambda s: s.outbox_poll_seconds,
+            "投递待发消息：短信、邮件、Webhook（按行认领，可多进程同时运行）",
             concurrent=True,
             lane=LANE,
             on_stop=_release,

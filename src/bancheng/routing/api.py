@@ -42,11 +42,8 @@ Config = Annotated[Settings, Depends(settings_dep)]
 
 def _similar_out(items: list[service.SimilarCase]) -> list[SimilarOut]:
     return [
-        SimilarOut(
-            id=s.case.id,
-            number=s.case.number,
-            title=s.case.title,
-            state=s.case.state,
+        SimilarOut.of(
+            s.case,
             score=s.score,
             possible_duplicate=s.possible_duplicate,
             resolution=s.case.resolution,
@@ -214,11 +211,8 @@ def revert_unit_model(
 
 
 def _merged_out(case: Case, row: CaseMerge | None) -> MergedCaseOut:
-    return MergedCaseOut(
-        id=case.id,
-        number=case.number,
-        title=case.title,
-        state=case.state,
+    return MergedCaseOut.of(
+        case,
         registered_at=case.registered_at,
         reporter_name=case.reporter_name,
         reporter_phone=case.reporter_phone_masked,

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bancheng.cases.schemas import Strict
+from bancheng.cases.schemas import CaseRefOut, Strict
 
 
 class SuggestIn(Strict):
@@ -23,11 +23,7 @@ class RankedOut(BaseModel):
     department_name: str | None
 
 
-class SimilarOut(BaseModel):
-    id: int
-    number: str
-    title: str
-    state: str
+class SimilarOut(CaseRefOut):
     score: float
     possible_duplicate: bool
     resolution: str | None
@@ -116,11 +112,7 @@ class UnmergeIn(Strict):
     version: int
 
 
-class MergedCaseOut(BaseModel):
-    id: int
-    number: str
-    title: str
-    state: str
+class MergedCaseOut(CaseRefOut):
     registered_at: datetime
     reporter_name: str
     reporter_phone: str

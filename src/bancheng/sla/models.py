@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import (
-    Boolean,
-    CheckConstraint,
-    Date,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-)
+from sqlalchemy import CheckConstraint, ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import Boolean, Date, Float, Integer, String, Text
 
 from bancheng.core.db import Base
 from bancheng.core.types import UTCDateTime, cascade_fk

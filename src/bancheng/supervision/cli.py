@@ -6,7 +6,7 @@ import json
 
 import click
 
-from bancheng.core.cli import Env, pass_env
+from bancheng.core.cli import Env, json_flag, pass_env
 
 
 @click.group("supervision")
@@ -15,7 +15,7 @@ def supervision_group() -> None:
 
 
 @supervision_group.command("sweep")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果。")
+@json_flag("以 JSON 输出结果。")
 @pass_env
 def sweep_command(env: Env, as_json: bool) -> None:
     """扫描逾期督办单并逐级升级(可重复运行)。"""
