@@ -5,6 +5,7 @@ with its CSRF token on writes). Installed into the request machinery as its
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -175,21 +176,21 @@ def after_identify(request: Request) -> None:
         _touch_session(session_id)
 
 
-def _touch_token(token_id: int) -> None:
-    """Record an API token's use in a transaction of its own (begun and committed here)."""
+def _apart(write: Callable[[Session], None]) -> None:
+    """Run ``write`` in a transaction of its own, begun and committed here."""
     s = open_session(True)
     try:
-        repository.touch_token(s, token_id, clock.now())
+        write(s)
         s.commit()
     finally:
         s.close()
+
+
+def _touch_token(token_id: int) -> None:
+    """Record an API token's use."""
+    _apart(lambda s: repository.touch_token(s, token_id, clock.now()))
 
 
 def _touch_session(session_id: int) -> None:
-    """Record a console session's use (for the idle timeout) in a transaction of its own."""
-    s = open_session(True)
-    try:
-        repository.touch_session(s, session_id, clock.now())
-        s.commit()
-    finally:
-        s.close()
+    """Record a console session's use (for the idle timeout)."""
+    _apart(lambda s: repository.touch_session(s, session_id, clock.now()))
