@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, attributes
 
 from bancheng.audit.models import AuditChainHead, LoginLog, OperationLog
@@ -140,14 +140,49 @@ def seal(session: Session, settings: Settings | None = None) -> int:
             mine = [r for r in rows if _CHAIN_OF[type(r)] == chain]
             if not mine:
                 continue
-            head = _head(session, chain)
+            held = _lock_head(session, chain)
+            seq, last_hash = held or (0, "")
             for row in mine:
-                seq = head.last_seq + 1
+                seq += 1
                 row.chain_seq = seq
-                row.prev_hash = head.last_hash
-                row.row_hash = row_hash(key, algorithm, head.last_hash, canonical(row, seq))
-                head.last_seq, head.last_hash = seq, row.row_hash
+                row.prev_hash = last_hash
+                row.row_hash = last_hash = row_hash(key, algorithm, last_hash, canonical(row, seq))
+            _move_head(session, chain, seq, last_hash, new=held is None)
     return len(rows)
+
+
+# Every commit that writes a log row seals it: the head's lock and move are two Core
+# statements on the session's connection (no ORM object, no unit of work).
+_HEADS: Any = AuditChainHead.__table__
+
+
+def _lock_head(session: Session, chain: str) -> tuple[int, str] | None:
+    """The chain's last position and hash, its head row locked to the commit (None: the
+    chain has no head yet)."""
+    row = (
+        session.connection()
+        .execute(
+            select(_HEADS.c.last_seq, _HEADS.c.last_hash)
+            .where(_HEADS.c.chain == chain)
+            .with_for_update()
+        )
+        .first()
+    )
+    return (int(row[0]), str(row[1])) if row is not None else None
+
+
+def _move_head(session: Session, chain: str, seq: int, digest: str, *, new: bool) -> None:
+    conn = session.connection()
+    if new:
+        conn.execute(
+            insert(_HEADS).values(
+                chain=chain, last_seq=seq, last_hash=digest, anchor_seq=0, anchor_hash=""
+            )
+        )
+    else:
+        conn.execute(
+            update(_HEADS).where(_HEADS.c.chain == chain).values(last_seq=seq, last_hash=digest)
+        )
 
 
 def guard_flush(session: Session, _ctx: Any, _instances: Any) -> None:

@@ -376,23 +376,23 @@ def bump_counter(session: Session, jurisdiction: str, year: int, n: int) -> int:
     """Add ``n`` to the (jurisdiction, year) counter, creating its row when missing, and
     return its new last number. The UPDATE takes the counter's row lock (PostgreSQL) or
     the write lock (SQLite) until the transaction ends."""
+    table: Any = CaseNumberCounter.__table__
     bump = (
-        update(CaseNumberCounter)
-        .where(CaseNumberCounter.jurisdiction == jurisdiction, CaseNumberCounter.year == year)
-        .values(last_seq=CaseNumberCounter.last_seq + n)
-        .returning(CaseNumberCounter.last_seq)
+        update(table)
+        .where(table.c.jurisdiction == jurisdiction, table.c.year == year)
+        .values(last_seq=table.c.last_seq + n)
+        .returning(table.c.last_seq)
     )
-    opts = {"synchronize_session": False}
-    last = session.execute(bump, execution_options=opts).scalar()
+    conn = session.connection()  # Core: the hot path's statement, no ORM bulk update
+    last = conn.execute(bump).scalar()
     if last is None:
-        dialect = session.get_bind().dialect.name
-        ins_mod: Any = postgresql if dialect == "postgresql" else sqlite
-        session.execute(
-            ins_mod.insert(CaseNumberCounter)
+        ins_mod: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+        conn.execute(
+            ins_mod.insert(table)
             .values(jurisdiction=jurisdiction, year=year, last_seq=0)
             .on_conflict_do_nothing()
         )
-        last = session.execute(bump, execution_options=opts).scalar()
+        last = conn.execute(bump).scalar()
     assert last is not None
     return int(last)
 
@@ -401,4 +401,6 @@ def write_number(session: Session, case_id: int, seq: int, number: str) -> None:
     """Give the case its number with a Core UPDATE: numbering is not a change of the case
     (its version stays)."""
     table: Any = Case.__table__
-    session.execute(update(table).where(table.c.id == case_id).values(seq=seq, number=number))
+    session.connection().execute(
+        update(table).where(table.c.id == case_id).values(seq=seq, number=number)
+    )

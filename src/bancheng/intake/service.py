@@ -19,6 +19,7 @@ from bancheng.cases.service import create_case, phone_lookup_hash
 from bancheng.core import clock
 from bancheng.core.cache import Cached
 from bancheng.core.config import Settings
+from bancheng.core.db import insert_now
 from bancheng.core.errors import NotFound, present
 from bancheng.core.validators import normalize_phone
 from bancheng.intake import repository
@@ -153,8 +154,9 @@ def _hash(token: str) -> str:
 
 def issue_token(session: Session, case: Case) -> str:
     token = secrets.token_urlsafe(24)
-    session.add(CaseAccessToken(case_id=case.id, token_hash=_hash(token), created_at=clock.now()))
-    session.flush()
+    insert_now(
+        session, CaseAccessToken(case_id=case.id, token_hash=_hash(token), created_at=clock.now())
+    )
     return token
 
 

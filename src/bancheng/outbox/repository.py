@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bancheng.cases.models import Case
+from bancheng.core.db import insert_now
 from bancheng.org.scope import Principal, unit_clause
 from bancheng.outbox.models import OutboxAttempt, OutboxLease, OutboxMessage
 
@@ -86,18 +86,11 @@ def attempts(session: Session, message_id: int) -> list[OutboxAttempt]:
 
 
 def insert_message(session: Session, values: dict[str, Any]) -> OutboxMessage | None:
-    """Insert one message unless one with its idempotency key exists (then ``None``). The
-    row comes back as an ORM object from the INSERT itself (no second round trip: a
-    registration holds the case-number counter's lock until it commits)."""
-    dialect = session.get_bind().dialect.name
-    ins_mod: Any = postgresql if dialect == "postgresql" else sqlite
-    stmt = (
-        ins_mod.insert(OutboxMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(OutboxMessage)
-    )
-    return session.scalars(stmt).first()
+    """Insert one message unless one with its idempotency key exists (then ``None``): one
+    INSERT, no unit of work (a registration holds the case-number counter's lock until
+    it commits)."""
+    msg = OutboxMessage(**values)
+    return msg if insert_now(session, msg, unless_exists="idempotency_key") else None
 
 
 def message_for_update(session: Session, message_id: int) -> OutboxMessage | None:
