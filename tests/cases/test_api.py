@@ -187,8 +187,8 @@ UNDER_THE_COUNTER = [
     "INSERT case_access_tokens",
     "INSERT outbox_messages",
     "SELECT audit_chain_heads",
-    "UPDATE audit_chain_heads",
     "INSERT operation_logs",
+    "UPDATE audit_chain_heads",
 ]
 
 

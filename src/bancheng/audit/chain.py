@@ -31,6 +31,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, attributes
 from bancheng.audit.models import AuditChainHead, LoginLog, OperationLog
 from bancheng.core.config import Settings, get_settings
 from bancheng.core.crypto import hmac_sm3
+from bancheng.core.db import insert_now
 from bancheng.core.errors import Conflict
 
 LogRow = OperationLog | LoginLog
@@ -142,14 +143,21 @@ def seal(session: Session, settings: Settings | None = None) -> int:
                 continue
             held = _lock_head(session, chain)
             seq, last_hash = held or (0, "")
+            unflushed = session.new if len(mine) <= _WRITE_NOW_AT_MOST else ()
             for row in mine:
                 seq += 1
                 row.chain_seq = seq
                 row.prev_hash = last_hash
                 row.row_hash = last_hash = row_hash(key, algorithm, last_hash, canonical(row, seq))
+                if row in unflushed:  # sealed before its INSERT: write it now, not at the flush
+                    insert_now(session, row)
             _move_head(session, chain, seq, last_hash, new=held is None)
     return len(rows)
 
+
+# A request's one or two log rows are written by ``seal`` itself (one INSERT each, no unit
+# of work); a transaction with more leaves them to the commit's flush (one batch).
+_WRITE_NOW_AT_MOST = 4
 
 # Every commit that writes a log row seals it: the head's lock and move are two Core
 # statements on the session's connection (no ORM object, no unit of work).
