@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { ApiError, buildQuery, configureClient, fillPath, newIdempotencyKey, readCookie, request, requestHeaders } from './client'
+import { ApiError, buildQuery, configureClient, failureMessage, fillPath, newIdempotencyKey, readCookie, request, requestHeaders } from './client'
 
 describe('CSRF header', () => {
   const cookies = 'other=1; bc_csrf=tok%2Ben-42; bc_session=secret'
@@ -142,5 +142,12 @@ describe('newIdempotencyKey', () => {
     const b = newIdempotencyKey()
     expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
     expect(a).not.toBe(b)
+  })
+})
+
+describe('failureMessage', () => {
+  it("says a refusal's own message, and the fallback for anything else", () => {
+    expect(failureMessage(new ApiError(409, 'conflict', ''), '并单失败')).toBe('数据冲突，请刷新后重试')
+    expect(failureMessage(new TypeError('bug'), '并单失败')).toBe('并单失败')
   })
 })

@@ -42,6 +42,12 @@ export class ApiError extends Error {
   }
 }
 
+/** What to tell the user of a failed step: a refusal's own Chinese message, or `fallback`
+ *  for any other error. */
+export function failureMessage(e: unknown, fallback: string): string {
+  return e instanceof ApiError ? e.message : fallback
+}
+
 export interface ClientHooks {
   /** The session is missing or expired: go to the sign-in page. */
   onUnauthorized?: () => void

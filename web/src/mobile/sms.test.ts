@@ -7,8 +7,11 @@ function aCase(optOut: boolean): PublicCase {
   return reactive({ number: 'BC-2026-000123', sms_opt_out: optOut } as PublicCase)
 }
 
+/** Stub `fetch` to answer `status` with the JSON `body`; returns the stub. */
 function answer(status: number, body: unknown) {
-  return vi.fn(async () => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } }))
+  const fetch = vi.fn(async () => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } }))
+  vi.stubGlobal('fetch', fetch)
+  return fetch
 }
 
 function switchWith(agree: boolean) {
@@ -23,7 +26,6 @@ afterEach(() => vi.unstubAllGlobals())
 describe('the SMS switch on the status page', () => {
   it('asks before turning SMS off, then posts the opt-out with the private link', async () => {
     const fetch = answer(200, { number: 'BC-2026-000123', opt_out: true })
-    vi.stubGlobal('fetch', fetch)
     const { s, asked, told } = switchWith(true)
     const c = aCase(false)
     await s.set(c, 'tok en', false)
@@ -40,7 +42,6 @@ describe('the SMS switch on the status page', () => {
 
   it('sends nothing when the reporter does not confirm', async () => {
     const fetch = answer(200, {})
-    vi.stubGlobal('fetch', fetch)
     const { s, told } = switchWith(false)
     const c = aCase(false)
     await s.set(c, 't', false)
@@ -51,7 +52,6 @@ describe('the SMS switch on the status page', () => {
 
   it('turns SMS on again without asking', async () => {
     const fetch = answer(200, { number: 'BC-2026-000123', opt_out: false })
-    vi.stubGlobal('fetch', fetch)
     const { s, asked, told } = switchWith(false)
     const c = aCase(true)
     await s.set(c, 't', true)
@@ -62,7 +62,7 @@ describe('the SMS switch on the status page', () => {
   })
 
   it('keeps the setting and shows the registry message on a refusal', async () => {
-    vi.stubGlobal('fetch', answer(404, { code: 'public.not_found', detail: 'not found' }))
+    answer(404, { code: 'public.not_found', detail: 'not found' })
     const { s, told } = switchWith(true)
     const c = aCase(false)
     await s.set(c, 'wrong', false)

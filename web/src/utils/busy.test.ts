@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ref } from 'vue'
 import { ApiError } from '@/api/client'
-import { busyStep, whileBusy } from './busy'
+import { busyStep, stepShowingError, whileBusy } from './busy'
 
 describe('whileBusy', () => {
   it('is busy while the work runs, and not after it answered or failed', async () => {
@@ -24,5 +24,23 @@ describe('busyStep', () => {
     expect(flag.value).toBe(false)
     await expect(busyStep(flag, () => Promise.reject(new TypeError('bug')))).rejects.toThrow('bug')
     expect(flag.value).toBe(false)
+  })
+})
+
+describe('stepShowingError', () => {
+  it('clears the error while busy, and shows a failure in it instead of throwing', async () => {
+    const error = ref('旧的错误')
+    const flag = ref(false)
+    const seen: unknown[] = []
+    const steps: [() => Promise<void>, string][] = [
+      [async () => void seen.push([flag.value, error.value]), ''],
+      [() => Promise.reject(new ApiError(409, 'conflict', '')), '数据冲突，请刷新后重试'],
+      [() => Promise.reject(new TypeError('bug')), '登录失败'],
+    ]
+    for (const [step, shown] of steps) {
+      await stepShowingError(flag, error, '登录失败', step)
+      expect([flag.value, error.value]).toEqual([false, shown])
+    }
+    expect(seen).toEqual([[true, '']])
   })
 })

@@ -1,5 +1,5 @@
 import type { Ref } from 'vue'
-import { ApiError } from '@/api/client'
+import { ApiError, failureMessage } from '@/api/client'
 
 /** Hold `flag` true while `work` runs (a spinner); resolves or rejects as `work` does. */
 export async function whileBusy<T>(flag: Ref<boolean>, work: () => Promise<T>): Promise<T> {
@@ -19,6 +19,20 @@ export function busyStep(flag: Ref<boolean>, step: () => Promise<void>): Promise
       await step()
     } catch (e) {
       if (!(e instanceof ApiError)) throw e
+    }
+  })
+}
+
+/** Take a step with `error` cleared and `flag` held true (a form that shows its own error
+ *  line): a failure puts what to tell the user (`failureMessage`, else `fallback`) in
+ *  `error` instead of being thrown. */
+export async function stepShowingError(flag: Ref<boolean>, error: Ref<string>, fallback: string, step: () => Promise<void>): Promise<void> {
+  error.value = ''
+  await whileBusy(flag, async () => {
+    try {
+      await step()
+    } catch (e) {
+      error.value = failureMessage(e, fallback)
     }
   })
 }

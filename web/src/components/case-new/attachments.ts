@@ -1,5 +1,5 @@
 import { ElMessage, type UploadUserFile } from 'element-plus'
-import { api, ApiError } from '@/api/client'
+import { api, failureMessage } from '@/api/client'
 
 /** Upload the files chosen on the new-case form to the case just created, one by one;
  *  each failure is said and counted (they can be uploaded again on the case's page). */
@@ -13,7 +13,7 @@ export async function uploadAttachments(caseId: number, files: UploadUserFile[])
       await api.post('/api/v1/cases/{case_id}/attachments', { path: { case_id: caseId }, form: fd, quiet: true })
     } catch (e) {
       failed++
-      ElMessage.error(`附件“${f.name}”上传失败：${e instanceof ApiError ? e.message : '未知错误'}`)
+      ElMessage.error(`附件“${f.name}”上传失败：${failureMessage(e, '未知错误')}`)
     }
   }
   return failed
