@@ -26,7 +26,7 @@ silently skipped its notices or its 12345 results would be worse than none.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -44,6 +44,7 @@ Created = Callable[[Session, Settings, Principal, Case], object]
 MasterMoved = Callable[[Session, Settings, Principal, Case, str], None]
 Reopened = Callable[[Session, Case, dict[str, Any]], None]
 Effect = Callable[["MoveContext"], None]
+F = TypeVar("F")
 
 
 class CaseHooks:
@@ -76,28 +77,25 @@ class CaseHooks:
     def set_evaluate(self, fn: Effect) -> None:
         self._evaluate.provide(fn)
 
-    def _installed(self) -> None:
-        self._evaluate.get()  # filled by the same install as the lists
+    def _installed(self, fns: list[F]) -> list[F]:
+        """``fns``, once ``install`` ran (it fills the lists and the slot together)."""
+        self._evaluate.get()
+        return fns
 
     def event_added(self) -> list[EventAdded]:
-        self._installed()
-        return self._event_added
+        return self._installed(self._event_added)
 
     def notices(self) -> list[Notice]:
-        self._installed()
-        return self._notices
+        return self._installed(self._notices)
 
     def created(self) -> list[Created]:
-        self._installed()
-        return self._created
+        return self._installed(self._created)
 
     def master_moved(self) -> list[MasterMoved]:
-        self._installed()
-        return self._master_moved
+        return self._installed(self._master_moved)
 
     def reopened(self) -> list[Reopened]:
-        self._installed()
-        return self._reopened
+        return self._installed(self._reopened)
 
     def evaluate(self) -> Effect:
         return self._evaluate.get()

@@ -36,6 +36,7 @@ from bancheng.cases.schemas import CaseFilter
 from bancheng.core.clock import SHANGHAI
 from bancheng.core.db import found
 from bancheng.core.errors import NotFound
+from bancheng.core.repository import in_id_order
 from bancheng.org.models import Matter
 from bancheng.org.scope import Principal, subtree_ids, visible_units
 from bancheng.sla.models import DeadlineExtension
@@ -193,11 +194,7 @@ def events(session: Session, case_id: int, public_only: bool = False) -> list[Ca
 
 
 def attachments(session: Session, case_id: int) -> list[Attachment]:
-    return list(
-        session.scalars(
-            select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id)
-        ).all()
-    )
+    return in_id_order(session, Attachment, Attachment.case_id == case_id)
 
 
 def attachment(session: Session, case: Case, attachment_id: int) -> Attachment:
@@ -300,22 +297,12 @@ def lock_case_row(session: Session, case_id: int) -> None:
 
 def co_handlers(session: Session, case_id: int) -> list[CaseCoHandler]:
     """The case's co-handling assignments, oldest first."""
-    return list(
-        session.scalars(
-            select(CaseCoHandler).where(CaseCoHandler.case_id == case_id).order_by(CaseCoHandler.id)
-        )
-    )
+    return in_id_order(session, CaseCoHandler, CaseCoHandler.case_id == case_id)
 
 
 def objections(session: Session, case_id: int) -> list[DispatchObjection]:
     """The case's objections to a dispatch, oldest first."""
-    return list(
-        session.scalars(
-            select(DispatchObjection)
-            .where(DispatchObjection.case_id == case_id)
-            .order_by(DispatchObjection.id)
-        )
-    )
+    return in_id_order(session, DispatchObjection, DispatchObjection.case_id == case_id)
 
 
 def pending_objection(session: Session, case_id: int) -> DispatchObjection | None:
@@ -341,13 +328,7 @@ def pending_extension(session: Session, case_id: int) -> DeadlineExtension | Non
 
 def extensions(session: Session, case_id: int) -> list[DeadlineExtension]:
     """The case's extension requests, oldest first."""
-    return list(
-        session.scalars(
-            select(DeadlineExtension)
-            .where(DeadlineExtension.case_id == case_id)
-            .order_by(DeadlineExtension.id)
-        )
-    )
+    return in_id_order(session, DeadlineExtension, DeadlineExtension.case_id == case_id)
 
 
 # -- registration --

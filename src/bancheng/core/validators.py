@@ -5,6 +5,7 @@ text of an uploaded CSV file (UTF-8 or GBK)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 
 from bancheng.core.errors import Invalid
@@ -38,23 +39,33 @@ def normalize_phone(raw: str) -> str:
     raise Invalid("reporter.phone_invalid", "不是有效的大陆手机号或固定电话号码")
 
 
+def _folded(raw: str) -> str:
+    """An identifier as it is checked and kept: without surrounding blanks, in capitals."""
+    return (raw or "").strip().upper()
+
+
+def _normalized(raw: str, valid: Callable[[str], bool], code: str, message: str) -> str:
+    s = _folded(raw)
+    if not valid(s):
+        raise Invalid(code, message)
+    return s
+
+
 def id_number_is_valid(raw: str) -> bool:
-    s = (raw or "").strip().upper()
+    s = _folded(raw)
     if len(s) != 18 or not (s[:17].isascii() and s[:17].isdigit()):  # "²".isdigit()
         return False
     try:
         date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
     except ValueError:
         return False
-    total = sum(int(c) * w for c, w in zip(s[:17], _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11] == s[17]
+    return id_check_char(s[:17]) == s[17]
 
 
 def normalize_id_number(raw: str) -> str:
-    s = (raw or "").strip().upper()
-    if not id_number_is_valid(s):
-        raise Invalid("reporter.id_number_invalid", "身份证号码校验失败(GB 11643)")
-    return s
+    return _normalized(
+        raw, id_number_is_valid, "reporter.id_number_invalid", "身份证号码校验失败(GB 11643)"
+    )
 
 
 def uscc_check_char(first17: str) -> str:
@@ -63,17 +74,19 @@ def uscc_check_char(first17: str) -> str:
 
 
 def credit_code_is_valid(raw: str) -> bool:
-    s = (raw or "").strip().upper()
+    s = _folded(raw)
     if not _USCC_FORM.match(s):
         return False
     return uscc_check_char(s[:17]) == s[17]
 
 
 def normalize_credit_code(raw: str) -> str:
-    s = (raw or "").strip().upper()
-    if not credit_code_is_valid(s):
-        raise Invalid("reporter.credit_code_invalid", "统一社会信用代码校验失败(GB 32100)")
-    return s
+    return _normalized(
+        raw,
+        credit_code_is_valid,
+        "reporter.credit_code_invalid",
+        "统一社会信用代码校验失败(GB 32100)",
+    )
 
 
 def id_check_char(first17: str) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bancheng.cases.enums import State
 from bancheng.cases.models import Case, CaseEvent
 from bancheng.core.errors import NotFound
+from bancheng.core.repository import in_id_order
 from bancheng.feedback.models import (
     CallbackAttempt,
     CallbackTask,
@@ -90,11 +91,7 @@ def newest_visible(
 
 def attempts(session: Session, task_id: int) -> Sequence[CallbackAttempt]:
     """A callback task's attempts, in order."""
-    return session.scalars(
-        select(CallbackAttempt)
-        .where(CallbackAttempt.task_id == task_id)
-        .order_by(CallbackAttempt.id)
-    ).all()
+    return in_id_order(session, CallbackAttempt, CallbackAttempt.task_id == task_id)
 
 
 # --- ratings: indicator sets, the rated staff member, the rankings -------------------------

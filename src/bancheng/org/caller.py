@@ -69,6 +69,8 @@ _known: Cached[dict[str, _Known]] = Cached(
     lambda _session: {},
 )
 _MAX_KNOWN = 10_000
+_TOKEN_INVALID = ("auth.token_invalid", "令牌无效、已过期或已吊销")
+_SIGN_IN = ("auth.required", "请先登录")
 
 
 def _principal(session: Session, user: User, permissions: frozenset[str] | None) -> Principal:
@@ -79,10 +81,38 @@ def _principal(session: Session, user: User, permissions: frozenset[str] | None)
     )
 
 
-def _remember(known: dict[str, _Known], key: str, entry: _Known) -> None:
+def _read(
+    session: Session,
+    known: dict[str, _Known],
+    key: str,
+    found: tuple[ApiToken | AuthSession, User] | None,
+    refusal: tuple[str, str],
+) -> _Known:
+    """The entry of an API token or console session just looked up (``found``: the row and
+    its user), remembered under ``key``; when there is none, ``key`` is forgotten and
+    ``Unauthorized(*refusal)`` raised."""
+    if found is None:
+        known.pop(key, None)
+        raise Unauthorized(*refusal)
+    row, user = found
+    permissions: frozenset[str] | None
+    if isinstance(row, ApiToken):
+        permissions, used_at, csrf_token = frozenset(row.permissions), row.last_used_at, None
+    else:
+        permissions, used_at, csrf_token = None, row.last_seen_at or row.created_at, row.csrf_token
+    entry = _Known(
+        principal=_principal(session, user, permissions),
+        row_id=row.id,
+        expires_at=row.expires_at,
+        used_at=used_at,
+        csrf_token=csrf_token,
+        password_changed=user.password_changed_at or user.created_at,
+        must_change=user.must_change_password,
+    )
     if len(known) >= _MAX_KNOWN:
         known.clear()
     known[key] = entry
+    return entry
 
 
 def _as_caller(entry: _Known, ip: str | None) -> Principal:
@@ -115,50 +145,22 @@ def identify(request: Request, session: Session) -> Principal:
     if auth.lower().startswith("bearer "):
         raw = auth[7:].strip()
         if not raw.startswith(TOKEN_PREFIX):
-            raise Unauthorized("auth.token_invalid", "令牌无效、已过期或已吊销")
+            raise Unauthorized(*_TOKEN_INVALID)
         key = "t:" + sha256_hex(raw)
         entry = known.get(key)
         if entry is None or entry.expires_at <= now:
-            found = api_token_lookup(session, raw)
-            if found is None:
-                known.pop(key, None)
-                raise Unauthorized("auth.token_invalid", "令牌无效、已过期或已吊销")
-            token, user = found
-            entry = _Known(
-                principal=_principal(session, user, frozenset(token.permissions)),
-                row_id=token.id,
-                expires_at=token.expires_at,
-                used_at=token.last_used_at,
-                csrf_token=None,
-                password_changed=user.password_changed_at or user.created_at,
-                must_change=user.must_change_password,
-            )
-            _remember(known, key, entry)
+            entry = _read(session, known, key, api_token_lookup(session, raw), _TOKEN_INVALID)
         if token_use_is_stale(entry.used_at):
             _touch_token(entry.row_id)
             entry.used_at = now  # this process's record; others keep their own
         return _as_caller(entry, ip)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
-        raise Unauthorized("auth.required", "请先登录")
+        raise Unauthorized(*_SIGN_IN)
     key = "s:" + sha256_hex(cookie)
     entry = known.get(key)
     if entry is None or entry.used_at is None or _must_read(entry.used_at, entry.expires_at, now):
-        found_s = session_for_token(session, cookie)
-        if found_s is None:
-            known.pop(key, None)
-            raise Unauthorized("auth.required", "请先登录")
-        auth_session, user = found_s
-        entry = _Known(
-            principal=_principal(session, user, None),
-            row_id=auth_session.id,
-            expires_at=auth_session.expires_at,
-            used_at=auth_session.last_seen_at or auth_session.created_at,
-            csrf_token=auth_session.csrf_token,
-            password_changed=user.password_changed_at or user.created_at,
-            must_change=user.must_change_password,
-        )
-        _remember(known, key, entry)
+        entry = _read(session, known, key, session_for_token(session, cookie), _SIGN_IN)
         if entry.used_at is None or session_use_is_stale(entry.used_at, now):
             setattr(request.state, _TOUCH_SESSION, entry.row_id)  # written by after_identify
             entry.used_at = now

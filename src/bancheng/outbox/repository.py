@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bancheng.cases.models import Case
 from bancheng.core.db import insert_now
+from bancheng.core.repository import in_id_order
 from bancheng.org.scope import Principal, unit_clause
 from bancheng.outbox.models import OutboxAttempt, OutboxLease, OutboxMessage
 
@@ -73,13 +74,7 @@ def messages(
 
 def attempts(session: Session, message_id: int) -> list[OutboxAttempt]:
     """The delivery log of one message, oldest first."""
-    return list(
-        session.scalars(
-            select(OutboxAttempt)
-            .where(OutboxAttempt.message_id == message_id)
-            .order_by(OutboxAttempt.id)
-        )
-    )
+    return in_id_order(session, OutboxAttempt, OutboxAttempt.message_id == message_id)
 
 
 # -- the outbox itself: enqueue, retry, find (``outbox.service``) ------------------------

@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Row, delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bancheng.cases import repository as case_repo
 from bancheng.cases.models import Case
@@ -180,22 +180,26 @@ def link(session: Session, case_id: int, other_id: int) -> CaseLink | None:
     return session.get(CaseLink, (case_id, other_id))
 
 
-def links_from(session: Session, case_id: int) -> Sequence[Row[int, int, str]]:
-    """(case, other case, other's number) of the links the case made."""
+def _links(
+    session: Session, case_id: int, own: InstrumentedAttribute[int], far: InstrumentedAttribute[int]
+) -> Sequence[Row[int, int, str]]:
+    """(case, other case, the number of the ``far`` end) of the links whose ``own`` end is
+    the case."""
     return session.execute(
         select(CaseLink.case_id, CaseLink.other_case_id, Case.number)
-        .join(Case, Case.id == CaseLink.other_case_id)
-        .where(CaseLink.case_id == case_id)
+        .join(Case, Case.id == far)
+        .where(own == case_id)
     ).all()
+
+
+def links_from(session: Session, case_id: int) -> Sequence[Row[int, int, str]]:
+    """(case, other case, other's number) of the links the case made."""
+    return _links(session, case_id, CaseLink.case_id, CaseLink.other_case_id)
 
 
 def links_to(session: Session, case_id: int) -> Sequence[Row[int, int, str]]:
     """(case, other case, the linking case's number) of the links made to the case."""
-    return session.execute(
-        select(CaseLink.case_id, CaseLink.other_case_id, Case.number)
-        .join(Case, Case.id == CaseLink.case_id)
-        .where(CaseLink.other_case_id == case_id)
-    ).all()
+    return _links(session, case_id, CaseLink.other_case_id, CaseLink.case_id)
 
 
 # --- merges ------------------------------------------------------------------------------

@@ -271,26 +271,17 @@ def link_duplicate(session: Session, principal: Principal, case: Case, other: Ca
         created_by_id=principal.user_id,
     )
     session.add(link)
-    add_event(
-        session,
-        case,
-        "link_duplicate",
-        case.state,
-        case.state,
-        principal,
-        details={"other_case_id": other.id, "other_number": other.number},
-        public=False,
-    )
-    add_event(
-        session,
-        other,
-        "link_duplicate",
-        other.state,
-        other.state,
-        principal,
-        details={"other_case_id": case.id, "other_number": case.number},
-        public=False,
-    )
+    for end, far in ((case, other), (other, case)):  # both timelines name the other case
+        add_event(
+            session,
+            end,
+            "link_duplicate",
+            end.state,
+            end.state,
+            principal,
+            details={"other_case_id": far.id, "other_number": far.number},
+            public=False,
+        )
     session.flush()
     return link
 

@@ -65,6 +65,15 @@ EDITABLE_FIELDS = (
     "note",
 )
 
+# Jiaxiang's 即办: contact within 2 working hours, resolved the same day (both presets).
+_SAME_DAY: dict[str, Any] = {
+    "name": "即办 当日办结",
+    "difficulty": "immediate",
+    "response_limit": 2,
+    "response_unit": "working_hours",
+    "resolution_limit": 0,
+    "resolution_unit": "working_days",
+}
 PRESETS: dict[str, list[dict[str, Any]]] = {
     "default": [
         {
@@ -86,16 +95,7 @@ PRESETS: dict[str, list[dict[str, Any]]] = {
             "resolution_unit": "working_days",
             "yellow_remaining": 1,
         },
-        {
-            "name": "即办 当日办结",
-            "difficulty": "immediate",
-            "response_limit": 2,
-            "response_unit": "working_hours",
-            "resolution_limit": 0,
-            "resolution_unit": "working_days",
-            "priority": 10,
-            "note": "嘉祥:即办件当场办结",
-        },
+        {**_SAME_DAY, "priority": 10, "note": "嘉祥:即办件当场办结"},
     ],
     "jiaxiang": [
         {
@@ -115,14 +115,7 @@ PRESETS: dict[str, list[dict[str, Any]]] = {
             "resolution_unit": "working_days",
             "yellow_remaining": 2,
         },
-        {
-            "name": "即办 当日办结",
-            "difficulty": "immediate",
-            "response_limit": 2,
-            "response_unit": "working_hours",
-            "resolution_limit": 0,
-            "resolution_unit": "working_days",
-        },
+        dict(_SAME_DAY),
     ],
 }
 

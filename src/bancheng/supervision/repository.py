@@ -13,6 +13,7 @@ from bancheng.cases import repository as case_repo
 from bancheng.cases.models import Case
 from bancheng.core.db import found
 from bancheng.core.errors import NotFound
+from bancheng.core.repository import in_id_order
 from bancheng.org.models import Department, Matter
 from bancheng.org.scope import Principal, unit_clause
 from bancheng.supervision.models import (
@@ -102,13 +103,7 @@ def order_cases(
 
 
 def order_events(session: Session, order_id: int) -> list[SupervisionOrderEvent]:
-    return list(
-        session.scalars(
-            select(SupervisionOrderEvent)
-            .where(SupervisionOrderEvent.order_id == order_id)
-            .order_by(SupervisionOrderEvent.id)
-        )
-    )
+    return in_id_order(session, SupervisionOrderEvent, SupervisionOrderEvent.order_id == order_id)
 
 
 def meeting_scope(principal: Principal) -> ColumnElement[bool]:
