@@ -374,6 +374,18 @@ def login(client: TestClient, username: str, password: str = TEST_PASSWORD) -> d
     return {"X-CSRF-Token": r.json()["csrf_token"]}
 
 
+def upload_csv(
+    client: TestClient,
+    url: str,
+    headers: dict[str, str],
+    name: str,
+    raw: bytes,
+    data: dict[str, str] | None = None,
+) -> httpx.Response:
+    """POST ``raw`` as the CSV file ``name`` of a form (``data``: the form's other fields)."""
+    return client.post(url, headers=headers, data=data, files={"file": (name, raw, "text/csv")})
+
+
 def payload(defaults: dict[str, Any], **over: Any) -> dict[str, Any]:
     """A request body: a fresh copy of ``defaults`` (nested values too), ``over`` laid on top."""
     body = copy.deepcopy(defaults)
