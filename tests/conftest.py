@@ -13,6 +13,7 @@ transaction, which is rolled back when the test ends.
 
 from __future__ import annotations
 
+import copy
 import os
 import signal
 import socket
@@ -22,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -279,6 +281,26 @@ def make_user(
     return user
 
 
+# The test city's users, one a row: key (and username), role, department key, data scope.
+ORG_USERS = [
+    row.split()
+    for row in """
+    clerk           clerk       centre          all
+    clerk_a         clerk       distA_centre    dept_and_below
+    handler_fund    handler     fund            dept
+    handler_estate  handler     estate          dept
+    handler_hrss    handler     hrss            dept
+    handler_a       handler     distA           dept_and_below
+    handler_b       handler     distB           dept_and_below
+    supervisor      supervisor  centre          all
+    supervisor_a    supervisor  distA           dept_and_below
+    leader          leader      city            all
+    leader_a        leader      distA           dept_and_below
+    admin           admin       centre          all
+    """.strip().splitlines()
+]
+
+
 def make_org(session: Session, settings: Settings) -> Org:
     from bancheng.org.models import Hall, Matter, ServiceWindow
     from bancheng.org.service import create_department
@@ -325,21 +347,8 @@ def make_org(session: Session, settings: Settings) -> Org:
     )
     session.add_all(org.matters.values())
 
-    def user(key: str, role: str, dept: str, scope: str) -> None:
+    for key, role, dept, scope in ORG_USERS:
         org.users[key] = make_user(session, key, role, d[dept], scope)
-
-    user("clerk", "clerk", "centre", "all")
-    user("clerk_a", "clerk", "distA_centre", "dept_and_below")
-    user("handler_fund", "handler", "fund", "dept")
-    user("handler_estate", "handler", "estate", "dept")
-    user("handler_hrss", "handler", "hrss", "dept")
-    user("handler_a", "handler", "distA", "dept_and_below")
-    user("handler_b", "handler", "distB", "dept_and_below")
-    user("supervisor", "supervisor", "centre", "all")
-    user("supervisor_a", "supervisor", "distA", "dept_and_below")
-    user("leader", "leader", "city", "all")
-    user("leader_a", "leader", "distA", "dept_and_below")
-    user("admin", "admin", "centre", "all")
     session.flush()
     return org
 
@@ -365,23 +374,42 @@ def login(client: TestClient, username: str, password: str = TEST_PASSWORD) -> d
     return {"X-CSRF-Token": r.json()["csrf_token"]}
 
 
-def case_payload(**over: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "channel": "window",
-        "kind": "cannot_do",
-        "difficulty": "general",
-        "blocker_type": "missing_materials",
-        "title": "公积金提取被要求重复提交材料",
-        "description": "第三次来办理公积金提取，每次都被要求补交不同的材料，希望一次性告知。",
-        "reporter": {
-            "type": "person",
-            "name": "张三",
-            "phone": "13812345678",
-            "id_number": "11010519491231002X",
-        },
-    }
+def upload_csv(
+    client: TestClient,
+    url: str,
+    headers: dict[str, str],
+    name: str,
+    raw: bytes,
+    data: dict[str, str] | None = None,
+) -> httpx.Response:
+    """POST ``raw`` as the CSV file ``name`` of a form (``data``: the form's other fields)."""
+    return client.post(url, headers=headers, data=data, files={"file": (name, raw, "text/csv")})
+
+
+def payload(defaults: dict[str, Any], **over: Any) -> dict[str, Any]:
+    """A request body: a fresh copy of ``defaults`` (nested values too), ``over`` laid on top."""
+    body = copy.deepcopy(defaults)
     body.update(over)
     return body
+
+
+CASE_PAYLOAD: dict[str, Any] = {
+    "channel": "window",
+    "kind": "cannot_do",
+    "difficulty": "general",
+    "blocker_type": "missing_materials",
+    "title": "公积金提取被要求重复提交材料",
+    "description": "第三次来办理公积金提取，每次都被要求补交不同的材料，希望一次性告知。",
+    "reporter": {
+        "type": "person",
+        "name": "张三",
+        "phone": "13812345678",
+        "id_number": "11010519491231002X",
+    },
+}
+
+
+case_payload = partial(payload, CASE_PAYLOAD)
 
 
 def case_row(

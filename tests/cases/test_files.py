@@ -413,38 +413,32 @@ def objstm_pdf(hidden: bytes, catalog_extra: bytes) -> bytes:
     return bytes(out)
 
 
+# Active content hidden in object 5 (inside the object stream): the test's id, the catalog
+# key that points at object 5, and object 5.
+HIDDEN_IN_OBJSTM = {
+    "openaction-js": (b"/OpenAction", b"<< /S /JavaScript /JS (app.alert(1)) >>"),
+    "name-tree-js": (
+        b"/Names",
+        b"<< /JavaScript << /Names [(a) << /S /JavaScript /JS (x) >>] >> >>",
+    ),
+    "name-tree-embedded": (
+        b"/Names",
+        b"<< /EmbeddedFiles << /Names [(a.exe) << /Type /Filespec /F (a.exe) >>] >> >>",
+    ),
+    "launch": (b"/OpenAction", b"<< /S /Launch /F (cmd.exe) >>"),
+    "xfa": (b"/AcroForm", b"<< /XFA [(x) 4 0 R] /Fields [] >>"),
+    "aa-escaped-names": (b"/AA", b"<< /O << /S /J#61vaScript /J#53 (x) >> >>"),
+    "richmedia": (b"/Extra", b"<< /Type /Annot /Subtype /RichMedia /Rect [0 0 1 1] >>"),
+}
+
+
 @pytest.mark.parametrize(
-    ("hidden", "catalog_extra"),
-    [
-        pytest.param(
-            b"<< /S /JavaScript /JS (app.alert(1)) >>", b"/OpenAction 5 0 R ", id="openaction-js"
-        ),
-        pytest.param(
-            b"<< /JavaScript << /Names [(a) << /S /JavaScript /JS (x) >>] >> >>",
-            b"/Names 5 0 R ",
-            id="name-tree-js",
-        ),
-        pytest.param(
-            b"<< /EmbeddedFiles << /Names [(a.exe) << /Type /Filespec /F (a.exe) >>] >> >>",
-            b"/Names 5 0 R ",
-            id="name-tree-embedded",
-        ),
-        pytest.param(b"<< /S /Launch /F (cmd.exe) >>", b"/OpenAction 5 0 R ", id="launch"),
-        pytest.param(b"<< /XFA [(x) 4 0 R] /Fields [] >>", b"/AcroForm 5 0 R ", id="xfa"),
-        pytest.param(
-            b"<< /O << /S /J#61vaScript /J#53 (x) >> >>", b"/AA 5 0 R ", id="aa-escaped-names"
-        ),
-        pytest.param(
-            b"<< /Type /Annot /Subtype /RichMedia /Rect [0 0 1 1] >>",
-            b"/Extra 5 0 R ",
-            id="richmedia",
-        ),
-    ],
+    ("key", "hidden"), list(HIDDEN_IN_OBJSTM.values()), ids=list(HIDDEN_IN_OBJSTM)
 )
 def test_active_content_inside_a_compressed_object_stream_is_refused(
-    hidden: bytes, catalog_extra: bytes
+    key: bytes, hidden: bytes
 ) -> None:
-    data = objstm_pdf(hidden, catalog_extra)
+    data = objstm_pdf(hidden, key + b" 5 0 R ")
     for word in (b"JavaScript", b"Launch", b"XFA", b"EmbeddedFiles", b"RichMedia", b"J#61"):
         assert word not in data  # a byte search finds nothing
     with pytest.raises(Invalid) as exc:

@@ -7,6 +7,9 @@ from sqlalchemy import func, select
 from bancheng.audit.models import OperationLog
 from bancheng.dispatch.models import DispatchCatalogueEntry
 from tests.cases.helpers import as_user
+from tests.conftest import upload_csv
+
+IMPORT = "/api/v1/dispatch-catalogue/import"
 
 
 def _entry(org, **over):
@@ -68,11 +71,7 @@ def test_import_checks_every_row_before_writing(client, org, session):
     admin = as_user(client, "admin")
     head = "事项,关键词,主办单位,协办单位\n公积金提取,公积金;提取,C-HF,市不动产登记中心\n"
     bad = head + "社保转移,社保,不存在的局,\n"
-    r = client.post(
-        "/api/v1/dispatch-catalogue/import",
-        files={"file": ("c.csv", bad.encode(), "text/csv")},
-        headers=admin.headers,
-    )
+    r = upload_csv(client, IMPORT, admin.headers, "c.csv", bad.encode())
     assert r.status_code == 200
     assert r.json()["errors"] == [
         {"row": 3, "code": "dispatch.department_not_found", "message": "主办单位“不存在的局”不存在"}
@@ -80,36 +79,19 @@ def test_import_checks_every_row_before_writing(client, org, session):
     assert session.scalar(select(func.count()).select_from(DispatchCatalogueEntry)) == 0
 
     good = head + "社保转移,社保、转移,市人社局,\n"
-    r = client.post(
-        "/api/v1/dispatch-catalogue/import",
-        files={"file": ("c.csv", good.encode("gbk"), "text/csv")},
-        data={"dry_run": "true"},
-        headers=admin.headers,
-    )
+    r = upload_csv(client, IMPORT, admin.headers, "c.csv", good.encode("gbk"), {"dry_run": "true"})
     assert (r.json()["created"], r.json()["updated"], r.json()["dry_run"]) == (2, 0, True)
     assert session.scalar(select(func.count()).select_from(DispatchCatalogueEntry)) == 0
-    r = client.post(
-        "/api/v1/dispatch-catalogue/import",
-        files={"file": ("c.csv", good.encode(), "text/csv")},
-        headers=admin.headers,
-    )
+    r = upload_csv(client, IMPORT, admin.headers, "c.csv", good.encode())
     assert (r.json()["created"], r.json()["updated"]) == (2, 0)
-    r = client.post(
-        "/api/v1/dispatch-catalogue/import",
-        files={"file": ("c.csv", good.encode(), "text/csv")},
-        headers=admin.headers,
-    )
+    r = upload_csv(client, IMPORT, admin.headers, "c.csv", good.encode())
     assert (r.json()["created"], r.json()["updated"]) == (0, 2)
     rows = {e["matter"]: e for e in client.get("/api/v1/dispatch-catalogue").json()}
     assert rows["公积金提取"]["keywords"] == ["公积金", "提取"]
     assert rows["公积金提取"]["co_department_ids"] == [org.id("estate")]
     assert rows["社保转移"]["department_id"] == org.id("hrss")
 
-    r = client.post(
-        "/api/v1/dispatch-catalogue/import",
-        files={"file": ("c.csv", "名称,单位\n甲,乙\n".encode(), "text/csv")},
-        headers=admin.headers,
-    )
+    r = upload_csv(client, IMPORT, admin.headers, "c.csv", "名称,单位\n甲,乙\n".encode())
     assert (r.status_code, r.json()["code"]) == (400, "dispatch.import_columns")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from functools import partial
 from typing import Any
 
 from PIL import Image
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 
 from bancheng.cases.models import Attachment, Case
 from tests.cases.helpers import as_user
+from tests.conftest import payload
 
 
 def _png() -> bytes:
@@ -18,15 +20,15 @@ def _png() -> bytes:
     return buf.getvalue()
 
 
-def report_body(**over: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "kind": "cannot_do",
-        "description": "办理公积金提取时被要求反复提交材料，跑了三趟还没办成。",
-        "name": "李四",
-        "phone": "13900001111",
-    }
-    body.update(over)
-    return body
+REPORT: dict[str, Any] = {
+    "kind": "cannot_do",
+    "description": "办理公积金提取时被要求反复提交材料，跑了三趟还没办成。",
+    "name": "李四",
+    "phone": "13900001111",
+}
+
+
+report_body = partial(payload, REPORT)
 
 
 def report(client, **over: Any) -> dict[str, Any]:

@@ -4,6 +4,7 @@ idempotent on the order number, re-sent and withdrawn orders; only its narrowed 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from bancheng.core import clock
 from bancheng.integrations.models import HotlineOrder
 from bancheng.org.auth import create_api_token
 from tests.cases.helpers import as_user
+from tests.conftest import payload
 
 URL = "/api/v1/hotline/orders"
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # Tuesday 10:00 in Beijing
@@ -28,26 +30,26 @@ def platform(session, org):
     return {"Authorization": f"Bearer {raw}"}
 
 
-def order(**over: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "order_number": "RX20261201000123",
-        "call_time": "2026-12-01T09:12:00+08:00",
-        "caller_name": "刘女士",
-        "caller_phone": "13911112222",
-        "appeal_type": "投诉",
-        "title": "公积金提取材料反复补交",
-        "content": "在市民中心办理公积金提取，三次被要求补交不同材料。",
-        "address": "人民路1号市民中心",
-        "latitude": 39.915,
-        "longitude": 116.404,
-        "datum": "gcj02",
-        "urgency": "urgent",
-        "time_limit_workdays": 3,
-        "dispatching_unit": "市12345热线",
-        "attachments": [{"url": "https://12345.example.gov.cn/f/1.jpg", "name": "现场照片"}],
-    }
-    body.update(over)
-    return body
+ORDER: dict[str, Any] = {
+    "order_number": "RX20261201000123",
+    "call_time": "2026-12-01T09:12:00+08:00",
+    "caller_name": "刘女士",
+    "caller_phone": "13911112222",
+    "appeal_type": "投诉",
+    "title": "公积金提取材料反复补交",
+    "content": "在市民中心办理公积金提取，三次被要求补交不同材料。",
+    "address": "人民路1号市民中心",
+    "latitude": 39.915,
+    "longitude": 116.404,
+    "datum": "gcj02",
+    "urgency": "urgent",
+    "time_limit_workdays": 3,
+    "dispatching_unit": "市12345热线",
+    "attachments": [{"url": "https://12345.example.gov.cn/f/1.jpg", "name": "现场照片"}],
+}
+
+
+order = partial(payload, ORDER)
 
 
 def test_an_order_becomes_a_case_with_its_number_and_deadline(client, org, session, platform):

@@ -16,6 +16,7 @@ from bancheng.cases.models import Case, CaseEvent
 from bancheng.insights.models import ImportedWorkOrder
 from bancheng.integrations import hotline_import_rows
 from tests.cases.helpers import as_user
+from tests.conftest import upload_csv
 
 URL = "/api/v1/imports/cases"
 MAPPING = {
@@ -53,15 +54,20 @@ def _post(client, headers, content: bytes | str, name: str = "orders.csv", **for
     data = {"department": "A-SC", "source": "12345", "mapping": json.dumps(MAPPING)}
     data.update({k: str(v).lower() if isinstance(v, bool) else v for k, v in form.items()})
     raw = content.encode("utf-8") if isinstance(content, str) else content
-    return client.post(URL, headers=headers, data=data, files={"file": (name, raw, "text/csv")})
+    return upload_csv(client, URL, headers, name, raw, data)
+
+
+def _report(client, headers, content: bytes | str, status: int = 200, **form: Any):
+    """``_post``'s answer, once its status is ``status``: the body."""
+    r = _post(client, headers, content, **form)
+    assert r.status_code == status, r.text
+    return r.json()
 
 
 def test_good_file_imports_exactly_its_rows_and_a_rerun_nothing(client, org, session):
     user = as_user(client, "supervisor_a")
     before = _counts(session)
-    r = _post(client, user.headers, GOOD)
-    assert r.status_code == 200, r.text
-    rep = r.json()
+    rep = _report(client, user.headers, GOOD)
     assert (rep["total"], rep["imported"], rep["duplicates"], rep["rejected"]) == (3, 3, 0, 0)
     assert rep["committed"] is True and rep["dry_run"] is False and rep["rows"] == []
     after = _counts(session)
@@ -74,9 +80,7 @@ def test_good_file_imports_exactly_its_rows_and_a_rerun_nothing(client, org, ses
     log = session.scalars(select(OperationLog).where(OperationLog.action == "case.import")).one()
     assert log.details["imported"] == 3 and log.actor_name == "supervisor_a"
 
-    again = _post(client, user.headers, GOOD)
-    assert again.status_code == 200, again.text
-    rep = again.json()
+    rep = _report(client, user.headers, GOOD)
     assert (rep["imported"], rep["duplicates"], rep["rejected"]) == (0, 3, 0)
     assert rep["committed"] is False
     assert [(x["row"], x["status"], x["external_id"]) for x in rep["rows"]] == [
@@ -111,18 +115,15 @@ def test_bad_rows_are_reported_and_nothing_is_written(client, org, session):
     # Nothing partial: the good first row was not kept either.
     assert _counts(session) == before
     # Asked to, the valid rows go in and the bad ones are reported.
-    r = _post(client, user.headers, BAD, skip_invalid=True)
-    assert r.status_code == 200, r.text
-    assert (r.json()["imported"], r.json()["rejected"]) == (1, 3)
+    rep = _report(client, user.headers, BAD, skip_invalid=True)
+    assert (rep["imported"], rep["rejected"]) == (1, 3)
     assert _counts(session)[2] == before[2] + 1
 
 
 def test_dry_run_writes_nothing(client, org, session):
     user = as_user(client, "admin")
     before = _counts(session)
-    r = _post(client, user.headers, GOOD, dry_run=True)
-    assert r.status_code == 200, r.text
-    rep = r.json()
+    rep = _report(client, user.headers, GOOD, dry_run=True)
     assert (rep["dry_run"], rep["committed"], rep["imported"], rep["rejected"]) == (
         True,
         False,
@@ -206,9 +207,8 @@ def test_xlsx_upload_gbk_csv_and_template(client, org, session):
     buf = io.BytesIO()
     wb.save(buf)
     # Recognised by content, whatever the name says.
-    r = _post(client, user.headers, buf.getvalue(), name="upload.bin", dry_run=True)
-    assert r.status_code == 200, r.text
-    assert r.json()["imported"] == 3
+    rep = _report(client, user.headers, buf.getvalue(), name="upload.bin", dry_run=True)
+    assert rep["imported"] == 3
     r = _post(client, user.headers, GOOD.encode("gbk"), name="orders.csv", dry_run=True)
     assert r.status_code == 200 and r.json()["imported"] == 3
     r = client.get("/api/v1/imports/template.xlsx")
@@ -252,10 +252,9 @@ def test_control_characters_years_and_digits_from_a_file(client, org, session):
         "C2,年份,内容,王五,13900002222,0001-01-01,咨询,0\n"
         "C3,次数,内容,赵六,13900003333,2026-10-03,咨询,²\n"
     )
-    r = _post(client, user.headers, body, mapping=json.dumps(mapping), skip_invalid=True)
-    assert r.status_code == 200, r.text
-    assert (r.json()["imported"], r.json()["rejected"]) == (1, 2)
-    reasons = {x["row"]: x["errors"] for x in r.json()["rows"]}
+    rep = _report(client, user.headers, body, mapping=json.dumps(mapping), skip_invalid=True)
+    assert (rep["imported"], rep["rejected"]) == (1, 2)
+    reasons = {x["row"]: x["errors"] for x in rep["rows"]}
     assert reasons[3][0].startswith("registered_at:") and reasons[4][0].startswith("transfer_")
     session.expire_all()
     case = session.scalar(

@@ -15,6 +15,7 @@ from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.integrations import hotline_import_rows
 from tests.cases.helpers import as_user
+from tests.conftest import upload_csv
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 CSV = """编号,12345工单号,标题,诉求内容,反映人,联系电话,登记时间,状态,办结期限,办结时间
@@ -25,12 +26,8 @@ W3,RX-3,社保转移,已办结,赵六,13900003333,2026-11-02 09:00,已归档,202
 
 
 def _import(client, headers):
-    r = client.post(
-        "/api/v1/imports/cases",
-        headers=headers,
-        data={"department": "C-SC", "source": "12345"},
-        files={"file": ("orders.csv", CSV.encode(), "text/csv")},
-    )
+    data = {"department": "C-SC", "source": "12345"}
+    r = upload_csv(client, "/api/v1/imports/cases", headers, "orders.csv", CSV.encode(), data)
     assert r.status_code == 200, r.text
     assert r.json()["imported"] == 3, r.json()
 

@@ -150,25 +150,19 @@ class Machine:
     def p2(self) -> int:
         return self.ports["p2"]
 
-    @property
-    def nginx_prefix(self) -> Path:
-        return self.root / "etc/nginx"
+    # Where the machine keeps its files, all below ``root``.
+    nginx_prefix: Path = field(init=False)
+    cert: Path = field(init=False)
+    env_file: Path = field(init=False)
+    units_dir: Path = field(init=False)
+    rendered: Path = field(init=False)
 
-    @property
-    def cert(self) -> Path:
-        return self.nginx_prefix / "tls/bancheng.crt"
-
-    @property
-    def env_file(self) -> Path:
-        return self.root / "etc/bancheng/bancheng.env"
-
-    @property
-    def units_dir(self) -> Path:
-        return self.root / "etc/systemd/system"
-
-    @property
-    def rendered(self) -> Path:
-        return self.root / "rendered"
+    def __post_init__(self) -> None:
+        self.nginx_prefix = self.root / "etc/nginx"
+        self.cert = self.nginx_prefix / "tls/bancheng.crt"
+        self.env_file = self.root / "etc/bancheng/bancheng.env"
+        self.units_dir = self.root / "etc/systemd/system"
+        self.rendered = self.root / "rendered"
 
     # --- text: the machine's paths and ports, moved -------------------------------------
 

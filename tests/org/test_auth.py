@@ -10,7 +10,7 @@ from bancheng.audit.models import LoginLog
 from bancheng.cases.models import Case
 from bancheng.core import clock
 from bancheng.org.models import ApiToken, User
-from tests.conftest import TEST_PASSWORD, case_payload, login
+from tests.conftest import TEST_PASSWORD, case_payload, login, upload_csv
 
 
 def _cases(session):
@@ -164,35 +164,29 @@ def test_api_tokens_scoped_revocable_expiring(client, org, session):
     assert r.status_code == 401 and r.json()["code"] == "auth.token_invalid"
 
 
+def _new_fund_user(client, h, org, **fields):
+    """The administrator creates a user of the fund's unit with an initial password."""
+    body = {"department_id": org.id("fund"), "initial_password": "Init-Passw0rd!", **fields}
+    return client.post("/api/v1/admin/users", headers=h, json=body)
+
+
 def test_admin_creates_user_with_initial_password(client, org, session):
     h = login(client, "admin")
-    r = client.post(
-        "/api/v1/admin/users",
-        headers=h,
-        json={
-            "username": "zhang.wei",
-            "display_name": "张伟",
-            "role": "handler",
-            "department_id": org.id("fund"),
-            "data_scope": "custom",
-            "custom_department_ids": [org.id("fund"), org.id("estate")],
-            "initial_password": "Init-Passw0rd!",
-        },
+    r = _new_fund_user(
+        client,
+        h,
+        org,
+        username="zhang.wei",
+        display_name="张伟",
+        role="handler",
+        data_scope="custom",
+        custom_department_ids=[org.id("fund"), org.id("estate")],
     )
     assert r.status_code == 201, r.text
     assert r.json()["must_change_password"] is True
     assert r.json()["custom_department_ids"] == sorted([org.id("fund"), org.id("estate")])
-    r = client.post(
-        "/api/v1/admin/users",
-        headers=h,
-        json={
-            "username": "li.na",
-            "display_name": "李娜",
-            "role": "king",
-            "department_id": org.id("fund"),
-            "data_scope": "dept",
-            "initial_password": "Init-Passw0rd!",
-        },
+    r = _new_fund_user(
+        client, h, org, username="li.na", display_name="李娜", role="king", data_scope="dept"
     )
     assert r.status_code == 400 and r.json()["code"] == "user.role_invalid"
     assert session.scalar(select(User).where(User.username == "li.na")) is None
@@ -204,19 +198,11 @@ def test_matter_import_all_or_nothing(client, org, session):
     h = login(client, "admin")
     good = "事项编码,事项名称,责任部门编码,申请材料\nHF-002,公积金贷款,C-HF,身份证；收入证明\n"
     bad = good + "HF-003,,C-HF,\nHF-004,某事项,NOPE,\n"
-    r = client.post(
-        "/api/v1/admin/matters/import",
-        headers=h,
-        files={"file": ("m.csv", bad.encode(), "text/csv")},
-    )
+    r = upload_csv(client, "/api/v1/admin/matters/import", h, "m.csv", bad.encode())
     assert r.status_code == 400 and r.json()["code"] == "import.rows_rejected"
     assert [x["row"] for x in r.json()["rejected"]] == [3, 4]
     assert session.scalar(select(Matter).where(Matter.code == "HF-002")) is None
-    r = client.post(
-        "/api/v1/admin/matters/import",
-        headers=h,
-        files={"file": ("m.csv", good.encode("gb18030"), "text/csv")},
-    )
+    r = upload_csv(client, "/api/v1/admin/matters/import", h, "m.csv", good.encode("gb18030"))
     assert r.status_code == 200 and r.json()["created"] == 1
     session.expire_all()
     m = session.scalar(select(Matter).where(Matter.code == "HF-002"))

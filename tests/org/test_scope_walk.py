@@ -48,7 +48,8 @@ def _supervised_case(
     """``users`` = (clerk, supervisor): the clerk registers a case of ``case_title``; the
     supervisor issues an order about it to ``order`` = (unit, fields), then holds a meeting
     (``meeting`` fields) of ``participants`` deciding ``content`` for the order's unit, in 5
-    working days. The case, the order's id and the meeting."""
+    working days, all on 2 March 2026. The case, the order's id and the meeting."""
+    at(2026, 3, 2)
     clerk, supervisor = users
     unit, order_fields = order
     case = as_user(client, clerk).create(title=case_title)
@@ -65,7 +66,6 @@ def _supervised_case(
 
 @pytest.fixture()
 def outside(client, org, session) -> dict[str, Any]:
-    at(2026, 3, 2)
     case, order_id, meeting = _supervised_case(
         client,
         ("clerk", "supervisor"),
@@ -199,7 +199,6 @@ def test_out_of_scope_ids_look_missing(client, org, session, outside, role):
 @pytest.fixture()
 def inside(client, org, session) -> dict[str, int]:
     """District A's own order and meeting, issued by its supervisor."""
-    at(2026, 3, 2)
     _, order_id, meeting = _supervised_case(
         client,
         ("clerk_a", "supervisor_a"),

@@ -14,7 +14,7 @@ from bancheng.core.clock import SHANGHAI
 from bancheng.deadlines.sweeper import sweep
 from bancheng.notify.models import Notice
 from tests.cases.helpers import as_user
-from tests.conftest import login
+from tests.conftest import login, upload_csv
 from tests.sla.data import synthetic_2027_csv
 
 
@@ -236,11 +236,7 @@ def test_deadline_into_unknown_year_is_provisional_until_loaded(client, org, ses
     h = login(client, "admin")
     status = client.get("/api/v1/sla/status").json()
     assert status["missing_years"] == [2027] and "2027" in status["warning"]
-    r = client.post(
-        "/api/v1/calendar/import",
-        headers=h,
-        files={"file": ("2027.csv", synthetic_2027_csv(), "text/csv")},
-    )
+    r = upload_csv(client, "/api/v1/calendar/import", h, "2027.csv", synthetic_2027_csv())
     assert r.status_code == 200, r.text
     session.expire_all()
     c = session.get(Case, case["id"])

@@ -14,6 +14,7 @@ from bancheng.sla import policies as pol
 from bancheng.sla.arrangements import chinese_calendar_days
 from bancheng.sla.models import SlaPolicy
 from bancheng.sla.workdays import Deadline, WorkdayCalendar
+from tests.sla.helpers import find_policy, unit_policy
 
 SH = ZoneInfo("Asia/Shanghai")
 _days = chinese_calendar_days()
@@ -24,41 +25,22 @@ def local(*args: int) -> datetime:
     return datetime(*args, tzinfo=SH)  # type: ignore[misc]
 
 
-def _find(session, kind="cannot_do", difficulty="general", channel="window", dept=None):
-    return pol.find_policy(
-        session, kind=kind, difficulty=difficulty, channel=channel, department_id=dept
-    )
-
-
-def _unit_policy(session, name: str, department_id: int, days: int):
-    """A policy of ``department_id``: respond in one working day, resolve in ``days``."""
-    return pol.create_policy(
-        session,
-        name=name,
-        department_id=department_id,
-        response_limit=1,
-        response_unit="working_days",
-        resolution_limit=days,
-        resolution_unit="working_days",
-    )
-
-
 def test_the_seeded_defaults(session):
-    assert _find(session).name == "其他诉求 12 个工作日"
-    assert _find(session, kind="consultation").name == "咨询 3 个工作日"
-    assert _find(session, kind="complaint", difficulty="hard").resolution_limit == 12
+    assert find_policy(session).name == "其他诉求 12 个工作日"
+    assert find_policy(session, kind="consultation").name == "咨询 3 个工作日"
+    assert find_policy(session, kind="complaint", difficulty="hard").resolution_limit == 12
     # An immediate consultation is still done the same day.
-    assert _find(session, kind="consultation", difficulty="immediate").name == "即办 当日办结"
+    assert find_policy(session, kind="consultation", difficulty="immediate").name == "即办 当日办结"
 
 
 def test_deadlines_of_the_defaults(session):
     accepted = local(2026, 9, 24, 15, 0)
-    general = pol.policy_deadlines(_find(session), CAL, accepted)
+    general = pol.policy_deadlines(find_policy(session), CAL, accepted)
     assert general.resolution == Deadline(date(2026, 10, 19), False)
     assert general.response.date == date(2026, 9, 28)
-    consult = pol.policy_deadlines(_find(session, kind="consultation"), CAL, accepted)
+    consult = pol.policy_deadlines(find_policy(session, kind="consultation"), CAL, accepted)
     assert consult.resolution.date == date(2026, 9, 30)
-    immediate = pol.policy_deadlines(_find(session, difficulty="immediate"), CAL, accepted)
+    immediate = pol.policy_deadlines(find_policy(session, difficulty="immediate"), CAL, accepted)
     assert immediate.resolution.date == date(2026, 9, 24)
     # 2 working hours from Thursday 15:00: 17:00 the same day.
     assert immediate.response.due_at == local(2026, 9, 24, 17, 0)
@@ -66,15 +48,15 @@ def test_deadlines_of_the_defaults(session):
 
 
 def test_a_department_policy_applies_below_it(session, org):
-    special = _unit_policy(session, "甲区 5 个工作日", org.id("distA"), 5)
-    assert _find(session, dept=org.id("distA_comm")).id == special.id
-    assert _find(session, dept=org.id("distA")).id == special.id
-    assert _find(session, dept=org.id("distB")).name == "其他诉求 12 个工作日"
+    special = unit_policy(session, "甲区 5 个工作日", org.id("distA"), 5)
+    assert find_policy(session, dept=org.id("distA_comm")).id == special.id
+    assert find_policy(session, dept=org.id("distA")).id == special.id
+    assert find_policy(session, dept=org.id("distB")).name == "其他诉求 12 个工作日"
     # The nearest department wins over a farther one, whatever their other keys.
-    nearer = _unit_policy(session, "东街道 4 个工作日", org.id("distA_street"), 4)
-    assert _find(session, kind="consultation", dept=org.id("distA_comm")).id == nearer.id
+    nearer = unit_policy(session, "东街道 4 个工作日", org.id("distA_street"), 4)
+    assert find_policy(session, kind="consultation", dept=org.id("distA_comm")).id == nearer.id
     with pytest.raises(NotFound) as err:
-        _find(session, dept=999_999)
+        find_policy(session, dept=999_999)
     assert err.value.code == "org.department_not_found"
 
 
@@ -173,10 +155,10 @@ def test_duplicate_active_policies_conflict(session):
 
 
 def test_update_policy(session):
-    policy = _find(session, kind="consultation")
+    policy = find_policy(session, kind="consultation")
     updated = pol.update_policy(session, policy.id, resolution_limit=5)
     assert updated.resolution_limit == 5
-    assert _find(session, kind="consultation").resolution_limit == 5
+    assert find_policy(session, kind="consultation").resolution_limit == 5
     with pytest.raises(Invalid) as err:
         pol.update_policy(session, policy.id, resolution_limit=-3)
     assert err.value.code == "sla.invalid_limit"
@@ -185,7 +167,7 @@ def test_update_policy(session):
         pol.update_policy(session, 999_999, resolution_limit=5)
     assert err2.value.code == "sla.policy_not_found"
     pol.update_policy(session, policy.id, active=False)
-    assert _find(session, kind="consultation").name == "其他诉求 12 个工作日"
+    assert find_policy(session, kind="consultation").name == "其他诉求 12 个工作日"
 
 
 def test_seed_default_policies_only_fills_an_empty_table(session):
@@ -194,8 +176,8 @@ def test_seed_default_policies_only_fills_an_empty_table(session):
         session.delete(p)
     session.flush()
     assert pol.seed_default_policies(session, "jiaxiang") == 3
-    assert _find(session, difficulty="hard").resolution_limit == 7
-    assert _find(session).resolution_limit == 3
+    assert find_policy(session, difficulty="hard").resolution_limit == 7
+    assert find_policy(session).resolution_limit == 3
     with pytest.raises(Invalid):
         pol.seed_default_policies(session, "nowhere")
 

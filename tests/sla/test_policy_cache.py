@@ -15,12 +15,7 @@ from bancheng.sla import policies as pol
 from bancheng.sla.models import SlaPolicy
 from tests.conftest import reads_of
 from tests.sla.data import synthetic_2027_csv
-
-
-def _find(session, dept=None):
-    return pol.find_policy(
-        session, kind="cannot_do", difficulty="general", channel="window", department_id=dept
-    )
+from tests.sla.helpers import find_policy, unit_policy
 
 
 def _other_process_bumps(session, name: str) -> None:
@@ -33,35 +28,37 @@ def _other_process_bumps(session, name: str) -> None:
 
 def test_the_policy_is_chosen_from_memory_until_a_change(session, org, connection):
     session.commit()
-    first = _find(session, org.id("distA"))
+    first = find_policy(session, dept=org.id("distA"))
     session.commit()
     again, n = reads_of(
-        connection, ("sla_policies", "departments"), lambda: _find(session, org.id("distA"))
+        connection,
+        ("sla_policies", "departments"),
+        lambda: find_policy(session, dept=org.id("distA")),
     )
     assert again == first and n == 0
     # An edit in this process: the editing transaction and every later one see it.
     pol.update_policy(session, first.id, resolution_limit=9)
-    assert _find(session, org.id("distA")).resolution_limit == 9
+    assert find_policy(session, dept=org.id("distA")).resolution_limit == 9
     session.commit()
-    assert _find(session, org.id("distA")).resolution_limit == 9
+    assert find_policy(session, dept=org.id("distA")).resolution_limit == 9
 
 
 def test_a_policy_changed_by_another_process_is_seen(session, org):
     session.commit()
-    first = _find(session)
+    first = find_policy(session)
     session.commit()
     t = SlaPolicy.__table__
     session.execute(update(t).where(t.c.id == first.id).values(resolution_limit=5))
     _other_process_bumps(session, "sla_policies")
     session.commit()
-    assert _find(session).resolution_limit == 5
+    assert find_policy(session).resolution_limit == 5
 
 
 def test_a_new_unit_policy_and_a_new_unit_are_seen(session, org, settings):
     from bancheng.org.service import create_department
 
     session.commit()
-    assert _find(session).department_id is None
+    assert find_policy(session).department_id is None
     session.commit()
     unit = create_department(
         session,
@@ -72,19 +69,11 @@ def test_a_new_unit_policy_and_a_new_unit_are_seen(session, org, settings):
         parent=org.depts["distA"],
     )
     session.commit()
-    assert _find(session, unit.id).department_id is None  # the new unit is known at once
+    assert find_policy(session, dept=unit.id).department_id is None  # the new unit is known at once
     session.commit()
-    mine = pol.create_policy(
-        session,
-        name="新部门 5 个工作日",
-        department_id=org.id("distA"),
-        response_limit=1,
-        response_unit="working_days",
-        resolution_limit=5,
-        resolution_unit="working_days",
-    )
+    mine = unit_policy(session, "新部门 5 个工作日", org.id("distA"), 5)
     session.commit()
-    assert _find(session, unit.id).id == mine.id  # inherited from the parent unit
+    assert find_policy(session, dept=unit.id).id == mine.id  # inherited from the parent unit
 
 
 def test_the_calendar_is_read_from_memory_until_an_import(session, connection):

@@ -16,7 +16,7 @@ from bancheng.sla.models import DeadlineExtension
 from bancheng.supervision.models import MeetingDecision, SupervisionOrder
 from bancheng.supervision.service import sweep
 from tests.cases.helpers import as_user
-from tests.conftest import login
+from tests.conftest import login, upload_csv
 from tests.integrations.test_haochaping import _bad_review
 from tests.sla.data import synthetic_2027_csv
 from tests.sla.test_case_clock import at
@@ -31,11 +31,8 @@ def _long_sessions(settings, monkeypatch):
 
 
 def _import_2027(client) -> None:
-    r = client.post(
-        "/api/v1/calendar/import",
-        headers=login(client, "admin"),
-        files={"file": ("2027.csv", synthetic_2027_csv(), "text/csv")},
-    )
+    h = login(client, "admin")
+    r = upload_csv(client, "/api/v1/calendar/import", h, "2027.csv", synthetic_2027_csv())
     assert r.status_code == 200, r.text
 
 

@@ -75,3 +75,27 @@ def hold_meeting(client: TestClient, headers: dict[str, str], *args: Any, **over
     """POST ``meeting_body(*args, **over)``."""
     body = meeting_body(*args, **over)
     return client.post("/api/v1/supervision/meetings", json=body, headers=headers)
+
+
+ISSUES = "/api/v1/supervision/systemic-issues"
+
+
+def open_issue(client: TestClient, headers: dict[str, str], **body: Any) -> int:
+    """POST a systemic issue (``body``: its fields); its id."""
+    r = client.post(ISSUES, json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def link_cases(
+    client: TestClient, headers: dict[str, str], issue_id: int, case_ids: list[int]
+) -> Response:
+    """POST ``case_ids`` as cases of systemic issue ``issue_id``."""
+    return client.post(f"{ISSUES}/{issue_id}/cases", json={"case_ids": case_ids}, headers=headers)
+
+
+def record_change(
+    client: TestClient, headers: dict[str, str], issue_id: int, **body: Any
+) -> Response:
+    """POST a change (整改措施) of systemic issue ``issue_id`` (``body``: its fields)."""
+    return client.post(f"{ISSUES}/{issue_id}/changes", json=body, headers=headers)

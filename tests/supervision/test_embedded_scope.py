@@ -8,7 +8,7 @@ import io
 from docx import Document
 
 from tests.cases.helpers import as_user
-from tests.supervision.helpers import at, decision, hold_meeting
+from tests.supervision.helpers import at, decision, hold_meeting, link_cases, open_issue
 
 
 def test_a_district_handler_sees_only_their_cases_inside_shared_objects(client, org, session):
@@ -16,18 +16,8 @@ def test_a_district_handler_sees_only_their_cases_inside_shared_objects(client, 
     inside = as_user(client, "clerk_a").create(title="甲区公积金材料问题")
     outside = as_user(client, "clerk").create(title="市级公积金材料问题")
     sup = as_user(client, "supervisor")
-    r = client.post(
-        "/api/v1/supervision/systemic-issues",
-        json={"title": "公积金材料重复提交", "root_cause": "指南要求重复材料"},
-        headers=sup.headers,
-    )
-    assert r.status_code == 201, r.text
-    iid = r.json()["id"]
-    r = client.post(
-        f"/api/v1/supervision/systemic-issues/{iid}/cases",
-        json={"case_ids": [inside["id"], outside["id"]]},
-        headers=sup.headers,
-    )
+    iid = open_issue(client, sup.headers, title="公积金材料重复提交", root_cause="指南要求重复材料")
+    r = link_cases(client, sup.headers, iid, [inside["id"], outside["id"]])
     assert r.status_code == 200, r.text
     r = hold_meeting(
         client,

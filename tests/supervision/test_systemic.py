@@ -11,7 +11,7 @@ from sqlalchemy import update
 from bancheng.cases.models import Case
 from bancheng.org.models import Matter
 from tests.cases.helpers import as_user
-from tests.supervision.helpers import at
+from tests.supervision.helpers import ISSUES, at, link_cases, open_issue, record_change
 
 # Registration months of the linked cases: 4, 5, 3 a month before the change (2026-04-10),
 # one case in April itself, then 1, 0, 2 after it.
@@ -38,39 +38,30 @@ def test_volumes_before_and_after_a_change(client, org, session):
 
     at(2026, 8, 15)
     sup = as_user(client, "supervisor")
-    r = client.post(
-        "/api/v1/supervision/systemic-issues",
-        json={
-            "title": "购房提取公积金材料重复提交",
-            "root_cause": "办事指南要求提供不动产登记部门已掌握的材料",
-            "matter_id": org.matters["fund"].id,
-        },
-        headers=sup.headers,
+    iid = open_issue(
+        client,
+        sup.headers,
+        title="购房提取公积金材料重复提交",
+        root_cause="办事指南要求提供不动产登记部门已掌握的材料",
+        matter_id=org.matters["fund"].id,
     )
-    assert r.status_code == 201, r.text
-    iid = r.json()["id"]
-    r = client.post(
-        f"/api/v1/supervision/systemic-issues/{iid}/cases",
-        json={"case_ids": ids},
-        headers=sup.headers,
-    )
+    r = link_cases(client, sup.headers, iid, ids)
     assert r.json()["case_count"] == 16
-    r = client.post(
-        f"/api/v1/supervision/systemic-issues/{iid}/changes",
-        json={
-            "type": "service_guide_revised",
-            "changed_on": "2026-04-10",
-            "owner": "王科长",
-            "owner_department_id": org.id("fund"),
-            "description": "办事指南删除购房合同，改为部门间共享核验",
-            "materials": ["身份证", "银行卡"],
-        },
-        headers=sup.headers,
+    r = record_change(
+        client,
+        sup.headers,
+        iid,
+        type="service_guide_revised",
+        changed_on="2026-04-10",
+        owner="王科长",
+        owner_department_id=org.id("fund"),
+        description="办事指南删除购房合同，改为部门间共享核验",
+        materials=["身份证", "银行卡"],
     )
     assert r.status_code == 201, r.text
     assert r.json()["previous_materials"] == ["身份证", "购房合同"]
 
-    v = client.get(f"/api/v1/supervision/systemic-issues/{iid}/volumes").json()
+    v = client.get(f"{ISSUES}/{iid}/volumes").json()
     assert v["months"] == [{"month": m, "count": n} for m, n in HISTORY.items()]
     ch = v["changes"][0]
     assert ch["before"] == [
@@ -86,7 +77,7 @@ def test_volumes_before_and_after_a_change(client, org, session):
     assert (ch["avg_before"], ch["avg_after"], ch["change_pct"]) == (4.0, 1.0, -75.0)
     # By matter: the unrelated case is not linked, so the figures are the same.
     v2 = client.get(
-        f"/api/v1/supervision/systemic-issues/{iid}/volumes",
+        f"{ISSUES}/{iid}/volumes",
         params={"matter_id": org.matters["fund"].id, "window": 2},
     ).json()
     assert (v2["changes"][0]["avg_before"], v2["changes"][0]["avg_after"]) == (4.0, 0.5)
@@ -99,7 +90,7 @@ def test_volumes_before_and_after_a_change(client, org, session):
     assert links["materials"] == ["身份证", "银行卡"]
     assert [i["title"] for i in links["systemic_issues"]] == ["购房提取公积金材料重复提交"]
 
-    r = client.get("/api/v1/supervision/systemic-issues/report.docx", params={"month": "2026-04"})
+    r = client.get(f"{ISSUES}/report.docx", params={"month": "2026-04"})
     assert r.status_code == 200
     text = "\n".join(p.text for p in Document(io.BytesIO(r.content)).paragraphs)
     assert "本月完成整改 1 项" in text
@@ -108,20 +99,16 @@ def test_volumes_before_and_after_a_change(client, org, session):
 
 def test_materials_only_with_a_guide_revision(client, org):
     sup = as_user(client, "supervisor")
-    iid = client.post(
-        "/api/v1/supervision/systemic-issues",
-        json={"title": "系统故障", "root_cause": "接口超时", "matter_id": org.matters["fund"].id},
-        headers=sup.headers,
-    ).json()["id"]
-    r = client.post(
-        f"/api/v1/supervision/systemic-issues/{iid}/changes",
-        json={
-            "type": "system_fixed",
-            "changed_on": "2026-04-10",
-            "owner": "信息科",
-            "description": "修复接口",
-            "materials": ["身份证"],
-        },
-        headers=sup.headers,
+    fund = org.matters["fund"].id
+    iid = open_issue(client, sup.headers, title="系统故障", root_cause="接口超时", matter_id=fund)
+    r = record_change(
+        client,
+        sup.headers,
+        iid,
+        type="system_fixed",
+        changed_on="2026-04-10",
+        owner="信息科",
+        description="修复接口",
+        materials=["身份证"],
     )
     assert (r.status_code, r.json()["code"]) == (400, "systemic.materials_only_for_guide")
