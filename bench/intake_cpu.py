@@ -11,7 +11,7 @@ on the app's engines).
     uv run python bench/intake_cpu.py [--n 300] [--warmup 30] [--only postgresql|sqlite]
         [--scenarios staff,public] [--statements] [--profile FILE]
 
-``--statements``: also print the statements of one staff registration. ``--profile FILE``:
+``--statements``: also print the statements of one registration of each scenario. ``--profile FILE``:
 run each child under py-spy (``uv tool run py-spy``; ``--gil``: only the thread holding the
 interpreter, so CPU rather than waits), writing collapsed stacks to ``FILE.<database>``
 (warm-up and set-up included; the figures then include the sampler's cost, so measure
@@ -86,11 +86,12 @@ async def _child(args: argparse.Namespace) -> None:
         for _ in range(args.warmup):
             serial += 1
             await one(serial)
-        if scenario == "staff" and args.statements:
+        if args.statements:
             seen.clear()
             serial += 1
             await one(serial)
-            print(json.dumps({"statements_of_one_staff_registration": seen}, ensure_ascii=False))
+            key = f"statements_of_one_{scenario}_registration"
+            print(json.dumps({key: seen}, ensure_ascii=False))
         seen.clear()
         t0, w0 = time.process_time(), time.perf_counter()
         for _ in range(args.n):
