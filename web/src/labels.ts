@@ -257,9 +257,14 @@ export const STAFF_CHANNELS: S['Channel'][] = [
   'online',
 ]
 
+/** What a code the label table does not know reads as. */
+export const UNKNOWN = '未知'
+
+/** The Chinese name of `code` in `dict`; a code the table does not know reads 未知 (no
+ *  raw code on screen: ``tests/core/test_console_labels.py`` holds the tables complete). */
 export function label(dict: Record<string, string>, code: string | null | undefined): string {
   if (code == null) return ''
-  return dict[code] ?? code
+  return dict[code] ?? UNKNOWN
 }
 
 export function options<K extends string>(dict: Record<K, string>): { value: K; label: string }[] {
