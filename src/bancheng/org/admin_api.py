@@ -181,7 +181,12 @@ def add_user(
     u = service.create_user(
         session,
         settings,
-        **body.model_dump(exclude={"initial_password"}),
+        username=body.username,
+        display_name=body.display_name,
+        role=body.role,
+        department_id=body.department_id,
+        data_scope=body.data_scope,
+        custom_department_ids=body.custom_department_ids,
         password=body.initial_password,
         must_change_password=True,
     )
