@@ -167,7 +167,7 @@ def build_org(session: Session, settings: Settings, password: str, seed: int) ->
 
     # Staff accounts.
     def user(username: str, role: str, dept_key: str, scope: str, title: str) -> None:
-        existing = repository.user_by_username(session, username)
+        existing = org_repository.user_by_username(session, username)
         if existing is not None:  # e.g. an administrator created before the demo
             org.users[username] = existing
             org.accounts.append(

@@ -1,5 +1,6 @@
-"""Every query the demo loader makes: whether the demo is there already, the accounts and
-units it looks up by name, the routing targets it fills in, and the ratings it sums up."""
+"""The demo loader's own queries: whether the demo is there already, the units it looks up
+by name, the routing targets it fills in, and the ratings it sums up (an account it looks up
+by username goes through ``org/repository.py``)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bancheng.cases.models import CaseEvent
-from bancheng.org.models import Department, User
+from bancheng.org.models import Department
 from bancheng.routing.models import RoutingTarget
 
 
 def any_department(session: Session) -> bool:
     """Whether the organisation has a unit at all."""
     return session.scalar(select(Department.id).limit(1)) is not None
-
-
-def user_by_username(session: Session, username: str) -> User | None:
-    return session.scalar(select(User).where(User.username == username))
 
 
 def department_id_by_name(session: Session, name: str) -> int | None:

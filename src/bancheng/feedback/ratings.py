@@ -147,13 +147,20 @@ def feedback_at(session: Session, case_id: int) -> datetime | None:
     return repository.feedback_at(session, case_id)
 
 
+def rating_window_end(session: Session, settings: Settings, feedback_at: datetime) -> date:
+    """The last day the reporter may rate: ``rating_window_workdays`` working days after
+    the feedback."""
+    cal = load_calendar(session)
+    return cal.add_workdays(feedback_at, settings.rating_window_workdays).date
+
+
 def window_end(session: Session, settings: Settings, case: Case) -> date | None:
     """The last day (Beijing) the reporter may still rate the current feedback:
     ``rating_window_workdays`` working days after it (the late rating)."""
     fb = feedback_at(session, case.id)
     if fb is None:
         return None
-    return load_calendar(session).add_workdays(fb, settings.rating_window_workdays).date
+    return rating_window_end(session, settings, fb)
 
 
 def check_window(session: Session, settings: Settings, case: Case) -> None:

@@ -4,7 +4,7 @@ round (``remind_unrated``), and the case closed as unrated when the late-rating 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -14,16 +14,10 @@ from bancheng.cases.lifecycle import transition
 from bancheng.core import clock
 from bancheng.core.config import Settings
 from bancheng.feedback import repository
+from bancheng.feedback.ratings import rating_window_end
 from bancheng.notify import messages
 from bancheng.notify import service as notify
 from bancheng.sla.calendar import load_calendar
-
-
-def rating_window_end(session: Session, settings: Settings, feedback_at: datetime) -> date:
-    """The last day the reporter may rate: ``rating_window_workdays`` working days after
-    the feedback."""
-    cal = load_calendar(session)
-    return cal.add_workdays(feedback_at, settings.rating_window_workdays).date
 
 
 def remind_unrated(session: Session, settings: Settings, now: datetime | None = None) -> int:

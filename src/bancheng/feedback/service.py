@@ -5,6 +5,8 @@ rating comes and the closing of unrated cases: ``feedback/reminders.py``."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
 from bancheng.cases import service as case_service
@@ -26,6 +28,7 @@ from bancheng.feedback.models import (
 from bancheng.notify import service as notify
 from bancheng.org.scope import Principal
 from bancheng.sla.calendar import load_calendar
+from bancheng.sla.workdays import Deadline, WorkdayCalendar
 
 BAD = frozenset(r.value for r in BAD_RATINGS)
 
@@ -201,11 +204,17 @@ def window_evaluation(ctx: MoveContext) -> None:
     )
 
 
+def rectification_deadline(cal: WorkdayCalendar, opened_at: datetime, workdays: int) -> Deadline:
+    """A rectification's deadline: ``workdays`` working days from the (Beijing) day it
+    was opened."""
+    return cal.add_workdays(clock.to_local(opened_at).date(), workdays)
+
+
 def open_rectification(
     session: Session, settings: Settings, case: Case, ev: Evaluation
 ) -> Rectification:
-    today = clock.to_local(clock.now()).date()
-    deadline = load_calendar(session).add_workdays(today, settings.rectification_workdays)
+    cal = load_calendar(session)
+    deadline = rectification_deadline(cal, clock.now(), settings.rectification_workdays)
     due = deadline.date
     rect = Rectification(
         case_id=case.id,
@@ -341,8 +350,8 @@ def recompute_provisional_rectifications(session: Session, settings: Settings) -
     cal = load_calendar(session)
     changed = 0
     for rect in open_provisional(session, Rectification):
-        start = clock.to_local(rect.created_at).date()
-        due = cal.add_workdays(start, rect.deadline_workdays or settings.rectification_workdays)
+        workdays = rect.deadline_workdays or settings.rectification_workdays
+        due = rectification_deadline(cal, rect.created_at, workdays)
         before = (rect.due_date, rect.deadline_provisional)
         rect.due_date, rect.deadline_provisional = due.date, due.provisional
         changed += before != (rect.due_date, rect.deadline_provisional)

@@ -25,6 +25,7 @@ from bancheng.core.clock import SHANGHAI
 from bancheng.core.config import get_settings
 from bancheng.feedback import records as feedback_records
 from bancheng.feedback.models import Evaluation
+from bancheng.feedback.standard import OFFLINE_V1, ONLINE_V1
 from bancheng.integrations import repository
 from bancheng.org.scope import Principal
 
@@ -41,17 +42,12 @@ CHANNELS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 }
 PUBLIC_CHANNELS = ("qr", "web", "app", "mini_program", "sms")
 INDICATOR_LABELS_ZH = {
+    # the GB/T 39734-2020 sets' labels (feedback/standard.py); efficiency is 服务效率
+    # offline and 办事效率 online: the online label is the one used
+    **{i["code"]: i["label"] for i in [*OFFLINE_V1, *ONLINE_V1]},
     "timeliness": "办理时效",
     "attitude": "服务态度",
     "result": "办理结果",
-    # the GB/T 39734-2020 sets (feedback/standard.py); efficiency is 服务效率 offline
-    "overall": "整体满意度",
-    "efficiency": "办事效率",
-    "guide_accuracy": "办事指南精确度",
-    "convenience": "办事便捷度",
-    "usability": "平台操作性",
-    "competence": "服务水平",
-    "environment": "服务环境",
 }
 # 五级评价: the level number the unified system counts (5 best) and its name.
 LEVELS: dict[str, tuple[int, str]] = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-ROLES = ("clerk", "handler", "supervisor", "leader", "admin")
 ROLE_LABELS_ZH = {
     "clerk": "受理员",
     "handler": "承办人",
@@ -11,7 +10,6 @@ ROLE_LABELS_ZH = {
     "admin": "系统管理员",
 }
 
-DATA_SCOPES = ("all", "dept_and_below", "dept", "self", "custom")
 DATA_SCOPE_LABELS_ZH = {
     "all": "全部数据",
     "dept_and_below": "本部门及以下",
@@ -19,6 +17,9 @@ DATA_SCOPE_LABELS_ZH = {
     "self": "仅本人",
     "custom": "自定义部门",
 }
+# The roles and the data scopes are the labelled ones, in that order.
+ROLES = tuple(ROLE_LABELS_ZH)
+DATA_SCOPES = tuple(DATA_SCOPE_LABELS_ZH)
 
 STAFF = frozenset(ROLES)
 CASE_WORKERS = frozenset({"clerk", "handler", "supervisor", "leader"})

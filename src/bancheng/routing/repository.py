@@ -30,17 +30,20 @@ def replace_targets(session: Session, pairs: Iterable[tuple[str, int]]) -> None:
 
 
 def reports_since(
-    session: Session, principal: Principal, start: datetime
+    session: Session, principal: Principal, start: datetime, limit: int | None = None
 ) -> Sequence[Row[int, str, str, str, datetime]]:
     """(id, reporter's phone hash, title, description, registered at) of the cases in the
-    caller's scope registered since ``start``."""
-    return session.execute(
+    caller's scope registered since ``start``; with ``limit``, the first ``limit`` by id."""
+    query = (
         case_repo.scoped(principal)
         .with_only_columns(
             Case.id, Case.reporter_phone_hash, Case.title, Case.description, Case.registered_at
         )
         .where(Case.registered_at >= start)
-    ).all()
+    )
+    if limit is not None:
+        query = query.order_by(Case.id).limit(limit)
+    return session.execute(query).all()
 
 
 def unit_models(session: Session, limit: int) -> Sequence[RoutingUnitModel]:

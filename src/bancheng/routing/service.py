@@ -336,14 +336,22 @@ def install_hooks() -> None:
     hooks.on_reopened(merge.detach_on_reopen)
 
 
+def recent_reports(
+    session: Session, principal: Principal, start: datetime, limit: int | None = None
+) -> list[Report]:
+    """What the hot-issue detector reads of the cases in the caller's scope registered
+    since ``start`` (with ``limit``, the first ``limit`` by id)."""
+    rows = routing_repo.reports_since(session, principal, start, limit)
+    return [Report(key=i, reporter=h, title=t, text=d, at=at) for i, h, t, d, at in rows]
+
+
 def hot_issue_list(
     session: Session, principal: Principal, since: date, limit: int = 20
 ) -> list[HotIssueOut]:
     """The clusters of recent cases (registered since ``since``) in the caller's scope, by
     heat: one underlying problem each."""
     start = datetime.combine(since, datetime.min.time(), tzinfo=SHANGHAI)
-    rows = routing_repo.reports_since(session, principal, start)
-    reports = [Report(key=i, reporter=h, title=t, text=d, at=at) for i, h, t, d, at in rows]
+    reports = recent_reports(session, principal, start)
     found = hot_issues(reports, now=clock.now(), limit=limit)
     return [
         HotIssueOut(

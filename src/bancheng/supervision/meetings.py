@@ -17,7 +17,12 @@ from bancheng.org.scope import Principal
 from bancheng.sla.calendar import load_calendar
 from bancheng.supervision.models import Meeting, MeetingCase, MeetingDecision
 from bancheng.supervision.schemas import MeetingIn
-from bancheng.supervision.service import active_department, attach_cases, cases_in_scope
+from bancheng.supervision.service import (
+    active_department,
+    attach_cases,
+    cases_in_scope,
+    decision_deadline,
+)
 
 MEETING_KIND_ZH = {"joint_meeting": "联席会议", "task_force": "工作专班"}
 
@@ -100,12 +105,7 @@ def create_meeting(session: Session, principal: Principal, body: MeetingIn) -> M
     start = max(body.held_on, clock.local_today())
     for i, d in enumerate(body.decisions, start=1):
         assert d.deadline_workdays is not None and d.responsible_department_id is not None
-        due = cal.add_workdays(start, d.deadline_workdays)
-        yellow = (
-            cal.add_workdays(start, d.deadline_workdays - 1).due_at
-            if d.deadline_workdays > 1
-            else now
-        )
+        due, yellow = decision_deadline(cal, start, d.deadline_workdays)
         session.add(
             MeetingDecision(
                 meeting_id=meeting.id,
@@ -117,7 +117,7 @@ def create_meeting(session: Session, principal: Principal, body: MeetingIn) -> M
                 due_date=due.date,
                 due_at=due.due_at,
                 deadline_provisional=due.provisional,
-                yellow_at=yellow,
+                yellow_at=yellow or now,
                 status="open",
             )
         )

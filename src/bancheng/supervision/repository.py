@@ -9,7 +9,6 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from bancheng.cases import repository as case_repo
 from bancheng.cases.models import Case
 from bancheng.core.db import found
 from bancheng.core.errors import NotFound
@@ -275,20 +274,6 @@ def linked_case_counts(session: Session, issue_ids: list[int]) -> dict[int, int]
         .group_by(SystemicIssueCase.issue_id)
     ).all()
     return {i: n for i, n in rows}
-
-
-def recent_visible_cases(
-    session: Session, principal: Principal, since: datetime, limit: int
-) -> list[Case]:
-    """The cases in the caller's scope registered since ``since``, by id, at most ``limit``."""
-    return list(
-        session.scalars(
-            case_repo.scoped(principal)
-            .where(Case.registered_at >= since)
-            .order_by(Case.id)
-            .limit(limit)
-        ).all()
-    )
 
 
 # --- orders and decisions (the sweep) -----------------------------------------------------

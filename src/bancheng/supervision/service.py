@@ -29,7 +29,7 @@ from bancheng.notify import service as notify
 from bancheng.org.models import Department
 from bancheng.org.scope import Principal, sees_unit
 from bancheng.sla.calendar import load_calendar
-from bancheng.sla.workdays import Deadline
+from bancheng.sla.workdays import Deadline, WorkdayCalendar
 from bancheng.supervision import repository
 from bancheng.supervision.models import (
     MeetingDecision,
@@ -44,6 +44,16 @@ KIND_ZH = {"urge": "催办", "supervise": "督办"}
 
 def _deadline(session: Session, start: date | datetime, workdays: int) -> Deadline:
     return load_calendar(session).add_workdays(start, workdays)
+
+
+def decision_deadline(
+    cal: WorkdayCalendar, start: date, workdays: int
+) -> tuple[Deadline, datetime | None]:
+    """A meeting decision's deadline, ``workdays`` working days from ``start``, and when
+    its light turns yellow: one working day before (``None`` for a one-day limit)."""
+    due = cal.add_workdays(start, workdays)
+    yellow = cal.add_workdays(start, workdays - 1).due_at if workdays > 1 else None
+    return due, yellow
 
 
 def in_scope(principal: Principal, department_id: int) -> bool:
@@ -380,11 +390,11 @@ def recompute_provisional(session: Session) -> int:
             meeting = repository.meeting(session, d.meeting_id)
             assert meeting is not None
             start = meeting.held_on
-        due = cal.add_workdays(start, d.deadline_workdays)
+        due, yellow = decision_deadline(cal, start, d.deadline_workdays)
         before = (d.due_date, d.due_at, d.deadline_provisional)
         d.due_date, d.due_at, d.deadline_provisional = due.date, due.due_at, due.provisional
-        if d.deadline_workdays > 1:
-            d.yellow_at = cal.add_workdays(start, d.deadline_workdays - 1).due_at
+        if yellow is not None:
+            d.yellow_at = yellow
         changed += before != (d.due_date, d.due_at, d.deadline_provisional)
     session.flush()
     return changed

@@ -221,21 +221,12 @@ def suggestions(session: Session, principal: Principal, days: int = 90) -> list[
     from datetime import timedelta
 
     from bancheng.routing import hot_issues as hi
+    from bancheng.routing.service import recent_reports
 
     since = clock.now() - timedelta(days=days)
-    rows = repository.recent_visible_cases(session, principal, since, 5000)
-    if len(rows) < 2:
+    reports = recent_reports(session, principal, since, 5000)
+    if len(reports) < 2:
         return []
-    reports = [
-        hi.Report(
-            key=c.id,
-            reporter=c.reporter_phone_hash,
-            title=c.title,
-            text=c.description,
-            at=c.registered_at,
-        )
-        for c in rows
-    ]
     out = []
     for issue in hi.hot_issues(reports, now=clock.now(), limit=20):
         ids = [int(k) for k in issue.keys]  # type: ignore[call-overload]
