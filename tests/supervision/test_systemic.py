@@ -112,3 +112,42 @@ def test_materials_only_with_a_guide_revision(client, org):
         materials=["身份证"],
     )
     assert (r.status_code, r.json()["code"]) == (400, "systemic.materials_only_for_guide")
+
+
+def _reporter(i: int) -> dict[str, str]:
+    return {"type": "person", "name": f"群众{i}", "phone": f"1391234{i:04d}"}
+
+
+def test_suggestions_group_similar_cases_of_the_callers_scope_only(client, org, session):
+    fund = "购房提取公积金被要求重复提交购房合同原件"
+    centre = as_user(client, "clerk")
+    city_ids = [
+        centre.create(title=fund, description=f"{fund}，第{i}次来办。", reporter=_reporter(i))["id"]
+        for i in range(3)
+    ]
+    centre.create(
+        title="不动产登记窗口排队太久",
+        description="周一上午取号后等了三个小时，窗口只开了两个。",
+        reporter=_reporter(9),
+    )
+    district = as_user(client, "clerk_a")
+    district_ids = [
+        district.create(
+            title=fund, description=f"{fund}，区里第{i}次。", reporter=_reporter(20 + i)
+        )["id"]
+        for i in range(3)
+    ]
+    session.commit()
+
+    url = "/api/v1/supervision/systemic-issues/suggestions"
+    sup = as_user(client, "supervisor")
+    r = client.get(url, headers=sup.headers)
+    assert r.status_code == 200, r.text
+    [group] = r.json()
+    assert sorted(group["case_ids"]) == sorted(city_ids + district_ids)
+    assert group["size"] == 6 and group["label"] == fund and group["titles"] == [fund]
+
+    sup_a = as_user(client, "supervisor_a")
+    r = client.get(url, headers=sup_a.headers)
+    assert r.status_code == 200, r.text
+    assert [sorted(g["case_ids"]) for g in r.json()] == [sorted(district_ids)]
