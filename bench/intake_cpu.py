@@ -11,11 +11,11 @@ on the app's engines).
     uv run python bench/intake_cpu.py [--n 300] [--warmup 30] [--only postgresql|sqlite]
         [--scenarios staff,public] [--statements] [--profile FILE]
 
-``--statements``: also print the statements of one registration of each scenario. ``--profile FILE``:
-run each child under py-spy (``uv tool run py-spy``; ``--gil``: only the thread holding the
-interpreter, so CPU rather than waits), writing collapsed stacks to ``FILE.<database>``
-(warm-up and set-up included; the figures then include the sampler's cost, so measure
-without it).
+``--statements``: also print the statements of one registration of each scenario.
+``--profile FILE``: run each child under py-spy (``uv tool run py-spy``; ``--gil``: only
+the thread holding the interpreter, so CPU rather than waits), writing collapsed stacks to
+``FILE.<database>`` (warm-up and set-up included; the figures then include the sampler's
+cost, so measure without it).
 
 Each database runs in a child process of its own (settings and engines are per process).
 PostgreSQL: a fresh database ``$BENCH_PG_DB`` + ``_cpu`` (default ``bancheng_bench_cpu``).

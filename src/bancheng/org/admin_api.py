@@ -181,17 +181,24 @@ def add_user(
     u = service.create_user(
         session,
         settings,
-        username=body.username,
-        display_name=body.display_name,
-        role=body.role,
-        department_id=body.department_id,
-        data_scope=body.data_scope,
-        custom_department_ids=body.custom_department_ids,
+        **body.model_dump(include=_NEW_USER_FIELDS),
         password=body.initial_password,
         must_change_password=True,
     )
     log_action(session, p, "user.create", "user", u.id, {"role": u.role, "scope": u.data_scope})
     return _user_out(session, u)
+
+
+# What of a UserIn becomes the user, by name: a field added to the request is not passed on
+# to create_user until it is added here.
+_NEW_USER_FIELDS = {
+    "username",
+    "display_name",
+    "role",
+    "department_id",
+    "data_scope",
+    "custom_department_ids",
+}
 
 
 @router.patch("/users/{user_id}", response_model=UserOut)
