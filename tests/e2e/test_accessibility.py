@@ -103,6 +103,7 @@ def test_phone_pages_pass_axe_in_both_text_sizes_and_at_200_percent(
 
         # Large-text mode: one switch, remembered, and every page still passes.
         page.goto(server.url("/m/report"))
+        page.locator(".van-field__label").first.wait_for()  # the form is rendered
         before = page.evaluate(LABEL_SIZE)
         page.get_by_role("switch", name="大字模式").click()
         after = page.evaluate(LABEL_SIZE)
