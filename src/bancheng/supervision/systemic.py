@@ -11,7 +11,7 @@ out). Averages are per month over the months listed, rounded to two places;
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -22,6 +22,8 @@ from bancheng.core import clock
 from bancheng.core.errors import Invalid, NotFound, present
 from bancheng.org.models import Matter
 from bancheng.org.scope import Principal
+from bancheng.routing import hot_issues as hi
+from bancheng.routing.service import recent_reports
 from bancheng.supervision import repository
 from bancheng.supervision.models import SystemicChange, SystemicIssue, SystemicIssueCase
 from bancheng.supervision.schemas import ChangeIn, IssueIn, IssuePatch
@@ -218,11 +220,6 @@ def volumes(
 
 def suggestions(session: Session, principal: Principal, days: int = 90) -> list[dict[str, Any]]:
     """Groups of similar recent cases from the routing domain's hot-issue detector."""
-    from datetime import timedelta
-
-    from bancheng.routing import hot_issues as hi
-    from bancheng.routing.service import recent_reports
-
     since = clock.now() - timedelta(days=days)
     reports = recent_reports(session, principal, since, 5000)
     if len(reports) < 2:
