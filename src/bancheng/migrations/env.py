@@ -33,11 +33,11 @@ def _name_revision(context_: Any, revision: Any, directives: list[Any]) -> None:
             script.rev_id = _revision_id(script.message)
 
 
-def run_migrations_offline() -> None:
+def _run(**where: Any) -> None:
+    """Configure the context on ``where`` (a URL or a connection) and run the migrations."""
     context.configure(
-        url=_url(),
+        **where,
         target_metadata=metadata,
-        literal_binds=True,
         render_as_batch=True,
         process_revision_directives=_name_revision,
     )
@@ -45,28 +45,18 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def run_migrations_offline() -> None:
+    _run(url=_url(), literal_binds=True)
+
+
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(
-            connection=connection,
-            target_metadata=metadata,
-            render_as_batch=True,
-            process_revision_directives=_name_revision,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
+        _run(connection=connection)
         return
     engine = create_engine(_url(), poolclass=pool.NullPool)
     with engine.connect() as conn:
-        context.configure(
-            connection=conn,
-            target_metadata=metadata,
-            render_as_batch=True,
-            process_revision_directives=_name_revision,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
+        _run(connection=conn)
     engine.dispose()
 
 
