@@ -2,58 +2,79 @@ import { describe, expect, it } from 'vitest'
 import { canReplay, deliveryError, preferencesProblem, canRetry, channelLabel, deliveryState, kindLabel, previewTemplate, stateOptions, unknownVariables, variablesIn } from './outbox'
 
 describe('kindLabel', () => {
-  it('names template kinds', () => {
-    expect(kindLabel('reporter.accepted')).toBe('受理告知')
-    expect(kindLabel('staff.light_red')).toBe('红灯超期')
+  it.each([
+    ['reporter.accepted', '受理告知'],
+    ['staff.light_red', '红灯超期'],
+  ])('names the template kind %s: %s', (kind, label) => {
+    expect(kindLabel(kind)).toBe(label)
   })
-  it('names prefixed kinds by their family and event', () => {
-    expect(kindLabel('webhook.case.created')).toBe('事件推送：案件登记')
+  it.each([
+    ['webhook.case.created', '事件推送：案件登记'],
+    ['notice.overdue', '站内提醒：超期催办'],
+    ['hotline.resolved', '12345回传：已办结'],
+    ['haochaping.rectified', '好差评推送：整改'],
+  ])('names the prefixed kind %s by its family and event: %s', (kind, label) => {
+    expect(kindLabel(kind)).toBe(label)
+  })
+  it('names a prefixed kind by an event it is told of', () => {
     expect(kindLabel('webhook.case.new_thing', { 'case.new_thing': '新事件' })).toBe('事件推送：新事件')
-    expect(kindLabel('notice.overdue')).toBe('站内提醒：超期催办')
-    expect(kindLabel('hotline.resolved')).toBe('12345回传：已办结')
-    expect(kindLabel('haochaping.rectified')).toBe('好差评推送：整改')
   })
-  it('never shows a raw code', () => {
-    expect(kindLabel('webhook.unknown.event')).toBe('事件推送')
-    expect(kindLabel('reporter.something_new')).toBe('群众短信')
-    expect(kindLabel('custom.thing')).toBe('其他消息')
-    expect(kindLabel('plain')).toBe('其他消息')
-    expect(kindLabel(null)).toBe('')
+  it.each([
+    ['webhook.unknown.event', '事件推送'],
+    ['reporter.something_new', '群众短信'],
+    ['custom.thing', '其他消息'],
+    ['plain', '其他消息'],
+    [null, ''],
+  ])('never shows a raw code: %s is %j', (kind, label) => {
+    expect(kindLabel(kind)).toBe(label)
   })
 })
 
 describe('channelLabel', () => {
-  it('names channels', () => {
-    expect(channelLabel('sms')).toBe('短信')
-    expect(channelLabel('email')).toBe('邮件')
-    expect(channelLabel('inapp')).toBe('站内')
-    expect(channelLabel('hotline')).toBe('其他渠道')
+  it.each([
+    ['sms', '短信'],
+    ['email', '邮件'],
+    ['inapp', '站内'],
+    ['hotline', '其他渠道'],
+  ])('names the channel %s: %s', (channel, label) => {
+    expect(channelLabel(channel)).toBe(label)
   })
 })
 
 describe('deliveryState', () => {
-  it('tells a failed pending row from a fresh one', () => {
-    expect(deliveryState({ state: 'pending', attempts: 0 })).toEqual({ label: '待发送', tag: 'info' })
-    expect(deliveryState({ state: 'pending', attempts: 1, last_error: 'SMTP' })).toEqual({ label: '等待重试', tag: 'warning' })
-    expect(deliveryState({ state: 'sent', attempts: 1 })).toEqual({ label: '已送达', tag: 'success' })
-    expect(deliveryState({ state: 'dead', attempts: 8 })).toEqual({ label: '发送失败', tag: 'danger' })
-    expect(deliveryState({ state: 'sending', attempts: 1 }).label).toBe('发送中')
-    expect(deliveryState({ state: 'weird', attempts: 0 }).label).toBe('未知状态')
+  // A pending row that has failed before waits for a retry; a fresh one waits to be sent.
+  it.each([
+    [{ state: 'pending', attempts: 0 }, { label: '待发送', tag: 'info' }],
+    [{ state: 'pending', attempts: 1, last_error: 'SMTP' }, { label: '等待重试', tag: 'warning' }],
+    [{ state: 'sent', attempts: 1 }, { label: '已送达', tag: 'success' }],
+    [{ state: 'dead', attempts: 8 }, { label: '发送失败', tag: 'danger' }],
+  ])('shows %o as %o', (row, shown) => {
+    expect(deliveryState(row)).toEqual(shown)
+  })
+  it.each([
+    [{ state: 'sending', attempts: 1 }, '发送中'],
+    [{ state: 'weird', attempts: 0 }, '未知状态'],
+  ])('labels %o %s', (row, label) => {
+    expect(deliveryState(row).label).toBe(label)
   })
 })
 
 describe('retry and replay', () => {
-  it('offers retry for failed rows only', () => {
-    expect(canRetry({ state: 'dead', attempts: 8 })).toBe(true)
-    expect(canRetry({ state: 'pending', attempts: 2, last_error: 'x' })).toBe(true)
-    expect(canRetry({ state: 'pending', attempts: 0 })).toBe(false)
-    expect(canRetry({ state: 'sent', attempts: 1 })).toBe(false)
-    expect(canRetry({ state: 'sending', attempts: 1 })).toBe(false)
+  it.each([
+    [{ state: 'dead', attempts: 8 }, true],
+    [{ state: 'pending', attempts: 2, last_error: 'x' }, true],
+    [{ state: 'pending', attempts: 0 }, false],
+    [{ state: 'sent', attempts: 1 }, false],
+    [{ state: 'sending', attempts: 1 }, false],
+  ])('offers retry for failed rows only: %o → %s', (row, offered) => {
+    expect(canRetry(row)).toBe(offered)
   })
-  it('offers replay for subscription webhooks', () => {
-    expect(canReplay({ channel: 'webhook', subscription_id: 3 })).toBe(true)
-    expect(canReplay({ channel: 'webhook', subscription_id: null })).toBe(false)
-    expect(canReplay({ channel: 'sms', subscription_id: 3 })).toBe(false)
+  it.each([
+    [{ channel: 'webhook', subscription_id: 3 }, true],
+    [{ channel: 'webhook', subscription_id: null }, false],
+    [{ channel: 'sms', subscription_id: 3 }, false],
+  ])('offers replay for subscription webhooks: %o → %s', (row, offered) => {
+    expect(canReplay(row)).toBe(offered)
   })
 })
 
@@ -80,15 +101,17 @@ describe('template variables', () => {
 })
 
 describe('deliveryError', () => {
-  it('says what went wrong in Chinese', () => {
-    expect(deliveryError('SMTP is not configured (BANCHENG_SMTP_HOST)')).toBe('未配置邮件服务器')
-    expect(deliveryError('SMTP 550: mailbox unavailable')).toBe('邮件服务器拒绝（550）')
-    expect(deliveryError('HTTP 404: not found')).toBe('对方返回错误（HTTP 404）')
-    expect(deliveryError('webhook.url_not_allowed: 只能使用公网地址')).toBe('只能使用 http(s) 公网地址，不能使用本机或内网地址')
-    expect(deliveryError('ConnectError: [Errno 111] Connection refused')).toBe('网络连接失败')
-    expect(deliveryError('ReadTimeout: timed out')).toBe('连接超时')
-    expect(deliveryError('isv.BUSINESS_LIMIT_CONTROL: 触发流控')).toBe('发送失败')
-    expect(deliveryError(null)).toBe('')
+  it.each([
+    ['SMTP is not configured (BANCHENG_SMTP_HOST)', '未配置邮件服务器'],
+    ['SMTP 550: mailbox unavailable', '邮件服务器拒绝（550）'],
+    ['HTTP 404: not found', '对方返回错误（HTTP 404）'],
+    ['webhook.url_not_allowed: 只能使用公网地址', '只能使用 http(s) 公网地址，不能使用本机或内网地址'],
+    ['ConnectError: [Errno 111] Connection refused', '网络连接失败'],
+    ['ReadTimeout: timed out', '连接超时'],
+    ['isv.BUSINESS_LIMIT_CONTROL: 触发流控', '发送失败'],
+    [null, ''],
+  ])('says what went wrong in Chinese: %s → %j', (text, said) => {
+    expect(deliveryError(text)).toBe(said)
   })
 })
 

@@ -4,51 +4,51 @@ import { passwordProblem } from './password'
 import { buildDepartmentTree, subtreeIds } from './tree'
 
 describe('phone numbers', () => {
-  it('accepts mainland mobiles and landlines in common spellings', () => {
-    expect(normalizePhone('138 1234 5678')).toBe('13812345678')
-    expect(normalizePhone('+86 139-0000-1111')).toBe('13900001111')
-    expect(normalizePhone('008613900001111')).toBe('13900001111')
-    expect(normalizePhone('8613900001111')).toBe('13900001111')
-    expect(normalizePhone('(0979) 8412345')).toBe('09798412345')
-    expect(normalizePhone('010-12345678')).toBe('01012345678')
+  it.each([
+    ['138 1234 5678', '13812345678'],
+    ['+86 139-0000-1111', '13900001111'],
+    ['008613900001111', '13900001111'],
+    ['8613900001111', '13900001111'],
+    ['(0979) 8412345', '09798412345'],
+    ['010-12345678', '01012345678'],
+  ])('accepts mainland mobiles and landlines in common spellings: %j is %s', (raw, phone) => {
+    expect(normalizePhone(raw)).toBe(phone)
   })
 
-  it('refuses what is not a mainland number', () => {
-    for (const bad of ['12812345678', '1381234567', '138123456789', '12345', '+852 91234567', '', 'abc']) {
+  it.each(['12812345678', '1381234567', '138123456789', '12345', '+852 91234567', '', 'abc'])(
+    'refuses what is not a mainland number: %j',
+    (bad) => {
       expect(isMainlandPhone(bad)).toBe(false)
-    }
-  })
+    },
+  )
 })
 
 describe('ID-card numbers (GB 11643)', () => {
-  it('checks the check character', () => {
-    expect(isIdNumber('11010519491231002X')).toBe(true)
-    expect(isIdNumber('11010519491231002x')).toBe(true)
-    expect(isIdNumber('110105194912310021')).toBe(false)
-    const first17 = '63280119900307123'
-    expect(isIdNumber(first17 + idCheckChar(first17))).toBe(true)
-  })
-
-  it('checks the birth date and length', () => {
-    const bad = '63280119900230123' // 30 February
-    expect(isIdNumber(bad + idCheckChar(bad))).toBe(false)
-    expect(isIdNumber('11010519491231002')).toBe(false)
-    expect(isIdNumber('')).toBe(false)
+  const completed = (first17: string) => first17 + idCheckChar(first17)
+  it.each([
+    ['11010519491231002X', true],
+    ['11010519491231002x', true],
+    ['110105194912310021', false], // the wrong check character
+    [completed('63280119900307123'), true],
+    [completed('63280119900230123'), false], // 30 February
+    ['11010519491231002', false], // one character short
+    ['', false],
+  ])('checks the check character, the birth date and the length: %j is %s', (id, valid) => {
+    expect(isIdNumber(id)).toBe(valid)
   })
 })
 
 describe('unified social credit codes (GB 32100)', () => {
-  it('checks the check character', () => {
-    expect(isCreditCode('91350100M000100Y43')).toBe(true)
-    expect(isCreditCode('91350100m000100y43')).toBe(true)
-    expect(isCreditCode('91350100M000100Y44')).toBe(false)
-    const first17 = '91640100MA7ABCDE1'
-    expect(isCreditCode(first17 + creditCodeCheckChar(first17))).toBe(true)
-  })
-
-  it('refuses letters the standard does not use', () => {
-    expect(isCreditCode('91350100I000100Y43')).toBe(false)
-    expect(isCreditCode('123')).toBe(false)
+  const completed = (first17: string) => first17 + creditCodeCheckChar(first17)
+  it.each([
+    ['91350100M000100Y43', true],
+    ['91350100m000100y43', true],
+    ['91350100M000100Y44', false], // the wrong check character
+    [completed('91640100MA7ABCDE1'), true],
+    ['91350100I000100Y43', false], // I is a letter the standard does not use
+    ['123', false],
+  ])('checks the check character and the form: %j is %s', (code, valid) => {
+    expect(isCreditCode(code)).toBe(valid)
   })
 })
 
