@@ -41,8 +41,4 @@ OFFLINE_REASONS_V1: list[dict[str, str]] = [
     {"code": "other", "label": "其他"},
 ]
 
-SEED: dict[str, tuple[list[dict[str, str]], list[dict[str, str]]]] = {
-    "online": (ONLINE_V1, ONLINE_REASONS_V1),
-    "offline": (OFFLINE_V1, OFFLINE_REASONS_V1),
-}
 CHANNEL_TYPE_LABELS_ZH = {"online": "线上", "offline": "线下"}
