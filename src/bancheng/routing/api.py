@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Query
 from sqlalchemy.orm import Session
 
+from bancheng.audit.service import log_action
 from bancheng.cases import repository as repo
 from bancheng.cases.models import Case
 from bancheng.core import clock
@@ -192,8 +193,6 @@ def revert_unit_model(
 ) -> UnitModelOut:
     """Withdraw the promoted model in use; the one it replaced is used again (or routing
     by category alone)."""
-    from bancheng.audit.service import log_action
-
     row = learning.revert(session, model_id, p.user_id)
     log_action(
         session,
@@ -266,8 +265,6 @@ def merge_case(
 ) -> MergeOut:
     """并单: mark the case as a duplicate of ``master_id``. Its reporter follows the
     master's progress and gets its outcome; it closes with the master."""
-    from bancheng.audit.service import log_action
-
     follower, master = _lock_pair(session, p, case_id, body.master_id)
     row = merge.merge(session, p, follower, master, body.reason, body.version, body.score)
     log_action(
@@ -287,8 +284,6 @@ def undo_merge(
     case_id: int, body: UnmergeIn, session: DB, p: Principal = require("case.merge_undo")
 ) -> MergeOut:
     """撤销并单 (supervisors): the case is its own case again."""
-    from bancheng.audit.service import log_action
-
     follower = repo.get_case(session, p, case_id, lock=True)
     row = merge.undo(session, p, follower, body.reason, body.version)
     log_action(
