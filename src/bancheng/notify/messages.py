@@ -35,8 +35,10 @@ def suppressed(session: Session) -> bool:
     return bool(session.info.get(SUPPRESS))
 
 
-def _sms_spec(t: Template) -> dict[str, Any]:
-    return {"aliyun": t.sms_aliyun_code, "tencent": t.sms_tencent_id, "params": list(t.sms_params)}
+def _payload(t: Template, params: dict[str, Any]) -> dict[str, Any]:
+    """An outbox row's payload: the template's wording, its parameters and its SMS template."""
+    sms = {"aliyun": t.sms_aliyun_code, "tencent": t.sms_tencent_id, "params": list(t.sms_params)}
+    return {"subject": t.subject, "text": t.body, "params": params, "sms": sms}
 
 
 # The reporter's private status link carries a token only intake issues (``install_hooks``).
@@ -77,7 +79,7 @@ def to_reporter(
         recipient_enc=case.reporter_phone_enc,
         recipient_masked=case.reporter_phone_masked,
         subject=t.subject,
-        payload={"subject": t.subject, "text": t.body, "params": params, "sms": _sms_spec(t)},
+        payload=_payload(t, params),
         secrets=secrets,
         case_id=case.id,
     )
@@ -108,7 +110,7 @@ def to_user(
         return []
     used = []
     subject = render(t.subject, params)
-    payload = {"subject": t.subject, "text": t.body, "params": params, "sms": _sms_spec(t)}
+    payload = _payload(t, params)
     for ch in channels_for(session, user.id, kind):
         if ch == "inapp":
             inapp.notice(
