@@ -190,8 +190,82 @@ def stop_group(proc: subprocess.Popen[bytes]) -> None:
 @contextmanager
 def server(url: str, data_dir: Path, workers: int) -> Iterator[str]:
     proc, base = start_server(url, data_dir, workers, free_port())
+    SERVERS[base] = proc.pid
     try:
         yield base
     finally:
         print(f"server log: {data_dir / 'server.log'}", file=sys.stderr)
+        SERVERS.pop(base, None)
         stop_group(proc)
+
+
+# The process group of each running ``server()`` (its supervisor's pid), by base URL.
+SERVERS: dict[str, int] = {}
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_stat(pid: str) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:  # gone, or not Linux
+        return None
+
+
+def _cpu_by_group() -> dict[str, float]:
+    """CPU seconds (user + system) so far of every process on the machine, summed by
+    what it is: ``server`` (a ``server()``'s process group), ``database`` (PostgreSQL's
+    processes), ``load_generator`` (this process); and ``machine``, all CPUs' busy time."""
+    groups = set(SERVERS.values())
+    out = {"server": 0.0, "database": 0.0, "load_generator": 0.0, "machine": 0.0}
+    for pid in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not pid.isdigit():
+            continue
+        st = _proc_stat(pid)
+        if st is None:
+            continue
+        cpu = (int(st[11]) + int(st[12])) / _TICK
+        if int(st[2]) in groups:  # field 5 of /proc/PID/stat: the process group
+            out["server"] += cpu
+        elif int(pid) == os.getpid():
+            out["load_generator"] += cpu
+        else:
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    if f.read().strip().startswith("postgres"):
+                        out["database"] += cpu
+            except OSError:
+                pass
+    with suppress(OSError), open("/proc/stat") as f:
+        ticks = [int(v) for v in f.readline().split()[1:]]
+        out["machine"] = (sum(ticks) - ticks[3] - ticks[4]) / _TICK  # all but idle, iowait
+    return out
+
+
+class CpuMeter:
+    """Where the CPU went during a stretch of a benchmark: per unit of work (a case), the
+    milliseconds of CPU of the server's processes, the database's, the load generator's
+    and the whole machine's (Linux ``/proc``; empty elsewhere). A process that ends
+    inside the stretch (a PostgreSQL backend) takes its CPU with it: ``database`` is a
+    lower bound."""
+
+    def __enter__(self) -> CpuMeter:
+        self.before = _cpu_by_group()
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.after = _cpu_by_group()
+        self.seconds = time.perf_counter() - self.t0
+
+    def per_unit_ms(self, units: int) -> dict[str, float]:
+        if not units or not self.after["machine"]:
+            return {}
+        return {k: round((self.after[k] - self.before[k]) / units * 1000, 2) for k in self.before}
+
+    def utilisation(self) -> float | None:
+        """The machine's busy share of all its CPUs over the stretch."""
+        cores = os.cpu_count() or 1
+        if not self.after["machine"] or not self.seconds:
+            return None
+        return round((self.after["machine"] - self.before["machine"]) / (self.seconds * cores), 3)

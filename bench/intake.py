@@ -24,6 +24,14 @@ Before the scenarios, in the same run, ``plain_write.py`` measures the database'
 for the registration write (counter, case row, event row, one transaction) with the driver
 alone; each scenario's figure is printed with its ratio to it (``ratio_to_plain``).
 
+Each scenario also says where the CPU went (``cpu_ms_per_request``: milliseconds of CPU
+per successful request of the server's processes, the database's, the load generator's
+and the whole machine's, from Linux ``/proc``), how busy the machine was
+(``machine_utilisation``: its busy share of all CPUs) and, for comparison, the machine's
+CPU per transaction of the plain write (``plain_machine_cpu_ms_per_tx``). A scenario whose
+machine CPU per request times the target rate exceeds the cores cannot reach that rate on
+this machine, however the time is divided.
+
 Prints one JSON line per database and scenario and a final combined line.
 """
 
@@ -45,6 +53,7 @@ from sqlalchemy import create_engine, select
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
     BENCH_PASSWORD,
+    CpuMeter,
     fresh_postgres,
     fresh_sqlite,
     prepare_clerks,
@@ -135,15 +144,20 @@ def run(label: str, url: str, data_dir: Path, args: argparse.Namespace) -> list[
         asyncio.run(drive(base, clerks, warm, args.clients, "staff", "warmup"))  # not counted
         # The database's own limit for the same write, in this run, on this machine: as many
         # processes as the server has workers, as many connections as there are clients.
-        plain = plain_limit(url, args.seconds, args.workers, max(1, args.clients // args.workers))
+        with CpuMeter() as meter:
+            plain = plain_limit(
+                url, args.seconds, args.workers, max(1, args.clients // args.workers)
+            )
+        plain["machine_cpu_ms_per_tx"] = meter.per_unit_ms(plain["transactions"]).get("machine")
         print(json.dumps({"database": label, "plain_write": plain}), flush=True)
         for scenario in args.scenarios.split(","):
             t0 = time.perf_counter()
-            lat, tags, errors = asyncio.run(
-                drive(base, clerks, args.seconds, args.clients, scenario)
-            )
+            with CpuMeter() as meter:
+                lat, tags, errors = asyncio.run(
+                    drive(base, clerks, args.seconds, args.clients, scenario)
+                )
             elapsed = time.perf_counter() - t0
-            out.append((scenario, elapsed, lat, tags, errors))
+            out.append((scenario, elapsed, lat, tags, errors, meter))
     from bancheng.cases.models import Case
 
     engine = create_engine(url)
@@ -152,7 +166,7 @@ def run(label: str, url: str, data_dir: Path, args: argparse.Namespace) -> list[
         stored = Counter(t[len(MARK) :].split(" ", 1)[0] for t in titles)
     engine.dispose()
     results = []
-    for scenario, elapsed, lat, tags, errors in out:
+    for scenario, elapsed, lat, tags, errors, meter in out:
         found = sum(1 for t in tags if stored[t] >= 1)
         duplicated = sum(1 for t in tags if stored[t] > 1)
         # Cases of this scenario in the database that no acknowledged request accounts
@@ -183,6 +197,11 @@ def run(label: str, url: str, data_dir: Path, args: argparse.Namespace) -> list[
                 "duplicated": duplicated,
                 "stored_without_ack": unacked_stored,
                 "plain_tx_per_s": plain["tx_per_s"],
+                # Where the CPU went, per request that succeeded: the server's processes,
+                # the database's, this load generator's, the whole machine's.
+                "cpu_ms_per_request": meter.per_unit_ms(ok),
+                "machine_utilisation": meter.utilisation(),
+                "plain_machine_cpu_ms_per_tx": plain["machine_cpu_ms_per_tx"],
                 # Sign-ins write no case: no ratio to the registration write.
                 "ratio_to_plain": round(ok / elapsed / plain["tx_per_s"], 3)
                 if plain["tx_per_s"] and scenario != "signin"
