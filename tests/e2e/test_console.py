@@ -25,11 +25,24 @@ def field(page: Any, name: str) -> Any:
 
 
 def choose(page: Any, trigger: Any, option: str, *, search: str | None = None) -> None:
-    """Open an ElSelect and click the option with exactly this text."""
-    trigger.click()
-    if search:
-        page.keyboard.type(search)
-    page.locator(".el-select-dropdown__item:visible").get_by_text(option, exact=True).first.click()
+    """Open an ElSelect, click the option with exactly this text, and check the select
+    took it. A click that lands while the dropdown is still opening selects nothing (CI
+    saw an evaluation submitted without its rating on a loaded machine): then again."""
+    from playwright.sync_api import expect
+
+    for attempt in range(3):
+        trigger.click()
+        if search:
+            page.keyboard.type(search)
+        items = page.locator(".el-select-dropdown__item:visible")
+        items.get_by_text(option, exact=True).first.click()
+        try:
+            expect(trigger).to_contain_text(option, timeout=3_000)
+            return
+        except AssertionError:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
 
 
 def choose_department(page: Any, trigger: Any, search: str, name_part: str) -> None:
@@ -340,6 +353,7 @@ def test_case_lifecycle_through_the_console(
     dialog = act(page, "evaluate")
     choose(page, dialog.locator("[data-test=field-rating]"), "满意")
     submit(dialog)
+    settled(page, dialog)
     expect_state(page, "已评价")
     submit(act(page, "close"))
     expect_state(page, "已归档")
