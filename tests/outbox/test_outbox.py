@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from bancheng.core import clock
 from bancheng.outbox import service
-from bancheng.outbox.channels import DeliveryError
+from bancheng.outbox.channels import Delivered, DeliveryError
 from bancheng.outbox.models import OutboxAttempt, OutboxMessage
-from bancheng.outbox.worker import Deliverer, backoff, claim
+from bancheng.outbox.worker import Deliverer, backoff, claim, record
 
 T0 = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 
@@ -136,6 +136,42 @@ def test_a_dead_workers_claim_is_taken_over_after_its_lease(committed, recorder,
     r = d.run_once()
     assert (r.claimed, r.sent) == (1, 1)
     assert [m.attempt for m in recorder.sent] == [2]
+
+
+def test_an_outcome_after_the_claim_was_taken_over_is_not_written(committed, settings):
+    now = [T0]
+    clock.set_clock(lambda: now[0])
+    with committed.transaction() as s:
+        _put(s, "k-slow")
+    with committed.transaction() as s:
+        (slow,) = claim(s, settings, "slow-worker", 10)
+        s.expunge_all()
+    now[0] = T0 + timedelta(seconds=settings.outbox_lease_seconds + 1)
+    with committed.transaction() as s:
+        (taken,) = claim(s, settings, "w2", 10)
+        assert (taken.id, taken.attempts) == (slow.id, 2)
+    late = T0 + timedelta(seconds=settings.outbox_lease_seconds + 2)
+    with committed.transaction() as s:  # the slow worker's send finally returns
+        assert record(
+            s, settings, slow, "slow-worker", Delivered("ref-1", "250"), None, 7, late
+        ) == ("lost")
+    with committed.transaction() as s:
+        state = record(s, settings, taken, "w2", None, DeliveryError("HTTP 503", "503"), 9, late)
+        assert state == "pending"
+    with committed.transaction(write=False) as s:
+        msg = s.scalar(select(OutboxMessage))
+        assert (msg.state, msg.attempts, msg.locked_by, msg.provider_ref, msg.last_error) == (
+            "pending",
+            2,
+            None,
+            None,
+            "HTTP 503",
+        )
+        assert msg.next_attempt_at == late + backoff(settings, 2)
+        rows = s.scalars(select(OutboxAttempt)).all()
+        assert [(a.worker, a.ok, a.status, a.error, a.duration_ms, a.at) for a in rows] == [
+            ("w2", False, "503", "HTTP 503", 9, late)
+        ]
 
 
 def test_two_workers_never_send_one_message_twice(committed, recorder, settings):

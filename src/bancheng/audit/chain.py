@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, attributes
 
 from bancheng.audit.models import AuditChainHead, LoginLog, OperationLog
@@ -164,18 +164,23 @@ _WRITE_NOW_AT_MOST = 4
 _HEADS: Any = AuditChainHead.__table__
 
 
+# The seal's statements on the chain head, built once (each execution binds its values).
+_HEAD_FOR_UPDATE = (
+    select(_HEADS.c.last_seq, _HEADS.c.last_hash)
+    .where(_HEADS.c.chain == bindparam("b_chain"))
+    .with_for_update()
+)
+_HEAD_MOVE = (
+    update(_HEADS)
+    .where(_HEADS.c.chain == bindparam("b_chain"))
+    .values(last_seq=bindparam("b_seq"), last_hash=bindparam("b_hash"))
+)
+
+
 def _lock_head(session: Session, chain: str) -> tuple[int, str] | None:
     """The chain's last position and hash, its head row locked to the commit (None: the
     chain has no head yet)."""
-    row = (
-        session.connection()
-        .execute(
-            select(_HEADS.c.last_seq, _HEADS.c.last_hash)
-            .where(_HEADS.c.chain == chain)
-            .with_for_update()
-        )
-        .first()
-    )
+    row = session.connection().execute(_HEAD_FOR_UPDATE, {"b_chain": chain}).first()
     return (int(row[0]), str(row[1])) if row is not None else None
 
 
@@ -188,9 +193,7 @@ def _move_head(session: Session, chain: str, seq: int, digest: str, *, new: bool
             )
         )
     else:
-        conn.execute(
-            update(_HEADS).where(_HEADS.c.chain == chain).values(last_seq=seq, last_hash=digest)
-        )
+        conn.execute(_HEAD_MOVE, {"b_chain": chain, "b_seq": seq, "b_hash": digest})
 
 
 def guard_flush(session: Session, _ctx: Any, _instances: Any) -> None:

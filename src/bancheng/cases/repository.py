@@ -8,8 +8,10 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     and_,
+    bindparam,
     delete,
     exists,
     func,
@@ -353,27 +355,37 @@ def row_by_id(session: Session, model: Any, ident: int) -> Any:
 # -- numbering (cases/numbering.py) --
 
 
+_COUNTER: Any = CaseNumberCounter.__table__
+# The hot path's statements, built once: each execution only binds its values.
+_BUMP = (
+    update(_COUNTER)
+    .where(_COUNTER.c.jurisdiction == bindparam("b_j"), _COUNTER.c.year == bindparam("b_y"))
+    .values(last_seq=_COUNTER.c.last_seq + bindparam("b_n", type_=Integer))
+    .returning(_COUNTER.c.last_seq)
+)
+_CASES: Any = Case.__table__
+_WRITE_NUMBER = (
+    update(_CASES)
+    .where(_CASES.c.id == bindparam("b_id"))
+    .values(seq=bindparam("b_seq"), number=bindparam("b_number"))
+)
+
+
 def bump_counter(session: Session, jurisdiction: str, year: int, n: int) -> int:
     """Add ``n`` to the (jurisdiction, year) counter, creating its row when missing, and
     return its new last number. The UPDATE takes the counter's row lock (PostgreSQL) or
     the write lock (SQLite) until the transaction ends."""
-    table: Any = CaseNumberCounter.__table__
-    bump = (
-        update(table)
-        .where(table.c.jurisdiction == jurisdiction, table.c.year == year)
-        .values(last_seq=table.c.last_seq + n)
-        .returning(table.c.last_seq)
-    )
     conn = session.connection()  # Core: the hot path's statement, no ORM bulk update
-    last = conn.execute(bump).scalar()
+    params = {"b_j": jurisdiction, "b_y": year, "b_n": n}
+    last = conn.execute(_BUMP, params).scalar()
     if last is None:
         ins_mod: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
         conn.execute(
-            ins_mod.insert(table)
+            ins_mod.insert(_COUNTER)
             .values(jurisdiction=jurisdiction, year=year, last_seq=0)
             .on_conflict_do_nothing()
         )
-        last = conn.execute(bump).scalar()
+        last = conn.execute(_BUMP, params).scalar()
     assert last is not None
     return int(last)
 
@@ -381,7 +393,5 @@ def bump_counter(session: Session, jurisdiction: str, year: int, n: int) -> int:
 def write_number(session: Session, case_id: int, seq: int, number: str) -> None:
     """Give the case its number with a Core UPDATE: numbering is not a change of the case
     (its version stays)."""
-    table: Any = Case.__table__
-    session.connection().execute(
-        update(table).where(table.c.id == case_id).values(seq=seq, number=number)
-    )
+    params = {"b_id": case_id, "b_seq": seq, "b_number": number}
+    session.connection().execute(_WRITE_NUMBER, params)

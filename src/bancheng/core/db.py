@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, MetaData, Select, create_engine, event, insert, inspect
@@ -39,6 +40,17 @@ def found(session: Session, stmt: Select[T], missing: NotFound, *, lock: bool = 
     return present(session.scalar(stmt.with_for_update() if lock else stmt), missing)
 
 
+@lru_cache(maxsize=64)
+def _insert_returning_key(table: Any, dialect: str, unless_exists: str | None) -> Any:
+    """``INSERT INTO table … RETURNING`` its key (``ON CONFLICT (unless_exists) DO
+    NOTHING`` when given), built once per table: its values come with each execution."""
+    stmt: Any = insert(table)
+    if unless_exists is not None:
+        stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        stmt = stmt.on_conflict_do_nothing(index_elements=[unless_exists])
+    return stmt.returning(*table.primary_key)
+
+
 def insert_now(session: Session, obj: Base, *, unless_exists: str | None = None) -> bool:
     """Write a new ``obj`` with one Core ``INSERT ... RETURNING`` of its key and put it in
     ``session`` as persistent, without the unit of work (a hot path's rows: a case's
@@ -62,12 +74,9 @@ def insert_now(session: Session, obj: Base, *, unless_exists: str | None = None)
             setattr(obj, prop.key, default.arg if default is not None else None)
         if obj.__dict__[prop.key] is not None:  # NULL by default: fewer parameters to bind
             values[column.key] = obj.__dict__[prop.key]
-    stmt: Any = insert(table)
-    if unless_exists is not None:
-        dialect = session.get_bind().dialect.name
-        stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-        stmt = stmt.on_conflict_do_nothing(index_elements=[unless_exists])
-    key = session.connection().execute(stmt.returning(*table.primary_key), values).first()
+    conn = session.connection()
+    stmt = _insert_returning_key(table, conn.dialect.name, unless_exists)
+    key = conn.execute(stmt, values).first()
     if key is None:
         return False
     for column, value in zip(table.primary_key, key, strict=True):

@@ -5,10 +5,11 @@ a request that fails afterwards still counts (a wrong case-number guess, say).""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from fastapi import Depends, Request
-from sqlalchemy import Integer, String, delete
+from sqlalchemy import Integer, String, bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,6 +28,23 @@ class RateLimitCounter(Base):
     hits: Mapped[int] = mapped_column(Integer, default=0)
 
 
+@lru_cache(maxsize=4)
+def _count_hit(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT DO UPDATE SET hits = hits + 1 RETURNING hits`` for
+    ``dialect``, built once (its values are bound at each execution)."""
+    mod: Any = postgresql if dialect == "postgresql" else sqlite
+    stmt = mod.insert(RateLimitCounter).values(
+        bucket=bindparam("bucket", type_=String),
+        key=bindparam("key", type_=String),
+        window_start=bindparam("start", type_=UTCDateTime),
+        hits=1,
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["bucket", "key", "window_start"],
+        set_={"hits": RateLimitCounter.hits + 1},
+    ).returning(RateLimitCounter.hits)
+
+
 def hit(bucket: str, key: str, limit: int, window_seconds: int = 60) -> int:
     """Count one hit; raise ``RateLimited`` once ``limit`` hits fall in the current window."""
     from bancheng.core.deps import separate_transaction
@@ -35,19 +53,14 @@ def hit(bucket: str, key: str, limit: int, window_seconds: int = 60) -> int:
     start_ts = int(now.timestamp()) // window_seconds * window_seconds
     start = datetime.fromtimestamp(start_ts, tz=now.tzinfo)
     with separate_transaction() as session:
-        dialect = session.get_bind().dialect.name
-        mod: Any = postgresql if dialect == "postgresql" else sqlite
-        stmt = mod.insert(RateLimitCounter).values(
-            bucket=bucket, key=key[:128], window_start=start, hits=1
+        conn = session.connection()  # Core on the connection: no ORM execution around it
+        stmt = _count_hit(conn.dialect.name)
+        count = int(
+            conn.execute(stmt, {"bucket": bucket, "key": key[:128], "start": start}).scalar_one()
         )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["bucket", "key", "window_start"],
-            set_={"hits": RateLimitCounter.hits + 1},
-        ).returning(RateLimitCounter.hits)
-        count = int(session.execute(stmt).scalar_one())
         if count == 1 and start_ts % (window_seconds * 60) == 0:
             # Now and then, forget windows older than an hour.
-            session.execute(
+            conn.execute(
                 delete(RateLimitCounter).where(
                     RateLimitCounter.window_start
                     < datetime.fromtimestamp(start_ts - 3600, tz=now.tzinfo)

@@ -6,9 +6,10 @@ outcomes and SQLite sender lease."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bancheng.cases.models import Case
@@ -215,25 +216,58 @@ def claim_due(
     )
 
 
-def write_outcome(session: Session, message_id: int, worker: str, values: dict[str, Any]) -> bool:
-    """Set ``values`` on the message only while ``worker``'s claim on it stands; whether
-    it did."""
-    res = session.execute(
+def record_outcome(
+    session: Session, message_id: int, worker: str, values: dict[str, Any], attempt: dict[str, Any]
+) -> bool:
+    """Set ``values`` on the message and log ``attempt`` (a row of ``outbox_attempts``
+    without its message), only while ``worker``'s claim on the message stands; whether it
+    did. On PostgreSQL one statement (the ``UPDATE`` in a ``WITH``, the attempt inserted
+    from what it returns); on SQLite the ``UPDATE``, then the ``INSERT`` if it matched.
+    Core statements on the session's connection, built once per shape of outcome: nothing
+    here is in the identity map."""
+    conn = session.connection()
+    claimed, logged = _outcome_statements(conn.dialect.name, tuple(values), tuple(attempt))
+    params = {
+        "b_id": message_id,
+        "b_worker": worker,
+        **{f"v_{k}": v for k, v in values.items()},
+        **{f"a_{k}": v for k, v in attempt.items()},
+    }
+    if logged is None:  # PostgreSQL: both in one
+        return conn.execute(claimed, params).first() is not None
+    if conn.execute(claimed, params).rowcount != 1:
+        return False
+    conn.execute(logged, params)
+    return True
+
+
+@lru_cache(maxsize=16)
+def _outcome_statements(
+    dialect: str, value_keys: tuple[str, ...], attempt_keys: tuple[str, ...]
+) -> tuple[Any, Any]:
+    """``record_outcome``'s statements for one shape of outcome (which columns it sets),
+    with every value a bound parameter: ``(update, insert)``, or ``(both, None)`` on
+    PostgreSQL."""
+    msg, att = OutboxMessage.__table__.c, OutboxAttempt.__table__.c
+    claimed = (
         update(OutboxMessage)
         .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.state == "sending",
-            OutboxMessage.locked_by == worker,
+            msg.id == bindparam("b_id", type_=msg.id.type),
+            msg.state == "sending",
+            msg.locked_by == bindparam("b_worker", type_=msg.locked_by.type),
         )
-        .values(**values),
-        execution_options=_NO_SYNC,
+        .values({k: bindparam(f"v_{k}", type_=msg[k].type) for k in value_keys})
     )
-    return bool(res.rowcount == 1)  # type: ignore[attr-defined]
-
-
-def add_attempt(session: Session, **values: Any) -> None:
-    """One row of a message's delivery log."""
-    session.execute(insert(OutboxAttempt).values(**values))
+    if dialect == "postgresql":
+        done = claimed.returning(msg.id).cte("done")
+        row = select(done.c.id, *(bindparam(f"a_{k}", type_=att[k].type) for k in attempt_keys))
+        both = insert(OutboxAttempt).from_select(["message_id", *attempt_keys], row)
+        return both.returning(att.id), None
+    logged = insert(OutboxAttempt).values(
+        message_id=bindparam("b_id", type_=att.message_id.type),
+        **{k: bindparam(f"a_{k}", type_=att[k].type) for k in attempt_keys},
+    )
+    return claimed, logged
 
 
 def release_claims(session: Session, message_ids: list[int], worker: str) -> None:

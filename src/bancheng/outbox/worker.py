@@ -166,18 +166,16 @@ def record(
             values["state"] = "dead"
         else:
             values.update(state="pending", next_attempt_at=now + backoff(settings, msg.attempts))
-    if not repository.write_outcome(session, msg.id, worker, values):
+    attempt = {
+        "at": now,
+        "worker": worker,
+        "ok": ok is not None,
+        "status": ok.status if ok else err.status if err else None,
+        "error": None if ok else str(err)[:2000],
+        "duration_ms": duration_ms,
+    }
+    if not repository.record_outcome(session, msg.id, worker, values, attempt):
         return "lost"
-    repository.add_attempt(
-        session,
-        message_id=msg.id,
-        at=now,
-        worker=worker,
-        ok=ok is not None,
-        status=(ok.status if ok else err.status if err else None),
-        error=None if ok else str(err)[:2000],
-        duration_ms=duration_ms,
-    )
     return str(values["state"])
 
 
