@@ -81,3 +81,23 @@ def test_orm_delete_statement_bumps(session):
     session.execute(delete(MessageTemplate).where(MessageTemplate.kind == KIND))
     session.commit()
     assert template_for(session, KIND) == DEFAULTS[KIND]
+
+
+def test_a_change_not_yet_flushed_is_seen_by_its_own_transaction(session):
+    session.commit()
+    assert template_for(session, KIND) == DEFAULTS[KIND]
+    session.commit()
+    session.add(
+        MessageTemplate(
+            kind=KIND,
+            subject="受理",
+            body="尚未写入的措辞{number}",
+            enabled=True,
+            sms_params=[],
+            updated_at=clock.now(),
+        )
+    )
+    # Reading the stamps flushes first, as a query would: the bump counts, the cache reloads.
+    assert template_for(session, KIND).body == "尚未写入的措辞{number}"
+    session.rollback()
+    assert template_for(session, KIND) == DEFAULTS[KIND]

@@ -77,12 +77,17 @@ class Cached(Generic[T]):
             self._stamp, self._value = None, _MISSING
 
 
+_READ_STAMPS = select(CacheStamp.__table__.c.name, CacheStamp.__table__.c.version)
+
+
 def stamps(session: Session) -> dict[str, int]:
     """The stamps as this transaction first read them (one ``SELECT`` per transaction)."""
     held = session.info.get(_STAMPS)
     if held is not None and held[0] is session.get_transaction():
         return held[1]  # type: ignore[no-any-return]
-    rows = session.execute(select(CacheStamp.name, CacheStamp.version)).all()
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()  # as the ORM would before a query: the transaction's own bumps count
+    rows = session.connection().execute(_READ_STAMPS).all()  # Core: no ORM execution
     current = {name: version for name, version in rows}
     session.info[_STAMPS] = (session.get_transaction(), current)
     return current
