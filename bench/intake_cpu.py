@@ -11,6 +11,13 @@ on the app's engines).
     uv run python bench/intake_cpu.py [--n 300] [--warmup 30] [--only postgresql|sqlite]
         [--scenarios staff,public] [--statements] [--profile FILE]
 
+Also, per registration, the serialised windows with no other request running:
+``write_tx_ms_per_case`` (the write transaction, BEGIN to COMMIT; on SQLite BEGIN
+IMMEDIATE holds the database's write lock for all of it) and ``counter_lock_ms_per_case``
+(the counter's ``UPDATE`` to the COMMIT, the row lock every registration of the year waits
+for on PostgreSQL). 1,000 ms divided by the window is the most registrations per second
+the lock lets through, however many workers and cores.
+
 ``--statements``: also print the statements of one registration of each scenario.
 ``--profile FILE``: run each child under py-spy (``uv tool run py-spy``; ``--gil``: only
 the thread holding the interpreter, so CPU rather than waits), writing collapsed stacks to
@@ -68,8 +75,31 @@ async def _child(args: argparse.Namespace) -> None:
     def count(_conn, _cur, statement, *_a):  # type: ignore[no-untyped-def]
         seen.append(" ".join(statement.split()[:3]))
 
+    # The serialised windows: a write transaction from its BEGIN to its COMMIT (on SQLite,
+    # BEGIN IMMEDIATE: the write lock), and the counter row's lock, from the counter's
+    # UPDATE to the COMMIT (PostgreSQL: every registration of the year waits for it).
+    held = {"tx": 0.0, "counter": 0.0}
+    opened: dict[str, float] = {}
+
+    def began(_conn):  # type: ignore[no-untyped-def]
+        opened["tx"] = time.perf_counter()
+
+    def counter(_conn, _cur, statement, *_a):  # type: ignore[no-untyped-def]
+        if statement.startswith("UPDATE case_number_counters"):
+            opened["counter"] = time.perf_counter()
+
+    def ended(_conn):  # type: ignore[no-untyped-def]
+        now = time.perf_counter()
+        for k in ("tx", "counter"):
+            if k in opened:
+                held[k] += now - opened.pop(k)
+
     for e in engines:
         event.listen(e, "before_cursor_execute", count)
+    event.listen(db.write_engine, "begin", began)
+    event.listen(db.write_engine, "before_cursor_execute", counter)
+    event.listen(db.write_engine, "commit", ended)
+    event.listen(db.write_engine, "rollback", ended)
     headers = {"Authorization": f"Bearer {token}"}
     results = []
     serial = 0
@@ -93,6 +123,7 @@ async def _child(args: argparse.Namespace) -> None:
             key = f"statements_of_one_{scenario}_registration"
             print(json.dumps({key: seen}, ensure_ascii=False))
         seen.clear()
+        held.update(tx=0.0, counter=0.0)
         t0, w0 = time.process_time(), time.perf_counter()
         for _ in range(args.n):
             serial += 1
@@ -106,6 +137,8 @@ async def _child(args: argparse.Namespace) -> None:
                 "cpu_ms_per_case": round(cpu / args.n * 1000, 2),
                 "wall_ms_per_case": round(wall / args.n * 1000, 2),
                 "statements_per_case": round(len(seen) / args.n, 2),
+                "write_tx_ms_per_case": round(held["tx"] / args.n * 1000, 3),
+                "counter_lock_ms_per_case": round(held["counter"] / args.n * 1000, 3),
             }
         )
     print(json.dumps({"results": results}))

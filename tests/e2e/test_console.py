@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,51 +25,55 @@ def field(page: Any, name: str) -> Any:
     ).first
 
 
-def choose(page: Any, trigger: Any, option: str, *, search: str | None = None) -> None:
-    """Open an ElSelect, click the option with exactly this text, and check the select
-    took it. A click that lands while the dropdown is still opening selects nothing (CI
-    saw an evaluation submitted without its rating on a loaded machine): then again."""
+def _until_taken(
+    page: Any, trigger: Any, text: str, pick: Callable[[], None], *, typed: bool = False
+) -> None:
+    """``pick()`` (open the select and click an item) until ``trigger`` shows ``text``:
+    a click that lands while the dropdown is still opening, or while a filtered tree
+    re-renders, selects nothing (CI saw both on a loaded machine). Three tries; between
+    them the dropdown is closed and, when ``typed``, the typed filter cleared."""
     from playwright.sync_api import expect
 
     for attempt in range(3):
-        trigger.click()
-        if search:
-            page.keyboard.type(search)
-        items = page.locator(".el-select-dropdown__item:visible")
-        items.get_by_text(option, exact=True).first.click()
+        pick()
         try:
-            expect(trigger).to_contain_text(option, timeout=3_000)
+            expect(trigger).to_contain_text(text, timeout=3_000)
             return
         except AssertionError:
             if attempt == 2:
                 raise
             page.keyboard.press("Escape")
+            if typed:
+                page.keyboard.press("Control+A")
+                page.keyboard.press("Backspace")
+
+
+def choose(page: Any, trigger: Any, option: str, *, search: str | None = None) -> None:
+    """Open an ElSelect and click the option with exactly this text."""
+
+    def pick() -> None:
+        trigger.click()
+        if search:
+            page.keyboard.type(search)
+        items = page.locator(".el-select-dropdown__item:visible")
+        items.get_by_text(option, exact=True).first.click()
+
+    _until_taken(page, trigger, option, pick, typed=bool(search))
 
 
 def choose_department(page: Any, trigger: Any, search: str, name_part: str) -> None:
-    """Open an ElTreeSelect of departments, filter it, and click the first match.
+    """Open an ElTreeSelect of departments, filter it, and click the first match (once the
+    filtered tree has settled)."""
 
-    The tree re-renders as the filter applies; a click that lands while it does selects
-    nothing (CI saw the field still holding the typed filter), so wait for the filtered
-    tree to settle, click, and check the field took the unit, trying again if it did not."""
-    from playwright.sync_api import expect
-
-    for attempt in range(3):
+    def pick() -> None:
         trigger.click()
         page.keyboard.type(search)
         node = page.locator(".el-tree-node__content:visible", has_text=name_part).first
         node.wait_for()
         page.wait_for_timeout(300)
         node.click()
-        try:
-            expect(trigger).to_contain_text(name_part, timeout=3_000)
-            return
-        except AssertionError:
-            if attempt == 2:
-                raise
-            page.keyboard.press("Escape")
-            page.keyboard.press("Control+A")
-            page.keyboard.press("Backspace")
+
+    _until_taken(page, trigger, name_part, pick, typed=True)
 
 
 def state_tag(page: Any) -> Any:
